@@ -1,0 +1,324 @@
+//! The typed configuration, mirroring assets/values.yaml key for key, with the checks on
+//! values that YAML types alone cannot express (sizes, durations, names).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    pub global: Global,
+    pub platform: Platform,
+    pub stores: Stores,
+    pub wordpress: WordPress,
+    pub mysql: MySql,
+    pub setup: Setup,
+    pub ingress: Ingress,
+    pub tls: Tls,
+    pub network_policy: Toggle,
+    pub quota: Quota,
+    pub limit_range: LimitRange,
+    pub log_level: LogLevel,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Global {
+    pub domain: String,
+    pub storage_class: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Platform {
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// One namespace per store (the default).
+    Namespace,
+    /// All stores in one namespace, as the original platform did.
+    Shared,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurityLevel {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+impl PodSecurityLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Privileged => "privileged",
+            Self::Baseline => "baseline",
+            Self::Restricted => "restricted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Stores {
+    pub isolation: Isolation,
+    pub namespace_prefix: String,
+    pub shared_namespace: String,
+    pub pod_security: PodSecurityLevel,
+    pub provisioning_deadline: DurationValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WordPress {
+    pub image: String,
+    pub storage: Quantity,
+    pub resources: Resources,
+    pub admin: Admin,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Admin {
+    pub user: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MySql {
+    pub image: String,
+    pub database: String,
+    pub user: String,
+    pub storage: Quantity,
+    pub resources: Resources,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Setup {
+    pub image: String,
+    pub plugins: Vec<String>,
+    pub backoff_limit: u32,
+    pub resources: Resources,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resources {
+    #[serde(default)]
+    pub requests: BTreeMap<String, Quantity>,
+    #[serde(default)]
+    pub limits: BTreeMap<String, Quantity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ingress {
+    pub enabled: bool,
+    pub class_name: String,
+    pub annotations: BTreeMap<String, String>,
+    pub controller_namespace: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tls {
+    pub enabled: bool,
+    pub cluster_issuer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Toggle {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quota {
+    pub enabled: bool,
+    pub hard: BTreeMap<String, Quantity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitRange {
+    pub enabled: bool,
+    pub default: BTreeMap<String, Quantity>,
+    pub default_request: BTreeMap<String, Quantity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// A Kubernetes resource quantity (`10Gi`, `500m`, `2`), accepted from YAML strings or
+/// numbers and checked to be a non-negative quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Quantity(pub String);
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = match serde_yaml_ng::Value::deserialize(d)? {
+            serde_yaml_ng::Value::String(s) => s,
+            serde_yaml_ng::Value::Number(n) => n.to_string(),
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "expected a quantity like 10Gi or 500m, got {other:?}"
+                )));
+            }
+        };
+        parse_quantity(&text).map_err(serde::de::Error::custom)?;
+        Ok(Self(text))
+    }
+}
+
+impl Quantity {
+    pub fn to_k8s(&self) -> k8s_openapi::apimachinery::pkg::api::resource::Quantity {
+        k8s_openapi::apimachinery::pkg::api::resource::Quantity(self.0.clone())
+    }
+}
+
+const QUANTITY_SUFFIXES: &[&str] = &[
+    "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E", "",
+];
+
+fn parse_quantity(text: &str) -> Result<(), String> {
+    if text.starts_with('-') {
+        return Err(format!(
+            "'{text}' is negative: use a positive quantity like 10Gi or 500m"
+        ));
+    }
+    let number = QUANTITY_SUFFIXES
+        .iter()
+        .find_map(|s| text.strip_suffix(s).filter(|n| !n.is_empty()))
+        .unwrap_or(text);
+    let number = number.strip_prefix('+').unwrap_or(number);
+    let valid = !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && number.chars().filter(|c| *c == '.').count() <= 1
+        && number.chars().any(|c| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{text}' is not a quantity: use a number with an optional unit, like 10Gi, 512Mi or 500m"
+        ))
+    }
+}
+
+/// A duration written as `90s`, `15m`, `1h30m` or a plain number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationValue(pub Duration);
+
+impl Serialize for DurationValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}s", self.0.as_secs()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = match serde_yaml_ng::Value::deserialize(d)? {
+            serde_yaml_ng::Value::String(s) => s,
+            serde_yaml_ng::Value::Number(n) => format!("{n}s"),
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "expected a duration like 15m, got {other:?}"
+                )));
+            }
+        };
+        parse_duration(&text)
+            .map(DurationValue)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses `1h30m`, `90s`, `15m`. Shared with the CLI's `--timeout`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("'{text}' is not a duration: use a positive value like 90s, 15m or 1h30m");
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        digits.clear();
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        for ok in ["10Gi", "500m", "1", "0.5", "2Ti", "+1G"] {
+            assert!(parse_quantity(ok).is_ok(), "{ok}");
+        }
+        assert!(parse_quantity("-5Gi").unwrap_err().contains("negative"));
+        assert!(
+            parse_quantity("ten")
+                .unwrap_err()
+                .contains("not a quantity")
+        );
+        assert!(parse_quantity("10GB").is_err());
+        assert!(parse_quantity("Gi").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("0s").is_err());
+        assert!(
+            parse_duration("15").is_err(),
+            "a unit is required in text form"
+        );
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("not a duration")
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! Tests of the layered loader: order of layers, unknown keys, bad values and YAML errors.
+
+use super::*;
+
+fn sources(files: &[(&str, &str)], sets: &[&str]) -> Sources {
+    Sources {
+        files: files
+            .iter()
+            .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
+            .collect(),
+        sets: sets.iter().map(|s| (*s).to_string()).collect(),
+        env: EnvVars::default(),
+    }
+}
+
+fn error(s: &Sources) -> String {
+    match load(s) {
+        Ok(_) => panic!("configuration was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn defaults_load_and_use_the_original_names() {
+    let c = defaults().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.platform.namespace, "ecommerce-platform");
+    assert_eq!(c.stores.shared_namespace, "ecommerce-stores");
+    assert_eq!(c.stores.isolation, Isolation::Namespace);
+    assert_eq!(c.mysql.image, "mysql:8.4");
+    assert!(c.wordpress.image.starts_with("wordpress:") && c.wordpress.image.ends_with("-apache"));
+}
+
+#[test]
+fn the_shipped_example_files_load() {
+    let local = include_str!("../../../assets/values-local.yaml");
+    let prod = include_str!("../../../assets/values-prod.yaml");
+    let c = load(&sources(&[("values-local.yaml", local)], &[])).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.global.domain, "local");
+    assert!(!c.tls.enabled);
+    let c = load(&sources(&[("values-prod.yaml", prod)], &[])).unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.tls.enabled);
+    assert_eq!(c.tls.cluster_issuer, "letsencrypt-prod");
+    assert_eq!(c.global.domain, "shops.example.com");
+}
+
+#[test]
+fn later_layers_win_in_the_documented_order() {
+    let mut s = sources(
+        &[
+            (
+                "a.yaml",
+                "global: {domain: a.example}\nwordpress: {storage: 5Gi}",
+            ),
+            ("b.yaml", "global: {domain: b.example}"),
+        ],
+        &["global.domain=set.example", "mysql.storage=7Gi"],
+    );
+    let c = load(&s).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.global.domain, "set.example", "--set beats files");
+    assert_eq!(
+        c.wordpress.storage.0, "5Gi",
+        "untouched keys of earlier files stay"
+    );
+    assert_eq!(c.mysql.storage.0, "7Gi");
+
+    s.env.helm_values = Some("global: {domain: helm.example}\nlogLevel: warn".into());
+    let c = load(&s).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.global.domain, "helm.example", "HELM_VALUES beats --set");
+    assert_eq!(c.log_level, LogLevel::Warn);
+
+    s.env = EnvVars::from_lookup(|k| match k {
+        "HELM_VALUES" => Some("global: {domain: helm.example}".into()),
+        "GLOBAL_DOMAIN" => Some("env.example".into()),
+        "STORE_NAMESPACE" => Some("old-stores".into()),
+        "STORAGE_CLASS" => Some("fast".into()),
+        "LOG_LEVEL" => Some("debug".into()),
+        _ => None,
+    });
+    let c = load(&s).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        c.global.domain, "env.example",
+        "single variables beat HELM_VALUES"
+    );
+    assert_eq!(c.stores.shared_namespace, "old-stores");
+    assert_eq!(c.global.storage_class, "fast");
+    assert_eq!(c.log_level, LogLevel::Debug);
+}
+
+#[test]
+fn unknown_keys_name_the_key_the_file_and_a_guess() {
+    let msg = error(&sources(
+        &[("prod.yaml", "ingress:\n  clasName: nginx\n")],
+        &[],
+    ));
+    assert_eq!(
+        msg,
+        "unknown key 'ingress.clasName' in prod.yaml (did you mean 'className'?)"
+    );
+    let msg = error(&sources(&[], &["wordpres.image=x"]));
+    assert!(
+        msg.contains("unknown key 'wordpres' in --set wordpres.image=x"),
+        "{msg}"
+    );
+    let msg = error(&sources(&[("x.yaml", "zzz: 1")], &[]));
+    assert!(msg.contains("known keys here: global, platform"), "{msg}");
+}
+
+#[test]
+fn free_form_maps_accept_any_key() {
+    let c = load(&sources(
+        &[("a.yaml", "ingress:\n  annotations:\n    example.com/anything: 'yes'\nquota:\n  hard:\n    count/jobs.batch: '3'\n")],
+        &[],
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        c.ingress
+            .annotations
+            .get("example.com/anything")
+            .map(String::as_str),
+        Some("yes")
+    );
+    assert!(c.quota.hard.contains_key("count/jobs.batch"));
+}
+
+#[test]
+fn malformed_yaml_reports_file_and_line() {
+    let msg = error(&sources(
+        &[("broken.yaml", "global:\n  domain: a\n  storageClass: [x\n")],
+        &[],
+    ));
+    assert!(msg.starts_with("broken.yaml, line "), "{msg}");
+    assert!(msg.contains("invalid YAML"), "{msg}");
+    let msg = error(&sources(&[("list.yaml", "- a\n- b\n")], &[]));
+    assert!(
+        msg.contains("list.yaml: the values must be a mapping"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_values_say_which_key_and_why() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "wordpress: {storage: -5Gi}",
+            "wordpress.storage (set in v.yaml): '-5Gi' is negative",
+        ),
+        (
+            "stores: {isolation: tenant}",
+            "stores.isolation (set in v.yaml): unknown variant `tenant`, expected `namespace` or `shared`",
+        ),
+        (
+            "global: {domain: Shop.Example}",
+            "global.domain (set in v.yaml): 'Shop.Example' is not a valid DNS name",
+        ),
+        (
+            "stores: {provisioningDeadline: soon}",
+            "stores.provisioningDeadline (set in v.yaml): 'soon' is not a duration",
+        ),
+        (
+            "tls: {enabled: true}",
+            "tls.clusterIssuer (set in the built-in defaults): tls.enabled is true",
+        ),
+        (
+            "setup: {plugins: ['woo; rm -rf /']}",
+            "setup.plugins (set in v.yaml): 'woo; rm -rf /' is not a WordPress.org plugin slug",
+        ),
+        (
+            "mysql: {user: 'bad user'}",
+            "mysql.user (set in v.yaml): 'bad user' must be 1-32 characters",
+        ),
+        (
+            "setup: {backoffLimit: -1}",
+            "setup.backoffLimit (set in v.yaml): invalid value",
+        ),
+    ];
+    for (yaml, expected) in cases {
+        let msg = error(&sources(&[("v.yaml", yaml)], &[]));
+        assert!(
+            msg.starts_with(expected),
+            "{yaml}:\n  got      {msg}\n  expected {expected}"
+        );
+    }
+}
+
+#[test]
+fn bad_set_arguments_are_reported_with_the_argument() {
+    let msg = error(&sources(&[], &["global.domain"]));
+    assert!(
+        msg.starts_with("--set 'global.domain': expected key.path=value"),
+        "{msg}"
+    );
+}

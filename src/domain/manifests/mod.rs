@@ -1,0 +1,148 @@
+//! Turns (store name, configuration, credentials) into the typed Kubernetes objects of
+//! one store, in the order they are applied. Rendering is pure and deterministic.
+
+mod network;
+mod storage;
+mod tenancy;
+mod workloads;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use super::config::{Config, Isolation};
+use super::credentials::Credentials;
+use super::layout::StoreLayout;
+
+/// One object of a store, typed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Manifest {
+    Namespace(Namespace),
+    ResourceQuota(ResourceQuota),
+    LimitRange(LimitRange),
+    NetworkPolicy(NetworkPolicy),
+    Secret(Secret),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    Service(Service),
+    Deployment(Deployment),
+    Job(Job),
+    Ingress(Ingress),
+}
+
+impl Manifest {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Namespace(_) => "Namespace",
+            Self::ResourceQuota(_) => "ResourceQuota",
+            Self::LimitRange(_) => "LimitRange",
+            Self::NetworkPolicy(_) => "NetworkPolicy",
+            Self::Secret(_) => "Secret",
+            Self::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
+            Self::Service(_) => "Service",
+            Self::Deployment(_) => "Deployment",
+            Self::Job(_) => "Job",
+            Self::Ingress(_) => "Ingress",
+        }
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Self::Namespace(o) => &o.metadata,
+            Self::ResourceQuota(o) => &o.metadata,
+            Self::LimitRange(o) => &o.metadata,
+            Self::NetworkPolicy(o) => &o.metadata,
+            Self::Secret(o) => &o.metadata,
+            Self::PersistentVolumeClaim(o) => &o.metadata,
+            Self::Service(o) => &o.metadata,
+            Self::Deployment(o) => &o.metadata,
+            Self::Job(o) => &o.metadata,
+            Self::Ingress(o) => &o.metadata,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// `Kind/name`, as kubectl prints it.
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.kind(), self.name())
+    }
+}
+
+/// Every object of the store, in apply order: namespace and its guards first, then the
+/// secret and volumes, services, the database, WordPress, the setup Job, and the ingress.
+pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) -> Vec<Manifest> {
+    let mut out = Vec::with_capacity(16);
+    match config.stores.isolation {
+        Isolation::Namespace => {
+            out.push(Manifest::Namespace(tenancy::store_namespace(
+                layout, config,
+            )));
+            if config.quota.enabled {
+                out.push(Manifest::ResourceQuota(tenancy::quota(layout, config)));
+            }
+            if config.limit_range.enabled {
+                out.push(Manifest::LimitRange(tenancy::limit_range(layout, config)));
+            }
+        }
+        Isolation::Shared => out.push(Manifest::Namespace(tenancy::shared_namespace(layout))),
+    }
+    if config.network_policy.enabled {
+        out.extend(
+            network::policies(layout, config)
+                .into_iter()
+                .map(Manifest::NetworkPolicy),
+        );
+    }
+    out.push(Manifest::Secret(storage::credentials_secret(
+        layout,
+        credentials,
+    )));
+    out.extend(
+        storage::volumes(layout, config)
+            .into_iter()
+            .map(Manifest::PersistentVolumeClaim),
+    );
+    out.extend(network::services(layout).into_iter().map(Manifest::Service));
+    out.push(Manifest::Deployment(workloads::mysql(layout, config)));
+    out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
+    out.push(Manifest::Job(workloads::setup_job(layout, config)));
+    if config.ingress.enabled {
+        out.push(Manifest::Ingress(network::ingress(layout, config)));
+    }
+    out
+}
+
+/// The objects as one multi-document YAML stream.
+pub fn to_yaml_stream(manifests: &[Manifest]) -> Result<String, serde_yaml_ng::Error> {
+    let mut out = String::new();
+    for m in manifests {
+        out.push_str("---\n");
+        out.push_str(&serde_yaml_ng::to_string(m)?);
+    }
+    Ok(out)
+}
+
+/// Metadata shared by every namespaced object of the store.
+fn meta(
+    layout: &StoreLayout,
+    name: String,
+    component: Option<super::layout::Component>,
+) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name),
+        namespace: Some(layout.namespace.clone()),
+        labels: Some(layout.labels(component)),
+        ..ObjectMeta::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

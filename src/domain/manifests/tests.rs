@@ -1,0 +1,188 @@
+//! Structural checks of rendered stores; the full output is snapshot-tested in tests/render.rs.
+
+use super::*;
+use crate::domain::config::{Sources, defaults, load};
+use crate::domain::layout::StoreLayout;
+use crate::domain::name::StoreName;
+
+fn render_with(config: &Config) -> Vec<Manifest> {
+    let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
+        .unwrap_or_else(|e| panic!("{e}"));
+    render(
+        &StoreLayout::new(&name, config),
+        config,
+        &Credentials::placeholder(),
+    )
+}
+
+fn config_with(sets: &[&str]) -> Config {
+    load(&Sources {
+        sets: sets.iter().map(|s| (*s).to_string()).collect(),
+        ..Sources::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_store_object_carries_the_original_labels() {
+    let config = defaults().unwrap_or_else(|e| panic!("{e}"));
+    for m in render_with(&config) {
+        let labels = m.metadata().labels.clone().unwrap_or_default();
+        assert_eq!(
+            labels.get("app").map(String::as_str),
+            Some("shop1"),
+            "{}",
+            m.reference()
+        );
+        assert_eq!(
+            labels.get("managed-by").map(String::as_str),
+            Some("ecommerce-platform"),
+            "{}",
+            m.reference()
+        );
+        assert_eq!(
+            labels.get("app.kubernetes.io/instance").map(String::as_str),
+            Some("shop1")
+        );
+        assert_eq!(
+            labels.get("app.kubernetes.io/part-of").map(String::as_str),
+            Some("ecommerce-platform")
+        );
+    }
+}
+
+#[test]
+fn names_follow_the_original_convention_in_apply_order() {
+    let config = defaults().unwrap_or_else(|e| panic!("{e}"));
+    let refs: Vec<String> = render_with(&config)
+        .iter()
+        .map(Manifest::reference)
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            "Namespace/store-shop1",
+            "ResourceQuota/shop1-quota",
+            "LimitRange/shop1-limits",
+            "NetworkPolicy/shop1-default-deny",
+            "NetworkPolicy/shop1-allow-dns",
+            "NetworkPolicy/shop1-mysql-from-wordpress",
+            "NetworkPolicy/shop1-wordpress-from-ingress",
+            "NetworkPolicy/shop1-egress",
+            "Secret/shop1-credentials",
+            "PersistentVolumeClaim/shop1-mysql-pvc",
+            "PersistentVolumeClaim/shop1-wordpress-pvc",
+            "Service/shop1-mysql",
+            "Service/shop1-wordpress",
+            "Deployment/shop1-mysql",
+            "Deployment/shop1-wordpress",
+            "Job/shop1-setup",
+            "Ingress/shop1-ingress",
+        ]
+    );
+    for m in render_with(&config).iter().skip(1) {
+        assert_eq!(
+            m.metadata().namespace.as_deref(),
+            Some("store-shop1"),
+            "{}",
+            m.reference()
+        );
+    }
+}
+
+#[test]
+fn shared_isolation_uses_the_original_namespace_without_quotas() {
+    let config = config_with(&["stores.isolation=shared"]);
+    let objects = render_with(&config);
+    let Some(Manifest::Namespace(ns)) = objects.first() else {
+        panic!("no namespace first")
+    };
+    assert_eq!(ns.metadata.name.as_deref(), Some("ecommerce-stores"));
+    let ns_labels = ns.metadata.labels.clone().unwrap_or_default();
+    assert!(
+        !ns_labels.contains_key("app"),
+        "the shared namespace must not be selected as a store object"
+    );
+    assert!(
+        !objects
+            .iter()
+            .any(|m| matches!(m, Manifest::ResourceQuota(_) | Manifest::LimitRange(_)))
+    );
+    for m in objects.iter().skip(1) {
+        assert_eq!(m.metadata().namespace.as_deref(), Some("ecommerce-stores"));
+    }
+    let Some(Manifest::NetworkPolicy(deny)) = objects.get(1) else {
+        panic!("no policy")
+    };
+    let selector = deny
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_selector.as_ref())
+        .and_then(|s| s.match_labels.clone());
+    assert_eq!(
+        selector.and_then(|l| l.get("app").cloned()).as_deref(),
+        Some("shop1"),
+        "default deny must not cover other stores"
+    );
+}
+
+#[test]
+fn no_secret_value_is_inlined_outside_the_secret() {
+    let config = defaults().unwrap_or_else(|e| panic!("{e}"));
+    let name = StoreName::parse("shop1", "store-").unwrap_or_else(|e| panic!("{e}"));
+    let creds = Credentials::generate().unwrap_or_else(|e| panic!("{e}"));
+    let objects = render(&StoreLayout::new(&name, &config), &config, &creds);
+    for m in objects.iter().filter(|m| !matches!(m, Manifest::Secret(_))) {
+        let yaml = serde_yaml_ng::to_string(m).unwrap_or_default();
+        for v in creds.clone().into_map().values() {
+            assert!(
+                !yaml.contains(v.as_str()),
+                "{} inlines a secret",
+                m.reference()
+            );
+        }
+    }
+}
+
+#[test]
+fn toggles_remove_their_objects() {
+    let config = config_with(&[
+        "ingress.enabled=false",
+        "networkPolicy.enabled=false",
+        "quota.enabled=false",
+        "limitRange.enabled=false",
+    ]);
+    let kinds: Vec<&str> = render_with(&config).iter().map(Manifest::kind).collect();
+    for gone in ["Ingress", "NetworkPolicy", "ResourceQuota", "LimitRange"] {
+        assert!(!kinds.contains(&gone), "{gone} still rendered");
+    }
+}
+
+#[test]
+fn tls_adds_the_issuer_annotation_and_a_tls_block() {
+    let config = config_with(&[
+        "tls.enabled=true",
+        "tls.clusterIssuer=le",
+        "global.domain=shops.example.com",
+    ]);
+    let objects = render_with(&config);
+    let Some(Manifest::Ingress(ing)) = objects.last() else {
+        panic!("no ingress last")
+    };
+    let ann = ing.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(
+        ann.get("cert-manager.io/cluster-issuer")
+            .map(String::as_str),
+        Some("le")
+    );
+    let tls = ing
+        .spec
+        .as_ref()
+        .and_then(|s| s.tls.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        tls[0].hosts.clone().unwrap_or_default(),
+        ["shop1.shops.example.com"]
+    );
+    assert_eq!(tls[0].secret_name.as_deref(), Some("shop1-tls"));
+}

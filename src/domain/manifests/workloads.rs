@@ -1,0 +1,337 @@
+//! What runs: the MySQL and WordPress Deployments and the setup Job that installs
+//! WordPress and WooCommerce with wp-cli. Ordering is by readiness, never by time:
+//! WordPress and the Job wait in an init container until MySQL accepts a real login.
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Affinity, Container, ContainerPort, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
+    PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SecretKeySelector, TCPSocketAction, Volume,
+    VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::meta;
+use super::network::{HTTP_PORT, MYSQL_PORT};
+use super::tenancy::quantities;
+use crate::domain::config::{Config, Resources};
+use crate::domain::credentials::{
+    MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_ADMIN_PASSWORD, WORDPRESS_SALTS,
+};
+use crate::domain::layout::{Component, StoreLayout};
+
+/// uid and gid of www-data in the official wordpress images.
+const WWW_DATA: i64 = 33;
+const WORDPRESS_ROOT: &str = "/var/www/html";
+
+/// Exits once MySQL accepts the store's user over TCP; prints why it is still waiting.
+const WAIT_FOR_MYSQL_PHP: &str = r#"mysqli_report(MYSQLI_REPORT_OFF);
+[$host, $port] = array_pad(explode(":", getenv("WORDPRESS_DB_HOST")), 2, "3306");
+while (true) {
+    $db = @mysqli_connect($host, getenv("WORDPRESS_DB_USER"), getenv("WORDPRESS_DB_PASSWORD"), getenv("WORDPRESS_DB_NAME"), (int) $port);
+    if ($db) { echo "MySQL at $host is ready\n"; exit(0); }
+    fwrite(STDERR, "waiting for MySQL at $host: " . mysqli_connect_error() . "\n");
+    sleep(2);
+}"#;
+
+/// Idempotent installation: safe to run again on a store that is already set up.
+const SETUP_SCRIPT: &str = r#"set -eu
+cd /var/www/html
+until [ -f wp-config.php ]; do echo "waiting for WordPress to write wp-config.php"; sleep 2; done
+if wp core is-installed; then
+  echo "WordPress is already installed"
+else
+  printf '%s\n' "$WP_ADMIN_PASSWORD" | wp core install --url="$WP_URL" --title="$WP_TITLE" \
+    --admin_user="$WP_ADMIN_USER" --admin_email="$WP_ADMIN_EMAIL" --skip-email --prompt=admin_password
+fi
+for plugin in $WP_PLUGINS; do
+  wp plugin is-installed "$plugin" || wp plugin install "$plugin"
+  wp plugin activate "$plugin"
+done
+wp rewrite structure '/%postname%/'
+echo "store setup complete"
+"#;
+
+pub fn mysql(layout: &StoreLayout, config: &Config) -> Deployment {
+    let c = Component::MySql;
+    let container = Container {
+        name: c.as_str().to_string(),
+        image: Some(config.mysql.image.clone()),
+        env: Some(vec![
+            secret_env("MYSQL_ROOT_PASSWORD", layout, MYSQL_ROOT_PASSWORD),
+            plain_env("MYSQL_DATABASE", &config.mysql.database),
+            plain_env("MYSQL_USER", &config.mysql.user),
+            secret_env("MYSQL_PASSWORD", layout, MYSQL_PASSWORD),
+        ]),
+        ports: Some(vec![container_port("mysql", MYSQL_PORT)]),
+        // A real query over TCP: the entrypoint's temporary init server listens on the
+        // socket only, so this turns ready only once the real server runs.
+        readiness_probe: Some(Probe {
+            exec: Some(shell_exec(
+                r#"MYSQL_PWD="$MYSQL_PASSWORD" mysql --protocol=TCP -h 127.0.0.1 -u "$MYSQL_USER" -e "SELECT 1" "$MYSQL_DATABASE""#,
+            )),
+            initial_delay_seconds: Some(5),
+            period_seconds: Some(5),
+            timeout_seconds: Some(5),
+            ..Probe::default()
+        }),
+        liveness_probe: Some(Probe {
+            exec: Some(shell_exec(
+                r#"MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysqladmin ping -u root --silent"#,
+            )),
+            initial_delay_seconds: Some(30),
+            period_seconds: Some(10),
+            timeout_seconds: Some(5),
+            failure_threshold: Some(6),
+            ..Probe::default()
+        }),
+        resources: Some(resources(&config.mysql.resources)),
+        volume_mounts: Some(vec![mount("data", "/var/lib/mysql")]),
+        ..Container::default()
+    };
+    deployment(layout, c, pod_spec(layout, c, vec![], container))
+}
+
+pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
+    let c = Component::WordPress;
+    let mut env = database_env(layout, config);
+    env.extend(
+        WORDPRESS_SALTS
+            .iter()
+            .map(|(key, var)| secret_env(var, layout, key)),
+    );
+    let container = Container {
+        name: c.as_str().to_string(),
+        image: Some(config.wordpress.image.clone()),
+        env: Some(env),
+        ports: Some(vec![container_port("http", HTTP_PORT)]),
+        readiness_probe: Some(Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some("/wp-login.php".to_string()),
+                port: IntOrString::String("http".to_string()),
+                ..HTTPGetAction::default()
+            }),
+            initial_delay_seconds: Some(5),
+            period_seconds: Some(10),
+            timeout_seconds: Some(5),
+            ..Probe::default()
+        }),
+        liveness_probe: Some(Probe {
+            tcp_socket: Some(TCPSocketAction {
+                port: IntOrString::String("http".to_string()),
+                ..TCPSocketAction::default()
+            }),
+            initial_delay_seconds: Some(30),
+            period_seconds: Some(20),
+            ..Probe::default()
+        }),
+        resources: Some(resources(&config.wordpress.resources)),
+        volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
+        ..Container::default()
+    };
+    let init = wait_for_mysql(layout, config, &config.wordpress.image);
+    deployment(layout, c, pod_spec(layout, c, vec![init], container))
+}
+
+pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
+    let c = Component::Setup;
+    let title = if config.wordpress.title.is_empty() {
+        layout.name().to_string()
+    } else {
+        config.wordpress.title.clone()
+    };
+    let scheme = if config.tls.enabled { "https" } else { "http" };
+    let mut env = database_env(layout, config);
+    env.extend([
+        plain_env("WP_URL", &format!("{scheme}://{}", layout.host)),
+        plain_env("WP_TITLE", &title),
+        plain_env("WP_ADMIN_USER", &config.wordpress.admin.user),
+        plain_env("WP_ADMIN_EMAIL", &config.wordpress.admin.email),
+        secret_env("WP_ADMIN_PASSWORD", layout, WORDPRESS_ADMIN_PASSWORD),
+        plain_env("WP_PLUGINS", &config.setup.plugins.join(" ")),
+    ]);
+    let container = Container {
+        name: c.as_str().to_string(),
+        image: Some(config.setup.image.clone()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            SETUP_SCRIPT.to_string(),
+        ]),
+        env: Some(env),
+        resources: Some(resources(&config.setup.resources)),
+        volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
+        ..Container::default()
+    };
+    let init = wait_for_mysql(layout, config, &config.setup.image);
+    let mut spec = pod_spec(layout, c, vec![init], container);
+    spec.restart_policy = Some("Never".to_string());
+    spec.security_context = Some(PodSecurityContext {
+        run_as_user: Some(WWW_DATA),
+        run_as_group: Some(WWW_DATA),
+        fs_group: Some(WWW_DATA),
+        ..PodSecurityContext::default()
+    });
+    // The WordPress volume is ReadWriteOnce: run next to the WordPress pod.
+    spec.affinity = Some(Affinity {
+        pod_affinity: Some(PodAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(layout.selector(Component::WordPress)),
+                    ..LabelSelector::default()
+                }),
+                topology_key: "kubernetes.io/hostname".to_string(),
+                ..PodAffinityTerm::default()
+            }]),
+            ..PodAffinity::default()
+        }),
+        ..Affinity::default()
+    });
+    Job {
+        metadata: meta(layout, layout.workload(c), Some(c)),
+        spec: Some(JobSpec {
+            backoff_limit: Some(i32::try_from(config.setup.backoff_limit).unwrap_or(i32::MAX)),
+            template: PodTemplateSpec {
+                metadata: Some(pod_meta(layout, c)),
+                spec: Some(spec),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    }
+}
+
+fn deployment(layout: &StoreLayout, c: Component, spec: PodSpec) -> Deployment {
+    Deployment {
+        metadata: meta(layout, layout.workload(c), Some(c)),
+        spec: Some(DeploymentSpec {
+            replicas: Some(1),
+            // One pod at a time: both mount a ReadWriteOnce volume.
+            strategy: Some(DeploymentStrategy {
+                type_: Some("Recreate".to_string()),
+                ..DeploymentStrategy::default()
+            }),
+            selector: LabelSelector {
+                match_labels: Some(layout.selector(c)),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(pod_meta(layout, c)),
+                spec: Some(spec),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    }
+}
+
+fn pod_meta(layout: &StoreLayout, c: Component) -> ObjectMeta {
+    ObjectMeta {
+        labels: Some(layout.labels(Some(c))),
+        ..ObjectMeta::default()
+    }
+}
+
+fn pod_spec(layout: &StoreLayout, c: Component, init: Vec<Container>, main: Container) -> PodSpec {
+    PodSpec {
+        init_containers: (!init.is_empty()).then_some(init),
+        containers: vec![main],
+        automount_service_account_token: Some(false),
+        volumes: Some(vec![Volume {
+            name: "data".to_string(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: layout.pvc(match c {
+                    Component::MySql => Component::MySql,
+                    Component::WordPress | Component::Setup => Component::WordPress,
+                }),
+                ..PersistentVolumeClaimVolumeSource::default()
+            }),
+            ..Volume::default()
+        }]),
+        ..PodSpec::default()
+    }
+}
+
+fn wait_for_mysql(layout: &StoreLayout, config: &Config, image: &str) -> Container {
+    Container {
+        name: "wait-for-mysql".to_string(),
+        image: Some(image.to_string()),
+        command: Some(vec![
+            "php".to_string(),
+            "-r".to_string(),
+            WAIT_FOR_MYSQL_PHP.to_string(),
+        ]),
+        env: Some(database_env(layout, config)),
+        resources: Some(resources(&config.setup.resources)),
+        ..Container::default()
+    }
+}
+
+/// The official image's `WORDPRESS_DB_*` variables (wp-config.php reads them at run time).
+fn database_env(layout: &StoreLayout, config: &Config) -> Vec<EnvVar> {
+    vec![
+        plain_env(
+            "WORDPRESS_DB_HOST",
+            &format!("{}:{MYSQL_PORT}", layout.workload(Component::MySql)),
+        ),
+        plain_env("WORDPRESS_DB_NAME", &config.mysql.database),
+        plain_env("WORDPRESS_DB_USER", &config.mysql.user),
+        secret_env("WORDPRESS_DB_PASSWORD", layout, MYSQL_PASSWORD),
+    ]
+}
+
+fn plain_env(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: Some(value.to_string()),
+        ..EnvVar::default()
+    }
+}
+
+fn secret_env(name: &str, layout: &StoreLayout, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: layout.secret(),
+                key: key.to_string(),
+                ..SecretKeySelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }
+}
+
+fn container_port(name: &str, port: i32) -> ContainerPort {
+    ContainerPort {
+        name: Some(name.to_string()),
+        container_port: port,
+        protocol: Some("TCP".to_string()),
+        ..ContainerPort::default()
+    }
+}
+
+fn mount(volume: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: volume.to_string(),
+        mount_path: path.to_string(),
+        ..VolumeMount::default()
+    }
+}
+
+fn shell_exec(script: &str) -> ExecAction {
+    ExecAction {
+        command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
+    }
+}
+
+fn resources(r: &Resources) -> ResourceRequirements {
+    ResourceRequirements {
+        requests: (!r.requests.is_empty()).then(|| quantities(&r.requests)),
+        limits: (!r.limits.is_empty()).then(|| quantities(&r.limits)),
+        ..ResourceRequirements::default()
+    }
+}

@@ -1,0 +1,8 @@
+//! The pure core shared by every front end: store names, configuration, manifests and
+//! status rules. No async runtime, no Kubernetes client, no terminal in here.
+
+pub mod config;
+pub mod credentials;
+pub mod layout;
+pub mod manifests;
+pub mod name;

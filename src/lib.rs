@@ -1,0 +1,3 @@
+//! storectl: provision, watch and delete isolated WooCommerce stores on Kubernetes.
+
+pub mod domain;
