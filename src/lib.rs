@@ -1,3 +1,4 @@
 //! storectl: provision, watch and delete isolated WooCommerce stores on Kubernetes.
 
+pub mod cli;
 pub mod domain;

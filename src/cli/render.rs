@@ -1,0 +1,36 @@
+//! `storectl render`: a store's objects as multi-document YAML, without a cluster.
+
+use std::io::Write as _;
+
+use anyhow::Context;
+
+use super::RenderArgs;
+use crate::domain::config::{Config, Isolation};
+use crate::domain::credentials::Credentials;
+use crate::domain::layout::StoreLayout;
+use crate::domain::manifests;
+use crate::domain::name::StoreName;
+
+pub fn run(args: &RenderArgs, config: &Config) -> anyhow::Result<()> {
+    let name = parse_name(&args.name, config)?;
+    let credentials = if args.show_secrets {
+        Credentials::generate().context("the system random number generator failed")?
+    } else {
+        Credentials::placeholder()
+    };
+    let layout = StoreLayout::new(&name, config);
+    let yaml = manifests::to_yaml_stream(&manifests::render(&layout, config, &credentials))?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(yaml.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Validates a store name against the configured namespace prefix.
+pub fn parse_name(raw: &str, config: &Config) -> Result<StoreName, crate::domain::name::NameError> {
+    let prefix = match config.stores.isolation {
+        Isolation::Namespace => config.stores.namespace_prefix.as_str(),
+        Isolation::Shared => "",
+    };
+    StoreName::parse(raw, prefix)
+}

@@ -1,0 +1,45 @@
+//! The configuration flags (`-f/--values`, `--set`) and how the binary gathers every layer:
+//! the user's values file, the named files, `--set`, and the environment.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+
+use super::paths::Paths;
+use crate::domain::config::{self, Config, EnvVars, Sources};
+
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    /// A values file layered over the defaults; repeat it, later files win.
+    #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
+    pub files: Vec<PathBuf>,
+    /// Override one value, e.g. --set global.domain=shops.example.com; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    pub sets: Vec<String>,
+}
+
+impl ValuesArgs {
+    /// Reads every layer and builds the configuration.
+    pub fn load(&self, paths: &Paths) -> anyhow::Result<Config> {
+        let mut files = Vec::new();
+        if let Some(user_file) = paths.values_file.as_deref().filter(|p| p.is_file()) {
+            files.push(read(user_file)?);
+        }
+        for file in &self.files {
+            files.push(read(file)?);
+        }
+        let sources = Sources {
+            files,
+            sets: self.sets.clone(),
+            env: EnvVars::from_lookup(|name| std::env::var(name).ok()),
+        };
+        Ok(config::load(&sources)?)
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<(String, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read values file '{}'", path.display()))?;
+    Ok((path.display().to_string(), text))
+}
