@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 
 use super::paths::Paths;
-use crate::domain::config::{self, Config, EnvVars, Sources};
+use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
 
 #[derive(Debug, Args)]
 pub struct ValuesArgs {
@@ -38,8 +37,13 @@ impl ValuesArgs {
     }
 }
 
-fn read(path: &Path) -> anyhow::Result<(String, String)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read values file '{}'", path.display()))?;
-    Ok((path.display().to_string(), text))
+fn read(path: &Path) -> Result<(String, String), ConfigError> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((name, text)),
+        Err(e) => Err(ConfigError::Unreadable {
+            path: name,
+            why: e.to_string(),
+        }),
+    }
 }

@@ -115,6 +115,8 @@ pub enum ConfigError {
     },
     #[error("--set '{arg}': {why}")]
     BadSet { arg: String, why: String },
+    #[error("cannot read values file '{path}': {why}")]
+    Unreadable { path: String, why: String },
 }
 
 /// Builds the configuration from all layers, checking every key and value.
