@@ -1,0 +1,323 @@
+//! Starts and stops a real control plane on loopback: etcd, kube-apiserver and
+//! kube-controller-manager, each a child process with its log in the state folder.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio::process::{Child, Command};
+
+use crate::kubeconfig::{self, User};
+
+/// Where the three binaries are.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    pub etcd: PathBuf,
+    pub apiserver: PathBuf,
+    pub controller_manager: PathBuf,
+}
+
+impl Binaries {
+    /// Looks in `bin_dir`, then KUBEBUILDER_ASSETS (envtest's layout), then PATH.
+    pub fn find(bin_dir: &Path) -> Result<Self> {
+        let envtest = std::env::var_os("KUBEBUILDER_ASSETS").map(PathBuf::from);
+        let find = |name: &str| -> Result<PathBuf> {
+            let mut candidates: Vec<PathBuf> = Vec::new();
+            if let Some(dir) = &envtest {
+                candidates.push(dir.join(name));
+            }
+            candidates.push(bin_dir.join(name));
+            if let Some(path) = std::env::var_os("PATH") {
+                candidates.extend(std::env::split_paths(&path).map(|d| d.join(name)));
+            }
+            candidates
+                .into_iter()
+                .find(|p| p.is_file())
+                .with_context(|| {
+                    format!(
+                        "{name} not found in {} (or KUBEBUILDER_ASSETS, or PATH); \
+                     run `scripts/control-plane install` to build it once",
+                        bin_dir.display()
+                    )
+                })
+        };
+        Ok(Self {
+            etcd: find("etcd")?,
+            apiserver: find("kube-apiserver")?,
+            controller_manager: find("kube-controller-manager")?,
+        })
+    }
+}
+
+/// A running control plane. Dropping it kills the processes (`stop` does it gracefully).
+pub struct ControlPlane {
+    pub dir: PathBuf,
+    pub kubeconfig: PathBuf,
+    pub server: String,
+    children: Vec<(&'static str, Child)>,
+}
+
+/// The users of the static token file. `admin` is in system:masters; the others start
+/// with no permissions (tests bind roles to them).
+pub const USERS: &[User] = &[
+    User {
+        name: "admin",
+        groups: "system:masters",
+    },
+    User {
+        name: "limited",
+        groups: "",
+    },
+    User {
+        name: "operator",
+        groups: "",
+    },
+];
+
+impl ControlPlane {
+    /// Starts everything with its state in `dir` (created; must not hold a running cluster).
+    pub async fn start(bins: &Binaries, dir: &Path) -> Result<Self> {
+        prepare_dir(dir)?;
+        let [etcd_client, etcd_peer, api_port] = free_ports::<3>()?;
+        let mut plane = Self {
+            dir: dir.to_path_buf(),
+            kubeconfig: dir.join("kubeconfig"),
+            server: format!("https://127.0.0.1:{api_port}"),
+            children: Vec::new(),
+        };
+        let sa_key = dir.join("service-account.key");
+        run_quiet(
+            Command::new("openssl")
+                .args(["genrsa", "-out"])
+                .arg(&sa_key)
+                .arg("2048"),
+        )
+        .await
+        .context("generating the service account key with openssl")?;
+        let tokens = kubeconfig::write_token_file(&dir.join("tokens.csv"), USERS)?;
+
+        let etcd_url = format!("http://127.0.0.1:{etcd_client}");
+        let peer_url = format!("http://127.0.0.1:{etcd_peer}");
+        plane.spawn(
+            "etcd",
+            &bins.etcd,
+            &strings([
+                "--name=devcluster",
+                &format!("--data-dir={}", dir.join("etcd").display()),
+                &format!("--listen-client-urls={etcd_url}"),
+                &format!("--advertise-client-urls={etcd_url}"),
+                &format!("--listen-peer-urls={peer_url}"),
+                &format!("--initial-advertise-peer-urls={peer_url}"),
+                &format!("--initial-cluster=devcluster={peer_url}"),
+                "--log-level=warn",
+            ]),
+        )?;
+
+        plane.spawn(
+            "kube-apiserver",
+            &bins.apiserver,
+            &strings([
+                &format!("--etcd-servers={etcd_url}"),
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                &format!("--secure-port={api_port}"),
+                "--insecure-port=0",
+                &format!("--cert-dir={}", dir.join("certs").display()),
+                &format!("--token-auth-file={}", dir.join("tokens.csv").display()),
+                "--authorization-mode=RBAC",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                &format!("--service-account-key-file={}", sa_key.display()),
+                &format!("--service-account-signing-key-file={}", sa_key.display()),
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--allow-privileged=true",
+                // The node simulator serves container logs over plain HTTP on loopback.
+                "--kubelet-https=false",
+                "--kubelet-preferred-address-types=InternalIP",
+                "--profiling=false",
+            ]),
+        )?;
+
+        let ca = wait_for_serving_ca(&dir.join("certs/apiserver.crt"), &mut plane).await?;
+        let ca_file = dir.join("ca.crt");
+        std::fs::write(&ca_file, ca)?;
+        kubeconfig::write(&plane.kubeconfig, &plane.server, &ca_file, &tokens)?;
+        let kcm_kubeconfig = dir.join("controller-manager.kubeconfig");
+        kubeconfig::write_single(&kcm_kubeconfig, &plane.server, &ca_file, &tokens[0])?;
+        plane.wait_ready().await?;
+
+        plane.spawn(
+            "kube-controller-manager",
+            &bins.controller_manager,
+            &strings([
+                &format!(
+                    "--kubeconfig={}",
+                    dir.join("controller-manager.kubeconfig").display()
+                ),
+                "--leader-elect=false",
+                "--port=0",
+                "--secure-port=0",
+                &format!("--service-account-private-key-file={}", sa_key.display()),
+                "--use-service-account-credentials=false",
+                "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service,-route,-attachdetach",
+                "--profiling=false",
+            ]),
+        )?;
+        Ok(plane)
+    }
+
+    /// Starts `program` under `setpriv --pdeathsig KILL`, so it dies with this process
+    /// even when this process is killed outright.
+    fn spawn(&mut self, name: &'static str, program: &Path, args: &[String]) -> Result<()> {
+        let log = std::fs::File::create(self.dir.join(format!("{name}.log")))?;
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--pdeathsig", "KILL", "--"])
+            .arg(program)
+            .args(args);
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        self.children.push((name, child));
+        Ok(())
+    }
+
+    /// Fails with the tail of a child's log if it has exited.
+    fn check_alive(&mut self) -> Result<()> {
+        for (name, child) in &mut self.children {
+            if let Some(status) = child.try_wait()? {
+                let log = std::fs::read_to_string(self.dir.join(format!("{name}.log")))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                bail!("{name} exited ({status}):\n{}", tail.join("\n"));
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait_ready(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let client = kubeconfig::client(&self.kubeconfig, None).await?;
+        loop {
+            self.check_alive()?;
+            let probe = http::Request::get("/readyz").body(Vec::new())?;
+            if client
+                .request_text(probe)
+                .await
+                .is_ok_and(|body| body.trim() == "ok")
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "kube-apiserver did not become ready within 90 s; see {}/kube-apiserver.log",
+                    self.dir.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Stops the processes (newest first, SIGTERM then SIGKILL) and removes the state folder.
+    pub async fn stop(mut self) -> Result<()> {
+        while let Some((_, mut child)) = self.children.pop() {
+            terminate(&mut child).await;
+        }
+        std::fs::remove_dir_all(&self.dir)
+            .with_context(|| format!("removing {}", self.dir.display()))
+    }
+
+    /// Whether every process is still running.
+    pub fn healthy(&mut self) -> Result<()> {
+        self.check_alive()
+    }
+}
+
+async fn terminate(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}
+
+/// Creates `dir`, clearing what a killed run left there (its processes are gone: a live
+/// one would hold the lock file).
+fn prepare_dir(dir: &Path) -> Result<()> {
+    if dir.join("etcd").exists() || dir.join("kubeconfig").exists() {
+        tracing::info!("removing stale state in {}", dir.display());
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.file_name().is_some_and(|n| n == "lock") {
+                continue;
+            }
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Ports free right now on 127.0.0.1 (held together while picking so they differ).
+fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<_>>()
+        .context("finding free loopback ports")?;
+    let mut ports = [0u16; N];
+    for (port, l) in ports.iter_mut().zip(&listeners) {
+        *port = l.local_addr()?.port();
+    }
+    Ok(ports)
+}
+
+/// The apiserver writes a self-signed certificate followed by its CA; the CA is returned.
+async fn wait_for_serving_ca(cert: &Path, plane: &mut ControlPlane) -> Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        plane.check_alive()?;
+        if let Ok(pem) = std::fs::read_to_string(cert) {
+            if let Some(start) = pem.rfind("-----BEGIN CERTIFICATE-----") {
+                if pem[start..].contains("-----END CERTIFICATE-----") && start > 0 {
+                    return Ok(pem[start..].to_string());
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "kube-apiserver wrote no serving certificate to {}",
+                cert.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn strings<const N: usize>(args: [&str; N]) -> Vec<String> {
+    args.iter().map(|a| (*a).to_string()).collect()
+}
+
+async fn run_quiet(cmd: &mut Command) -> Result<()> {
+    let out = cmd.stdin(Stdio::null()).output().await?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}

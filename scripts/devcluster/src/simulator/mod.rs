@@ -1,0 +1,235 @@
+//! The node simulator: plays scheduler, kubelet and volume provisioner for a control plane
+//! that has none, so Deployments, Jobs and PVCs progress as on a small real cluster. It
+//! never runs containers: it reports the states a kubelet would (see docs/testing.md).
+
+mod events;
+pub mod faults;
+pub mod logs;
+mod node;
+pub mod pods;
+mod volumes;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use futures::{StreamExt, stream};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod, Secret};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use pods::{PodAction, Timing, World};
+
+/// Keeps up to this many API writes in flight at once.
+const CONCURRENT_WRITES: usize = 16;
+
+/// Runs until the task is dropped.
+pub async fn run(client: Client, timing: Timing) -> Result<()> {
+    let changed = Arc::new(Notify::new());
+    let pods = mirror::<Pod>(&client, &changed);
+    let claims = mirror::<PersistentVolumeClaim>(&client, &changed);
+    let volumes = mirror::<PersistentVolume>(&client, &changed);
+    let secrets = mirror_metadata::<Secret>(&client, &changed);
+
+    let log_port = logs::serve(pods.clone()).await?;
+    node::register(&client, log_port).await?;
+    tokio::spawn(node::heartbeat(client.clone()));
+    for store in [
+        pods.wait_until_ready().await,
+        claims.wait_until_ready().await,
+        volumes.wait_until_ready().await,
+    ] {
+        store?;
+    }
+    secrets.wait_until_ready().await?;
+    tracing::info!("node simulator running (node {})", node::NODE_NAME);
+
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = changed.notified() => {}
+        }
+        let world = World {
+            claims: claims.state().iter().map(|c| key(c.as_ref())).collect(),
+            bound_claims: claims
+                .state()
+                .iter()
+                .filter(|c| c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound"))
+                .map(|c| key(c.as_ref()))
+                .collect(),
+            secrets: secrets.state().iter().map(|s| key(s.as_ref())).collect(),
+        };
+        let now = Timestamp::now();
+        let pod_steps = pods.state().into_iter().filter_map(|pod| {
+            let action = pods::plan(&pod, &world, now, &timing);
+            (action != PodAction::Nothing).then_some((pod, action))
+        });
+        stream::iter(pod_steps)
+            .for_each_concurrent(CONCURRENT_WRITES, |(pod, action)| {
+                act_on_pod(&client, pod, action)
+            })
+            .await;
+        provision(&client, &claims, &volumes).await;
+    }
+}
+
+/// A reflector of every `K` in the cluster that pokes `changed` on each event.
+fn mirror<K>(client: &Client, changed: &Arc<Notify>) -> Store<K>
+where
+    K: Resource + Clone + std::fmt::Debug + Send + Sync + serde::de::DeserializeOwned + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (reader, writer) = reflector::store();
+    let stream = watcher(Api::<K>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects();
+    tokio::spawn(poke_on_each(stream, changed.clone()));
+    reader
+}
+
+fn mirror_metadata<K>(
+    client: &Client,
+    changed: &Arc<Notify>,
+) -> Store<kube::core::PartialObjectMeta<K>>
+where
+    K: Resource + Clone + std::fmt::Debug + Send + Sync + serde::de::DeserializeOwned + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (reader, writer) = reflector::store();
+    let changed = changed.clone();
+    let api = Api::<kube::core::PartialObjectMeta<K>>::all(client.clone());
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects();
+    tokio::spawn(poke_on_each(stream, changed));
+    reader
+}
+
+async fn poke_on_each<S: futures::Stream>(stream: S, changed: Arc<Notify>) {
+    stream
+        .for_each(|_| {
+            changed.notify_one();
+            std::future::ready(())
+        })
+        .await;
+}
+
+fn key<K: ResourceExt>(o: &K) -> String {
+    format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any())
+}
+
+async fn act_on_pod(client: &Client, pod: Arc<Pod>, action: PodAction) {
+    let namespace = pod.namespace().unwrap_or_default();
+    let name = pod.name_any();
+    let api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let result = match &action {
+        PodAction::Nothing => Ok(()),
+        PodAction::Bind => {
+            let binding = json!({
+                "apiVersion": "v1", "kind": "Binding",
+                "metadata": { "name": name },
+                "target": { "apiVersion": "v1", "kind": "Node", "name": node::NODE_NAME },
+            });
+            let r = api
+                .create_subresource::<_, serde_json::Value>(
+                    "binding",
+                    &name,
+                    &PostParams::default(),
+                    &binding,
+                )
+                .await;
+            if r.is_ok() {
+                let msg = format!(
+                    "Successfully assigned {namespace}/{name} to {}",
+                    node::NODE_NAME
+                );
+                events::record(client, &pod, "Normal", "Scheduled", msg).await;
+            }
+            r.map(drop)
+        }
+        PodAction::Unschedulable(message) => {
+            let status = json!({ "status": { "phase": "Pending", "conditions": [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": message, "lastTransitionTime": Timestamp::now().to_string(),
+            }]}});
+            let r = api
+                .patch_status(&name, &PatchParams::default(), &Patch::Merge(status))
+                .await;
+            if r.is_ok() {
+                events::record(client, &pod, "Warning", "FailedScheduling", message.clone()).await;
+            }
+            r.map(drop)
+        }
+        PodAction::Status(status) => {
+            let r = api
+                .patch_status(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({ "status": status })),
+                )
+                .await;
+            if r.is_ok() {
+                for (type_, reason, message) in events::transitions(pod.status.as_ref(), status) {
+                    events::record(client, &pod, type_, reason, message).await;
+                }
+            }
+            r.map(drop)
+        }
+        PodAction::Finalize => {
+            let params = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions {
+                    uid: pod.uid(),
+                    resource_version: None,
+                }),
+                ..DeleteParams::default()
+            };
+            api.delete(&name, &params).await.map(drop)
+        }
+    };
+    match result {
+        Ok(()) => {}
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
+        Err(e) => tracing::warn!("pod {namespace}/{name}: {action:?} failed: {e}"),
+    }
+}
+
+/// Creates volumes for pending claims and deletes the released ones.
+async fn provision(
+    client: &Client,
+    claims: &Store<PersistentVolumeClaim>,
+    volumes: &Store<PersistentVolume>,
+) {
+    let pv_api: Api<PersistentVolume> = Api::all(client.clone());
+    let claimed: HashSet<String> = volumes
+        .state()
+        .iter()
+        .filter_map(|v| v.spec.as_ref()?.claim_ref.as_ref()?.uid.clone())
+        .collect();
+    for claim in claims.state() {
+        if let Some(volume) = volumes::volume_for(&claim, &claimed) {
+            match pv_api.create(&PostParams::default(), &volume).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(e)) if e.code == 409 => {}
+                Err(e) => tracing::warn!("creating a volume for {}: {e}", key(claim.as_ref())),
+            }
+        }
+    }
+    for volume in volumes.state().iter().filter(|v| volumes::is_released(v)) {
+        if let Err(e) = pv_api
+            .delete(&volume.name_any(), &DeleteParams::default())
+            .await
+        {
+            tracing::debug!("deleting released volume {}: {e}", volume.name_any());
+        }
+    }
+}

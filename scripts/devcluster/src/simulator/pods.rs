@@ -1,0 +1,438 @@
+//! What the simulated scheduler and kubelet do with one pod, as a pure function of the pod,
+//! what else exists on the cluster, and the time. Every timestamp is derived from the
+//! pod's start time, so recomputing a status that has not changed gives the same value
+//! and nothing is written.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{
+    Container, ContainerState, ContainerStateRunning, ContainerStateTerminated,
+    ContainerStateWaiting, ContainerStatus, Pod, PodCondition, PodIP, PodStatus,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+
+use super::faults::{ImageFault, image_fault};
+
+/// How fast simulated things happen.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// From container start to passing readiness.
+    pub ready_delay: Duration,
+    /// How long a Job's container runs before it exits 0.
+    pub job_duration: Duration,
+    /// Time between restarts of a crashing container.
+    pub crash_period: Duration,
+    /// How long a failing pull shows ErrImagePull before ImagePullBackOff.
+    pub pull_backoff_after: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            ready_delay: Duration::from_secs(1),
+            job_duration: Duration::from_secs(2),
+            crash_period: Duration::from_secs(3),
+            pull_backoff_after: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What exists besides the pod: `namespace/name` keys.
+#[derive(Debug, Default)]
+pub struct World {
+    pub claims: HashSet<String>,
+    pub bound_claims: HashSet<String>,
+    pub secrets: HashSet<String>,
+}
+
+/// One step for the simulator to take.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PodAction {
+    Nothing,
+    /// Schedule the pod onto the simulated node.
+    Bind,
+    /// Cannot be scheduled yet: set PodScheduled=False with this message.
+    Unschedulable(String),
+    /// Write this status (it differs from the current one).
+    Status(Box<PodStatus>),
+    /// The pod is being deleted and its containers are gone: remove it for good.
+    Finalize,
+}
+
+pub fn plan(pod: &Pod, world: &World, now: Timestamp, timing: &Timing) -> PodAction {
+    let spec = pod.spec.as_ref();
+    let status = pod.status.clone().unwrap_or_default();
+    let bound = spec.and_then(|s| s.node_name.as_ref()).is_some();
+    if pod.metadata.deletion_timestamp.is_some() {
+        return if bound {
+            PodAction::Finalize
+        } else {
+            PodAction::Nothing
+        };
+    }
+    if spec.is_none() {
+        return PodAction::Nothing;
+    }
+    let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+    if !bound {
+        return match unschedulable_reason(pod, &namespace, world) {
+            None => PodAction::Bind,
+            Some(message) => {
+                let already = status.conditions.iter().flatten().any(|c| {
+                    c.type_ == "PodScheduled"
+                        && c.status == "False"
+                        && c.message.as_deref() == Some(&message)
+                });
+                if already {
+                    PodAction::Nothing
+                } else {
+                    PodAction::Unschedulable(message)
+                }
+            }
+        };
+    }
+    if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
+        return PodAction::Nothing;
+    }
+    let start = status.start_time.as_ref().map_or_else(
+        || Timestamp::from_second(now.as_second()).unwrap_or(now),
+        |t| t.0,
+    );
+    let desired = simulate(pod, &namespace, world, start, now, timing);
+    if pod.status.as_ref() == Some(&desired) {
+        PodAction::Nothing
+    } else {
+        PodAction::Status(Box::new(desired))
+    }
+}
+
+fn unschedulable_reason(pod: &Pod, namespace: &str, world: &World) -> Option<String> {
+    let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref())?;
+    for claim in volumes
+        .iter()
+        .filter_map(|v| v.persistent_volume_claim.as_ref())
+    {
+        let key = format!("{namespace}/{}", claim.claim_name);
+        if !world.claims.contains(&key) {
+            return Some(format!(
+                "persistentvolumeclaim \"{}\" not found",
+                claim.claim_name
+            ));
+        }
+        if !world.bound_claims.contains(&key) {
+            return Some("pod has unbound immediate PersistentVolumeClaims".to_string());
+        }
+    }
+    None
+}
+
+/// The container-level outcome the simulated kubelet reports.
+struct Outcome {
+    status: ContainerStatus,
+    /// Exited 0 (a Job's work finished, or an init container completed).
+    succeeded: bool,
+    /// Exited non-zero and will not be restarted.
+    failed: bool,
+    running: bool,
+}
+
+fn simulate(
+    pod: &Pod,
+    namespace: &str,
+    world: &World,
+    start: Timestamp,
+    now: Timestamp,
+    t: &Timing,
+) -> PodStatus {
+    let spec = pod.spec.clone().unwrap_or_default();
+    let restart_never = spec.restart_policy.as_deref() == Some("Never");
+    let is_job = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Job");
+    let elapsed = now.duration_since(start);
+
+    let mut init_statuses = Vec::new();
+    let mut initialized = true;
+    let mut failed = false;
+    for c in spec.init_containers.iter().flatten() {
+        if !initialized {
+            init_statuses.push(waiting(c, "PodInitializing", "", 0, None));
+            continue;
+        }
+        let out = run_container(
+            c,
+            namespace,
+            world,
+            start,
+            elapsed,
+            t,
+            restart_never,
+            Some(Duration::ZERO),
+        );
+        initialized = out.succeeded;
+        failed |= out.failed;
+        init_statuses.push(out.status);
+    }
+
+    let mut statuses = Vec::new();
+    let (mut all_ready, mut all_succeeded, mut any_running) = (true, true, false);
+    for c in &spec.containers {
+        if !initialized {
+            let reason = if failed { "Error" } else { "PodInitializing" };
+            statuses.push(waiting(c, reason, "", 0, None));
+            all_ready = false;
+            all_succeeded = false;
+            continue;
+        }
+        let completes_after = is_job.then_some(t.job_duration);
+        let out = run_container(
+            c,
+            namespace,
+            world,
+            start,
+            elapsed,
+            t,
+            restart_never,
+            completes_after,
+        );
+        all_ready &= out.status.ready;
+        all_succeeded &= out.succeeded;
+        any_running |= out.running;
+        failed |= out.failed;
+        statuses.push(out.status);
+    }
+
+    let phase = if failed {
+        "Failed"
+    } else if initialized && all_succeeded {
+        "Succeeded"
+    } else if any_running {
+        "Running"
+    } else {
+        "Pending"
+    };
+    let ready = initialized && all_ready && phase == "Running";
+    let ready_at = start + SignedDuration::try_from(t.ready_delay).unwrap_or_default();
+    let conditions = vec![
+        condition("Initialized", initialized, start),
+        condition("Ready", ready, if ready { ready_at } else { start }),
+        condition(
+            "ContainersReady",
+            ready,
+            if ready { ready_at } else { start },
+        ),
+        condition("PodScheduled", true, start),
+    ];
+    let ip = pod_ip(pod);
+    PodStatus {
+        phase: Some(phase.to_string()),
+        conditions: Some(conditions),
+        host_ip: Some("127.0.0.1".to_string()),
+        host_ips: Some(vec![k8s_openapi::api::core::v1::HostIP {
+            ip: "127.0.0.1".to_string(),
+        }]),
+        pod_ip: Some(ip.clone()),
+        pod_ips: Some(vec![PodIP { ip }]),
+        start_time: Some(Time(start)),
+        init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
+        container_statuses: Some(statuses),
+        qos_class: pod.status.as_ref().and_then(|s| s.qos_class.clone()),
+        ..PodStatus::default()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_container(
+    c: &Container,
+    namespace: &str,
+    world: &World,
+    start: Timestamp,
+    elapsed: SignedDuration,
+    t: &Timing,
+    restart_never: bool,
+    completes_after: Option<Duration>,
+) -> Outcome {
+    let image = c.image.clone().unwrap_or_default();
+    let secs = |d: Duration| SignedDuration::try_from(d).unwrap_or_default();
+    let not_started = |status| Outcome {
+        status,
+        succeeded: false,
+        failed: false,
+        running: false,
+    };
+    if let Some(secret) = missing_secret(c, namespace, world) {
+        let msg = format!("secret \"{secret}\" not found");
+        return not_started(waiting(c, "CreateContainerConfigError", &msg, 0, None));
+    }
+    match image_fault(&image) {
+        ImageFault::InvalidName => {
+            let msg = format!(
+                "Failed to apply default image tag \"{image}\": couldn't parse image reference \"{image}\": invalid reference format"
+            );
+            not_started(waiting(c, "InvalidImageName", &msg, 0, None))
+        }
+        ImageFault::PullFails => {
+            let reason = if elapsed < secs(t.pull_backoff_after) {
+                "ErrImagePull"
+            } else {
+                "ImagePullBackOff"
+            };
+            let msg = format!(
+                "Back-off pulling image \"{image}\" (simulated: the registry host ends in .invalid)"
+            );
+            not_started(waiting(c, reason, &msg, 0, None))
+        }
+        ImageFault::ExitsWithError => {
+            let finished = start + secs(Duration::from_secs(1));
+            let terminated = ContainerStateTerminated {
+                exit_code: 1,
+                reason: Some("Error".to_string()),
+                message: Some("simulated: the image tag asks for exit status 1".to_string()),
+                started_at: Some(Time(start)),
+                finished_at: Some(Time(finished)),
+                ..ContainerStateTerminated::default()
+            };
+            if restart_never {
+                let mut status = base_status(c, false, 0);
+                status.state = Some(ContainerState {
+                    terminated: Some(terminated),
+                    ..ContainerState::default()
+                });
+                return Outcome {
+                    status,
+                    succeeded: false,
+                    failed: true,
+                    running: false,
+                };
+            }
+            let period = secs(t.crash_period).as_secs().max(1);
+            let restarts = i32::try_from(elapsed.as_secs() / period + 1).unwrap_or(i32::MAX);
+            let msg = format!(
+                "back-off restarting failed container {} (simulated)",
+                c.name
+            );
+            not_started(waiting(
+                c,
+                "CrashLoopBackOff",
+                &msg,
+                restarts,
+                Some(terminated),
+            ))
+        }
+        fault @ (ImageFault::None | ImageFault::NeverReady) => {
+            let done_at = completes_after.filter(|_| fault == ImageFault::None);
+            if let Some(done_at) = done_at.filter(|d| elapsed >= secs(*d)) {
+                let mut status = base_status(c, false, 0);
+                status.state = Some(ContainerState {
+                    terminated: Some(ContainerStateTerminated {
+                        exit_code: 0,
+                        reason: Some("Completed".to_string()),
+                        started_at: Some(Time(start)),
+                        finished_at: Some(Time(start + secs(done_at))),
+                        ..ContainerStateTerminated::default()
+                    }),
+                    ..ContainerState::default()
+                });
+                return Outcome {
+                    status,
+                    succeeded: true,
+                    failed: false,
+                    running: false,
+                };
+            }
+            let ready = fault == ImageFault::None
+                && elapsed >= secs(t.ready_delay)
+                && completes_after.is_none();
+            let mut status = base_status(c, ready, 0);
+            status.started = Some(true);
+            status.state = Some(ContainerState {
+                running: Some(ContainerStateRunning {
+                    started_at: Some(Time(start)),
+                }),
+                ..ContainerState::default()
+            });
+            Outcome {
+                status,
+                succeeded: false,
+                failed: false,
+                running: true,
+            }
+        }
+    }
+}
+
+fn missing_secret(c: &Container, namespace: &str, world: &World) -> Option<String> {
+    c.env
+        .iter()
+        .flatten()
+        .filter_map(|e| e.value_from.as_ref()?.secret_key_ref.as_ref())
+        .find(|r| {
+            !world.secrets.contains(&format!("{namespace}/{}", r.name)) && r.optional != Some(true)
+        })
+        .map(|r| r.name.clone())
+}
+
+fn base_status(c: &Container, ready: bool, restarts: i32) -> ContainerStatus {
+    let image = c.image.clone().unwrap_or_default();
+    ContainerStatus {
+        name: c.name.clone(),
+        image: image.clone(),
+        image_id: format!("sim://{image}"),
+        container_id: Some(format!("sim://{}", c.name)),
+        ready,
+        restart_count: restarts,
+        started: Some(false),
+        ..ContainerStatus::default()
+    }
+}
+
+fn waiting(
+    c: &Container,
+    reason: &str,
+    message: &str,
+    restarts: i32,
+    last: Option<ContainerStateTerminated>,
+) -> ContainerStatus {
+    let mut status = base_status(c, false, restarts);
+    if reason == "PodInitializing" || reason == "Error" {
+        status.container_id = None;
+    }
+    status.state = Some(ContainerState {
+        waiting: Some(ContainerStateWaiting {
+            reason: Some(reason.to_string()),
+            message: (!message.is_empty()).then(|| message.to_string()),
+        }),
+        ..ContainerState::default()
+    });
+    status.last_state = last.map(|t| ContainerState {
+        terminated: Some(t),
+        ..ContainerState::default()
+    });
+    status
+}
+
+fn condition(type_: &str, ok: bool, at: Timestamp) -> PodCondition {
+    PodCondition {
+        type_: type_.to_string(),
+        status: if ok { "True" } else { "False" }.to_string(),
+        last_transition_time: Some(Time(at)),
+        ..PodCondition::default()
+    }
+}
+
+/// A stable fake address in 10.244.0.0/16 derived from the pod's uid.
+fn pod_ip(pod: &Pod) -> String {
+    let uid = pod.metadata.uid.as_deref().unwrap_or_default();
+    let h = uid
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("10.244.{}.{}", (h >> 8) % 256, h % 254 + 1)
+}
+
+#[cfg(test)]
+mod tests;
