@@ -11,6 +11,23 @@ use tokio::process::{Child, Command};
 
 use crate::kubeconfig::{self, User};
 
+/// Kubernetes release built by `scripts/control-plane install` (Debian bookworm's).
+const K8S_VERSION: &str = "1.20.2";
+
+/// Where `scripts/control-plane install` caches the binaries it builds.
+pub fn default_bin_dir() -> PathBuf {
+    let cache = std::env::var_os("STORECTL_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+                .join("storectl")
+        });
+    cache.join(format!("kubernetes-{K8S_VERSION}")).join("bin")
+}
+
 /// Where the three binaries are.
 #[derive(Debug, Clone)]
 pub struct Binaries {

@@ -18,6 +18,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use tokio::io::AsyncReadExt;
 use tokio::signal::unix::{SignalKind, signal};
+use tracing_subscriber::Layer as _;
 
 use simulator::pods::Timing;
 
@@ -38,9 +39,10 @@ enum Command {
         /// Folder for state, logs and the kubeconfig; removed on exit.
         #[arg(long)]
         dir: PathBuf,
-        /// Folder with kube-apiserver and kube-controller-manager (see scripts/control-plane).
+        /// Folder with kube-apiserver and kube-controller-manager, as built by
+        /// `scripts/control-plane install` [default: ~/.cache/storectl/kubernetes-1.20.2/bin]
         #[arg(long, env = "STORECTL_K8S_BIN_DIR")]
-        bin_dir: PathBuf,
+        bin_dir: Option<PathBuf>,
         /// Stop when standard input closes (so a parent that dies takes the cluster with it).
         #[arg(long)]
         exit_with_stdin: bool,
@@ -101,7 +103,9 @@ async fn main() -> Result<()> {
         }
         Command::Simulate { kubeconfig, timing } => {
             let client = kubeconfig::client(&kubeconfig, None).await?;
-            simulator::run(client, timing.timing()).await
+            let state =
+                std::env::temp_dir().join(format!("storectl-simulator-{}", std::process::id()));
+            simulator::run(client, timing.timing(), state).await
         }
     }
 }
@@ -114,27 +118,37 @@ fn tracing_subscriber_init() {
     } else {
         tracing::Level::WARN
     };
-    tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let ours = tracing_subscriber::filter::Targets::new().with_target("storectl_devcluster", level);
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .with_target(false)
+        .with_ansi(false)
+        .with_target(false);
+    tracing_subscriber::registry()
+        .with(layer.with_filter(ours))
         .init();
 }
 
 async fn up(
     dir: PathBuf,
-    bin_dir: PathBuf,
+    bin_dir: Option<PathBuf>,
     exit_with_stdin: bool,
     simulate: bool,
     timing: Timing,
 ) -> Result<()> {
-    let bins = controlplane::Binaries::find(&bin_dir)?;
+    let bins =
+        controlplane::Binaries::find(&bin_dir.unwrap_or_else(controlplane::default_bin_dir))?;
     let dir = std::path::absolute(&dir).context("resolving --dir")?;
     claim_dir(&dir)?;
     let mut plane = controlplane::ControlPlane::start(&bins, &dir).await?;
     let sim = if simulate {
         let client = kubeconfig::client(&plane.kubeconfig, None).await?;
-        Some(tokio::spawn(simulator::run(client, timing)))
+        Some(tokio::spawn(simulator::run(
+            client,
+            timing,
+            dir.join("simulator"),
+        )))
     } else {
         None
     };

@@ -1,31 +1,89 @@
 //! The kubelet's log endpoint, simulated: the API server proxies `kubectl logs` and
-//! `storectl logs` here (`--kubelet-https=false`, loopback only). Lines are generated from
+//! `storectl logs` here (over TLS, on loopback only). Lines are generated from
 //! the pod's state, each with a timestamp derived from the container's start, so a
 //! reconnect with `sinceTime` resumes without duplicates.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::runtime::reflector::{ObjectRef, Store};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+type Conn = tokio_rustls::server::TlsStream<TcpStream>;
 
 /// A running container writes one line this often.
 const LINE_PERIOD_SECS: i64 = 2;
 
-/// Starts serving on a free loopback port and returns the port.
-pub async fn serve(pods: Store<Pod>) -> Result<u16> {
+/// Starts serving HTTPS on a free loopback port with a self-signed certificate made in
+/// `tls_dir` (the API server does not verify kubelet certificates unless told to), and
+/// returns the port.
+pub async fn serve(pods: Store<Pod>, tls_dir: &Path) -> Result<u16> {
+    let acceptor = TlsAcceptor::from(Arc::new(server_config(tls_dir).await?));
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     tokio::spawn(async move {
         while let Ok((conn, _)) = listener.accept().await {
-            tokio::spawn(handle(conn, pods.clone()));
+            let acceptor = acceptor.clone();
+            let pods = pods.clone();
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(conn).await {
+                    handle(tls, pods).await;
+                }
+            });
         }
     });
     Ok(port)
+}
+
+async fn server_config(tls_dir: &Path) -> Result<rustls::ServerConfig> {
+    let (cert, key) = (tls_dir.join("kubelet.crt"), tls_dir.join("kubelet.key"));
+    if !cert.exists() || !key.exists() {
+        std::fs::create_dir_all(tls_dir)?;
+        let out = tokio::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "365",
+                "-subj",
+                "/CN=sim-node-1",
+            ])
+            .args([
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:sim-node-1",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .context("running openssl to make the simulated kubelet's certificate")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "openssl failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let certs = CertificateDer::pem_file_iter(&cert)?.collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_file(&key)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?)
 }
 
 /// The query of a `/containerLogs/{namespace}/{pod}/{container}` request.
@@ -64,7 +122,7 @@ pub fn parse_request(target: &str) -> Option<LogRequest> {
     Some(req)
 }
 
-async fn handle(mut conn: TcpStream, pods: Store<Pod>) {
+async fn handle(mut conn: Conn, pods: Store<Pod>) {
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
@@ -116,7 +174,7 @@ async fn handle(mut conn: TcpStream, pods: Store<Pod>) {
     let _ = stream_logs(conn, pods, pod, req).await;
 }
 
-async fn respond(conn: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
+async fn respond(conn: &mut Conn, status: &str, body: &str) -> std::io::Result<()> {
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -126,7 +184,7 @@ async fn respond(conn: &mut TcpStream, status: &str, body: &str) -> std::io::Res
 }
 
 async fn stream_logs(
-    mut conn: TcpStream,
+    mut conn: Conn,
     pods: Store<Pod>,
     pod: Arc<Pod>,
     req: LogRequest,

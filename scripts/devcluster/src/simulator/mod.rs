@@ -10,6 +10,7 @@ pub mod pods;
 mod volumes;
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,15 +30,15 @@ use pods::{PodAction, Timing, World};
 /// Keeps up to this many API writes in flight at once.
 const CONCURRENT_WRITES: usize = 16;
 
-/// Runs until the task is dropped.
-pub async fn run(client: Client, timing: Timing) -> Result<()> {
+/// Runs until the task is dropped; `state_dir` holds the simulated kubelet's certificate.
+pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<()> {
     let changed = Arc::new(Notify::new());
     let pods = mirror::<Pod>(&client, &changed);
     let claims = mirror::<PersistentVolumeClaim>(&client, &changed);
     let volumes = mirror::<PersistentVolume>(&client, &changed);
     let secrets = mirror_metadata::<Secret>(&client, &changed);
 
-    let log_port = logs::serve(pods.clone()).await?;
+    let log_port = logs::serve(pods.clone(), &state_dir).await?;
     node::register(&client, log_port).await?;
     tokio::spawn(node::heartbeat(client.clone()));
     for store in [
