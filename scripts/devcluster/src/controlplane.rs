@@ -149,8 +149,6 @@ impl ControlPlane {
                 &format!("--service-account-signing-key-file={}", sa_key.display()),
                 "--service-cluster-ip-range=10.0.0.0/24",
                 "--allow-privileged=true",
-                // The node simulator serves container logs over plain HTTP on loopback.
-                "--kubelet-https=false",
                 "--kubelet-preferred-address-types=InternalIP",
                 "--profiling=false",
             ]),
