@@ -83,8 +83,12 @@ impl TimingArgs {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber_init();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    let result = runtime.map_err(anyhow::Error::from).and_then(|rt| rt.block_on(run(Cli::parse())));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let result = runtime
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run(Cli::parse())));
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
