@@ -1,4 +1,5 @@
 //! storectl: provision, watch and delete isolated WooCommerce stores on Kubernetes.
 
 pub mod cli;
+pub mod cluster;
 pub mod domain;

@@ -1,6 +1,7 @@
 //! Proof that the test control plane is real: controllers run, the node simulator plays
 //! scheduler/kubelet/provisioner, RBAC is enforced, and each injected fault shows in the
 //! objects' status the way a real cluster reports it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

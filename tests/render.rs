@@ -1,5 +1,6 @@
 //! `storectl render` through the real binary: snapshots of the rendered stream for each
 //! shipped configuration, and the behaviour on bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Command, Output};
 

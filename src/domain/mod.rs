@@ -6,3 +6,4 @@ pub mod credentials;
 pub mod layout;
 pub mod manifests;
 pub mod name;
+pub mod status;

@@ -308,12 +308,12 @@ async fn wait_for_serving_ca(cert: &Path, plane: &mut ControlPlane) -> Result<St
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         plane.check_alive()?;
-        if let Ok(pem) = std::fs::read_to_string(cert) {
-            if let Some(start) = pem.rfind("-----BEGIN CERTIFICATE-----") {
-                if pem[start..].contains("-----END CERTIFICATE-----") && start > 0 {
-                    return Ok(pem[start..].to_string());
-                }
-            }
+        let pem = std::fs::read_to_string(cert).unwrap_or_default();
+        if let Some(start) = pem.rfind("-----BEGIN CERTIFICATE-----")
+            && start > 0
+            && pem[start..].contains("-----END CERTIFICATE-----")
+        {
+            return Ok(pem[start..].to_string());
         }
         if Instant::now() > deadline {
             bail!(

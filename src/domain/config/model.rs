@@ -71,6 +71,7 @@ pub struct Stores {
     pub shared_namespace: String,
     pub pod_security: PodSecurityLevel,
     pub provisioning_deadline: DurationValue,
+    pub failure_grace: DurationValue,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -1,0 +1,107 @@
+//! A client from the kubeconfig, resolved the way kubectl does it: `--kubeconfig`, else
+//! `KUBECONFIG` (a list of files, merged), else ~/.kube/config; `--context` or the
+//! current context. Exec credential plugins never prompt: their stdin is closed.
+
+use std::path::PathBuf;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use super::error::{ClusterError, Target};
+
+/// How to reach the cluster, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// A client and what it points at.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: kube::Client,
+    pub target: Target,
+}
+
+impl Connection {
+    pub async fn open(options: &ConnectOptions) -> Result<Self, ClusterError> {
+        let kubeconfig = match &options.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path)
+                .map_err(|e| ClusterError::BadKubeconfig(e.to_string()))?,
+            None => Kubeconfig::read().map_err(|e| match e {
+                kube::config::KubeconfigError::FindPath => ClusterError::NoKubeconfig,
+                kube::config::KubeconfigError::ReadConfig(err, _)
+                    if err.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    ClusterError::NoKubeconfig
+                }
+                other => ClusterError::BadKubeconfig(other.to_string()),
+            })?,
+        };
+        let context = options
+            .context
+            .clone()
+            .or_else(|| kubeconfig.current_context.clone())
+            .ok_or_else(|| {
+                ClusterError::BadKubeconfig("no current context is set; pass --context".to_string())
+            })?;
+        if !kubeconfig.contexts.iter().any(|c| c.name == context) {
+            let available: Vec<&str> = kubeconfig
+                .contexts
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            return Err(ClusterError::NoContext {
+                context,
+                available: if available.is_empty() {
+                    "none".to_string()
+                } else {
+                    available.join(", ")
+                },
+            });
+        }
+        let mut kubeconfig = kubeconfig;
+        for auth in kubeconfig
+            .auth_infos
+            .iter_mut()
+            .filter_map(|a| a.auth_info.as_mut())
+        {
+            if let Some(exec) = auth.exec.as_mut() {
+                exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
+            }
+        }
+        let opts = KubeConfigOptions {
+            context: Some(context.clone()),
+            ..KubeConfigOptions::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &opts)
+            .await
+            .map_err(|e| ClusterError::BadKubeconfig(e.to_string()))?;
+        let target = Target {
+            server: config
+                .cluster_url
+                .to_string()
+                .trim_end_matches('/')
+                .to_string(),
+            context,
+        };
+        let client = kube::Client::try_from(config)
+            .map_err(|e| ClusterError::from_kube(e, "creating a client", &target))?;
+        Ok(Self { client, target })
+    }
+
+    /// Turns a failed request into a `ClusterError` naming this cluster.
+    pub fn error(&self, action: &str) -> impl Fn(kube::Error) -> ClusterError + '_ {
+        let action = action.to_string();
+        move |e| ClusterError::from_kube(e, &action, &self.target)
+    }
+
+    /// The API server's version, e.g. "v1.20.2".
+    pub async fn server_version(&self) -> Result<String, ClusterError> {
+        let info = self
+            .client
+            .apiserver_version()
+            .await
+            .map_err(self.error("asking the server version"))?;
+        Ok(info.git_version)
+    }
+}

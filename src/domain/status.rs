@@ -1,0 +1,365 @@
+//! A store's status, derived (never guessed) from its observed objects and the time:
+//! Deleting, Failed (with the reason), Ready, or Provisioning (with what it waits for).
+//! The rules are STORE.md's, after kstatus.
+
+use std::fmt;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ContainerStatus, Namespace, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::layout::{Component, LABEL_COMPONENT};
+
+/// Container waiting reasons that mean the store will not become ready by itself.
+const FAILING_REASONS: &[&str] = &[
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+];
+
+/// Everything observed of one store. Objects are grouped by their `app` label.
+#[derive(Debug, Clone, Default)]
+pub struct StoreObjects {
+    pub name: String,
+    /// The store's own namespace (per-store mode), if it exists.
+    pub namespace: Option<Namespace>,
+    /// Where the store's objects are (its own namespace, or the shared one).
+    pub namespace_name: String,
+    pub deployments: Vec<Deployment>,
+    pub jobs: Vec<Job>,
+    pub claims: Vec<PersistentVolumeClaim>,
+    pub pods: Vec<Pod>,
+    pub ingresses: Vec<Ingress>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Phase {
+    Provisioning,
+    Ready,
+    Failed,
+    Deleting,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provisioning => "Provisioning",
+            Self::Ready => "Ready",
+            Self::Failed => "Failed",
+            Self::Deleting => "Deleting",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The rules' two clocks, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusRules {
+    /// A store not Ready this long after creation is Failed.
+    pub provisioning_deadline: Duration,
+    /// A failing container counts only once its pod is this old (pulls and first starts
+    /// fail transiently on real clusters).
+    pub failure_grace: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreStatus {
+    pub phase: Phase,
+    pub reason: String,
+}
+
+impl StoreStatus {
+    fn new(phase: Phase, reason: impl Into<String>) -> Self {
+        Self {
+            phase,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Derives the status of a store at `now`.
+pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> StoreStatus {
+    if let Some(what) = deleting(store) {
+        return StoreStatus::new(Phase::Deleting, format!("{what} is being deleted"));
+    }
+    if let Some(reason) = failure(store, rules, now) {
+        return StoreStatus::new(Phase::Failed, reason);
+    }
+    match waiting_for(store) {
+        None => StoreStatus::new(Phase::Ready, "all components ready"),
+        Some(waiting) => {
+            let age = created(store).map(|c| now.duration_since(c));
+            let deadline = k8s_openapi::jiff::SignedDuration::try_from(rules.provisioning_deadline)
+                .unwrap_or_default();
+            if age.is_some_and(|a| a > deadline) {
+                let mins = rules.provisioning_deadline.as_secs().div_ceil(60);
+                StoreStatus::new(
+                    Phase::Failed,
+                    format!("not ready {mins}m after creation: {waiting}"),
+                )
+            } else {
+                StoreStatus::new(Phase::Provisioning, waiting)
+            }
+        }
+    }
+}
+
+/// When the store was created: its namespace (per-store mode) or its oldest object.
+pub fn created(store: &StoreObjects) -> Option<Timestamp> {
+    if let Some(t) = store
+        .namespace
+        .as_ref()
+        .and_then(|n| n.metadata.creation_timestamp.as_ref())
+    {
+        return Some(t.0);
+    }
+    let metas = store
+        .deployments
+        .iter()
+        .map(|d| &d.metadata)
+        .chain(store.jobs.iter().map(|j| &j.metadata))
+        .chain(store.claims.iter().map(|c| &c.metadata))
+        .chain(store.ingresses.iter().map(|i| &i.metadata));
+    metas
+        .filter_map(|m| m.creation_timestamp.as_ref().map(|t| t.0))
+        .min()
+}
+
+/// (ready, total) pods of the store's Deployments (Job pods are not counted).
+pub fn pods_ready(store: &StoreObjects) -> (usize, usize) {
+    let serving: Vec<&Pod> = store
+        .pods
+        .iter()
+        .filter(|p| component_of(&p.metadata) != Some(Component::Setup))
+        .filter(|p| {
+            !matches!(
+                p.status.as_ref().and_then(|s| s.phase.as_deref()),
+                Some("Succeeded" | "Failed")
+            )
+        })
+        .collect();
+    let ready = serving.iter().filter(|p| pod_ready(p)).count();
+    (ready, serving.len())
+}
+
+/// The store's URL from its Ingress (https when the Ingress has TLS).
+pub fn url(store: &StoreObjects) -> Option<String> {
+    let spec = store.ingresses.first()?.spec.as_ref()?;
+    let host = spec.rules.as_ref()?.first()?.host.clone()?;
+    let tls = spec.tls.as_ref().is_some_and(|t| !t.is_empty());
+    Some(format!("{}://{host}", if tls { "https" } else { "http" }))
+}
+
+fn deleting(store: &StoreObjects) -> Option<String> {
+    if let Some(ns) = store
+        .namespace
+        .as_ref()
+        .filter(|n| n.metadata.deletion_timestamp.is_some())
+    {
+        return Some(format!(
+            "namespace {}",
+            ns.metadata.name.as_deref().unwrap_or_default()
+        ));
+    }
+    let deployment = store
+        .deployments
+        .iter()
+        .find(|d| d.metadata.deletion_timestamp.is_some());
+    deployment.map(|d| {
+        format!(
+            "deployment {}",
+            d.metadata.name.as_deref().unwrap_or_default()
+        )
+    })
+}
+
+fn failure(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Option<String> {
+    for job in &store.jobs {
+        if let Some(c) = conditions_of_job(job).find(|c| c.type_ == "Failed" && c.status == "True")
+        {
+            let why = c.reason.clone().unwrap_or_else(|| "failed".to_string());
+            return Some(format!("setup job {} failed: {why}", name(&job.metadata)));
+        }
+    }
+    for d in &store.deployments {
+        let stuck = d
+            .status
+            .iter()
+            .flat_map(|s| s.conditions.iter().flatten())
+            .any(|c| {
+                c.type_ == "Progressing"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+            });
+        if stuck {
+            return Some(format!(
+                "deployment {}: progress deadline exceeded",
+                name(&d.metadata)
+            ));
+        }
+    }
+    for claim in &store.claims {
+        if claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Lost") {
+            return Some(format!("volume of PVC {} was lost", name(&claim.metadata)));
+        }
+    }
+    let grace =
+        k8s_openapi::jiff::SignedDuration::try_from(rules.failure_grace).unwrap_or_default();
+    for pod in &store.pods {
+        let age = pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| now.duration_since(t.0));
+        if age.is_none_or(|a| a < grace) || pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let status = pod.status.as_ref();
+        let containers = status.into_iter().flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        });
+        for c in containers {
+            if let Some((reason, message)) = failing_reason(c) {
+                let what = component_of(&pod.metadata).map_or_else(
+                    || name(&pod.metadata).to_string(),
+                    |c| c.as_str().to_string(),
+                );
+                let detail = if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                };
+                return Some(format!("{what} container {}: {reason}{detail}", c.name));
+            }
+        }
+    }
+    None
+}
+
+fn failing_reason(c: &ContainerStatus) -> Option<(String, String)> {
+    let waiting = c.state.as_ref()?.waiting.as_ref()?;
+    let reason = waiting.reason.clone()?;
+    FAILING_REASONS
+        .contains(&reason.as_str())
+        .then(|| (reason, waiting.message.clone().unwrap_or_default()))
+}
+
+/// The first thing the store still waits for, or None when it is Ready.
+fn waiting_for(store: &StoreObjects) -> Option<String> {
+    if store.deployments.is_empty() {
+        return Some("waiting for its objects to be created".to_string());
+    }
+    for claim in &store.claims {
+        if claim.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound") {
+            return Some(format!("waiting for PVC {} to bind", name(&claim.metadata)));
+        }
+    }
+    for component in [Component::MySql, Component::WordPress] {
+        let deployment = store
+            .deployments
+            .iter()
+            .find(|d| component_of(&d.metadata) == Some(component));
+        let Some(d) = deployment else {
+            return Some(format!(
+                "waiting for the {} deployment to be created",
+                component.as_str()
+            ));
+        };
+        if !deployment_ready(d) {
+            let status = d.status.clone().unwrap_or_default();
+            let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            let label = if component == Component::MySql {
+                "MySQL"
+            } else {
+                "WordPress"
+            };
+            return Some(format!(
+                "waiting for {label} to become ready ({}/{want})",
+                status.ready_replicas.unwrap_or(0)
+            ));
+        }
+    }
+    if store.jobs.is_empty() && made_by_storectl(store) {
+        return Some("waiting for the setup job to be created".to_string());
+    }
+    for job in &store.jobs {
+        if !conditions_of_job(job).any(|c| c.type_ == "Complete" && c.status == "True") {
+            return Some("setup job running (installing WordPress and WooCommerce)".to_string());
+        }
+    }
+    None
+}
+
+fn deployment_ready(d: &Deployment) -> bool {
+    let Some(status) = d.status.as_ref() else {
+        return false;
+    };
+    let generation = d.metadata.generation.unwrap_or(0);
+    let current = status.observed_generation.unwrap_or(0) >= generation;
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let available = status
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "Available" && c.status == "True");
+    current
+        && available
+        && status.ready_replicas.unwrap_or(0) >= want
+        && status.updated_replicas.unwrap_or(0) >= want
+}
+
+fn pod_ready(p: &Pod) -> bool {
+    p.status
+        .iter()
+        .flat_map(|s| s.conditions.iter().flatten())
+        .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+fn conditions_of_job(
+    job: &Job,
+) -> impl Iterator<Item = &k8s_openapi::api::batch::v1::JobCondition> {
+    job.status
+        .iter()
+        .flat_map(|s| s.conditions.iter().flatten())
+}
+
+/// Stores made by the original platform have no setup Job; storectl's always have one.
+fn made_by_storectl(store: &StoreObjects) -> bool {
+    store.deployments.iter().any(|d| {
+        d.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("app.kubernetes.io/managed-by"))
+            .is_some_and(|v| v == "storectl")
+    })
+}
+
+fn component_of(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<Component> {
+    meta.labels
+        .as_ref()?
+        .get(LABEL_COMPONENT)
+        .and_then(|c| Component::parse(c))
+}
+
+fn name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,261 @@
+//! Status rules on fixture objects (YAML as a cluster returns it).
+
+use std::time::Duration;
+
+use super::*;
+
+const RULES: StatusRules = StatusRules {
+    provisioning_deadline: Duration::from_secs(900),
+    failure_grace: Duration::from_secs(30),
+};
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn yaml<T: serde::de::DeserializeOwned>(s: &str) -> T {
+    serde_yaml_ng::from_str(s).unwrap()
+}
+
+fn deployment(component: &str, ready: bool) -> Deployment {
+    yaml(&format!(
+        r#"
+metadata: {{name: shop-{component}, generation: 1, creationTimestamp: "2026-01-01T00:00:00Z",
+  labels: {{app: shop, component: {component}, app.kubernetes.io/managed-by: storectl}}}}
+spec: {{replicas: 1, selector: {{}}, template: {{}}}}
+status:
+  observedGeneration: 1
+  replicas: 1
+  updatedReplicas: 1
+  readyReplicas: {r}
+  conditions: [{{type: Available, status: "{a}"}}]
+"#,
+        r = u8::from(ready),
+        a = if ready { "True" } else { "False" }
+    ))
+}
+
+fn job(condition: Option<(&str, &str)>) -> Job {
+    let conditions = condition.map_or(String::new(), |(t, r)| {
+        format!("conditions: [{{type: {t}, status: 'True', reason: {r}}}]")
+    });
+    yaml(&format!(
+        "metadata: {{name: shop-setup, labels: {{app: shop, component: setup}}}}\nstatus: {{{conditions}}}"
+    ))
+}
+
+fn claim(phase: &str) -> PersistentVolumeClaim {
+    yaml(&format!(
+        "metadata: {{name: shop-mysql-pvc}}\nstatus: {{phase: {phase}}}"
+    ))
+}
+
+fn pod(component: &str, created: &str, waiting: Option<&str>) -> Pod {
+    let state = waiting.map_or("running: {}".to_string(), |r| {
+        format!("waiting: {{reason: {r}, message: 'details here'}}")
+    });
+    yaml(&format!(
+        r#"
+metadata: {{name: shop-{component}-abc, creationTimestamp: "{created}", labels: {{app: shop, component: {component}}}}}
+status:
+  phase: Pending
+  containerStatuses: [{{name: {component}, image: x, imageID: "", ready: false, restartCount: 0, state: {{{state}}}}}]
+"#
+    ))
+}
+
+fn ready_store() -> StoreObjects {
+    StoreObjects {
+        name: "shop".into(),
+        namespace: Some(yaml(
+            r#"metadata: {name: store-shop, creationTimestamp: "2026-01-01T00:00:00Z"}"#,
+        )),
+        namespace_name: "store-shop".into(),
+        deployments: vec![deployment("mysql", true), deployment("wordpress", true)],
+        jobs: vec![job(Some(("Complete", "Completed")))],
+        claims: vec![claim("Bound")],
+        pods: vec![],
+        ingresses: vec![yaml(
+            "metadata: {name: shop-ingress}\nspec: {rules: [{host: shop.local}]}",
+        )],
+    }
+}
+
+const SOON: &str = "2026-01-01T00:01:00Z";
+
+#[test]
+fn complete_stores_are_ready_with_their_url() {
+    let s = ready_store();
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(Phase::Ready, "all components ready")
+    );
+    assert_eq!(url(&s).as_deref(), Some("http://shop.local"));
+}
+
+#[test]
+fn provisioning_names_what_it_waits_for_in_order() {
+    let mut s = ready_store();
+    s.claims = vec![claim("Pending")];
+    s.deployments = vec![deployment("mysql", false), deployment("wordpress", false)];
+    s.jobs = vec![job(None)];
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).reason,
+        "waiting for PVC shop-mysql-pvc to bind"
+    );
+    s.claims = vec![claim("Bound")];
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).reason,
+        "waiting for MySQL to become ready (0/1)"
+    );
+    s.deployments[0] = deployment("mysql", true);
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).reason,
+        "waiting for WordPress to become ready (0/1)"
+    );
+    s.deployments[1] = deployment("wordpress", true);
+    let status = derive(&s, &RULES, t(SOON));
+    assert_eq!(
+        (status.phase, status.reason.as_str()),
+        (
+            Phase::Provisioning,
+            "setup job running (installing WordPress and WooCommerce)"
+        )
+    );
+}
+
+#[test]
+fn a_stale_deployment_status_is_not_ready() {
+    let mut s = ready_store();
+    s.deployments[1].metadata.generation = Some(2);
+    assert_eq!(derive(&s, &RULES, t(SOON)).phase, Phase::Provisioning);
+}
+
+#[test]
+fn failing_containers_fail_the_store_after_the_grace_period() {
+    let mut s = ready_store();
+    s.deployments[0] = deployment("mysql", false);
+    s.pods = vec![pod(
+        "mysql",
+        "2026-01-01T00:00:50Z",
+        Some("ImagePullBackOff"),
+    )];
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).phase,
+        Phase::Provisioning,
+        "10 s old: still in grace"
+    );
+    let status = derive(&s, &RULES, t("2026-01-01T00:05:00Z"));
+    assert_eq!(status.phase, Phase::Failed);
+    assert_eq!(
+        status.reason,
+        "mysql container mysql: ImagePullBackOff: details here"
+    );
+    for reason in [
+        "ErrImagePull",
+        "InvalidImageName",
+        "CrashLoopBackOff",
+        "CreateContainerConfigError",
+    ] {
+        s.pods = vec![pod("wordpress", "2026-01-01T00:00:00Z", Some(reason))];
+        assert!(
+            derive(&s, &RULES, t(SOON)).reason.contains(reason),
+            "{reason}"
+        );
+    }
+    s.pods = vec![pod(
+        "wordpress",
+        "2026-01-01T00:00:00Z",
+        Some("ContainerCreating"),
+    )];
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).phase,
+        Phase::Provisioning,
+        "ContainerCreating is normal"
+    );
+}
+
+#[test]
+fn a_failed_setup_job_fails_the_store() {
+    let mut s = ready_store();
+    s.jobs = vec![job(Some(("Failed", "BackoffLimitExceeded")))];
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(
+            Phase::Failed,
+            "setup job shop-setup failed: BackoffLimitExceeded"
+        )
+    );
+}
+
+#[test]
+fn a_progress_deadline_fails_the_store() {
+    let mut s = ready_store();
+    let mut d = deployment("wordpress", false);
+    if let Some(st) = d.status.as_mut() {
+        st.conditions = Some(vec![yaml(
+            "{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}",
+        )]);
+    }
+    s.deployments[1] = d;
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).reason,
+        "deployment shop-wordpress: progress deadline exceeded"
+    );
+}
+
+#[test]
+fn the_provisioning_deadline_fails_a_store_that_never_gets_ready() {
+    let mut s = ready_store();
+    s.claims = vec![claim("Pending")];
+    let status = derive(&s, &RULES, t("2026-01-01T00:16:00Z"));
+    assert_eq!(status.phase, Phase::Failed);
+    assert_eq!(
+        status.reason,
+        "not ready 15m after creation: waiting for PVC shop-mysql-pvc to bind"
+    );
+}
+
+#[test]
+fn a_terminating_namespace_means_deleting() {
+    let mut s = ready_store();
+    s.namespace = Some(yaml(
+        r#"metadata: {name: store-shop, deletionTimestamp: "2026-01-01T00:00:30Z"}"#,
+    ));
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(Phase::Deleting, "namespace store-shop is being deleted")
+    );
+}
+
+#[test]
+fn original_platform_stores_need_no_setup_job() {
+    let mut s = ready_store();
+    s.jobs.clear();
+    for d in &mut s.deployments {
+        if let Some(l) = d.metadata.labels.as_mut() {
+            l.remove("app.kubernetes.io/managed-by");
+        }
+    }
+    assert_eq!(derive(&s, &RULES, t(SOON)).phase, Phase::Ready);
+}
+
+#[test]
+fn pods_ready_counts_serving_pods_only() {
+    let mut s = ready_store();
+    let mut ready_pod = pod("wordpress", SOON, None);
+    if let Some(st) = ready_pod.status.as_mut() {
+        st.phase = Some("Running".into());
+        st.conditions = Some(vec![yaml("{type: Ready, status: 'True'}")]);
+    }
+    let mut done_job_pod = pod("setup", SOON, None);
+    if let Some(st) = done_job_pod.status.as_mut() {
+        st.phase = Some("Succeeded".into());
+    }
+    s.pods = vec![
+        ready_pod,
+        pod("mysql", SOON, Some("ContainerCreating")),
+        done_job_pod,
+    ];
+    assert_eq!(pods_ready(&s), (1, 2));
+}
