@@ -7,7 +7,15 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = storectl::cli::Cli::parse();
-    match storectl::cli::run(cli) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let result = match runtime {
+        Ok(rt) => rt.block_on(storectl::cli::run(cli)),
+        Err(e) => Err(e.into()),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -1,13 +1,49 @@
 //! Exit codes of the binary, one per kind of failure a script may want to tell apart
-//! (documented in docs/cli.md).
+//! (documented in docs/cli.md), and the CLI's own errors.
 
+use std::time::Duration;
+
+use crate::cluster::apply::CreateError;
+use crate::cluster::error::ClusterError;
 use crate::domain::config::ConfigError;
 use crate::domain::name::NameError;
 
-/// Bad input: a usage error, an invalid store name, or invalid configuration.
-pub const INVALID_INPUT: u8 = 2;
-/// Anything else that went wrong.
 pub const FAILURE: u8 = 1;
+pub const INVALID_INPUT: u8 = 2;
+pub const ALREADY_EXISTS: u8 = 3;
+pub const NOT_FOUND: u8 = 4;
+pub const FORBIDDEN: u8 = 5;
+pub const UNREACHABLE: u8 = 6;
+pub const TIMED_OUT: u8 = 7;
+
+/// Failures the commands themselves detect.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("store '{0}' not found (storectl list shows the stores)")]
+    NotFound(String),
+    #[error(
+        "store '{name}' exists in several namespaces ({namespaces}); delete the extra copies with kubectl"
+    )]
+    Ambiguous { name: String, namespaces: String },
+    #[error("refusing to delete '{0}' without confirmation: pass --yes (no terminal to ask on)")]
+    NeedsConfirmation(String),
+    #[error("the typed name did not match '{0}'; nothing was deleted")]
+    NotConfirmed(String),
+    #[error("store '{name}' failed: {reason}")]
+    StoreFailed { name: String, reason: String },
+    #[error("gave up after {}s: {what}", .after.as_secs())]
+    TimedOut { after: Duration, what: String },
+    #[error("store '{name}' has no {component} pod{why}")]
+    NoPod {
+        name: String,
+        component: String,
+        why: String,
+    },
+    #[error(
+        "the terminal UI needs a terminal; for scripts use a subcommand: storectl list, create, delete, status, logs, events, render (see storectl --help)"
+    )]
+    NoTerminalUi,
+}
 
 /// The exit code for an error that ended the program.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
@@ -15,6 +51,39 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         if cause.is::<NameError>() || cause.is::<ConfigError>() {
             return INVALID_INPUT;
         }
+        if let Some(e) = cause.downcast_ref::<CliError>() {
+            return match e {
+                CliError::NotFound(_) | CliError::NoPod { .. } => NOT_FOUND,
+                CliError::NeedsConfirmation(_)
+                | CliError::NotConfirmed(_)
+                | CliError::NoTerminalUi => INVALID_INPUT,
+                CliError::TimedOut { .. } => TIMED_OUT,
+                CliError::Ambiguous { .. } | CliError::StoreFailed { .. } => FAILURE,
+            };
+        }
+        match cause.downcast_ref::<CreateError>() {
+            Some(CreateError::AlreadyExists { .. } | CreateError::BeingDeleted { .. }) => {
+                return ALREADY_EXISTS;
+            }
+            Some(CreateError::Cluster(e)) => return cluster_code(e),
+            None => {}
+        }
+        if let Some(e) = cause.downcast_ref::<ClusterError>() {
+            return cluster_code(e);
+        }
     }
     FAILURE
+}
+
+fn cluster_code(e: &ClusterError) -> u8 {
+    match e {
+        ClusterError::Forbidden { .. } => FORBIDDEN,
+        ClusterError::NoKubeconfig
+        | ClusterError::BadKubeconfig(_)
+        | ClusterError::NoContext { .. }
+        | ClusterError::Unreachable { .. }
+        | ClusterError::Unauthorized { .. } => UNREACHABLE,
+        ClusterError::Api { code: 403, .. } => FORBIDDEN,
+        ClusterError::Api { .. } | ClusterError::Other { .. } => FAILURE,
+    }
 }

@@ -1,14 +1,24 @@
 //! The command line: argument definitions (clap) and dispatch to the headless commands
 //! or the terminal UI. Each command lives in its own module.
 
+mod create;
+mod delete;
 mod exit;
+mod find;
+mod inspect;
+mod list;
+mod output;
 mod paths;
 mod render;
 mod values;
 
-use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 
-pub use exit::exit_code;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cluster::connect::{ConnectOptions, Connection};
+use crate::domain::config::parse_duration;
+pub use exit::{CliError, exit_code};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,6 +32,14 @@ pub struct Cli {
     #[command(flatten)]
     pub values: values::ValuesArgs,
 
+    /// Path of the kubeconfig (default: KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
     /// Print where storectl reads its configuration and writes its log, then exit.
     #[arg(long)]
     pub print_paths: bool,
@@ -34,10 +52,24 @@ pub struct Cli {
 pub enum Command {
     /// Print a store's objects as YAML, in apply order, without contacting a cluster.
     Render(RenderArgs),
+    /// Create a store (or complete a half-made one).
+    Create(CreateArgs),
+    /// Delete a store and everything it owns, including its data volumes.
+    Delete(DeleteArgs),
+    /// List stores with their status.
+    List(ListArgs),
+    /// Show one store's status and objects.
+    Status(StatusArgs),
+    /// Print the logs of a store's component.
+    Logs(LogsArgs),
+    /// Print the Kubernetes events of a store (Warnings first).
+    Events(EventsArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
     /// The store name (lowercase letters, digits and '-', starting with a letter).
     pub name: String,
     /// Generate and print real secret values instead of placeholders.
@@ -45,20 +77,165 @@ pub struct RenderArgs {
     pub show_secrets: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    /// The store name (lowercase letters, digits and '-', starting with a letter).
+    pub name: String,
+    /// Wait until the store is Ready (exit 0) or Failed (exit 1), printing progress.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits, e.g. 90s, 10m.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Wait until nothing of the store remains.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Keep running and print a line for every status change.
+    #[arg(long, short = 'w')]
+    pub watch: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ComponentArg {
+    Wordpress,
+    Mysql,
+    Setup,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub values: values::LongValuesArgs,
+    pub name: String,
+    #[arg(long, short = 'c', value_enum, default_value_t = ComponentArg::Wordpress)]
+    pub component: ComponentArg,
+    /// Keep streaming new lines.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// The previous (crashed) container's logs.
+    #[arg(long, short = 'p')]
+    pub previous: bool,
+    /// Only the last N lines.
+    #[arg(long)]
+    pub tail: Option<i64>,
+    /// Prefix each line with its timestamp.
+    #[arg(long)]
+    pub timestamps: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl Cli {
+    fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+}
+
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = paths::Paths::discover();
     if cli.print_paths {
         print!("{}", paths.describe());
         return Ok(());
     }
-    match cli.command {
-        Some(Command::Render(args)) => {
-            let config = cli.values.load(&paths)?;
-            render::run(&args, &config)
+    let Some(command) = &cli.command else {
+        return Err(CliError::NoTerminalUi.into());
+    };
+    let more = match command {
+        Command::Render(a) => &a.values,
+        Command::Create(a) => &a.values,
+        Command::Delete(a) => &a.values,
+        Command::List(a) => &a.values,
+        Command::Status(a) => &a.values,
+        Command::Events(a) => &a.values,
+        Command::Logs(a) => &values::ValuesArgs::from(&a.values),
+    };
+    let config = cli.values.load(more, &paths)?;
+    // Names and configuration are checked before any API call.
+    let name = |raw: &str| render::parse_name(raw, &config);
+    let options = cli.connect_options();
+    let connect = || Connection::open(&options);
+    match command {
+        Command::Render(args) => render::run(args, &config),
+        Command::List(args) => list::run(&connect().await?, args, &config).await,
+        Command::Create(args) => {
+            let store = name(&args.name)?;
+            create::run(&connect().await?, args, &config, &store).await
         }
-        None => anyhow::bail!(
-            "the terminal UI is not built yet; use a subcommand (see storectl --help)"
-        ),
+        Command::Delete(args) => {
+            let store = name(&args.name)?;
+            delete::run(&connect().await?, args, &store).await
+        }
+        Command::Status(args) => {
+            let store = name(&args.name)?;
+            list::status(&connect().await?, args, &config, &store).await
+        }
+        Command::Logs(args) => {
+            let store = name(&args.name)?;
+            inspect::logs(&connect().await?, args, &store).await
+        }
+        Command::Events(args) => {
+            let store = name(&args.name)?;
+            inspect::events(&connect().await?, args, &store).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -8,29 +8,50 @@ use clap::Args;
 use super::paths::Paths;
 use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
 
-#[derive(Debug, Args)]
+/// `-f/--values` and `--set`, accepted before the subcommand and after it.
+#[derive(Debug, Args, Default)]
 pub struct ValuesArgs {
     /// A values file layered over the defaults; repeat it, later files win.
-    #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Override one value, e.g. --set global.domain=shops.example.com; repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
 }
 
+/// The same flags without `-f` (for `logs`, where `-f` means follow, as in kubectl).
+#[derive(Debug, Args, Default)]
+pub struct LongValuesArgs {
+    /// A values file layered over the defaults; repeat it, later files win.
+    #[arg(long = "values", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Override one value; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+impl From<&LongValuesArgs> for ValuesArgs {
+    fn from(v: &LongValuesArgs) -> Self {
+        Self {
+            files: v.files.clone(),
+            sets: v.sets.clone(),
+        }
+    }
+}
+
 impl ValuesArgs {
-    /// Reads every layer and builds the configuration.
-    pub fn load(&self, paths: &Paths) -> anyhow::Result<Config> {
+    /// Reads every layer and builds the configuration: these flags, then `more`'s.
+    pub fn load(&self, more: &ValuesArgs, paths: &Paths) -> anyhow::Result<Config> {
         let mut files = Vec::new();
         if let Some(user_file) = paths.values_file.as_deref().filter(|p| p.is_file()) {
             files.push(read(user_file)?);
         }
-        for file in &self.files {
+        for file in self.files.iter().chain(&more.files) {
             files.push(read(file)?);
         }
         let sources = Sources {
             files,
-            sets: self.sets.clone(),
+            sets: self.sets.iter().chain(&more.sets).cloned().collect(),
             env: EnvVars::from_lookup(|name| std::env::var(name).ok()),
         };
         Ok(config::load(&sources)?)

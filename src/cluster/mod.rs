@@ -1,5 +1,11 @@
 //! Every call to the Kubernetes API: connecting, applying and deleting stores, watching
 //! them into domain objects, logs and events. Never imports the UI.
 
+pub mod apply;
 pub mod connect;
+pub mod delete;
 pub mod error;
+pub mod events;
+pub mod logs;
+pub mod snapshot;
+pub mod watch;

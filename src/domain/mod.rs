@@ -3,7 +3,9 @@
 
 pub mod config;
 pub mod credentials;
+pub mod inventory;
 pub mod layout;
 pub mod manifests;
 pub mod name;
 pub mod status;
+pub mod summary;

@@ -103,15 +103,27 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
             let deadline = k8s_openapi::jiff::SignedDuration::try_from(rules.provisioning_deadline)
                 .unwrap_or_default();
             if age.is_some_and(|a| a > deadline) {
-                let mins = rules.provisioning_deadline.as_secs().div_ceil(60);
+                let limit = short_duration(rules.provisioning_deadline);
                 StoreStatus::new(
                     Phase::Failed,
-                    format!("not ready {mins}m after creation: {waiting}"),
+                    format!("not ready {limit} after creation: {waiting}"),
                 )
             } else {
                 StoreStatus::new(Phase::Provisioning, waiting)
             }
         }
+    }
+}
+
+/// `15m`, `90s`, `2h`: the largest unit that divides the duration.
+fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 && s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if s >= 60 && s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
     }
 }
 

@@ -15,8 +15,10 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 pub struct TestCluster {
     pub kubeconfig: PathBuf,
-    /// Kept so its stdin pipe stays open for as long as the test process lives.
-    _process: Child,
+    /// Kept so its stdin pipe stays open for as long as the cluster is needed.
+    process: Child,
+    /// Lines the control plane prints after `KUBECONFIG=` (e.g. `RESTARTED`).
+    lines: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
 }
 
 static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
@@ -24,6 +26,11 @@ static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
 /// The control plane of this test binary, started on first use.
 pub fn cluster() -> &'static TestCluster {
     CLUSTER.get_or_init(start)
+}
+
+/// A control plane of its own, for a test that disturbs it (stopped when dropped).
+pub fn dedicated_cluster() -> TestCluster {
+    start()
 }
 
 fn start() -> TestCluster {
@@ -36,7 +43,9 @@ fn start() -> TestCluster {
          `scripts/control-plane install && cargo build -p storectl-devcluster`.",
         devcluster.display()
     );
-    let dir = std::env::temp_dir().join(format!("storectl-test-{}", std::process::id()));
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("storectl-test-{}-{n}", std::process::id()));
     let log = dir.with_extension("log");
     let mut process = Command::new(&devcluster)
         .args(["up", "--exit-with-stdin", "--dir"])
@@ -53,17 +62,17 @@ fn start() -> TestCluster {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(path) = line.strip_prefix("KUBECONFIG=") {
-                let _ = tx.send(PathBuf::from(path));
-            }
+            let _ = tx.send(line);
         }
     });
-    match rx.recv_timeout(Duration::from_secs(180)) {
-        Ok(kubeconfig) => TestCluster {
-            kubeconfig,
-            _process: process,
+    let ready = rx.recv_timeout(Duration::from_secs(180)).ok();
+    match ready.as_deref().and_then(|l| l.strip_prefix("KUBECONFIG=")) {
+        Some(kubeconfig) => TestCluster {
+            kubeconfig: PathBuf::from(kubeconfig),
+            process,
+            lines: std::sync::Mutex::new(rx),
         },
-        Err(_) => {
+        None => {
             let _ = process.kill();
             let output = std::fs::read_to_string(&log).unwrap_or_default();
             panic!(
@@ -92,6 +101,25 @@ impl TestCluster {
 
     pub async fn admin(&self) -> kube::Client {
         self.client_as("devcluster-admin").await
+    }
+
+    /// Stops kube-apiserver and starts it again (same port, same data); returns when ready.
+    pub fn restart_apiserver(&self) {
+        let status = Command::new("kill")
+            .arg("-USR1")
+            .arg(self.process.id().to_string())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "could not signal the control plane"
+        );
+        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        let line = lines.recv_timeout(Duration::from_secs(120));
+        assert_eq!(
+            line.as_deref(),
+            Ok("RESTARTED"),
+            "kube-apiserver did not come back"
+        );
     }
 }
 
@@ -131,5 +159,46 @@ pub async fn wait_for<K>(
             let now = api.get_opt(name).await.ok().flatten();
             panic!("{name} did not reach '{what}' within {secs}s; it is now:\n{now:#?}")
         }
+    }
+}
+
+/// Runs the real storectl binary against `cluster` as `context`, with a clean environment
+/// (no user values file, none of the original platform's variables).
+pub fn storectl(cluster: &TestCluster, context: &str, args: &[&str]) -> Run {
+    let home = std::env::temp_dir().join("storectl-cli-test-home");
+    let out = Command::new(env!("CARGO_BIN_EXE_storectl"))
+        .args(["--context", context])
+        .args(args)
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run storectl: {e}"));
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The outcome of one storectl run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the whole output unless the exit code is `code`.
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code; output:\n{self:#?}"
+        );
+        self
     }
 }

@@ -74,6 +74,8 @@ pub struct ControlPlane {
     pub kubeconfig: PathBuf,
     pub server: String,
     children: Vec<(&'static str, Child)>,
+    /// How the apiserver was started, to restart it the same way.
+    apiserver: (PathBuf, Vec<String>),
 }
 
 /// The users of the static token file. `admin` is in system:masters; the others start
@@ -103,6 +105,7 @@ impl ControlPlane {
             kubeconfig: dir.join("kubeconfig"),
             server: format!("https://127.0.0.1:{api_port}"),
             children: Vec::new(),
+            apiserver: (bins.apiserver.clone(), Vec::new()),
         };
         let sa_key = dir.join("service-account.key");
         run_quiet(
@@ -132,27 +135,25 @@ impl ControlPlane {
             ]),
         )?;
 
-        plane.spawn(
-            "kube-apiserver",
-            &bins.apiserver,
-            &strings([
-                &format!("--etcd-servers={etcd_url}"),
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                &format!("--secure-port={api_port}"),
-                "--insecure-port=0",
-                &format!("--cert-dir={}", dir.join("certs").display()),
-                &format!("--token-auth-file={}", dir.join("tokens.csv").display()),
-                "--authorization-mode=RBAC",
-                "--service-account-issuer=https://kubernetes.default.svc",
-                &format!("--service-account-key-file={}", sa_key.display()),
-                &format!("--service-account-signing-key-file={}", sa_key.display()),
-                "--service-cluster-ip-range=10.0.0.0/24",
-                "--allow-privileged=true",
-                "--kubelet-preferred-address-types=InternalIP",
-                "--profiling=false",
-            ]),
-        )?;
+        plane.apiserver.1 = strings([
+            &format!("--etcd-servers={etcd_url}"),
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            &format!("--secure-port={api_port}"),
+            "--insecure-port=0",
+            &format!("--cert-dir={}", dir.join("certs").display()),
+            &format!("--token-auth-file={}", dir.join("tokens.csv").display()),
+            "--authorization-mode=RBAC",
+            "--service-account-issuer=https://kubernetes.default.svc",
+            &format!("--service-account-key-file={}", sa_key.display()),
+            &format!("--service-account-signing-key-file={}", sa_key.display()),
+            "--service-cluster-ip-range=10.0.0.0/24",
+            "--allow-privileged=true",
+            "--kubelet-preferred-address-types=InternalIP",
+            "--profiling=false",
+        ]);
+        let (program, args) = plane.apiserver.clone();
+        plane.spawn("kube-apiserver", &program, &args)?;
 
         let ca = wait_for_serving_ca(&dir.join("certs/apiserver.crt"), &mut plane).await?;
         let ca_file = dir.join("ca.crt");
@@ -236,6 +237,22 @@ impl ControlPlane {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// Stops kube-apiserver and starts it again on the same port and data (what a
+    /// control-plane upgrade or crash looks like to clients); returns once it is ready.
+    pub async fn restart_apiserver(&mut self) -> Result<()> {
+        if let Some(i) = self
+            .children
+            .iter()
+            .position(|(name, _)| *name == "kube-apiserver")
+        {
+            let (_, mut child) = self.children.remove(i);
+            terminate(&mut child).await;
+        }
+        let (program, args) = self.apiserver.clone();
+        self.spawn("kube-apiserver", &program, &args)?;
+        self.wait_ready().await
     }
 
     /// Stops the processes (newest first, SIGTERM then SIGKILL) and removes the state folder.

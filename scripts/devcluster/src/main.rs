@@ -4,6 +4,7 @@
 //!   storectl-devcluster up --dir DIR    start; print `KUBECONFIG=...` when ready; run until
 //!                                       SIGINT/SIGTERM (or stdin closes, with
 //!                                       --exit-with-stdin); then stop and remove DIR
+//!                                       (SIGUSR1 restarts kube-apiserver, for tests)
 //!   storectl-devcluster simulate        only the node simulator, against any cluster
 
 mod controlplane;
@@ -172,6 +173,7 @@ async fn up(
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
     let mut health = tokio::time::interval(Duration::from_secs(1));
     let stdin_closed = async {
         if !exit_with_stdin {
@@ -187,6 +189,12 @@ async fn up(
             _ = term.recv() => break Ok(()),
             _ = int.recv() => break Ok(()),
             () = &mut stdin_closed => break Ok(()),
+            _ = usr1.recv() => {
+                tracing::info!("restarting kube-apiserver (SIGUSR1)");
+                if let Err(e) = plane.restart_apiserver().await { break Err(e); }
+                println!("RESTARTED");
+                std::io::stdout().flush()?;
+            }
             _ = health.tick() => {
                 if let Err(e) = plane.healthy() { break Err(e); }
                 if sim.as_ref().is_some_and(tokio::task::JoinHandle::is_finished) {

@@ -277,14 +277,18 @@ fn run_container(
             not_started(waiting(c, "InvalidImageName", &msg, 0, None))
         }
         ImageFault::PullFails => {
-            let reason = if elapsed < secs(t.pull_backoff_after) {
-                "ErrImagePull"
+            let host = image.split('/').next().unwrap_or_default();
+            let (reason, msg) = if elapsed < secs(t.pull_backoff_after) {
+                let msg = format!(
+                    "Failed to pull image \"{image}\": dial tcp: lookup {host}: no such host (simulated)"
+                );
+                ("ErrImagePull", msg)
             } else {
-                "ImagePullBackOff"
+                (
+                    "ImagePullBackOff",
+                    format!("Back-off pulling image \"{image}\" (simulated)"),
+                )
             };
-            let msg = format!(
-                "Back-off pulling image \"{image}\" (simulated: the registry host ends in .invalid)"
-            );
             not_started(waiting(c, reason, &msg, 0, None))
         }
         ImageFault::ExitsWithError => {

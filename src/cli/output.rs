@@ -1,0 +1,131 @@
+//! Printing rows: an aligned table (coloured and fitted to the width on a terminal, plain
+//! and complete otherwise), or stable JSON / YAML.
+
+use std::io::IsTerminal;
+
+use serde::Serialize;
+
+use super::Format;
+use crate::domain::status::Phase;
+use crate::domain::summary::{StoreSummary, human_age};
+
+/// Prints `value` as JSON or YAML (for `Format::Table` the caller prints a table instead).
+pub fn structured<T: Serialize>(value: &T, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        Format::Yaml => print!("{}", serde_yaml_ng::to_string(value)?),
+        Format::Table => {}
+    }
+    Ok(())
+}
+
+/// Whether stdout is a terminal (colours, truncation).
+pub fn on_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+pub fn store_table(stores: &[StoreSummary]) -> String {
+    let rows: Vec<Vec<String>> = stores
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.namespace.clone(),
+                s.status.to_string(),
+                s.reason.clone(),
+                s.url.clone().unwrap_or_else(|| "-".to_string()),
+                human_age(s.age_seconds),
+                format!("{}/{}", s.pods_ready, s.pods_total),
+            ]
+        })
+        .collect();
+    let statuses: Vec<Phase> = stores.iter().map(|s| s.status).collect();
+    table(
+        &[
+            "NAME",
+            "NAMESPACE",
+            "STATUS",
+            "REASON",
+            "URL",
+            "AGE",
+            "PODS",
+        ],
+        &rows,
+        Some((2, &statuses)),
+        3,
+    )
+}
+
+/// An aligned table. `status` colours that column on a terminal; `flexible` is the column
+/// cut to fit the terminal width (never cut when not on a terminal).
+pub fn table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    status: Option<(usize, &[Phase])>,
+    flexible: usize,
+) -> String {
+    let terminal = on_terminal();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    if terminal {
+        let total: usize = widths.iter().sum::<usize>() + 3 * widths.len().saturating_sub(1);
+        let width = crossterm::terminal::size()
+            .map(|(w, _)| usize::from(w))
+            .unwrap_or(200);
+        if total > width && flexible < widths.len() {
+            let excess = total - width;
+            widths[flexible] = widths[flexible]
+                .saturating_sub(excess)
+                .max(headers[flexible].len().max(10));
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<String>, colour: Option<Phase>, out: &mut String| {
+        let last = cells.len().saturating_sub(1);
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            let mut text: String = cell.clone();
+            if terminal && text.chars().count() > *w {
+                text = text.chars().take(w.saturating_sub(1)).collect::<String>() + "…";
+            }
+            let padded = if i == last {
+                text.clone()
+            } else {
+                format!("{text:<w$}", w = *w)
+            };
+            match (colour, status) {
+                (Some(phase), Some((col, _))) if terminal && col == i => {
+                    out.push_str(&paint(phase, &padded))
+                }
+                _ => out.push_str(&padded),
+            }
+            if i != last {
+                out.push_str("   ");
+            }
+        }
+        out.push('\n');
+    };
+    line(
+        headers.iter().map(|h| (*h).to_string()).collect(),
+        None,
+        &mut out,
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let colour = status.and_then(|(_, phases)| phases.get(i).copied());
+        line(row.clone(), colour, &mut out);
+    }
+    out
+}
+
+fn paint(phase: Phase, text: &str) -> String {
+    let code = match phase {
+        Phase::Ready => "32",
+        Phase::Provisioning => "33",
+        Phase::Failed => "31",
+        Phase::Deleting => "35",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}

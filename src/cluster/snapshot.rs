@@ -1,0 +1,58 @@
+//! One consistent look at every store: a LIST of each store kind, selected by the
+//! platform's `managed-by` label, run concurrently and trimmed of what storectl never reads.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::ListParams;
+use kube::{Api, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+
+use super::connect::Connection;
+use super::error::ClusterError;
+use crate::domain::inventory::Inventory;
+use crate::domain::layout::STORE_SELECTOR;
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Lists every store object on the cluster.
+pub async fn inventory(conn: &Connection) -> Result<Inventory, ClusterError> {
+    let (namespaces, deployments, jobs, claims, pods, ingresses) = futures::try_join!(
+        list::<Namespace>(conn),
+        list::<Deployment>(conn),
+        list::<Job>(conn),
+        list::<PersistentVolumeClaim>(conn),
+        list::<Pod>(conn),
+        list::<Ingress>(conn),
+    )?;
+    Ok(Inventory {
+        namespaces,
+        deployments,
+        jobs,
+        claims,
+        pods,
+        ingresses,
+    })
+}
+
+async fn list<K>(conn: &Connection) -> Result<Vec<K>, ClusterError>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = Api::all(conn.client.clone());
+    let kind = K::plural(&K::DynamicType::default()).to_string();
+    let list = api
+        .list(&ListParams::default().labels(STORE_SELECTOR))
+        .await
+        .map_err(conn.error(&format!("listing {kind}")))?;
+    Ok(list.items.into_iter().map(trim).collect())
+}
+
+/// Drops managed fields and the last-applied annotation: large, and never read.
+pub fn trim<K: Resource>(mut object: K) -> K {
+    object.managed_fields_mut().clear();
+    object.annotations_mut().remove(LAST_APPLIED);
+    object
+}

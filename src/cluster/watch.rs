@@ -1,0 +1,155 @@
+//! The live model of all stores: one kube-runtime watcher (with backoff) per store kind,
+//! selected by the platform label, reflected into in-memory stores. It survives expired
+//! watches (re-list) and API server restarts (reconnect); each change pokes a channel.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, watch};
+
+use super::connect::Connection;
+use super::snapshot::trim;
+use crate::domain::inventory::Inventory;
+use crate::domain::layout::STORE_SELECTOR;
+
+/// What the watchers report besides object changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Every watcher has listed once and is streaming.
+    Live,
+    /// A watcher lost its stream and is retrying; the model may be stale.
+    Reconnecting(String),
+}
+
+/// Reflected stores of every store kind.
+#[derive(Clone)]
+pub struct LiveModel {
+    namespaces: Store<Namespace>,
+    deployments: Store<Deployment>,
+    jobs: Store<Job>,
+    claims: Store<PersistentVolumeClaim>,
+    pods: Store<Pod>,
+    ingresses: Store<Ingress>,
+}
+
+/// Where to watch: every namespace, or one (a single store's).
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Cluster,
+    Store { namespace: String, selector: String },
+}
+
+impl LiveModel {
+    /// Starts the watchers. `changes` receives `()` after every applied event; `health`
+    /// follows the watchers' connection state.
+    pub fn start(
+        conn: &Connection,
+        scope: &Scope,
+    ) -> (Self, mpsc::Receiver<()>, watch::Receiver<Health>) {
+        let (tx, rx) = mpsc::channel(1);
+        let (health_tx, health_rx) = watch::channel(Health::Reconnecting("connecting".to_string()));
+        let health_tx = Arc::new(health_tx);
+        let client = &conn.client;
+        let (selector, namespace) = match scope {
+            Scope::Cluster => (STORE_SELECTOR, None),
+            Scope::Store {
+                namespace,
+                selector,
+            } => (selector.as_str(), Some(namespace.as_str())),
+        };
+        macro_rules! namespaced {
+            () => {
+                match namespace {
+                    Some(ns) => Api::namespaced(client.clone(), ns),
+                    None => Api::all(client.clone()),
+                }
+            };
+        }
+        let model = Self {
+            namespaces: reflect(Api::all(client.clone()), selector, &tx, &health_tx),
+            deployments: reflect(namespaced!(), selector, &tx, &health_tx),
+            jobs: reflect(namespaced!(), selector, &tx, &health_tx),
+            claims: reflect(namespaced!(), selector, &tx, &health_tx),
+            pods: reflect(namespaced!(), selector, &tx, &health_tx),
+            ingresses: reflect(namespaced!(), selector, &tx, &health_tx),
+        };
+        (model, rx, health_rx)
+    }
+
+    /// Waits until every watcher has listed once.
+    pub async fn ready(&self) -> bool {
+        self.namespaces.wait_until_ready().await.is_ok()
+            && self.deployments.wait_until_ready().await.is_ok()
+            && self.jobs.wait_until_ready().await.is_ok()
+            && self.claims.wait_until_ready().await.is_ok()
+            && self.pods.wait_until_ready().await.is_ok()
+            && self.ingresses.wait_until_ready().await.is_ok()
+    }
+
+    pub fn inventory(&self) -> Inventory {
+        fn all<K: Clone>(v: Vec<Arc<K>>) -> Vec<K> {
+            v.into_iter().map(|o| (*o).clone()).collect()
+        }
+        Inventory {
+            namespaces: all(self.namespaces.state()),
+            deployments: all(self.deployments.state()),
+            jobs: all(self.jobs.state()),
+            claims: all(self.claims.state()),
+            pods: all(self.pods.state()),
+            ingresses: all(self.ingresses.state()),
+        }
+    }
+}
+
+fn reflect<K>(
+    api: Api<K>,
+    selector: &str,
+    changes: &mpsc::Sender<()>,
+    health: &Arc<watch::Sender<Health>>,
+) -> Store<K>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let kind = K::plural(&K::DynamicType::default()).to_string();
+    let (reader, writer) = reflector::store();
+    let config = watcher::Config::default().labels(selector);
+    let stream = watcher(api, config)
+        .default_backoff()
+        .modify(|o| {
+            let trimmed = trim(o.clone());
+            *o = trimmed;
+        })
+        .reflect(writer);
+    let changes = changes.clone();
+    let health = health.clone();
+    tokio::spawn(async move {
+        futures::pin_mut!(stream);
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(_) => {
+                    health.send_if_modified(|h| {
+                        let was = h.clone();
+                        *h = Health::Live;
+                        was != Health::Live
+                    });
+                    let _ = changes.try_send(());
+                }
+                Err(e) => {
+                    tracing::warn!("watch of {kind} interrupted: {e}");
+                    let _ = health.send(Health::Reconnecting(format!("watch of {kind}: {e}")));
+                    let _ = changes.try_send(());
+                }
+            }
+        }
+    });
+    reader
+}

@@ -1,0 +1,480 @@
+//! The headless CLI through its process interface, against the real control plane with
+//! the node simulator: the store lifecycle, every fault, the original platform's stores,
+//! bad input, unreachable clusters, rejected credentials and RBAC.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{cluster, storectl, unique};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+
+const ADMIN: &str = "devcluster-admin";
+
+/// A store name unique to this run.
+fn store(prefix: &str) -> String {
+    unique(prefix)
+}
+
+#[test]
+fn a_store_goes_from_create_to_ready_and_is_deleted_without_a_trace() {
+    let c = cluster();
+    let name = store("life");
+    let run = storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0);
+    assert!(
+        run.stdout.contains(&format!(
+            "created store {name} in namespace store-{name} (17 objects)"
+        )),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout.contains("Provisioning: "),
+        "progress lines: {run:#?}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("store {name} is ready at http://{name}.local")),
+        "{run:#?}"
+    );
+
+    let list = storectl(c, ADMIN, &["list"]).expect_code(0);
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .expect("row in list");
+    assert!(
+        row.contains("Ready") && row.contains("2/2") && row.contains(&format!("store-{name}")),
+        "{row}"
+    );
+    assert!(
+        !list.stdout.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+
+    let json = storectl(c, ADMIN, &["status", &name, "-o", "json"]).expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["status"], "Ready");
+    assert_eq!(v["url"], format!("http://{name}.local"));
+    assert_eq!(v["pods_ready"], 2);
+    assert!(v["objects"].as_array().is_some_and(|o| o.len() >= 8), "{v}");
+
+    let logs = storectl(c, ADMIN, &["logs", &name, "-c", "setup"]).expect_code(0);
+    assert!(logs.stdout.contains("store setup complete"), "{logs:#?}");
+    let logs = storectl(c, ADMIN, &["logs", &name, "--tail", "1", "--timestamps"]).expect_code(0);
+    assert_eq!(logs.stdout.lines().count(), 1, "{logs:#?}");
+    let events = storectl(c, ADMIN, &["events", &name]).expect_code(0);
+    assert!(events.stdout.contains("Scheduled"), "{events:#?}");
+
+    storectl(c, ADMIN, &["create", &name]).expect_code(3);
+
+    let del = storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0);
+    assert!(
+        del.stdout.contains("its data volumes"),
+        "names the data loss: {del:#?}"
+    );
+    assert!(del.stdout.contains(&format!("store {name} is gone")));
+    let list = storectl(c, ADMIN, &["list", "-o", "json"]).expect_code(0);
+    assert!(!list.stdout.contains(&format!("\"{name}\"")), "{list:#?}");
+    storectl(c, ADMIN, &["status", &name]).expect_code(4);
+}
+
+#[test]
+fn deleting_needs_confirmation_without_a_terminal_and_a_store_that_exists() {
+    let c = cluster();
+    let name = store("confirm");
+    storectl(c, ADMIN, &["create", &name]).expect_code(0);
+    let refused = storectl(c, ADMIN, &["delete", &name]).expect_code(2);
+    assert!(refused.stderr.contains("pass --yes"), "{refused:#?}");
+    storectl(c, ADMIN, &["status", &name]).expect_code(0);
+    // Deleting while it is still provisioning works.
+    storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0);
+    let missing = storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(4);
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("store '{name}' not found")),
+        "{missing:#?}"
+    );
+}
+
+#[test]
+fn shared_isolation_keeps_the_original_namespace_and_deletes_by_label() {
+    let c = cluster();
+    let (a, b) = (store("sha"), store("shb"));
+    for n in [&a, &b] {
+        let run = storectl(
+            c,
+            ADMIN,
+            &[
+                "create",
+                n,
+                "--set",
+                "stores.isolation=shared",
+                "--wait",
+                "--timeout",
+                "90s",
+            ],
+        )
+        .expect_code(0);
+        assert!(
+            run.stdout.contains("in namespace ecommerce-stores"),
+            "{run:#?}"
+        );
+    }
+    storectl(c, ADMIN, &["delete", &a, "--yes", "--wait"]).expect_code(0);
+    let status = storectl(c, ADMIN, &["status", &b, "-o", "json"]).expect_code(0);
+    assert!(
+        status.stdout.contains("\"Ready\""),
+        "the other store is untouched: {status:#?}"
+    );
+    storectl(c, ADMIN, &["status", &a]).expect_code(4);
+    storectl(c, ADMIN, &["delete", &b, "--yes", "--wait"]).expect_code(0);
+}
+
+/// Creates a store the way the original Node.js orchestrator did: shared namespace,
+/// original names and labels, applied by another field manager, no setup Job or Secret.
+async fn original_platform_store(name: &str) {
+    let client = cluster().admin().await;
+    let labels = |component: &str| serde_json::json!({"app": name, "component": component, "managed-by": "ecommerce-platform"});
+    let ns = "ecommerce-stores";
+    let pp = PatchParams::apply("ecommerce-orchestrator");
+    let apply = |api_version: &str, kind: &str, obj: serde_json::Value| {
+        let mut o = obj;
+        o["apiVersion"] = api_version.into();
+        o["kind"] = kind.into();
+        o
+    };
+    let nss: Api<Namespace> = Api::all(client.clone());
+    nss.patch(
+        ns,
+        &pp,
+        &Patch::Apply(apply(
+            "v1",
+            "Namespace",
+            serde_json::json!({"metadata": {"name": ns}}),
+        )),
+    )
+    .await
+    .unwrap();
+    for component in ["mysql", "wordpress"] {
+        let deployment = apply(
+            "apps/v1",
+            "Deployment",
+            serde_json::json!({
+                "metadata": {"name": format!("{name}-{component}"), "labels": labels(component)},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name, "component": component}},
+                    "template": {"metadata": {"labels": labels(component)},
+                        "spec": {"containers": [{"name": component, "image": if component == "mysql" {"mysql:8.0"} else {"wordpress:6.4-apache"}}]}}}
+            }),
+        );
+        let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(client.clone(), ns);
+        api.patch(
+            &format!("{name}-{component}"),
+            &pp,
+            &Patch::Apply(deployment),
+        )
+        .await
+        .unwrap();
+        let claim = apply(
+            "v1",
+            "PersistentVolumeClaim",
+            serde_json::json!({
+                "metadata": {"name": format!("{name}-{component}-pvc"), "labels": labels(component)},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+            }),
+        );
+        let api: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+            Api::namespaced(client.clone(), ns);
+        api.patch(
+            &format!("{name}-{component}-pvc"),
+            &pp,
+            &Patch::Apply(claim),
+        )
+        .await
+        .unwrap();
+    }
+    let ingress = apply(
+        "networking.k8s.io/v1",
+        "Ingress",
+        serde_json::json!({
+            "metadata": {"name": format!("{name}-ingress"), "labels": labels("wordpress")},
+            "spec": {"rules": [{"host": format!("{name}.local"), "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": format!("{name}-wordpress"), "port": {"number": 80}}}}]}}]}
+        }),
+    );
+    let api: Api<k8s_openapi::api::networking::v1::Ingress> = Api::namespaced(client, ns);
+    api.patch(&format!("{name}-ingress"), &pp, &Patch::Apply(ingress))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stores_of_the_original_platform_appear_and_can_be_deleted() {
+    let c = cluster();
+    let name = store("legacy");
+    original_platform_store(&name).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status =
+            tokio::task::block_in_place(|| storectl(c, ADMIN, &["status", &name, "-o", "json"]));
+        if status.code == Some(0) && status.stdout.contains("\"Ready\"") {
+            assert!(
+                status
+                    .stdout
+                    .contains("\"namespace\": \"ecommerce-stores\""),
+                "{status:#?}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the original store never showed Ready: {status:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let create = tokio::task::block_in_place(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["create", &name, "--set", "stores.isolation=shared"],
+        )
+    });
+    let create = create.expect_code(3);
+    assert!(
+        create
+            .stderr
+            .contains("created by ecommerce-orchestrator, not storectl"),
+        "{create:#?}"
+    );
+    tokio::task::block_in_place(|| {
+        storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0)
+    });
+    tokio::task::block_in_place(|| storectl(c, ADMIN, &["status", &name]).expect_code(4));
+}
+
+/// `create --wait` of a store with `sets` must end Failed (exit 1) with `reason`.
+fn fails_with(prefix: &str, sets: &[&str], reason: &str) {
+    let c = cluster();
+    let name = store(prefix);
+    let mut args = vec![
+        "create",
+        name.as_str(),
+        "--wait",
+        "--timeout",
+        "120s",
+        "--set",
+        "stores.failureGrace=2s",
+    ];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let run = storectl(c, ADMIN, &args).expect_code(1);
+    assert!(
+        run.stderr.contains(&format!("store '{name}' failed: ")),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains(reason),
+        "expected {reason:?} in {run:#?}"
+    );
+    storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0);
+}
+
+#[test]
+fn an_image_that_cannot_be_pulled_fails_the_store() {
+    fails_with(
+        "pull",
+        &["mysql.image=registry.invalid/mysql:8.4"],
+        "mysql container mysql: ",
+    );
+    // (ErrImagePull or ImagePullBackOff, whichever the pod shows when the grace ends.)
+}
+
+#[test]
+fn a_crash_looping_wordpress_fails_the_store() {
+    // (the wait-for-mysql init container runs the same image, so it crashes first)
+    fails_with(
+        "crash",
+        &["wordpress.image=wordpress:6.8-apache-sim-exit-1"],
+        "CrashLoopBackOff",
+    );
+}
+
+#[test]
+fn a_failed_setup_job_fails_the_store() {
+    fails_with(
+        "setup",
+        &[
+            "setup.image=wordpress:cli-sim-exit-1",
+            "setup.backoffLimit=0",
+        ],
+        "setup job",
+    );
+}
+
+#[test]
+fn a_volume_that_never_binds_fails_the_store_at_the_deadline() {
+    fails_with(
+        "unbound",
+        &[
+            "global.storageClass=sim-unbound",
+            "stores.provisioningDeadline=6s",
+        ],
+        "not ready 6s after creation: waiting for PVC",
+    );
+}
+
+#[test]
+fn a_pod_that_never_gets_ready_fails_the_store_at_the_deadline() {
+    fails_with(
+        "never",
+        &[
+            "wordpress.image=wordpress:sim-never-ready",
+            "stores.provisioningDeadline=8s",
+        ],
+        "not ready 8s after creation: waiting for WordPress to become ready (0/1)",
+    );
+}
+
+#[test]
+fn bad_input_fails_before_any_api_call() {
+    // An unreachable server: if any of these reached the API, the exit code would be 6.
+    let dir = std::env::temp_dir().join(unique("kubeconfig"));
+    std::fs::write(&dir, unreachable_kubeconfig("https://127.0.0.1:1", "t")).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
+            .args(args)
+            .env_clear()
+            .env("KUBECONFIG", &dir)
+            .env("HOME", std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    for (args, message) in [
+        (vec!["create", "Bad_Name"], "store names"),
+        (
+            vec!["create", "ok", "--set", "wordpres.image=x"],
+            "unknown key 'wordpres'",
+        ),
+        (
+            vec!["create", "ok", "--set", "mysql.storage=-3Gi"],
+            "is negative",
+        ),
+        (vec!["delete", "kube-system", "--yes"], "reserved"),
+    ] {
+        let out = run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(message),
+            "{args:?}"
+        );
+    }
+    let out = run(&["list"]);
+    assert_eq!(out.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach the cluster at https://127.0.0.1:1"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
+
+fn unreachable_kubeconfig(server: &str, token: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster:\n    server: {server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: {token}}}\n"
+    )
+}
+
+#[test]
+fn rejected_credentials_and_missing_contexts_say_so() {
+    let c = cluster();
+    let kubeconfig = std::fs::read_to_string(&c.kubeconfig).unwrap();
+    let server = kubeconfig
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: "))
+        .unwrap()
+        .to_string();
+    let path = std::env::temp_dir().join(unique("expired"));
+    std::fs::write(&path, unreachable_kubeconfig(&server, "expired-token")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
+        .args(["--kubeconfig", path.to_str().unwrap(), "list"])
+        .env_clear()
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rejected the credentials of context 'x' (401 Unauthorized)"),
+        "{stderr}"
+    );
+    let run = storectl(c, "no-such-context", &["list"]).expect_code(6);
+    assert!(
+        run.stderr
+            .contains("context 'no-such-context' is not in the kubeconfig"),
+        "{run:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operator_role_is_enough_and_without_it_each_action_is_refused() {
+    let c = cluster();
+    let admin = c.admin().await;
+    // Apply assets/rbac.yaml as shipped (its example binding names the `operator` user).
+    let docs = include_str!("../assets/rbac.yaml");
+    for doc in docs.split("\n---\n") {
+        let value: serde_json::Value = serde_yaml_ng::from_str(doc).unwrap();
+        let name = value["metadata"]["name"].as_str().unwrap().to_string();
+        let pp = PatchParams::apply("storectl-test").force();
+        if value["kind"] == "ClusterRole" {
+            let api: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(admin.clone());
+            api.patch(&name, &pp, &Patch::Apply(value)).await.unwrap();
+        } else {
+            let api: Api<ClusterRoleBinding> = Api::all(admin.clone());
+            api.patch(&name, &pp, &Patch::Apply(value)).await.unwrap();
+        }
+    }
+    let name = store("rbac");
+    let op = "devcluster-operator";
+    tokio::task::spawn_blocking(move || {
+        let c = cluster();
+        storectl(c, op, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0);
+        let list = storectl(c, op, &["list"]).expect_code(0);
+        assert!(list.stdout.contains(&name));
+        storectl(c, op, &["logs", &name, "-c", "mysql"]).expect_code(0);
+        storectl(c, op, &["events", &name]).expect_code(0);
+
+        let limited = "devcluster-limited";
+        for (args, verb_resource) in [
+            (vec!["list"], "may not list namespaces cluster-wide"),
+            (
+                vec!["status", name.as_str()],
+                "may not list namespaces cluster-wide",
+            ),
+            (vec!["create", "rbac-refused"], "may not get namespaces"),
+            (
+                vec!["delete", name.as_str(), "--yes"],
+                "may not list namespaces",
+            ),
+            (vec!["logs", name.as_str()], "may not list"),
+        ] {
+            let run = storectl(c, limited, &args).expect_code(5);
+            assert!(
+                run.stderr.contains("forbidden: user \"limited\""),
+                "{args:?}: {run:#?}"
+            );
+            assert!(run.stderr.contains(verb_resource), "{args:?}: {run:#?}");
+        }
+        storectl(c, op, &["delete", &name, "--yes", "--wait"]).expect_code(0);
+    })
+    .await
+    .unwrap();
+}

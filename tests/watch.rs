@@ -1,0 +1,96 @@
+//! `storectl list --watch` on a control plane of its own: a line per status change, and
+//! the model survives an API server restart without stale or duplicate stores.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{dedicated_cluster, storectl, unique};
+
+const ADMIN: &str = "devcluster-admin";
+
+/// Waits for a line containing every part in `parts`; returns it.
+fn line_with(
+    lines: &mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    parts: &[&str],
+    secs: u64,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if parts.iter().all(|p| line.contains(p)) {
+                    return line;
+                }
+            }
+            Err(_) => panic!(
+                "no line with {parts:?} within {secs}s; saw:\n{}",
+                seen.join("\n")
+            ),
+        }
+    }
+}
+
+#[test]
+fn list_watch_follows_changes_across_an_api_server_restart() {
+    let c = dedicated_cluster();
+    let (a, b) = (unique("wa"), unique("wb"));
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_storectl"))
+        .args(["--context", ADMIN, "list", "--watch"])
+        .env_clear()
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", &c.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    for stream in [
+        Box::new(watch.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(watch.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let mut seen = Vec::new();
+    line_with(&rx, &mut seen, &["NAME", "STATUS"], 60);
+
+    storectl(&c, ADMIN, &["create", &a]).expect_code(0);
+    line_with(&rx, &mut seen, &[&a, "Provisioning"], 60);
+    line_with(&rx, &mut seen, &[&a, "Ready"], 60);
+
+    c.restart_apiserver();
+    storectl(&c, ADMIN, &["create", &b, "--wait", "--timeout", "90s"]).expect_code(0);
+    line_with(&rx, &mut seen, &[&b, "Ready"], 60);
+    storectl(&c, ADMIN, &["delete", &a, "--yes", "--wait"]).expect_code(0);
+    line_with(&rx, &mut seen, &[&a, "Deleted"], 60);
+    let _ = watch.kill();
+
+    let ready_lines_of_a = seen
+        .iter()
+        .filter(|l| l.contains(&a) && l.contains("  Ready  "))
+        .count();
+    assert_eq!(
+        ready_lines_of_a,
+        1,
+        "no duplicate after the reconnect:\n{}",
+        seen.join("\n")
+    );
+    assert!(
+        seen.iter().any(|l| l.contains("watch: reconnecting")),
+        "the restart was noticed:\n{}",
+        seen.join("\n")
+    );
+}
