@@ -77,6 +77,7 @@ fn list_watch_follows_changes_across_an_api_server_restart() {
     storectl(&c, ADMIN, &["delete", &a, "--yes", "--wait"]).expect_code(0);
     line_with(&rx, &mut seen, &[&a, "Deleted"], 60);
     let _ = watch.kill();
+    let _ = watch.wait();
 
     let ready_lines_of_a = seen
         .iter()
