@@ -1,5 +1,8 @@
 //! storectl: provision, watch and delete isolated WooCommerce stores on Kubernetes.
 
+pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod domain;
+pub mod tui;
+pub mod ui;

@@ -13,8 +13,8 @@ use crate::cluster::snapshot;
 use crate::cluster::watch::{Health, LiveModel, Scope};
 use crate::domain::config::Config;
 use crate::domain::name::StoreName;
-use crate::domain::status::{Phase, StoreObjects};
-use crate::domain::summary::{StoreSummary, summarize};
+use crate::domain::status::Phase;
+use crate::domain::summary::{ObjectState, StoreSummary, object_states, summarize};
 
 pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow::Result<()> {
     if args.watch {
@@ -121,13 +121,6 @@ struct StatusReport {
     objects: Vec<ObjectState>,
 }
 
-#[derive(Debug, Serialize)]
-struct ObjectState {
-    kind: &'static str,
-    name: String,
-    state: String,
-}
-
 pub async fn status(
     conn: &Connection,
     args: &StatusArgs,
@@ -161,82 +154,4 @@ pub async fn status(
         output::table(&["KIND", "NAME", "STATE"], &rows, None, 2)
     );
     Ok(())
-}
-
-fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
-    let name = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        m.name.clone().unwrap_or_default()
-    };
-    let mut out = Vec::new();
-    if let Some(ns) = &store.namespace {
-        let phase = ns
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
-        out.push(ObjectState {
-            kind: "Namespace",
-            name: name(&ns.metadata),
-            state: phase,
-        });
-    }
-    for c in &store.claims {
-        let phase = c
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
-        out.push(ObjectState {
-            kind: "PersistentVolumeClaim",
-            name: name(&c.metadata),
-            state: phase,
-        });
-    }
-    for d in &store.deployments {
-        let st = d.status.clone().unwrap_or_default();
-        let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-        out.push(ObjectState {
-            kind: "Deployment",
-            name: name(&d.metadata),
-            state: format!("{}/{want} ready", st.ready_replicas.unwrap_or(0)),
-        });
-    }
-    for j in &store.jobs {
-        let conditions = j.status.iter().flat_map(|s| s.conditions.iter().flatten());
-        let done = conditions
-            .filter(|c| c.status == "True")
-            .map(|c| c.type_.clone())
-            .next();
-        out.push(ObjectState {
-            kind: "Job",
-            name: name(&j.metadata),
-            state: done.unwrap_or_else(|| "Running".to_string()),
-        });
-    }
-    for p in &store.pods {
-        let phase = p
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
-        out.push(ObjectState {
-            kind: "Pod",
-            name: name(&p.metadata),
-            state: phase,
-        });
-    }
-    for i in &store.ingresses {
-        let host = i
-            .spec
-            .as_ref()
-            .and_then(|s| s.rules.as_ref())
-            .and_then(|r| r.first())
-            .and_then(|r| r.host.clone());
-        out.push(ObjectState {
-            kind: "Ingress",
-            name: name(&i.metadata),
-            state: host.unwrap_or_default(),
-        });
-    }
-    out
 }

@@ -7,6 +7,7 @@ mod exit;
 mod find;
 mod inspect;
 mod list;
+mod logging;
 mod output;
 mod paths;
 mod render;
@@ -43,6 +44,10 @@ pub struct Cli {
     /// Print where storectl reads its configuration and writes its log, then exit.
     #[arg(long)]
     pub print_paths: bool,
+
+    /// Terminal UI without create and delete.
+    #[arg(long)]
+    pub readonly: bool,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -180,6 +185,27 @@ impl Cli {
     }
 }
 
+/// No subcommand: the terminal UI, on a terminal only.
+async fn terminal_ui(cli: &Cli, paths: &paths::Paths) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::NoTerminalUi.into());
+    }
+    let sources = cli.values.sources(&values::ValuesArgs::default(), paths)?;
+    let config = crate::domain::config::load(&sources)?;
+    let _log = logging::init(paths, config.log_level);
+    let conn = Connection::open(&cli.connect_options()).await?;
+    crate::tui::run(
+        conn,
+        crate::tui::Options {
+            config,
+            sources,
+            readonly: cli.readonly,
+        },
+    )
+    .await
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = paths::Paths::discover();
@@ -188,7 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let Some(command) = &cli.command else {
-        return Err(CliError::NoTerminalUi.into());
+        return terminal_ui(&cli, &paths).await;
     };
     let more = match command {
         Command::Render(a) => &a.values,
@@ -200,6 +226,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logs(a) => &values::ValuesArgs::from(&a.values),
     };
     let config = cli.values.load(more, &paths)?;
+    let _log = logging::init(&paths, config.log_level);
     // Names and configuration are checked before any API call.
     let name = |raw: &str| render::parse_name(raw, &config);
     let options = cli.connect_options();

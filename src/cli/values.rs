@@ -42,6 +42,11 @@ impl From<&LongValuesArgs> for ValuesArgs {
 impl ValuesArgs {
     /// Reads every layer and builds the configuration: these flags, then `more`'s.
     pub fn load(&self, more: &ValuesArgs, paths: &Paths) -> anyhow::Result<Config> {
+        Ok(config::load(&self.sources(more, paths)?)?)
+    }
+
+    /// Every layer, read into memory.
+    pub fn sources(&self, more: &ValuesArgs, paths: &Paths) -> anyhow::Result<Sources> {
         let mut files = Vec::new();
         if let Some(user_file) = paths.values_file.as_deref().filter(|p| p.is_file()) {
             files.push(read(user_file)?);
@@ -49,12 +54,11 @@ impl ValuesArgs {
         for file in self.files.iter().chain(&more.files) {
             files.push(read(file)?);
         }
-        let sources = Sources {
+        Ok(Sources {
             files,
             sets: self.sets.iter().chain(&more.sets).cloned().collect(),
             env: EnvVars::from_lookup(|name| std::env::var(name).ok()),
-        };
-        Ok(config::load(&sources)?)
+        })
     }
 }
 

@@ -1,0 +1,157 @@
+//! The create-store form: a name validated as you type, and optional fields prefilled
+//! from the configuration. Nothing typed is lost when the cluster refuses the store.
+
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::{Action, App, Command, Mode, Severity};
+use crate::domain::name::StoreName;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Domain,
+    Storage,
+    AdminEmail,
+}
+
+impl Field {
+    pub const ALL: [Field; 4] = [
+        Field::Name,
+        Field::Domain,
+        Field::Storage,
+        Field::AdminEmail,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Domain => "Domain",
+            Self::Storage => "Volume size",
+            Self::AdminEmail => "Admin email",
+        }
+    }
+}
+
+/// Form defaults, from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Defaults {
+    pub domain: String,
+    pub storage: String,
+    pub admin_email: String,
+    pub namespace_prefix: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateForm {
+    pub inputs: [Input; 4],
+    pub focus: usize,
+    /// The name rule that fails, shown under the name as you type.
+    pub name_error: Option<String>,
+    /// A configuration or cluster error for the whole form.
+    pub error: Option<String>,
+    pub submitting: bool,
+    namespace_prefix: String,
+}
+
+impl CreateForm {
+    pub fn new(d: &Defaults) -> Self {
+        Self {
+            inputs: [
+                Input::default(),
+                Input::new(d.domain.clone()),
+                Input::new(d.storage.clone()),
+                Input::new(d.admin_email.clone()),
+            ],
+            focus: 0,
+            name_error: None,
+            error: None,
+            submitting: false,
+            namespace_prefix: d.namespace_prefix.clone(),
+        }
+    }
+
+    pub fn value(&self, field: Field) -> &str {
+        self.inputs[field as usize].value()
+    }
+
+    /// `--set` overrides for the optional fields.
+    pub fn sets(&self) -> Vec<String> {
+        let escape = |v: &str| v.replace(',', "\\,");
+        let size = escape(self.value(Field::Storage));
+        vec![
+            format!("global.domain={}", escape(self.value(Field::Domain))),
+            format!("wordpress.storage={size}"),
+            format!("mysql.storage={size}"),
+            format!(
+                "wordpress.admin.email={}",
+                escape(self.value(Field::AdminEmail))
+            ),
+        ]
+    }
+
+    fn check_name(&mut self) {
+        self.name_error = StoreName::parse(self.value(Field::Name), &self.namespace_prefix)
+            .err()
+            .map(|e| e.to_string());
+    }
+}
+
+/// Asks the runtime to check the optional fields against the configuration.
+pub fn validate(app: &mut App) -> Vec<Command> {
+    let Mode::Create(form) = &mut app.mode else {
+        return vec![];
+    };
+    form.check_name();
+    vec![Command::ValidateForm {
+        name: form.value(Field::Name).to_string(),
+        sets: form.sets(),
+    }]
+}
+
+pub fn update(app: &mut App, action: Action) -> Vec<Command> {
+    let Mode::Create(form) = &mut app.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Back => {
+            app.mode = Mode::Table;
+            vec![]
+        }
+        Action::NextField => {
+            form.focus = (form.focus + 1) % Field::ALL.len();
+            vec![]
+        }
+        Action::PrevField => {
+            form.focus = (form.focus + Field::ALL.len() - 1) % Field::ALL.len();
+            vec![]
+        }
+        Action::Type(key) => {
+            form.inputs[form.focus].handle_event(&crossterm::event::Event::Key(key));
+            form.error = None;
+            validate(app)
+        }
+        Action::FormChecked(result) => {
+            form.error = result.err();
+            vec![]
+        }
+        Action::Submit if form.submitting => vec![],
+        Action::Submit => {
+            form.check_name();
+            if let Some(e) = form.name_error.clone() {
+                app.say(Severity::Error, e);
+                return vec![];
+            }
+            if let Some(e) = form.error.clone() {
+                app.say(Severity::Error, e);
+                return vec![];
+            }
+            form.submitting = true;
+            let name = form.value(Field::Name).to_string();
+            let sets = form.sets();
+            app.say(Severity::Info, format!("creating store {name}..."));
+            vec![Command::Create { name, sets }]
+        }
+        _ => vec![],
+    }
+}

@@ -1,0 +1,502 @@
+//! The terminal UI's state machine, Elm style: `update(&mut App, Action) -> Vec<Command>`.
+//! Pure: no I/O, no clocks, no channels. Side effects leave as `Command` data and their
+//! results come back as actions. Modals are plain data in `Mode`.
+
+mod form;
+pub mod keys;
+mod logs;
+mod table;
+
+use crate::domain::layout::Component;
+use crate::domain::summary::{ObjectState, StoreSummary};
+
+pub use form::{CreateForm, Field};
+pub use logs::{LogLine, LogView};
+pub use table::{SortKey, StoreTable};
+
+/// What the runtime must do for the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Create a store with these `--set` overrides on top of the configuration.
+    Create {
+        name: String,
+        sets: Vec<String>,
+    },
+    /// Live check of the create form (the runtime validates against the configuration).
+    ValidateForm {
+        name: String,
+        sets: Vec<String>,
+    },
+    Delete {
+        name: String,
+        namespace: String,
+    },
+    StartLogs {
+        name: String,
+        namespace: String,
+        component: Component,
+        previous: bool,
+    },
+    StopLogs,
+    FetchEvents {
+        name: String,
+        namespace: String,
+    },
+    FetchCredentials {
+        name: String,
+        namespace: String,
+    },
+    Copy(String),
+    Resync,
+    Quit,
+}
+
+/// Everything that can happen: keys (already mapped by `keys::action_for`) and results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Quit,
+    Back,
+    Help,
+    Move(Motion),
+    OpenDetails,
+    OpenCreate,
+    OpenDelete,
+    OpenLogs,
+    OpenEvents,
+    StartFilter,
+    Sort,
+    Resync,
+    /// A key typed into whatever text field has focus.
+    Type(crossterm::event::KeyEvent),
+    Submit,
+    NextField,
+    PrevField,
+    Reveal,
+    Copy,
+    LogWrap,
+    LogTimestamps,
+    LogPrevious,
+    LogFollow,
+    LogComponent(Component),
+    LogSearchNext {
+        backwards: bool,
+    },
+    // Results from the runtime:
+    Stores(Vec<StoreRow>),
+    Connection(ConnectionState),
+    ServerVersion(String),
+    FormChecked(Result<(), String>),
+    Created {
+        name: String,
+        result: Result<String, String>,
+    },
+    Deleted {
+        name: String,
+        result: Result<(), String>,
+    },
+    LogLines(Vec<LogLine>),
+    LogEnded(Option<String>),
+    Events {
+        name: String,
+        result: Result<Vec<EventRow>, String>,
+    },
+    Credentials {
+        name: String,
+        result: Result<Vec<(String, String)>, String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Motion {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+}
+
+/// A store as the table and details show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRow {
+    pub summary: StoreSummary,
+    pub objects: Vec<ObjectState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub last_seen: String,
+    pub warning: bool,
+    pub reason: String,
+    pub object: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connecting,
+    Live,
+    Reconnecting(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Error,
+}
+
+/// The screen in front.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Table,
+    Details(Details),
+    Events(Details),
+    Logs(LogView),
+    Create(CreateForm),
+    ConfirmDelete(Confirm),
+}
+
+#[derive(Debug, Clone)]
+pub struct Details {
+    pub name: String,
+    pub namespace: String,
+    pub events: Option<Result<Vec<EventRow>, String>>,
+    /// Revealed credentials (key, value); masked until the user asks.
+    pub credentials: Option<Result<Vec<(String, String)>, String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub name: String,
+    pub namespace: String,
+    pub what: String,
+    pub typed: tui_input::Input,
+    pub hint: Option<String>,
+}
+
+pub struct App {
+    pub context: String,
+    pub server_version: Option<String>,
+    pub connection: ConnectionState,
+    pub table: StoreTable,
+    pub mode: Mode,
+    pub help: bool,
+    pub readonly: bool,
+    pub status: Option<(Severity, String)>,
+    /// Defaults shown in the create form (from the configuration).
+    pub form_defaults: form::Defaults,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(context: String, readonly: bool, form_defaults: form::Defaults) -> Self {
+        Self {
+            context,
+            server_version: None,
+            connection: ConnectionState::Connecting,
+            table: StoreTable::default(),
+            mode: Mode::Table,
+            help: false,
+            readonly,
+            status: None,
+            form_defaults,
+            quit: false,
+        }
+    }
+
+    fn say(&mut self, severity: Severity, message: impl Into<String>) {
+        self.status = Some((severity, message.into()));
+    }
+}
+
+pub use form::Defaults as FormDefaults;
+
+/// Applies one action; returns the side effects to run.
+pub fn update(app: &mut App, action: Action) -> Vec<Command> {
+    if app.help && !matches!(action, Action::Stores(_) | Action::Connection(_)) {
+        if matches!(action, Action::Help | Action::Back | Action::Quit) {
+            app.help = false;
+        }
+        return vec![];
+    }
+    match action {
+        Action::Quit => {
+            app.quit = true;
+            vec![Command::Quit]
+        }
+        Action::Help => {
+            app.help = true;
+            vec![]
+        }
+        Action::Stores(rows) => on_stores(app, rows),
+        Action::Connection(state) => {
+            app.connection = state;
+            vec![]
+        }
+        Action::ServerVersion(v) => {
+            app.server_version = Some(v);
+            vec![]
+        }
+        Action::Resync => {
+            app.say(Severity::Info, "resyncing: listing everything again");
+            vec![Command::Resync]
+        }
+        Action::Created { name, result } => on_created(app, name, result),
+        Action::Deleted { name, result } => {
+            match result {
+                Ok(()) => app.say(Severity::Info, format!("deleting store {name}")),
+                Err(e) => app.say(Severity::Error, format!("delete {name}: {e}")),
+            }
+            vec![]
+        }
+        other => match &mut app.mode {
+            Mode::Table => table_action(app, other),
+            Mode::Details(_) | Mode::Events(_) => details_action(app, other),
+            Mode::Logs(_) => logs::update(app, other),
+            Mode::Create(_) => form::update(app, other),
+            Mode::ConfirmDelete(_) => confirm_action(app, other),
+        },
+    }
+}
+
+fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
+    app.table.set_rows(rows);
+    let open = match &app.mode {
+        Mode::Details(d) | Mode::Events(d) => Some((d.name.clone(), d.namespace.clone())),
+        Mode::Logs(l) => Some((l.name.clone(), l.namespace.clone())),
+        Mode::ConfirmDelete(c) => Some((c.name.clone(), c.namespace.clone())),
+        Mode::Table | Mode::Create(_) => None,
+    };
+    if let Some((name, namespace)) = open
+        && !app.table.contains(&name, &namespace)
+    {
+        let stop_logs = matches!(app.mode, Mode::Logs(_));
+        app.mode = Mode::Table;
+        app.say(Severity::Info, format!("store {name} was deleted"));
+        return if stop_logs {
+            vec![Command::StopLogs]
+        } else {
+            vec![]
+        };
+    }
+    if let Mode::Events(d) | Mode::Details(d) = &app.mode {
+        return vec![Command::FetchEvents {
+            name: d.name.clone(),
+            namespace: d.namespace.clone(),
+        }];
+    }
+    vec![]
+}
+
+fn on_created(app: &mut App, name: String, result: Result<String, String>) -> Vec<Command> {
+    match result {
+        Ok(message) => {
+            if matches!(&app.mode, Mode::Create(f) if f.value(Field::Name) == name) {
+                app.mode = Mode::Table;
+            }
+            app.table.select_name(&name);
+            app.say(Severity::Info, message);
+        }
+        Err(e) => {
+            if let Mode::Create(form) = &mut app.mode {
+                form.submitting = false;
+                form.error = Some(e.clone());
+            }
+            app.say(Severity::Error, format!("create {name}: {e}"));
+        }
+    }
+    vec![]
+}
+
+fn table_action(app: &mut App, action: Action) -> Vec<Command> {
+    if app.table.filter_editing {
+        return table::filter_action(&mut app.table, action);
+    }
+    let selected = app
+        .table
+        .selected_row()
+        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()));
+    match action {
+        Action::Move(m) => app.table.move_by(m),
+        Action::StartFilter => app.table.start_filter(),
+        Action::Back => app.table.clear_filter(),
+        Action::Sort => {
+            app.table.next_sort();
+            let key = app.table.sort;
+            app.say(Severity::Info, format!("sorted by {}", key.label()));
+        }
+        Action::OpenCreate if app.readonly => app.say(
+            Severity::Error,
+            "read-only mode: creating stores is disabled",
+        ),
+        Action::OpenCreate => {
+            app.mode = Mode::Create(CreateForm::new(&app.form_defaults));
+            return form::validate(app);
+        }
+        Action::OpenDelete if app.readonly => app.say(
+            Severity::Error,
+            "read-only mode: deleting stores is disabled",
+        ),
+        Action::OpenDelete => {
+            if let Some(row) = app.table.selected_row() {
+                let what = delete_description(row);
+                app.mode = Mode::ConfirmDelete(Confirm {
+                    name: row.summary.name.clone(),
+                    namespace: row.summary.namespace.clone(),
+                    what,
+                    typed: tui_input::Input::default(),
+                    hint: None,
+                });
+            }
+        }
+        Action::OpenDetails | Action::OpenEvents => {
+            if let Some((name, namespace)) = selected {
+                let details = Details {
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                    events: None,
+                    credentials: None,
+                };
+                app.mode = if action == Action::OpenDetails {
+                    Mode::Details(details)
+                } else {
+                    Mode::Events(details)
+                };
+                return vec![Command::FetchEvents { name, namespace }];
+            }
+        }
+        Action::OpenLogs => {
+            if let Some((name, namespace)) = selected {
+                let view = LogView::new(name.clone(), namespace.clone(), Component::WordPress);
+                app.mode = Mode::Logs(view);
+                return vec![Command::StartLogs {
+                    name,
+                    namespace,
+                    component: Component::WordPress,
+                    previous: false,
+                }];
+            }
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+/// What deleting a store destroys, in words (for the confirmation).
+fn delete_description(row: &StoreRow) -> String {
+    let volumes: Vec<&str> = row
+        .objects
+        .iter()
+        .filter(|o| o.kind == "PersistentVolumeClaim")
+        .map(|o| o.name.as_str())
+        .collect();
+    let owns_namespace = row.objects.iter().any(|o| o.kind == "Namespace");
+    let scope = if owns_namespace {
+        format!("namespace {} and everything in it", row.summary.namespace)
+    } else {
+        format!(
+            "every object labelled app={} in namespace {}",
+            row.summary.name, row.summary.namespace
+        )
+    };
+    if volumes.is_empty() {
+        scope
+    } else {
+        format!(
+            "{scope}, including the data volumes {} (their data is lost)",
+            volumes.join(", ")
+        )
+    }
+}
+
+fn details_action(app: &mut App, action: Action) -> Vec<Command> {
+    let (Mode::Details(d) | Mode::Events(d)) = &mut app.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Back => app.mode = Mode::Table,
+        Action::Events { name, result } if name == d.name => d.events = Some(result),
+        Action::Credentials { name, result } if name == d.name => d.credentials = Some(result),
+        Action::Reveal if d.credentials.is_some() => d.credentials = None,
+        Action::Reveal => {
+            return vec![Command::FetchCredentials {
+                name: d.name.clone(),
+                namespace: d.namespace.clone(),
+            }];
+        }
+        Action::Copy => {
+            let password = d
+                .credentials
+                .as_ref()
+                .and_then(|c| c.as_ref().ok())
+                .and_then(|c| c.first())
+                .map(|(_, v)| v.clone());
+            let url = app
+                .table
+                .find(&d.name, &d.namespace)
+                .and_then(|r| r.summary.url.clone());
+            let (what, text) = match (password, url) {
+                (Some(p), _) => ("the admin password", p),
+                (None, Some(u)) => ("the URL", u),
+                (None, None) => return vec![],
+            };
+            app.say(
+                Severity::Info,
+                format!("copied {what} to the clipboard (OSC 52)"),
+            );
+            return vec![Command::Copy(text)];
+        }
+        Action::OpenLogs => {
+            let (name, namespace) = (d.name.clone(), d.namespace.clone());
+            app.mode = Mode::Logs(LogView::new(
+                name.clone(),
+                namespace.clone(),
+                Component::WordPress,
+            ));
+            return vec![Command::StartLogs {
+                name,
+                namespace,
+                component: Component::WordPress,
+                previous: false,
+            }];
+        }
+        Action::OpenEvents => {
+            let d = d.clone();
+            app.mode = Mode::Events(d);
+        }
+        Action::OpenDetails => {
+            let d = d.clone();
+            app.mode = Mode::Details(d);
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
+    let Mode::ConfirmDelete(c) = &mut app.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Back => app.mode = Mode::Table,
+        Action::Type(key) => {
+            use tui_input::backend::crossterm::EventHandler;
+            c.typed.handle_event(&crossterm::event::Event::Key(key));
+            c.hint = None;
+        }
+        Action::Submit if c.typed.value() == c.name => {
+            let command = Command::Delete {
+                name: c.name.clone(),
+                namespace: c.namespace.clone(),
+            };
+            app.mode = Mode::Table;
+            return vec![command];
+        }
+        Action::Submit => c.hint = Some(format!("type '{}' exactly to delete it", c.name)),
+        _ => {}
+    }
+    vec![]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+//! The store table's state: rows, filter, sort order and selection.
+
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::{Action, Command, Motion, StoreRow};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    Status,
+    Age,
+}
+
+impl SortKey {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Status => "status",
+            Self::Age => "age",
+        }
+    }
+}
+
+/// Rows shown in the table. `visible` indexes `rows` after filter and sort.
+#[derive(Debug, Default)]
+pub struct StoreTable {
+    rows: Vec<StoreRow>,
+    visible: Vec<usize>,
+    pub selected: usize,
+    pub filter: Input,
+    pub filter_editing: bool,
+    pub sort: SortKey,
+    /// Rows that fit on screen (set by the runtime on resize; paging uses it).
+    pub page: usize,
+}
+
+impl StoreTable {
+    pub fn set_rows(&mut self, rows: Vec<StoreRow>) {
+        let keep = self
+            .selected_row()
+            .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()));
+        self.rows = rows;
+        self.refresh();
+        if let Some((name, namespace)) = keep
+            && let Some(i) = self.visible.iter().position(|&i| {
+                self.rows[i].summary.name == name && self.rows[i].summary.namespace == namespace
+            })
+        {
+            self.selected = i;
+        }
+        self.clamp();
+    }
+
+    pub fn visible_rows(&self) -> impl ExactSizeIterator<Item = &StoreRow> {
+        self.visible.iter().map(|&i| &self.rows[i])
+    }
+
+    pub fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    pub fn all_rows(&self) -> &[StoreRow] {
+        &self.rows
+    }
+
+    pub fn selected_row(&self) -> Option<&StoreRow> {
+        self.visible.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    pub fn find(&self, name: &str, namespace: &str) -> Option<&StoreRow> {
+        self.rows
+            .iter()
+            .find(|r| r.summary.name == name && r.summary.namespace == namespace)
+    }
+
+    pub fn contains(&self, name: &str, namespace: &str) -> bool {
+        self.find(name, namespace).is_some()
+    }
+
+    pub fn select_name(&mut self, name: &str) {
+        if let Some(i) = self
+            .visible
+            .iter()
+            .position(|&i| self.rows[i].summary.name == name)
+        {
+            self.selected = i;
+        }
+    }
+
+    pub fn move_by(&mut self, motion: Motion) {
+        let last = self.visible.len().saturating_sub(1);
+        let page = self.page.max(1);
+        self.selected = match motion {
+            Motion::Up => self.selected.saturating_sub(1),
+            Motion::Down => (self.selected + 1).min(last),
+            Motion::PageUp => self.selected.saturating_sub(page),
+            Motion::PageDown => (self.selected + page).min(last),
+            Motion::Top => 0,
+            Motion::Bottom => last,
+        };
+    }
+
+    pub fn next_sort(&mut self) {
+        self.sort = match self.sort {
+            SortKey::Name => SortKey::Status,
+            SortKey::Status => SortKey::Age,
+            SortKey::Age => SortKey::Name,
+        };
+        self.refresh();
+    }
+
+    pub fn start_filter(&mut self) {
+        self.filter_editing = true;
+    }
+
+    pub fn clear_filter(&mut self) {
+        self.filter = Input::default();
+        self.filter_editing = false;
+        self.refresh();
+    }
+
+    fn refresh(&mut self) {
+        let needle = self.filter.value().to_lowercase();
+        let mut visible: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| {
+                let s = &self.rows[i].summary;
+                needle.is_empty()
+                    || s.name.contains(&needle)
+                    || s.namespace.contains(&needle)
+                    || s.status.as_str().to_lowercase().contains(&needle)
+            })
+            .collect();
+        let rows = &self.rows;
+        match self.sort {
+            SortKey::Name => {
+                visible.sort_by(|&a, &b| rows[a].summary.name.cmp(&rows[b].summary.name))
+            }
+            SortKey::Status => visible.sort_by(|&a, &b| {
+                let (x, y) = (&rows[a].summary, &rows[b].summary);
+                y.status.cmp(&x.status).then_with(|| x.name.cmp(&y.name))
+            }),
+            SortKey::Age => visible.sort_by(|&a, &b| {
+                rows[a]
+                    .summary
+                    .age_seconds
+                    .cmp(&rows[b].summary.age_seconds)
+            }),
+        }
+        self.visible = visible;
+        self.clamp();
+    }
+
+    fn clamp(&mut self) {
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+}
+
+/// Keys while the filter line has focus: typing filters live, Enter keeps it, Esc clears.
+pub fn filter_action(table: &mut StoreTable, action: Action) -> Vec<Command> {
+    match action {
+        Action::Type(key) => {
+            table
+                .filter
+                .handle_event(&crossterm::event::Event::Key(key));
+            table.selected = 0;
+            table.refresh();
+        }
+        Action::Submit => table.filter_editing = false,
+        Action::Back => table.clear_filter(),
+        _ => {}
+    }
+    vec![]
+}

@@ -1,0 +1,286 @@
+//! Runs the app's commands as tasks against the cluster; every result comes back to the
+//! event loop as an `Action`. Log streams reconnect by themselves, resuming after the
+//! last line seen so nothing is shown twice.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use crate::app::{Action, Command, EventRow, LogLine};
+use crate::cluster::connect::Connection;
+use crate::cluster::watch::LiveModel;
+use crate::cluster::{apply, delete, events, logs};
+use crate::domain::config::{self, Config, Sources};
+use crate::domain::credentials::{Credentials, WORDPRESS_ADMIN_PASSWORD};
+use crate::domain::layout::{Component, StoreLayout};
+use crate::domain::manifests;
+use crate::domain::name::StoreName;
+use crate::domain::status::StoreObjects;
+
+pub struct Effects {
+    conn: Connection,
+    config: Config,
+    sources: Sources,
+    results: UnboundedSender<Action>,
+    log_task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Effects {
+    pub fn new(
+        conn: Connection,
+        config: Config,
+        sources: Sources,
+        results: UnboundedSender<Action>,
+    ) -> Self {
+        Self {
+            conn,
+            config,
+            sources,
+            results,
+            log_task: Mutex::new(None),
+        }
+    }
+
+    pub fn fetch_server_version(&self) {
+        let (conn, tx) = (self.conn.clone(), self.results.clone());
+        tokio::spawn(async move {
+            if let Ok(v) = conn.server_version().await {
+                let _ = tx.send(Action::ServerVersion(v));
+            }
+        });
+    }
+
+    pub fn run(&self, command: Command, model: &LiveModel) {
+        let (conn, tx) = (self.conn.clone(), self.results.clone());
+        let find = |name: &str, namespace: &str| -> Option<StoreObjects> {
+            model
+                .inventory()
+                .stores()
+                .into_iter()
+                .find(|s| s.name == name && s.namespace_name == namespace)
+        };
+        match command {
+            Command::ValidateForm { sets, .. } => {
+                let result = self.config_with(&sets).map(drop);
+                let _ = tx.send(Action::FormChecked(result));
+            }
+            Command::Create { name, sets } => {
+                let config = self.config_with(&sets);
+                tokio::spawn(async move {
+                    let result = match config {
+                        Ok(config) => create(&conn, &name, &config).await,
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(Action::Created { name, result });
+                });
+            }
+            Command::Delete { name, namespace } => {
+                let store = find(&name, &namespace);
+                tokio::spawn(async move {
+                    let result = match store {
+                        Some(store) => delete::delete(&conn, &store)
+                            .await
+                            .map(drop)
+                            .map_err(|e| e.to_string()),
+                        None => Err("it is already gone".to_string()),
+                    };
+                    let _ = tx.send(Action::Deleted { name, result });
+                });
+            }
+            Command::FetchEvents { name, namespace } => {
+                let Some(store) = find(&name, &namespace) else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let result = events::for_store(&conn, &store)
+                        .await
+                        .map(|list| {
+                            list.into_iter()
+                                .map(|e| EventRow {
+                                    last_seen: e.last_seen.unwrap_or_default(),
+                                    warning: e.type_ == "Warning",
+                                    reason: e.reason,
+                                    object: e.object,
+                                    message: e.message,
+                                })
+                                .collect()
+                        })
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Events { name, result });
+                });
+            }
+            Command::FetchCredentials { name, namespace } => {
+                let user = self.config.wordpress.admin.user.clone();
+                tokio::spawn(async move {
+                    let result = credentials(&conn, &name, &namespace, user).await;
+                    let _ = tx.send(Action::Credentials { name, result });
+                });
+            }
+            Command::StartLogs {
+                name,
+                namespace,
+                component,
+                previous,
+            } => {
+                self.stop_logs();
+                let task =
+                    tokio::spawn(follow_logs(conn, name, namespace, component, previous, tx));
+                *self.log_task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+            }
+            Command::StopLogs => self.stop_logs(),
+            Command::Copy(_) | Command::Resync | Command::Quit => {}
+        }
+    }
+
+    fn stop_logs(&self) {
+        if let Some(task) = self
+            .log_task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            task.abort();
+        }
+    }
+
+    /// The startup configuration with the form's `--set`s on top.
+    fn config_with(&self, sets: &[String]) -> Result<Config, String> {
+        let mut sources = self.sources.clone();
+        sources.sets.extend(sets.iter().cloned());
+        config::load(&sources).map_err(|e| e.to_string())
+    }
+}
+
+async fn create(conn: &Connection, name: &str, config: &Config) -> Result<String, String> {
+    let store =
+        StoreName::parse(name, &config.stores.namespace_prefix).map_err(|e| e.to_string())?;
+    let layout = StoreLayout::new(&store, config);
+    let credentials = Credentials::generate().map_err(|e| e.to_string())?;
+    let objects = manifests::render(&layout, config, &credentials);
+    let created = apply::create(conn, &layout, &objects)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "created store {name} in namespace {} ({} objects)",
+        layout.namespace, created.applied
+    ))
+}
+
+async fn credentials(
+    conn: &Connection,
+    name: &str,
+    namespace: &str,
+    user: String,
+) -> Result<Vec<(String, String)>, String> {
+    let api: Api<Secret> = Api::namespaced(conn.client.clone(), namespace);
+    let secret_name = format!("{name}-credentials");
+    let secret = api
+        .get_opt(&secret_name)
+        .await
+        .map_err(|e| conn.error(&format!("reading secret {secret_name}"))(e).to_string())?
+        .ok_or_else(|| format!("no secret {secret_name} (a store of the original platform keeps its passwords elsewhere)"))?;
+    let password = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(WORDPRESS_ADMIN_PASSWORD))
+        .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+        .ok_or_else(|| format!("secret {secret_name} has no {WORDPRESS_ADMIN_PASSWORD}"))?;
+    Ok(vec![
+        ("Admin user".to_string(), user),
+        ("Password".to_string(), password),
+    ])
+}
+
+/// Streams a component's logs into the app, reconnecting (also to a replacement pod) and
+/// resuming after the last line, with duplicates of the last second filtered out.
+async fn follow_logs(
+    conn: Connection,
+    name: String,
+    namespace: String,
+    component: Component,
+    previous: bool,
+    tx: UnboundedSender<Action>,
+) {
+    let seen: Arc<Mutex<(Option<Timestamp>, HashSet<String>)>> = Arc::default();
+    loop {
+        let pod = match logs::newest_pod(&conn, &namespace, &name, component).await {
+            Ok(Some(pod)) => pod,
+            Ok(None) => {
+                let _ = tx.send(Action::LogEnded(Some(format!(
+                    "no {} pod yet; waiting",
+                    component.as_str()
+                ))));
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+            Err(e) => {
+                let _ = tx.send(Action::LogEnded(Some(e.to_string())));
+                return;
+            }
+        };
+        let since = seen.lock().map(|s| s.0).unwrap_or(None);
+        let options = logs::LogOptions {
+            follow: !previous,
+            previous,
+            timestamps: true,
+            tail_lines: None,
+            since_time: since,
+        };
+        match logs::lines(&conn, &pod, component, &options).await {
+            Ok(stream) => {
+                let mut stream = stream.ready_chunks(256);
+                while let Some(chunk) = stream.next().await {
+                    let lines: Vec<LogLine> = chunk
+                        .into_iter()
+                        .filter_map(Result::ok)
+                        .filter_map(|l| fresh(&seen, &l))
+                        .collect();
+                    if !lines.is_empty() && tx.send(Action::LogLines(lines)).is_err() {
+                        return;
+                    }
+                }
+                if previous {
+                    let _ = tx.send(Action::LogEnded(Some(
+                        "end of the previous container's log".to_string(),
+                    )));
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Action::LogEnded(Some(format!("{e}; retrying"))));
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Parses `TIMESTAMP text`; returns None for a line already shown (at or before the last
+/// timestamp seen, same text within that second).
+fn fresh(seen: &Mutex<(Option<Timestamp>, HashSet<String>)>, raw: &str) -> Option<LogLine> {
+    let (ts, text) = raw.split_once(' ').unwrap_or((raw, ""));
+    let at: Option<Timestamp> = ts.parse().ok();
+    let mut seen = seen.lock().ok()?;
+    if let (Some(at), Some(last)) = (at, seen.0) {
+        if at < last || (at == last && seen.1.contains(raw)) {
+            return None;
+        }
+        if at > last {
+            seen.1.clear();
+        }
+    }
+    if at.is_some() {
+        seen.0 = at;
+        seen.1.insert(raw.to_string());
+    }
+    Some(LogLine {
+        timestamp: ts.to_string(),
+        text: text.to_string(),
+    })
+}

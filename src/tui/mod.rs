@@ -1,0 +1,143 @@
+//! The terminal UI's runtime: one `tokio::select!` loop over terminal events, cluster
+//! changes, command results and a clock tick. Commands from `app::update` run here as
+//! tasks; their results come back as actions. The app itself never touches I/O.
+
+mod effects;
+mod terminal;
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, StoreRow};
+use crate::cluster::connect::Connection;
+use crate::cluster::watch::{Health, LiveModel, Scope};
+use crate::domain::config::{Config, Sources};
+use crate::domain::summary::{object_states, summarize};
+use crate::ui;
+
+/// What the runtime needs besides the connection.
+pub struct Options {
+    pub config: Config,
+    /// The layers the configuration came from (the create form adds `--set`s to them).
+    pub sources: Sources,
+    pub readonly: bool,
+}
+
+pub async fn run(conn: Connection, options: Options) -> anyhow::Result<()> {
+    let mut tui = terminal::init()?;
+    let result = event_loop(&mut tui, conn, options).await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(
+    tui: &mut terminal::Tui,
+    conn: Connection,
+    options: Options,
+) -> anyhow::Result<()> {
+    let defaults = FormDefaults {
+        domain: options.config.global.domain.clone(),
+        storage: options.config.wordpress.storage.0.clone(),
+        admin_email: options.config.wordpress.admin.email.clone(),
+        namespace_prefix: options.config.stores.namespace_prefix.clone(),
+    };
+    let mut app = App::new(conn.target.context.clone(), options.readonly, defaults);
+    let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
+    let effects = effects::Effects::new(
+        conn.clone(),
+        options.config.clone(),
+        options.sources.clone(),
+        results_tx.clone(),
+    );
+    effects.fetch_server_version();
+
+    let (mut model, mut changes, mut health) = LiveModel::start(&conn, &Scope::Cluster);
+    let rules = options.config.status_rules();
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut model_ready = false;
+    let mut listed = listed_signal(&model);
+
+    loop {
+        resize(&mut app, tui.size()?.height);
+        tui.draw(|f| ui::draw(f, &app))?;
+        let action = tokio::select! {
+            event = keys.next() => match event {
+                Some(Ok(Event::Key(key))) => app::keys::action_for(&app, key),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e.into()),
+                None => Some(Action::Quit),
+            },
+            Ok(()) = &mut listed, if !model_ready => {
+                model_ready = true;
+                Some(Action::Stores(rows(&model, &rules)))
+            }
+            Some(()) = changes.recv() => model_ready.then(|| Action::Stores(rows(&model, &rules))),
+            Ok(()) = health.changed() => {
+                let state = match &*health.borrow() {
+                    Health::Live => ConnectionState::Live,
+                    Health::Reconnecting(why) => ConnectionState::Reconnecting(why.clone()),
+                };
+                Some(Action::Connection(state))
+            }
+            Some(result) = results.recv() => Some(result),
+            _ = tick.tick() => model_ready.then(|| Action::Stores(rows(&model, &rules))),
+            _ = sigterm.recv() => Some(Action::Quit),
+        };
+        let Some(action) = action else { continue };
+        for command in app::update(&mut app, action) {
+            match command {
+                Command::Quit => return Ok(()),
+                Command::Resync => {
+                    (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
+                    listed = listed_signal(&model);
+                    model_ready = false;
+                }
+                Command::Copy(text) => terminal::copy_to_clipboard(&text),
+                other => effects.run(other, &model),
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+/// Resolves once every watcher of `model` has listed.
+fn listed_signal(model: &LiveModel) -> tokio::sync::oneshot::Receiver<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let model = model.clone();
+    tokio::spawn(async move {
+        if model.ready().await {
+            let _ = tx.send(());
+        }
+    });
+    rx
+}
+
+/// Tells the app how many rows a page has, for paging keys.
+fn resize(app: &mut App, height: u16) {
+    let page = ui::body_height(height);
+    app.table.page = page;
+    if let app::Mode::Logs(v) = &mut app.mode {
+        v.page = page;
+    }
+}
+
+fn rows(model: &LiveModel, rules: &crate::domain::status::StatusRules) -> Vec<StoreRow> {
+    let now = Timestamp::now();
+    model
+        .inventory()
+        .stores()
+        .iter()
+        .map(|s| StoreRow {
+            summary: summarize(s, rules, now),
+            objects: object_states(s),
+        })
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! Draws `&App` into a ratatui frame: header, the current screen, the status line and a
+//! key hint bar. Render only: no I/O, no channels, no clocks.
+
+mod details;
+mod form;
+mod help;
+mod logs;
+mod table;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{App, ConnectionState, Mode, Severity};
+use crate::domain::status::Phase;
+
+/// Smallest terminal the layout works in.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Rows of the body (what paging moves by) for a terminal of `height` rows.
+pub fn body_height(height: u16) -> usize {
+    usize::from(height.saturating_sub(5))
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Terminal too small: {}x{} (storectl needs at least {MIN_WIDTH}x{MIN_HEIGHT}). Enlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [header, body, status, hints] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, app, header);
+    match &app.mode {
+        Mode::Table => table::draw(frame, app, body),
+        Mode::Details(d) => details::draw_details(frame, app, d, body),
+        Mode::Events(d) => details::draw_events(frame, d, body),
+        Mode::Logs(v) => logs::draw(frame, v, body),
+        Mode::Create(f) => {
+            table::draw(frame, app, body);
+            form::draw_create(frame, f, body);
+        }
+        Mode::ConfirmDelete(c) => {
+            table::draw(frame, app, body);
+            form::draw_confirm(frame, c, body);
+        }
+    }
+    draw_status(frame, app, status);
+    draw_hints(frame, app, hints);
+    if app.help {
+        help::draw(frame, app, body);
+    }
+}
+
+pub fn phase_color(phase: Phase) -> Color {
+    match phase {
+        Phase::Ready => Color::Green,
+        Phase::Provisioning => Color::Yellow,
+        Phase::Failed => Color::Red,
+        Phase::Deleting => Color::Magenta,
+    }
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let (conn, color) = match &app.connection {
+        ConnectionState::Connecting => ("connecting".to_string(), Color::Yellow),
+        ConnectionState::Live => ("live".to_string(), Color::Green),
+        ConnectionState::Reconnecting(why) => (
+            format!("reconnecting — table may be stale ({why})"),
+            Color::Red,
+        ),
+    };
+    let mut counts: Vec<Span> = Vec::new();
+    for phase in [
+        Phase::Ready,
+        Phase::Provisioning,
+        Phase::Failed,
+        Phase::Deleting,
+    ] {
+        let n = app
+            .table
+            .all_rows()
+            .iter()
+            .filter(|r| r.summary.status == phase)
+            .count();
+        counts.push(Span::styled(
+            format!("{n} {}", phase.as_str()),
+            Style::new().fg(phase_color(phase)),
+        ));
+        counts.push(Span::raw("  "));
+    }
+    let title = Line::from(vec![
+        Span::styled(
+            " storectl ",
+            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ),
+        Span::raw(format!(
+            " context {}  server {}  ",
+            app.context,
+            app.server_version.as_deref().unwrap_or("?")
+        )),
+        Span::styled(conn, Style::new().fg(color)),
+        Span::raw(if app.readonly { "  [read-only]" } else { "" }),
+    ]);
+    let mut second = vec![Span::raw(format!(
+        " {} stores: ",
+        app.table.all_rows().len()
+    ))];
+    second.extend(counts);
+    frame.render_widget(Paragraph::new(vec![title, Line::from(second)]), area);
+}
+
+fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    if let Some((severity, message)) = &app.status {
+        let style = match severity {
+            Severity::Info => Style::new().fg(Color::Cyan),
+            Severity::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {message}"), style)),
+            area,
+        );
+    }
+}
+
+fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
+    let hint = match &app.mode {
+        Mode::Table if app.table.filter_editing => "type to filter  Enter keep  Esc clear",
+        Mode::Table if app.readonly => {
+            "Enter details  l logs  e events  / filter  s sort  ? help  q quit"
+        }
+        Mode::Table => {
+            "c create  Ctrl-D delete  Enter details  l logs  e events  / filter  s sort  ? help  q quit"
+        }
+        Mode::Details(_) | Mode::Events(_) => {
+            "Enter details  e events  l logs  r reveal  c copy  Esc back  ? help"
+        }
+        Mode::Logs(_) => {
+            "1/2/3 component  s follow  w wrap  t time  p previous  / search  Esc back  ? help"
+        }
+        Mode::Create(_) => "Tab next field  Enter create  Esc cancel",
+        Mode::ConfirmDelete(_) => "type the store name  Enter delete  Esc cancel",
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!(" {hint}"),
+            Style::new().fg(Color::DarkGray),
+        )),
+        area,
+    );
+}

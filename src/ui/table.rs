@@ -1,0 +1,109 @@
+//! The store table. Only the rows that fit are laid out, so 1,000 stores cost what a
+//! screenful costs.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use super::phase_color;
+use crate::app::{App, ConnectionState};
+use crate::domain::summary::human_age;
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.table;
+    let filter_shown = t.filter_editing || !t.filter.value().is_empty();
+    let [filter_area, table_area] = Layout::vertical([
+        Constraint::Length(u16::from(filter_shown)),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    if filter_shown {
+        let cursor = if t.filter_editing { "▏" } else { "" };
+        let line = Line::from(vec![
+            Span::styled(" filter: ", Style::new().fg(Color::Cyan)),
+            Span::raw(format!("{}{cursor}", t.filter.value())),
+        ]);
+        frame.render_widget(Paragraph::new(line), filter_area);
+    }
+    let stale = matches!(app.connection, ConnectionState::Reconnecting(_));
+    let title = format!(
+        " stores ({}{}) sorted by {}{} ",
+        t.visible_len(),
+        if filter_shown {
+            format!(" of {}", t.all_rows().len())
+        } else {
+            String::new()
+        },
+        t.sort.label(),
+        if stale { " — STALE" } else { "" }
+    );
+    let block = Block::new().borders(Borders::TOP).title(title);
+    let height = usize::from(table_area.height.saturating_sub(2));
+    if t.visible_len() == 0 {
+        let text = match app.connection {
+            ConnectionState::Connecting => " loading stores...",
+            _ if filter_shown => " no store matches the filter",
+            _ => " no stores yet: press c to create one",
+        };
+        frame.render_widget(Paragraph::new(text).block(block), table_area);
+        return;
+    }
+    let offset = t.selected.saturating_sub(height.saturating_sub(1));
+    let rows: Vec<Row> = t
+        .visible_rows()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, r)| {
+            let s = &r.summary;
+            let mut style = Style::new();
+            if stale {
+                style = style.add_modifier(Modifier::DIM);
+            }
+            if i == t.selected {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            Row::new(vec![
+                Cell::from(s.name.clone()),
+                Cell::from(Span::styled(
+                    s.status.as_str(),
+                    Style::new().fg(phase_color(s.status)),
+                )),
+                Cell::from(s.reason.clone()),
+                Cell::from(s.url.clone().unwrap_or_else(|| "-".into())),
+                Cell::from(human_age(s.age_seconds)),
+                Cell::from(format!("{}/{}", s.pods_ready, s.pods_total)),
+                Cell::from(s.namespace.clone()),
+            ])
+            .style(style)
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(20),
+        Constraint::Length(12),
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Fill(1),
+    ];
+    let header = Row::new([
+        "NAME",
+        "STATUS",
+        "REASON",
+        "URL",
+        "AGE",
+        "PODS",
+        "NAMESPACE",
+    ])
+    .style(Style::new().add_modifier(Modifier::BOLD));
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(1),
+        table_area,
+    );
+}
