@@ -499,4 +499,4 @@ fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

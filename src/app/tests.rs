@@ -1,1 +1,362 @@
+//! The state machine driven by action sequences: assertions on state and on the commands
+//! it asks for. No terminal, no cluster.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::domain::status::Phase;
+
+pub fn row(name: &str, phase: Phase) -> StoreRow {
+    StoreRow {
+        summary: StoreSummary {
+            name: name.to_string(),
+            namespace: format!("store-{name}"),
+            status: phase,
+            reason: match phase {
+                Phase::Ready => "all components ready".to_string(),
+                Phase::Failed => "mysql container mysql: ImagePullBackOff".to_string(),
+                Phase::Provisioning => "waiting for MySQL to become ready (0/1)".to_string(),
+                Phase::Deleting => format!("namespace store-{name} is being deleted"),
+            },
+            url: Some(format!("http://{name}.local")),
+            age_seconds: Some(42),
+            pods_ready: 2,
+            pods_total: 2,
+            created: Some("2026-11-25T20:00:00Z".to_string()),
+        },
+        objects: vec![
+            ObjectState {
+                kind: "Namespace",
+                name: format!("store-{name}"),
+                state: "Active".into(),
+            },
+            ObjectState {
+                kind: "PersistentVolumeClaim",
+                name: format!("{name}-mysql-pvc"),
+                state: "Bound".into(),
+            },
+        ],
+    }
+}
+
+pub fn app_with(names: &[(&str, Phase)]) -> App {
+    let defaults = FormDefaults {
+        domain: "local".into(),
+        storage: "10Gi".into(),
+        admin_email: "admin@example.com".into(),
+        namespace_prefix: "store-".into(),
+    };
+    let mut app = App::new("devcluster-admin".into(), false, defaults);
+    update(&mut app, Action::Connection(ConnectionState::Live));
+    update(
+        &mut app,
+        Action::Stores(names.iter().map(|(n, p)| row(n, *p)).collect()),
+    );
+    app
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// Presses keys through the real key map; returns every command emitted.
+fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Command> {
+    let mut out = Vec::new();
+    for k in keys {
+        if let Some(action) = keys::action_for(app, *k) {
+            out.extend(update(app, action));
+        }
+    }
+    out
+}
+
+fn typed(text: &str) -> Vec<KeyEvent> {
+    text.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+#[test]
+fn creating_validates_as_you_type_and_submits_the_fields_as_sets() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    let cmds = press(&mut app, &[key(KeyCode::Char('c'))]);
+    assert!(matches!(cmds.as_slice(), [Command::ValidateForm { .. }]));
+    press(&mut app, &typed("Shop"));
+    let Mode::Create(form) = &app.mode else {
+        panic!("form not open")
+    };
+    assert_eq!(
+        form.name_error.as_deref(),
+        Some("store names are lowercase: try 'shop'")
+    );
+    // q is text in a form, not quit.
+    assert!(
+        press(&mut app, &[key(KeyCode::Enter)]).is_empty(),
+        "an invalid name is not submitted"
+    );
+    assert!(!app.quit);
+    press(&mut app, &[key(KeyCode::Backspace); 4]);
+    press(&mut app, &typed("shop2"));
+    press(&mut app, &[key(KeyCode::Tab)]);
+    press(&mut app, &[key(KeyCode::End)]);
+    press(&mut app, &typed(".example"));
+    let cmds = press(&mut app, &[key(KeyCode::Enter)]);
+    let Some(Command::Create { name, sets }) = cmds.last() else {
+        panic!("no create: {cmds:?}")
+    };
+    assert_eq!(name, "shop2");
+    assert!(
+        sets.contains(&"global.domain=local.example".to_string()),
+        "{sets:?}"
+    );
+    assert!(sets.contains(&"wordpress.storage=10Gi".to_string()));
+}
+
+#[test]
+fn a_refused_create_keeps_everything_typed() {
+    let mut app = app_with(&[]);
+    press(&mut app, &[key(KeyCode::Char('n'))]);
+    press(&mut app, &typed("taken"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    update(
+        &mut app,
+        Action::Created {
+            name: "taken".into(),
+            result: Err("store 'taken' already exists".into()),
+        },
+    );
+    let Mode::Create(form) = &app.mode else {
+        panic!("the form closed")
+    };
+    assert_eq!(form.value(Field::Name), "taken");
+    assert_eq!(form.error.as_deref(), Some("store 'taken' already exists"));
+    assert!(!form.submitting);
+    update(
+        &mut app,
+        Action::Created {
+            name: "taken".into(),
+            result: Ok("created".into()),
+        },
+    );
+    assert!(matches!(app.mode, Mode::Table));
+}
+
+#[test]
+fn deleting_needs_the_exact_name_typed() {
+    let mut app = app_with(&[("alpha", Phase::Ready), ("beta", Phase::Ready)]);
+    press(&mut app, &[key(KeyCode::Char('j'))]);
+    assert!(
+        press(&mut app, &[key(KeyCode::Char('d'))]).is_empty(),
+        "a bare d does nothing"
+    );
+    assert!(matches!(app.mode, Mode::Table));
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)],
+    );
+    let Mode::ConfirmDelete(c) = &app.mode else {
+        panic!("no confirmation")
+    };
+    assert_eq!(c.name, "beta");
+    assert!(
+        c.what.contains("beta-mysql-pvc"),
+        "names the data volumes: {}",
+        c.what
+    );
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    let Mode::ConfirmDelete(c) = &app.mode else {
+        panic!("closed early")
+    };
+    assert_eq!(c.hint.as_deref(), Some("type 'beta' exactly to delete it"));
+    press(&mut app, &typed("bet"));
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    press(&mut app, &typed("a"));
+    let cmds = press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(
+        cmds,
+        vec![Command::Delete {
+            name: "beta".into(),
+            namespace: "store-beta".into()
+        }]
+    );
+    assert!(matches!(app.mode, Mode::Table));
+}
+
+#[test]
+fn escape_cancels_and_never_quits() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    press(
+        &mut app,
+        &[
+            KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
+            key(KeyCode::Esc),
+            key(KeyCode::Esc),
+        ],
+    );
+    assert!(matches!(app.mode, Mode::Table));
+    assert!(!app.quit);
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)],
+    );
+    assert!(app.quit);
+}
+
+#[test]
+fn readonly_refuses_create_and_delete_with_a_message() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    app.readonly = true;
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Char('c')),
+            KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
+        ],
+    );
+    assert!(matches!(app.mode, Mode::Table));
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|(s, m)| *s == Severity::Error && m.contains("read-only"))
+    );
+}
+
+#[test]
+fn a_store_deleted_elsewhere_closes_its_views() {
+    let mut app = app_with(&[("alpha", Phase::Ready), ("beta", Phase::Ready)]);
+    let cmds = press(&mut app, &[key(KeyCode::Char('l'))]);
+    assert!(matches!(cmds.as_slice(), [Command::StartLogs { name, .. }] if name == "alpha"));
+    let cmds = update(&mut app, Action::Stores(vec![row("beta", Phase::Ready)]));
+    assert_eq!(cmds, vec![Command::StopLogs]);
+    assert!(matches!(app.mode, Mode::Table));
+    assert_eq!(
+        app.status.as_ref().map(|(_, m)| m.as_str()),
+        Some("store alpha was deleted")
+    );
+
+    press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(matches!(&app.mode, Mode::Details(d) if d.name == "beta"));
+    update(&mut app, Action::Stores(vec![]));
+    assert!(matches!(app.mode, Mode::Table));
+}
+
+#[test]
+fn logs_follow_pause_when_scrolled_up_and_stay_bounded() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    press(&mut app, &[key(KeyCode::Char('l'))]);
+    let line = |i: usize| LogLine {
+        timestamp: format!("t{i}"),
+        text: format!("line {i}"),
+    };
+    update(&mut app, Action::LogLines((0..10).map(line).collect()));
+    press(
+        &mut app,
+        &[key(KeyCode::Char('k')), key(KeyCode::Char('k'))],
+    );
+    let Mode::Logs(v) = &app.mode else { panic!() };
+    assert!(!v.follow);
+    assert_eq!(v.offset, 2);
+    update(&mut app, Action::LogLines(vec![line(10)]));
+    let Mode::Logs(v) = &app.mode else { panic!() };
+    assert_eq!(v.offset, 3, "the view stays on the same lines while paused");
+    press(&mut app, &[key(KeyCode::Char('G'))]);
+    let Mode::Logs(v) = &app.mode else { panic!() };
+    assert!(v.follow && v.offset == 0, "the end resumes follow");
+    update(
+        &mut app,
+        Action::LogLines((0..logs::MAX_LINES + 10).map(line).collect()),
+    );
+    let Mode::Logs(v) = &app.mode else { panic!() };
+    assert_eq!(v.lines.len(), logs::MAX_LINES);
+    assert_eq!(
+        v.lines.back().map(|l| l.text.clone()),
+        Some(format!("line {}", logs::MAX_LINES + 9))
+    );
+}
+
+#[test]
+fn log_search_jumps_to_matches_and_components_restart_the_stream() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    press(&mut app, &[key(KeyCode::Char('l'))]);
+    let lines = ["boot", "error: disk", "ok", "error: net", "ok"];
+    update(
+        &mut app,
+        Action::LogLines(
+            lines
+                .iter()
+                .map(|t| LogLine {
+                    timestamp: String::new(),
+                    text: (*t).into(),
+                })
+                .collect(),
+        ),
+    );
+    press(&mut app, &[key(KeyCode::Char('/'))]);
+    press(&mut app, &typed("error"));
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let Mode::Logs(v) = &app.mode else { panic!() };
+    assert_eq!(v.offset, 1, "newest match first");
+    press(&mut app, &[key(KeyCode::Char('n'))]);
+    let Mode::Logs(v) = &app.mode else { panic!() };
+    assert_eq!(v.offset, 3, "n goes to the older match");
+    let cmds = press(&mut app, &[key(KeyCode::Char('2'))]);
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::StartLogs {
+            component: Component::MySql,
+            previous: false,
+            ..
+        }]
+    ));
+    let cmds = press(&mut app, &[key(KeyCode::Char('p'))]);
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::StartLogs { previous: true, .. }]
+    ));
+    let cmds = press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(cmds, vec![Command::StopLogs]);
+}
+
+#[test]
+fn filter_sort_and_movement() {
+    let mut app = app_with(&[
+        ("shop-b", Phase::Ready),
+        ("shop-a", Phase::Failed),
+        ("other", Phase::Provisioning),
+    ]);
+    press(&mut app, &[key(KeyCode::Char('/'))]);
+    press(&mut app, &typed("shop"));
+    assert_eq!(app.table.visible_len(), 2);
+    press(&mut app, &[key(KeyCode::Enter), key(KeyCode::Char('G'))]);
+    assert_eq!(
+        app.table.selected_row().map(|r| r.summary.name.as_str()),
+        Some("shop-b")
+    );
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert_eq!(app.table.visible_len(), 3, "Esc clears the filter");
+    press(&mut app, &[key(KeyCode::Char('s'))]);
+    let first = app
+        .table
+        .visible_rows()
+        .next()
+        .map(|r| r.summary.name.clone());
+    assert_eq!(
+        first.as_deref(),
+        Some("shop-a"),
+        "status sort puts Failed first"
+    );
+}
+
+#[test]
+fn help_swallows_keys_until_closed() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Char('?')),
+            key(KeyCode::Char('c')),
+            key(KeyCode::Char('q')),
+        ],
+    );
+    assert!(!app.quit, "q closes help first");
+    assert!(matches!(app.mode, Mode::Table));
+    assert!(!app.help);
+}

@@ -19,7 +19,7 @@ fn dialog(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 pub fn draw_create(frame: &mut Frame, f: &CreateForm, area: Rect) {
-    let rect = dialog(area, 72, 14);
+    let rect = dialog(area, 72, 11);
     frame.render_widget(Clear, rect);
     let block = Block::new().borders(Borders::ALL).title(" create store ");
     let mut lines = Vec::new();
@@ -65,7 +65,7 @@ pub fn draw_create(frame: &mut Frame, f: &CreateForm, area: Rect) {
 }
 
 pub fn draw_confirm(frame: &mut Frame, c: &Confirm, area: Rect) {
-    let rect = dialog(area, 72, 12);
+    let rect = dialog(area, 72, 10);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)

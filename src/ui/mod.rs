@@ -145,13 +145,13 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
             "Enter details  l logs  e events  / filter  s sort  ? help  q quit"
         }
         Mode::Table => {
-            "c create  Ctrl-D delete  Enter details  l logs  e events  / filter  s sort  ? help  q quit"
+            "c create  ^D delete  Enter details  l logs  e events  / filter  ? help  q quit"
         }
         Mode::Details(_) | Mode::Events(_) => {
             "Enter details  e events  l logs  r reveal  c copy  Esc back  ? help"
         }
         Mode::Logs(_) => {
-            "1/2/3 component  s follow  w wrap  t time  p previous  / search  Esc back  ? help"
+            "1/2/3 component  s follow  w wrap  t time  p prev  / search  Esc back  ? help"
         }
         Mode::Create(_) => "Tab next field  Enter create  Esc cancel",
         Mode::ConfirmDelete(_) => "type the store name  Enter delete  Esc cancel",
@@ -164,3 +164,6 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
         area,
     );
 }
+
+#[cfg(test)]
+mod tests;

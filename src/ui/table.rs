@@ -51,6 +51,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let offset = t.selected.saturating_sub(height.saturating_sub(1));
+    let wide = table_area.width >= 110;
+    let name_width = t
+        .visible_rows()
+        .skip(offset)
+        .take(height)
+        .map(|r| r.summary.name.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 28);
     let rows: Vec<Row> = t
         .visible_rows()
         .enumerate()
@@ -65,7 +74,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             if i == t.selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(s.name.clone()),
                 Cell::from(Span::styled(
                     s.status.as_str(),
@@ -75,30 +84,27 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 Cell::from(s.url.clone().unwrap_or_else(|| "-".into())),
                 Cell::from(human_age(s.age_seconds)),
                 Cell::from(format!("{}/{}", s.pods_ready, s.pods_total)),
-                Cell::from(s.namespace.clone()),
-            ])
-            .style(style)
+            ];
+            if wide {
+                cells.push(Cell::from(s.namespace.clone()));
+            }
+            Row::new(cells).style(style)
         })
         .collect();
-    let widths = [
-        Constraint::Length(20),
+    let mut widths = vec![
+        Constraint::Length(u16::try_from(name_width).unwrap_or(28)),
         Constraint::Length(12),
         Constraint::Fill(3),
         Constraint::Fill(2),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Fill(1),
+        Constraint::Length(4),
+        Constraint::Length(4),
     ];
-    let header = Row::new([
-        "NAME",
-        "STATUS",
-        "REASON",
-        "URL",
-        "AGE",
-        "PODS",
-        "NAMESPACE",
-    ])
-    .style(Style::new().add_modifier(Modifier::BOLD));
+    let mut headers = vec!["NAME", "STATUS", "REASON", "URL", "AGE", "PODS"];
+    if wide {
+        widths.push(Constraint::Fill(1));
+        headers.push("NAMESPACE");
+    }
+    let header = Row::new(headers).style(Style::new().add_modifier(Modifier::BOLD));
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)

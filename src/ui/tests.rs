@@ -1,0 +1,154 @@
+//! Render snapshots of every screen at 80x24 and at a large size (TestBackend + insta).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::app::tests::app_with;
+use crate::app::{self, Action, App, EventRow, LogLine, keys};
+use crate::domain::status::Phase;
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal =
+        Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
+    terminal
+        .draw(|f| super::draw(f, app))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn press(app: &mut App, codes: &[KeyEvent]) {
+    for k in codes {
+        if let Some(a) = keys::action_for(app, *k) {
+            app::update(app, a);
+        }
+    }
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn fleet() -> App {
+    app_with(&[
+        ("alpha", Phase::Ready),
+        ("bravo", Phase::Provisioning),
+        ("charlie", Phase::Failed),
+        ("delta", Phase::Deleting),
+    ])
+}
+
+fn both_sizes(name: &str, app: &App) {
+    insta::assert_snapshot!(format!("{name}_80x24"), render(app, 80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), render(app, 160, 48));
+}
+
+#[test]
+fn table() {
+    let mut app = fleet();
+    app.server_version = Some("v1.20.2".into());
+    both_sizes("table", &app);
+}
+
+#[test]
+fn table_stale_while_reconnecting() {
+    let mut app = fleet();
+    app::update(
+        &mut app,
+        Action::Connection(app::ConnectionState::Reconnecting(
+            "watch of pods: connection refused".into(),
+        )),
+    );
+    both_sizes("table_stale", &app);
+}
+
+#[test]
+fn create_form_with_a_name_error() {
+    let mut app = fleet();
+    press(
+        &mut app,
+        &[key('c'), key('S'), key('h'), key('o'), key('p')],
+    );
+    both_sizes("create_form", &app);
+}
+
+#[test]
+fn delete_confirmation() {
+    let mut app = fleet();
+    press(
+        &mut app,
+        &[
+            KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
+            key('a'),
+            key('l'),
+        ],
+    );
+    both_sizes("delete_confirm", &app);
+}
+
+#[test]
+fn details_with_events() {
+    let mut app = fleet();
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
+    );
+    app::update(
+        &mut app,
+        Action::Events {
+            name: "alpha".into(),
+            result: Ok(vec![
+                EventRow {
+                    last_seen: "2026-11-25T20:00:05Z".into(),
+                    warning: true,
+                    reason: "BackOff".into(),
+                    object: "pod/alpha-mysql-1".into(),
+                    message: "Back-off pulling image".into(),
+                },
+                EventRow {
+                    last_seen: "2026-11-25T20:00:01Z".into(),
+                    warning: false,
+                    reason: "Scheduled".into(),
+                    object: "pod/alpha-mysql-1".into(),
+                    message: "Successfully assigned".into(),
+                },
+            ]),
+        },
+    );
+    both_sizes("details", &app);
+}
+
+#[test]
+fn logs_pane() {
+    let mut app = fleet();
+    press(&mut app, &[key('l')]);
+    let lines = (1..=40)
+        .map(|i| LogLine {
+            timestamp: format!("2026-11-25T20:00:{i:02}Z"),
+            text: format!("GET /wp-login.php 200 request {i}"),
+        })
+        .collect();
+    app::update(&mut app, Action::LogLines(lines));
+    press(&mut app, &[key('k'), key('k'), key('t')]);
+    both_sizes("logs", &app);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = fleet();
+    press(&mut app, &[key('?')]);
+    both_sizes("help", &app);
+}
+
+#[test]
+fn too_small() {
+    insta::assert_snapshot!("too_small", render(&fleet(), 50, 10));
+}
