@@ -51,8 +51,15 @@ impl Effects {
     pub fn fetch_server_version(&self) {
         let (conn, tx) = (self.conn.clone(), self.results.clone());
         tokio::spawn(async move {
-            if let Ok(v) = conn.server_version().await {
-                let _ = tx.send(Action::ServerVersion(v));
+            for attempt in 1..=5 {
+                match conn.server_version().await {
+                    Ok(v) => {
+                        let _ = tx.send(Action::ServerVersion(v));
+                        return;
+                    }
+                    Err(e) => tracing::warn!("asking the server version (attempt {attempt}): {e}"),
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
             }
         });
     }
@@ -72,16 +79,22 @@ impl Effects {
                 let _ = tx.send(Action::FormChecked(result));
             }
             Command::Create { name, sets } => {
+                tracing::info!("create store {name} requested");
                 let config = self.config_with(&sets);
                 tokio::spawn(async move {
                     let result = match config {
                         Ok(config) => create(&conn, &name, &config).await,
                         Err(e) => Err(e),
                     };
+                    match &result {
+                        Ok(m) => tracing::info!("{m}"),
+                        Err(e) => tracing::warn!("create {name}: {e}"),
+                    }
                     let _ = tx.send(Action::Created { name, result });
                 });
             }
             Command::Delete { name, namespace } => {
+                tracing::info!("delete store {name} in {namespace} confirmed");
                 let store = find(&name, &namespace);
                 tokio::spawn(async move {
                     let result = match store {
