@@ -79,33 +79,53 @@ fn has_job_condition(j: &Job, type_: &str) -> bool {
         .any(|c| c.type_ == type_ && c.status == "True")
 }
 
-/// The waiting reason of the first container of the first pod labelled `app=<name>`.
-async fn wait_for_pod_reason(pods: &Api<Pod>, app: &str, reason: &str) {
+/// Waits until some pod labelled `app=<app>` satisfies `check` (polled: the condition
+/// spans several pods of a ReplicaSet).
+async fn wait_for_pod(pods: &Api<Pod>, app: &str, what: &str, check: impl Fn(&Pod) -> bool) {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let list = pods
             .list(&ListParams::default().labels(&format!("app={app}")))
             .await
             .unwrap();
-        let reasons: Vec<String> = list
-            .items
-            .iter()
-            .flat_map(|p| {
-                p.status
-                    .iter()
-                    .flat_map(|s| s.container_statuses.iter().flatten())
-            })
-            .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone())
-            .collect();
-        if reasons.iter().any(|r| r == reason) {
+        if list.items.iter().any(&check) {
             return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no pod of {app} reached {reason}; reasons now: {reasons:?}"
+            "no pod of {app} reached {what}: {list:#?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
+}
+
+/// Waits until a container of a pod of `app` waits with `reason`.
+async fn wait_for_pod_reason(pods: &Api<Pod>, app: &str, reason: &str) {
+    wait_for_pod(pods, app, reason, |p| {
+        p.status
+            .iter()
+            .flat_map(|s| s.container_statuses.iter().flatten())
+            .any(|c| {
+                c.state
+                    .as_ref()
+                    .and_then(|st| st.waiting.as_ref())
+                    .and_then(|w| w.reason.as_deref())
+                    == Some(reason)
+            })
+    })
+    .await;
+}
+
+/// Creates a Deployment `web` running `image` in a fresh namespace; returns its pods' API.
+async fn deploy(image: &str) -> (Client, String, Api<Pod>) {
+    let client = cluster().admin().await;
+    let ns = namespace(&client).await;
+    Api::<Deployment>::namespaced(client.clone(), &ns)
+        .create(&PostParams::default(), &deployment("web", image))
+        .await
+        .unwrap();
+    let pods = Api::namespaced(client.clone(), &ns);
+    (client, ns, pods)
 }
 
 #[tokio::test]
@@ -248,32 +268,14 @@ async fn the_limited_user_is_refused_what_rbac_does_not_grant() {
 
 #[tokio::test]
 async fn an_unpullable_image_shows_err_image_pull_then_back_off() {
-    let client = cluster().admin().await;
-    let ns = namespace(&client).await;
-    Api::<Deployment>::namespaced(client.clone(), &ns)
-        .create(
-            &PostParams::default(),
-            &deployment("web", "registry.invalid/nginx:1"),
-        )
-        .await
-        .unwrap();
-    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    let (_, _, pods) = deploy("registry.invalid/nginx:1").await;
     wait_for_pod_reason(&pods, "web", "ErrImagePull").await;
     wait_for_pod_reason(&pods, "web", "ImagePullBackOff").await;
 }
 
 #[tokio::test]
 async fn a_crashing_container_goes_into_crash_loop_back_off() {
-    let client = cluster().admin().await;
-    let ns = namespace(&client).await;
-    Api::<Deployment>::namespaced(client.clone(), &ns)
-        .create(
-            &PostParams::default(),
-            &deployment("web", "nginx:sim-exit-1"),
-        )
-        .await
-        .unwrap();
-    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    let (_, _, pods) = deploy("nginx:sim-exit-1").await;
     wait_for_pod_reason(&pods, "web", "CrashLoopBackOff").await;
 }
 
@@ -292,42 +294,24 @@ async fn a_claim_of_the_unbound_class_stays_pending_and_holds_its_pod() {
         .as_mut()
         .and_then(|s| s.template.spec.as_mut())
         .unwrap();
-    pod_spec.volumes = Some(vec![
-        serde_json::from_value(
-            json!({"name": "data", "persistentVolumeClaim": {"claimName": "data"}}),
-        )
-        .unwrap(),
-    ]);
+    let volume = json!({"name": "data", "persistentVolumeClaim": {"claimName": "data"}});
+    pod_spec.volumes = Some(vec![serde_json::from_value(volume).unwrap()]);
     Api::<Deployment>::namespaced(client.clone(), &ns)
         .create(&PostParams::default(), &d)
         .await
         .unwrap();
     let pods: Api<Pod> = Api::namespaced(client, &ns);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let list = pods
-            .list(&ListParams::default().labels("app=db"))
-            .await
-            .unwrap();
-        let unschedulable = list.items.iter().any(|p| {
-            p.status
-                .iter()
-                .flat_map(|s| s.conditions.iter().flatten())
-                .any(|c| {
-                    c.type_ == "PodScheduled"
-                        && c.status == "False"
-                        && c.reason.as_deref() == Some("Unschedulable")
-                })
-        });
-        if unschedulable {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the pod was never reported unschedulable: {list:#?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+    wait_for_pod(&pods, "db", "Unschedulable", |p| {
+        p.status
+            .iter()
+            .flat_map(|s| s.conditions.iter().flatten())
+            .any(|c| {
+                c.type_ == "PodScheduled"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("Unschedulable")
+            })
+    })
+    .await;
     let phase = claims
         .get("data")
         .await
@@ -365,42 +349,19 @@ async fn a_failing_job_ends_failed_with_backoff_limit_exceeded() {
 
 #[tokio::test]
 async fn a_pod_that_never_becomes_ready_keeps_its_deployment_unavailable() {
-    let client = cluster().admin().await;
-    let ns = namespace(&client).await;
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
-    deployments
-        .create(
-            &PostParams::default(),
-            &deployment("web", "nginx:sim-never-ready"),
-        )
-        .await
-        .unwrap();
+    let (client, ns, pods) = deploy("nginx:sim-never-ready").await;
+    let deployments: Api<Deployment> = Api::namespaced(client, &ns);
     wait_for(&deployments, "web", 60, "Available=False", |d| {
         has_deployment_condition(d, "Available", "False")
     })
     .await;
-    let pods = Api::<Pod>::namespaced(client, &ns);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let list = pods
-            .list(&ListParams::default().labels("app=web"))
-            .await
-            .unwrap();
-        let running_not_ready = list.items.iter().any(|p| {
-            let s = p.status.clone().unwrap_or_default();
-            s.phase.as_deref() == Some("Running")
-                && s.conditions
-                    .iter()
-                    .flatten()
-                    .any(|c| c.type_ == "Ready" && c.status == "False")
-        });
-        if running_not_ready {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no running-but-unready pod: {list:#?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+    wait_for_pod(&pods, "web", "Running but not Ready", |p| {
+        let s = p.status.clone().unwrap_or_default();
+        s.phase.as_deref() == Some("Running")
+            && s.conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready" && c.status == "False")
+    })
+    .await;
 }

@@ -26,7 +26,17 @@ impl Session {
             env!("CARGO_BIN_EXE_storectl")
         );
         let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &width.to_string(), "-y", &height.to_string(), &command])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                &command,
+            ])
             .status()
             .expect("tmux is installed (scripts/test installs it)");
         assert!(status.success(), "tmux new-session failed");
@@ -34,17 +44,27 @@ impl Session {
     }
 
     fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux").args(["send-keys", "-t", &self.name]).args(keys).status().unwrap();
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
     fn text(&self, text: &str) {
-        let status = Command::new("tmux").args(["send-keys", "-t", &self.name, "-l", text]).status().unwrap();
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name, "-l", text])
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -56,7 +76,10 @@ impl Session {
             if check(&screen) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "screen never showed {what}:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "screen never showed {what}:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -64,7 +87,9 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
     }
 }
 
@@ -77,26 +102,39 @@ fn create_watch_logs_and_delete_a_store_in_the_terminal_ui() {
     let c = cluster();
     let name = unique("tui");
     let tui = Session::start(&c.kubeconfig, 120, 32);
-    tui.wait("the live table", 30, |s| s.contains("live") && (s.contains("NAME") || s.contains("no stores yet")));
+    tui.wait("the live table", 30, |s| {
+        s.contains("live") && (s.contains("NAME") || s.contains("no stores yet"))
+    });
 
     // Create through the form; an invalid character is rejected as it is typed.
     tui.keys(&["c"]);
     tui.wait("the form", 10, |s| s.contains("create store"));
     tui.text("Bad");
-    tui.wait("the live name check", 10, |s| s.contains("store names are lowercase"));
+    tui.wait("the live name check", 10, |s| {
+        s.contains("store names are lowercase")
+    });
     tui.keys(&["BSpace", "BSpace", "BSpace"]);
     tui.text(&name);
     tui.wait("a valid name", 10, |s| s.contains("valid name"));
     tui.keys(&["Enter"]);
     tui.wait("the new row", 30, |s| row_of(s, &name).is_some());
-    let screen = tui.wait("Ready", 60, |s| row_of(s, &name).is_some_and(|r| r.contains("Ready")));
+    let screen = tui.wait("Ready", 60, |s| {
+        row_of(s, &name).is_some_and(|r| r.contains("Ready"))
+    });
     assert!(row_of(&screen, &name).unwrap().contains("2/2"), "{screen}");
-    assert!(screen.contains(&format!("created store {name}")), "{screen}");
+    assert!(
+        screen.contains(&format!("created store {name}")),
+        "{screen}"
+    );
 
     // Logs of the selected (new) store, live.
     tui.keys(&["l"]);
-    tui.wait("wordpress logs", 30, |s| s.contains(&format!("logs {name} / wordpress")) && s.contains("resuming normal operations"));
-    tui.wait("lines arriving while following", 30, |s| s.contains("simulated request 2"));
+    tui.wait("wordpress logs", 30, |s| {
+        s.contains(&format!("logs {name} / wordpress")) && s.contains("resuming normal operations")
+    });
+    tui.wait("lines arriving while following", 30, |s| {
+        s.contains("simulated request 2")
+    });
     tui.keys(&["3"]);
     tui.wait("setup logs", 30, |s| s.contains("store setup complete"));
     tui.keys(&["Escape"]);
@@ -104,34 +142,58 @@ fn create_watch_logs_and_delete_a_store_in_the_terminal_ui() {
 
     // Delete: Enter alone does nothing; the typed name deletes.
     tui.keys(&["C-d"]);
-    tui.wait("the confirmation", 10, |s| s.contains("delete store") && s.contains("data volumes"));
+    tui.wait("the confirmation", 10, |s| {
+        s.contains("delete store") && s.contains("data volumes")
+    });
     tui.keys(&["Enter"]);
-    tui.wait("the refusal", 10, |s| s.contains(&format!("type '{name}' exactly")));
+    tui.wait("the refusal", 10, |s| {
+        s.contains(&format!("type '{name}' exactly"))
+    });
     tui.text(&name);
     tui.keys(&["Enter"]);
-    tui.wait("Deleting or gone", 30, |s| row_of(s, &name).is_none_or(|r| r.contains("Deleting")));
+    tui.wait("Deleting or gone", 30, |s| {
+        row_of(s, &name).is_none_or(|r| r.contains("Deleting"))
+    });
     tui.wait("the row to disappear", 90, |s| row_of(s, &name).is_none());
     storectl(c, "devcluster-admin", &["status", &name]).expect_code(4);
 
     // Quit restores the terminal: the shell prints after the alternate screen is left.
     tui.keys(&["q"]);
     let screen = tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
-    assert!(!screen.contains("sorted by"), "the alternate screen was left:\n{screen}");
+    assert!(
+        !screen.contains("sorted by"),
+        "the alternate screen was left:\n{screen}"
+    );
 }
 
 #[test]
 fn sigterm_and_a_tiny_terminal_are_handled() {
     let c = cluster();
     let tui = Session::start(&c.kubeconfig, 50, 10);
-    tui.wait("the too-small message", 30, |s| s.contains("Terminal too small"));
-    let _ = Command::new("tmux").args(["resize-window", "-t", &tui.name, "-x", "100", "-y", "30"]).status();
+    tui.wait("the too-small message", 30, |s| {
+        s.contains("Terminal too small")
+    });
+    let _ = Command::new("tmux")
+        .args(["resize-window", "-t", &tui.name, "-x", "100", "-y", "30"])
+        .status();
     tui.wait("the table after resizing", 30, |s| s.contains("sorted by"));
-    let shell = Command::new("tmux").args(["display-message", "-p", "-t", &tui.name, "#{pane_pid}"]).output().unwrap();
+    let shell = Command::new("tmux")
+        .args(["display-message", "-p", "-t", &tui.name, "#{pane_pid}"])
+        .output()
+        .unwrap();
     let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
-    let pid = Command::new("pgrep").args(["-P", &shell, "storectl"]).output().unwrap();
+    let pid = Command::new("pgrep")
+        .args(["-P", &shell, "storectl"])
+        .output()
+        .unwrap();
     let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
     assert!(!pid.is_empty(), "storectl is running");
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let screen = tui.wait("a clean exit on SIGTERM", 10, |s| s.contains("STORECTL-EXITED-0"));
-    assert!(!screen.contains("sorted by"), "the alternate screen was left:\n{screen}");
+    let screen = tui.wait("a clean exit on SIGTERM", 10, |s| {
+        s.contains("STORECTL-EXITED-0")
+    });
+    assert!(
+        !screen.contains("sorted by"),
+        "the alternate screen was left:\n{screen}"
+    );
 }
