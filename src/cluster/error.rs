@@ -138,7 +138,8 @@ fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-fn root_cause(e: &dyn std::error::Error) -> String {
+/// The innermost cause of an error chain ("Connection refused").
+pub fn root_cause(e: &dyn std::error::Error) -> String {
     let mut last = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

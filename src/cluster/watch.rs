@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, watch};
 
 use super::connect::Connection;
+use super::error::root_cause;
 use super::snapshot::trim;
 use crate::domain::inventory::Inventory;
 use crate::domain::layout::STORE_SELECTOR;
@@ -145,7 +146,10 @@ where
                 }
                 Err(e) => {
                     tracing::warn!("watch of {kind} interrupted: {e}");
-                    let _ = health.send(Health::Reconnecting(format!("watch of {kind}: {e}")));
+                    let _ = health.send(Health::Reconnecting(format!(
+                        "watch of {kind}: {}",
+                        root_cause(&e)
+                    )));
                     let _ = changes.try_send(());
                 }
             }

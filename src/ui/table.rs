@@ -42,10 +42,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let block = Block::new().borders(Borders::TOP).title(title);
     let height = usize::from(table_area.height.saturating_sub(2));
     if t.visible_len() == 0 {
-        let text = match app.connection {
-            ConnectionState::Connecting => " loading stores...",
-            _ if filter_shown => " no store matches the filter",
-            _ => " no stores yet: press c to create one",
+        let text = match &app.connection {
+            ConnectionState::Connecting => " loading stores...".to_string(),
+            ConnectionState::Reconnecting(why) => format!(" waiting for the cluster: {why}"),
+            ConnectionState::Live if filter_shown => " no store matches the filter".to_string(),
+            ConnectionState::Live => " no stores yet: press c to create one".to_string(),
         };
         frame.render_widget(Paragraph::new(text).block(block), table_area);
         return;
