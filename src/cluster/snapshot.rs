@@ -47,12 +47,13 @@ where
         .list(&ListParams::default().labels(STORE_SELECTOR))
         .await
         .map_err(conn.error(&format!("listing {kind}")))?;
-    Ok(list.items.into_iter().map(trim).collect())
+    let mut items = list.items;
+    items.iter_mut().for_each(trim);
+    Ok(items)
 }
 
 /// Drops managed fields and the last-applied annotation: large, and never read.
-pub fn trim<K: Resource>(mut object: K) -> K {
+pub fn trim<K: Resource>(object: &mut K) {
     object.managed_fields_mut().clear();
     object.annotations_mut().remove(LAST_APPLIED);
-    object
 }

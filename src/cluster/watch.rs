@@ -75,12 +75,15 @@ impl LiveModel {
             };
         }
         let model = Self {
-            namespaces: reflect(Api::all(client.clone()), selector, &tx, &health_tx),
-            deployments: reflect(namespaced!(), selector, &tx, &health_tx),
-            jobs: reflect(namespaced!(), selector, &tx, &health_tx),
-            claims: reflect(namespaced!(), selector, &tx, &health_tx),
-            pods: reflect(namespaced!(), selector, &tx, &health_tx),
-            ingresses: reflect(namespaced!(), selector, &tx, &health_tx),
+            namespaces: reflect(Api::all(client.clone()), selector, &tx, &health_tx, |_| {}),
+            deployments: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
+            jobs: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
+            claims: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
+            // Status rules read a pod's labels and status only: its spec is dropped.
+            pods: reflect(namespaced!(), selector, &tx, &health_tx, |p: &mut Pod| {
+                p.spec = None
+            }),
+            ingresses: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
         };
         (model, rx, health_rx)
     }
@@ -115,6 +118,7 @@ fn reflect<K>(
     selector: &str,
     changes: &mpsc::Sender<()>,
     health: &Arc<watch::Sender<Health>>,
+    slim: fn(&mut K),
 ) -> Store<K>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
@@ -125,9 +129,9 @@ where
     let config = watcher::Config::default().labels(selector);
     let stream = watcher(api, config)
         .default_backoff()
-        .modify(|o| {
-            let trimmed = trim(o.clone());
-            *o = trimmed;
+        .modify(move |o| {
+            trim(o);
+            slim(o);
         })
         .reflect(writer);
     let changes = changes.clone();
