@@ -117,10 +117,9 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled(conn, Style::new().fg(color)),
         Span::raw(if app.readonly { "  [read-only]" } else { "" }),
     ]);
-    let mut second = vec![Span::raw(format!(
-        " {} stores: ",
-        app.table.all_rows().len()
-    ))];
+    let total = app.table.all_rows().len();
+    let noun = if total == 1 { "store" } else { "stores" };
+    let mut second = vec![Span::raw(format!(" {total} {noun}: "))];
     second.extend(counts);
     frame.render_widget(Paragraph::new(vec![title, Line::from(second)]), area);
 }
