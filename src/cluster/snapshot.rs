@@ -18,14 +18,18 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Lists every store object on the cluster.
 pub async fn inventory(conn: &Connection) -> Result<Inventory, ClusterError> {
-    let (namespaces, deployments, jobs, claims, pods, ingresses) = futures::try_join!(
+    // All six at once; errors are reported in this fixed order, so a refusal always
+    // names the same resource.
+    let (namespaces, deployments, jobs, claims, pods, ingresses) = futures::join!(
         list::<Namespace>(conn),
         list::<Deployment>(conn),
         list::<Job>(conn),
         list::<PersistentVolumeClaim>(conn),
         list::<Pod>(conn),
         list::<Ingress>(conn),
-    )?;
+    );
+    let (namespaces, deployments, jobs, claims, pods, ingresses) =
+        (namespaces?, deployments?, jobs?, claims?, pods?, ingresses?);
     Ok(Inventory {
         namespaces,
         deployments,
