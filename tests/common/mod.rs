@@ -46,7 +46,10 @@ fn start() -> TestCluster {
     static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("storectl-test-{}-{n}", std::process::id()));
-    let log = dir.with_extension("log");
+    // The log lives in the cluster's folder: removed with it on a clean stop, kept (with
+    // the rest of the folder) when the control plane fails to start.
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    let log = dir.join("devcluster.log");
     let mut process = Command::new(&devcluster)
         .args(["up", "--exit-with-stdin", "--dir"])
         .arg(&dir)
