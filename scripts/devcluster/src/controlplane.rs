@@ -176,6 +176,9 @@ impl ControlPlane {
                 "--secure-port=0",
                 &format!("--service-account-private-key-file={}", sa_key.display()),
                 "--use-service-account-credentials=false",
+                // Room for fleets of hundreds of stores (the default is 20 requests/s).
+                "--kube-api-qps=200",
+                "--kube-api-burst=400",
                 "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service,-route,-attachdetach",
                 "--profiling=false",
             ]),

@@ -1,0 +1,63 @@
+//! Draw time of one frame of the store table with 1,000 stores (TestBackend, 160x48 and
+//! 80x24). Only the visible rows are laid out, so this should not grow with the fleet.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use storectl::app::{self, Action, App, ConnectionState, FormDefaults, StoreRow};
+use storectl::domain::status::Phase;
+use storectl::domain::summary::{ObjectState, StoreSummary};
+
+fn fleet(n: usize) -> App {
+    let mut app = App::new("bench".into(), false, FormDefaults::default());
+    let phases = [
+        Phase::Ready,
+        Phase::Provisioning,
+        Phase::Failed,
+        Phase::Deleting,
+    ];
+    let rows = (0..n)
+        .map(|i| StoreRow {
+            summary: StoreSummary {
+                name: format!("store-{i:04}"),
+                namespace: format!("store-store-{i:04}"),
+                status: phases[i % 4],
+                reason: "waiting for MySQL to become ready (0/1)".into(),
+                url: Some(format!("http://store-{i:04}.shops.example.com")),
+                age_seconds: Some(i64::try_from(i).unwrap_or(0) * 60),
+                pods_ready: 2,
+                pods_total: 2,
+                created: None,
+            },
+            objects: vec![ObjectState {
+                kind: "Namespace",
+                name: format!("store-store-{i:04}"),
+                state: "Active".into(),
+            }],
+        })
+        .collect();
+    app::update(&mut app, Action::Connection(ConnectionState::Live));
+    app::update(&mut app, Action::Stores(rows));
+    app
+}
+
+fn draw(c: &mut Criterion) {
+    let mut app = fleet(1000);
+    // Select a row in the middle so the window is not at the top.
+    for _ in 0..500 {
+        app::update(&mut app, Action::Move(app::Motion::Down));
+    }
+    for (w, h) in [(160u16, 48u16), (80, 24)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
+        c.bench_function(&format!("table_1000_stores_{w}x{h}"), |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| storectl::ui::draw(f, &app))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            });
+        });
+    }
+}
+
+criterion_group!(benches, draw);
+criterion_main!(benches);
