@@ -147,7 +147,7 @@ impl ControlPlane {
             "--service-account-issuer=https://kubernetes.default.svc",
             &format!("--service-account-key-file={}", sa_key.display()),
             &format!("--service-account-signing-key-file={}", sa_key.display()),
-            "--service-cluster-ip-range=10.0.0.0/24",
+            "--service-cluster-ip-range=10.96.0.0/12",
             "--allow-privileged=true",
             "--kubelet-preferred-address-types=InternalIP",
             "--profiling=false",
