@@ -130,13 +130,8 @@ async fn deploy(image: &str) -> (Client, String, Api<Pod>) {
 
 #[tokio::test]
 async fn a_deployment_gets_a_replicaset_and_a_ready_pod() {
-    let client = cluster().admin().await;
-    let ns = namespace(&client).await;
+    let (client, ns, _) = deploy("nginx:1.27").await;
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
-    deployments
-        .create(&PostParams::default(), &deployment("web", "nginx:1.27"))
-        .await
-        .unwrap();
     wait_for(&deployments, "web", 60, "Available=True", |d| {
         has_deployment_condition(d, "Available", "True")
     })
@@ -200,13 +195,8 @@ async fn a_claim_binds_to_a_provisioned_volume() {
 
 #[tokio::test]
 async fn a_namespace_deletion_finishes_with_its_pods_and_volumes() {
-    let client = cluster().admin().await;
-    let ns = namespace(&client).await;
+    let (client, ns, _) = deploy("nginx:1.27").await;
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
-    deployments
-        .create(&PostParams::default(), &deployment("web", "nginx:1.27"))
-        .await
-        .unwrap();
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
     claims
         .create(&PostParams::default(), &claim("data", None))
