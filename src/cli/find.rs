@@ -3,11 +3,14 @@
 use crate::cli::CliError;
 use crate::cluster::connect::Connection;
 use crate::cluster::snapshot;
+use crate::domain::layout::{LABEL_APP, STORE_SELECTOR};
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
 
 pub async fn store(conn: &Connection, name: &StoreName) -> anyhow::Result<StoreObjects> {
-    let inventory = snapshot::inventory(conn).await?;
+    // Only this store's objects: one selective LIST per kind, not the whole fleet.
+    let selector = format!("{LABEL_APP}={name},{STORE_SELECTOR}");
+    let inventory = snapshot::inventory(conn, &selector).await?;
     let mut matches: Vec<StoreObjects> = inventory
         .stores()
         .into_iter()

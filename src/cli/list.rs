@@ -12,6 +12,7 @@ use crate::cluster::connect::Connection;
 use crate::cluster::snapshot;
 use crate::cluster::watch::{Health, LiveModel, Scope};
 use crate::domain::config::Config;
+use crate::domain::layout::STORE_SELECTOR;
 use crate::domain::name::StoreName;
 use crate::domain::status::Phase;
 use crate::domain::summary::{ObjectState, StoreSummary, object_states, summarize};
@@ -20,7 +21,7 @@ pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow:
     if args.watch {
         return watch(conn, config).await;
     }
-    let inventory = snapshot::inventory(conn).await?;
+    let inventory = snapshot::inventory(conn, STORE_SELECTOR).await?;
     let rules = config.status_rules();
     let now = Timestamp::now();
     let stores: Vec<StoreSummary> = inventory

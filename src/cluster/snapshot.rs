@@ -12,21 +12,20 @@ use serde::de::DeserializeOwned;
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::inventory::Inventory;
-use crate::domain::layout::STORE_SELECTOR;
 
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Lists every store object on the cluster.
-pub async fn inventory(conn: &Connection) -> Result<Inventory, ClusterError> {
+/// Lists the store objects matching `selector` (`STORE_SELECTOR` for every store).
+pub async fn inventory(conn: &Connection, selector: &str) -> Result<Inventory, ClusterError> {
     // All six at once; errors are reported in this fixed order, so a refusal always
     // names the same resource.
     let (namespaces, deployments, jobs, claims, pods, ingresses) = futures::join!(
-        list::<Namespace>(conn),
-        list::<Deployment>(conn),
-        list::<Job>(conn),
-        list::<PersistentVolumeClaim>(conn),
-        list::<Pod>(conn),
-        list::<Ingress>(conn),
+        list::<Namespace>(conn, selector),
+        list::<Deployment>(conn, selector),
+        list::<Job>(conn, selector),
+        list::<PersistentVolumeClaim>(conn, selector),
+        list::<Pod>(conn, selector),
+        list::<Ingress>(conn, selector),
     );
     let (namespaces, deployments, jobs, claims, pods, ingresses) =
         (namespaces?, deployments?, jobs?, claims?, pods?, ingresses?);
@@ -40,7 +39,7 @@ pub async fn inventory(conn: &Connection) -> Result<Inventory, ClusterError> {
     })
 }
 
-async fn list<K>(conn: &Connection) -> Result<Vec<K>, ClusterError>
+async fn list<K>(conn: &Connection, selector: &str) -> Result<Vec<K>, ClusterError>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
     K::DynamicType: Default,
@@ -48,7 +47,7 @@ where
     let api: Api<K> = Api::all(conn.client.clone());
     let kind = K::plural(&K::DynamicType::default()).to_string();
     let list = api
-        .list(&ListParams::default().labels(STORE_SELECTOR))
+        .list(&ListParams::default().labels(selector))
         .await
         .map_err(conn.error(&format!("listing {kind}")))?;
     let mut items = list.items;

@@ -9,6 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
@@ -98,17 +99,34 @@ impl LiveModel {
             && self.ingresses.wait_until_ready().await.is_ok()
     }
 
+    /// A copy of every reflected object.
     pub fn inventory(&self) -> Inventory {
-        fn all<K: Clone>(v: Vec<Arc<K>>) -> Vec<K> {
-            v.into_iter().map(|o| (*o).clone()).collect()
+        self.copy_where(|_| true)
+    }
+
+    /// A copy of the objects in one namespace only (and that namespace itself): what a
+    /// single store needs, without copying the fleet.
+    pub fn inventory_in(&self, namespace: &str) -> Inventory {
+        self.copy_where(|m| m.namespace.as_deref().or(m.name.as_deref()) == Some(namespace))
+    }
+
+    fn copy_where(&self, keep: impl Fn(&ObjectMeta) -> bool) -> Inventory {
+        fn copy<K: Resource + Clone>(
+            v: Vec<Arc<K>>,
+            keep: &impl Fn(&ObjectMeta) -> bool,
+        ) -> Vec<K> {
+            v.into_iter()
+                .filter(|o| keep(o.meta()))
+                .map(|o| (*o).clone())
+                .collect()
         }
         Inventory {
-            namespaces: all(self.namespaces.state()),
-            deployments: all(self.deployments.state()),
-            jobs: all(self.jobs.state()),
-            claims: all(self.claims.state()),
-            pods: all(self.pods.state()),
-            ingresses: all(self.ingresses.state()),
+            namespaces: copy(self.namespaces.state(), &keep),
+            deployments: copy(self.deployments.state(), &keep),
+            jobs: copy(self.jobs.state(), &keep),
+            claims: copy(self.claims.state(), &keep),
+            pods: copy(self.pods.state(), &keep),
+            ingresses: copy(self.ingresses.state(), &keep),
         }
     }
 }

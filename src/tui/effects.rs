@@ -68,7 +68,7 @@ impl Effects {
         let (conn, tx) = (self.conn.clone(), self.results.clone());
         let find = |name: &str, namespace: &str| -> Option<StoreObjects> {
             model
-                .inventory()
+                .inventory_in(namespace)
                 .stores()
                 .into_iter()
                 .find(|s| s.name == name && s.namespace_name == namespace)
