@@ -65,7 +65,13 @@ pub async fn create(
             how: String::new(),
         });
     }
-    if let Some(foreign) = foreign_wordpress(conn, layout).await? {
+    let wordpress = format!("Deployment/{}", layout.workload(Component::WordPress));
+    let foreign = if present.contains(&wordpress) {
+        foreign_wordpress(conn, layout).await?
+    } else {
+        None
+    };
+    if let Some(foreign) = foreign {
         return Err(CreateError::AlreadyExists {
             name: layout.name().to_string(),
             namespace: layout.namespace.clone(),

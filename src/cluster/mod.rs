@@ -7,5 +7,6 @@ pub mod delete;
 pub mod error;
 pub mod events;
 pub mod logs;
+pub mod slim;
 pub mod snapshot;
 pub mod watch;

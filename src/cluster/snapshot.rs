@@ -1,19 +1,20 @@
 //! One consistent look at every store: a LIST of each store kind, selected by the
-//! platform's `managed-by` label, run concurrently and trimmed of what storectl never reads.
+//! platform's `managed-by` label, run concurrently and slimmed to what storectl reads.
+
+use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ListParams;
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::slim::Slim;
 use crate::domain::inventory::Inventory;
-
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Lists the store objects matching `selector` (`STORE_SELECTOR` for every store).
 pub async fn inventory(conn: &Connection, selector: &str) -> Result<Inventory, ClusterError> {
@@ -39,24 +40,27 @@ pub async fn inventory(conn: &Connection, selector: &str) -> Result<Inventory, C
     })
 }
 
-async fn list<K>(conn: &Connection, selector: &str) -> Result<Vec<K>, ClusterError>
+async fn list<K>(conn: &Connection, selector: &str) -> Result<Vec<Arc<K>>, ClusterError>
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K: Resource + Slim + Clone + DeserializeOwned + std::fmt::Debug,
     K::DynamicType: Default,
 {
     let api: Api<K> = Api::all(conn.client.clone());
     let kind = K::plural(&K::DynamicType::default()).to_string();
+    let mut params = ListParams::default().labels(selector);
+    if let Some(fields) = K::FIELD_SELECTOR {
+        params = params.fields(fields);
+    }
     let list = api
-        .list(&ListParams::default().labels(selector))
+        .list(&params)
         .await
         .map_err(conn.error(&format!("listing {kind}")))?;
-    let mut items = list.items;
-    items.iter_mut().for_each(trim);
-    Ok(items)
-}
-
-/// Drops managed fields and the last-applied annotation: large, and never read.
-pub fn trim<K: Resource>(object: &mut K) {
-    object.managed_fields_mut().clear();
-    object.annotations_mut().remove(LAST_APPLIED);
+    Ok(list
+        .items
+        .into_iter()
+        .map(|mut item| {
+            item.slim();
+            Arc::new(item)
+        })
+        .collect())
 }

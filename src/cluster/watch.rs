@@ -1,6 +1,8 @@
 //! The live model of all stores: one kube-runtime watcher (with backoff) per store kind,
-//! selected by the platform label, reflected into in-memory stores. It survives expired
-//! watches (re-list) and API server restarts (reconnect); each change pokes a channel.
+//! selected by the platform label, slimmed and reflected into in-memory stores. The first
+//! LIST is served from the API server's watch cache, as client-go's informers do. It
+//! survives expired watches (re-list) and API server restarts (reconnect); each change
+//! pokes a channel.
 
 use std::sync::Arc;
 
@@ -18,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::connect::Connection;
 use super::error::root_cause;
-use super::snapshot::trim;
+use super::slim::Slim;
 use crate::domain::inventory::Inventory;
 use crate::domain::layout::STORE_SELECTOR;
 
@@ -76,15 +78,12 @@ impl LiveModel {
             };
         }
         let model = Self {
-            namespaces: reflect(Api::all(client.clone()), selector, &tx, &health_tx, |_| {}),
-            deployments: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
-            jobs: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
-            claims: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
-            // Status rules read a pod's labels and status only: its spec is dropped.
-            pods: reflect(namespaced!(), selector, &tx, &health_tx, |p: &mut Pod| {
-                p.spec = None
-            }),
-            ingresses: reflect(namespaced!(), selector, &tx, &health_tx, |_| {}),
+            namespaces: reflect(Api::all(client.clone()), selector, &tx, &health_tx),
+            deployments: reflect(namespaced!(), selector, &tx, &health_tx),
+            jobs: reflect(namespaced!(), selector, &tx, &health_tx),
+            claims: reflect(namespaced!(), selector, &tx, &health_tx),
+            pods: reflect(namespaced!(), selector, &tx, &health_tx),
+            ingresses: reflect(namespaced!(), selector, &tx, &health_tx),
         };
         (model, rx, health_rx)
     }
@@ -99,34 +98,36 @@ impl LiveModel {
             && self.ingresses.wait_until_ready().await.is_ok()
     }
 
-    /// A copy of every reflected object.
+    /// Every reflected object (shared, not copied).
     pub fn inventory(&self) -> Inventory {
-        self.copy_where(|_| true)
+        self.select(|_| true)
     }
 
-    /// A copy of the objects in one namespace only (and that namespace itself): what a
-    /// single store needs, without copying the fleet.
+    /// The objects in one namespace only (and that namespace itself): what a single store
+    /// needs.
     pub fn inventory_in(&self, namespace: &str) -> Inventory {
-        self.copy_where(|m| m.namespace.as_deref().or(m.name.as_deref()) == Some(namespace))
+        self.select(|m| m.namespace.as_deref().or(m.name.as_deref()) == Some(namespace))
     }
 
-    fn copy_where(&self, keep: impl Fn(&ObjectMeta) -> bool) -> Inventory {
-        fn copy<K: Resource + Clone>(
-            v: Vec<Arc<K>>,
+    fn select(&self, keep: impl Fn(&ObjectMeta) -> bool) -> Inventory {
+        fn pick<K: Resource + Clone>(
+            store: &Store<K>,
             keep: &impl Fn(&ObjectMeta) -> bool,
-        ) -> Vec<K> {
-            v.into_iter()
-                .filter(|o| keep(o.meta()))
-                .map(|o| (*o).clone())
-                .collect()
+        ) -> Vec<Arc<K>>
+        where
+            K::DynamicType: Eq + std::hash::Hash + Clone,
+        {
+            let mut objects = store.state();
+            objects.retain(|o| keep(o.meta()));
+            objects
         }
         Inventory {
-            namespaces: copy(self.namespaces.state(), &keep),
-            deployments: copy(self.deployments.state(), &keep),
-            jobs: copy(self.jobs.state(), &keep),
-            claims: copy(self.claims.state(), &keep),
-            pods: copy(self.pods.state(), &keep),
-            ingresses: copy(self.ingresses.state(), &keep),
+            namespaces: pick(&self.namespaces, &keep),
+            deployments: pick(&self.deployments, &keep),
+            jobs: pick(&self.jobs, &keep),
+            claims: pick(&self.claims, &keep),
+            pods: pick(&self.pods, &keep),
+            ingresses: pick(&self.ingresses, &keep),
         }
     }
 }
@@ -136,21 +137,20 @@ fn reflect<K>(
     selector: &str,
     changes: &mpsc::Sender<()>,
     health: &Arc<watch::Sender<Health>>,
-    slim: fn(&mut K),
 ) -> Store<K>
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K: Resource + Slim + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
     let kind = K::plural(&K::DynamicType::default()).to_string();
     let (reader, writer) = reflector::store();
-    let config = watcher::Config::default().labels(selector);
+    let mut config = watcher::Config::default().labels(selector).any_semantic();
+    if let Some(fields) = K::FIELD_SELECTOR {
+        config = config.fields(fields);
+    }
     let stream = watcher(api, config)
         .default_backoff()
-        .modify(move |o| {
-            trim(o);
-            slim(o);
-        })
+        .modify(K::slim)
         .reflect(writer);
     let changes = changes.clone();
     let health = health.clone();

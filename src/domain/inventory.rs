@@ -2,6 +2,7 @@
 //! original platform identified a store's resources.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::Metadata;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -13,15 +14,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::layout::LABEL_APP;
 use super::status::StoreObjects;
 
-/// Every store object seen on the cluster, by kind.
+/// Every store object seen on the cluster, by kind. Objects are shared, not copied:
+/// grouping a thousand stores moves pointers only.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
-    pub namespaces: Vec<Namespace>,
-    pub deployments: Vec<Deployment>,
-    pub jobs: Vec<Job>,
-    pub claims: Vec<PersistentVolumeClaim>,
-    pub pods: Vec<Pod>,
-    pub ingresses: Vec<Ingress>,
+    pub namespaces: Vec<Arc<Namespace>>,
+    pub deployments: Vec<Arc<Deployment>>,
+    pub jobs: Vec<Arc<Job>>,
+    pub claims: Vec<Arc<PersistentVolumeClaim>>,
+    pub pods: Vec<Arc<Pod>>,
+    pub ingresses: Vec<Arc<Ingress>>,
 }
 
 impl Inventory {
@@ -76,10 +78,10 @@ fn store_of<'a>(
     )
 }
 
-fn attach<K: Metadata<Ty = ObjectMeta> + Clone>(
+fn attach<K: Metadata<Ty = ObjectMeta>>(
     stores: &mut Stores,
-    items: &[K],
-    field: impl Fn(&mut StoreObjects) -> &mut Vec<K>,
+    items: &[Arc<K>],
+    field: impl Fn(&mut StoreObjects) -> &mut Vec<Arc<K>>,
 ) {
     for item in items {
         if let Some(store) = store_of(stores, item.metadata(), false) {
@@ -104,33 +106,33 @@ mod tests {
     #[test]
     fn objects_group_by_app_and_namespace() {
         let inv = Inventory {
-            namespaces: vec![Namespace {
+            namespaces: vec![Arc::new(Namespace {
                 metadata: meta("store-a", None, "a"),
                 ..Default::default()
-            }],
+            })],
             deployments: vec![
-                Deployment {
+                Arc::new(Deployment {
                     metadata: meta("a-mysql", Some("store-a"), "a"),
                     ..Default::default()
-                },
-                Deployment {
+                }),
+                Arc::new(Deployment {
                     metadata: meta("b-mysql", Some("ecommerce-stores"), "b"),
                     ..Default::default()
-                },
-                Deployment {
+                }),
+                Arc::new(Deployment {
                     metadata: meta("c-mysql", Some("ecommerce-stores"), "c"),
                     ..Default::default()
-                },
+                }),
             ],
             pods: vec![
-                Pod {
+                Arc::new(Pod {
                     metadata: meta("b-mysql-x", Some("ecommerce-stores"), "b"),
                     ..Default::default()
-                },
-                Pod {
+                }),
+                Arc::new(Pod {
                     metadata: meta("orphan", Some("elsewhere"), "z"),
                     ..Default::default()
-                },
+                }),
             ],
             ..Inventory::default()
         };

@@ -3,6 +3,7 @@
 //! The rules are STORE.md's, after kstatus.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -23,19 +24,20 @@ const FAILING_REASONS: &[&str] = &[
     "CreateContainerConfigError",
 ];
 
-/// Everything observed of one store. Objects are grouped by their `app` label.
+/// Everything observed of one store, grouped by the `app` label. The objects are shared
+/// with the model they were observed into.
 #[derive(Debug, Clone, Default)]
 pub struct StoreObjects {
     pub name: String,
     /// The store's own namespace (per-store mode), if it exists.
-    pub namespace: Option<Namespace>,
+    pub namespace: Option<Arc<Namespace>>,
     /// Where the store's objects are (its own namespace, or the shared one).
     pub namespace_name: String,
-    pub deployments: Vec<Deployment>,
-    pub jobs: Vec<Job>,
-    pub claims: Vec<PersistentVolumeClaim>,
-    pub pods: Vec<Pod>,
-    pub ingresses: Vec<Ingress>,
+    pub deployments: Vec<Arc<Deployment>>,
+    pub jobs: Vec<Arc<Job>>,
+    pub claims: Vec<Arc<PersistentVolumeClaim>>,
+    pub pods: Vec<Arc<Pod>>,
+    pub ingresses: Vec<Arc<Ingress>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -150,7 +152,7 @@ pub fn created(store: &StoreObjects) -> Option<Timestamp> {
 
 /// (ready, total) pods of the store's Deployments (Job pods are not counted).
 pub fn pods_ready(store: &StoreObjects) -> (usize, usize) {
-    let serving: Vec<&Pod> = store
+    let serving: Vec<&Arc<Pod>> = store
         .pods
         .iter()
         .filter(|p| component_of(&p.metadata) != Some(Component::Setup))

@@ -11,8 +11,10 @@ use tokio::process::{Child, Command};
 
 use crate::kubeconfig::{self, User};
 
-/// Kubernetes release built by `scripts/control-plane install` (Debian bookworm's).
+/// Kubernetes release built by `scripts/control-plane install` (Debian bookworm's), and
+/// that script's build revision: both name the cache folder.
 const K8S_VERSION: &str = "1.20.2";
+const BUILD_REVISION: &str = "r2";
 
 /// Where `scripts/control-plane install` caches the binaries it builds.
 pub fn default_bin_dir() -> PathBuf {
@@ -25,7 +27,9 @@ pub fn default_bin_dir() -> PathBuf {
                 .unwrap_or_else(|| PathBuf::from(".cache"))
                 .join("storectl")
         });
-    cache.join(format!("kubernetes-{K8S_VERSION}")).join("bin")
+    cache
+        .join(format!("kubernetes-{K8S_VERSION}-{BUILD_REVISION}"))
+        .join("bin")
 }
 
 /// Where the three binaries are.

@@ -41,7 +41,7 @@ enum Command {
         #[arg(long)]
         dir: PathBuf,
         /// Folder with kube-apiserver and kube-controller-manager, as built by
-        /// `scripts/control-plane install` [default: ~/.cache/storectl/kubernetes-1.20.2/bin]
+        /// `scripts/control-plane install` [default: ~/.cache/storectl/kubernetes-1.20.2-r2/bin]
         #[arg(long, env = "STORECTL_K8S_BIN_DIR")]
         bin_dir: Option<PathBuf>,
         /// Stop when standard input closes (so a parent that dies takes the cluster with it).

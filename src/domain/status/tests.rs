@@ -17,8 +17,12 @@ fn yaml<T: serde::de::DeserializeOwned>(s: &str) -> T {
     serde_yaml_ng::from_str(s).unwrap()
 }
 
-fn deployment(component: &str, ready: bool) -> Deployment {
-    yaml(&format!(
+fn arc_yaml<T: serde::de::DeserializeOwned>(s: &str) -> Arc<T> {
+    Arc::new(yaml(s))
+}
+
+fn deployment(component: &str, ready: bool) -> Arc<Deployment> {
+    arc_yaml(&format!(
         r#"
 metadata: {{name: shop-{component}, generation: 1, creationTimestamp: "2026-01-01T00:00:00Z",
   labels: {{app: shop, component: {component}, app.kubernetes.io/managed-by: storectl}}}}
@@ -35,26 +39,26 @@ status:
     ))
 }
 
-fn job(condition: Option<(&str, &str)>) -> Job {
+fn job(condition: Option<(&str, &str)>) -> Arc<Job> {
     let conditions = condition.map_or(String::new(), |(t, r)| {
         format!("conditions: [{{type: {t}, status: 'True', reason: {r}}}]")
     });
-    yaml(&format!(
+    arc_yaml(&format!(
         "metadata: {{name: shop-setup, labels: {{app: shop, component: setup}}}}\nstatus: {{{conditions}}}"
     ))
 }
 
-fn claim(phase: &str) -> PersistentVolumeClaim {
-    yaml(&format!(
+fn claim(phase: &str) -> Arc<PersistentVolumeClaim> {
+    arc_yaml(&format!(
         "metadata: {{name: shop-mysql-pvc}}\nstatus: {{phase: {phase}}}"
     ))
 }
 
-fn pod(component: &str, created: &str, waiting: Option<&str>) -> Pod {
+fn pod(component: &str, created: &str, waiting: Option<&str>) -> Arc<Pod> {
     let state = waiting.map_or("running: {}".to_string(), |r| {
         format!("waiting: {{reason: {r}, message: 'details here'}}")
     });
-    yaml(&format!(
+    arc_yaml(&format!(
         r#"
 metadata: {{name: shop-{component}-abc, creationTimestamp: "{created}", labels: {{app: shop, component: {component}}}}}
 status:
@@ -67,7 +71,7 @@ status:
 fn ready_store() -> StoreObjects {
     StoreObjects {
         name: "shop".into(),
-        namespace: Some(yaml(
+        namespace: Some(arc_yaml(
             r#"metadata: {name: store-shop, creationTimestamp: "2026-01-01T00:00:00Z"}"#,
         )),
         namespace_name: "store-shop".into(),
@@ -75,7 +79,7 @@ fn ready_store() -> StoreObjects {
         jobs: vec![job(Some(("Complete", "Completed")))],
         claims: vec![claim("Bound")],
         pods: vec![],
-        ingresses: vec![yaml(
+        ingresses: vec![arc_yaml(
             "metadata: {name: shop-ingress}\nspec: {rules: [{host: shop.local}]}",
         )],
     }
@@ -127,7 +131,7 @@ fn provisioning_names_what_it_waits_for_in_order() {
 #[test]
 fn a_stale_deployment_status_is_not_ready() {
     let mut s = ready_store();
-    s.deployments[1].metadata.generation = Some(2);
+    Arc::make_mut(&mut s.deployments[1]).metadata.generation = Some(2);
     assert_eq!(derive(&s, &RULES, t(SOON)).phase, Phase::Provisioning);
 }
 
@@ -192,7 +196,7 @@ fn a_failed_setup_job_fails_the_store() {
 fn a_progress_deadline_fails_the_store() {
     let mut s = ready_store();
     let mut d = deployment("wordpress", false);
-    if let Some(st) = d.status.as_mut() {
+    if let Some(st) = Arc::make_mut(&mut d).status.as_mut() {
         st.conditions = Some(vec![yaml(
             "{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}",
         )]);
@@ -219,7 +223,7 @@ fn the_provisioning_deadline_fails_a_store_that_never_gets_ready() {
 #[test]
 fn a_terminating_namespace_means_deleting() {
     let mut s = ready_store();
-    s.namespace = Some(yaml(
+    s.namespace = Some(arc_yaml(
         r#"metadata: {name: store-shop, deletionTimestamp: "2026-01-01T00:00:30Z"}"#,
     ));
     assert_eq!(
@@ -233,7 +237,7 @@ fn original_platform_stores_need_no_setup_job() {
     let mut s = ready_store();
     s.jobs.clear();
     for d in &mut s.deployments {
-        if let Some(l) = d.metadata.labels.as_mut() {
+        if let Some(l) = Arc::make_mut(d).metadata.labels.as_mut() {
             l.remove("app.kubernetes.io/managed-by");
         }
     }
@@ -244,12 +248,12 @@ fn original_platform_stores_need_no_setup_job() {
 fn pods_ready_counts_serving_pods_only() {
     let mut s = ready_store();
     let mut ready_pod = pod("wordpress", SOON, None);
-    if let Some(st) = ready_pod.status.as_mut() {
+    if let Some(st) = Arc::make_mut(&mut ready_pod).status.as_mut() {
         st.phase = Some("Running".into());
         st.conditions = Some(vec![yaml("{type: Ready, status: 'True'}")]);
     }
     let mut done_job_pod = pod("setup", SOON, None);
-    if let Some(st) = done_job_pod.status.as_mut() {
+    if let Some(st) = Arc::make_mut(&mut done_job_pod).status.as_mut() {
         st.phase = Some("Succeeded".into());
     }
     s.pods = vec![

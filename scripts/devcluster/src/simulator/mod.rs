@@ -51,34 +51,57 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
     secrets.wait_until_ready().await?;
     tracing::info!("node simulator running (node {})", node::NODE_NAME);
 
+    // Ticks drive timed steps (readiness delays, Job durations) and retries; they stop
+    // while every pod is at rest, so an idle fleet of any size costs nothing.
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut busy = true;
     loop {
         tokio::select! {
-            _ = tick.tick() => {}
+            _ = tick.tick(), if busy => {}
             () = changed.notified() => {}
         }
-        let world = World {
-            claims: claims.state().iter().map(|c| key(c.as_ref())).collect(),
-            bound_claims: claims
-                .state()
-                .iter()
-                .filter(|c| c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound"))
-                .map(|c| key(c.as_ref()))
-                .collect(),
-            secrets: secrets.state().iter().map(|s| key(s.as_ref())).collect(),
-        };
-        let now = Timestamp::now();
-        let pod_steps = pods.state().into_iter().filter_map(|pod| {
-            let action = pods::plan(&pod, &world, now, &timing);
-            (action != PodAction::Nothing).then_some((pod, action))
-        });
-        stream::iter(pod_steps)
-            .for_each_concurrent(CONCURRENT_WRITES, |(pod, action)| {
-                act_on_pod(&client, pod, action)
-            })
-            .await;
-        provision(&client, &claims, &volumes).await;
+        let active: Vec<Arc<Pod>> = pods
+            .state()
+            .into_iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_some() || !pods::at_rest(p))
+            .collect();
+        busy = !active.is_empty();
+        if busy {
+            step_pods(&client, active, &claims, &secrets, &timing).await;
+        }
+        busy |= provision(&client, &claims, &volumes).await;
     }
+}
+
+/// Plans and takes the next step of each pod that is not at rest.
+async fn step_pods(
+    client: &Client,
+    active: Vec<Arc<Pod>>,
+    claims: &Store<PersistentVolumeClaim>,
+    secrets: &Store<kube::core::PartialObjectMeta<Secret>>,
+    timing: &Timing,
+) {
+    let claims = claims.state();
+    let world = World {
+        claims: claims.iter().map(|c| key(c.as_ref())).collect(),
+        bound_claims: claims
+            .iter()
+            .filter(|c| c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound"))
+            .map(|c| key(c.as_ref()))
+            .collect(),
+        secrets: secrets.state().iter().map(|s| key(s.as_ref())).collect(),
+    };
+    let now = Timestamp::now();
+    let pod_steps = active.into_iter().filter_map(|pod| {
+        let action = pods::plan(&pod, &world, now, timing);
+        (action != PodAction::Nothing).then_some((pod, action))
+    });
+    stream::iter(pod_steps)
+        .for_each_concurrent(CONCURRENT_WRITES, |(pod, action)| {
+            act_on_pod(client, pod, action)
+        })
+        .await;
 }
 
 /// A reflector of every `K` in the cluster that pokes `changed` on each event.
@@ -204,28 +227,38 @@ async fn act_on_pod(client: &Client, pod: Arc<Pod>, action: PodAction) {
     }
 }
 
-/// Creates volumes for pending claims and deletes the released ones.
+/// Creates volumes for pending claims and deletes the released ones; true while some
+/// claim still waits for a volume.
 async fn provision(
     client: &Client,
     claims: &Store<PersistentVolumeClaim>,
     volumes: &Store<PersistentVolume>,
-) {
+) -> bool {
     let pv_api: Api<PersistentVolume> = Api::all(client.clone());
-    let claimed: HashSet<String> = volumes
+    let volumes = volumes.state();
+    let pending: Vec<_> = claims
         .state()
-        .iter()
-        .filter_map(|v| v.spec.as_ref()?.claim_ref.as_ref()?.uid.clone())
+        .into_iter()
+        .filter(|c| c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
         .collect();
-    for claim in claims.state() {
-        if let Some(volume) = volumes::volume_for(&claim, &claimed) {
-            match pv_api.create(&PostParams::default(), &volume).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(e)) if e.code == 409 => {}
-                Err(e) => tracing::warn!("creating a volume for {}: {e}", key(claim.as_ref())),
+    let mut waiting = false;
+    if !pending.is_empty() {
+        let claimed: HashSet<String> = volumes
+            .iter()
+            .filter_map(|v| v.spec.as_ref()?.claim_ref.as_ref()?.uid.clone())
+            .collect();
+        for claim in pending {
+            if let Some(volume) = volumes::volume_for(&claim, &claimed) {
+                waiting = true;
+                match pv_api.create(&PostParams::default(), &volume).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(e)) if e.code == 409 => {}
+                    Err(e) => tracing::warn!("creating a volume for {}: {e}", key(claim.as_ref())),
+                }
             }
         }
     }
-    for volume in volumes.state().iter().filter(|v| volumes::is_released(v)) {
+    for volume in volumes.iter().filter(|v| volumes::is_released(v)) {
         if let Err(e) = pv_api
             .delete(&volume.name_any(), &DeleteParams::default())
             .await
@@ -233,4 +266,5 @@ async fn provision(
             tracing::debug!("deleting released volume {}: {e}", volume.name_any());
         }
     }
+    waiting
 }

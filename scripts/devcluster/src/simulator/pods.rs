@@ -63,7 +63,8 @@ pub enum PodAction {
 
 pub fn plan(pod: &Pod, world: &World, now: Timestamp, timing: &Timing) -> PodAction {
     let spec = pod.spec.as_ref();
-    let status = pod.status.clone().unwrap_or_default();
+    let no_status = PodStatus::default();
+    let status = pod.status.as_ref().unwrap_or(&no_status);
     let bound = spec.and_then(|s| s.node_name.as_ref()).is_some();
     if pod.metadata.deletion_timestamp.is_some() {
         return if bound {
@@ -93,7 +94,7 @@ pub fn plan(pod: &Pod, world: &World, now: Timestamp, timing: &Timing) -> PodAct
             }
         };
     }
-    if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) || settled(pod) {
+    if at_rest(pod) {
         return PodAction::Nothing;
     }
     let start = status.start_time.as_ref().map_or_else(
@@ -108,12 +109,15 @@ pub fn plan(pod: &Pod, world: &World, now: Timestamp, timing: &Timing) -> PodAct
     }
 }
 
-/// A serving pod that is Running and Ready has nothing left to happen (fast path: a
-/// fleet of a thousand stores is mostly such pods).
-fn settled(pod: &Pod) -> bool {
+/// Nothing happens to this pod with time alone, only when it is deleted: it finished, or
+/// it serves and is Ready. A fleet of a thousand stores is mostly such pods.
+pub fn at_rest(pod: &Pod) -> bool {
     let Some(status) = pod.status.as_ref() else {
         return false;
     };
+    if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
+        return true;
+    }
     let is_job = pod
         .metadata
         .owner_references
