@@ -5,12 +5,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc hands memory back to the system soon after it is freed: the first LIST of a
-/// large fleet parses tens of megabytes of JSON that glibc's allocator would otherwise
-/// keep resident for the whole session.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = storectl::cli::Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()

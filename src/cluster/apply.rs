@@ -65,6 +65,7 @@ pub async fn create(
             how: String::new(),
         });
     }
+    // Only an existing WordPress Deployment can be foreign: a new store skips the read.
     let wordpress = format!("Deployment/{}", layout.workload(Component::WordPress));
     let foreign = if present.contains(&wordpress) {
         foreign_wordpress(conn, layout).await?

@@ -7,6 +7,7 @@ pub mod delete;
 pub mod error;
 pub mod events;
 pub mod logs;
+pub mod mirror;
 pub mod slim;
 pub mod snapshot;
 pub mod watch;

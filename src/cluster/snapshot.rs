@@ -7,13 +7,12 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
+use kube::Api;
 use kube::api::ListParams;
-use kube::{Api, Resource};
-use serde::de::DeserializeOwned;
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use super::slim::Slim;
+use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
 
 /// Lists the store objects matching `selector` (`STORE_SELECTOR` for every store).
@@ -42,11 +41,10 @@ pub async fn inventory(conn: &Connection, selector: &str) -> Result<Inventory, C
 
 async fn list<K>(conn: &Connection, selector: &str) -> Result<Vec<Arc<K>>, ClusterError>
 where
-    K: Resource + Slim + Clone + DeserializeOwned + std::fmt::Debug,
-    K::DynamicType: Default,
+    K: SlimKind,
 {
-    let api: Api<K> = Api::all(conn.client.clone());
-    let kind = K::plural(&K::DynamicType::default()).to_string();
+    let api: Api<Slim<K>> = Api::all(conn.client.clone());
+    let kind = K::plural(&()).to_string();
     let mut params = ListParams::default().labels(selector);
     if let Some(fields) = K::FIELD_SELECTOR {
         params = params.fields(fields);
@@ -58,9 +56,6 @@ where
     Ok(list
         .items
         .into_iter()
-        .map(|mut item| {
-            item.slim();
-            Arc::new(item)
-        })
+        .map(|item| Arc::new(item.0))
         .collect())
 }

@@ -1,5 +1,5 @@
 //! The live model of all stores: one kube-runtime watcher (with backoff) per store kind,
-//! selected by the platform label, slimmed and reflected into in-memory stores. The first
+//! selected by the platform label, read slim and mirrored in memory. The first
 //! LIST is served from the API server's watch cache, as client-go's informers do. It
 //! survives expired watches (re-list) and API server restarts (reconnect); each change
 //! pokes a channel.
@@ -12,15 +12,14 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
-use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, watch};
 
 use super::connect::Connection;
 use super::error::root_cause;
-use super::slim::Slim;
+use super::mirror::{Mirror, mirror};
+use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
 use crate::domain::layout::STORE_SELECTOR;
 
@@ -33,15 +32,15 @@ pub enum Health {
     Reconnecting(String),
 }
 
-/// Reflected stores of every store kind.
+/// Mirrors of every store kind.
 #[derive(Clone)]
 pub struct LiveModel {
-    namespaces: Store<Namespace>,
-    deployments: Store<Deployment>,
-    jobs: Store<Job>,
-    claims: Store<PersistentVolumeClaim>,
-    pods: Store<Pod>,
-    ingresses: Store<Ingress>,
+    namespaces: Mirror<Namespace>,
+    deployments: Mirror<Deployment>,
+    jobs: Mirror<Job>,
+    claims: Mirror<PersistentVolumeClaim>,
+    pods: Mirror<Pod>,
+    ingresses: Mirror<Ingress>,
 }
 
 /// Where to watch: every namespace, or one (a single store's).
@@ -90,12 +89,12 @@ impl LiveModel {
 
     /// Waits until every watcher has listed once.
     pub async fn ready(&self) -> bool {
-        self.namespaces.wait_until_ready().await.is_ok()
-            && self.deployments.wait_until_ready().await.is_ok()
-            && self.jobs.wait_until_ready().await.is_ok()
-            && self.claims.wait_until_ready().await.is_ok()
-            && self.pods.wait_until_ready().await.is_ok()
-            && self.ingresses.wait_until_ready().await.is_ok()
+        self.namespaces.wait_until_listed().await
+            && self.deployments.wait_until_listed().await
+            && self.jobs.wait_until_listed().await
+            && self.claims.wait_until_listed().await
+            && self.pods.wait_until_listed().await
+            && self.ingresses.wait_until_listed().await
     }
 
     /// Every reflected object (shared, not copied).
@@ -110,14 +109,11 @@ impl LiveModel {
     }
 
     fn select(&self, keep: impl Fn(&ObjectMeta) -> bool) -> Inventory {
-        fn pick<K: Resource + Clone>(
-            store: &Store<K>,
+        fn pick<K: Resource>(
+            mirror: &Mirror<K>,
             keep: &impl Fn(&ObjectMeta) -> bool,
-        ) -> Vec<Arc<K>>
-        where
-            K::DynamicType: Eq + std::hash::Hash + Clone,
-        {
-            let mut objects = store.state();
+        ) -> Vec<Arc<K>> {
+            let mut objects = mirror.state();
             objects.retain(|o| keep(o.meta()));
             objects
         }
@@ -132,33 +128,27 @@ impl LiveModel {
     }
 }
 
-fn reflect<K>(
-    api: Api<K>,
+fn reflect<K: SlimKind>(
+    api: Api<Slim<K>>,
     selector: &str,
     changes: &mpsc::Sender<()>,
     health: &Arc<watch::Sender<Health>>,
-) -> Store<K>
-where
-    K: Resource + Slim + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let kind = K::plural(&K::DynamicType::default()).to_string();
-    let (reader, writer) = reflector::store();
+) -> Mirror<K> {
+    let kind = K::plural(&()).to_string();
+    let (reader, mut writer) = mirror();
     let mut config = watcher::Config::default().labels(selector).any_semantic();
     if let Some(fields) = K::FIELD_SELECTOR {
         config = config.fields(fields);
     }
-    let stream = watcher(api, config)
-        .default_backoff()
-        .modify(K::slim)
-        .reflect(writer);
+    let stream = watcher(api, config).default_backoff();
     let changes = changes.clone();
     let health = health.clone();
     tokio::spawn(async move {
         futures::pin_mut!(stream);
         while let Some(event) = stream.next().await {
             match event {
-                Ok(_) => {
+                Ok(event) => {
+                    writer.apply(event);
                     health.send_if_modified(|h| {
                         let was = h.clone();
                         *h = Health::Live;

@@ -1,0 +1,170 @@
+//! Objects of one kind as a watcher last saw them, by namespace and name. A (re-)list
+//! builds a fresh set and swaps it in whole when the list is complete, so readers never
+//! see half a list. Objects are handed out shared (`Arc`), never copied.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use kube::Resource;
+use kube::runtime::watcher::Event;
+use tokio::sync::watch;
+
+use super::slim::Slim;
+
+type Key = (Option<String>, Option<String>);
+
+/// The read side, cheap to clone.
+pub struct Mirror<K> {
+    objects: Arc<RwLock<HashMap<Key, Arc<K>>>>,
+    listed: watch::Receiver<bool>,
+}
+
+impl<K> Clone for Mirror<K> {
+    fn clone(&self) -> Self {
+        Self {
+            objects: self.objects.clone(),
+            listed: self.listed.clone(),
+        }
+    }
+}
+
+/// The write side, fed by one watcher's events.
+pub struct MirrorWriter<K> {
+    objects: Arc<RwLock<HashMap<Key, Arc<K>>>>,
+    listed: watch::Sender<bool>,
+    /// The list in progress, between `Init` and `InitDone`.
+    listing: Option<HashMap<Key, Arc<K>>>,
+}
+
+pub fn mirror<K>() -> (Mirror<K>, MirrorWriter<K>) {
+    let objects = Arc::new(RwLock::new(HashMap::new()));
+    let (listed_tx, listed_rx) = watch::channel(false);
+    (
+        Mirror {
+            objects: objects.clone(),
+            listed: listed_rx,
+        },
+        MirrorWriter {
+            objects,
+            listed: listed_tx,
+            listing: None,
+        },
+    )
+}
+
+impl<K> Mirror<K> {
+    /// Every object, in no particular order.
+    pub fn state(&self) -> Vec<Arc<K>> {
+        let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
+        objects.values().cloned().collect()
+    }
+
+    /// Resolves once the first list is complete; false if the writer is gone before.
+    pub async fn wait_until_listed(&self) -> bool {
+        self.listed.clone().wait_for(|listed| *listed).await.is_ok()
+    }
+}
+
+impl<K: Resource> MirrorWriter<K> {
+    pub fn apply(&mut self, event: Event<Slim<K>>) {
+        match event {
+            Event::Init => self.listing = Some(HashMap::new()),
+            Event::InitApply(Slim(object)) => {
+                if let Some(listing) = &mut self.listing {
+                    listing.insert(key(&object), Arc::new(object));
+                }
+            }
+            Event::InitDone => {
+                if let Some(listing) = self.listing.take() {
+                    *self.objects.write().unwrap_or_else(|e| e.into_inner()) = listing;
+                }
+                self.listed.send_replace(true);
+            }
+            Event::Apply(Slim(object)) => {
+                let mut objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
+                objects.insert(key(&object), Arc::new(object));
+            }
+            Event::Delete(Slim(object)) => {
+                let mut objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
+                objects.remove(&key(&object));
+            }
+        }
+    }
+}
+
+fn key<K: Resource>(object: &K) -> Key {
+    let meta = object.meta();
+    (meta.namespace.clone(), meta.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::Pod;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    use super::*;
+
+    fn pod(name: &str, phase: &str) -> Slim<Pod> {
+        Slim(Pod {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("store-a".into()),
+                ..ObjectMeta::default()
+            },
+            status: Some(k8s_openapi::api::core::v1::PodStatus {
+                phase: Some(phase.into()),
+                ..Default::default()
+            }),
+            ..Pod::default()
+        })
+    }
+
+    fn phases(m: &Mirror<Pod>) -> Vec<(String, String)> {
+        let mut v: Vec<_> = m
+            .state()
+            .iter()
+            .map(|p| {
+                let phase = p.status.as_ref().and_then(|s| s.phase.clone());
+                (p.metadata.name.clone().unwrap(), phase.unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn a_list_shows_only_when_complete_and_replaces_what_was_there() {
+        let (m, mut w) = mirror::<Pod>();
+        w.apply(Event::Init);
+        w.apply(Event::InitApply(pod("a", "Running")));
+        assert!(m.state().is_empty(), "half a list is never visible");
+        w.apply(Event::InitApply(pod("b", "Pending")));
+        w.apply(Event::InitDone);
+        assert!(m.wait_until_listed().await);
+        assert_eq!(phases(&m).len(), 2);
+
+        w.apply(Event::Apply(pod("b", "Running")));
+        w.apply(Event::Apply(pod("c", "Pending")));
+        w.apply(Event::Delete(pod("a", "Running")));
+        assert_eq!(
+            phases(&m),
+            [
+                ("b".into(), "Running".into()),
+                ("c".into(), "Pending".into())
+            ]
+        );
+
+        // A re-list (after an expired watch) drops what it no longer sees.
+        w.apply(Event::Init);
+        w.apply(Event::InitApply(pod("c", "Running")));
+        w.apply(Event::InitDone);
+        assert_eq!(phases(&m), [("c".into(), "Running".into())]);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_the_list_fails_when_the_writer_is_gone() {
+        let (m, w) = mirror::<Pod>();
+        drop(w);
+        assert!(!m.wait_until_listed().await);
+    }
+}
