@@ -305,17 +305,19 @@ mod tests {
     #[test]
     fn a_reconnect_resuming_at_the_last_second_shows_no_line_twice() {
         let seen = Mutex::new((None, HashSet::new()));
+        let show = |lines: &[&str]| -> Vec<String> {
+            lines
+                .iter()
+                .filter_map(|l| fresh(&seen, l))
+                .map(|l| l.text)
+                .collect()
+        };
         let first = [
             "2026-11-25T20:00:01Z a",
             "2026-11-25T20:00:02Z b",
             "2026-11-25T20:00:02Z c",
         ];
-        let shown: Vec<String> = first
-            .iter()
-            .filter_map(|l| fresh(&seen, l))
-            .map(|l| l.text)
-            .collect();
-        assert_eq!(shown, ["a", "b", "c"]);
+        assert_eq!(show(&first), ["a", "b", "c"]);
         // The server resends everything from the last second (sinceTime has 1 s precision).
         let again = [
             "2026-11-25T20:00:02Z b",
@@ -323,12 +325,7 @@ mod tests {
             "2026-11-25T20:00:02Z d",
             "2026-11-25T20:00:03Z e",
         ];
-        let shown: Vec<String> = again
-            .iter()
-            .filter_map(|l| fresh(&seen, l))
-            .map(|l| l.text)
-            .collect();
-        assert_eq!(shown, ["d", "e"]);
+        assert_eq!(show(&again), ["d", "e"]);
         assert!(
             fresh(&seen, "2026-11-25T20:00:01Z old").is_none(),
             "older lines are dropped"

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{
     Container, ContainerState, ContainerStateRunning, ContainerStateTerminated,
-    ContainerStateWaiting, ContainerStatus, Pod, PodCondition, PodIP, PodStatus,
+    ContainerStateWaiting, ContainerStatus, Pod, PodCondition, PodIP, PodSpec, PodStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
@@ -118,19 +118,22 @@ pub fn at_rest(pod: &Pod) -> bool {
     if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
         return true;
     }
-    let is_job = pod
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.kind == "Job");
-    !is_job
+    !is_job(pod)
         && status.phase.as_deref() == Some("Running")
         && status
             .conditions
             .iter()
             .flatten()
             .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+/// Whether a Job owns the pod (its containers run to completion).
+fn is_job(pod: &Pod) -> bool {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Job")
 }
 
 fn unschedulable_reason(pod: &Pod, namespace: &str, world: &World) -> Option<String> {
@@ -171,14 +174,10 @@ fn simulate(
     now: Timestamp,
     t: &Timing,
 ) -> PodStatus {
-    let spec = pod.spec.clone().unwrap_or_default();
+    let no_spec = PodSpec::default();
+    let spec = pod.spec.as_ref().unwrap_or(&no_spec);
     let restart_never = spec.restart_policy.as_deref() == Some("Never");
-    let is_job = pod
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.kind == "Job");
+    let is_job = is_job(pod);
     let elapsed = now.duration_since(start);
 
     let mut init_statuses = Vec::new();
