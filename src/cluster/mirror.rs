@@ -1,8 +1,8 @@
-//! Objects of one kind as a watcher last saw them, by namespace and name. A (re-)list
+//! Objects of one kind as a watcher last saw them, ordered by namespace and name. A (re-)list
 //! builds a fresh set and swaps it in whole when the list is complete, so readers never
 //! see half a list. Objects are handed out shared (`Arc`), never copied.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use kube::Resource;
@@ -15,7 +15,7 @@ type Key = (Option<String>, Option<String>);
 
 /// The read side, cheap to clone.
 pub struct Mirror<K> {
-    objects: Arc<RwLock<HashMap<Key, Arc<K>>>>,
+    objects: Arc<RwLock<BTreeMap<Key, Arc<K>>>>,
     listed: watch::Receiver<bool>,
 }
 
@@ -30,14 +30,14 @@ impl<K> Clone for Mirror<K> {
 
 /// The write side, fed by one watcher's events.
 pub struct MirrorWriter<K> {
-    objects: Arc<RwLock<HashMap<Key, Arc<K>>>>,
+    objects: Arc<RwLock<BTreeMap<Key, Arc<K>>>>,
     listed: watch::Sender<bool>,
     /// The list in progress, between `Init` and `InitDone`.
-    listing: Option<HashMap<Key, Arc<K>>>,
+    listing: Option<BTreeMap<Key, Arc<K>>>,
 }
 
 pub fn mirror<K>() -> (Mirror<K>, MirrorWriter<K>) {
-    let objects = Arc::new(RwLock::new(HashMap::new()));
+    let objects = Arc::new(RwLock::new(BTreeMap::new()));
     let (listed_tx, listed_rx) = watch::channel(false);
     (
         Mirror {
@@ -53,7 +53,8 @@ pub fn mirror<K>() -> (Mirror<K>, MirrorWriter<K>) {
 }
 
 impl<K> Mirror<K> {
-    /// Every object, in no particular order.
+    /// Every object, by namespace then name (the order the API server lists them in), so
+    /// screens built from it do not reshuffle as objects change.
     pub fn state(&self) -> Vec<Arc<K>> {
         let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
         objects.values().cloned().collect()
@@ -68,7 +69,7 @@ impl<K> Mirror<K> {
 impl<K: Resource> MirrorWriter<K> {
     pub fn apply(&mut self, event: Event<Slim<K>>) {
         match event {
-            Event::Init => self.listing = Some(HashMap::new()),
+            Event::Init => self.listing = Some(BTreeMap::new()),
             Event::InitApply(Slim(object)) => {
                 if let Some(listing) = &mut self.listing {
                     listing.insert(key(&object), Arc::new(object));
@@ -119,17 +120,15 @@ mod tests {
         })
     }
 
+    /// (name, phase) in the order `state` hands them out: by name within the namespace.
     fn phases(m: &Mirror<Pod>) -> Vec<(String, String)> {
-        let mut v: Vec<_> = m
-            .state()
+        m.state()
             .iter()
             .map(|p| {
                 let phase = p.status.as_ref().and_then(|s| s.phase.clone());
                 (p.metadata.name.clone().unwrap(), phase.unwrap())
             })
-            .collect();
-        v.sort();
-        v
+            .collect()
     }
 
     #[tokio::test]
@@ -143,8 +142,8 @@ mod tests {
         assert!(m.wait_until_listed().await);
         assert_eq!(phases(&m).len(), 2);
 
-        w.apply(Event::Apply(pod("b", "Running")));
         w.apply(Event::Apply(pod("c", "Pending")));
+        w.apply(Event::Apply(pod("b", "Running")));
         w.apply(Event::Delete(pod("a", "Running")));
         assert_eq!(
             phases(&m),
