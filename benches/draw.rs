@@ -36,7 +36,7 @@ fn fleet(n: usize) -> App {
             }],
         })
         .collect();
-    app::update(&mut app, Action::Connection(ConnectionState::Live));
+    app::update(&mut app, Action::Connection(ConnectionState::Live, vec![]));
     app::update(&mut app, Action::Stores(rows));
     app
 }

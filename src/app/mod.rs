@@ -83,7 +83,8 @@ pub enum Action {
     },
     // Results from the runtime:
     Stores(Vec<StoreRow>),
-    Connection(ConnectionState),
+    /// The watchers' state, and the kinds the user may not list.
+    Connection(ConnectionState, Vec<String>),
     ServerVersion(String),
     FormChecked(Result<(), String>),
     Created {
@@ -102,8 +103,24 @@ pub enum Action {
     },
     Credentials {
         name: String,
-        result: Result<Vec<(String, String)>, String>,
+        result: Result<Revealed, String>,
     },
+}
+
+/// A store's WordPress admin login, fetched when the user asks to see it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Revealed {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Revealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revealed")
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,8 +178,8 @@ pub struct Details {
     pub name: String,
     pub namespace: String,
     pub events: Option<Result<Vec<EventRow>, String>>,
-    /// Revealed credentials (key, value); masked until the user asks.
-    pub credentials: Option<Result<Vec<(String, String)>, String>>,
+    /// Revealed credentials; masked until the user asks.
+    pub credentials: Option<Result<Revealed, String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +195,8 @@ pub struct App {
     pub context: String,
     pub server_version: Option<String>,
     pub connection: ConnectionState,
+    /// Kinds the user may not list: stores or objects of them may be missing.
+    pub hidden: Vec<String>,
     pub table: StoreTable,
     pub mode: Mode,
     pub help: bool,
@@ -194,6 +213,7 @@ impl App {
             context,
             server_version: None,
             connection: ConnectionState::Connecting,
+            hidden: Vec::new(),
             table: StoreTable::default(),
             mode: Mode::Table,
             help: false,
@@ -213,7 +233,7 @@ pub use form::Defaults as FormDefaults;
 
 /// Applies one action; returns the side effects to run.
 pub fn update(app: &mut App, action: Action) -> Vec<Command> {
-    if app.help && !matches!(action, Action::Stores(_) | Action::Connection(_)) {
+    if app.help && !matches!(action, Action::Stores(_) | Action::Connection(..)) {
         if matches!(action, Action::Help | Action::Back | Action::Quit) {
             app.help = false;
         }
@@ -229,8 +249,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             vec![]
         }
         Action::Stores(rows) => on_stores(app, rows),
-        Action::Connection(state) => {
+        Action::Connection(state, hidden) => {
             app.connection = state;
+            app.hidden = hidden;
             vec![]
         }
         Action::ServerVersion(v) => {
@@ -429,8 +450,7 @@ fn details_action(app: &mut App, action: Action) -> Vec<Command> {
                 .credentials
                 .as_ref()
                 .and_then(|c| c.as_ref().ok())
-                .and_then(|c| c.first())
-                .map(|(_, v)| v.clone());
+                .map(|c| c.password.clone());
             let url = app
                 .table
                 .find(&d.name, &d.namespace)

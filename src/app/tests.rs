@@ -47,7 +47,7 @@ pub fn app_with(names: &[(&str, Phase)]) -> App {
         namespace_prefix: "store-".into(),
     };
     let mut app = App::new("devcluster-admin".into(), false, defaults);
-    update(&mut app, Action::Connection(ConnectionState::Live));
+    update(&mut app, Action::Connection(ConnectionState::Live, vec![]));
     update(
         &mut app,
         Action::Stores(names.iter().map(|(n, p)| row(n, *p)).collect()),
@@ -359,4 +359,32 @@ fn help_swallows_keys_until_closed() {
     assert!(!app.quit, "q closes help first");
     assert!(matches!(app.mode, Mode::Table));
     assert!(!app.help);
+}
+
+#[test]
+fn copy_after_reveal_puts_the_password_on_the_clipboard_not_the_user() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let cmds = press(&mut app, &[key(KeyCode::Char('r'))]);
+    assert!(matches!(cmds.as_slice(), [Command::FetchCredentials { name, .. }] if name == "alpha"));
+    update(
+        &mut app,
+        Action::Credentials {
+            name: "alpha".into(),
+            result: Ok(Revealed {
+                user: "admin".into(),
+                password: "s3cret-Pw".into(),
+            }),
+        },
+    );
+    let cmds = press(&mut app, &[key(KeyCode::Char('c'))]);
+    assert_eq!(cmds, vec![Command::Copy("s3cret-Pw".into())]);
+    assert_eq!(
+        app.status.as_ref().map(|(_, m)| m.as_str()),
+        Some("copied the admin password to the clipboard (OSC 52)")
+    );
+    // Masked again: copy falls back to the URL.
+    press(&mut app, &[key(KeyCode::Char('r'))]);
+    let cmds = press(&mut app, &[key(KeyCode::Char('c'))]);
+    assert_eq!(cmds, vec![Command::Copy("http://alpha.local".into())]);
 }

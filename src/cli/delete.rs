@@ -5,17 +5,26 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use super::{CliError, DeleteArgs, find};
 use crate::cluster::connect::Connection;
-use crate::cluster::delete;
+use crate::cluster::{delete, snapshot};
+use crate::domain::config::Config;
+use crate::domain::layout::{StoreLayout, selector_for};
+use crate::domain::manifests;
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
 
-pub async fn run(conn: &Connection, args: &DeleteArgs, name: &StoreName) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?;
+pub async fn run(
+    conn: &Connection,
+    args: &DeleteArgs,
+    config: &Config,
+    name: &StoreName,
+) -> anyhow::Result<()> {
+    let store = find::store(conn, name).await?.complete()?;
+    let layout = StoreLayout::found(name, &store.namespace_name, config);
     let what = describe(&store);
     if !args.yes {
         confirm(name, &what)?;
     }
-    let pending = delete::delete(conn, &store).await?;
+    let pending = delete::delete(conn, &layout, &manifests::references(&layout, config)).await?;
     println!("deleting store {name}: {what}");
     if args.wait {
         let remaining = delete::wait_gone(pending, args.timeout).await;
@@ -26,9 +35,26 @@ pub async fn run(conn: &Connection, args: &DeleteArgs, name: &StoreName) -> anyh
             }
             .into());
         }
+        confirm_gone(conn, name).await?;
         println!("store {name} is gone");
     }
     Ok(())
+}
+
+/// A final read: the watches said every object went; the API server must agree.
+async fn confirm_gone(conn: &Connection, name: &StoreName) -> anyhow::Result<()> {
+    let left = snapshot::inventory(conn, &selector_for(name))
+        .await?
+        .complete()?
+        .stores();
+    match left.first() {
+        None => Ok(()),
+        Some(store) => Err(CliError::StillThere {
+            name: name.to_string(),
+            namespace: store.namespace_name.clone(),
+        }
+        .into()),
+    }
 }
 
 /// What deleting the store removes, in words.

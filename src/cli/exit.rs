@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::cluster::apply::CreateError;
+use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
 use crate::domain::config::ConfigError;
 use crate::domain::name::NameError;
@@ -29,6 +30,14 @@ pub enum CliError {
     NeedsConfirmation(String),
     #[error("the typed name did not match '{0}'; nothing was deleted")]
     NotConfirmed(String),
+    #[error(
+        "incomplete: {0} kind(s) of object could not be read (named above); what was shown may miss stores or objects"
+    )]
+    Incomplete(usize),
+    #[error(
+        "store '{name}' still has objects in namespace {namespace} after its deletion was reported done; run storectl status {name}"
+    )]
+    StillThere { name: String, namespace: String },
     #[error("store '{name}' failed: {reason}")]
     StoreFailed { name: String, reason: String },
     #[error("gave up after {}s: {what}", .after.as_secs())]
@@ -58,14 +67,27 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | CliError::NotConfirmed(_)
                 | CliError::NoTerminalUi => INVALID_INPUT,
                 CliError::TimedOut { .. } => TIMED_OUT,
-                CliError::Ambiguous { .. } | CliError::StoreFailed { .. } => FAILURE,
+                CliError::Incomplete(_) => FORBIDDEN,
+                CliError::Ambiguous { .. }
+                | CliError::StoreFailed { .. }
+                | CliError::StillThere { .. } => FAILURE,
             };
         }
         match cause.downcast_ref::<CreateError>() {
-            Some(CreateError::AlreadyExists { .. } | CreateError::BeingDeleted { .. }) => {
+            Some(
+                CreateError::AlreadyExists { .. }
+                | CreateError::BeingDeleted { .. }
+                | CreateError::NotOurs { .. }
+                | CreateError::CredentialsLost { .. },
+            ) => {
                 return ALREADY_EXISTS;
             }
             Some(CreateError::Cluster(e)) => return cluster_code(e),
+            None => {}
+        }
+        match cause.downcast_ref::<DeleteError>() {
+            Some(DeleteError::NotOurs { .. }) => return ALREADY_EXISTS,
+            Some(DeleteError::Cluster(e)) => return cluster_code(e),
             None => {}
         }
         if let Some(e) = cause.downcast_ref::<ClusterError>() {

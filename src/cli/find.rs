@@ -1,32 +1,68 @@
-//! Finding a store by name wherever it lives: its own namespace, or the shared one.
+//! Finding stores wherever they live (their own namespace, or the shared one), and
+//! reporting what the user was not allowed to see.
 
 use crate::cli::CliError;
 use crate::cluster::connect::Connection;
+use crate::cluster::error::ClusterError;
 use crate::cluster::snapshot;
-use crate::domain::layout::{LABEL_APP, STORE_SELECTOR};
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
 
-pub async fn store(conn: &Connection, name: &StoreName) -> anyhow::Result<StoreObjects> {
+/// One store as far as the user may see it.
+pub struct Found {
+    pub store: StoreObjects,
+    /// Refusals for the kinds left out (empty when the view is complete).
+    pub forbidden: Vec<ClusterError>,
+}
+
+impl Found {
+    /// The store, only if every kind could be read: for actions that change it.
+    pub fn complete(self) -> anyhow::Result<StoreObjects> {
+        match self.forbidden.into_iter().next() {
+            Some(refusal) => Err(refusal.into()),
+            None => Ok(self.store),
+        }
+    }
+}
+
+pub async fn store(conn: &Connection, name: &StoreName) -> anyhow::Result<Found> {
     // Only this store's objects: one selective LIST per kind, not the whole fleet.
-    let selector = format!("{LABEL_APP}={name},{STORE_SELECTOR}");
-    let inventory = snapshot::inventory(conn, &selector).await?;
-    let mut matches: Vec<StoreObjects> = inventory
+    let snapshot = snapshot::inventory(conn, &crate::domain::layout::selector_for(name)).await?;
+    let mut matches: Vec<StoreObjects> = snapshot
+        .inventory
         .stores()
         .into_iter()
         .filter(|s| s.name == name.as_str())
         .collect();
-    match matches.len() {
-        0 => Err(CliError::NotFound(name.to_string()).into()),
-        1 => Ok(matches.remove(0)),
-        _ => Err(CliError::Ambiguous {
-            name: name.to_string(),
-            namespaces: matches
-                .iter()
-                .map(|s| s.namespace_name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+    let mut forbidden = snapshot.forbidden;
+    let store = match matches.len() {
+        // Not seen, but maybe only because it is hidden from this user.
+        0 if !forbidden.is_empty() => return Err(forbidden.remove(0).into()),
+        0 => return Err(CliError::NotFound(name.to_string()).into()),
+        1 => matches.remove(0),
+        _ => {
+            return Err(CliError::Ambiguous {
+                name: name.to_string(),
+                namespaces: matches
+                    .iter()
+                    .map(|s| s.namespace_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+            .into());
         }
-        .into()),
+    };
+    Ok(Found { store, forbidden })
+}
+
+/// After printing what could be seen: names each refused kind once on stderr and ends
+/// with exit code 5, or succeeds when nothing was refused.
+pub fn report_forbidden(forbidden: &[ClusterError]) -> anyhow::Result<()> {
+    if forbidden.is_empty() {
+        return Ok(());
     }
+    for refusal in forbidden {
+        eprintln!("storectl: {refusal}");
+    }
+    Err(CliError::Incomplete(forbidden.len()).into())
 }

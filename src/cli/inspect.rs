@@ -8,11 +8,13 @@ use super::output;
 use super::{CliError, ComponentArg, EventsArgs, Format, LogsArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::{events, logs};
-use crate::domain::layout::Component;
+use crate::domain::config::Config;
+use crate::domain::layout::{Component, StoreLayout};
+use crate::domain::manifests;
 use crate::domain::name::StoreName;
 
 pub async fn logs(conn: &Connection, args: &LogsArgs, name: &StoreName) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?;
+    let store = find::store(conn, name).await?.store;
     let component = match args.component {
         ComponentArg::Wordpress => Component::WordPress,
         ComponentArg::Mysql => Component::MySql,
@@ -42,9 +44,15 @@ pub async fn logs(conn: &Connection, args: &LogsArgs, name: &StoreName) -> anyho
     Ok(())
 }
 
-pub async fn events(conn: &Connection, args: &EventsArgs, name: &StoreName) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?;
-    let events = events::for_store(conn, &store).await?;
+pub async fn events(
+    conn: &Connection,
+    args: &EventsArgs,
+    config: &Config,
+    name: &StoreName,
+) -> anyhow::Result<()> {
+    let store = find::store(conn, name).await?.store;
+    let layout = StoreLayout::found(name, &store.namespace_name, config);
+    let events = events::for_store(conn, &store, &manifests::names(&layout, config)).await?;
     if args.format != Format::Table {
         return output::structured(&events, args.format);
     }

@@ -21,22 +21,23 @@ pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow:
     if args.watch {
         return watch(conn, config).await;
     }
-    let inventory = snapshot::inventory(conn, STORE_SELECTOR).await?;
+    let snapshot = snapshot::inventory(conn, STORE_SELECTOR).await?;
     let rules = config.status_rules();
     let now = Timestamp::now();
-    let stores: Vec<StoreSummary> = inventory
+    let stores: Vec<StoreSummary> = snapshot
+        .inventory
         .stores()
         .iter()
         .map(|s| summarize(s, &rules, now))
         .collect();
     match args.format {
-        Format::Table if stores.is_empty() => {
+        Format::Table if stores.is_empty() && snapshot.forbidden.is_empty() => {
             eprintln!("no stores (create one with: storectl create NAME)")
         }
         Format::Table => print!("{}", store_table(&stores)),
         other => output::structured(&stores, other)?,
     }
-    Ok(())
+    find::report_forbidden(&snapshot.forbidden)
 }
 
 /// Prints the table once the watches have listed, then a line per status change.
@@ -45,6 +46,9 @@ async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
     let rules = config.status_rules();
     let mut shown: BTreeMap<(String, String), (Phase, String)> = BTreeMap::new();
     let mut first = true;
+    let mut reconnecting = false;
+    // Refused kinds, each named once.
+    let mut told: Vec<String> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -52,10 +56,23 @@ async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
             _ = tick.tick() => {}
             changed = health.changed() => {
                 if changed.is_err() { return Ok(()); }
-                match &*health.borrow() {
-                    Health::Live if !first => eprintln!("watch: connected again"),
-                    Health::Live => {}
-                    Health::Reconnecting(why) => eprintln!("watch: reconnecting ({why})"),
+                let now = health.borrow().clone();
+                for refused in now.forbidden() {
+                    if !told.contains(&refused.kind) {
+                        eprintln!("storectl: {}", refused.message);
+                        told.push(refused.kind.clone());
+                    }
+                }
+                match now {
+                    Health::Live { .. } if reconnecting => {
+                        eprintln!("watch: connected again");
+                        reconnecting = false;
+                    }
+                    Health::Reconnecting { since, why, .. } if !reconnecting => {
+                        eprintln!("watch: reconnecting since {} ({why})", clock(since));
+                        reconnecting = true;
+                    }
+                    _ => {}
                 }
             }
         }
@@ -128,14 +145,15 @@ pub async fn status(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?;
+    let find::Found { store, forbidden } = find::store(conn, name).await?;
     let summary = summarize(&store, &config.status_rules(), Timestamp::now());
     let report = StatusReport {
         summary,
         objects: object_states(&store),
     };
     if args.format != Format::Table {
-        return output::structured(&report, args.format);
+        output::structured(&report, args.format)?;
+        return find::report_forbidden(&forbidden);
     }
     let s = &report.summary;
     println!("Store:     {}", s.name);
@@ -154,5 +172,5 @@ pub async fn status(
         "{}",
         output::table(&["KIND", "NAME", "STATE"], &rows, None, 2)
     );
-    Ok(())
+    find::report_forbidden(&forbidden)
 }

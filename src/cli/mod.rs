@@ -19,6 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cluster::connect::{ConnectOptions, Connection};
 use crate::domain::config::parse_duration;
+use crate::domain::name::StoreName;
 pub use exit::{CliError, exit_code};
 
 #[derive(Debug, Parser)]
@@ -228,7 +229,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.values.load(more, &paths)?;
     let _log = logging::init(&paths, config.log_level);
     // Names and configuration are checked before any API call.
-    let name = |raw: &str| render::parse_name(raw, &config);
+    let name = |raw: &str| StoreName::parse_for(raw, &config);
     let options = cli.connect_options();
     let connect = || Connection::open(&options);
     match command {
@@ -240,7 +241,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Delete(args) => {
             let store = name(&args.name)?;
-            delete::run(&connect().await?, args, &store).await
+            delete::run(&connect().await?, args, &config, &store).await
         }
         Command::Status(args) => {
             let store = name(&args.name)?;
@@ -252,7 +253,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Events(args) => {
             let store = name(&args.name)?;
-            inspect::events(&connect().await?, args, &store).await
+            inspect::events(&connect().await?, args, &config, &store).await
         }
     }
 }

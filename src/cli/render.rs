@@ -5,14 +5,14 @@ use std::io::Write as _;
 use anyhow::Context;
 
 use super::RenderArgs;
-use crate::domain::config::{Config, Isolation};
+use crate::domain::config::Config;
 use crate::domain::credentials::Credentials;
 use crate::domain::layout::StoreLayout;
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
 
 pub fn run(args: &RenderArgs, config: &Config) -> anyhow::Result<()> {
-    let name = parse_name(&args.name, config)?;
+    let name = StoreName::parse_for(&args.name, config)?;
     let credentials = if args.show_secrets {
         Credentials::generate().context("the system random number generator failed")?
     } else {
@@ -24,13 +24,4 @@ pub fn run(args: &RenderArgs, config: &Config) -> anyhow::Result<()> {
     stdout.write_all(yaml.as_bytes())?;
     stdout.flush()?;
     Ok(())
-}
-
-/// Validates a store name against the configured namespace prefix.
-pub fn parse_name(raw: &str, config: &Config) -> Result<StoreName, crate::domain::name::NameError> {
-    let prefix = match config.stores.isolation {
-        Isolation::Namespace => config.stores.namespace_prefix.as_str(),
-        Isolation::Shared => "",
-    };
-    StoreName::parse(raw, prefix)
 }

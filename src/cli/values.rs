@@ -58,6 +58,7 @@ impl ValuesArgs {
             files,
             sets: self.sets.iter().chain(&more.sets).cloned().collect(),
             env: EnvVars::from_lookup(|name| std::env::var(name).ok()),
+            form: Vec::new(),
         })
     }
 }

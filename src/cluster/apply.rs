@@ -1,13 +1,15 @@
 //! Creating a store: server-side apply (field manager `storectl`) of its rendered objects
-//! in dependency waves. The credentials Secret is created once and never regenerated; a
-//! half-made store is completed; a complete or foreign store is refused.
+//! in dependency waves. Only objects that are storectl's own for the store (or the
+//! original platform's) are touched; the credentials Secret is created once and never
+//! minted again while the store's volumes exist; a half-made store is completed; a
+//! complete store, a name taken in the other layout or a foreign object is refused.
 
 use std::collections::BTreeMap;
 
 use futures::future::try_join_all;
 use k8s_openapi::ByteString;
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Resource};
 use serde::Serialize;
@@ -15,8 +17,10 @@ use serde::de::DeserializeOwned;
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use crate::domain::layout::{Component, StoreLayout};
+use super::snapshot;
+use crate::domain::layout::StoreLayout;
 use crate::domain::manifests::Manifest;
+use crate::domain::ownership::{Owner, owner};
 
 pub const FIELD_MANAGER: &str = "storectl";
 
@@ -33,6 +37,14 @@ pub enum CreateError {
     },
     #[error("store '{name}' is being deleted; wait until it is gone, then create it again")]
     BeingDeleted { name: String },
+    #[error(
+        "{object} already exists and is not storectl's (managed by {manager}); storectl will not change it: pick another store name, or move it out of the way yourself"
+    )]
+    NotOurs { object: String, manager: String },
+    #[error(
+        "the credentials secret {secret} is missing, but the volumes {volumes} still hold the store's data, which only the old passwords open; new passwords would lock WordPress out. Restore the secret (from a backup or `kubectl get secret -o yaml` taken earlier), or delete the store with its data first (storectl delete)"
+    )]
+    CredentialsLost { secret: String, volumes: String },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -47,103 +59,157 @@ pub struct Created {
     pub kept_secret: bool,
 }
 
-/// Applies every object of the store (rendered by `domain::manifests::render`).
+/// An object of the store that exists already, with its metadata as the server has it.
+struct Present<'a> {
+    manifest: &'a Manifest,
+    meta: ObjectMeta,
+}
+
+/// Applies every object of the store (rendered by `domain::manifests::render`), after
+/// checking that everything already there is storectl's (or the original platform's)
+/// for this store, and that the store's name is not taken elsewhere.
 pub async fn create(
     conn: &Connection,
     layout: &StoreLayout,
     manifests: &[Manifest],
 ) -> Result<Created, CreateError> {
-    let present = present_objects(conn, layout, manifests).await?;
-    let own_objects = manifests
-        .iter()
-        .filter(|m| layout.owns_namespace || !matches!(m, Manifest::Namespace(_)))
-        .count();
-    if present.len() == own_objects {
+    let (elsewhere, present) = futures::join!(
+        namespace_elsewhere(conn, layout),
+        present_objects(conn, layout, manifests)
+    );
+    if let Some(namespace) = elsewhere? {
+        return Err(CreateError::AlreadyExists {
+            name: layout.name().to_string(),
+            namespace,
+            how: " (store names are unique across per-store namespaces and the shared namespace, hosts too)".to_string(),
+        });
+    }
+    let present = present?;
+    for p in &present {
+        if let Owner::Foreign(manager) = owner(&p.meta, layout, true) {
+            return Err(CreateError::NotOurs {
+                object: p.manifest.reference(),
+                manager,
+            });
+        }
+    }
+    if present.iter().any(|p| p.meta.deletion_timestamp.is_some()) {
+        return Err(CreateError::BeingDeleted {
+            name: layout.name().to_string(),
+        });
+    }
+    if present.len() == manifests.len() {
         return Err(CreateError::AlreadyExists {
             name: layout.name().to_string(),
             namespace: layout.namespace.clone(),
             how: String::new(),
         });
     }
-    // Only an existing WordPress Deployment can be foreign: a new store skips the read.
-    let wordpress = format!("Deployment/{}", layout.workload(Component::WordPress));
-    let foreign = if present.contains(&wordpress) {
-        foreign_wordpress(conn, layout).await?
-    } else {
-        None
-    };
-    if let Some(foreign) = foreign {
-        return Err(CreateError::AlreadyExists {
-            name: layout.name().to_string(),
-            namespace: layout.namespace.clone(),
-            how: format!(" (created by {foreign}, not storectl)"),
+    let is_present = |m: &Manifest| present.iter().any(|p| std::ptr::eq(p.manifest, m));
+    let secret_kept = manifests
+        .iter()
+        .any(|m| matches!(m, Manifest::Secret(_)) && is_present(m));
+    let volumes: Vec<&str> = present
+        .iter()
+        .filter(|p| matches!(p.manifest, Manifest::PersistentVolumeClaim(_)))
+        .map(|p| p.manifest.name())
+        .collect();
+    if !secret_kept && !volumes.is_empty() {
+        return Err(CreateError::CredentialsLost {
+            secret: layout.secret(),
+            volumes: volumes.join(", "),
         });
     }
 
-    // Waves: the namespace; then everything pods need; then what makes pods.
-    let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) = manifests
+    // Waves: the namespace; then everything pods need; then what makes pods. What exists
+    // is re-applied (completing a half-made store), except the Secret, which is never
+    // replaced, and a shared namespace, which belongs to no store.
+    let keep_as_is = |m: &Manifest| match m {
+        Manifest::Secret(_) => true,
+        Manifest::Namespace(_) => !layout.owns_namespace,
+        _ => false,
+    };
+    let todo = manifests
         .iter()
-        .partition(|m| matches!(m, Manifest::Namespace(_)));
+        .filter(|m| !(is_present(m) && keep_as_is(m)));
+    let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) =
+        todo.partition(|m| matches!(m, Manifest::Namespace(_)));
     let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
         matches!(
             m,
             Manifest::Deployment(_) | Manifest::Job(_) | Manifest::Ingress(_)
         )
     });
-    let mut kept_secret = false;
     for wave in [first, middle, last] {
-        let results = try_join_all(wave.into_iter().map(|m| apply_one(conn, m, &present))).await?;
-        kept_secret |= results.into_iter().any(|kept| kept);
+        try_join_all(wave.into_iter().map(|m| apply_one(conn, m))).await?;
     }
     Ok(Created {
         already_present: present.len(),
         applied: manifests.len(),
-        kept_secret,
+        kept_secret: secret_kept,
     })
 }
 
-/// `Kind/name` of every rendered object that exists already.
-async fn present_objects(
+/// The namespace of another store of the same name (either layout), if there is one.
+async fn namespace_elsewhere(
     conn: &Connection,
     layout: &StoreLayout,
-    manifests: &[Manifest],
-) -> Result<Vec<String>, CreateError> {
+) -> Result<Option<String>, CreateError> {
+    let seen = snapshot::inventory(conn, &layout.store_selector())
+        .await?
+        .complete()?;
+    Ok(seen
+        .stores()
+        .into_iter()
+        .find(|s| s.name == layout.name() && s.namespace_name != layout.namespace)
+        .map(|s| s.namespace_name))
+}
+
+/// Every rendered object that exists already, with its metadata. The shared namespace
+/// belongs to no store: it is listed only when it is going away.
+async fn present_objects<'a>(
+    conn: &Connection,
+    layout: &StoreLayout,
+    manifests: &'a [Manifest],
+) -> Result<Vec<Present<'a>>, CreateError> {
     let namespaces: Api<Namespace> = Api::all(conn.client.clone());
     let ns = namespaces
-        .get_opt(&layout.namespace)
+        .get_metadata_opt(&layout.namespace)
         .await
         .map_err(conn.error("reading the store's namespace"))?;
-    if layout.owns_namespace
-        && ns
-            .as_ref()
-            .is_some_and(|n| n.metadata.deletion_timestamp.is_some())
-    {
+    let Some(ns) = ns else {
+        return Ok(Vec::new());
+    };
+    if !layout.owns_namespace && ns.metadata.deletion_timestamp.is_some() {
         return Err(CreateError::BeingDeleted {
             name: layout.name().to_string(),
         });
     }
-    let namespace_exists = ns.is_some();
-    let checks = manifests.iter().map(|m| async move {
-        let exists = match m {
-            // The shared namespace belongs to no store: it never makes one "present".
-            Manifest::Namespace(_) => Ok(namespace_exists && layout.owns_namespace),
-            _ if !namespace_exists => Ok(false),
-            Manifest::ResourceQuota(o) => exists(conn, o).await,
-            Manifest::LimitRange(o) => exists(conn, o).await,
-            Manifest::NetworkPolicy(o) => exists(conn, o).await,
-            Manifest::Secret(o) => exists(conn, o).await,
-            Manifest::PersistentVolumeClaim(o) => exists(conn, o).await,
-            Manifest::Service(o) => exists(conn, o).await,
-            Manifest::Deployment(o) => exists(conn, o).await,
-            Manifest::Job(o) => exists(conn, o).await,
-            Manifest::Ingress(o) => exists(conn, o).await,
-        };
-        exists.map(|e| e.then(|| m.reference()))
+    let ns_meta = ns.metadata;
+    let checks = manifests.iter().map(|m| {
+        let ns_meta = &ns_meta;
+        async move {
+            let meta = match m {
+                Manifest::Namespace(_) if layout.owns_namespace => Ok(Some(ns_meta.clone())),
+                Manifest::Namespace(_) => Ok(None),
+                Manifest::ResourceQuota(o) => metadata(conn, o).await,
+                Manifest::LimitRange(o) => metadata(conn, o).await,
+                Manifest::NetworkPolicy(o) => metadata(conn, o).await,
+                Manifest::Secret(o) => metadata(conn, o).await,
+                Manifest::PersistentVolumeClaim(o) => metadata(conn, o).await,
+                Manifest::Service(o) => metadata(conn, o).await,
+                Manifest::Deployment(o) => metadata(conn, o).await,
+                Manifest::Job(o) => metadata(conn, o).await,
+                Manifest::Ingress(o) => metadata(conn, o).await,
+            };
+            meta.map(|found| found.map(|meta| Present { manifest: m, meta }))
+        }
     });
     Ok(try_join_all(checks).await?.into_iter().flatten().collect())
 }
 
-async fn exists<K>(conn: &Connection, object: &K) -> Result<bool, ClusterError>
+/// The server's metadata of the object named like `object`, if it exists.
+async fn metadata<K>(conn: &Connection, object: &K) -> Result<Option<ObjectMeta>, ClusterError>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -151,72 +217,28 @@ where
         + std::fmt::Debug,
     K::DynamicType: Default,
 {
-    let meta = object.meta();
-    let api: Api<K> = Api::namespaced(
-        conn.client.clone(),
-        meta.namespace.as_deref().unwrap_or_default(),
-    );
-    let name = meta.name.clone().unwrap_or_default();
-    let found = api
+    let name = object.meta().name.clone().unwrap_or_default();
+    let found = namespaced(conn, object)
         .get_metadata_opt(&name)
         .await
         .map_err(conn.error(&format!("reading {name}")))?;
-    Ok(found.is_some())
+    Ok(found.map(|o| o.metadata))
 }
 
-/// The field manager of a WordPress Deployment that storectl did not apply, if any.
-async fn foreign_wordpress(
-    conn: &Connection,
-    layout: &StoreLayout,
-) -> Result<Option<String>, ClusterError> {
-    let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
-    let name = layout.workload(Component::WordPress);
-    let Some(d) = api
-        .get_opt(&name)
-        .await
-        .map_err(conn.error(&format!("reading deployment {name}")))?
-    else {
-        return Ok(None);
-    };
-    let managers: Vec<String> = d
-        .metadata
-        .managed_fields
-        .iter()
-        .flatten()
-        .filter_map(|f| f.manager.clone())
-        .collect();
-    if managers.iter().any(|m| m == FIELD_MANAGER) {
-        Ok(None)
-    } else {
-        Ok(Some(
-            managers
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "another tool".to_string()),
-        ))
-    }
-}
-
-/// Applies one object; returns true when it was an existing Secret that was kept.
-async fn apply_one(
-    conn: &Connection,
-    manifest: &Manifest,
-    present: &[String],
-) -> Result<bool, ClusterError> {
+/// Applies one object (a Secret is created, never patched).
+async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
         Manifest::Namespace(o) => ssa(conn, Api::all(conn.client.clone()), o).await,
         Manifest::ResourceQuota(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::NetworkPolicy(o) => ssa(conn, namespaced(conn, o), o).await,
-        Manifest::Secret(_) if present.contains(&manifest.reference()) => return Ok(true),
         Manifest::Secret(o) => create_secret(conn, o).await,
         Manifest::PersistentVolumeClaim(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Service(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Deployment(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Job(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Ingress(o) => ssa(conn, namespaced(conn, o), o).await,
-    }?;
-    Ok(false)
+    }
 }
 
 fn namespaced<K>(conn: &Connection, object: &K) -> Api<K>

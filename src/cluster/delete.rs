@@ -1,6 +1,8 @@
 //! Deleting a store: its own namespace (per-store mode), or every object labelled for it
 //! in the shared namespace, in the original platform's order (ingress, deployments,
-//! services, volumes, then secrets, jobs, policies). Waiting watches each object go away.
+//! services, volumes, then secrets, jobs, policies). Nothing is deleted unless every
+//! object to go is storectl's own for the store or the original platform's: the check
+//! reads the server's metadata first. Waiting watches each object until it is gone.
 
 use std::time::Duration;
 
@@ -12,63 +14,141 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, Pod, ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DeleteParams, ListParams, PropagationPolicy};
 use kube::runtime::{conditions, wait::await_condition};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use crate::domain::layout::{LABEL_APP, STORE_SELECTOR};
-use crate::domain::status::StoreObjects;
+use crate::domain::layout::StoreLayout;
+use crate::domain::ownership::{Owner, owner};
 
-/// An object to wait for: (description, uid, a future that resolves once it is gone).
+/// Why a store was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    #[error(
+        "{object} is not storectl's (managed by {manager}); nothing was deleted: remove it yourself if it should go"
+    )]
+    NotOurs { object: String, manager: String },
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+/// An object to wait for: its `Kind/name` and how to tell it is gone.
 pub struct Pending {
     pub what: String,
     gone: futures::future::BoxFuture<'static, ()>,
 }
 
-/// Deletes `store`; returns what is still going away (to wait on with `wait_gone`).
-pub async fn delete(conn: &Connection, store: &StoreObjects) -> Result<Vec<Pending>, ClusterError> {
+/// Deletes the store of `layout` (built with `StoreLayout::found`); `known` are the
+/// `Kind/name`s its layout gives it. Returns what is still going away.
+pub async fn delete(
+    conn: &Connection,
+    layout: &StoreLayout,
+    known: &[String],
+) -> Result<Vec<Pending>, DeleteError> {
     let params = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Background),
         ..DeleteParams::default()
     };
-    if let Some(ns) = &store.namespace {
-        let api: Api<Namespace> = Api::all(conn.client.clone());
-        let name = ns.name_any();
-        let pending = pending_for(&api, ns);
-        match api.delete(&name, &params).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(conn.error(&format!("deleting namespace {name}"))(e)),
-        }
-        return Ok(vec![pending]);
+    if layout.owns_namespace {
+        return delete_namespace(conn, layout, &params).await;
     }
-    let ns = store.namespace_name.as_str();
-    let selector = format!("{LABEL_APP}={},{STORE_SELECTOR}", store.name);
+    let ns = layout.namespace.as_str();
+    let selector = layout.store_selector();
+    // Everything first, checked as a whole: a foreign object stops the deletion before
+    // anything is gone.
+    let (ingresses, deployments, services, claims, secrets, jobs, policies, quotas, limits, maps) = futures::join!(
+        listed::<Ingress>(conn, ns, &selector),
+        listed::<Deployment>(conn, ns, &selector),
+        listed::<Service>(conn, ns, &selector),
+        listed::<PersistentVolumeClaim>(conn, ns, &selector),
+        listed::<Secret>(conn, ns, &selector),
+        listed::<Job>(conn, ns, &selector),
+        listed::<NetworkPolicy>(conn, ns, &selector),
+        listed::<ResourceQuota>(conn, ns, &selector),
+        listed::<LimitRange>(conn, ns, &selector),
+        listed::<ConfigMap>(conn, ns, &selector),
+    );
+    let batches = [
+        ingresses?,
+        deployments?,
+        services?,
+        claims?,
+        secrets?,
+        jobs?,
+        policies?,
+        quotas?,
+        limits?,
+        maps?,
+    ];
+    for batch in &batches {
+        for object in &batch.objects {
+            let reference = format!("{}/{}", batch.kind, name_of(object));
+            if let Owner::Foreign(manager) = owner(object, layout, known.contains(&reference)) {
+                return Err(DeleteError::NotOurs {
+                    object: reference,
+                    manager,
+                });
+            }
+        }
+    }
     let mut pending = Vec::new();
-    pending.extend(delete_all::<Ingress>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<Deployment>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<Service>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<PersistentVolumeClaim>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<Secret>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<Job>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<NetworkPolicy>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<ResourceQuota>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<LimitRange>(conn, ns, &selector, &params).await?);
-    pending.extend(delete_all::<ConfigMap>(conn, ns, &selector, &params).await?);
+    for batch in batches {
+        pending.extend((batch.delete)(conn.clone(), params.clone()).await?);
+    }
     // Pods go with their owners; wait for them too, so nothing labelled remains.
     let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
     let list = pods
-        .list(&ListParams::default().labels(&selector))
+        .list_metadata(&ListParams::default().labels(&selector))
         .await
         .map_err(conn.error("listing the store's pods"))?;
-    pending.extend(list.items.iter().map(|p| pending_for(&pods, p)));
+    pending.extend(list.items.iter().map(|p| pending_for(&pods, &p.metadata)));
     Ok(pending)
 }
 
+/// Per-store mode: the namespace goes, with everything in it, if it is the store's.
+async fn delete_namespace(
+    conn: &Connection,
+    layout: &StoreLayout,
+    params: &DeleteParams,
+) -> Result<Vec<Pending>, DeleteError> {
+    let api: Api<Namespace> = Api::all(conn.client.clone());
+    let name = layout.namespace.as_str();
+    let Some(ns) = api
+        .get_metadata_opt(name)
+        .await
+        .map_err(conn.error(&format!("reading namespace {name}")))?
+    else {
+        return Ok(Vec::new());
+    };
+    if let Owner::Foreign(manager) = owner(&ns.metadata, layout, true) {
+        return Err(DeleteError::NotOurs {
+            object: format!("Namespace/{name}"),
+            manager,
+        });
+    }
+    let pending = pending_for(&api, &ns.metadata);
+    // Only this exact namespace: a namespace re-created meanwhile has another uid.
+    let params = DeleteParams {
+        preconditions: ns.metadata.uid.clone().map(|uid| kube::api::Preconditions {
+            uid: Some(uid),
+            resource_version: None,
+        }),
+        ..params.clone()
+    };
+    match api.delete(name, &params).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => {}
+        Err(e) => return Err(conn.error(&format!("deleting namespace {name}"))(e).into()),
+    }
+    Ok(vec![pending])
+}
+
 /// Waits until every pending object is gone, or `timeout` passes (returns what remains).
+/// A watch that fails is started again until the deadline.
 pub async fn wait_gone(pending: Vec<Pending>, timeout: Duration) -> Vec<String> {
     let mut remaining = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
@@ -80,12 +160,16 @@ pub async fn wait_gone(pending: Vec<Pending>, timeout: Duration) -> Vec<String> 
     remaining
 }
 
-async fn delete_all<K>(
-    conn: &Connection,
-    ns: &str,
-    selector: &str,
-    params: &DeleteParams,
-) -> Result<Vec<Pending>, ClusterError>
+/// One kind's labelled objects in the shared namespace, and how to delete them.
+struct Batch {
+    kind: String,
+    objects: Vec<ObjectMeta>,
+    delete: Box<dyn FnOnce(Connection, DeleteParams) -> DeleteFuture + Send>,
+}
+
+type DeleteFuture = futures::future::BoxFuture<'static, Result<Vec<Pending>, ClusterError>>;
+
+async fn listed<K>(conn: &Connection, ns: &str, selector: &str) -> Result<Batch, ClusterError>
 where
     K: Resource<Scope = NamespaceResourceScope>
         + Clone
@@ -97,39 +181,59 @@ where
     K::DynamicType: Default,
 {
     let api: Api<K> = Api::namespaced(conn.client.clone(), ns);
-    let kind = K::plural(&K::DynamicType::default()).to_string();
+    let plural = K::plural(&K::DynamicType::default()).to_string();
     let list = api
-        .list(&ListParams::default().labels(selector))
+        .list_metadata(&ListParams::default().labels(selector))
         .await
-        .map_err(conn.error(&format!("listing {kind}")))?;
-    let deletions = list.items.iter().map(|o| {
-        let api = api.clone();
-        let name = o.name_any();
-        let action = format!("deleting {kind} {name}");
-        async move {
-            match api.delete(&name, params).await {
-                Ok(_) => Ok(()),
-                Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-                Err(e) => Err(conn.error(&action)(e)),
-            }
-        }
-    });
-    try_join_all(deletions).await?;
-    Ok(list.items.iter().map(|o| pending_for(&api, o)).collect())
+        .map_err(conn.error(&format!("listing {plural}")))?;
+    let objects: Vec<ObjectMeta> = list.items.into_iter().map(|o| o.metadata).collect();
+    let doomed = objects.clone();
+    let delete = move |conn: Connection, params: DeleteParams| -> DeleteFuture {
+        Box::pin(async move {
+            let deletions = doomed.iter().map(|meta| {
+                let (api, params, conn) = (api.clone(), params.clone(), conn.clone());
+                let name = name_of(meta).to_string();
+                let plural = plural.clone();
+                async move {
+                    match api.delete(&name, &params).await {
+                        Ok(_) => Ok(()),
+                        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+                        Err(e) => Err(conn.error(&format!("deleting {plural} {name}"))(e)),
+                    }
+                }
+            });
+            try_join_all(deletions).await?;
+            Ok(doomed.iter().map(|meta| pending_for(&api, meta)).collect())
+        })
+    };
+    Ok(Batch {
+        kind: K::kind(&K::DynamicType::default()).to_string(),
+        objects,
+        delete: Box::new(delete),
+    })
 }
 
-fn pending_for<K>(api: &Api<K>, object: &K) -> Pending
+fn name_of(meta: &ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or_default()
+}
+
+/// A future that resolves once the object of `meta` (this uid) is gone. A watch that
+/// fails is retried after a pause: only a watch that saw the deletion resolves it.
+fn pending_for<K>(api: &Api<K>, meta: &ObjectMeta) -> Pending
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default,
 {
     let kind = K::kind(&K::DynamicType::default()).to_string();
-    let name = object.name_any();
-    let uid = object.uid().unwrap_or_default();
+    let name = name_of(meta).to_string();
+    let uid = meta.uid.clone().unwrap_or_default();
     let api = api.clone();
     let what = format!("{kind}/{name}");
     let gone = Box::pin(async move {
-        let _ = await_condition(api, &name, conditions::is_deleted(&uid)).await;
+        while let Err(e) = await_condition(api.clone(), &name, conditions::is_deleted(&uid)).await {
+            tracing::warn!("waiting for {name} to go: {e}; watching again");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     });
     Pending { what, gone }
 }

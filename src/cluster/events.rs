@@ -6,6 +6,7 @@ use kube::api::ListParams;
 
 use super::connect::Connection;
 use super::error::ClusterError;
+use crate::domain::layout::is_store_object;
 use crate::domain::status::StoreObjects;
 
 /// One event, flattened for display.
@@ -21,17 +22,17 @@ pub struct StoreEvent {
 }
 
 /// Events of the store: everything in its own namespace, or in the shared namespace those
-/// about objects named `<store>-...`.
+/// about its objects (`own`: their names) and the pods and ReplicaSets made for them.
 pub async fn for_store(
     conn: &Connection,
     store: &StoreObjects,
+    own: &[String],
 ) -> Result<Vec<StoreEvent>, ClusterError> {
     let api: Api<Event> = Api::namespaced(conn.client.clone(), &store.namespace_name);
     let list = api
         .list(&ListParams::default())
         .await
         .map_err(conn.error("listing events"))?;
-    let prefix = format!("{}-", store.name);
     let mut events: Vec<StoreEvent> = list
         .items
         .into_iter()
@@ -40,7 +41,7 @@ pub async fn for_store(
                 || e.involved_object
                     .name
                     .as_deref()
-                    .is_some_and(|n| n.starts_with(&prefix))
+                    .is_some_and(|n| is_store_object(&store.name, n, own))
         })
         .map(|e| StoreEvent {
             last_seen: e

@@ -8,6 +8,7 @@ use kube::api::{ListParams, LogParams};
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::layout::{Component, LABEL_APP, LABEL_COMPONENT};
+use crate::domain::text::printable;
 
 #[derive(Debug, Clone, Default)]
 pub struct LogOptions {
@@ -41,7 +42,8 @@ pub async fn newest_pod(
         .max_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0)))
 }
 
-/// Lines of the component's container in `pod`.
+/// Lines of the component's container in `pod`, decoded lossily and with control
+/// characters neutralised (`domain::text::printable`).
 pub async fn lines(
     conn: &Connection,
     pod: &Pod,
@@ -66,8 +68,13 @@ pub async fn lines(
         .await
         .map_err(conn.error(&action))?;
     let target = conn.target.clone();
-    Ok(reader
-        .lines()
+    // Lines as bytes: one line that is not UTF-8 must not end the stream.
+    let lines = futures::stream::try_unfold(Box::pin(reader), |mut reader| async move {
+        let mut line = Vec::new();
+        let read = reader.read_until(b'\n', &mut line).await?;
+        Ok::<_, std::io::Error>((read > 0).then(|| (printable(&line), reader)))
+    });
+    Ok(lines
         .map_err(move |e| ClusterError::Other {
             action: action.clone(),
             detail: format!("{e} (server {})", target.server),

@@ -62,7 +62,25 @@ impl<K> Mirror<K> {
 
     /// Resolves once the first list is complete; false if the writer is gone before.
     pub async fn wait_until_listed(&self) -> bool {
-        self.listed.clone().wait_for(|listed| *listed).await.is_ok()
+        self.listed().wait_for(|listed| *listed).await.is_ok()
+    }
+
+    /// Whether the first list is complete, to wait on apart from the mirror.
+    pub fn listed(&self) -> watch::Receiver<bool> {
+        self.listed.clone()
+    }
+}
+
+impl<K> MirrorWriter<K> {
+    /// The kind may not be listed: nothing of it is known, and that is final until a
+    /// later list succeeds (so a model with a refused kind still counts as listed).
+    pub fn refused(&mut self) {
+        self.listing = None;
+        self.objects
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.listed.send_replace(true);
     }
 }
 

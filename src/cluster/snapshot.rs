@@ -1,5 +1,6 @@
 //! One consistent look at every store: a LIST of each store kind, selected by the
 //! platform's `managed-by` label, run concurrently and slimmed to what storectl reads.
+//! A kind the user may not list is left out and named, so the rest still shows.
 
 use std::sync::Arc;
 
@@ -15,10 +16,28 @@ use super::error::ClusterError;
 use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
 
+/// What the user could see, and the refusals for each kind they could not.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub inventory: Inventory,
+    /// One RBAC refusal per kind left out, in a fixed kind order.
+    pub forbidden: Vec<ClusterError>,
+}
+
+impl Snapshot {
+    /// The inventory, or the first refusal when any kind is missing: for actions that
+    /// must see all of a store (create, delete).
+    pub fn complete(self) -> Result<Inventory, ClusterError> {
+        match self.forbidden.into_iter().next() {
+            Some(refusal) => Err(refusal),
+            None => Ok(self.inventory),
+        }
+    }
+}
+
 /// Lists the store objects matching `selector` (`STORE_SELECTOR` for every store).
-pub async fn inventory(conn: &Connection, selector: &str) -> Result<Inventory, ClusterError> {
-    // All six at once; errors are reported in this fixed order, so a refusal always
-    // names the same resource.
+pub async fn inventory(conn: &Connection, selector: &str) -> Result<Snapshot, ClusterError> {
+    // All six at once; refusals are reported in this fixed order.
     let (namespaces, deployments, jobs, claims, pods, ingresses) = futures::join!(
         list::<Namespace>(conn, selector),
         list::<Deployment>(conn, selector),
@@ -27,16 +46,34 @@ pub async fn inventory(conn: &Connection, selector: &str) -> Result<Inventory, C
         list::<Pod>(conn, selector),
         list::<Ingress>(conn, selector),
     );
-    let (namespaces, deployments, jobs, claims, pods, ingresses) =
-        (namespaces?, deployments?, jobs?, claims?, pods?, ingresses?);
-    Ok(Inventory {
-        namespaces,
-        deployments,
-        jobs,
-        claims,
-        pods,
-        ingresses,
+    let mut forbidden = Vec::new();
+    let f = &mut forbidden;
+    let inventory = Inventory {
+        namespaces: visible(namespaces, f)?,
+        deployments: visible(deployments, f)?,
+        jobs: visible(jobs, f)?,
+        claims: visible(claims, f)?,
+        pods: visible(pods, f)?,
+        ingresses: visible(ingresses, f)?,
+    };
+    Ok(Snapshot {
+        inventory,
+        forbidden,
     })
+}
+
+/// The listed items; a refusal is set aside in `forbidden` and counts as nothing seen.
+fn visible<T>(
+    result: Result<Vec<T>, ClusterError>,
+    forbidden: &mut Vec<ClusterError>,
+) -> Result<Vec<T>, ClusterError> {
+    match result {
+        Err(e) if e.code() == Some(403) => {
+            forbidden.push(e);
+            Ok(Vec::new())
+        }
+        other => other,
+    }
 }
 
 async fn list<K>(conn: &Connection, selector: &str) -> Result<Vec<Arc<K>>, ClusterError>

@@ -1,10 +1,14 @@
-//! The live model of all stores: one kube-runtime watcher (with backoff) per store kind,
-//! selected by the platform label, read slim and mirrored in memory. The first
-//! LIST is served from the API server's watch cache, as client-go's informers do. It
-//! survives expired watches (re-list) and API server restarts (reconnect); each change
-//! pokes a channel.
+//! The live model of all stores: one kube-runtime watcher per store kind, selected by the
+//! platform label, read slim and mirrored in memory. The first LIST is served from the
+//! API server's watch cache, as client-go's informers do. A watcher that fails starts
+//! over with a fresh list after a backoff, so it counts as live again only once that
+//! list is complete. Health is kept per watcher, and a probe of the API server notices
+//! within seconds when it stops answering (a hung server breaks no stream). Dropping
+//! the last handle of a model stops its tasks, so a resync replaces its watchers.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -12,24 +16,135 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::runtime::{WatchStreamExt, watcher};
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::watcher;
 use kube::{Api, Resource};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 use super::connect::Connection;
-use super::error::root_cause;
-use super::mirror::{Mirror, mirror};
+use super::error::{ClusterError, root_cause};
+use super::mirror::{Mirror, MirrorWriter, mirror};
 use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
 use crate::domain::layout::STORE_SELECTOR;
 
-/// What the watchers report besides object changes.
+/// How often the API server is asked whether it answers, and how long it may take.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Pauses between restarts of a failing watcher: doubling from the first to the last.
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(15);
+
+/// What the watchers report besides object changes, summed over every watcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
-    /// Every watcher has listed once and is streaming.
+    /// Not every watcher has listed yet.
+    Connecting,
+    /// Every watcher is streaming, except those of the kinds the user may not list.
+    Live { forbidden: Vec<Refused> },
+    /// The API server does not answer, or a watcher lost its stream, since `since`; the
+    /// model may be stale.
+    Reconnecting {
+        since: Timestamp,
+        why: String,
+        forbidden: Vec<Refused>,
+    },
+}
+
+/// A kind the user may not list, and the refusal in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub kind: String,
+    pub message: String,
+}
+
+impl Health {
+    /// The refused kinds, whatever the connection state.
+    pub fn forbidden(&self) -> &[Refused] {
+        match self {
+            Self::Connecting => &[],
+            Self::Live { forbidden } | Self::Reconnecting { forbidden, .. } => forbidden,
+        }
+    }
+}
+
+/// One source of health: a watcher (by kind) or the server probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Listing,
     Live,
-    /// A watcher lost its stream and is retrying; the model may be stale.
-    Reconnecting(String),
+    Failing { since: Timestamp, why: String },
+    Forbidden(String),
+}
+
+/// Every source's state; each change recomputes and publishes `Health`.
+struct HealthBoard {
+    states: Mutex<BTreeMap<String, State>>,
+    out: watch::Sender<Health>,
+}
+
+impl HealthBoard {
+    fn set(&self, source: &str, state: State) {
+        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = states.entry(source.to_string()).or_insert(State::Listing);
+        *entry = match (&*entry, state) {
+            // A failure that goes on keeps the time it began.
+            (State::Failing { since, .. }, State::Failing { why, .. }) => {
+                State::Failing { since: *since, why }
+            }
+            (_, state) => state,
+        };
+        let health = summarize(&states);
+        self.out.send_if_modified(|h| {
+            let changed = *h != health;
+            *h = health;
+            changed
+        });
+    }
+}
+
+fn summarize(states: &BTreeMap<String, State>) -> Health {
+    let forbidden: Vec<Refused> = states
+        .iter()
+        .filter_map(|(source, s)| match s {
+            State::Forbidden(message) => Some(Refused {
+                kind: source.clone(),
+                message: message.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let failing = states
+        .iter()
+        .filter_map(|(source, s)| match s {
+            State::Failing { since, why } => Some((*since, format!("{source}: {why}"))),
+            _ => None,
+        })
+        .min();
+    if let Some((since, why)) = failing {
+        return Health::Reconnecting {
+            since,
+            why,
+            forbidden,
+        };
+    }
+    if states.values().any(|s| *s == State::Listing) {
+        Health::Connecting
+    } else {
+        Health::Live { forbidden }
+    }
+}
+
+/// Aborts the model's tasks when the last handle goes.
+struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Mirrors of every store kind.
@@ -41,6 +156,7 @@ pub struct LiveModel {
     claims: Mirror<PersistentVolumeClaim>,
     pods: Mirror<Pod>,
     ingresses: Mirror<Ingress>,
+    _tasks: Arc<Tasks>,
 }
 
 /// Where to watch: every namespace, or one (a single store's).
@@ -50,16 +166,34 @@ pub enum Scope {
     Store { namespace: String, selector: String },
 }
 
+/// Resolves once every watcher of a model has listed (without keeping the model alive).
+pub struct Listed(Vec<watch::Receiver<bool>>);
+
+impl Listed {
+    /// True once all have listed; false if the model was dropped before.
+    pub async fn wait(mut self) -> bool {
+        for listed in &mut self.0 {
+            if listed.wait_for(|l| *l).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 impl LiveModel {
-    /// Starts the watchers. `changes` receives `()` after every applied event; `health`
-    /// follows the watchers' connection state.
+    /// Starts the watchers and the server probe. `changes` receives `()` after every
+    /// applied event; `health` follows the watchers and the probe.
     pub fn start(
         conn: &Connection,
         scope: &Scope,
     ) -> (Self, mpsc::Receiver<()>, watch::Receiver<Health>) {
         let (tx, rx) = mpsc::channel(1);
-        let (health_tx, health_rx) = watch::channel(Health::Reconnecting("connecting".to_string()));
-        let health_tx = Arc::new(health_tx);
+        let (health_tx, health_rx) = watch::channel(Health::Connecting);
+        let board = Arc::new(HealthBoard {
+            states: Mutex::new(BTreeMap::new()),
+            out: health_tx,
+        });
         let client = &conn.client;
         let (selector, namespace) = match scope {
             Scope::Cluster => (STORE_SELECTOR, None),
@@ -76,25 +210,48 @@ impl LiveModel {
                 }
             };
         }
+        let mut tasks = Vec::new();
+        macro_rules! start {
+            ($api:expr) => {{
+                let (mirror, task) = reflect($api, selector, &tx, &board, conn);
+                tasks.push(task);
+                mirror
+            }};
+        }
+        let namespaces = start!(Api::all(client.clone()));
+        let deployments = start!(namespaced!());
+        let jobs = start!(namespaced!());
+        let claims = start!(namespaced!());
+        let pods = start!(namespaced!());
+        let ingresses = start!(namespaced!());
+        tasks.push(tokio::spawn(probe(conn.clone(), board)));
         let model = Self {
-            namespaces: reflect(Api::all(client.clone()), selector, &tx, &health_tx),
-            deployments: reflect(namespaced!(), selector, &tx, &health_tx),
-            jobs: reflect(namespaced!(), selector, &tx, &health_tx),
-            claims: reflect(namespaced!(), selector, &tx, &health_tx),
-            pods: reflect(namespaced!(), selector, &tx, &health_tx),
-            ingresses: reflect(namespaced!(), selector, &tx, &health_tx),
+            namespaces,
+            deployments,
+            jobs,
+            claims,
+            pods,
+            ingresses,
+            _tasks: Arc::new(Tasks(tasks)),
         };
         (model, rx, health_rx)
     }
 
+    /// A signal for when every watcher has listed once.
+    pub fn listed(&self) -> Listed {
+        Listed(vec![
+            self.namespaces.listed(),
+            self.deployments.listed(),
+            self.jobs.listed(),
+            self.claims.listed(),
+            self.pods.listed(),
+            self.ingresses.listed(),
+        ])
+    }
+
     /// Waits until every watcher has listed once.
     pub async fn ready(&self) -> bool {
-        self.namespaces.wait_until_listed().await
-            && self.deployments.wait_until_listed().await
-            && self.jobs.wait_until_listed().await
-            && self.claims.wait_until_listed().await
-            && self.pods.wait_until_listed().await
-            && self.ingresses.wait_until_listed().await
+        self.listed().wait().await
     }
 
     /// Every reflected object (shared, not copied).
@@ -128,44 +285,123 @@ impl LiveModel {
     }
 }
 
+/// Asks the API server for its version every few seconds; no answer in time is a
+/// failure of the source "API server".
+async fn probe(conn: Connection, board: Arc<HealthBoard>) {
+    const SOURCE: &str = "API server";
+    let mut tick = tokio::time::interval(PROBE_EVERY);
+    loop {
+        tick.tick().await;
+        let state = match tokio::time::timeout(PROBE_TIMEOUT, conn.client.apiserver_version()).await
+        {
+            Ok(Ok(_)) => State::Live,
+            Ok(Err(e)) => failing(root_cause(&e)),
+            Err(_) => failing(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),
+        };
+        board.set(SOURCE, state);
+    }
+}
+
+fn failing(why: String) -> State {
+    State::Failing {
+        since: Timestamp::now(),
+        why,
+    }
+}
+
 fn reflect<K: SlimKind>(
     api: Api<Slim<K>>,
     selector: &str,
     changes: &mpsc::Sender<()>,
-    health: &Arc<watch::Sender<Health>>,
-) -> Mirror<K> {
+    board: &Arc<HealthBoard>,
+    conn: &Connection,
+) -> (Mirror<K>, JoinHandle<()>) {
     let kind = K::plural(&()).to_string();
-    let (reader, mut writer) = mirror();
+    let (reader, writer) = mirror();
     let mut config = watcher::Config::default().labels(selector).any_semantic();
     if let Some(fields) = K::FIELD_SELECTOR {
         config = config.fields(fields);
     }
-    let stream = watcher(api, config).default_backoff();
-    let changes = changes.clone();
-    let health = health.clone();
-    tokio::spawn(async move {
-        futures::pin_mut!(stream);
-        while let Some(event) = stream.next().await {
-            match event {
-                Ok(event) => {
-                    writer.apply(event);
-                    health.send_if_modified(|h| {
-                        let was = h.clone();
-                        *h = Health::Live;
-                        was != Health::Live
-                    });
-                    let _ = changes.try_send(());
-                }
-                Err(e) => {
-                    tracing::warn!("watch of {kind} interrupted: {e}");
-                    let _ = health.send(Health::Reconnecting(format!(
-                        "watch of {kind}: {}",
-                        root_cause(&e)
-                    )));
-                    let _ = changes.try_send(());
+    board.set(&kind, State::Listing);
+    let run = Watcher {
+        api,
+        config,
+        kind,
+        writer,
+        changes: changes.clone(),
+        board: board.clone(),
+        conn: conn.clone(),
+    };
+    (reader, tokio::spawn(run.run()))
+}
+
+/// One kind's watcher loop: stream, and on failure start over after a backoff.
+struct Watcher<K: SlimKind> {
+    api: Api<Slim<K>>,
+    config: watcher::Config,
+    kind: String,
+    writer: MirrorWriter<K>,
+    changes: mpsc::Sender<()>,
+    board: Arc<HealthBoard>,
+    conn: Connection,
+}
+
+impl<K: SlimKind> Watcher<K> {
+    async fn run(mut self) {
+        let mut pause = BACKOFF_FIRST;
+        loop {
+            let stream = watcher(self.api.clone(), self.config.clone());
+            futures::pin_mut!(stream);
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(event) => {
+                        let listed = matches!(event, watcher::Event::InitDone);
+                        let streaming =
+                            matches!(event, watcher::Event::Apply(_) | watcher::Event::Delete(_));
+                        self.writer.apply(event);
+                        if listed || streaming {
+                            self.board.set(&self.kind, State::Live);
+                            pause = BACKOFF_FIRST;
+                        }
+                        let _ = self.changes.try_send(());
+                    }
+                    Err(e) => {
+                        self.failed(e);
+                        break;
+                    }
                 }
             }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(BACKOFF_MAX);
         }
-    });
-    reader
+    }
+
+    /// A refusal shows the kind as empty (the rest of the model still lists); anything
+    /// else marks the watcher failing until its next complete list.
+    fn failed(&mut self, error: watcher::Error) {
+        let status = match &error {
+            watcher::Error::InitialListFailed(kube::Error::Api(s))
+            | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+            | watcher::Error::WatchFailed(kube::Error::Api(s))
+            | watcher::Error::WatchError(s) => Some(s),
+            _ => None,
+        };
+        match status.filter(|s| s.code == 403) {
+            Some(s) => {
+                let refusal = ClusterError::from_kube(
+                    kube::Error::Api(s.clone()),
+                    &format!("watching {}", self.kind),
+                    &self.conn.target,
+                );
+                self.writer.refused();
+                self.board
+                    .set(&self.kind, State::Forbidden(refusal.to_string()));
+            }
+            None => {
+                tracing::warn!("watch of {} interrupted: {error}", self.kind);
+                self.board.set(&self.kind, failing(root_cause(&error)));
+            }
+        }
+        let _ = self.changes.try_send(());
+    }
 }

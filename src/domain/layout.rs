@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::config::{Config, Isolation};
 use super::name::StoreName;
+use super::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION};
 
 /// The original platform's label keys and value, kept so its stores stay manageable.
 pub const LABEL_APP: &str = "app";
@@ -14,6 +15,37 @@ pub const MANAGED_BY: &str = "ecommerce-platform";
 pub const PART_OF: &str = "ecommerce-platform";
 /// Selects every object of every store (what watches and lists use).
 pub const STORE_SELECTOR: &str = "managed-by=ecommerce-platform";
+
+/// Label selector text for everything of the store `name`, in any namespace.
+pub fn selector_for(name: &StoreName) -> String {
+    format!("{LABEL_APP}={name},{STORE_SELECTOR}")
+}
+
+/// The alphabet Kubernetes draws generated name suffixes from (pod-template hashes and
+/// `generateName` suffixes): no vowels, so no word is ever mistaken for one.
+const GENERATED: &str = "bcdfghjklmnpqrstvwxz2456789";
+
+/// Whether `object` names one of `store`'s objects: one of its own (`own`, e.g. from
+/// `manifests::references`), or a ReplicaSet or pod its Deployments and Job generate
+/// (`<store>-<component>-<hash>[-<suffix>]`). Store `shop` does not claim `shop-two`'s.
+pub fn is_store_object(store: &str, object: &str, own: &[String]) -> bool {
+    if own.iter().any(|o| o == object) {
+        return true;
+    }
+    let generated = |part: &str| !part.is_empty() && part.chars().all(|c| GENERATED.contains(c));
+    Component::ALL.into_iter().any(|c| {
+        let Some(rest) = object
+            .strip_prefix(store)
+            .and_then(|r| r.strip_prefix('-'))
+            .and_then(|r| r.strip_prefix(c.as_str()))
+            .and_then(|r| r.strip_prefix('-'))
+        else {
+            return false;
+        };
+        let parts: Vec<&str> = rest.split('-').collect();
+        (1..=2).contains(&parts.len()) && parts.iter().all(|p| generated(p))
+    })
+}
 
 /// The parts of a store that run something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,6 +91,17 @@ impl StoreLayout {
             store: store.clone(),
             namespace,
             owns_namespace,
+            host: format!("{}.{}", store, config.global.domain),
+        }
+    }
+
+    /// The layout of a store found in `namespace` on the cluster, wherever the current
+    /// configuration would put a new one: any namespace but the shared one is its own.
+    pub fn found(store: &StoreName, namespace: &str, config: &Config) -> Self {
+        Self {
+            store: store.clone(),
+            namespace: namespace.to_string(),
+            owns_namespace: namespace != config.stores.shared_namespace,
             host: format!("{}.{}", store, config.global.domain),
         }
     }
@@ -112,10 +155,7 @@ impl StoreLayout {
                 "app.kubernetes.io/instance".to_string(),
                 self.store.to_string(),
             ),
-            (
-                "app.kubernetes.io/managed-by".to_string(),
-                "storectl".to_string(),
-            ),
+            (MARK_LABEL.to_string(), MARK_VALUE.to_string()),
             ("app.kubernetes.io/part-of".to_string(), PART_OF.to_string()),
         ]);
         if let Some(c) = component {
@@ -129,6 +169,11 @@ impl StoreLayout {
         labels
     }
 
+    /// Annotations of every object storectl makes for the store: its mark, naming the store.
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([(STORE_ANNOTATION.to_string(), self.store.to_string())])
+    }
+
     /// The labels a Deployment selects its pods by (the original platform's two).
     pub fn selector(&self, c: Component) -> BTreeMap<String, String> {
         BTreeMap::from([
@@ -139,6 +184,34 @@ impl StoreLayout {
 
     /// Label selector text for everything of this store.
     pub fn store_selector(&self) -> String {
-        format!("{LABEL_APP}={},{STORE_SELECTOR}", self.store)
+        selector_for(&self.store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_store_object;
+
+    #[test]
+    fn generated_children_belong_to_their_store_only() {
+        let own = ["shop-mysql".to_string(), "shop-mysql-pvc".to_string()];
+        for ours in [
+            "shop-mysql",
+            "shop-mysql-pvc",
+            "shop-wordpress-7d9f8b6c5",
+            "shop-wordpress-7d9f8b6c5-x2k4p",
+            "shop-setup-q8v2z",
+        ] {
+            assert!(is_store_object("shop", ours, &own), "{ours}");
+        }
+        for theirs in [
+            "shop-two-mysql",
+            "shop-two-wordpress-7d9f8b6c5-x2k4p",
+            "shop-mysql-wordpress-7d9f8b6c5-x2k4p",
+            "shop-mysql-mysql",
+            "shopping-mysql-7d9f8b6c5",
+        ] {
+            assert!(!is_store_object("shop", theirs, &own), "{theirs}");
+        }
     }
 }

@@ -7,5 +7,7 @@ pub mod inventory;
 pub mod layout;
 pub mod manifests;
 pub mod name;
+pub mod ownership;
 pub mod status;
 pub mod summary;
+pub mod text;

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::config::{Config, Isolation};
+
 /// Suffixes appended to a store name whose results must fit in a DNS-1123 *label*
 /// (63 characters): Service names, and the `job-name` label the Job controller adds.
 const LABEL_LIMITED_SUFFIXES: &[&str] = &["-wordpress", "-mysql", "-setup"];
@@ -60,7 +62,18 @@ pub enum NameError {
         "'{name}' is reserved: names starting with 'kube-' belong to Kubernetes; try 'shop-{rest}'"
     )]
     KubePrefix { name: String, rest: String },
+    #[error(
+        "the store's host '{name}.<global.domain>' would have {len} characters, but a host name has at most {HOST_MAX}: use a name of at most {max} characters, or a shorter global.domain"
+    )]
+    HostTooLong {
+        name: String,
+        len: usize,
+        max: usize,
+    },
 }
+
+/// Longest host name (a DNS subdomain), which `<store>.<domain>` must fit.
+pub const HOST_MAX: usize = 253;
 
 impl StoreName {
     /// Validates `raw` for a cluster whose per-store namespaces are `namespace_prefix` +
@@ -118,6 +131,25 @@ impl StoreName {
             });
         }
         Ok(Self(raw.to_string()))
+    }
+
+    /// Validates `raw` under `config`: against its namespace prefix (per-store mode) and
+    /// its domain (the host `<name>.<domain>` must be a valid host name).
+    pub fn parse_for(raw: &str, config: &Config) -> Result<Self, NameError> {
+        let prefix = match config.stores.isolation {
+            Isolation::Namespace => config.stores.namespace_prefix.as_str(),
+            Isolation::Shared => "",
+        };
+        let name = Self::parse(raw, prefix)?;
+        let len = name.0.len() + 1 + config.global.domain.len();
+        if len > HOST_MAX {
+            return Err(NameError::HostTooLong {
+                name: name.0,
+                len,
+                max: HOST_MAX.saturating_sub(1 + config.global.domain.len()),
+            });
+        }
+        Ok(name)
     }
 
     pub fn as_str(&self) -> &str {

@@ -13,7 +13,7 @@ use kube::Api;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use crate::app::{Action, Command, EventRow, LogLine};
+use crate::app::{Action, Command, EventRow, LogLine, Revealed};
 use crate::cluster::connect::Connection;
 use crate::cluster::watch::LiveModel;
 use crate::cluster::{apply, delete, events, logs};
@@ -96,12 +96,10 @@ impl Effects {
             Command::Delete { name, namespace } => {
                 tracing::info!("delete store {name} in {namespace} confirmed");
                 let store = find(&name, &namespace);
+                let config = self.config.clone();
                 tokio::spawn(async move {
                     let result = match store {
-                        Some(store) => delete::delete(&conn, &store)
-                            .await
-                            .map(drop)
-                            .map_err(|e| e.to_string()),
+                        Some(store) => delete_store(&conn, &store, &config).await,
                         None => Err("it is already gone".to_string()),
                     };
                     let _ = tx.send(Action::Deleted { name, result });
@@ -111,8 +109,14 @@ impl Effects {
                 let Some(store) = find(&name, &namespace) else {
                     return;
                 };
+                let own = StoreName::parse(&store.name, "")
+                    .map(|n| {
+                        let layout = StoreLayout::found(&n, &store.namespace_name, &self.config);
+                        manifests::names(&layout, &self.config)
+                    })
+                    .unwrap_or_default();
                 tokio::spawn(async move {
-                    let result = events::for_store(&conn, &store)
+                    let result = events::for_store(&conn, &store, &own)
                         .await
                         .map(|list| {
                             list.into_iter()
@@ -166,14 +170,13 @@ impl Effects {
     /// The startup configuration with the form's `--set`s on top.
     fn config_with(&self, sets: &[String]) -> Result<Config, String> {
         let mut sources = self.sources.clone();
-        sources.sets.extend(sets.iter().cloned());
+        sources.form.extend(sets.iter().cloned());
         config::load(&sources).map_err(|e| e.to_string())
     }
 }
 
 async fn create(conn: &Connection, name: &str, config: &Config) -> Result<String, String> {
-    let store =
-        StoreName::parse(name, &config.stores.namespace_prefix).map_err(|e| e.to_string())?;
+    let store = StoreName::parse_for(name, config).map_err(|e| e.to_string())?;
     let layout = StoreLayout::new(&store, config);
     let credentials = Credentials::generate().map_err(|e| e.to_string())?;
     let objects = manifests::render(&layout, config, &credentials);
@@ -186,12 +189,25 @@ async fn create(conn: &Connection, name: &str, config: &Config) -> Result<String
     ))
 }
 
+async fn delete_store(
+    conn: &Connection,
+    store: &StoreObjects,
+    config: &Config,
+) -> Result<(), String> {
+    let name = StoreName::parse(&store.name, "").map_err(|e| e.to_string())?;
+    let layout = StoreLayout::found(&name, &store.namespace_name, config);
+    delete::delete(conn, &layout, &manifests::references(&layout, config))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 async fn credentials(
     conn: &Connection,
     name: &str,
     namespace: &str,
     user: String,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Revealed, String> {
     let api: Api<Secret> = Api::namespaced(conn.client.clone(), namespace);
     let secret_name = format!("{name}-credentials");
     let secret = api
@@ -205,10 +221,7 @@ async fn credentials(
         .and_then(|d| d.get(WORDPRESS_ADMIN_PASSWORD))
         .map(|b| String::from_utf8_lossy(&b.0).into_owned())
         .ok_or_else(|| format!("secret {secret_name} has no {WORDPRESS_ADMIN_PASSWORD}"))?;
-    Ok(vec![
-        ("Admin user".to_string(), user),
-        ("Password".to_string(), password),
-    ])
+    Ok(Revealed { user, password })
 }
 
 /// Streams a component's logs into the app, reconnecting (also to a replacement pod) and

@@ -35,7 +35,7 @@ pub async fn run(conn: Connection, options: Options) -> anyhow::Result<()> {
 }
 
 async fn event_loop(
-    tui: &mut terminal::Tui,
+    tui: &mut ratatui::DefaultTerminal,
     conn: Connection,
     options: Options,
 ) -> anyhow::Result<()> {
@@ -78,13 +78,7 @@ async fn event_loop(
                 Some(Action::Stores(rows(&model, &rules)))
             }
             Some(()) = changes.recv() => model_ready.then(|| Action::Stores(rows(&model, &rules))),
-            Ok(()) = health.changed() => {
-                let state = match &*health.borrow() {
-                    Health::Live => ConnectionState::Live,
-                    Health::Reconnecting(why) => ConnectionState::Reconnecting(why.clone()),
-                };
-                Some(Action::Connection(state))
-            }
+            Ok(()) = health.changed() => Some(connection(&health.borrow())),
             Some(result) = results.recv() => Some(result),
             _ = tick.tick() => model_ready.then(|| Action::Stores(rows(&model, &rules))),
             _ = sigterm.recv() => Some(Action::Quit),
@@ -108,16 +102,30 @@ async fn event_loop(
     }
 }
 
-/// Resolves once every watcher of `model` has listed.
+/// Resolves once every watcher of `model` has listed (the task ends with the model).
 fn listed_signal(model: &LiveModel) -> tokio::sync::oneshot::Receiver<()> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let model = model.clone();
+    let listed = model.listed();
     tokio::spawn(async move {
-        if model.ready().await {
+        if listed.wait().await {
             let _ = tx.send(());
         }
     });
     rx
+}
+
+/// The watchers' health as the header shows it.
+fn connection(health: &Health) -> Action {
+    let state = match health {
+        Health::Connecting => ConnectionState::Connecting,
+        Health::Live { .. } => ConnectionState::Live,
+        Health::Reconnecting { since, why, .. } => ConnectionState::Reconnecting(format!(
+            "since {} UTC: {why}",
+            since.strftime("%H:%M:%S")
+        )),
+    };
+    let hidden = health.forbidden().iter().map(|r| r.kind.clone()).collect();
+    Action::Connection(state, hidden)
 }
 
 /// Tells the app how many rows a page has, for paging keys.

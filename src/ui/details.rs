@@ -43,10 +43,9 @@ pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     ];
     match &d.credentials {
         None => lines.push(Line::from("Admin      ******** (press r to reveal)")),
-        Some(Ok(creds)) => {
-            for (k, v) in creds {
-                lines.push(Line::from(format!("{k:<10} {v}")));
-            }
+        Some(Ok(login)) => {
+            lines.push(Line::from(format!("{:<10} {}", "Admin user", login.user)));
+            lines.push(Line::from(format!("{:<10} {}", "Password", login.password)));
         }
         Some(Err(e)) => lines.push(Line::styled(
             format!("Credentials: {e}"),

@@ -81,7 +81,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         ConnectionState::Connecting => ("connecting".to_string(), Color::Yellow),
         ConnectionState::Live => ("live".to_string(), Color::Green),
         ConnectionState::Reconnecting(why) => (
-            format!("reconnecting — table may be stale ({why})"),
+            format!("reconnecting {why} — table may be stale"),
             Color::Red,
         ),
     };
@@ -115,6 +115,14 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             app.server_version.as_deref().unwrap_or("?")
         )),
         Span::styled(conn, Style::new().fg(color)),
+        Span::styled(
+            if app.hidden.is_empty() {
+                String::new()
+            } else {
+                format!("  no access to {}", app.hidden.join(", "))
+            },
+            Style::new().fg(Color::Yellow),
+        ),
         Span::raw(if app.readonly { "  [read-only]" } else { "" }),
     ]);
     let total = app.table.all_rows().len();

@@ -46,6 +46,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             ConnectionState::Connecting => " loading stores...".to_string(),
             ConnectionState::Reconnecting(why) => format!(" waiting for the cluster: {why}"),
             ConnectionState::Live if filter_shown => " no store matches the filter".to_string(),
+            ConnectionState::Live if !app.hidden.is_empty() => format!(
+                " no store visible: you may not list {} (see the header)",
+                app.hidden.join(", ")
+            ),
             ConnectionState::Live => " no stores yet: press c to create one".to_string(),
         };
         frame.render_widget(Paragraph::new(text).block(block), table_area);

@@ -63,9 +63,12 @@ fn table_stale_while_reconnecting() {
     let mut app = fleet();
     app::update(
         &mut app,
-        Action::Connection(app::ConnectionState::Reconnecting(
-            "watch of pods: connection refused".into(),
-        )),
+        Action::Connection(
+            app::ConnectionState::Reconnecting(
+                "since 10:42:07 UTC: API server: Connection refused (os error 111)".into(),
+            ),
+            vec![],
+        ),
     );
     both_sizes("table_stale", &app);
 }

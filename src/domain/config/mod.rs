@@ -1,8 +1,9 @@
 //! Layered configuration, kept from the original design's Helm values hierarchy:
 //! embedded defaults (assets/values.yaml) <- each values file in order <- `--set` <-
-//! the original environment variables. Unknown keys and bad values are errors that
+//! the original environment variables <- the TUI's create form. Unknown keys and bad values are errors that
 //! name the key and the layer they came from.
 
+mod budget;
 pub mod merge;
 pub mod model;
 pub mod set;
@@ -86,6 +87,9 @@ pub struct Sources {
     /// `--set` arguments in command-line order.
     pub sets: Vec<String>,
     pub env: EnvVars,
+    /// `key=value`s typed into the TUI's create form: the top layer, above the
+    /// environment, since they are the newest and most specific word.
+    pub form: Vec<String>,
 }
 
 /// A configuration problem, phrased for the person who caused it.
@@ -153,6 +157,13 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
         if let Some(value) = value {
             apply(set::nested(path, Value::String(value.clone())), var)?;
         }
+    }
+    for arg in &sources.form {
+        let overlay = set::parse_set(arg).map_err(|why| ConfigError::BadSet {
+            arg: arg.clone(),
+            why,
+        })?;
+        apply(overlay, &format!("the create form ({arg})"))?;
     }
 
     let config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {
@@ -246,27 +257,17 @@ fn is_open_map(path: &str) -> bool {
 fn hint(name: &str, known: &[String]) -> String {
     let closest = known
         .iter()
-        .map(|k| (edit_distance(&name.to_lowercase(), &k.to_lowercase()), k))
+        .map(|k| {
+            (
+                strsim::levenshtein(&name.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
         .min();
     match closest {
         Some((d, k)) if d <= 2.max(name.len() / 4) => format!(" (did you mean '{k}'?)"),
         _ => format!(" (known keys here: {})", known.join(", ")),
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

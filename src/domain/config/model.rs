@@ -214,6 +214,41 @@ impl Quantity {
     pub fn to_k8s(&self) -> k8s_openapi::apimachinery::pkg::api::resource::Quantity {
         k8s_openapi::apimachinery::pkg::api::resource::Quantity(self.0.clone())
     }
+
+    /// The amount in base units (cores, bytes, counts), for comparing and adding.
+    pub fn value(&self) -> f64 {
+        let (number, unit) = split_quantity(&self.0);
+        let factor = match unit {
+            "n" => 1e-9,
+            "u" => 1e-6,
+            "m" => 1e-3,
+            "k" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            "T" => 1e12,
+            "P" => 1e15,
+            "E" => 1e18,
+            "Ki" => 1024f64,
+            "Mi" => 1024f64.powi(2),
+            "Gi" => 1024f64.powi(3),
+            "Ti" => 1024f64.powi(4),
+            "Pi" => 1024f64.powi(5),
+            "Ei" => 1024f64.powi(6),
+            _ => 1.0,
+        };
+        number.parse::<f64>().unwrap_or(0.0) * factor
+    }
+}
+
+/// (number, unit suffix) of a quantity's text.
+fn split_quantity(text: &str) -> (&str, &str) {
+    let number = QUANTITY_SUFFIXES
+        .iter()
+        .find_map(|s| text.strip_suffix(s).filter(|n| !n.is_empty()))
+        .unwrap_or(text);
+    let number_len = number.len();
+    let number = number.strip_prefix('+').unwrap_or(number);
+    (number, &text[number_len..])
 }
 
 const QUANTITY_SUFFIXES: &[&str] = &[
@@ -226,11 +261,7 @@ fn parse_quantity(text: &str) -> Result<(), String> {
             "'{text}' is negative: use a positive quantity like 10Gi or 500m"
         ));
     }
-    let number = QUANTITY_SUFFIXES
-        .iter()
-        .find_map(|s| text.strip_suffix(s).filter(|n| !n.is_empty()))
-        .unwrap_or(text);
-    let number = number.strip_prefix('+').unwrap_or(number);
+    let (number, _) = split_quantity(text);
     let valid = !number.is_empty()
         && number.chars().all(|c| c.is_ascii_digit() || c == '.')
         && number.chars().filter(|c| *c == '.').count() <= 1
@@ -271,30 +302,15 @@ impl<'de> Deserialize<'de> for DurationValue {
     }
 }
 
-/// Parses `1h30m`, `90s`, `15m`. Shared with the CLI's `--timeout`.
+/// Parses `1h30m`, `90s`, `15m` (jiff's friendly duration format). Shared with the CLI's
+/// `--timeout`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("'{text}' is not a duration: use a positive value like 90s, 15m or 1h30m");
-    let mut total = 0u64;
-    let mut digits = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(bad()),
-        };
-        let n: u64 = digits.parse().map_err(|_| bad())?;
-        total = total.saturating_add(n.saturating_mul(unit));
-        digits.clear();
+    let parsed: k8s_openapi::jiff::SignedDuration = text.trim().parse().map_err(|_| bad())?;
+    match Duration::try_from(parsed) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(bad()),
     }
-    if !digits.is_empty() || total == 0 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
 }
 
 #[cfg(test)]
@@ -314,6 +330,13 @@ mod tests {
         );
         assert!(parse_quantity("10GB").is_err());
         assert!(parse_quantity("Gi").is_err());
+        let q = |s: &str| Quantity(s.into()).value();
+        assert_eq!(q("500m"), 0.5);
+        assert_eq!(q("2"), 2.0);
+        assert_eq!(q("+1Ki"), 1024.0);
+        assert_eq!(q("10Gi"), 10.0 * 1024.0 * 1024.0 * 1024.0);
+        assert_eq!(q("1.5G"), 1.5e9);
+        assert_eq!(q("0"), 0.0);
     }
 
     #[test]

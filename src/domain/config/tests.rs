@@ -10,6 +10,7 @@ fn sources(files: &[(&str, &str)], sets: &[&str]) -> Sources {
             .collect(),
         sets: sets.iter().map(|s| (*s).to_string()).collect(),
         env: EnvVars::default(),
+        form: Vec::new(),
     }
 }
 
@@ -84,6 +85,20 @@ fn later_layers_win_in_the_documented_order() {
     assert_eq!(c.stores.shared_namespace, "old-stores");
     assert_eq!(c.global.storage_class, "fast");
     assert_eq!(c.log_level, LogLevel::Debug);
+
+    s.form = vec!["global.domain=form.example".into()];
+    let c = load(&s).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        c.global.domain, "form.example",
+        "what is typed into the create form beats every variable"
+    );
+    s.form = vec!["wordpress.storage=lots".into()];
+    assert!(
+        error(&s)
+            .starts_with("wordpress.storage (set in the create form (wordpress.storage=lots))"),
+        "{}",
+        error(&s)
+    );
 }
 
 #[test]

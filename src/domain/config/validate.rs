@@ -55,7 +55,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
         "ingress.controllerNamespace",
         &c.ingress.controller_namespace,
     )?;
-    Ok(())
+    super::budget::check(c)
 }
 
 fn fail(key: &str, why: impl Into<String>) -> Result<(), Failure> {

@@ -120,6 +120,23 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     out
 }
 
+/// `Kind/name` of every object the store's layout gives it: which names can be the
+/// original platform's objects of this store.
+pub fn references(layout: &StoreLayout, config: &Config) -> Vec<String> {
+    render(layout, config, &Credentials::placeholder())
+        .iter()
+        .map(Manifest::reference)
+        .collect()
+}
+
+/// The names of the store's own objects (any kind).
+pub fn names(layout: &StoreLayout, config: &Config) -> Vec<String> {
+    references(layout, config)
+        .iter()
+        .filter_map(|r| r.split_once('/').map(|(_, name)| name.to_string()))
+        .collect()
+}
+
 /// The objects as one multi-document YAML stream.
 pub fn to_yaml_stream(manifests: &[Manifest]) -> Result<String, serde_yaml_ng::Error> {
     let mut out = String::new();
@@ -140,6 +157,7 @@ fn meta(
         name: Some(name),
         namespace: Some(layout.namespace.clone()),
         labels: Some(layout.labels(component)),
+        annotations: Some(layout.annotations()),
         ..ObjectMeta::default()
     }
 }

@@ -26,6 +26,7 @@ pub fn store_namespace(layout: &StoreLayout, config: &Config) -> Namespace {
         metadata: ObjectMeta {
             name: Some(layout.namespace.clone()),
             labels: Some(labels),
+            annotations: Some(layout.annotations()),
             ..ObjectMeta::default()
         },
         ..Namespace::default()

@@ -5,10 +5,10 @@
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, ContainerPort, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
-    PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SecretKeySelector, TCPSocketAction, Volume,
-    VolumeMount,
+    Affinity, Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, ExecAction,
+    HTTPGetAction, PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecurityContext, Sysctl, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::meta;
 use super::network::{HTTP_PORT, MYSQL_PORT};
 use super::tenancy::quantities;
-use crate::domain::config::{Config, Resources};
+use crate::domain::config::{Config, PodSecurityLevel, Resources};
 use crate::domain::credentials::{
     MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_ADMIN_PASSWORD, WORDPRESS_SALTS,
 };
@@ -24,6 +24,8 @@ use crate::domain::layout::{Component, StoreLayout};
 
 /// uid and gid of www-data in the official wordpress images.
 const WWW_DATA: i64 = 33;
+/// uid and gid of mysql in the official mysql images.
+const MYSQL_USER: i64 = 999;
 const WORDPRESS_ROOT: &str = "/var/www/html";
 
 /// Exits once MySQL accepts the store's user over TCP; prints why it is still waiting.
@@ -91,7 +93,11 @@ pub fn mysql(layout: &StoreLayout, config: &Config) -> Deployment {
         volume_mounts: Some(vec![mount("data", "/var/lib/mysql")]),
         ..Container::default()
     };
-    deployment(layout, c, pod_spec(layout, c, vec![], container))
+    let mut spec = pod_spec(layout, c, vec![], container);
+    if config.stores.pod_security == PodSecurityLevel::Restricted {
+        restrict(&mut spec, MYSQL_USER);
+    }
+    deployment(layout, c, spec)
 }
 
 pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
@@ -132,7 +138,19 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
         ..Container::default()
     };
     let init = wait_for_mysql(layout, config, &config.wordpress.image);
-    deployment(layout, c, pod_spec(layout, c, vec![init], container))
+    let mut spec = pod_spec(layout, c, vec![init], container);
+    if config.stores.pod_security == PodSecurityLevel::Restricted {
+        restrict(&mut spec, WWW_DATA);
+        // Apache listens on port 80 as www-data: a namespaced sysctl that the restricted
+        // level allows, instead of a capability a non-root process would not keep.
+        if let Some(context) = &mut spec.security_context {
+            context.sysctls = Some(vec![Sysctl {
+                name: "net.ipv4.ip_unprivileged_port_start".to_string(),
+                value: "0".to_string(),
+            }]);
+        }
+    }
+    deployment(layout, c, spec)
 }
 
 pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
@@ -174,6 +192,9 @@ pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
         fs_group: Some(WWW_DATA),
         ..PodSecurityContext::default()
     });
+    if config.stores.pod_security == PodSecurityLevel::Restricted {
+        restrict(&mut spec, WWW_DATA);
+    }
     // The WordPress volume is ReadWriteOnce: run next to the WordPress pod.
     spec.affinity = Some(Affinity {
         pod_affinity: Some(PodAffinity {
@@ -251,6 +272,37 @@ fn pod_spec(layout: &StoreLayout, c: Component, init: Vec<Container>, main: Cont
             ..Volume::default()
         }]),
         ..PodSpec::default()
+    }
+}
+
+/// What the restricted Pod Security level demands of a pod: a fixed non-root user (with
+/// its group owning the volume), RuntimeDefault seccomp, and in every container no
+/// privilege escalation and no capabilities.
+fn restrict(spec: &mut PodSpec, uid: i64) {
+    spec.security_context = Some(PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(uid),
+        run_as_group: Some(uid),
+        fs_group: Some(uid),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_string(),
+            ..SeccompProfile::default()
+        }),
+        ..PodSecurityContext::default()
+    });
+    let containers = spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut().flatten());
+    for container in containers {
+        container.security_context = Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_string()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        });
     }
 }
 

@@ -1,0 +1,293 @@
+//! The store's resources against each other, as the API server and its admission would
+//! judge them: volumes larger than zero, each request within its limit (also a limit the
+//! LimitRange fills in), and everything the store runs at once within its quota.
+//! Each failure is (dotted key, why), like every other check.
+
+use std::collections::BTreeMap;
+
+use super::model::{Config, Isolation, Quantity, Resources};
+
+type Failure = (String, String);
+
+pub fn check(c: &Config) -> Result<(), Failure> {
+    for (key, q) in [
+        ("wordpress.storage", &c.wordpress.storage),
+        ("mysql.storage", &c.mysql.storage),
+    ] {
+        if q.value() <= 0.0 {
+            return Err((
+                key.to_string(),
+                format!(
+                    "'{}' is no space at all: a volume needs a size above zero, like 10Gi",
+                    q.0
+                ),
+            ));
+        }
+    }
+    let per_store = c.stores.isolation == Isolation::Namespace;
+    let range = (per_store && c.limit_range.enabled).then_some(&c.limit_range);
+    if let Some(range) = range {
+        within_limits(
+            "limitRange.defaultRequest",
+            &range.default_request,
+            &range.default,
+            "limitRange.default",
+        )?;
+    }
+    let components = [
+        ("wordpress", &c.wordpress.resources),
+        ("mysql", &c.mysql.resources),
+        ("setup", &c.setup.resources),
+    ];
+    for (name, r) in components {
+        let effective = effective(r, range);
+        within_limits(
+            &format!("{name}.resources.requests"),
+            &effective.requests,
+            &effective.limits,
+            &format!("{name}.resources.limits (or limitRange.default)"),
+        )?;
+    }
+    if per_store && c.quota.enabled {
+        within_quota(c, range)?;
+    }
+    Ok(())
+}
+
+/// Every request no larger than the limit of the same resource.
+fn within_limits(
+    requests_key: &str,
+    requests: &BTreeMap<String, Quantity>,
+    limits: &BTreeMap<String, Quantity>,
+    limits_key: &str,
+) -> Result<(), Failure> {
+    for (resource, request) in requests {
+        if let Some(limit) = limits.get(resource)
+            && request.value() > limit.value()
+        {
+            return Err((
+                format!("{requests_key}.{resource}"),
+                format!(
+                    "the request {} is above the limit {} ({limits_key}.{resource}); the API server refuses a request larger than its limit",
+                    request.0, limit.0
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A container's resources once the LimitRange has filled in what it leaves out, and a
+/// request defaulted to its limit where only the limit is given (as admission does).
+fn effective(r: &Resources, range: Option<&super::model::LimitRange>) -> Resources {
+    let mut out = r.clone();
+    if let Some(range) = range {
+        for (k, v) in &range.default {
+            out.limits.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    for (k, v) in &out.limits {
+        if !r.requests.contains_key(k) {
+            let request = range
+                .and_then(|range| range.default_request.get(k))
+                .filter(|_| !r.limits.contains_key(k))
+                .unwrap_or(v);
+            out.requests.insert(k.clone(), request.clone());
+        }
+    }
+    out
+}
+
+/// What the store runs at the same time, against `quota.hard`: both volumes, and the
+/// three pods (WordPress, MySQL, the setup Job), each counted at the larger of its init
+/// container and its main container, as the quota does.
+fn within_quota(c: &Config, range: Option<&super::model::LimitRange>) -> Result<(), Failure> {
+    let setup = effective(&c.setup.resources, range);
+    let pods = [
+        effective(&c.mysql.resources, range),
+        max_of(&effective(&c.wordpress.resources, range), &setup),
+        setup.clone(),
+    ];
+    let sum = |pick: fn(&Resources) -> &BTreeMap<String, Quantity>, resource: &str| -> f64 {
+        pods.iter()
+            .filter_map(|p| pick(p).get(resource))
+            .map(Quantity::value)
+            .sum()
+    };
+    let storage = c.wordpress.storage.value() + c.mysql.storage.value();
+    let needs: Vec<(&str, f64, String)> = vec![
+        (
+            "requests.storage",
+            storage,
+            format!(
+                "the volumes need {} + {} =",
+                c.wordpress.storage.0, c.mysql.storage.0
+            ),
+        ),
+        (
+            "persistentvolumeclaims",
+            2.0,
+            "a store has 2 volumes".into(),
+        ),
+        ("services", 2.0, "a store has 2 services".into()),
+        (
+            "pods",
+            3.0,
+            "WordPress, MySQL and the setup Job run at once".into(),
+        ),
+        (
+            "requests.cpu",
+            sum(|r| &r.requests, "cpu"),
+            "the cpu requests of its 3 pods add up to".into(),
+        ),
+        (
+            "cpu",
+            sum(|r| &r.requests, "cpu"),
+            "the cpu requests of its 3 pods add up to".into(),
+        ),
+        (
+            "requests.memory",
+            sum(|r| &r.requests, "memory"),
+            "the memory requests of its 3 pods add up to".into(),
+        ),
+        (
+            "memory",
+            sum(|r| &r.requests, "memory"),
+            "the memory requests of its 3 pods add up to".into(),
+        ),
+        (
+            "limits.cpu",
+            sum(|r| &r.limits, "cpu"),
+            "the cpu limits of its 3 pods add up to".into(),
+        ),
+        (
+            "limits.memory",
+            sum(|r| &r.limits, "memory"),
+            "the memory limits of its 3 pods add up to".into(),
+        ),
+    ];
+    for (resource, need, what) in needs {
+        let Some(hard) = c.quota.hard.get(resource) else {
+            continue;
+        };
+        // A hair of slack for binary/decimal rounding.
+        if need > hard.value() * (1.0 + 1e-9) {
+            return Err((
+                format!("quota.hard.{resource}"),
+                format!(
+                    "{} leaves too little: {what} {}; the store would be refused part of what it needs",
+                    hard.0,
+                    human(resource, need)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The larger of two containers' resources, resource by resource.
+fn max_of(a: &Resources, b: &Resources) -> Resources {
+    let pick = |x: &BTreeMap<String, Quantity>, y: &BTreeMap<String, Quantity>| {
+        let mut out = x.clone();
+        for (k, v) in y {
+            match out.get(k) {
+                Some(mine) if mine.value() >= v.value() => {}
+                _ => {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        out
+    };
+    Resources {
+        requests: pick(&a.requests, &b.requests),
+        limits: pick(&a.limits, &b.limits),
+    }
+}
+
+/// An amount the way it was probably written: cores with millis, bytes in Mi/Gi.
+fn human(resource: &str, amount: f64) -> String {
+    const GI: f64 = 1024.0 * 1024.0 * 1024.0;
+    if resource.ends_with("cpu") || resource == "cpu" {
+        format!("{}m", (amount * 1000.0).round())
+    } else if resource.ends_with("memory") || resource.ends_with("storage") {
+        if amount >= GI {
+            format!("{:.2}Gi", amount / GI)
+        } else {
+            format!("{}Mi", (amount / (1024.0 * 1024.0)).round())
+        }
+    } else {
+        format!("{amount}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::config::{Sources, load};
+
+    fn refusal(sets: &[&str]) -> String {
+        let sources = Sources {
+            sets: sets.iter().map(|s| s.to_string()).collect(),
+            ..Sources::default()
+        };
+        match load(&sources) {
+            Ok(_) => panic!("{sets:?} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_defaults_fit_their_own_quota() {
+        assert!(load(&Sources::default()).is_ok());
+    }
+
+    #[test]
+    fn a_volume_of_zero_is_refused() {
+        assert_eq!(
+            refusal(&["wordpress.storage=0"]),
+            "wordpress.storage (set in --set wordpress.storage=0): '0' is no space at all: a volume needs a size above zero, like 10Gi"
+        );
+    }
+
+    #[test]
+    fn a_request_above_its_limit_is_refused() {
+        assert_eq!(
+            refusal(&["mysql.resources.requests.cpu=2"]),
+            "mysql.resources.requests.cpu (set in --set mysql.resources.requests.cpu=2): the request 2 is above the limit 1 (mysql.resources.limits (or limitRange.default).cpu); the API server refuses a request larger than its limit"
+        );
+        // A request with no limit meets the LimitRange's default limit.
+        let msg = refusal(&[
+            "setup.resources.limits=null",
+            "setup.resources.requests.memory=1Gi",
+        ]);
+        assert!(
+            msg.contains("the request 1Gi is above the limit 512Mi"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn volumes_and_requests_must_fit_the_quota() {
+        let msg = refusal(&["wordpress.storage=25Gi"]);
+        assert_eq!(
+            msg,
+            "quota.hard.requests.storage (set in the built-in defaults): 30Gi leaves too little: the volumes need 25Gi + 10Gi = 35.00Gi; the store would be refused part of what it needs"
+        );
+        let msg = refusal(&["quota.hard.requests\\.memory=512Mi"]);
+        assert_eq!(
+            msg,
+            "quota.hard.requests.memory (set in --set quota.hard.requests\\.memory=512Mi): 512Mi leaves too little: the memory requests of its 3 pods add up to 896Mi; the store would be refused part of what it needs"
+        );
+        // In shared mode there is no quota to fit.
+        assert!(
+            load(&Sources {
+                sets: vec![
+                    "stores.isolation=shared".into(),
+                    "wordpress.storage=25Gi".into()
+                ],
+                ..Sources::default()
+            })
+            .is_ok()
+        );
+    }
+}
