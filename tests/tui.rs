@@ -40,6 +40,10 @@ impl Session {
             .status()
             .expect("tmux is installed (scripts/test installs it)");
         assert!(status.success(), "tmux new-session failed");
+        // Accept OSC 52 from the application into tmux's paste buffer (the clipboard).
+        let _ = Command::new("tmux")
+            .args(["set-option", "-s", "set-clipboard", "on"])
+            .status();
         Self { name }
     }
 
@@ -102,6 +106,18 @@ impl Drop for Session {
     }
 }
 
+/// The store's generated WordPress admin password, read through the API.
+fn admin_password(c: &common::TestCluster, name: &str) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+            kube::Api::namespaced(c.admin().await, &format!("store-{name}"));
+        let secret = secrets.get(&format!("{name}-credentials")).await.unwrap();
+        let value = secret.data.unwrap_or_default()["wordpress-admin-password"].clone();
+        String::from_utf8(value.0).unwrap()
+    })
+}
+
 fn row_of<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
     screen.lines().find(|l| l.trim_start().starts_with(name))
 }
@@ -135,6 +151,25 @@ fn create_watch_logs_and_delete_a_store_in_the_terminal_ui() {
         screen.contains(&format!("created store {name}")),
         "{screen}"
     );
+
+    // Details: reveal the admin login, copy: the clipboard (tmux's buffer, fed by OSC 52)
+    // receives the password, not the user name.
+    tui.keys(&["Enter"]);
+    tui.wait("the details", 10, |s| s.contains("press r to reveal"));
+    tui.keys(&["r"]);
+    tui.wait("the revealed login", 10, |s| s.contains("Password"));
+    tui.keys(&["c"]);
+    tui.wait("the copy notice", 10, |s| {
+        s.contains("copied the admin password")
+    });
+    let password = admin_password(c, &name);
+    let buffer = Command::new("tmux").args(["show-buffer"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&buffer.stdout),
+        password,
+        "the clipboard holds the password"
+    );
+    tui.keys(&["Escape"]);
 
     // Logs of the selected (new) store, live.
     tui.keys(&["l"]);
@@ -209,4 +244,20 @@ fn sigterm_and_a_tiny_terminal_are_handled() {
     // Not the screen's text: after a resize in the alternate screen, tmux may carry some
     // of its lines into the main screen. The mode itself is what must be restored.
     assert!(!tui.alternate_screen_on(), "the alternate screen was left");
+}
+
+#[test]
+fn the_header_says_reconnecting_within_seconds_of_the_server_going_away() {
+    let c = common::dedicated_cluster();
+    let tui = Session::start(&c.kubeconfig, 140, 30);
+    tui.wait("the live table", 30, |s| s.contains(" live"));
+    c.stop_apiserver();
+    let screen = tui.wait("reconnecting", 15, |s| s.contains("reconnecting since"));
+    assert!(screen.contains("STALE"), "the table is marked stale:\n{screen}");
+    c.restart_apiserver();
+    tui.wait("live again", 60, |s| {
+        s.contains(" live") && !s.contains("reconnecting")
+    });
+    tui.keys(&["q"]);
+    tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
 }

@@ -85,7 +85,11 @@ pub enum Action {
     Stores(Vec<StoreRow>),
     /// The watchers' state, and the kinds the user may not list.
     Connection(ConnectionState, Vec<String>),
-    ServerVersion(String),
+    /// The server's version, and a warning when storectl does not support it.
+    ServerVersion {
+        version: String,
+        warning: Option<String>,
+    },
     FormChecked(Result<(), String>),
     Created {
         name: String,
@@ -254,8 +258,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             app.hidden = hidden;
             vec![]
         }
-        Action::ServerVersion(v) => {
-            app.server_version = Some(v);
+        Action::ServerVersion { version, warning } => {
+            app.server_version = Some(version);
+            if let Some(warning) = warning {
+                app.say(Severity::Error, warning);
+            }
             vec![]
         }
         Action::Resync => {

@@ -207,6 +207,20 @@ async fn terminal_ui(cli: &Cli, paths: &paths::Paths) -> anyhow::Result<()> {
     .await
 }
 
+/// Opens the connection and says once, on stderr, when the server's version is outside
+/// what storectl supports (a server that does not answer is left to the command).
+async fn connect(
+    options: &ConnectOptions,
+) -> Result<Connection, crate::cluster::error::ClusterError> {
+    let conn = Connection::open(options).await?;
+    if let Ok(version) = conn.server_version().await
+        && let Some(warning) = version.warning()
+    {
+        eprintln!("storectl: warning: {warning}");
+    }
+    Ok(conn)
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = paths::Paths::discover();
@@ -231,7 +245,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Names and configuration are checked before any API call.
     let name = |raw: &str| StoreName::parse_for(raw, &config);
     let options = cli.connect_options();
-    let connect = || Connection::open(&options);
+    let connect = || connect(&options);
     match command {
         Command::Render(args) => render::run(args, &config),
         Command::List(args) => list::run(&connect().await?, args, &config).await,

@@ -86,11 +86,25 @@ pub async fn create(
     }
     let present = present?;
     for p in &present {
-        if let Owner::Foreign(manager) = owner(&p.meta, layout, true) {
-            return Err(CreateError::NotOurs {
-                object: p.manifest.reference(),
-                manager,
-            });
+        match owner(&p.meta, layout, true) {
+            Owner::Foreign(manager) => {
+                return Err(CreateError::NotOurs {
+                    object: p.manifest.reference(),
+                    manager,
+                });
+            }
+            // Its own passwords live elsewhere: completing it would mint new ones.
+            Owner::OriginalPlatform => {
+                return Err(CreateError::AlreadyExists {
+                    name: layout.name().to_string(),
+                    namespace: layout.namespace.clone(),
+                    how: format!(
+                        " (created by {}, not storectl: a store of the original platform)",
+                        first_manager(&p.meta)
+                    ),
+                });
+            }
+            Owner::Storectl => {}
         }
     }
     if present.iter().any(|p| p.meta.deletion_timestamp.is_some()) {
@@ -148,6 +162,15 @@ pub async fn create(
         applied: manifests.len(),
         kept_secret: secret_kept,
     })
+}
+
+/// Who created an object, as the API server recorded it.
+fn first_manager(meta: &ObjectMeta) -> String {
+    meta.managed_fields
+        .iter()
+        .flatten()
+        .find_map(|f| f.manager.clone())
+        .unwrap_or_else(|| "another tool".to_string())
 }
 
 /// The namespace of another store of the same name (either layout), if there is one.

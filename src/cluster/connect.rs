@@ -3,10 +3,14 @@
 //! current context. Exec credential plugins never prompt: their stdin is closed.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use tokio::sync::OnceCell;
+
 use super::error::{ClusterError, Target};
+use super::version::ServerVersion;
 
 /// How to reach the cluster, from the command line.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +24,8 @@ pub struct ConnectOptions {
 pub struct Connection {
     pub client: kube::Client,
     pub target: Target,
+    /// The server's version, asked once.
+    version: Arc<OnceCell<ServerVersion>>,
 }
 
 impl Connection {
@@ -86,7 +92,11 @@ impl Connection {
         };
         let client = kube::Client::try_from(config)
             .map_err(|e| ClusterError::from_kube(e, "creating a client", &target))?;
-        Ok(Self { client, target })
+        Ok(Self {
+            client,
+            target,
+            version: Arc::default(),
+        })
     }
 
     /// Turns a failed request into a `ClusterError` naming this cluster.
@@ -95,13 +105,17 @@ impl Connection {
         move |e| ClusterError::from_kube(e, &action, &self.target)
     }
 
-    /// The API server's version, e.g. "v1.20.2".
-    pub async fn server_version(&self) -> Result<String, ClusterError> {
-        let info = self
-            .client
-            .apiserver_version()
+    /// The API server's version (asked once per connection).
+    pub async fn server_version(&self) -> Result<&ServerVersion, ClusterError> {
+        self.version
+            .get_or_try_init(|| async {
+                let info = self
+                    .client
+                    .apiserver_version()
+                    .await
+                    .map_err(self.error("asking the server version"))?;
+                Ok(ServerVersion::from_info(&info))
+            })
             .await
-            .map_err(self.error("asking the server version"))?;
-        Ok(info.git_version)
     }
 }

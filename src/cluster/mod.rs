@@ -10,4 +10,5 @@ pub mod logs;
 pub mod mirror;
 pub mod slim;
 pub mod snapshot;
+pub mod version;
 pub mod watch;

@@ -1,6 +1,7 @@
 //! The live model of all stores: one kube-runtime watcher per store kind, selected by the
-//! platform label, read slim and mirrored in memory. The first LIST is served from the
-//! API server's watch cache, as client-go's informers do. A watcher that fails starts
+//! platform label, read slim and mirrored in memory. The first list is streamed as watch
+//! events where the server supports it (watch-list, Kubernetes 1.34+), else a LIST served
+//! from the API server's watch cache, as client-go's informers do. A watcher that fails starts
 //! over with a fresh list after a backoff, so it counts as live again only once that
 //! list is complete. Health is kept per watcher, and a probe of the API server notices
 //! within seconds when it stops answering (a hung server breaks no stream). Dropping
@@ -349,8 +350,20 @@ struct Watcher<K: SlimKind> {
 impl<K: SlimKind> Watcher<K> {
     async fn run(mut self) {
         let mut pause = BACKOFF_FIRST;
+        // The first list as a stream of watch events where the server can (less memory
+        // and time on both sides than one big LIST); a server that refuses falls back.
+        let mut streaming = self
+            .conn
+            .server_version()
+            .await
+            .is_ok_and(|v| v.streams_lists());
         loop {
-            let stream = watcher(self.api.clone(), self.config.clone());
+            let config = if streaming {
+                self.config.clone().streaming_lists()
+            } else {
+                self.config.clone()
+            };
+            let stream = watcher(self.api.clone(), config);
             futures::pin_mut!(stream);
             while let Some(event) = stream.next().await {
                 match event {
@@ -364,6 +377,17 @@ impl<K: SlimKind> Watcher<K> {
                             pause = BACKOFF_FIRST;
                         }
                         let _ = self.changes.try_send(());
+                    }
+                    Err(watcher::Error::WatchStartFailed(kube::Error::Api(s)))
+                        if streaming && matches!(s.code, 400 | 422) =>
+                    {
+                        tracing::info!(
+                            "{}: the server does not stream lists ({}); listing instead",
+                            self.kind,
+                            s.message
+                        );
+                        streaming = false;
+                        break;
                     }
                     Err(e) => {
                         self.failed(e);

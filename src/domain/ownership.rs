@@ -64,19 +64,19 @@ pub fn owner(meta: &ObjectMeta, layout: &StoreLayout, known_name: bool) -> Owner
     }
 }
 
-/// The best name for whoever manages `meta`: its managed-by label, else the first field
-/// manager the API server recorded.
+/// The best name for whoever manages `meta`: a tool's `app.kubernetes.io/managed-by`
+/// label, else the first field manager the API server recorded (who created it), else
+/// the platform's `managed-by` label.
 fn manager(meta: &ObjectMeta) -> String {
-    let labels = meta.labels.as_ref();
-    labels
-        .and_then(|l| l.get(MARK_LABEL).or_else(|| l.get(LABEL_MANAGED_BY)))
-        .cloned()
+    let label = |key: &str| meta.labels.as_ref().and_then(|l| l.get(key)).cloned();
+    label(MARK_LABEL)
         .or_else(|| {
             meta.managed_fields
                 .iter()
                 .flatten()
                 .find_map(|f| f.manager.clone())
         })
+        .or_else(|| label(LABEL_MANAGED_BY))
         .unwrap_or_else(|| "unknown: it has no storectl mark".to_string())
 }
 

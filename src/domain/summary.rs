@@ -86,15 +86,27 @@ pub fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
         });
     }
     for j in &store.jobs {
-        let conditions = j.status.iter().flat_map(|s| s.conditions.iter().flatten());
-        let done = conditions
-            .filter(|c| c.status == "True")
-            .map(|c| c.type_.clone())
-            .next();
+        // The final condition when there is one; current controllers first set the
+        // interim SuccessCriteriaMet / FailureTarget while the last pods finish.
+        let holds = |type_: &str| {
+            j.status
+                .iter()
+                .flat_map(|s| s.conditions.iter().flatten())
+                .any(|c| c.type_ == type_ && c.status == "True")
+        };
+        let state = [
+            ("Complete", "Complete"),
+            ("Failed", "Failed"),
+            ("SuccessCriteriaMet", "completing"),
+            ("FailureTarget", "failing"),
+        ]
+        .into_iter()
+        .find(|(condition, _)| holds(condition))
+        .map_or("Running", |(_, state)| state);
         out.push(ObjectState {
             kind: "Job",
             name: name(&j.metadata),
-            state: done.unwrap_or_else(|| "Running".to_string()),
+            state: state.to_string(),
         });
     }
     for p in &store.pods {

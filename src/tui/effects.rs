@@ -54,7 +54,10 @@ impl Effects {
             for attempt in 1..=5 {
                 match conn.server_version().await {
                     Ok(v) => {
-                        let _ = tx.send(Action::ServerVersion(v));
+                        let _ = tx.send(Action::ServerVersion {
+                            version: v.git.clone(),
+                            warning: v.warning(),
+                        });
                         return;
                     }
                     Err(e) => tracing::warn!("asking the server version (attempt {attempt}): {e}"),

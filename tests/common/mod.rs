@@ -106,10 +106,19 @@ impl TestCluster {
         self.client_as("devcluster-admin").await
     }
 
+    /// Stops kube-apiserver and leaves it stopped until `restart_apiserver`.
+    pub fn stop_apiserver(&self) {
+        self.signal_and_expect("-USR2", "STOPPED");
+    }
+
     /// Stops kube-apiserver and starts it again (same port, same data); returns when ready.
     pub fn restart_apiserver(&self) {
+        self.signal_and_expect("-USR1", "RESTARTED");
+    }
+
+    fn signal_and_expect(&self, signal: &str, reply: &str) {
         let status = Command::new("kill")
-            .arg("-USR1")
+            .arg(signal)
             .arg(self.process.id().to_string())
             .status();
         assert!(
@@ -120,8 +129,8 @@ impl TestCluster {
         let line = lines.recv_timeout(Duration::from_secs(120));
         assert_eq!(
             line.as_deref(),
-            Ok("RESTARTED"),
-            "kube-apiserver did not come back"
+            Ok(reply),
+            "the control plane did not answer {signal} with {reply}"
         );
     }
 }
@@ -165,17 +174,51 @@ pub async fn wait_for<K>(
     }
 }
 
+/// Waits (on a real watch) until the object is gone, or panics after `secs`.
+pub async fn wait_gone<K>(api: &kube::Api<K>, name: &str, secs: u64)
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    let waited = tokio::time::timeout(
+        Duration::from_secs(secs),
+        kube::runtime::wait::await_condition(api.clone(), name, |o: Option<&K>| o.is_none()),
+    )
+    .await;
+    if !matches!(waited, Ok(Ok(_))) {
+        let now = api.get_opt(name).await.ok().flatten();
+        panic!("{name} is still there after {secs}s: {now:#?}");
+    }
+}
+
 /// Runs the real storectl binary against `cluster` as `context`, with a clean environment
-/// (no user values file, none of the original platform's variables).
+/// (a fresh empty home: no user values file, none of the original platform's variables).
 pub fn storectl(cluster: &TestCluster, context: &str, args: &[&str]) -> Run {
-    let home = std::env::temp_dir().join("storectl-cli-test-home");
+    storectl_in(&fresh_home(), cluster, context, args, &[])
+}
+
+/// A new empty folder to serve as a run's HOME.
+pub fn fresh_home() -> PathBuf {
+    let home = std::env::temp_dir().join(unique("storectl-test-home"));
+    std::fs::create_dir_all(&home).unwrap_or_else(|e| panic!("creating {}: {e}", home.display()));
+    home
+}
+
+/// `storectl` with HOME at `home` and extra environment variables.
+pub fn storectl_in(
+    home: &std::path::Path,
+    cluster: &TestCluster,
+    context: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_storectl"))
         .args(["--context", context])
         .args(args)
         .env_clear()
-        .env("HOME", &home)
+        .env("HOME", home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("KUBECONFIG", &cluster.kubeconfig)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run storectl: {e}"));
@@ -204,4 +247,87 @@ impl Run {
         );
         self
     }
+}
+
+/// Creates a store the way the original Node.js orchestrator did: shared namespace,
+/// original names and labels, applied by another field manager, no setup Job or Secret.
+pub async fn original_platform_store(cluster: &TestCluster, name: &str) {
+    let client = cluster.admin().await;
+    let labels = |component: &str| serde_json::json!({"app": name, "component": component, "managed-by": "ecommerce-platform"});
+    let ns = "ecommerce-stores";
+    let pp = kube::api::PatchParams::apply("ecommerce-orchestrator");
+    let apply = |api_version: &str, kind: &str, obj: serde_json::Value| {
+        let mut o = obj;
+        o["apiVersion"] = api_version.into();
+        o["kind"] = kind.into();
+        o
+    };
+    let nss: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client.clone());
+    nss.patch(
+        ns,
+        &pp,
+        &kube::api::Patch::Apply(apply(
+            "v1",
+            "Namespace",
+            serde_json::json!({"metadata": {"name": ns}}),
+        )),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for component in ["mysql", "wordpress"] {
+        let deployment = apply(
+            "apps/v1",
+            "Deployment",
+            serde_json::json!({
+                "metadata": {"name": format!("{name}-{component}"), "labels": labels(component)},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name, "component": component}},
+                    "template": {"metadata": {"labels": labels(component)},
+                        "spec": {"containers": [{"name": component, "image": if component == "mysql" {"mysql:8.0"} else {"wordpress:6.4-apache"}}]}}}
+            }),
+        );
+        let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+            kube::Api::namespaced(client.clone(), ns);
+        api.patch(
+            &format!("{name}-{component}"),
+            &pp,
+            &kube::api::Patch::Apply(deployment),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let claim = apply(
+            "v1",
+            "PersistentVolumeClaim",
+            serde_json::json!({
+                "metadata": {"name": format!("{name}-{component}-pvc"), "labels": labels(component)},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+            }),
+        );
+        let api: kube::Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+            kube::Api::namespaced(client.clone(), ns);
+        api.patch(
+            &format!("{name}-{component}-pvc"),
+            &pp,
+            &kube::api::Patch::Apply(claim),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let ingress = apply(
+        "networking.k8s.io/v1",
+        "Ingress",
+        serde_json::json!({
+            "metadata": {"name": format!("{name}-ingress"), "labels": labels("wordpress")},
+            "spec": {"rules": [{"host": format!("{name}.local"), "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": format!("{name}-wordpress"), "port": {"number": 80}}}}]}}]}
+        }),
+    );
+    let api: kube::Api<k8s_openapi::api::networking::v1::Ingress> =
+        kube::Api::namespaced(client, ns);
+    api.patch(
+        &format!("{name}-ingress"),
+        &pp,
+        &kube::api::Patch::Apply(ingress),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
 }

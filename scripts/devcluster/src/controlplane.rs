@@ -11,25 +11,23 @@ use tokio::process::{Child, Command};
 
 use crate::kubeconfig::{self, User};
 
-/// Kubernetes release built by `scripts/control-plane install` (Debian bookworm's), and
-/// that script's build revision: both name the cache folder.
-const K8S_VERSION: &str = "1.20.2";
-const BUILD_REVISION: &str = "r2";
-
-/// Where `scripts/control-plane install` caches the binaries it builds.
-pub fn default_bin_dir() -> PathBuf {
-    let cache = std::env::var_os("STORECTL_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .unwrap_or_else(|| PathBuf::from(".cache"))
-                .join("storectl")
-        });
-    cache
-        .join(format!("kubernetes-{K8S_VERSION}-{BUILD_REVISION}"))
-        .join("bin")
+/// Where `scripts/control-plane install` caches the binaries it builds: the script
+/// names the folder (Kubernetes version plus a hash of its recipe), so it is asked.
+pub fn default_bin_dir() -> Result<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../control-plane");
+    let out = std::process::Command::new(&script)
+        .arg("bin-dir")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {} bin-dir", script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} bin-dir failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
 /// Where the three binaries are.
@@ -144,7 +142,9 @@ impl ControlPlane {
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
             &format!("--secure-port={api_port}"),
-            "--insecure-port=0",
+            // One API server on loopback: no endpoint reconciliation of the
+            // `kubernetes` Service against other servers.
+            "--endpoint-reconciler-type=none",
             &format!("--cert-dir={}", dir.join("certs").display()),
             &format!("--token-auth-file={}", dir.join("tokens.csv").display()),
             "--authorization-mode=RBAC",
@@ -176,14 +176,13 @@ impl ControlPlane {
                     dir.join("controller-manager.kubeconfig").display()
                 ),
                 "--leader-elect=false",
-                "--port=0",
                 "--secure-port=0",
                 &format!("--service-account-private-key-file={}", sa_key.display()),
                 "--use-service-account-credentials=false",
                 // Room for fleets of hundreds of stores (the default is 20 requests/s).
                 "--kube-api-qps=200",
                 "--kube-api-burst=400",
-                "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service,-route,-attachdetach",
+                "--controllers=*,-node-ipam-controller,-persistentvolume-attach-detach-controller",
                 "--profiling=false",
             ]),
         )?;
@@ -249,6 +248,15 @@ impl ControlPlane {
     /// Stops kube-apiserver and starts it again on the same port and data (what a
     /// control-plane upgrade or crash looks like to clients); returns once it is ready.
     pub async fn restart_apiserver(&mut self) -> Result<()> {
+        self.stop_apiserver().await;
+        let (program, args) = self.apiserver.clone();
+        self.spawn("kube-apiserver", &program, &args)?;
+        self.wait_ready().await
+    }
+
+    /// Stops kube-apiserver (if running) and leaves it stopped: clients see a server
+    /// that has gone away until `restart_apiserver`.
+    pub async fn stop_apiserver(&mut self) {
         if let Some(i) = self
             .children
             .iter()
@@ -257,9 +265,6 @@ impl ControlPlane {
             let (_, mut child) = self.children.remove(i);
             terminate(&mut child).await;
         }
-        let (program, args) = self.apiserver.clone();
-        self.spawn("kube-apiserver", &program, &args)?;
-        self.wait_ready().await
     }
 
     /// Stops the processes (newest first, SIGTERM then SIGKILL) and removes the state folder.

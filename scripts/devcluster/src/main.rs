@@ -4,7 +4,7 @@
 //!   storectl-devcluster up --dir DIR    start; print `KUBECONFIG=...` when ready; run until
 //!                                       SIGINT/SIGTERM (or stdin closes, with
 //!                                       --exit-with-stdin); then stop and remove DIR
-//!                                       (SIGUSR1 restarts kube-apiserver, for tests)
+//!                                       (SIGUSR1 restarts kube-apiserver, SIGUSR2 stops it until the next SIGUSR1; for tests)
 //!   storectl-devcluster simulate        only the node simulator, against any cluster
 
 mod controlplane;
@@ -41,7 +41,7 @@ enum Command {
         #[arg(long)]
         dir: PathBuf,
         /// Folder with kube-apiserver and kube-controller-manager, as built by
-        /// `scripts/control-plane install` [default: ~/.cache/storectl/kubernetes-1.20.2-r2/bin]
+        /// `scripts/control-plane install` [default: what `scripts/control-plane bin-dir` prints]
         #[arg(long, env = "STORECTL_K8S_BIN_DIR")]
         bin_dir: Option<PathBuf>,
         /// Stop when standard input closes (so a parent that dies takes the cluster with it).
@@ -153,8 +153,10 @@ async fn up(
     simulate: bool,
     timing: Timing,
 ) -> Result<()> {
-    let bins =
-        controlplane::Binaries::find(&bin_dir.unwrap_or_else(controlplane::default_bin_dir))?;
+    let bins = controlplane::Binaries::find(&match bin_dir {
+        Some(dir) => dir,
+        None => controlplane::default_bin_dir()?,
+    })?;
     let dir = std::path::absolute(&dir).context("resolving --dir")?;
     claim_dir(&dir)?;
     let mut plane = controlplane::ControlPlane::start(&bins, &dir).await?;
@@ -174,6 +176,7 @@ async fn up(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
     let mut health = tokio::time::interval(Duration::from_secs(1));
     let stdin_closed = async {
         if !exit_with_stdin {
@@ -193,6 +196,12 @@ async fn up(
                 tracing::info!("restarting kube-apiserver (SIGUSR1)");
                 if let Err(e) = plane.restart_apiserver().await { break Err(e); }
                 println!("RESTARTED");
+                std::io::stdout().flush()?;
+            }
+            _ = usr2.recv() => {
+                tracing::info!("stopping kube-apiserver until SIGUSR1 (SIGUSR2)");
+                plane.stop_apiserver().await;
+                println!("STOPPED");
                 std::io::stdout().flush()?;
             }
             _ = health.tick() => {

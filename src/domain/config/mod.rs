@@ -4,6 +4,7 @@
 //! name the key and the layer they came from.
 
 mod budget;
+mod keys;
 pub mod merge;
 pub mod model;
 pub mod set;

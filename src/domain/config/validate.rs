@@ -1,13 +1,27 @@
 //! Checks on configuration values that their YAML types cannot express. Each failure is
 //! (dotted key, why) so the loader can add which layer set the key.
 
+use super::keys;
 use super::model::{Config, Isolation};
-use crate::domain::name::DNS_LABEL_MAX;
+use crate::domain::name::{DNS_LABEL_MAX, HOST_MAX};
 
 type Failure = (String, String);
 
 pub fn check(c: &Config) -> Result<(), Failure> {
     dns_subdomain("global.domain", &c.global.domain)?;
+    if c.global.domain.len() > HOST_MAX - 2 {
+        return fail(
+            "global.domain",
+            format!(
+                "'{}' has {} characters, which leaves no room for a store name in a host of at most {HOST_MAX}",
+                c.global.domain,
+                c.global.domain.len()
+            ),
+        );
+    }
+    if !c.global.storage_class.is_empty() {
+        dns_subdomain("global.storageClass", &c.global.storage_class)?;
+    }
     dns_label("platform.namespace", &c.platform.namespace)?;
     dns_label("stores.sharedNamespace", &c.stores.shared_namespace)?;
     namespace_prefix(&c.stores.namespace_prefix, c.stores.isolation)?;
@@ -22,10 +36,13 @@ pub fn check(c: &Config) -> Result<(), Failure> {
             "the WordPress admin user cannot be empty",
         );
     }
-    if !c.wordpress.admin.email.contains('@') {
+    if let Err(why) = email(&c.wordpress.admin.email) {
         return fail(
             "wordpress.admin.email",
-            format!("'{}' is not an email address", c.wordpress.admin.email),
+            format!(
+                "'{}' is not an email address WordPress accepts: {why}",
+                c.wordpress.admin.email
+            ),
         );
     }
     for plugin in &c.setup.plugins {
@@ -55,7 +72,38 @@ pub fn check(c: &Config) -> Result<(), Failure> {
         "ingress.controllerNamespace",
         &c.ingress.controller_namespace,
     )?;
+    keys::check(c)?;
     super::budget::check(c)
+}
+
+/// The rules of WordPress's `is_email()`, which `wp core install` applies: a local part
+/// of its allowed characters, and a domain of at least two dot-separated labels.
+fn email(address: &str) -> Result<(), &'static str> {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Err("it has no '@'");
+    };
+    const LOCAL_EXTRA: &str = "!#$%&'*+/=?^_`{|}~.-";
+    if local.is_empty()
+        || !local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || LOCAL_EXTRA.contains(c))
+    {
+        return Err("the part before '@' is empty or has characters an address cannot have");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err("the part after '@' must be a domain like example.com");
+    }
+    if address.len() < 6 {
+        return Err("it is shorter than 6 characters");
+    }
+    Ok(())
 }
 
 fn fail(key: &str, why: impl Into<String>) -> Result<(), Failure> {

@@ -44,6 +44,12 @@ pub async fn register(client: &Client, log_port: u16) -> Result<()> {
         Err(kube::Error::Api(e)) if e.code == 409 => {}
         Err(e) => return Err(e.into()),
     }
+    // A kubelet reports its own version, which matches the control plane's here.
+    let version = client
+        .apiserver_version()
+        .await
+        .map(|v| v.git_version)
+        .unwrap_or_else(|_| "v0.0.0".to_string());
     let now = Time(Timestamp::now());
     let capacity = [
         ("cpu", "16"),
@@ -88,8 +94,7 @@ pub async fn register(client: &Client, log_port: u16) -> Result<()> {
             }),
         }),
         node_info: Some(NodeSystemInfo {
-            kubelet_version: "v1.20.2-storectl-simulator".to_string(),
-            kube_proxy_version: "v1.20.2-storectl-simulator".to_string(),
+            kubelet_version: format!("{version}-storectl-simulator"),
             container_runtime_version: "simulated://0".to_string(),
             operating_system: "linux".to_string(),
             architecture: "amd64".to_string(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{
     Container, ContainerState, ContainerStateRunning, ContainerStateTerminated,
     ContainerStateWaiting, ContainerStatus, Pod, PodCondition, PodIP, PodSpec, PodStatus,
+    VolumeMountStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
@@ -242,7 +243,11 @@ fn simulate(
     };
     let ready = initialized && all_ready && phase == "Running";
     let ready_at = start + SignedDuration::try_from(t.ready_delay).unwrap_or_default();
-    let conditions = vec![
+    // As a current kubelet reports them: the sandbox is up from the start (the simulator
+    // has no sandbox to wait for), each condition at the pod's generation.
+    let generation = pod.metadata.generation;
+    let mut conditions = vec![
+        condition("PodReadyToStartContainers", true, start),
         condition("Initialized", initialized, start),
         condition("Ready", ready, if ready { ready_at } else { start }),
         condition(
@@ -252,6 +257,9 @@ fn simulate(
         ),
         condition("PodScheduled", true, start),
     ];
+    for c in &mut conditions {
+        c.observed_generation = generation;
+    }
     let ip = pod_ip(pod);
     PodStatus {
         phase: Some(phase.to_string()),
@@ -266,6 +274,7 @@ fn simulate(
         init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
         container_statuses: Some(statuses),
         qos_class: pod.status.as_ref().and_then(|s| s.qos_class.clone()),
+        observed_generation: generation,
         ..PodStatus::default()
     }
 }
@@ -415,6 +424,20 @@ fn base_status(c: &Container, ready: bool, restarts: i32) -> ContainerStatus {
         ready,
         restart_count: restarts,
         started: Some(false),
+        // What the container was admitted with, and its mounts (kubelet 1.30+).
+        resources: c.resources.clone(),
+        allocated_resources: c.resources.as_ref().and_then(|r| r.requests.clone()),
+        volume_mounts: c.volume_mounts.as_ref().map(|mounts| {
+            mounts
+                .iter()
+                .map(|m| VolumeMountStatus {
+                    name: m.name.clone(),
+                    mount_path: m.mount_path.clone(),
+                    read_only: m.read_only,
+                    ..VolumeMountStatus::default()
+                })
+                .collect()
+        }),
         ..ContainerStatus::default()
     }
 }
