@@ -87,9 +87,12 @@ fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
-    let result = runtime
-        .map_err(anyhow::Error::from)
-        .and_then(|rt| rt.block_on(run(Cli::parse())));
+    let result = runtime.map_err(anyhow::Error::from).and_then(|rt| {
+        let result = rt.block_on(run(Cli::parse()));
+        // Not waiting for blocking tasks: one may be parked reading stdin forever.
+        rt.shutdown_background();
+        result
+    });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -39,7 +39,11 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
     let secrets = mirror_metadata::<Secret>(&client, &changed);
 
     let log_port = logs::serve(pods.clone(), &state_dir).await?;
-    node::register(&client, log_port).await?;
+    // The API server may go away at any time (tests stop it on purpose): keep trying.
+    while let Err(e) = node::register(&client, log_port).await {
+        tracing::warn!("registering the node failed: {e}; trying again");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     tokio::spawn(node::heartbeat(client.clone()));
     for store in [
         pods.wait_until_ready().await,
