@@ -679,7 +679,7 @@ async fn restricted_pod_security_is_enforced_and_storectl_pods_meet_it() {
 async fn private_log_no_generated_secret_reaches_it_even_at_trace_level() {
     use std::os::unix::fs::PermissionsExt;
     let c = cluster();
-    let home = fresh_home();
+    let home = fresh_home(c);
     let name = unique("secretlog");
     let trace = [("LOG_LEVEL", "trace")];
     let run = |args: &[&str]| block(|| storectl_in(&home, c, ADMIN, args, &trace));
@@ -719,7 +719,7 @@ async fn private_log_no_generated_secret_reaches_it_even_at_trace_level() {
     }
 
     // A log file that cannot be written is a warning; the command goes on.
-    let home = fresh_home();
+    let home = fresh_home(c);
     std::fs::create_dir_all(home.join(".local/state/storectl/storectl.log")).unwrap();
     let list = block(|| storectl_in(&home, c, ADMIN, &["list"], &[]));
     assert_eq!(list.code, Some(0), "{list:#?}");

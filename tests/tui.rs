@@ -18,7 +18,11 @@ struct Session {
 impl Session {
     fn start(kubeconfig: &std::path::Path, width: u16, height: u16) -> Self {
         let name = unique("storectl-e2e");
-        let home = std::env::temp_dir().join(format!("{name}-home"));
+        // In the cluster's folder: removed with it.
+        let home = kubeconfig
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("/tmp"))
+            .join(format!("{name}-home"));
         let command = format!(
             "env -i HOME={} PATH=/usr/bin:/bin TERM=xterm-256color KUBECONFIG={} {} --context devcluster-admin; echo STORECTL-EXITED-$?; sleep 30",
             home.display(),
@@ -253,7 +257,10 @@ fn the_header_says_reconnecting_within_seconds_of_the_server_going_away() {
     tui.wait("the live table", 30, |s| s.contains(" live"));
     c.stop_apiserver();
     let screen = tui.wait("reconnecting", 15, |s| s.contains("reconnecting since"));
-    assert!(screen.contains("STALE"), "the table is marked stale:\n{screen}");
+    assert!(
+        screen.contains("STALE"),
+        "the table is marked stale:\n{screen}"
+    );
     c.restart_apiserver();
     tui.wait("live again", 60, |s| {
         s.contains(" live") && !s.contains("reconnecting")

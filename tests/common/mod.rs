@@ -193,12 +193,17 @@ where
 /// Runs the real storectl binary against `cluster` as `context`, with a clean environment
 /// (a fresh empty home: no user values file, none of the original platform's variables).
 pub fn storectl(cluster: &TestCluster, context: &str, args: &[&str]) -> Run {
-    storectl_in(&fresh_home(), cluster, context, args, &[])
+    storectl_in(&fresh_home(cluster), cluster, context, args, &[])
 }
 
-/// A new empty folder to serve as a run's HOME.
-pub fn fresh_home() -> PathBuf {
-    let home = std::env::temp_dir().join(unique("storectl-test-home"));
+/// A new empty folder to serve as a run's HOME, inside the cluster's folder (removed
+/// with it).
+pub fn fresh_home(cluster: &TestCluster) -> PathBuf {
+    let dir = cluster
+        .kubeconfig
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new("/tmp"));
+    let home = dir.join(unique("home"));
     std::fs::create_dir_all(&home).unwrap_or_else(|e| panic!("creating {}: {e}", home.display()));
     home
 }
