@@ -49,6 +49,19 @@ fn draw(c: &mut Criterion) {
     }
     for (w, h) in [(160u16, 48u16), (80, 24)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
+        // What is timed is a real frame: the header counts the fleet and the window
+        // around the selected row (store-0500) is drawn.
+        let frame = terminal
+            .draw(|f| storectl::ui::draw(f, &app))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text: String = frame
+            .buffer
+            .content()
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect();
+        assert!(text.contains("1000 stores"), "no fleet header in the frame");
+        assert!(text.contains("store-0500"), "the selected row is not drawn");
         c.bench_function(&format!("table_1000_stores_{w}x{h}"), |b| {
             b.iter(|| {
                 terminal

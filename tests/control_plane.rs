@@ -206,7 +206,20 @@ async fn a_namespace_deletion_finishes_with_its_pods_and_volumes() {
         has_deployment_condition(d, "Available", "True")
     })
     .await;
-    let namespaces: Api<Namespace> = Api::all(client);
+    wait_for(&claims, "data", 60, "Bound", |c| {
+        c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
+    })
+    .await;
+    let volume = claims
+        .get("data")
+        .await
+        .unwrap()
+        .spec
+        .and_then(|s| s.volume_name)
+        .unwrap();
+    let volumes: Api<k8s_openapi::api::core::v1::PersistentVolume> = Api::all(client.clone());
+    assert!(volumes.get_opt(&volume).await.unwrap().is_some());
+    let namespaces: Api<Namespace> = Api::all(client.clone());
     let uid = namespaces.get(&ns).await.unwrap().metadata.uid.unwrap();
     namespaces.delete(&ns, &Default::default()).await.unwrap();
     let gone = tokio::time::timeout(
@@ -223,6 +236,95 @@ async fn a_namespace_deletion_finishes_with_its_pods_and_volumes() {
         gone.is_ok() && leftover.is_none(),
         "namespace {ns} still exists: {leftover:#?}"
     );
+    // Its pods and claims went with it, and the released volume was reclaimed.
+    let pods = Api::<Pod>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert!(
+        !pods
+            .items
+            .iter()
+            .any(|p| p.metadata.namespace.as_deref() == Some(&ns)),
+        "pods of {ns} remain"
+    );
+    common::wait_gone(&volumes, &volume, 60).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_whose_mysql_never_starts_holds_its_setup_job_and_wordpress() {
+    // Two stores created together; the healthy twin's setup Job completing shows the
+    // simulator has had every chance to move the broken one along.
+    let c = cluster();
+    let (broken, twin) = (unique("nomysql"), unique("twin"));
+    tokio::task::block_in_place(|| {
+        common::storectl(
+            c,
+            "devcluster-admin",
+            &[
+                "create",
+                &broken,
+                "--set",
+                "mysql.image=registry.invalid/mysql:8.4",
+            ],
+        )
+        .expect_code(0);
+        common::storectl(
+            c,
+            "devcluster-admin",
+            &["create", &twin, "--wait", "--timeout", "90s"],
+        )
+        .expect_code(0);
+    });
+    let client = c.admin().await;
+    let twin_jobs: Api<Job> = Api::namespaced(client.clone(), &format!("store-{twin}"));
+    let twin_job = twin_jobs.get(&format!("{twin}-setup")).await.unwrap();
+    assert!(has_job_condition(&twin_job, "Complete"));
+
+    let ns = format!("store-{broken}");
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
+    let job = jobs.get(&format!("{broken}-setup")).await.unwrap();
+    assert!(
+        !has_job_condition(&job, "Complete") && !has_job_condition(&job, "SuccessCriteriaMet"),
+        "the setup Job completed without MySQL: {:#?}",
+        job.status
+    );
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    let list = pods
+        .list(&ListParams::default().labels("component in (wordpress,setup)"))
+        .await
+        .unwrap();
+    assert_eq!(
+        list.items.len(),
+        2,
+        "a WordPress and a setup pod: {list:#?}"
+    );
+    for p in &list.items {
+        let status = p.status.clone().unwrap_or_default();
+        let waiting = status
+            .init_container_statuses
+            .iter()
+            .flatten()
+            .find(|c| c.name == "wait-for-mysql")
+            .and_then(|c| c.state.clone())
+            .is_some_and(|s| s.running.is_some());
+        assert!(waiting, "wait-for-mysql is not waiting: {status:#?}");
+        let started = status
+            .container_statuses
+            .iter()
+            .flatten()
+            .any(|c| c.state.as_ref().is_some_and(|s| s.waiting.is_none()));
+        assert!(
+            !started,
+            "a main container started without MySQL: {status:#?}"
+        );
+    }
+    tokio::task::block_in_place(|| {
+        for name in [&broken, &twin] {
+            common::storectl(c, "devcluster-admin", &["delete", name, "--yes", "--wait"])
+                .expect_code(0);
+        }
+    });
 }
 
 #[tokio::test]
@@ -290,7 +392,17 @@ async fn a_claim_of_the_unbound_class_stays_pending_and_holds_its_pod() {
         .create(&PostParams::default(), &d)
         .await
         .unwrap();
-    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    // A twin claim of an ordinary class, made at the same moment, binds: by then the
+    // simulator has provisioned everything it would.
+    claims
+        .create(&PostParams::default(), &claim("twin", Some("standard")))
+        .await
+        .unwrap();
+    wait_for(&claims, "twin", 60, "Bound", |c| {
+        c.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
     wait_for_pod(&pods, "db", "Unschedulable", |p| {
         p.status
             .iter()
@@ -302,13 +414,26 @@ async fn a_claim_of_the_unbound_class_stays_pending_and_holds_its_pod() {
             })
     })
     .await;
-    let phase = claims
-        .get("data")
+    let data = claims.get("data").await.unwrap();
+    assert_eq!(
+        data.status.and_then(|s| s.phase).as_deref(),
+        Some("Pending")
+    );
+    assert!(data.spec.and_then(|s| s.volume_name).is_none());
+    // No volume was provisioned for it at all.
+    let volumes = Api::<k8s_openapi::api::core::v1::PersistentVolume>::all(client)
+        .list(&ListParams::default())
         .await
-        .unwrap()
-        .status
-        .and_then(|s| s.phase);
-    assert_eq!(phase.as_deref(), Some("Pending"));
+        .unwrap();
+    let for_data = volumes.items.iter().filter(|v| {
+        v.spec
+            .as_ref()
+            .and_then(|s| s.claim_ref.as_ref())
+            .is_some_and(|r| {
+                r.namespace.as_deref() == Some(&ns) && r.name.as_deref() == Some("data")
+            })
+    });
+    assert_eq!(for_data.count(), 0, "a volume exists for the unbound claim");
 }
 
 #[tokio::test]
@@ -339,19 +464,42 @@ async fn a_failing_job_ends_failed_with_backoff_limit_exceeded() {
 
 #[tokio::test]
 async fn a_pod_that_never_becomes_ready_keeps_its_deployment_unavailable() {
+    // A healthy twin started at the same time: once it is Available, the faulty one has
+    // had every chance (a pod starting Ready=False, or a Deployment starting
+    // Available=False, proves nothing by itself).
     let (client, ns, pods) = deploy("nginx:sim-never-ready").await;
-    let deployments: Api<Deployment> = Api::namespaced(client, &ns);
-    wait_for(&deployments, "web", 60, "Available=False", |d| {
-        has_deployment_condition(d, "Available", "False")
+    let (twin_client, twin_ns, _) = deploy("nginx:1.27").await;
+    let twin: Api<Deployment> = Api::namespaced(twin_client, &twin_ns);
+    wait_for(&twin, "web", 60, "Available=True", |d| {
+        has_deployment_condition(d, "Available", "True")
     })
     .await;
-    wait_for_pod(&pods, "web", "Running but not Ready", |p| {
-        let s = p.status.clone().unwrap_or_default();
-        s.phase.as_deref() == Some("Running")
-            && s.conditions
+    wait_for_pod(&pods, "web", "Running", |p| {
+        p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+    })
+    .await;
+    // Well past the simulator's readiness delay (1 s), it stays not Ready.
+    for _ in 0..10 {
+        let list = pods
+            .list(&ListParams::default().labels("app=web"))
+            .await
+            .unwrap();
+        assert!(!list.items.is_empty());
+        for p in &list.items {
+            let ready = p
+                .status
                 .iter()
-                .flatten()
-                .any(|c| c.type_ == "Ready" && c.status == "False")
-    })
-    .await;
+                .flat_map(|s| s.conditions.iter().flatten())
+                .any(|c| c.type_ == "Ready" && c.status == "True");
+            assert!(!ready, "the never-ready pod became Ready: {p:#?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let deployments: Api<Deployment> = Api::namespaced(client, &ns);
+    let d = deployments.get("web").await.unwrap();
+    assert!(
+        !has_deployment_condition(&d, "Available", "True"),
+        "{:#?}",
+        d.status
+    );
 }

@@ -45,7 +45,7 @@ fn list_watch_follows_changes_across_an_api_server_restart() {
     let mut watch = Command::new(env!("CARGO_BIN_EXE_storectl"))
         .args(["--context", ADMIN, "list", "--watch"])
         .env_clear()
-        .env("HOME", std::env::temp_dir())
+        .env("HOME", common::fresh_home(&c))
         .env("KUBECONFIG", &c.kubeconfig)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -74,10 +74,26 @@ fn list_watch_follows_changes_across_an_api_server_restart() {
     c.restart_apiserver();
     storectl(&c, ADMIN, &["create", &b, "--wait", "--timeout", "90s"]).expect_code(0);
     line_with(&rx, &mut seen, &[&b, "Ready"], 60);
+    let before_delete = seen.len();
     storectl(&c, ADMIN, &["delete", &a, "--yes", "--wait"]).expect_code(0);
     line_with(&rx, &mut seen, &[&a, "Deleted"], 60);
     let _ = watch.kill();
     let _ = watch.wait();
+    let deleted = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| l.contains(&a) && l.contains("  Deleted  "))
+            .count()
+    };
+    assert_eq!(
+        (
+            deleted(&seen[..before_delete]),
+            deleted(&seen[before_delete..])
+        ),
+        (0, 1),
+        "one Deleted line, and only after the deletion (a reconnect must not fake one):\n{}",
+        seen.join("\n")
+    );
 
     let ready_lines_of_a = seen
         .iter()

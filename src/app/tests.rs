@@ -20,7 +20,9 @@ pub fn row(name: &str, phase: Phase) -> StoreRow {
             },
             url: Some(format!("http://{name}.local")),
             age_seconds: Some(42),
-            pods_ready: 2,
+            // Ready stores serve with both pods; the others with one of two, so the
+            // PODS column is seen with ready != total.
+            pods_ready: if phase == Phase::Ready { 2 } else { 1 },
             pods_total: 2,
             created: Some("2026-11-25T20:00:00Z".to_string()),
         },
@@ -33,6 +35,11 @@ pub fn row(name: &str, phase: Phase) -> StoreRow {
             ObjectState {
                 kind: "PersistentVolumeClaim",
                 name: format!("{name}-mysql-pvc"),
+                state: "Bound".into(),
+            },
+            ObjectState {
+                kind: "PersistentVolumeClaim",
+                name: format!("{name}-wordpress-pvc"),
                 state: "Bound".into(),
             },
         ],

@@ -182,6 +182,7 @@ impl Cli {
         ConnectOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
+            no_watch_list: std::env::var_os("STORECTL_NO_WATCH_LIST").is_some_and(|v| v == "1"),
         }
     }
 }

@@ -17,6 +17,9 @@ use super::version::ServerVersion;
 pub struct ConnectOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// Never stream first lists (watch-list), even where the server could: for
+    /// comparing, and for servers whose streaming misbehaves.
+    pub no_watch_list: bool,
 }
 
 /// A client and what it points at.
@@ -26,6 +29,7 @@ pub struct Connection {
     pub target: Target,
     /// The server's version, asked once.
     version: Arc<OnceCell<ServerVersion>>,
+    no_watch_list: bool,
 }
 
 impl Connection {
@@ -96,6 +100,7 @@ impl Connection {
             client,
             target,
             version: Arc::default(),
+            no_watch_list: options.no_watch_list,
         })
     }
 
@@ -103,6 +108,12 @@ impl Connection {
     pub fn error(&self, action: &str) -> impl Fn(kube::Error) -> ClusterError + '_ {
         let action = action.to_string();
         move |e| ClusterError::from_kube(e, &action, &self.target)
+    }
+
+    /// Whether watchers may stream their first list: the server supports it and the
+    /// user did not turn it off.
+    pub async fn streams_lists(&self) -> bool {
+        !self.no_watch_list && self.server_version().await.is_ok_and(|v| v.streams_lists())
     }
 
     /// The API server's version (asked once per connection).

@@ -352,11 +352,7 @@ impl<K: SlimKind> Watcher<K> {
         let mut pause = BACKOFF_FIRST;
         // The first list as a stream of watch events where the server can (less memory
         // and time on both sides than one big LIST); a server that refuses falls back.
-        let mut streaming = self
-            .conn
-            .server_version()
-            .await
-            .is_ok_and(|v| v.streams_lists());
+        let mut streaming = self.conn.streams_lists().await;
         loop {
             let config = if streaming {
                 self.config.clone().streaming_lists()

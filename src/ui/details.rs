@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::phase_color;
 use crate::app::{App, Details, EventRow};
@@ -90,19 +90,87 @@ fn draw_event_lines(frame: &mut Frame, d: &Details, area: Rect, title: &str) {
         None => lines.push(Line::from("  loading...")),
         Some(Err(e)) => lines.push(Line::styled(format!("  {e}"), Style::new().fg(Color::Red))),
         Some(Ok(events)) if events.is_empty() => lines.push(Line::from("  no events")),
-        Some(Ok(events)) => lines.extend(events.iter().map(event_line)),
+        Some(Ok(events)) => {
+            let width = usize::from(area.width);
+            lines.extend(events.iter().flat_map(|e| event_lines(e, width)));
+        }
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn event_line(e: &EventRow) -> Line<'static> {
+/// Continuation lines of a wrapped event start this far in, under its time.
+const EVENT_INDENT: usize = 4;
+
+/// One event, wrapped at `width` by words, continuation lines indented.
+fn event_lines(e: &EventRow, width: usize) -> Vec<Line<'static>> {
     let color = if e.warning { Color::Red } else { Color::Gray };
-    Line::from(vec![
-        Span::raw(format!("  {} ", e.last_seen)),
-        Span::styled(
-            format!("{:<8}", if e.warning { "Warning" } else { "Normal" }),
-            Style::new().fg(color),
-        ),
-        Span::raw(format!(" {:<18} {} {}", e.reason, e.object, e.message)),
-    ])
+    let time = format!("  {} ", e.last_seen);
+    let kind = format!("{:<8}", if e.warning { "Warning" } else { "Normal" });
+    let rest = format!(" {:<18} {} {}", e.reason, e.object, e.message);
+    let first_room = width.saturating_sub(time.len() + kind.len());
+    let mut pieces = wrap_words(&rest, first_room, width.saturating_sub(EVENT_INDENT));
+    let first = if pieces.is_empty() {
+        String::new()
+    } else {
+        pieces.remove(0)
+    };
+    let mut out = vec![Line::from(vec![
+        Span::raw(time),
+        Span::styled(kind, Style::new().fg(color)),
+        Span::raw(first),
+    ])];
+    out.extend(
+        pieces
+            .into_iter()
+            .map(|p| Line::from(format!("{}{p}", " ".repeat(EVENT_INDENT)))),
+    );
+    out
+}
+
+/// Splits `text` into lines of at most `first` characters, then `rest` characters,
+/// breaking between words (a word longer than a line is cut).
+fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    let mut room = first.max(1);
+    for (i, word) in text.split(' ').enumerate() {
+        let current = lines.last().map_or(0, |l| l.chars().count());
+        let sep = usize::from(i > 0 && current > 0);
+        if current + sep + word.chars().count() > room && current > 0 {
+            lines.push(String::new());
+            room = rest.max(1);
+        } else if i > 0
+            && let Some(l) = lines.last_mut()
+        {
+            l.push(' ');
+        }
+        let mut word = word.to_string();
+        while word.chars().count() > room {
+            let cut: String = word.chars().take(room).collect();
+            word = word.chars().skip(room).collect();
+            if let Some(l) = lines.last_mut() {
+                l.push_str(&cut);
+            }
+            lines.push(String::new());
+            room = rest.max(1);
+        }
+        if let Some(l) = lines.last_mut() {
+            l.push_str(&word);
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn words_wrap_to_the_room_of_each_line() {
+        assert_eq!(
+            wrap_words("one two three four", 8, 6),
+            ["one two", "three", "four"]
+        );
+        assert_eq!(wrap_words("abcdefghij", 4, 3), ["abcd", "efg", "hij"]);
+        assert_eq!(wrap_words(" keep  spacing", 20, 20), [" keep  spacing"]);
+    }
 }

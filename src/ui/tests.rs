@@ -74,6 +74,18 @@ fn table_stale_while_reconnecting() {
 }
 
 #[test]
+fn table_when_some_kinds_may_not_be_listed() {
+    let mut app = fleet();
+    app::update(
+        &mut app,
+        Action::Connection(app::ConnectionState::Live, vec!["ingresses".into()]),
+    );
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("no access to ingresses"), "{screen}");
+    both_sizes("table_hidden_kinds", &app);
+}
+
+#[test]
 fn create_form_with_a_name_error() {
     let mut app = fleet();
     press(

@@ -133,7 +133,12 @@ fn no_secret_value_is_inlined_outside_the_secret() {
     let creds = Credentials::generate().unwrap_or_else(|e| panic!("{e}"));
     let objects = render(&StoreLayout::new(&name, &config), &config, &creds);
     for m in objects.iter().filter(|m| !matches!(m, Manifest::Secret(_))) {
-        let yaml = serde_yaml_ng::to_string(m).unwrap_or_default();
+        let yaml = serde_yaml_ng::to_string(m).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            yaml.contains("name: "),
+            "{} serialised to nothing",
+            m.reference()
+        );
         for v in creds.clone().into_map().values() {
             assert!(
                 !yaml.contains(v.as_str()),
@@ -156,6 +161,21 @@ fn toggles_remove_their_objects() {
     for gone in ["Ingress", "NetworkPolicy", "ResourceQuota", "LimitRange"] {
         assert!(!kinds.contains(&gone), "{gone} still rendered");
     }
+    // Everything else is still there (an empty render would pass the loop above).
+    assert_eq!(
+        kinds,
+        [
+            "Namespace",
+            "Secret",
+            "PersistentVolumeClaim",
+            "PersistentVolumeClaim",
+            "Service",
+            "Service",
+            "Deployment",
+            "Deployment",
+            "Job"
+        ]
+    );
 }
 
 #[test]

@@ -104,8 +104,11 @@ fn provisioning_names_what_it_waits_for_in_order() {
     s.deployments = vec![deployment("mysql", false), deployment("wordpress", false)];
     s.jobs = vec![job(None)];
     assert_eq!(
-        derive(&s, &RULES, t(SOON)).reason,
-        "waiting for PVC shop-mysql-pvc to bind"
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(
+            Phase::Provisioning,
+            "waiting for PVC shop-mysql-pvc to bind"
+        )
     );
     s.claims = vec![claim("Bound")];
     assert_eq!(
@@ -203,8 +206,11 @@ fn a_progress_deadline_fails_the_store() {
     }
     s.deployments[1] = d;
     assert_eq!(
-        derive(&s, &RULES, t(SOON)).reason,
-        "deployment shop-wordpress: progress deadline exceeded"
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(
+            Phase::Failed,
+            "deployment shop-wordpress: progress deadline exceeded"
+        )
     );
 }
 

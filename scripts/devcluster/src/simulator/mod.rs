@@ -17,6 +17,7 @@ use std::time::Duration;
 use anyhow::Result;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod, Secret};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::reflector::{self, Store};
@@ -26,6 +27,9 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use pods::{PodAction, Timing, World};
+
+/// The label an EndpointSlice names its Service by.
+const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// Keeps up to this many API writes in flight at once.
 const CONCURRENT_WRITES: usize = 16;
@@ -37,6 +41,9 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
     let claims = mirror::<PersistentVolumeClaim>(&client, &changed);
     let volumes = mirror::<PersistentVolume>(&client, &changed);
     let secrets = mirror_metadata::<Secret>(&client, &changed);
+    // Which Services have a ready endpoint (kept by the controller manager): what an init
+    // container waiting for MySQL waits for.
+    let endpoints = mirror::<EndpointSlice>(&client, &changed);
 
     let log_port = logs::serve(pods.clone(), &state_dir).await?;
     // The API server may go away at any time (tests stop it on purpose): keep trying.
@@ -53,6 +60,7 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
         store?;
     }
     secrets.wait_until_ready().await?;
+    endpoints.wait_until_ready().await?;
     tracing::info!("node simulator running (node {})", node::NODE_NAME);
 
     // Ticks drive timed steps (readiness delays, Job durations) and retries; they stop
@@ -72,7 +80,7 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
             .collect();
         busy = !active.is_empty();
         if busy {
-            step_pods(&client, active, &claims, &secrets, &timing).await;
+            step_pods(&client, active, &claims, &secrets, &endpoints, &timing).await;
         }
         busy |= provision(&client, &claims, &volumes).await;
     }
@@ -84,6 +92,7 @@ async fn step_pods(
     active: Vec<Arc<Pod>>,
     claims: &Store<PersistentVolumeClaim>,
     secrets: &Store<kube::core::PartialObjectMeta<Secret>>,
+    endpoints: &Store<EndpointSlice>,
     timing: &Timing,
 ) {
     let claims = claims.state();
@@ -95,6 +104,23 @@ async fn step_pods(
             .map(|c| key(c.as_ref()))
             .collect(),
         secrets: secrets.state().iter().map(|s| key(s.as_ref())).collect(),
+        ready_services: endpoints
+            .state()
+            .iter()
+            .filter(|slice| {
+                slice
+                    .endpoints
+                    .iter()
+                    .any(|e| e.conditions.as_ref().and_then(|c| c.ready) == Some(true))
+            })
+            .filter_map(|slice| {
+                let service = slice.metadata.labels.as_ref()?.get(SERVICE_NAME_LABEL)?;
+                Some(format!(
+                    "{}/{service}",
+                    slice.metadata.namespace.as_deref()?
+                ))
+            })
+            .collect(),
     };
     let now = Timestamp::now();
     let pod_steps = active.into_iter().filter_map(|pod| {

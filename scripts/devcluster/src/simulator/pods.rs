@@ -46,6 +46,26 @@ pub struct World {
     pub claims: HashSet<String>,
     pub bound_claims: HashSet<String>,
     pub secrets: HashSet<String>,
+    /// Services with at least one ready endpoint: what a connection would reach.
+    pub ready_services: HashSet<String>,
+}
+
+/// The variable naming the database an init container waits for (`host[:port]`), as the
+/// WordPress image and storectl's wait-for-mysql container read it.
+const DATABASE_HOST_VAR: &str = "WORDPRESS_DB_HOST";
+
+/// The Service an init container waits to accept connections on, if it waits for one.
+fn awaited_service(c: &Container) -> Option<&str> {
+    let value = c
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == DATABASE_HOST_VAR)?
+        .value
+        .as_deref()?;
+    let host = value.split(':').next().unwrap_or(value);
+    // `svc` or `svc.namespace[.svc.cluster.local]`: the Service's own name comes first.
+    host.split('.').next().filter(|h| !h.is_empty())
 }
 
 /// One step for the simulator to take.
@@ -189,7 +209,7 @@ fn simulate(
             init_statuses.push(waiting(c, "PodInitializing", "", 0, None));
             continue;
         }
-        let out = run_container(
+        let mut out = run_container(
             c,
             namespace,
             world,
@@ -199,6 +219,13 @@ fn simulate(
             restart_never,
             Some(Duration::ZERO),
         );
+        // A container that waits for the database keeps running until the database's
+        // Service has a ready endpoint, as a real one keeps retrying its connection.
+        let database_down = awaited_service(c)
+            .is_some_and(|svc| !world.ready_services.contains(&format!("{namespace}/{svc}")));
+        if out.succeeded && database_down {
+            out = waiting_for_service(c, start);
+        }
         initialized = out.succeeded;
         failed |= out.failed;
         init_statuses.push(out.status);
@@ -400,6 +427,24 @@ fn run_container(
                 running: true,
             }
         }
+    }
+}
+
+/// An init container that started and is still waiting (running, not finished).
+fn waiting_for_service(c: &Container, start: Timestamp) -> Outcome {
+    let mut status = base_status(c, false, 0);
+    status.started = Some(true);
+    status.state = Some(ContainerState {
+        running: Some(ContainerStateRunning {
+            started_at: Some(Time(start)),
+        }),
+        ..ContainerState::default()
+    });
+    Outcome {
+        status,
+        succeeded: false,
+        failed: false,
+        running: true,
     }
 }
 

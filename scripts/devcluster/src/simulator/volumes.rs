@@ -89,3 +89,98 @@ pub fn is_released(volume: &PersistentVolume) -> bool {
     );
     ours && released && volume.metadata.deletion_timestamp.is_none()
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::{
+        PersistentVolumeClaimSpec, PersistentVolumeClaimStatus, PersistentVolumeStatus,
+        VolumeResourceRequirements,
+    };
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    use super::*;
+
+    fn claim(phase: &str, class: Option<&str>) -> PersistentVolumeClaim {
+        PersistentVolumeClaim {
+            metadata: ObjectMeta {
+                name: Some("data".into()),
+                namespace: Some("ns".into()),
+                uid: Some("u1".into()),
+                ..ObjectMeta::default()
+            },
+            spec: Some(PersistentVolumeClaimSpec {
+                access_modes: Some(vec!["ReadWriteOnce".into()]),
+                storage_class_name: class.map(str::to_string),
+                resources: Some(VolumeResourceRequirements {
+                    requests: Some([("storage".to_string(), Quantity("5Gi".into()))].into()),
+                    ..VolumeResourceRequirements::default()
+                }),
+                ..PersistentVolumeClaimSpec::default()
+            }),
+            status: Some(PersistentVolumeClaimStatus {
+                phase: Some(phase.into()),
+                ..PersistentVolumeClaimStatus::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn a_pending_claim_gets_a_volume_of_its_size_bound_to_it_once() {
+        let none = HashSet::new();
+        let pv = volume_for(&claim("Pending", Some("standard")), &none)
+            .unwrap_or_else(|| panic!("no volume"));
+        let spec = pv.spec.unwrap_or_default();
+        assert_eq!(
+            spec.capacity.unwrap_or_default().get("storage"),
+            Some(&Quantity("5Gi".into()))
+        );
+        let claim_ref = spec.claim_ref.unwrap_or_default();
+        assert_eq!(
+            (
+                claim_ref.namespace.as_deref(),
+                claim_ref.name.as_deref(),
+                claim_ref.uid.as_deref()
+            ),
+            (Some("ns"), Some("data"), Some("u1"))
+        );
+        assert_eq!(
+            spec.persistent_volume_reclaim_policy.as_deref(),
+            Some("Delete")
+        );
+        let claimed: HashSet<String> = ["u1".to_string()].into();
+        assert!(
+            volume_for(&claim("Pending", None), &claimed).is_none(),
+            "one volume per claim"
+        );
+        assert!(volume_for(&claim("Bound", None), &none).is_none());
+    }
+
+    #[test]
+    fn the_unbound_class_never_gets_a_volume() {
+        assert!(
+            volume_for(
+                &claim("Pending", Some(UNBOUND_STORAGE_CLASS)),
+                &HashSet::new()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn only_our_released_volumes_are_removed() {
+        let mut pv = volume_for(&claim("Pending", None), &HashSet::new())
+            .unwrap_or_else(|| panic!("no volume"));
+        let phase = |p: &str| {
+            Some(PersistentVolumeStatus {
+                phase: Some(p.into()),
+                ..PersistentVolumeStatus::default()
+            })
+        };
+        pv.status = phase("Bound");
+        assert!(!is_released(&pv));
+        pv.status = phase("Released");
+        assert!(is_released(&pv));
+        pv.metadata.annotations = None;
+        assert!(!is_released(&pv), "someone else's volume");
+    }
+}

@@ -203,3 +203,48 @@ fn deleted_bound_pods_are_finalized() {
         PodAction::Finalize
     );
 }
+
+#[test]
+fn an_init_container_waiting_for_the_database_holds_the_pod_until_its_service_is_ready() {
+    let mut wait = container("wait-for-mysql", "wordpress:cli");
+    wait.env = Some(vec![EnvVar {
+        name: "WORDPRESS_DB_HOST".into(),
+        value: Some("shop-mysql:3306".into()),
+        ..EnvVar::default()
+    }]);
+    let mut p = job_pod("wordpress:cli");
+    if let Some(spec) = p.spec.as_mut() {
+        spec.init_containers = Some(vec![wait]);
+    }
+    let t = Timing::default();
+    let step = |p: &Pod, world: &World, secs: i64| match plan(p, world, at(secs), &t) {
+        PodAction::Status(s) => *s,
+        PodAction::Nothing => p.status.clone().unwrap_or_default(),
+        other => panic!("unexpected {other:?}"),
+    };
+    // MySQL never comes up: long after a Job would have finished, nothing has.
+    let down = World::default();
+    p.status = Some(step(&p, &down, 0));
+    let held = step(&p, &down, 600);
+    assert_eq!(held.phase.as_deref(), Some("Pending"));
+    let init = &held.init_container_statuses.clone().unwrap_or_default()[0];
+    assert!(
+        init.state.as_ref().is_some_and(|s| s.running.is_some()),
+        "still waiting: {init:?}"
+    );
+    assert_eq!(
+        waiting_reason(&held).as_deref(),
+        Some("PodInitializing"),
+        "main not started"
+    );
+
+    // Its Service gets a ready endpoint: the wait ends and the Job's pod runs to the end.
+    let up = World {
+        ready_services: ["ns/shop-mysql".to_string()].into(),
+        ..World::default()
+    };
+    p.status = Some(held);
+    p.status = Some(step(&p, &up, 601));
+    let done = step(&p, &up, 700);
+    assert_eq!(done.phase.as_deref(), Some("Succeeded"), "{done:#?}");
+}
