@@ -729,3 +729,33 @@ async fn private_log_no_generated_secret_reaches_it_even_at_trace_level() {
         "{list:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ingress_policy_selects_the_controller_namespace_by_the_label_the_server_sets() {
+    // A namespace as an ingress controller's would be made: no labels of ours.
+    let controller = scratch_namespace(serde_json::json!({})).await;
+    let objects = rendered(
+        "probe",
+        &[&format!("ingress.controllerNamespace={controller}")],
+    );
+    let policy = &objects["NetworkPolicy/probe-wordpress-from-ingress"];
+    let wanted = policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_else(|| panic!("no namespace selector: {policy}"));
+    assert!(!wanted.is_empty());
+    let labels = Api::<Namespace>::all(admin().await)
+        .get(&controller)
+        .await
+        .unwrap()
+        .metadata
+        .labels
+        .unwrap_or_default();
+    for (key, value) in wanted {
+        assert_eq!(
+            labels.get(&key).map(String::as_str),
+            value.as_str(),
+            "the server's labels {labels:?} do not satisfy {key}"
+        );
+    }
+}

@@ -223,18 +223,8 @@ fn human(resource: &str, amount: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::config::tests::refusal;
     use crate::domain::config::{Sources, load};
-
-    fn refusal(sets: &[&str]) -> String {
-        let sources = Sources {
-            sets: sets.iter().map(|s| s.to_string()).collect(),
-            ..Sources::default()
-        };
-        match load(&sources) {
-            Ok(_) => panic!("{sets:?} was accepted"),
-            Err(e) => e.to_string(),
-        }
-    }
 
     #[test]
     fn the_defaults_fit_their_own_quota() {

@@ -159,18 +159,8 @@ fn unknown(path: &str, key: &str, known: &[&str], what: &str) -> Failure {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::config::tests::refusal;
     use crate::domain::config::{Sources, load};
-
-    fn refusal(sets: &[&str]) -> String {
-        let sources = Sources {
-            sets: sets.iter().map(|s| s.to_string()).collect(),
-            ..Sources::default()
-        };
-        match load(&sources) {
-            Ok(_) => panic!("{sets:?} was accepted"),
-            Err(e) => e.to_string(),
-        }
-    }
 
     #[test]
     fn misspelt_resource_keys_are_refused_with_a_guess() {

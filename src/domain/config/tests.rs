@@ -14,6 +14,11 @@ fn sources(files: &[(&str, &str)], sets: &[&str]) -> Sources {
     }
 }
 
+/// The message `load` gives for the defaults with `sets` on top (panics if accepted).
+pub(crate) fn refusal(sets: &[&str]) -> String {
+    error(&sources(&[], sets))
+}
+
 fn error(s: &Sources) -> String {
     match load(s) {
         Ok(_) => panic!("configuration was accepted"),

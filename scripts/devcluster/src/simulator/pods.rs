@@ -224,7 +224,7 @@ fn simulate(
         let database_down = awaited_service(c)
             .is_some_and(|svc| !world.ready_services.contains(&format!("{namespace}/{svc}")));
         if out.succeeded && database_down {
-            out = waiting_for_service(c, start);
+            out = running(c, start, false);
         }
         initialized = out.succeeded;
         failed |= out.failed;
@@ -412,27 +412,14 @@ fn run_container(
             let ready = fault == ImageFault::None
                 && elapsed >= secs(t.ready_delay)
                 && completes_after.is_none();
-            let mut status = base_status(c, ready, 0);
-            status.started = Some(true);
-            status.state = Some(ContainerState {
-                running: Some(ContainerStateRunning {
-                    started_at: Some(Time(start)),
-                }),
-                ..ContainerState::default()
-            });
-            Outcome {
-                status,
-                succeeded: false,
-                failed: false,
-                running: true,
-            }
+            running(c, start, ready)
         }
     }
 }
 
-/// An init container that started and is still waiting (running, not finished).
-fn waiting_for_service(c: &Container, start: Timestamp) -> Outcome {
-    let mut status = base_status(c, false, 0);
+/// A container running since `start` (an init container waiting for the database too).
+fn running(c: &Container, start: Timestamp, ready: bool) -> Outcome {
+    let mut status = base_status(c, ready, 0);
     status.started = Some(true);
     status.state = Some(ContainerState {
         running: Some(ContainerStateRunning {
