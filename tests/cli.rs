@@ -153,6 +153,13 @@ fn shared_isolation_keeps_the_original_namespace_and_deletes_by_label() {
             "{run:#?}"
         );
     }
+    // Creating a complete shared store again is refused, as in per-store mode.
+    storectl(
+        c,
+        ADMIN,
+        &["create", &b, "--set", "stores.isolation=shared"],
+    )
+    .expect_code(3);
     storectl(c, ADMIN, &["delete", &a, "--yes", "--wait"]).expect_code(0);
     let status = storectl(c, ADMIN, &["status", &b, "-o", "json"]).expect_code(0);
     let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();

@@ -81,7 +81,7 @@ pub async fn create(
         return Err(CreateError::AlreadyExists {
             name: layout.name().to_string(),
             namespace,
-            how: " (store names are unique across per-store namespaces and the shared namespace, hosts too)".to_string(),
+            how: " (store names are unique across per-store namespaces and the shared namespace, and so are hosts)".to_string(),
         });
     }
     let present = present?;
@@ -112,7 +112,12 @@ pub async fn create(
             name: layout.name().to_string(),
         });
     }
-    if present.len() == manifests.len() {
+    // (A shared namespace is never "present": it belongs to no store.)
+    let own = manifests
+        .iter()
+        .filter(|m| layout.owns_namespace || !matches!(m, Manifest::Namespace(_)))
+        .count();
+    if present.len() == own {
         return Err(CreateError::AlreadyExists {
             name: layout.name().to_string(),
             namespace: layout.namespace.clone(),
