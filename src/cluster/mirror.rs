@@ -60,11 +60,6 @@ impl<K> Mirror<K> {
         objects.values().cloned().collect()
     }
 
-    /// Resolves once the first list is complete; false if the writer is gone before.
-    pub async fn wait_until_listed(&self) -> bool {
-        self.listed().wait_for(|listed| *listed).await.is_ok()
-    }
-
     /// Whether the first list is complete, to wait on apart from the mirror.
     pub fn listed(&self) -> watch::Receiver<bool> {
         self.listed.clone()
@@ -157,7 +152,7 @@ mod tests {
         assert!(m.state().is_empty(), "half a list is never visible");
         w.apply(Event::InitApply(pod("b", "Pending")));
         w.apply(Event::InitDone);
-        assert!(m.wait_until_listed().await);
+        assert!(*m.listed().borrow(), "listed once complete");
         assert_eq!(phases(&m).len(), 2);
 
         w.apply(Event::Apply(pod("c", "Pending")));
@@ -182,6 +177,20 @@ mod tests {
     async fn waiting_for_the_list_fails_when_the_writer_is_gone() {
         let (m, w) = mirror::<Pod>();
         drop(w);
-        assert!(!m.wait_until_listed().await);
+        assert!(m.listed().wait_for(|l| *l).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_refused_kind_counts_as_listed_and_empty() {
+        let (m, mut w) = mirror::<Pod>();
+        w.apply(Event::Init);
+        w.apply(Event::InitApply(pod("a", "Running")));
+        w.apply(Event::InitDone);
+        w.refused();
+        assert!(*m.listed().borrow(), "the rest of the model can show");
+        assert!(
+            m.state().is_empty(),
+            "nothing of a kind that may not be listed"
+        );
     }
 }

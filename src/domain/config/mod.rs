@@ -145,11 +145,7 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
         apply(parse_yaml(text, origin)?, origin)?;
     }
     for arg in &sources.sets {
-        let overlay = set::parse_set(arg).map_err(|why| ConfigError::BadSet {
-            arg: arg.clone(),
-            why,
-        })?;
-        apply(overlay, &format!("--set {arg}"))?;
+        apply(parse_set(arg)?, &format!("--set {arg}"))?;
     }
     if let Some(text) = &sources.env.helm_values {
         apply(parse_yaml(text, "HELM_VALUES")?, "HELM_VALUES")?;
@@ -160,11 +156,7 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
         }
     }
     for arg in &sources.form {
-        let overlay = set::parse_set(arg).map_err(|why| ConfigError::BadSet {
-            arg: arg.clone(),
-            why,
-        })?;
-        apply(overlay, &format!("the create form ({arg})"))?;
+        apply(parse_set(arg)?, &format!("the create form ({arg})"))?;
     }
 
     let config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {
@@ -192,6 +184,14 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
 /// The defaults alone (what `load` returns with no files, `--set` or environment).
 pub fn defaults() -> Result<Config, ConfigError> {
     load(&Sources::default())
+}
+
+/// One `key.path=value` argument as a values overlay.
+fn parse_set(arg: &str) -> Result<Value, ConfigError> {
+    set::parse_set(arg).map_err(|why| ConfigError::BadSet {
+        arg: arg.to_string(),
+        why,
+    })
 }
 
 fn parse_yaml(text: &str, origin: &str) -> Result<Value, ConfigError> {
