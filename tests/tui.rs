@@ -17,6 +17,10 @@ struct Session {
 
 impl Session {
     fn start(kubeconfig: &std::path::Path, width: u16, height: u16) -> Self {
+        Self::start_as(kubeconfig, "devcluster-admin", width, height)
+    }
+
+    fn start_as(kubeconfig: &std::path::Path, context: &str, width: u16, height: u16) -> Self {
         let name = unique("storectl-e2e");
         // In the cluster's folder: removed with it.
         let home = kubeconfig
@@ -24,7 +28,7 @@ impl Session {
             .unwrap_or_else(|| std::path::Path::new("/tmp"))
             .join(format!("{name}-home"));
         let command = format!(
-            "env -i HOME={} PATH=/usr/bin:/bin TERM=xterm-256color KUBECONFIG={} {} --context devcluster-admin; echo STORECTL-EXITED-$?; sleep 30",
+            "env -i HOME={} PATH=/usr/bin:/bin TERM=xterm-256color KUBECONFIG={} {} --context {context}; echo STORECTL-EXITED-$?; sleep 30",
             home.display(),
             kubeconfig.display(),
             env!("CARGO_BIN_EXE_storectl")
@@ -267,4 +271,57 @@ fn the_header_says_reconnecting_within_seconds_of_the_server_going_away() {
     });
     tui.keys(&["q"]);
     tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+}
+
+#[test]
+fn a_user_who_may_not_list_ingresses_sees_the_table_and_is_told_what_is_hidden() {
+    let c = cluster();
+    let name = unique("partial");
+    storectl(
+        c,
+        "devcluster-admin",
+        &["create", &name, "--wait", "--timeout", "90s"],
+    )
+    .expect_code(0);
+    // `limited` may read every store kind but ingresses.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use kube::api::{Patch, PatchParams};
+        let client = c.admin().await;
+        let role = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "tui-no-ingresses"},
+            "rules": [
+                {"apiGroups": [""], "resources": ["namespaces", "pods", "persistentvolumeclaims", "events"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]}
+            ]
+        });
+        let binding = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "tui-no-ingresses-limited"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "tui-no-ingresses"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "limited"}]
+        });
+        let pp = PatchParams::apply("storectl-test").force();
+        kube::Api::<k8s_openapi::api::rbac::v1::ClusterRole>::all(client.clone())
+            .patch("tui-no-ingresses", &pp, &Patch::Apply(role))
+            .await
+            .unwrap();
+        kube::Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client)
+            .patch("tui-no-ingresses-limited", &pp, &Patch::Apply(binding))
+            .await
+            .unwrap();
+    });
+    let tui = Session::start_as(&c.kubeconfig, "devcluster-limited", 160, 30);
+    let screen = tui.wait("the header naming the hidden kind", 30, |s| {
+        s.contains("no access to ingresses")
+    });
+    assert!(screen.contains(" live"), "{screen}");
+    tui.wait("the store's row, without its URL", 30, |s| {
+        row_of(s, &name).is_some_and(|r| r.contains("Ready") || r.contains("Provisioning"))
+    });
+    tui.keys(&["q"]);
+    tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+    storectl(c, "devcluster-admin", &["delete", &name, "--yes", "--wait"]).expect_code(0);
 }
