@@ -310,14 +310,17 @@ fn a_pod_that_never_gets_ready_fails_the_store_at_the_deadline() {
 #[test]
 fn bad_input_fails_before_any_api_call() {
     // An unreachable server: if any of these reached the API, the exit code would be 6.
-    let dir = std::env::temp_dir().join(unique("kubeconfig"));
+    // (No cluster here: a scratch folder holds the kubeconfig and serves as HOME.)
+    let scratch = std::env::temp_dir().join(unique("storectl-bad-input"));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let dir = scratch.join("kubeconfig");
     std::fs::write(&dir, unreachable_kubeconfig("https://127.0.0.1:1", "t")).unwrap();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
             .args(args)
             .env_clear()
             .env("KUBECONFIG", &dir)
-            .env("HOME", std::env::temp_dir())
+            .env("HOME", &scratch)
             .output()
             .unwrap()
     };
@@ -353,6 +356,7 @@ fn bad_input_fails_before_any_api_call() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    std::fs::remove_dir_all(&scratch).unwrap();
 }
 
 fn unreachable_kubeconfig(server: &str, token: &str) -> String {
@@ -370,12 +374,13 @@ fn rejected_credentials_and_missing_contexts_say_so() {
         .find_map(|l| l.trim().strip_prefix("server: "))
         .unwrap()
         .to_string();
-    let path = std::env::temp_dir().join(unique("expired"));
+    let home = common::fresh_home(c);
+    let path = home.join("expired-kubeconfig");
     std::fs::write(&path, unreachable_kubeconfig(&server, "expired-token")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
         .args(["--kubeconfig", path.to_str().unwrap(), "list"])
         .env_clear()
-        .env("HOME", std::env::temp_dir())
+        .env("HOME", &home)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(6));
