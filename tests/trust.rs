@@ -17,7 +17,6 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolumeClaim, Pod, ResourceQuota, Secret,
 };
 use k8s_openapi::api::networking::v1::Ingress;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
@@ -345,31 +344,7 @@ async fn partial_permissions_list_and_status_show_what_may_be_seen_and_exit_5() 
     let name = unique("seen");
     block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
     // `limited` may read everything storectl lists, except ingresses.
-    let client = admin().await;
-    let role: ClusterRole = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "no-ingresses"},
-        "rules": [
-            {"apiGroups": [""], "resources": ["namespaces", "pods", "persistentvolumeclaims", "events"], "verbs": ["get", "list", "watch"]},
-            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]},
-            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]}
-        ]
-    }))
-    .unwrap();
-    let binding: ClusterRoleBinding = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "no-ingresses-limited"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "no-ingresses"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "limited"}]
-    }))
-    .unwrap();
-    let pp = PatchParams::apply("storectl-test").force();
-    Api::<ClusterRole>::all(client.clone())
-        .patch("no-ingresses", &pp, &Patch::Apply(role))
-        .await
-        .unwrap();
-    Api::<ClusterRoleBinding>::all(client)
-        .patch("no-ingresses-limited", &pp, &Patch::Apply(binding))
-        .await
-        .unwrap();
+    common::grant_all_but_ingresses(c).await;
 
     let limited = "devcluster-limited";
     let refusal = "storectl: forbidden: user \"limited\" may not list ingresses.networking.k8s.io cluster-wide";

@@ -284,35 +284,9 @@ fn a_user_who_may_not_list_ingresses_sees_the_table_and_is_told_what_is_hidden()
     )
     .expect_code(0);
     // `limited` may read every store kind but ingresses.
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        use kube::api::{Patch, PatchParams};
-        let client = c.admin().await;
-        let role = serde_json::json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": "tui-no-ingresses"},
-            "rules": [
-                {"apiGroups": [""], "resources": ["namespaces", "pods", "persistentvolumeclaims", "events"], "verbs": ["get", "list", "watch"]},
-                {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]},
-                {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]}
-            ]
-        });
-        let binding = serde_json::json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": "tui-no-ingresses-limited"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "tui-no-ingresses"},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "limited"}]
-        });
-        let pp = PatchParams::apply("storectl-test").force();
-        kube::Api::<k8s_openapi::api::rbac::v1::ClusterRole>::all(client.clone())
-            .patch("tui-no-ingresses", &pp, &Patch::Apply(role))
-            .await
-            .unwrap();
-        kube::Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client)
-            .patch("tui-no-ingresses-limited", &pp, &Patch::Apply(binding))
-            .await
-            .unwrap();
-    });
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(common::grant_all_but_ingresses(c));
     let tui = Session::start_as(&c.kubeconfig, "devcluster-limited", 160, 30);
     let screen = tui.wait("the header naming the hidden kind", 30, |s| {
         s.contains("no access to ingresses")

@@ -72,21 +72,24 @@ pub async fn delete(
         listed::<LimitRange>(conn, ns, &selector),
         listed::<ConfigMap>(conn, ns, &selector),
     );
-    let batches = [
-        ingresses?,
-        deployments?,
-        services?,
-        claims?,
-        secrets?,
-        jobs?,
-        policies?,
-        quotas?,
-        limits?,
-        maps?,
+    let (ingresses, deployments, services, claims, secrets) =
+        (ingresses?, deployments?, services?, claims?, secrets?);
+    let (jobs, policies, quotas, limits, maps) = (jobs?, policies?, quotas?, limits?, maps?);
+    let everything = [
+        ("Ingress", &ingresses),
+        ("Deployment", &deployments),
+        ("Service", &services),
+        ("PersistentVolumeClaim", &claims),
+        ("Secret", &secrets),
+        ("Job", &jobs),
+        ("NetworkPolicy", &policies),
+        ("ResourceQuota", &quotas),
+        ("LimitRange", &limits),
+        ("ConfigMap", &maps),
     ];
-    for batch in &batches {
-        for object in &batch.objects {
-            let reference = format!("{}/{}", batch.kind, name_of(object));
+    for (kind, objects) in everything {
+        for object in objects {
+            let reference = format!("{kind}/{}", name_of(object));
             if let Owner::Foreign(manager) = owner(object, layout, known.contains(&reference)) {
                 return Err(DeleteError::NotOurs {
                     object: reference,
@@ -95,10 +98,18 @@ pub async fn delete(
             }
         }
     }
+    // In the original platform's order.
     let mut pending = Vec::new();
-    for batch in batches {
-        pending.extend((batch.delete)(conn.clone(), params.clone()).await?);
-    }
+    pending.extend(delete_all::<Ingress>(conn, ns, &ingresses, &params).await?);
+    pending.extend(delete_all::<Deployment>(conn, ns, &deployments, &params).await?);
+    pending.extend(delete_all::<Service>(conn, ns, &services, &params).await?);
+    pending.extend(delete_all::<PersistentVolumeClaim>(conn, ns, &claims, &params).await?);
+    pending.extend(delete_all::<Secret>(conn, ns, &secrets, &params).await?);
+    pending.extend(delete_all::<Job>(conn, ns, &jobs, &params).await?);
+    pending.extend(delete_all::<NetworkPolicy>(conn, ns, &policies, &params).await?);
+    pending.extend(delete_all::<ResourceQuota>(conn, ns, &quotas, &params).await?);
+    pending.extend(delete_all::<LimitRange>(conn, ns, &limits, &params).await?);
+    pending.extend(delete_all::<ConfigMap>(conn, ns, &maps, &params).await?);
     // Pods go with their owners; wait for them too, so nothing labelled remains.
     let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
     let list = pods
@@ -160,16 +171,32 @@ pub async fn wait_gone(pending: Vec<Pending>, timeout: Duration) -> Vec<String> 
     remaining
 }
 
-/// One kind's labelled objects in the shared namespace, and how to delete them.
-struct Batch {
-    kind: String,
-    objects: Vec<ObjectMeta>,
-    delete: Box<dyn FnOnce(Connection, DeleteParams) -> DeleteFuture + Send>,
+/// The metadata of one kind's objects labelled for the store.
+async fn listed<K>(
+    conn: &Connection,
+    ns: &str,
+    selector: &str,
+) -> Result<Vec<ObjectMeta>, ClusterError>
+where
+    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = Api::namespaced(conn.client.clone(), ns);
+    let plural = K::plural(&K::DynamicType::default()).to_string();
+    let list = api
+        .list_metadata(&ListParams::default().labels(selector))
+        .await
+        .map_err(conn.error(&format!("listing {plural}")))?;
+    Ok(list.items.into_iter().map(|o| o.metadata).collect())
 }
 
-type DeleteFuture = futures::future::BoxFuture<'static, Result<Vec<Pending>, ClusterError>>;
-
-async fn listed<K>(conn: &Connection, ns: &str, selector: &str) -> Result<Batch, ClusterError>
+/// Deletes the listed objects of one kind at once; returns them to wait for.
+async fn delete_all<K>(
+    conn: &Connection,
+    ns: &str,
+    objects: &[ObjectMeta],
+    params: &DeleteParams,
+) -> Result<Vec<Pending>, ClusterError>
 where
     K: Resource<Scope = NamespaceResourceScope>
         + Clone
@@ -182,35 +209,19 @@ where
 {
     let api: Api<K> = Api::namespaced(conn.client.clone(), ns);
     let plural = K::plural(&K::DynamicType::default()).to_string();
-    let list = api
-        .list_metadata(&ListParams::default().labels(selector))
-        .await
-        .map_err(conn.error(&format!("listing {plural}")))?;
-    let objects: Vec<ObjectMeta> = list.items.into_iter().map(|o| o.metadata).collect();
-    let doomed = objects.clone();
-    let delete = move |conn: Connection, params: DeleteParams| -> DeleteFuture {
-        Box::pin(async move {
-            let deletions = doomed.iter().map(|meta| {
-                let (api, params, conn) = (api.clone(), params.clone(), conn.clone());
-                let name = name_of(meta).to_string();
-                let plural = plural.clone();
-                async move {
-                    match api.delete(&name, &params).await {
-                        Ok(_) => Ok(()),
-                        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-                        Err(e) => Err(conn.error(&format!("deleting {plural} {name}"))(e)),
-                    }
-                }
-            });
-            try_join_all(deletions).await?;
-            Ok(doomed.iter().map(|meta| pending_for(&api, meta)).collect())
-        })
-    };
-    Ok(Batch {
-        kind: K::kind(&K::DynamicType::default()).to_string(),
-        objects,
-        delete: Box::new(delete),
-    })
+    let deletions = objects.iter().map(|meta| {
+        let (api, name) = (api.clone(), name_of(meta).to_string());
+        let action = format!("deleting {plural} {name}");
+        async move {
+            match api.delete(&name, params).await {
+                Ok(_) => Ok(()),
+                Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+                Err(e) => Err(conn.error(&action)(e)),
+            }
+        }
+    });
+    try_join_all(deletions).await?;
+    Ok(objects.iter().map(|meta| pending_for(&api, meta)).collect())
 }
 
 fn name_of(meta: &ObjectMeta) -> &str {

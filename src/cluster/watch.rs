@@ -88,6 +88,10 @@ struct HealthBoard {
 impl HealthBoard {
     fn set(&self, source: &str, state: State) {
         let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        // Every event of a live watcher says "live" again: nothing to recompute.
+        if state == State::Live && states.get(source) == Some(&State::Live) {
+            return;
+        }
         let entry = states.entry(source.to_string()).or_insert(State::Listing);
         *entry = match (&*entry, state) {
             // A failure that goes on keeps the time it began.

@@ -112,11 +112,8 @@ impl Effects {
                 let Some(store) = find(&name, &namespace) else {
                     return;
                 };
-                let own = StoreName::parse(&store.name, "")
-                    .map(|n| {
-                        let layout = StoreLayout::found(&n, &store.namespace_name, &self.config);
-                        manifests::names(&layout, &self.config)
-                    })
+                let own = layout_of(&store, &self.config)
+                    .map(|layout| manifests::names(&layout, &self.config))
                     .unwrap_or_default();
                 tokio::spawn(async move {
                     let result = events::for_store(&conn, &store, &own)
@@ -192,13 +189,18 @@ async fn create(conn: &Connection, name: &str, config: &Config) -> Result<String
     ))
 }
 
+/// The layout of a store seen on the cluster (its name checked as a store name).
+fn layout_of(store: &StoreObjects, config: &Config) -> Result<StoreLayout, String> {
+    let name = StoreName::parse(&store.name, "").map_err(|e| e.to_string())?;
+    Ok(StoreLayout::found(&name, &store.namespace_name, config))
+}
+
 async fn delete_store(
     conn: &Connection,
     store: &StoreObjects,
     config: &Config,
 ) -> Result<(), String> {
-    let name = StoreName::parse(&store.name, "").map_err(|e| e.to_string())?;
-    let layout = StoreLayout::found(&name, &store.namespace_name, config);
+    let layout = layout_of(store, config)?;
     delete::delete(conn, &layout, &manifests::references(&layout, config))
         .await
         .map(drop)

@@ -336,3 +336,35 @@ pub async fn original_platform_store(cluster: &TestCluster, name: &str) {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Lets the user `limited` read every kind storectl lists, except ingresses (a partly
+/// permitted operator).
+pub async fn grant_all_but_ingresses(cluster: &TestCluster) {
+    use kube::api::{Patch, PatchParams};
+    let client = cluster.admin().await;
+    let role: k8s_openapi::api::rbac::v1::ClusterRole = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "no-ingresses"},
+        "rules": [
+            {"apiGroups": [""], "resources": ["namespaces", "pods", "persistentvolumeclaims", "events"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]}
+        ]
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let binding: k8s_openapi::api::rbac::v1::ClusterRoleBinding =
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "no-ingresses-limited"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "no-ingresses"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "limited"}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pp = PatchParams::apply("storectl-test").force();
+    kube::Api::<k8s_openapi::api::rbac::v1::ClusterRole>::all(client.clone())
+        .patch("no-ingresses", &pp, &Patch::Apply(role))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    kube::Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client)
+        .patch("no-ingresses-limited", &pp, &Patch::Apply(binding))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}

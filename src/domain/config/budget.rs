@@ -115,7 +115,7 @@ fn within_quota(c: &Config, range: Option<&super::model::LimitRange>) -> Result<
             .sum()
     };
     let storage = c.wordpress.storage.value() + c.mysql.storage.value();
-    let needs: Vec<(&str, f64, String)> = vec![
+    let mut needs: Vec<(&str, f64, String)> = vec![
         (
             "requests.storage",
             storage,
@@ -135,37 +135,28 @@ fn within_quota(c: &Config, range: Option<&super::model::LimitRange>) -> Result<
             3.0,
             "WordPress, MySQL and the setup Job run at once".into(),
         ),
-        (
-            "requests.cpu",
-            sum(|r| &r.requests, "cpu"),
-            "the cpu requests of its 3 pods add up to".into(),
-        ),
-        (
-            "cpu",
-            sum(|r| &r.requests, "cpu"),
-            "the cpu requests of its 3 pods add up to".into(),
-        ),
-        (
-            "requests.memory",
-            sum(|r| &r.requests, "memory"),
-            "the memory requests of its 3 pods add up to".into(),
-        ),
-        (
-            "memory",
-            sum(|r| &r.requests, "memory"),
-            "the memory requests of its 3 pods add up to".into(),
-        ),
-        (
-            "limits.cpu",
-            sum(|r| &r.limits, "cpu"),
-            "the cpu limits of its 3 pods add up to".into(),
-        ),
-        (
-            "limits.memory",
-            sum(|r| &r.limits, "memory"),
-            "the memory limits of its 3 pods add up to".into(),
-        ),
     ];
+    // What the three pods ask for, under each quota key that counts it.
+    for (keys, side, resource) in [
+        (&["requests.cpu", "cpu"][..], "requests", "cpu"),
+        (&["requests.memory", "memory"][..], "requests", "memory"),
+        (&["limits.cpu"][..], "limits", "cpu"),
+        (&["limits.memory"][..], "limits", "memory"),
+    ] {
+        let pick: fn(&Resources) -> &BTreeMap<String, Quantity> = if side == "requests" {
+            |r| &r.requests
+        } else {
+            |r| &r.limits
+        };
+        let need = sum(pick, resource);
+        for key in keys {
+            needs.push((
+                key,
+                need,
+                format!("the {resource} {side} of its 3 pods add up to"),
+            ));
+        }
+    }
     for (resource, need, what) in needs {
         let Some(hard) = c.quota.hard.get(resource) else {
             continue;
@@ -208,7 +199,7 @@ fn max_of(a: &Resources, b: &Resources) -> Resources {
 /// An amount the way it was probably written: cores with millis, bytes in Mi/Gi.
 fn human(resource: &str, amount: f64) -> String {
     const GI: f64 = 1024.0 * 1024.0 * 1024.0;
-    if resource.ends_with("cpu") || resource == "cpu" {
+    if resource.ends_with("cpu") {
         format!("{}m", (amount * 1000.0).round())
     } else if resource.ends_with("memory") || resource.ends_with("storage") {
         if amount >= GI {
