@@ -4,5 +4,6 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod domain;
+pub mod serve;
 pub mod tui;
 pub mod ui;

@@ -75,19 +75,18 @@ impl CreateForm {
         self.inputs[field as usize].value()
     }
 
-    /// `--set` overrides for the optional fields.
-    pub fn sets(&self) -> Vec<String> {
-        let escape = |v: &str| v.replace(',', "\\,");
-        let size = escape(self.value(Field::Storage));
-        vec![
-            format!("global.domain={}", escape(self.value(Field::Domain))),
-            format!("wordpress.storage={size}"),
-            format!("mysql.storage={size}"),
-            format!(
-                "wordpress.admin.email={}",
-                escape(self.value(Field::AdminEmail))
-            ),
+    /// The optional fields as (key, value) overrides: the configuration's top layer.
+    pub fn sets(&self) -> Vec<(String, String)> {
+        let size = self.value(Field::Storage);
+        [
+            ("global.domain", self.value(Field::Domain)),
+            ("wordpress.storage", size),
+            ("mysql.storage", size),
+            ("wordpress.admin.email", self.value(Field::AdminEmail)),
         ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
     }
 
     fn check_name(&mut self) {

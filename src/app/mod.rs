@@ -20,12 +20,12 @@ pub enum Command {
     /// Create a store with these `--set` overrides on top of the configuration.
     Create {
         name: String,
-        sets: Vec<String>,
+        sets: Vec<(String, String)>,
     },
     /// Live check of the create form (the runtime validates against the configuration).
     ValidateForm {
         name: String,
-        sets: Vec<String>,
+        sets: Vec<(String, String)>,
     },
     Delete {
         name: String,

@@ -111,10 +111,10 @@ fn creating_validates_as_you_type_and_submits_the_fields_as_sets() {
     };
     assert_eq!(name, "shop2");
     assert!(
-        sets.contains(&"global.domain=local.example".to_string()),
+        sets.contains(&("global.domain".to_string(), "local.example".to_string())),
         "{sets:?}"
     );
-    assert!(sets.contains(&"wordpress.storage=10Gi".to_string()));
+    assert!(sets.contains(&("wordpress.storage".to_string(), "10Gi".to_string())));
 }
 
 #[test]

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use k8s_openapi::jiff::Timestamp;
 
 use super::{CliError, CreateArgs};
@@ -11,9 +10,7 @@ use crate::cluster::apply;
 use crate::cluster::connect::Connection;
 use crate::cluster::watch::{LiveModel, Scope};
 use crate::domain::config::Config;
-use crate::domain::credentials::Credentials;
 use crate::domain::layout::StoreLayout;
-use crate::domain::manifests;
 use crate::domain::name::StoreName;
 use crate::domain::status::{self, Phase};
 
@@ -24,10 +21,7 @@ pub async fn run(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     let layout = StoreLayout::new(name, config);
-    let credentials =
-        Credentials::generate().context("the system random number generator failed")?;
-    let objects = manifests::render(&layout, config, &credentials);
-    let created = apply::create(conn, &layout, &objects).await?;
+    let (created, _) = apply::create_store(conn, &layout, config).await?;
     if created.already_present > 0 {
         println!(
             "completed half-made store {name}: {} of {} objects were already there{}",

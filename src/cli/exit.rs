@@ -52,6 +52,10 @@ pub enum CliError {
         "the terminal UI needs a terminal; for scripts use a subcommand: storectl list, create, delete, status, logs, events, render (see storectl --help)"
     )]
     NoTerminalUi,
+    #[error(
+        "storectl serve needs a way to check who calls it: --token-file FILE, or --cluster-auth (or --insecure-no-auth on a loopback address)"
+    )]
+    NoAuthMode,
 }
 
 /// The exit code for an error that ended the program.
@@ -65,7 +69,8 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 CliError::NotFound(_) | CliError::NoPod { .. } => NOT_FOUND,
                 CliError::NeedsConfirmation(_)
                 | CliError::NotConfirmed(_)
-                | CliError::NoTerminalUi => INVALID_INPUT,
+                | CliError::NoTerminalUi
+                | CliError::NoAuthMode => INVALID_INPUT,
                 CliError::TimedOut { .. } => TIMED_OUT,
                 CliError::Incomplete(_) => FORBIDDEN,
                 CliError::Ambiguous { .. }
@@ -83,6 +88,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 return ALREADY_EXISTS;
             }
             Some(CreateError::Cluster(e)) => return cluster_code(e),
+            Some(CreateError::NoRandomness(_)) => return FAILURE,
             None => {}
         }
         match cause.downcast_ref::<DeleteError>() {

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
-use serde::Serialize;
 
 use super::output::{self, store_table};
 use super::{Format, ListArgs, StatusArgs, find};
@@ -15,7 +14,7 @@ use crate::domain::config::Config;
 use crate::domain::layout::STORE_SELECTOR;
 use crate::domain::name::StoreName;
 use crate::domain::status::Phase;
-use crate::domain::summary::{ObjectState, StoreSummary, object_states, summarize};
+use crate::domain::summary::{StatusReport, StoreSummary, summarize};
 
 pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow::Result<()> {
     if args.watch {
@@ -131,14 +130,6 @@ fn clock(t: Timestamp) -> String {
     t.strftime("%H:%M:%S").to_string()
 }
 
-/// `status -o json`: the summary plus the state of each object.
-#[derive(Debug, Serialize)]
-struct StatusReport {
-    #[serde(flatten)]
-    summary: StoreSummary,
-    objects: Vec<ObjectState>,
-}
-
 pub async fn status(
     conn: &Connection,
     args: &StatusArgs,
@@ -146,11 +137,7 @@ pub async fn status(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     let find::Found { store, forbidden } = find::store(conn, name).await?;
-    let summary = summarize(&store, &config.status_rules(), Timestamp::now());
-    let report = StatusReport {
-        summary,
-        objects: object_states(&store),
-    };
+    let report = StatusReport::of(&store, &config.status_rules(), Timestamp::now());
     if args.format != Format::Table {
         output::structured(&report, args.format)?;
         return find::report_forbidden(&forbidden);

@@ -11,6 +11,7 @@ mod logging;
 mod output;
 mod paths;
 mod render;
+mod serve;
 mod values;
 
 use std::path::PathBuf;
@@ -70,6 +71,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Print the Kubernetes events of a store (Warnings first).
     Events(EventsArgs),
+    /// Serve the REST API of the original orchestrator (/api/stores, /health), with
+    /// events, metrics and an OpenAPI document, from live watches.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +181,35 @@ pub struct EventsArgs {
     pub format: Format,
 }
 
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    /// Address and port to listen on (0.0.0.0:8080 for every interface).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Accept the bearer tokens in FILE (one a line; reread when it changes).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cluster_auth", "insecure_no_auth"])]
+    pub token_file: Option<PathBuf>,
+    /// Let the cluster decide: tokens checked by TokenReview, each action by
+    /// SubjectAccessReview on the resource stores.storectl.io.
+    #[arg(long, conflicts_with = "insecure_no_auth")]
+    pub cluster_auth: bool,
+    /// Serve without authentication (only on a loopback address).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Let browsers on this origin call the API (CORS), e.g. https://dashboard.example.com;
+    /// repeatable; '*' for any.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+}
+
 impl Cli {
     fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
@@ -240,6 +273,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(a) => &a.values,
         Command::Events(a) => &a.values,
         Command::Logs(a) => &values::ValuesArgs::from(&a.values),
+        Command::Serve(a) => &a.values,
     };
     let config = cli.values.load(more, &paths)?;
     let _log = logging::init(&paths, config.log_level);
@@ -269,6 +303,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(args) => {
             let store = name(&args.name)?;
             inspect::events(&connect().await?, args, &config, &store).await
+        }
+        Command::Serve(args) => {
+            let sources = cli.values.sources(&args.values, &paths)?;
+            serve::run(connect().await?, args, config, sources, cli.readonly).await
         }
     }
 }

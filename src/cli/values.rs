@@ -59,6 +59,7 @@ impl ValuesArgs {
             sets: self.sets.iter().chain(&more.sets).cloned().collect(),
             env: EnvVars::from_lookup(|name| std::env::var(name).ok()),
             form: Vec::new(),
+            form_origin: None,
         })
     }
 }

@@ -18,8 +18,10 @@ use serde::de::DeserializeOwned;
 use super::connect::Connection;
 use super::error::ClusterError;
 use super::snapshot;
+use crate::domain::config::Config;
+use crate::domain::credentials::Credentials;
 use crate::domain::layout::StoreLayout;
-use crate::domain::manifests::Manifest;
+use crate::domain::manifests::{self, Manifest};
 use crate::domain::ownership::{Owner, owner};
 
 pub const FIELD_MANAGER: &str = "storectl";
@@ -45,6 +47,8 @@ pub enum CreateError {
         "the credentials secret {secret} is missing, but the volumes {volumes} still hold the store's data, which only the old passwords open; new passwords would lock WordPress out. Restore the secret (from a backup or `kubectl get secret -o yaml` taken earlier), or delete the store with its data first (storectl delete)"
     )]
     CredentialsLost { secret: String, volumes: String },
+    #[error("the system random number generator failed: {0}")]
+    NoRandomness(String),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -57,6 +61,20 @@ pub struct Created {
     pub applied: usize,
     /// Whether an existing Secret was kept rather than created.
     pub kept_secret: bool,
+}
+
+/// Creates the store of `layout` as `config` renders it, with fresh credentials (kept
+/// only if no Secret exists yet). Returns what was done and the rendered objects.
+pub async fn create_store(
+    conn: &Connection,
+    layout: &StoreLayout,
+    config: &Config,
+) -> Result<(Created, Vec<Manifest>), CreateError> {
+    let credentials =
+        Credentials::generate().map_err(|e| CreateError::NoRandomness(e.to_string()))?;
+    let objects = manifests::render(layout, config, &credentials);
+    let created = create(conn, layout, &objects).await?;
+    Ok((created, objects))
 }
 
 /// An object of the store that exists already, with its metadata as the server has it.

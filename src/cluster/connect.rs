@@ -1,6 +1,7 @@
 //! A client from the kubeconfig, resolved the way kubectl does it: `--kubeconfig`, else
 //! `KUBECONFIG` (a list of files, merged), else ~/.kube/config; `--context` or the
-//! current context. Exec credential plugins never prompt: their stdin is closed.
+//! current context. Exec credential plugins never prompt: their stdin is closed. Inside
+//! a pod with no kubeconfig, the pod's ServiceAccount.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +35,19 @@ pub struct Connection {
 
 impl Connection {
     pub async fn open(options: &ConnectOptions) -> Result<Self, ClusterError> {
+        match Self::from_kubeconfig(options).await {
+            // Inside a pod without a kubeconfig: the pod's ServiceAccount, as client-go does.
+            Err(ClusterError::NoKubeconfig) if options.kubeconfig.is_none() => {
+                match kube::Config::incluster() {
+                    Ok(config) => Self::from_config(config, "in-cluster".to_string(), options),
+                    Err(_) => Err(ClusterError::NoKubeconfig),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn from_kubeconfig(options: &ConnectOptions) -> Result<Self, ClusterError> {
         let kubeconfig = match &options.kubeconfig {
             Some(path) => Kubeconfig::read_from(path)
                 .map_err(|e| ClusterError::BadKubeconfig(e.to_string()))?,
@@ -86,6 +100,14 @@ impl Connection {
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &opts)
             .await
             .map_err(|e| ClusterError::BadKubeconfig(e.to_string()))?;
+        Self::from_config(config, context, options)
+    }
+
+    fn from_config(
+        config: kube::Config,
+        context: String,
+        options: &ConnectOptions,
+    ) -> Result<Self, ClusterError> {
         let target = Target {
             server: config
                 .cluster_url

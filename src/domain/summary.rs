@@ -38,6 +38,23 @@ pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> S
     }
 }
 
+/// `status -o json` and `GET /api/stores/NAME`: the summary plus the state of each object.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    #[serde(flatten)]
+    pub summary: StoreSummary,
+    pub objects: Vec<ObjectState>,
+}
+
+impl StatusReport {
+    pub fn of(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Self {
+        Self {
+            summary: summarize(store, rules, now),
+            objects: object_states(store),
+        }
+    }
+}
+
 /// One object of a store and its state in a word or two.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObjectState {

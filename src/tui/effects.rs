@@ -18,7 +18,7 @@ use crate::cluster::connect::Connection;
 use crate::cluster::watch::LiveModel;
 use crate::cluster::{apply, delete, events, logs};
 use crate::domain::config::{self, Config, Sources};
-use crate::domain::credentials::{Credentials, WORDPRESS_ADMIN_PASSWORD};
+use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
@@ -168,7 +168,7 @@ impl Effects {
     }
 
     /// The startup configuration with the form's `--set`s on top.
-    fn config_with(&self, sets: &[String]) -> Result<Config, String> {
+    fn config_with(&self, sets: &[(String, String)]) -> Result<Config, String> {
         let mut sources = self.sources.clone();
         sources.form.extend(sets.iter().cloned());
         config::load(&sources).map_err(|e| e.to_string())
@@ -178,9 +178,7 @@ impl Effects {
 async fn create(conn: &Connection, name: &str, config: &Config) -> Result<String, String> {
     let store = StoreName::parse_for(name, config).map_err(|e| e.to_string())?;
     let layout = StoreLayout::new(&store, config);
-    let credentials = Credentials::generate().map_err(|e| e.to_string())?;
-    let objects = manifests::render(&layout, config, &credentials);
-    let created = apply::create(conn, &layout, &objects)
+    let (created, _) = apply::create_store(conn, &layout, config)
         .await
         .map_err(|e| e.to_string())?;
     Ok(format!(

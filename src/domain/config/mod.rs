@@ -88,9 +88,12 @@ pub struct Sources {
     /// `--set` arguments in command-line order.
     pub sets: Vec<String>,
     pub env: EnvVars,
-    /// `key=value`s typed into the TUI's create form: the top layer, above the
-    /// environment, since they are the newest and most specific word.
-    pub form: Vec<String>,
+    /// (dotted key, value) pairs typed into the TUI's create form, each value taken as
+    /// a string: the top layer, above the environment, since they are the newest and
+    /// most specific word. `storectl serve` puts a request's fields here.
+    pub form: Vec<(String, String)>,
+    /// What messages call that layer (default: "the create form").
+    pub form_origin: Option<&'static str>,
 }
 
 /// A configuration problem, phrased for the person who caused it.
@@ -155,8 +158,12 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
             apply(set::nested(path, Value::String(value.clone())), var)?;
         }
     }
-    for arg in &sources.form {
-        apply(parse_set(arg)?, &format!("the create form ({arg})"))?;
+    let form_origin = sources.form_origin.unwrap_or("the create form");
+    for (key, value) in &sources.form {
+        apply(
+            set::nested(key, Value::String(value.clone())),
+            &format!("{form_origin} ({key}={value})"),
+        )?;
     }
 
     let config: Config = serde_path_to_error::deserialize(merged).map_err(|e| {

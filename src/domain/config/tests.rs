@@ -11,6 +11,7 @@ fn sources(files: &[(&str, &str)], sets: &[&str]) -> Sources {
         sets: sets.iter().map(|s| (*s).to_string()).collect(),
         env: EnvVars::default(),
         form: Vec::new(),
+        form_origin: None,
     }
 }
 
@@ -91,13 +92,19 @@ fn later_layers_win_in_the_documented_order() {
     assert_eq!(c.global.storage_class, "fast");
     assert_eq!(c.log_level, LogLevel::Debug);
 
-    s.form = vec!["global.domain=form.example".into()];
+    s.form = vec![("global.domain".into(), "form.example".into())];
     let c = load(&s).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         c.global.domain, "form.example",
         "what is typed into the create form beats every variable"
     );
-    s.form = vec!["wordpress.storage=lots".into()];
+    s.form = vec![("wordpress.admin.email".into(), "true".into())];
+    assert!(
+        error(&s).contains("'true' is not an email address"),
+        "a form value is a string, never a boolean: {}",
+        error(&s)
+    );
+    s.form = vec![("wordpress.storage".into(), "lots".into())];
     assert!(
         error(&s)
             .starts_with("wordpress.storage (set in the create form (wordpress.storage=lots))"),

@@ -6,6 +6,8 @@ mod storage;
 mod tenancy;
 mod workloads;
 
+use std::sync::Arc;
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
@@ -18,6 +20,7 @@ use serde::Serialize;
 use super::config::{Config, Isolation};
 use super::credentials::Credentials;
 use super::layout::StoreLayout;
+use super::status::StoreObjects;
 
 /// One object of a store, typed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -135,6 +138,29 @@ pub fn names(layout: &StoreLayout, config: &Config) -> Vec<String> {
         .iter()
         .filter_map(|r| r.split_once('/').map(|(_, name)| name.to_string()))
         .collect()
+}
+
+/// The rendered objects as the status rules see a store: what a store just created
+/// looks like before the cluster has said anything about it.
+pub fn as_observed(layout: &StoreLayout, manifests: &[Manifest]) -> StoreObjects {
+    let mut store = StoreObjects {
+        name: layout.name().to_string(),
+        namespace_name: layout.namespace.clone(),
+        ..StoreObjects::default()
+    };
+    for manifest in manifests {
+        match manifest {
+            Manifest::Namespace(ns) if layout.owns_namespace => {
+                store.namespace = Some(Arc::new(ns.clone()))
+            }
+            Manifest::PersistentVolumeClaim(c) => store.claims.push(Arc::new(c.clone())),
+            Manifest::Deployment(d) => store.deployments.push(Arc::new(d.clone())),
+            Manifest::Job(j) => store.jobs.push(Arc::new(j.clone())),
+            Manifest::Ingress(i) => store.ingresses.push(Arc::new(i.clone())),
+            _ => {}
+        }
+    }
+    store
 }
 
 /// The objects as one multi-document YAML stream.

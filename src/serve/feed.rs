@@ -1,0 +1,253 @@
+//! The server's view of the stores: one live model (the watches the TUI uses) turned
+//! into summaries after each change (at most ten times a second) and each second (the
+//! status rules depend on time), kept serialized for `GET /api/stores`, and announced
+//! as events, one per status change, to the clients that watch. No request lists the
+//! cluster.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::metrics::Metrics;
+use crate::cluster::watch::{Health, LiveModel};
+use crate::domain::status::{Phase, StatusRules, StoreObjects};
+use crate::domain::summary::{StoreSummary, summarize};
+
+/// Fewest milliseconds between two recomputations after changes.
+const THROTTLE: Duration = Duration::from_millis(100);
+/// Events kept for a slow watcher before it is cut off (it reconnects and relists).
+const EVENT_BACKLOG: usize = 1024;
+
+/// What the server knows at one moment.
+pub struct View {
+    pub stores: Vec<StoreSummary>,
+    /// `stores` as a JSON array, serialized once for every request.
+    pub json: Bytes,
+    pub health: Health,
+    /// Every watcher has listed once: `stores` is the whole fleet.
+    pub listed: bool,
+}
+
+impl View {
+    /// Why the server cannot vouch for its list, if it cannot.
+    pub fn unhealthy(&self) -> Option<String> {
+        match &self.health {
+            Health::Connecting => Some("the watches have not listed every kind yet".to_string()),
+            Health::Reconnecting { since, why, .. } => Some(format!(
+                "reconnecting since {}: {why}",
+                since.strftime("%H:%M:%S UTC")
+            )),
+            Health::Live { forbidden } if !forbidden.is_empty() => Some(
+                forbidden
+                    .iter()
+                    .map(|r| r.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Health::Live { .. } => None,
+        }
+    }
+}
+
+/// A change of one store's status.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreEvent {
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    pub store: StoreSummary,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EventKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "ADDED",
+            Self::Modified => "MODIFIED",
+            Self::Deleted => "DELETED",
+        }
+    }
+}
+
+/// The model and what is derived from it.
+#[derive(Clone)]
+pub struct Feed {
+    pub model: LiveModel,
+    view: watch::Receiver<Arc<View>>,
+    events: broadcast::Sender<StoreEvent>,
+}
+
+impl Feed {
+    /// Starts deriving from `model`; the task ends when the model's watchers do.
+    pub fn start(
+        model: LiveModel,
+        changes: mpsc::Receiver<()>,
+        health: watch::Receiver<Health>,
+        rules: StatusRules,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let (view_tx, view) = watch::channel(Arc::new(View {
+            stores: Vec::new(),
+            json: Bytes::from_static(b"[]"),
+            health: Health::Connecting,
+            listed: false,
+        }));
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let deriver = Deriver {
+            model: model.clone(),
+            rules,
+            metrics,
+            view: view_tx,
+            events: events.clone(),
+            shown: BTreeMap::new(),
+        };
+        tokio::spawn(deriver.run(changes, health));
+        Self {
+            model,
+            view,
+            events,
+        }
+    }
+
+    pub fn view(&self) -> Arc<View> {
+        self.view.borrow().clone()
+    }
+
+    /// The events from now on, and the view they start from.
+    pub fn subscribe(&self) -> (Arc<View>, broadcast::Receiver<StoreEvent>) {
+        let events = self.events.subscribe();
+        (self.view(), events)
+    }
+
+    /// One store's objects, from the model (its namespace only).
+    pub fn store_objects(&self, summary: &StoreSummary) -> Option<StoreObjects> {
+        self.model
+            .inventory_in(&summary.namespace)
+            .stores()
+            .into_iter()
+            .find(|s| s.name == summary.name)
+    }
+}
+
+type Key = (String, String);
+
+struct Deriver {
+    model: LiveModel,
+    rules: StatusRules,
+    metrics: Arc<Metrics>,
+    view: watch::Sender<Arc<View>>,
+    events: broadcast::Sender<StoreEvent>,
+    /// Each store's last announced summary.
+    shown: BTreeMap<Key, StoreSummary>,
+}
+
+impl Deriver {
+    async fn run(mut self, mut changes: mpsc::Receiver<()>, mut health: watch::Receiver<Health>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut listed = false;
+        loop {
+            tokio::select! {
+                change = changes.recv() => if change.is_none() { return },
+                _ = tick.tick() => {}
+                changed = health.changed() => if changed.is_err() { return },
+            }
+            let now = health.borrow_and_update().clone();
+            let was = self.view.borrow().health.clone();
+            if matches!(now, Health::Reconnecting { .. })
+                && !matches!(was, Health::Reconnecting { .. })
+            {
+                self.metrics.count_reconnect();
+            }
+            self.metrics.set_live(matches!(now, Health::Live { .. }));
+            let first = !listed && matches!(now, Health::Live { .. });
+            listed |= first;
+            self.derive(now, listed, first);
+            tokio::time::sleep(THROTTLE).await;
+        }
+    }
+
+    /// Recomputes every summary, publishes the view and announces what changed (nothing
+    /// on the first complete list: a new watcher gets the whole view first).
+    fn derive(&mut self, health: Health, listed: bool, first: bool) {
+        let now = Timestamp::now();
+        let stores: Vec<StoreSummary> = self
+            .model
+            .inventory()
+            .stores()
+            .iter()
+            .map(|s| summarize(s, &self.rules, now))
+            .collect();
+        let mut by_status: BTreeMap<Phase, u64> = BTreeMap::new();
+        for s in &stores {
+            *by_status.entry(s.status).or_default() += 1;
+        }
+        self.metrics.set_stores(by_status);
+        if listed {
+            self.announce(&stores, !first);
+        }
+        let json = serde_json::to_vec(&stores)
+            .map(Bytes::from)
+            .unwrap_or_default();
+        self.view.send_replace(Arc::new(View {
+            stores,
+            json,
+            health,
+            listed,
+        }));
+    }
+
+    fn announce(&mut self, stores: &[StoreSummary], send: bool) {
+        let mut current: BTreeMap<Key, &StoreSummary> = BTreeMap::new();
+        for s in stores {
+            let key = (s.namespace.clone(), s.name.clone());
+            let kind = match self.shown.get(&key) {
+                None => Some(EventKind::Added),
+                Some(old) if (old.status, &old.reason) != (s.status, &s.reason) => {
+                    if old.status == Phase::Provisioning && s.status == Phase::Ready {
+                        let age = s.age_seconds.unwrap_or(0) as f64;
+                        self.metrics.observe_provisioning(age);
+                    }
+                    Some(EventKind::Modified)
+                }
+                Some(_) => None,
+            };
+            if let Some(kind) = kind {
+                if send {
+                    let _ = self.events.send(StoreEvent {
+                        kind,
+                        store: s.clone(),
+                    });
+                }
+                self.shown.insert(key.clone(), s.clone());
+            }
+            current.insert(key, s);
+        }
+        let gone: Vec<Key> = self
+            .shown
+            .keys()
+            .filter(|k| !current.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(store) = self.shown.remove(&key)
+                && send
+            {
+                let _ = self.events.send(StoreEvent {
+                    kind: EventKind::Deleted,
+                    store,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! `storectl serve`: the original orchestrator's REST API (`/api/stores`, `/health`),
+//! plus server-sent events, Prometheus metrics and an OpenAPI document, served from one
+//! live model of the cluster. It runs until SIGTERM or Ctrl-C, then lets the requests
+//! in flight finish.
+
+mod auth;
+mod error;
+mod feed;
+mod metrics;
+mod routes;
+mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware;
+use axum::routing::get;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use auth::API_GROUP;
+use auth::{Auth, ClusterReview, TokenFile};
+use feed::Feed;
+use metrics::Metrics;
+use routes::Server;
+
+use crate::cluster::connect::Connection;
+use crate::cluster::watch::{LiveModel, Scope};
+use crate::domain::config::{Config, Sources};
+
+/// How requests are authenticated, from the command line.
+#[derive(Debug, Clone)]
+pub enum AuthMode {
+    TokenFile(PathBuf),
+    Cluster,
+    /// No check (loopback addresses only).
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub listen: SocketAddr,
+    pub auth: AuthMode,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Origins a browser may call the API from (`*` for any).
+    pub cors_origins: Vec<String>,
+    pub readonly: bool,
+}
+
+/// Why the server refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "--insecure-no-auth serves without authentication, so only on a loopback address (127.0.0.1 or ::1), not {0}; use --token-file or --cluster-auth to listen there"
+    )]
+    OpenOnNetwork(SocketAddr),
+    #[error("{0}")]
+    TokenFile(String),
+    #[error("--cors-origin '{0}' is not an origin like https://dashboard.example.com")]
+    BadOrigin(String),
+    #[error("cannot listen on {addr}: {why}")]
+    Listen { addr: SocketAddr, why: String },
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub async fn run(
+    conn: Connection,
+    config: Config,
+    sources: Sources,
+    options: Options,
+) -> anyhow::Result<()> {
+    let auth = match &options.auth {
+        AuthMode::None if !options.listen.ip().is_loopback() => {
+            return Err(ServeError::OpenOnNetwork(options.listen).into());
+        }
+        AuthMode::None => Auth::Open,
+        AuthMode::TokenFile(path) => {
+            Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)
+        }
+        AuthMode::Cluster => Auth::Cluster(ClusterReview::new(conn.clone())),
+    };
+    let cors = cors(&options.cors_origins)?;
+    let tls = match &options.tls {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None => None,
+    };
+    let tcp = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| ServeError::Listen {
+            addr: options.listen,
+            why: e.to_string(),
+        })?;
+    let local = tcp.local_addr()?;
+
+    let metrics = Arc::new(Metrics::default());
+    let (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
+    let feed = Feed::start(
+        model,
+        changes,
+        health,
+        config.status_rules(),
+        metrics.clone(),
+    );
+    let (stop, stopping) = watch::channel(false);
+    let server = Arc::new(Server {
+        feed,
+        conn,
+        sources,
+        config,
+        metrics: metrics.clone(),
+        readonly: options.readonly,
+        stopping,
+    });
+    let app = router(server, Arc::new(auth), metrics, cors);
+
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!(
+        "storectl serve: listening on {scheme}://{local} ({})",
+        describe(&options.auth)
+    );
+    let shutdown = async move {
+        shutdown_signal().await;
+        println!("storectl serve: stopping; finishing the requests in flight");
+        let _ = stop.send(true);
+    };
+    match tls {
+        Some(config) => {
+            axum::serve(tls::TlsListener::new(tcp, config)?, app)
+                .with_graceful_shutdown(shutdown)
+                .await?
+        }
+        None => {
+            axum::serve(tcp, app)
+                .with_graceful_shutdown(shutdown)
+                .await?
+        }
+    }
+    println!("storectl serve: stopped");
+    Ok(())
+}
+
+fn describe(auth: &AuthMode) -> String {
+    match auth {
+        AuthMode::TokenFile(path) => format!("bearer tokens from {}", path.display()),
+        AuthMode::Cluster => "tokens and access checked by the cluster".to_string(),
+        AuthMode::None => "WITHOUT authentication".to_string(),
+    }
+}
+
+fn router(
+    server: Arc<Server>,
+    auth: Arc<Auth>,
+    metrics: Arc<Metrics>,
+    cors: Option<CorsLayer>,
+) -> Router {
+    let guarded = Router::new()
+        .route("/api/stores", get(routes::list).post(routes::create))
+        .route(
+            "/api/stores/{name}",
+            get(routes::get).delete(routes::remove),
+        )
+        .route("/metrics", get(routes::metrics))
+        .route_layer(middleware::from_fn_with_state(auth, auth::require));
+    let app = Router::new()
+        .route("/health", get(routes::health))
+        .route("/openapi.json", get(routes::openapi))
+        .merge(guarded)
+        .fallback(routes::not_found)
+        .with_state(server)
+        .layer(DefaultBodyLimit::max(routes::BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(metrics, routes::count));
+    // Outermost, so a browser's preflight is answered before any token is asked for.
+    match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    }
+}
+
+/// The browsers' origins allowed to call the API; none by default.
+fn cors(origins: &[String]) -> Result<Option<CorsLayer>, ServeError> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::LOCATION]);
+    if origins.iter().any(|o| o == "*") {
+        return Ok(Some(layer.allow_origin(AllowOrigin::any())));
+    }
+    let parsed = origins
+        .iter()
+        .map(|o| {
+            HeaderValue::from_str(o)
+                .ok()
+                .filter(|_| is_origin(o))
+                .ok_or_else(|| ServeError::BadOrigin(o.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(layer.allow_origin(AllowOrigin::list(parsed))))
+}
+
+/// `scheme://host[:port]`, as browsers send it in the Origin header.
+fn is_origin(o: &str) -> bool {
+    o.strip_prefix("https://")
+        .or_else(|| o.strip_prefix("http://"))
+        .is_some_and(|host| !host.is_empty() && !host.contains(['/', ' ', '?', '#']))
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,354 @@
+//! The endpoints of the original orchestrator's API, served from the watch-fed view:
+//! health, the store list (or its events), one store, create and delete (through the
+//! same core as `storectl create` and `delete`), metrics and the OpenAPI document.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
+use k8s_openapi::jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+
+use super::error::ApiError;
+use super::feed::{EventKind, Feed, StoreEvent};
+use super::metrics::Metrics;
+use crate::cluster::connect::Connection;
+use crate::cluster::{apply, delete};
+use crate::domain::config::{self, Config, Sources};
+use crate::domain::layout::StoreLayout;
+use crate::domain::manifests;
+use crate::domain::name::StoreName;
+use crate::domain::status::Phase;
+use crate::domain::summary::{StatusReport, StoreSummary, summarize};
+
+/// The OpenAPI document of every route here (schemathesis checks the server against it).
+pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+pub struct Server {
+    pub feed: Feed,
+    pub conn: Connection,
+    /// The configuration layers the server was started with; a request adds its own.
+    pub sources: Sources,
+    pub config: Config,
+    pub metrics: Arc<Metrics>,
+    pub readonly: bool,
+    /// Becomes true when the server shuts down: open event streams end.
+    pub stopping: watch::Receiver<bool>,
+}
+
+type Shared = State<Arc<Server>>;
+
+/// `?watch=true` (or `1`) on the store list.
+pub fn wants_watch(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"))
+}
+
+#[derive(Serialize)]
+struct HealthBody {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    stores: usize,
+}
+
+pub async fn health(State(server): Shared) -> Response {
+    let view = server.feed.view();
+    let (code, status, reason) = match view.unhealthy() {
+        None => (StatusCode::OK, "ok", None),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", Some(why)),
+    };
+    let body = HealthBody {
+        status,
+        reason,
+        stores: view.stores.len(),
+    };
+    (code, Json(body)).into_response()
+}
+
+pub async fn openapi() -> Response {
+    json_response(StatusCode::OK, Bytes::from_static(OPENAPI.as_bytes()))
+}
+
+pub async fn metrics(State(server): Shared) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        server.metrics.render(),
+    )
+        .into_response()
+}
+
+fn json_response(code: StatusCode, body: Bytes) -> Response {
+    (
+        code,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Body::from(body),
+    )
+        .into_response()
+}
+
+fn not_listed() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the watches have not listed every kind yet; try again in a moment",
+    )
+}
+
+/// `GET /api/stores`: the list as serialized after the last change, or its events.
+pub async fn list(State(server): Shared, uri: Uri) -> Response {
+    let view = server.feed.view();
+    if !view.listed {
+        return not_listed().into_response();
+    }
+    if wants_watch(uri.query()) {
+        return watch(&server).into_response();
+    }
+    json_response(StatusCode::OK, view.json.clone())
+}
+
+/// Server-sent events: every store as `ADDED`, then one event per status change, until
+/// the server stops (or the client falls more than the backlog behind: it reconnects).
+fn watch(server: &Server) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+    let (view, events) = server.feed.subscribe();
+    let initial: Vec<StoreEvent> = view
+        .stores
+        .iter()
+        .map(|store| StoreEvent {
+            kind: EventKind::Added,
+            store: store.clone(),
+        })
+        .collect();
+    let changes = futures::stream::unfold(events, |mut events| async move {
+        match events.recv().await {
+            Ok(event) => Some((event, events)),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::info!("a watch client fell {missed} events behind; closing its stream");
+                None
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    });
+    let mut stopping = server.stopping.clone();
+    let stop = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+    };
+    let stream = futures::stream::iter(initial)
+        .chain(changes)
+        .map(|event| Ok(sse_event(&event)))
+        .take_until(Box::pin(stop));
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+fn sse_event(event: &StoreEvent) -> Event {
+    let data = serde_json::to_string(&event.store).unwrap_or_default();
+    Event::default().event(event.kind.as_str()).data(data)
+}
+
+fn store_not_found(name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("store '{name}' not found (storectl list shows the stores)"),
+    )
+}
+
+/// The one store of that name in the view, or why not.
+fn find<'a>(stores: &'a [StoreSummary], name: &str) -> Result<&'a StoreSummary, ApiError> {
+    let mut matches = stores.iter().filter(|s| s.name == name);
+    match (matches.next(), matches.next()) {
+        (None, _) => Err(store_not_found(name)),
+        (Some(one), None) => Ok(one),
+        (Some(_), Some(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "store '{name}' exists in several namespaces ({}); delete the extra copies with kubectl",
+                stores
+                    .iter()
+                    .filter(|s| s.name == name)
+                    .map(|s| s.namespace.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// `GET /api/stores/NAME`: as `storectl status NAME -o json`.
+pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let view = server.feed.view();
+    if !view.listed {
+        return Err(not_listed());
+    }
+    let summary = find(&view.stores, &name)?;
+    let store = server
+        .feed
+        .store_objects(summary)
+        .ok_or_else(|| store_not_found(&name))?;
+    let report = StatusReport::of(&store, &server.config.status_rules(), Timestamp::now());
+    Ok(Json(report).into_response())
+}
+
+/// The body of `POST /api/stores`: the original dashboard's fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NewStore {
+    name: String,
+    domain: Option<String>,
+    storage: Option<String>,
+    admin_email: Option<String>,
+}
+
+impl NewStore {
+    /// The request's fields as the configuration's top layer (as the TUI's form).
+    fn layer(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut put = |key: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                out.push((key.to_string(), v.clone()));
+            }
+        };
+        put("global.domain", &self.domain);
+        put("wordpress.storage", &self.storage);
+        put("mysql.storage", &self.storage);
+        put("wordpress.admin.email", &self.admin_email);
+        out
+    }
+}
+
+fn read_only() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "this server was started with --readonly: it does not create or delete stores",
+    )
+}
+
+fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, message)
+}
+
+/// The body as a `NewStore`: 413 past the limit, 415 if not JSON, 400 if not one.
+fn parse_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<NewStore, ApiError> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {} KB", BODY_LIMIT / 1024),
+        ),
+        status => ApiError::new(status, rejection.body_text()),
+    })?;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be JSON, sent with Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|e| bad_request(format!("invalid body: {e}")))
+}
+
+/// `POST /api/stores`: 202 with the store as it starts, checked and created as
+/// `storectl create` does.
+pub async fn create(
+    State(server): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request = parse_body(&headers, body)?;
+    let mut sources = server.sources.clone();
+    sources.form = request.layer();
+    sources.form_origin = Some("the request");
+    let config = config::load(&sources).map_err(|e| bad_request(e.to_string()))?;
+    let name =
+        StoreName::parse_for(&request.name, &config).map_err(|e| bad_request(e.to_string()))?;
+    if server.readonly {
+        return Err(read_only());
+    }
+    let layout = StoreLayout::new(&name, &config);
+    let (created, objects) = apply::create_store(&server.conn, &layout, &config).await?;
+    tracing::info!(
+        "created store {name} in namespace {} ({} objects, {} already there)",
+        layout.namespace,
+        created.applied,
+        created.already_present
+    );
+    let store = manifests::as_observed(&layout, &objects);
+    let summary = summarize(&store, &config.status_rules(), Timestamp::now());
+    let mut response = (StatusCode::ACCEPTED, Json(summary)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/stores/{name}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `DELETE /api/stores/NAME`: 202 once deletion is under way, as `storectl delete
+/// --yes` (only storectl's own objects, or the original platform's layout).
+pub async fn remove(State(server): Shared, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let name =
+        StoreName::parse_for(&raw, &server.config).map_err(|e| bad_request(e.to_string()))?;
+    let view = server.feed.view();
+    if !view.listed {
+        return Err(not_listed());
+    }
+    let mut summary = find(&view.stores, name.as_str())?.clone();
+    if server.readonly {
+        return Err(read_only());
+    }
+    let layout = StoreLayout::found(&name, &summary.namespace, &server.config);
+    let known = manifests::references(&layout, &server.config);
+    delete::delete(&server.conn, &layout, &known).await?;
+    tracing::info!("deleting store {name} in namespace {}", summary.namespace);
+    summary.status = Phase::Deleting;
+    summary.reason = "deletion requested".to_string();
+    Ok((StatusCode::ACCEPTED, Json(summary)).into_response())
+}
+
+/// Any other path.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no such endpoint: {} (GET /openapi.json lists them)",
+            uri.path()
+        ),
+    )
+}
+
+/// Middleware: counts each request by route template and status code.
+pub async fn count(
+    State(metrics): State<Arc<Metrics>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let response = next.run(request).await;
+    metrics.count_request(&route, response.status().as_u16());
+    response
+}
