@@ -8,6 +8,7 @@ use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
 use crate::domain::config::ConfigError;
 use crate::domain::name::NameError;
+use crate::serve::ServeError;
 
 pub const FAILURE: u8 = 1;
 pub const INVALID_INPUT: u8 = 2;
@@ -61,7 +62,7 @@ pub enum CliError {
 /// The exit code for an error that ended the program.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
-        if cause.is::<NameError>() || cause.is::<ConfigError>() {
+        if cause.is::<NameError>() || cause.is::<ConfigError>() || cause.is::<ServeError>() {
             return INVALID_INPUT;
         }
         if let Some(e) = cause.downcast_ref::<CliError>() {

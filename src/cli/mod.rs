@@ -305,8 +305,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             inspect::events(&connect().await?, args, &config, &store).await
         }
         Command::Serve(args) => {
+            let options = serve::options(args, cli.readonly)?;
             let sources = cli.values.sources(&args.values, &paths)?;
-            serve::run(connect().await?, args, config, sources, cli.readonly).await
+            crate::serve::run(connect().await?, config, sources, options).await
         }
     }
 }

@@ -1,22 +1,15 @@
-//! `storectl serve`: turns the flags into the server's options and runs it.
+//! `storectl serve`: turns the flags into the server's options (checked before the
+//! cluster is contacted) and runs it.
 
-use super::ServeArgs;
-use crate::cluster::connect::Connection;
-use crate::domain::config::{Config, Sources};
-use crate::serve::{self, AuthMode, Options};
+use super::{CliError, ServeArgs};
+use crate::serve::{AuthMode, Options};
 
-pub async fn run(
-    conn: Connection,
-    args: &ServeArgs,
-    config: Config,
-    sources: Sources,
-    readonly: bool,
-) -> anyhow::Result<()> {
+pub fn options(args: &ServeArgs, readonly: bool) -> anyhow::Result<Options> {
     let auth = match (&args.token_file, args.cluster_auth, args.insecure_no_auth) {
         (Some(path), _, _) => AuthMode::TokenFile(path.clone()),
         (None, true, _) => AuthMode::Cluster,
         (None, false, true) => AuthMode::None,
-        (None, false, false) => return Err(super::CliError::NoAuthMode.into()),
+        (None, false, false) => return Err(CliError::NoAuthMode.into()),
     };
     let options = Options {
         listen: args.listen,
@@ -25,5 +18,6 @@ pub async fn run(
         cors_origins: args.cors_origins.clone(),
         readonly,
     };
-    serve::run(conn, config, sources, options).await
+    options.check()?;
+    Ok(options)
 }

@@ -130,6 +130,27 @@ impl Feed {
         (self.view(), events)
     }
 
+    /// The store's summary once the view has it, or None after `within`.
+    pub async fn wait_for_store(
+        &self,
+        namespace: &str,
+        name: &str,
+        within: Duration,
+    ) -> Option<StoreSummary> {
+        let find = |view: &View| {
+            view.stores
+                .iter()
+                .find(|s| s.namespace == namespace && s.name == name)
+                .cloned()
+        };
+        let mut view = self.view.clone();
+        let seen = tokio::time::timeout(within, view.wait_for(|v| find(v).is_some())).await;
+        match seen {
+            Ok(Ok(v)) => find(&v),
+            _ => None,
+        }
+    }
+
     /// One store's objects, from the model (its namespace only).
     pub fn store_objects(&self, summary: &StoreSummary) -> Option<StoreObjects> {
         self.model

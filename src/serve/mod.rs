@@ -52,6 +52,17 @@ pub struct Options {
     pub readonly: bool,
 }
 
+impl Options {
+    /// What can be refused before anything starts: serving without authentication
+    /// anywhere but on a loopback address, and origins that are not origins.
+    pub fn check(&self) -> Result<(), ServeError> {
+        if matches!(self.auth, AuthMode::None) && !self.listen.ip().is_loopback() {
+            return Err(ServeError::OpenOnNetwork(self.listen));
+        }
+        cors(&self.cors_origins).map(drop)
+    }
+}
+
 /// Why the server refuses to start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -82,10 +93,8 @@ pub async fn run(
     sources: Sources,
     options: Options,
 ) -> anyhow::Result<()> {
+    options.check()?;
     let auth = match &options.auth {
-        AuthMode::None if !options.listen.ip().is_loopback() => {
-            return Err(ServeError::OpenOnNetwork(options.listen).into());
-        }
         AuthMode::None => Auth::Open,
         AuthMode::TokenFile(path) => {
             Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)

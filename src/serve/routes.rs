@@ -31,6 +31,8 @@ use crate::domain::summary::{StatusReport, StoreSummary, summarize};
 
 /// The OpenAPI document of every route here (schemathesis checks the server against it).
 pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
+/// How long `POST` waits for the watches to show the store it created.
+const SEEN_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -49,9 +51,25 @@ pub struct Server {
 
 type Shared = State<Arc<Server>>;
 
-/// `?watch=true` (or `1`) on the store list.
-pub fn wants_watch(query: Option<&str>) -> bool {
-    query.is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"))
+/// The store list's `watch` parameter: `true` or `false` (absent: false).
+pub fn watch_param(query: Option<&str>) -> Result<bool, ApiError> {
+    let mut watch = false;
+    for pair in query.unwrap_or_default().split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key != "watch" {
+            continue;
+        }
+        watch = match value {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(bad_request(format!(
+                    "watch must be true or false, not '{other}'"
+                )));
+            }
+        };
+    }
+    Ok(watch)
 }
 
 #[derive(Serialize)]
@@ -116,10 +134,11 @@ pub async fn list(State(server): Shared, uri: Uri) -> Response {
     if !view.listed {
         return not_listed().into_response();
     }
-    if wants_watch(uri.query()) {
-        return watch(&server).into_response();
+    match watch_param(uri.query()) {
+        Ok(true) => watch(&server).into_response(),
+        Ok(false) => json_response(StatusCode::OK, view.json.clone()),
+        Err(e) => e.into_response(),
     }
-    json_response(StatusCode::OK, view.json.clone())
 }
 
 /// Server-sent events: every store as `ADDED`, then one event per status change, until
@@ -214,11 +233,12 @@ struct NewStore {
 }
 
 impl NewStore {
-    /// The request's fields as the configuration's top layer (as the TUI's form).
+    /// The request's fields as the configuration's top layer (as the TUI's form); an
+    /// empty field, as a web form sends it, keeps the server's value.
     fn layer(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut put = |key: &str, value: &Option<String>| {
-            if let Some(v) = value {
+            if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
                 out.push((key.to_string(), v.clone()));
             }
         };
@@ -295,8 +315,16 @@ pub async fn create(
         created.applied,
         created.already_present
     );
-    let store = manifests::as_observed(&layout, &objects);
-    let summary = summarize(&store, &config.status_rules(), Timestamp::now());
+    // Read-your-writes: answer once the watches have seen the new store, so a GET that
+    // follows finds it; if they are slow, answer with the store as rendered.
+    let seen = server
+        .feed
+        .wait_for_store(&layout.namespace, name.as_str(), SEEN_WITHIN)
+        .await;
+    let summary = seen.unwrap_or_else(|| {
+        let store = manifests::as_observed(&layout, &objects);
+        summarize(&store, &config.status_rules(), Timestamp::now())
+    });
     let mut response = (StatusCode::ACCEPTED, Json(summary)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/stores/{name}")) {
         response.headers_mut().insert(header::LOCATION, location);

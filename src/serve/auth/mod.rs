@@ -16,7 +16,7 @@ pub use review::{API_GROUP, ClusterReview};
 pub use tokens::TokenFile;
 
 use super::error::ApiError;
-use super::routes::wants_watch;
+use super::routes::watch_param;
 
 /// How requests are checked.
 pub enum Auth {
@@ -60,7 +60,7 @@ fn access_of(request: &Request) -> Access {
         .filter(|n| !n.is_empty())
         .map(str::to_string);
     let verb = match (request.method(), &name) {
-        (&Method::GET, None) if wants_watch(request.uri().query()) => "watch",
+        (&Method::GET, None) if watch_param(request.uri().query()).unwrap_or(false) => "watch",
         (&Method::GET, None) => "list",
         (&Method::GET, Some(_)) => "get",
         (&Method::POST, _) => "create",
