@@ -641,6 +641,35 @@ async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
     block(|| storectl(cluster, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
+/// `kubectl apply --server-side -f FILE`: every document, its kind found by discovery.
+/// Returns `Kind/name` of each object applied.
+async fn apply_file(client: &kube::Client, file: &Path) -> Vec<String> {
+    use kube::api::DynamicObject;
+    use kube::discovery::{Scope, pinned_kind};
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut applied = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+        let object: DynamicObject = serde::Deserialize::deserialize(document).unwrap();
+        let types = object.types.clone().unwrap();
+        let gvk = kube::api::GroupVersionKind::try_from(&types).unwrap();
+        let (resource, capabilities) = pinned_kind(client, &gvk).await.unwrap();
+        let name = object.metadata.name.clone().unwrap();
+        let api: Api<DynamicObject> = match (capabilities.scope, &object.metadata.namespace) {
+            (Scope::Namespaced, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resource),
+            _ => Api::all_with(client.clone(), &resource),
+        };
+        api.patch(
+            &name,
+            &PatchParams::apply("storectl-test").force(),
+            &Patch::Apply(&object),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}/{name}: {e}", types.kind));
+        applied.push(format!("{}/{name}", types.kind));
+    }
+    applied
+}
+
 /// The bearer token of a user of the test kubeconfig.
 fn kubeconfig_token(cluster: &TestCluster, user: &str) -> String {
     let text = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
@@ -897,40 +926,23 @@ async fn https_and_cors_for_the_original_dashboard() {
 async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_servers_job() {
     let cluster = cluster();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let apply = |file: &str| {
-        let out = Command::new("kubectl")
-            .args([
-                "--context",
-                ADMIN,
-                "apply",
-                "--server-side",
-                "--field-manager",
-                "storectl-test",
-                "-f",
-            ])
-            .arg(root.join(file))
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    apply("assets/rbac.yaml");
-    let applied = apply("assets/serve.yaml");
+    let client = cluster.admin().await;
+    apply_file(&client, &root.join("assets/rbac.yaml")).await;
+    let applied = apply_file(&client, &root.join("assets/serve.yaml")).await;
     for object in [
-        "namespace/ecommerce-platform",
-        "serviceaccount/storectl",
-        "clusterrolebinding.rbac.authorization.k8s.io/storectl-serve",
-        "clusterrolebinding.rbac.authorization.k8s.io/storectl-serve-auth-delegator",
-        "deployment.apps/storectl",
-        "service/storectl",
-        "networkpolicy.networking.k8s.io/storectl-api",
+        "Namespace/ecommerce-platform",
+        "ServiceAccount/storectl",
+        "ClusterRoleBinding/storectl-serve",
+        "ClusterRoleBinding/storectl-serve-auth-delegator",
+        "ClusterRole/storectl-api-editor",
+        "Deployment/storectl",
+        "Service/storectl",
+        "NetworkPolicy/storectl-api",
     ] {
-        assert!(applied.contains(object), "{object} not applied:\n{applied}");
+        assert!(
+            applied.iter().any(|a| a == object),
+            "{object} not applied: {applied:?}"
+        );
     }
     // The Deployment meets the restricted Pod Security level.
     let deployment = std::fs::read_to_string(root.join("assets/serve.yaml")).unwrap();
@@ -944,7 +956,6 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
         "/health"
     );
     let restricted = unique("restricted");
-    let client = cluster.admin().await;
     let namespaces: Api<Namespace> = Api::all(client.clone());
     namespaces
         .create(&Default::default(), &serde_json::from_value(json!({
