@@ -623,7 +623,7 @@ async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
         std::net::TcpStream::connect(&address).is_err(),
         "still accepting after SIGTERM"
     );
-    stream.write_all(body[5..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[5..]).unwrap();
     let mut reply = String::new();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))

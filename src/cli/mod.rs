@@ -47,7 +47,7 @@ pub struct Cli {
     #[arg(long)]
     pub print_paths: bool,
 
-    /// Terminal UI without create and delete.
+    /// Terminal UI (and `serve`'s API) without create and delete.
     #[arg(long)]
     pub readonly: bool,
 

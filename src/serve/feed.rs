@@ -83,7 +83,7 @@ impl EventKind {
 /// The model and what is derived from it.
 #[derive(Clone)]
 pub struct Feed {
-    pub model: LiveModel,
+    model: LiveModel,
     view: watch::Receiver<Arc<View>>,
     events: broadcast::Sender<StoreEvent>,
 }

@@ -243,3 +243,45 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_is_a_scheme_and_a_host_only() {
+        for good in ["https://dash.example.com", "http://localhost:3000"] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "dash.example.com",
+            "https://",
+            "https://dash.example.com/",
+            "https://a b",
+            "ftp://x",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_authentication_is_for_loopback_addresses_only() {
+        let options = |listen: &str| Options {
+            listen: listen.parse().unwrap_or_else(|e| panic!("{e}")),
+            auth: AuthMode::None,
+            tls: None,
+            cors_origins: Vec::new(),
+            readonly: false,
+        };
+        assert!(options("127.0.0.1:8080").check().is_ok());
+        assert!(options("[::1]:8080").check().is_ok());
+        assert!(matches!(
+            options("0.0.0.0:8080").check(),
+            Err(ServeError::OpenOnNetwork(_))
+        ));
+        assert!(matches!(
+            options("10.0.0.5:8080").check(),
+            Err(ServeError::OpenOnNetwork(_))
+        ));
+    }
+}

@@ -380,3 +380,37 @@ pub async fn count(
     metrics.count_request(&route, response.status().as_u16());
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_is_true_or_false_and_anything_else_is_refused() {
+        assert!(!watch_param(None).unwrap_or(true));
+        assert!(watch_param(Some("watch=true")).unwrap_or(false));
+        assert!(!watch_param(Some("watch=false&x=1")).unwrap_or(true));
+        assert!(!watch_param(Some("other=true")).unwrap_or(true));
+        for bad in ["watch=yes", "watch=", "watch", "watch=true&watch=null"] {
+            let refused = watch_param(Some(bad)).err().map(|e| e.status);
+            assert_eq!(refused, Some(StatusCode::BAD_REQUEST), "{bad}");
+        }
+    }
+
+    #[test]
+    fn empty_fields_keep_the_servers_values_and_storage_sizes_both_volumes() {
+        let request = NewStore {
+            name: "shop".to_string(),
+            domain: Some(String::new()),
+            storage: Some("5Gi".to_string()),
+            admin_email: None,
+        };
+        assert_eq!(
+            request.layer(),
+            vec![
+                ("wordpress.storage".to_string(), "5Gi".to_string()),
+                ("mysql.storage".to_string(), "5Gi".to_string()),
+            ]
+        );
+    }
+}
