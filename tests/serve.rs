@@ -1036,6 +1036,46 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
     wait_gone(&namespaces, &format!("store-{name}"), 60).await;
 }
 
+/// /health follows the watches: 503 with the reason while the API server is away, 200
+/// again once every watch has listed anew; the reconnect is counted.
+#[tokio::test(flavor = "multi_thread")]
+async fn health_is_503_with_the_reason_while_the_api_server_is_away() {
+    let own = dedicated_cluster();
+    let served = Served::start(&own, &own.kubeconfig, ADMIN, &["--insecure-no-auth"]);
+    served.wait_live();
+    let healthy = block(|| call("GET", &served.url("/health"), None, None)).json();
+    assert_eq!(healthy["status"], "ok");
+    block(|| own.stop_apiserver());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let away = loop {
+        let reply = block(|| call("GET", &served.url("/health"), None, None));
+        if reply.status == 503 {
+            break reply.json();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {reply:?} with the API server stopped"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(away["status"], "unavailable");
+    let reason = away["reason"].as_str().unwrap();
+    assert!(reason.starts_with("reconnecting since "), "{reason}");
+    // The last list is still served, marked by /health only.
+    assert_eq!(
+        block(|| call("GET", &served.url("/api/stores"), None, None)).status,
+        200
+    );
+    block(|| own.restart_apiserver());
+    served.wait_live();
+    let metrics = block(|| call("GET", &served.url("/metrics"), None, None)).body;
+    assert!(
+        metrics.contains("storectl_watch_reconnects_total 1\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("storectl_watch_live 1\n"), "{metrics}");
+}
+
 /// schemathesis (from PyPI, installed by scripts/test) against /openapi.json: any server
 /// error, undocumented status, wrong content type or body outside the schema fails.
 /// On a control plane of its own, since it creates and deletes stores of its choosing.

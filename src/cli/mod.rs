@@ -12,6 +12,7 @@ mod output;
 mod paths;
 mod render;
 mod serve;
+mod shell;
 mod values;
 
 use std::path::PathBuf;
@@ -74,6 +75,20 @@ pub enum Command {
     /// Serve the REST API of the original orchestrator (/api/stores, /health), with
     /// events, metrics and an OpenAPI document, from live watches.
     Serve(ServeArgs),
+    /// Print shell completions: storectl completions bash > /etc/bash_completion.d/storectl
+    Completions {
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+    /// Print the manual page (roff): storectl man > /usr/local/share/man/man1/storectl.1
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +280,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = &cli.command else {
         return terminal_ui(&cli, &paths).await;
     };
+    // Generated from the definitions alone: no configuration, no log, no cluster.
+    match command {
+        Command::Completions { shell } => return shell::completions(*shell),
+        Command::Man => return shell::man(),
+        _ => {}
+    }
     let more = match command {
         Command::Render(a) => &a.values,
         Command::Create(a) => &a.values,
@@ -274,6 +295,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(a) => &a.values,
         Command::Logs(a) => &values::ValuesArgs::from(&a.values),
         Command::Serve(a) => &a.values,
+        Command::Completions { .. } | Command::Man => &values::ValuesArgs::default(),
     };
     let config = cli.values.load(more, &paths)?;
     let _log = logging::init(&paths, config.log_level);
@@ -309,6 +331,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let sources = cli.values.sources(&args.values, &paths)?;
             crate::serve::run(connect().await?, config, sources, options).await
         }
+        Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
 
