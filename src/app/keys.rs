@@ -50,6 +50,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Enter => Some(Action::OpenDetails),
             KeyCode::Char('c' | 'n') if !ctrl => Some(Action::OpenCreate),
             KeyCode::Char('d') if ctrl => Some(Action::OpenDelete),
+            KeyCode::Char('p') => Some(Action::TogglePause),
             KeyCode::Char('l') => Some(Action::OpenLogs),
             KeyCode::Char('e') => Some(Action::OpenEvents),
             KeyCode::Char('/') => Some(Action::StartFilter),
@@ -110,6 +111,7 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
             if !app.readonly {
                 b.insert(2, ("c / n", "create store"));
                 b.insert(3, ("Ctrl-D", "delete store (confirmed)"));
+                b.insert(4, ("p", "pause / resume store (volumes kept)"));
             }
             b
         }

@@ -8,6 +8,7 @@ mod logs;
 mod table;
 
 use crate::domain::layout::Component;
+use crate::domain::status::Phase;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
 pub use form::{CreateForm, Field};
@@ -30,6 +31,12 @@ pub enum Command {
     Delete {
         name: String,
         namespace: String,
+    },
+    /// Scale the store to zero (`paused`) or back.
+    SetPaused {
+        name: String,
+        namespace: String,
+        paused: bool,
     },
     StartLogs {
         name: String,
@@ -61,6 +68,8 @@ pub enum Action {
     OpenDetails,
     OpenCreate,
     OpenDelete,
+    /// Pause the selected store, or resume it if paused.
+    TogglePause,
     OpenLogs,
     OpenEvents,
     StartFilter,
@@ -97,6 +106,11 @@ pub enum Action {
     },
     Deleted {
         name: String,
+        result: Result<(), String>,
+    },
+    PausedSet {
+        name: String,
+        paused: bool,
         result: Result<(), String>,
     },
     LogLines(Vec<LogLine>),
@@ -277,6 +291,22 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             }
             vec![]
         }
+        Action::PausedSet {
+            name,
+            paused,
+            result,
+        } => {
+            let verb = if paused { "pause" } else { "resume" };
+            match result {
+                Ok(()) if paused => app.say(
+                    Severity::Info,
+                    format!("paused store {name}: volumes and secrets kept (p resumes)"),
+                ),
+                Ok(()) => app.say(Severity::Info, format!("resuming store {name}")),
+                Err(e) => app.say(Severity::Error, format!("{verb} {name}: {e}")),
+            }
+            vec![]
+        }
         other => match &mut app.mode {
             Mode::Table => table_action(app, other),
             Mode::Details(_) | Mode::Events(_) => details_action(app, other),
@@ -375,6 +405,32 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
                     typed: tui_input::Input::default(),
                     hint: None,
                 });
+            }
+        }
+        Action::TogglePause if app.readonly => app.say(
+            Severity::Error,
+            "read-only mode: pausing stores is disabled",
+        ),
+        Action::TogglePause => {
+            if let Some(row) = app.table.selected_row() {
+                let s = &row.summary;
+                let paused = match s.status {
+                    Phase::Paused => false,
+                    Phase::Ready | Phase::Failed => true,
+                    other => {
+                        let message = format!(
+                            "store {} is {other}: only a Ready or Failed store can be paused",
+                            s.name
+                        );
+                        app.say(Severity::Error, message);
+                        return vec![];
+                    }
+                };
+                return vec![Command::SetPaused {
+                    name: s.name.clone(),
+                    namespace: s.namespace.clone(),
+                    paused,
+                }];
             }
         }
         Action::OpenDetails | Action::OpenEvents => {

@@ -17,6 +17,9 @@ pub fn row(name: &str, phase: Phase) -> StoreRow {
                 Phase::Failed => "mysql container mysql: ImagePullBackOff".to_string(),
                 Phase::Provisioning => "waiting for MySQL to become ready (0/1)".to_string(),
                 Phase::Deleting => format!("namespace store-{name} is being deleted"),
+                Phase::Paused => {
+                    format!("paused; volumes and secrets kept (storectl resume {name})")
+                }
             },
             url: Some(format!("http://{name}.local")),
             age_seconds: Some(42),
@@ -394,4 +397,38 @@ fn copy_after_reveal_puts_the_password_on_the_clipboard_not_the_user() {
     press(&mut app, &[key(KeyCode::Char('r'))]);
     let cmds = press(&mut app, &[key(KeyCode::Char('c'))]);
     assert_eq!(cmds, vec![Command::Copy("http://alpha.local".into())]);
+}
+
+#[test]
+fn p_pauses_a_ready_store_resumes_a_paused_one_and_refuses_the_others() {
+    let key = |c: char| KeyEvent::from(KeyCode::Char(c));
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    let action = keys::action_for(&app, key('p'));
+    assert_eq!(action, Some(Action::TogglePause));
+    let cmds = update(&mut app, Action::TogglePause);
+    assert_eq!(
+        cmds,
+        vec![Command::SetPaused {
+            name: "alpha".to_string(),
+            namespace: "store-alpha".to_string(),
+            paused: true
+        }]
+    );
+    let mut app = app_with(&[("alpha", Phase::Paused)]);
+    let cmds = update(&mut app, Action::TogglePause);
+    assert!(
+        matches!(&cmds[..], [Command::SetPaused { paused: false, .. }]),
+        "{cmds:?}"
+    );
+    let mut app = app_with(&[("alpha", Phase::Provisioning)]);
+    assert!(update(&mut app, Action::TogglePause).is_empty());
+    let said = app
+        .status
+        .as_ref()
+        .map(|(_, s)| s.clone())
+        .unwrap_or_default();
+    assert!(
+        said.contains("only a Ready or Failed store can be paused"),
+        "{said}"
+    );
 }

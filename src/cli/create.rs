@@ -46,7 +46,7 @@ pub async fn run(
 }
 
 /// Follows the store's objects on watches until it is Ready (Ok) or Failed, or `timeout`.
-async fn wait_until_settled(
+pub(super) async fn wait_until_settled(
     conn: &Connection,
     layout: &StoreLayout,
     config: &Config,
@@ -106,6 +106,13 @@ async fn wait_until_settled(
                 return Err(CliError::StoreFailed {
                     name: layout.name().to_string(),
                     reason: "it is being deleted".to_string(),
+                }
+                .into());
+            }
+            Phase::Paused => {
+                return Err(CliError::StoreFailed {
+                    name: layout.name().to_string(),
+                    reason: "it is paused (storectl resume)".to_string(),
                 }
                 .into());
             }

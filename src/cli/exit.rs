@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::cluster::apply::CreateError;
 use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
+use crate::cluster::pause::PauseError;
 use crate::domain::config::ConfigError;
 use crate::domain::name::NameError;
 use crate::serve::ServeError;
@@ -39,6 +40,12 @@ pub enum CliError {
         "store '{name}' still has objects in namespace {namespace} after its deletion was reported done; run storectl status {name}"
     )]
     StillThere { name: String, namespace: String },
+    #[error("store '{name}' is {status} ({reason}); only a Ready or Failed store can be paused")]
+    CannotPause {
+        name: String,
+        status: crate::domain::status::Phase,
+        reason: String,
+    },
     #[error("store '{name}' failed: {reason}")]
     StoreFailed { name: String, reason: String },
     #[error("gave up after {}s: {what}", .after.as_secs())]
@@ -74,6 +81,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | CliError::NoAuthMode => INVALID_INPUT,
                 CliError::TimedOut { .. } => TIMED_OUT,
                 CliError::Incomplete(_) => FORBIDDEN,
+                CliError::CannotPause { .. } => ALREADY_EXISTS,
                 CliError::Ambiguous { .. }
                 | CliError::StoreFailed { .. }
                 | CliError::StillThere { .. } => FAILURE,
@@ -95,6 +103,12 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         match cause.downcast_ref::<DeleteError>() {
             Some(DeleteError::NotOurs { .. }) => return ALREADY_EXISTS,
             Some(DeleteError::Cluster(e)) => return cluster_code(e),
+            None => {}
+        }
+        match cause.downcast_ref::<PauseError>() {
+            Some(PauseError::NotOurs { .. }) => return ALREADY_EXISTS,
+            Some(PauseError::Missing { .. }) => return FAILURE,
+            Some(PauseError::Cluster(e)) => return cluster_code(e),
             None => {}
         }
         if let Some(e) = cause.downcast_ref::<ClusterError>() {

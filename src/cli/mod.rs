@@ -10,6 +10,7 @@ mod list;
 mod logging;
 mod output;
 mod paths;
+mod pause;
 mod render;
 mod serve;
 mod shell;
@@ -68,6 +69,10 @@ pub enum Command {
     List(ListArgs),
     /// Show one store's status and objects.
     Status(StatusArgs),
+    /// Scale a store to zero, keeping every volume and secret (status Paused).
+    Pause(PauseArgs),
+    /// Start a paused store again.
+    Resume(ResumeArgs),
     /// Print the logs of a store's component.
     Logs(LogsArgs),
     /// Print the Kubernetes events of a store (Warnings first).
@@ -129,6 +134,26 @@ pub struct DeleteArgs {
     pub wait: bool,
     /// How long --wait waits.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    /// Wait until the store is Ready again.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
 }
 
@@ -290,6 +315,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Render(a) => &a.values,
         Command::Create(a) => &a.values,
         Command::Delete(a) => &a.values,
+        Command::Pause(a) => &a.values,
+        Command::Resume(a) => &a.values,
         Command::List(a) => &a.values,
         Command::Status(a) => &a.values,
         Command::Events(a) => &a.values,
@@ -313,6 +340,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(args) => {
             let store = name(&args.name)?;
             delete::run(&connect().await?, args, &config, &store).await
+        }
+        Command::Pause(args) => {
+            let store = name(&args.name)?;
+            pause::pause(&connect().await?, &config, &store).await
+        }
+        Command::Resume(args) => {
+            let store = name(&args.name)?;
+            pause::resume(&connect().await?, args, &config, &store).await
         }
         Command::Status(args) => {
             let store = name(&args.name)?;

@@ -125,6 +125,7 @@ fn paint(phase: Phase, text: &str) -> String {
         Phase::Ready => "32",
         Phase::Provisioning => "33",
         Phase::Failed => "31",
+        Phase::Paused => "34",
         Phase::Deleting => "35",
     };
     format!("\x1b[{code}m{text}\x1b[0m")

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod logs;
 pub mod mirror;
+pub mod pause;
 pub mod slim;
 pub mod snapshot;
 pub mod version;

@@ -15,6 +15,8 @@ pub const MANAGED_BY: &str = "ecommerce-platform";
 pub const PART_OF: &str = "ecommerce-platform";
 /// Selects every object of every store (what watches and lists use).
 pub const STORE_SELECTOR: &str = "managed-by=ecommerce-platform";
+/// On a store's Deployments while it is paused (`storectl pause`).
+pub const PAUSED_LABEL: &str = "storectl.io/paused";
 
 /// Label selector text for everything of the store `name`, in any namespace.
 pub fn selector_for(name: &StoreName) -> String {

@@ -13,7 +13,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::layout::{Component, LABEL_COMPONENT};
+use super::layout::{Component, LABEL_COMPONENT, PAUSED_LABEL};
 
 /// Container waiting reasons that mean the store will not become ready by itself.
 const FAILING_REASONS: &[&str] = &[
@@ -46,15 +46,27 @@ pub enum Phase {
     Ready,
     Failed,
     Deleting,
+    /// Scaled to zero by `storectl pause`, every volume and secret kept.
+    Paused,
 }
 
 impl Phase {
+    /// Every status, in the order counts and columns show them.
+    pub const ALL: [Phase; 5] = [
+        Phase::Ready,
+        Phase::Provisioning,
+        Phase::Failed,
+        Phase::Deleting,
+        Phase::Paused,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Provisioning => "Provisioning",
             Self::Ready => "Ready",
             Self::Failed => "Failed",
             Self::Deleting => "Deleting",
+            Self::Paused => "Paused",
         }
     }
 }
@@ -95,6 +107,9 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
     if let Some(what) = deleting(store) {
         return StoreStatus::new(Phase::Deleting, format!("{what} is being deleted"));
     }
+    if let Some(reason) = paused(store) {
+        return StoreStatus::new(Phase::Paused, reason);
+    }
     if let Some(reason) = failure(store, rules, now) {
         return StoreStatus::new(Phase::Failed, reason);
     }
@@ -115,6 +130,37 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
             }
         }
     }
+}
+
+/// How many of the store's Deployments carry the paused label.
+pub fn paused_deployments(store: &StoreObjects) -> usize {
+    store
+        .deployments
+        .iter()
+        .filter(|d| {
+            d.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(PAUSED_LABEL))
+                .is_some_and(|v| v == "true")
+        })
+        .count()
+}
+
+/// Why the store counts as paused: every Deployment carries the paused label.
+fn paused(store: &StoreObjects) -> Option<String> {
+    if store.deployments.is_empty() || paused_deployments(store) < store.deployments.len() {
+        return None;
+    }
+    let (_, running) = pods_ready(store);
+    Some(if running > 0 {
+        format!("pausing: {running} pod(s) still stopping")
+    } else {
+        format!(
+            "paused; volumes and secrets kept (storectl resume {})",
+            store.name
+        )
+    })
 }
 
 /// `15m`, `90s`, `2h`: the largest unit that divides the duration.

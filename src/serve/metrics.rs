@@ -80,12 +80,7 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         };
         head("storectl_stores", "gauge", "Stores by status.", &mut out);
-        for phase in [
-            Phase::Provisioning,
-            Phase::Ready,
-            Phase::Failed,
-            Phase::Deleting,
-        ] {
+        for phase in Phase::ALL {
             let n = c.stores.get(&phase).copied().unwrap_or(0);
             let _ = writeln!(out, "storectl_stores{{status=\"{phase}\"}} {n}");
         }

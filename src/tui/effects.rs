@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::{Action, Command, EventRow, LogLine, Revealed};
 use crate::cluster::connect::Connection;
+use crate::cluster::pause::set_paused;
 use crate::cluster::watch::LiveModel;
 use crate::cluster::{apply, delete, events, logs};
 use crate::domain::config::{self, Config, Sources};
@@ -106,6 +107,28 @@ impl Effects {
                         None => Err("it is already gone".to_string()),
                     };
                     let _ = tx.send(Action::Deleted { name, result });
+                });
+            }
+            Command::SetPaused {
+                name,
+                namespace,
+                paused,
+            } => {
+                let store = find(&name, &namespace);
+                let config = self.config.clone();
+                tokio::spawn(async move {
+                    let result = match store.map(|s| layout_of(&s, &config)) {
+                        Some(Ok(layout)) => set_paused(&conn, &layout, paused)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Some(Err(e)) => Err(e),
+                        None => Err("it is gone".to_string()),
+                    };
+                    let _ = tx.send(Action::PausedSet {
+                        name,
+                        paused,
+                        result,
+                    });
                 });
             }
             Command::FetchEvents { name, namespace } => {

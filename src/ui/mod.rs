@@ -73,6 +73,7 @@ pub fn phase_color(phase: Phase) -> Color {
         Phase::Provisioning => Color::Yellow,
         Phase::Failed => Color::Red,
         Phase::Deleting => Color::Magenta,
+        Phase::Paused => Color::Blue,
     }
 }
 
@@ -86,12 +87,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         ),
     };
     let mut counts: Vec<Span> = Vec::new();
-    for phase in [
-        Phase::Ready,
-        Phase::Provisioning,
-        Phase::Failed,
-        Phase::Deleting,
-    ] {
+    for phase in Phase::ALL {
         let n = app
             .table
             .all_rows()
