@@ -77,11 +77,26 @@ impl Served {
         format!("{}{path}", self.base)
     }
 
+    /// `method path` with the bearer token, without a body.
+    fn send(&self, method: &str, path: &str, token: Option<&str>) -> Reply {
+        call(method, &self.url(path), token, None)
+    }
+
+    /// `POST /api/stores` with this body and content type.
+    fn post(&self, token: &str, content_type: &str, body: &str) -> Reply {
+        call(
+            "POST",
+            &self.url("/api/stores"),
+            Some(token),
+            Some((content_type, body)),
+        )
+    }
+
     /// Waits until /health says the watches are live.
     fn wait_live(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let reply = call("GET", &self.url("/health"), None, None);
+            let reply = self.send("GET", "/health", None);
             if reply.status == 200 {
                 return;
             }
@@ -188,12 +203,7 @@ fn call_with(
 }
 
 fn post_store(served: &Served, token: &str, body: &Value) -> Reply {
-    call(
-        "POST",
-        &served.url("/api/stores"),
-        Some(token),
-        Some(("application/json", &body.to_string())),
-    )
+    served.post(token, "application/json", &body.to_string())
 }
 
 /// A token file holding `tokens`, in a folder of the cluster's.
@@ -280,32 +290,22 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     // Unauthenticated and wrongly authenticated requests.
     let open = ["/health", "/openapi.json"];
     for path in open {
-        assert_eq!(
-            block(|| call("GET", &served.url(path), None, None)).status,
-            200
-        );
+        assert_eq!(block(|| served.send("GET", path, None)).status, 200);
     }
     for path in ["/api/stores", "/api/stores/x", "/metrics"] {
-        let none = block(|| call("GET", &served.url(path), None, None));
+        let none = block(|| served.send("GET", path, None));
         assert_eq!(none.status, 401, "{path}: {none:?}");
         assert_eq!(
             none.header("www-authenticate"),
             Some("Bearer realm=\"storectl\"")
         );
-        let wrong = block(|| {
-            call(
-                "GET",
-                &served.url(path),
-                Some("token-for-the-api-tesT"),
-                None,
-            )
-        });
+        let wrong = block(|| served.send("GET", path, Some("token-for-the-api-tesT")));
         assert_eq!(wrong.status, 401, "{path}: {wrong:?}");
         assert_eq!(wrong.error(), "the bearer token is not valid");
     }
 
     // The OpenAPI document names every route.
-    let document = block(|| call("GET", &served.url("/openapi.json"), None, None)).json();
+    let document = block(|| served.send("GET", "/openapi.json", None)).json();
     for path in [
         "/health",
         "/api/stores",
@@ -335,14 +335,7 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     assert_eq!(store["namespace"], format!("store-{name}").as_str());
     assert_eq!(store["status"], "Provisioning");
     // Read your writes: the store is there for the next request.
-    let shown = block(|| {
-        call(
-            "GET",
-            &served.url(&format!("/api/stores/{name}")),
-            Some(token),
-            None,
-        )
-    });
+    let shown = block(|| served.send("GET", &format!("/api/stores/{name}"), Some(token)));
     assert_eq!(shown.status, 200, "{shown:?}");
     let (first, _) = block(|| next_event(&watch, &name, 30, |_, _| true));
     assert_eq!(first, "ADDED");
@@ -352,7 +345,7 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     assert_eq!(ready["url"], format!("http://{name}.api.example").as_str());
 
     // The list has exactly the keys and values of `storectl list -o json`.
-    let listed = block(|| call("GET", &served.url("/api/stores"), Some(token), None));
+    let listed = block(|| served.send("GET", "/api/stores", Some(token)));
     assert_eq!(listed.status, 200);
     assert_eq!(listed.header("content-type"), Some("application/json"));
     let from_api = listed
@@ -388,15 +381,7 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     }
 
     // One store: as `storectl status -o json`.
-    let detail = block(|| {
-        call(
-            "GET",
-            &served.url(&format!("/api/stores/{name}")),
-            Some(token),
-            None,
-        )
-    })
-    .json();
+    let detail = block(|| served.send("GET", &format!("/api/stores/{name}"), Some(token))).json();
     let status =
         block(|| storectl(cluster, ADMIN, &["status", &name, "-o", "json"]).expect_code(0));
     let status: Value = serde_json::from_str(&status.stdout).unwrap();
@@ -443,42 +428,14 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
         "{unknown_field:?}"
     );
     let big = format!("{{\"name\": \"{}\"}}", "a".repeat(70 * 1024));
-    let too_big = block(|| {
-        call(
-            "POST",
-            &served.url("/api/stores"),
-            Some(token),
-            Some(("application/json", &big)),
-        )
-    });
+    let too_big = block(|| served.post(token, "application/json", &big));
     assert_eq!(too_big.status, 413, "{too_big:?}");
-    let not_json = block(|| {
-        call(
-            "POST",
-            &served.url("/api/stores"),
-            Some(token),
-            Some(("text/plain", "name=x")),
-        )
-    });
+    let not_json = block(|| served.post(token, "text/plain", "name=x"));
     assert_eq!(not_json.status, 415, "{not_json:?}");
-    let bad_watch = block(|| {
-        call(
-            "GET",
-            &served.url("/api/stores?watch=yes"),
-            Some(token),
-            None,
-        )
-    });
+    let bad_watch = block(|| served.send("GET", "/api/stores?watch=yes", Some(token)));
     assert_eq!(bad_watch.status, 400);
     for method in ["GET", "DELETE"] {
-        let missing = block(|| {
-            call(
-                method,
-                &served.url("/api/stores/no-such-store"),
-                Some(token),
-                None,
-            )
-        });
+        let missing = block(|| served.send(method, "/api/stores/no-such-store", Some(token)));
         assert_eq!(missing.status, 404, "{method}: {missing:?}");
         assert_eq!(
             missing.error(),
@@ -487,31 +444,17 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     }
 
     // Delete: 202, the watchers see it go, the namespace goes.
-    let deleted = block(|| {
-        call(
-            "DELETE",
-            &served.url(&format!("/api/stores/{name}")),
-            Some(token),
-            None,
-        )
-    });
+    let deleted = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(token)));
     assert_eq!(deleted.status, 202, "{deleted:?}");
     assert_eq!(deleted.json()["status"], "Deleting");
     block(|| next_event(&watch, &name, 120, |e, _| e == "DELETED"));
     let namespaces: Api<Namespace> = Api::all(cluster.admin().await);
     wait_gone(&namespaces, &format!("store-{name}"), 60).await;
-    let gone = block(|| {
-        call(
-            "GET",
-            &served.url(&format!("/api/stores/{name}")),
-            Some(token),
-            None,
-        )
-    });
+    let gone = block(|| served.send("GET", &format!("/api/stores/{name}"), Some(token)));
     assert_eq!(gone.status, 404);
 
     // Metrics saw all of it.
-    let metrics = block(|| call("GET", &served.url("/metrics"), Some(token), None));
+    let metrics = block(|| served.send("GET", "/metrics", Some(token)));
     assert_eq!(metrics.status, 200);
     assert!(
         metrics
@@ -542,16 +485,9 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
 
     // A new token file is read on the next request; the old token stops working.
     std::fs::write(&tokens, "a-rotated-token\n").unwrap();
-    let rotated = block(|| {
-        call(
-            "GET",
-            &served.url("/api/stores"),
-            Some("a-rotated-token"),
-            None,
-        )
-    });
+    let rotated = block(|| served.send("GET", "/api/stores", Some("a-rotated-token")));
     assert_eq!(rotated.status, 200);
-    let old = block(|| call("GET", &served.url("/api/stores"), Some(token), None));
+    let old = block(|| served.send("GET", "/api/stores", Some(token)));
     assert_eq!(old.status, 401);
 }
 
@@ -725,7 +661,7 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
     let operator = kubeconfig_token(cluster, "operator");
     let limited = kubeconfig_token(cluster, "limited");
     let admin_token = kubeconfig_token(cluster, "admin");
-    let get = |token: &str, path: &str| block(|| call("GET", &served.url(path), Some(token), None));
+    let get = |token: &str, path: &str| block(|| served.send("GET", path, Some(token)));
 
     assert_eq!(get(&operator, "/api/stores").status, 200);
     let name = unique("rbac");
@@ -757,14 +693,7 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
     assert_eq!(created.status, 202, "{created:?}");
     assert_eq!(get(&admin_token, "/metrics").status, 200);
     // Granting is RBAC, nothing else: the operator may delete once bound to the editor role.
-    let before = block(|| {
-        call(
-            "DELETE",
-            &served.url(&format!("/api/stores/{name}")),
-            Some(&operator),
-            None,
-        )
-    });
+    let before = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(&operator)));
     assert_eq!(before.status, 403);
     apply::<ClusterRole>(&admin, json!({
         "metadata": {"name": "api-test-viewer"},
@@ -773,14 +702,8 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
     // Decisions are cached for 10 s.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let after = block(|| {
-            call(
-                "DELETE",
-                &served.url(&format!("/api/stores/{name}")),
-                Some(&operator),
-                None,
-            )
-        });
+        let after =
+            block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(&operator)));
         if after.status == 202 {
             break;
         }
@@ -1006,14 +929,7 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
     assert_eq!(created.status, 202, "{created:?}");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let reply = block(|| {
-            call(
-                "GET",
-                &served.url(&format!("/api/stores/{name}")),
-                Some(&caller),
-                None,
-            )
-        });
+        let reply = block(|| served.send("GET", &format!("/api/stores/{name}"), Some(&caller)));
         if reply.status == 200 && reply.json()["status"] == "Ready" {
             break;
         }
@@ -1021,17 +937,10 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(
-        block(|| call("GET", &served.url("/metrics"), Some(&caller), None)).status,
+        block(|| served.send("GET", "/metrics", Some(&caller))).status,
         200
     );
-    let deleted = block(|| {
-        call(
-            "DELETE",
-            &served.url(&format!("/api/stores/{name}")),
-            Some(&caller),
-            None,
-        )
-    });
+    let deleted = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(&caller)));
     assert_eq!(deleted.status, 202, "{deleted:?}");
     wait_gone(&namespaces, &format!("store-{name}"), 60).await;
 }
@@ -1043,12 +952,12 @@ async fn health_is_503_with_the_reason_while_the_api_server_is_away() {
     let own = dedicated_cluster();
     let served = Served::start(&own, &own.kubeconfig, ADMIN, &["--insecure-no-auth"]);
     served.wait_live();
-    let healthy = block(|| call("GET", &served.url("/health"), None, None)).json();
+    let healthy = block(|| served.send("GET", "/health", None)).json();
     assert_eq!(healthy["status"], "ok");
     block(|| own.stop_apiserver());
     let deadline = Instant::now() + Duration::from_secs(30);
     let away = loop {
-        let reply = block(|| call("GET", &served.url("/health"), None, None));
+        let reply = block(|| served.send("GET", "/health", None));
         if reply.status == 503 {
             break reply.json();
         }
@@ -1063,12 +972,12 @@ async fn health_is_503_with_the_reason_while_the_api_server_is_away() {
     assert!(reason.starts_with("reconnecting since "), "{reason}");
     // The last list is still served, marked by /health only.
     assert_eq!(
-        block(|| call("GET", &served.url("/api/stores"), None, None)).status,
+        block(|| served.send("GET", "/api/stores", None)).status,
         200
     );
     block(|| own.restart_apiserver());
     served.wait_live();
-    let metrics = block(|| call("GET", &served.url("/metrics"), None, None)).body;
+    let metrics = block(|| served.send("GET", "/metrics", None)).body;
     assert!(
         metrics.contains("storectl_watch_reconnects_total 1\n"),
         "{metrics}"

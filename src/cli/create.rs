@@ -39,8 +39,8 @@ pub async fn run(
             layout.namespace, created.applied
         );
     }
-    if args.wait {
-        wait_until_settled(conn, &layout, config, args.timeout).await?;
+    if args.until.wait {
+        wait_until_settled(conn, &layout, config, args.until.timeout).await?;
     }
     Ok(())
 }

@@ -107,18 +107,25 @@ pub struct RenderArgs {
     pub show_secrets: bool,
 }
 
+/// `--wait [--timeout D]` of the commands that start a store.
 #[derive(Debug, Args)]
-pub struct CreateArgs {
-    #[command(flatten)]
-    pub values: values::ValuesArgs,
-    /// The store name (lowercase letters, digits and '-', starting with a letter).
-    pub name: String,
+pub struct UntilReady {
     /// Wait until the store is Ready (exit 0) or Failed (exit 1), printing progress.
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits, e.g. 90s, 10m.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    /// The store name (lowercase letters, digits and '-', starting with a letter).
+    pub name: String,
+    #[command(flatten)]
+    pub until: UntilReady,
 }
 
 #[derive(Debug, Args)]
@@ -149,12 +156,8 @@ pub struct ResumeArgs {
     #[command(flatten)]
     pub values: values::ValuesArgs,
     pub name: String,
-    /// Wait until the store is Ready again.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits.
-    #[arg(long, default_value = "10m", value_parser = parse_duration)]
-    pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub until: UntilReady,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

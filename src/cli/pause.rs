@@ -53,8 +53,8 @@ pub async fn resume(
     let layout = StoreLayout::found(name, &store.namespace_name, config);
     set_paused(conn, &layout, false).await?;
     println!("resuming store {name}: MySQL and WordPress scaled back to one replica");
-    if args.wait {
-        create::wait_until_settled(conn, &layout, config, args.timeout).await?;
+    if args.until.wait {
+        create::wait_until_settled(conn, &layout, config, args.until.timeout).await?;
     }
     Ok(())
 }
