@@ -18,7 +18,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            if storectl::cli::speaks_for_itself(&error) {
+                eprintln!("{error}");
+            } else {
+                eprintln!("error: {error:#}");
+            }
             ExitCode::from(storectl::cli::exit_code(&error))
         }
     }

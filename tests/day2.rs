@@ -191,3 +191,200 @@ fn only_a_ready_or_failed_store_is_paused_and_a_missing_one_is_not_found() {
     );
     storectl(c, ADMIN, &["resume", "no-such-store"]).expect_code(4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_lists_the_revision_create_recorded_with_its_configuration() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let c = cluster();
+    let name = unique("hist");
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["create", &name, "--set", "wordpress.storage=5Gi"],
+        )
+        .expect_code(0)
+    });
+    // Not a terminal: no header, one line per revision, starting with its number.
+    let history = block(|| storectl(c, ADMIN, &["history", &name]).expect_code(0));
+    let lines: Vec<&str> = history.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{history:?}");
+    let fields: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(fields[0], "1");
+    assert!(fields[1].ends_with('Z'), "{fields:?}");
+    assert_eq!(
+        fields[2], "admin",
+        "the kubeconfig user of devcluster-admin"
+    );
+    assert_eq!(
+        &fields[3..],
+        ["storectl", env!("CARGO_PKG_VERSION"), "created"]
+    );
+    let json = block(|| storectl(c, ADMIN, &["history", &name, "-o", "json"]).expect_code(0));
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json[0]["revision"], 1);
+    assert_eq!(json[0]["user"], "admin");
+    // The revision holds the effective configuration, --set included.
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let recorded = maps.get(&format!("{name}-revision-1")).await.unwrap();
+    let values = recorded.data.unwrap().remove("values.yaml").unwrap();
+    let values: Value = serde_yaml_ng::from_str(&values).unwrap();
+    assert_eq!(values["wordpress"]["storage"], "5Gi");
+    assert_eq!(values["mysql"]["storage"], "10Gi");
+    // Completing is not a new revision; re-creating a complete store is refused.
+    block(|| storectl(c, ADMIN, &["create", &name]).expect_code(3));
+    let again = block(|| storectl(c, ADMIN, &["history", &name]).expect_code(0));
+    assert_eq!(again.stdout.lines().count(), 1);
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_keeps_its_last_ten_revisions_and_the_original_platforms_has_none() {
+    use storectl::cluster::connect::{ConnectOptions, Connection};
+    use storectl::cluster::revisions;
+    use storectl::domain::config::{Sources, load};
+    use storectl::domain::layout::StoreLayout;
+    use storectl::domain::name::StoreName;
+    let c = cluster();
+    let name = unique("keep");
+    block(|| storectl(c, ADMIN, &["create", &name]).expect_code(0));
+    let conn = Connection::open(&ConnectOptions {
+        kubeconfig: Some(c.kubeconfig.clone()),
+        context: Some(ADMIN.to_string()),
+        no_watch_list: false,
+    })
+    .await
+    .unwrap();
+    let config = load(&Sources::default()).unwrap();
+    let store = StoreName::parse(&name, "store-").unwrap();
+    let layout = StoreLayout::new(&store, &config);
+    for n in 2..=12 {
+        let recorded = revisions::record(&conn, &layout, &config, &format!("change {n}"))
+            .await
+            .unwrap();
+        assert_eq!(recorded.revision, n);
+    }
+    let kept: Vec<u32> = revisions::list(&conn, &layout)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(r, _)| r.revision)
+        .collect();
+    assert_eq!(kept, (3..=12).collect::<Vec<_>>());
+    let history = block(|| storectl(c, ADMIN, &["history", &name]).expect_code(0));
+    assert!(history.stdout.lines().next().unwrap().starts_with("3 "));
+    assert!(
+        history
+            .stdout
+            .lines()
+            .last()
+            .unwrap()
+            .ends_with("change 12")
+    );
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+
+    let original = unique("orig");
+    common::original_platform_store(c, &original).await;
+    let none = block(|| storectl(c, ADMIN, &["history", &original]).expect_code(0));
+    assert_eq!(none.stdout, "");
+    assert!(none.stderr.contains("has no recorded revision"), "{none:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_names_each_changed_field_including_a_hand_edit_and_nothing_when_in_step() {
+    use kube::api::{Patch, PatchParams};
+    let c = cluster();
+    let name = unique("diff");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    let same = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(0));
+    assert_eq!(same.stdout, "", "{same:?}");
+
+    // A change of configuration: the store's recorded configuration plus --set.
+    let image = "wordpress:6.9-apache";
+    let set = format!("wordpress.image={image}");
+    let changed = block(|| storectl(c, ADMIN, &["diff", &name, "--set", &set]).expect_code(1));
+    assert!(
+        changed
+            .stdout
+            .contains(&format!("Deployment/{name}-wordpress (update)\n")),
+        "{changed:?}"
+    );
+    assert!(
+        changed.stdout.contains(&format!(
+            "  spec.template.spec.containers[0].image: \"wordpress:6.8-apache\" -> \"{image}\"\n"
+        )),
+        "{changed:?}"
+    );
+    assert!(
+        changed
+            .stderr
+            .ends_with("object(s) would change (storectl upgrade applies them)\n")
+    );
+    assert!(!changed.stderr.contains("error:"), "{changed:?}");
+    let json =
+        block(|| storectl(c, ADMIN, &["diff", &name, "--set", &set, "-o", "json"]).expect_code(1));
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    let wordpress = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["object"] == format!("Deployment/{name}-wordpress").as_str())
+        .unwrap();
+    assert_eq!(wordpress["change"], "update");
+    assert!(
+        wordpress["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["to"] == image)
+    );
+
+    // Drift: a hand edit of a field storectl sets shows as the change back.
+    let deployments: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let edit = serde_json::json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "mysql", "image": "mysql:8.4.9"}
+    ]}}}});
+    deployments
+        .patch(
+            &format!("{name}-mysql"),
+            &PatchParams {
+                field_manager: Some("kubectl-edit".to_string()),
+                ..PatchParams::default()
+            },
+            &Patch::Strategic(edit),
+        )
+        .await
+        .unwrap();
+    let drift = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(1));
+    assert!(
+        drift
+            .stdout
+            .contains(&format!("Deployment/{name}-mysql (update)\n"))
+            && drift.stdout.contains("\"mysql:8.4.9\" -> \"mysql:8.4\""),
+        "{drift:?}"
+    );
+    assert!(
+        !drift.stdout.contains("-wordpress"),
+        "only the edited object: {drift:?}"
+    );
+
+    // A paused store is in step: replicas are pause's, not the configuration's.
+    deployments
+        .patch(
+            &format!("{name}-mysql"),
+            &PatchParams::default(),
+            &Patch::Strategic(
+                serde_json::json!({"spec": {"template": {"spec": {"containers": [
+                    {"name": "mysql", "image": "mysql:8.4"}
+                ]}}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(0));
+    block(|| status_until(&name, 90, |s| s["status"] == "Ready"));
+    block(|| storectl(c, ADMIN, &["pause", &name]).expect_code(0));
+    let paused = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(0));
+    assert_eq!(paused.stdout, "");
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}

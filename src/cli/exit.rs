@@ -46,6 +46,8 @@ pub enum CliError {
         status: crate::domain::status::Phase,
         reason: String,
     },
+    #[error("{0} object(s) would change (storectl upgrade applies them)")]
+    Differs(usize),
     #[error("store '{name}' failed: {reason}")]
     StoreFailed { name: String, reason: String },
     #[error("gave up after {}s: {what}", .after.as_secs())]
@@ -66,6 +68,12 @@ pub enum CliError {
     NoAuthMode,
 }
 
+/// Whether the error is an answer rather than a failure (`diff` found differences): it
+/// is printed as it is, without `error: `.
+pub fn speaks_for_itself(error: &anyhow::Error) -> bool {
+    matches!(error.downcast_ref::<CliError>(), Some(CliError::Differs(_)))
+}
+
 /// The exit code for an error that ended the program.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
@@ -82,6 +90,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 CliError::TimedOut { .. } => TIMED_OUT,
                 CliError::Incomplete(_) => FORBIDDEN,
                 CliError::CannotPause { .. } => ALREADY_EXISTS,
+                CliError::Differs(_) => FAILURE,
                 CliError::Ambiguous { .. }
                 | CliError::StoreFailed { .. }
                 | CliError::StillThere { .. } => FAILURE,

@@ -3,8 +3,10 @@
 
 mod create;
 mod delete;
+mod diff;
 mod exit;
 mod find;
+mod history;
 mod inspect;
 mod list;
 mod logging;
@@ -23,7 +25,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::cluster::connect::{ConnectOptions, Connection};
 use crate::domain::config::parse_duration;
 use crate::domain::name::StoreName;
-pub use exit::{CliError, exit_code};
+pub use exit::{CliError, exit_code, speaks_for_itself};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,6 +75,11 @@ pub enum Command {
     Pause(PauseArgs),
     /// Start a paused store again.
     Resume(ResumeArgs),
+    /// Show what `upgrade` would change in a store, field by field, drift included
+    /// (exit 0: nothing; 1: something).
+    Diff(DiffArgs),
+    /// List a store's recorded revisions: when, who, which storectl, what changed.
+    History(HistoryArgs),
     /// Print the logs of a store's component.
     Logs(LogsArgs),
     /// Print the Kubernetes events of a store (Warnings first).
@@ -142,6 +149,24 @@ pub struct DeleteArgs {
     /// How long --wait waits.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +344,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Create(a) => &a.values,
         Command::Delete(a) => &a.values,
         Command::Pause(a) => &a.values,
+        Command::History(a) => &a.values,
+        Command::Diff(a) => &a.values,
         Command::Resume(a) => &a.values,
         Command::List(a) => &a.values,
         Command::Status(a) => &a.values,
@@ -343,6 +370,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(args) => {
             let store = name(&args.name)?;
             delete::run(&connect().await?, args, &config, &store).await
+        }
+        Command::Diff(args) => {
+            let store = name(&args.name)?;
+            let layers = cli.values.command_layers(&args.values)?;
+            diff::run(&connect().await?, args, &layers, &config, &store).await
+        }
+        Command::History(args) => {
+            let store = name(&args.name)?;
+            history::run(&connect().await?, args, &config, &store).await
         }
         Command::Pause(args) => {
             let store = name(&args.name)?;

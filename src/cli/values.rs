@@ -45,6 +45,22 @@ impl ValuesArgs {
         Ok(config::load(&self.sources(more, paths)?)?)
     }
 
+    /// Only the layers given on this command line (`-f` files and `--set`s): what a
+    /// change puts on top of a store's recorded configuration.
+    pub fn command_layers(&self, more: &ValuesArgs) -> anyhow::Result<Sources> {
+        let files = self
+            .files
+            .iter()
+            .chain(&more.files)
+            .map(|f| read(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Sources {
+            files,
+            sets: self.sets.iter().chain(&more.sets).cloned().collect(),
+            ..Sources::default()
+        })
+    }
+
     /// Every layer, read into memory.
     pub fn sources(&self, more: &ValuesArgs, paths: &Paths) -> anyhow::Result<Sources> {
         let mut files = Vec::new();

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::revisions;
 use super::snapshot;
 use crate::domain::config::Config;
 use crate::domain::credentials::Credentials;
@@ -74,6 +75,10 @@ pub async fn create_store(
         Credentials::generate().map_err(|e| CreateError::NoRandomness(e.to_string()))?;
     let objects = manifests::render(layout, config, &credentials);
     let created = create(conn, layout, &objects).await?;
+    // Revision 1: what the store was made with (a half-made store completed keeps its own).
+    if revisions::list(conn, layout).await?.is_empty() {
+        revisions::record(conn, layout, config, "created").await?;
+    }
     Ok((created, objects))
 }
 

@@ -28,6 +28,8 @@ pub struct ConnectOptions {
 pub struct Connection {
     pub client: kube::Client,
     pub target: Target,
+    /// Who acts: the kubeconfig user of the context (recorded in store revisions).
+    pub user: String,
     /// The server's version, asked once.
     version: Arc<OnceCell<ServerVersion>>,
     no_watch_list: bool,
@@ -39,7 +41,12 @@ impl Connection {
             // Inside a pod without a kubeconfig: the pod's ServiceAccount, as client-go does.
             Err(ClusterError::NoKubeconfig) if options.kubeconfig.is_none() => {
                 match kube::Config::incluster() {
-                    Ok(config) => Self::from_config(config, "in-cluster".to_string(), options),
+                    Ok(config) => Self::from_config(
+                        config,
+                        "in-cluster".to_string(),
+                        "the pod's service account".to_string(),
+                        options,
+                    ),
                     Err(_) => Err(ClusterError::NoKubeconfig),
                 }
             }
@@ -93,6 +100,13 @@ impl Connection {
                 exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
             }
         }
+        let user = kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == context)
+            .and_then(|c| c.context.as_ref())
+            .and_then(|c| c.user.clone())
+            .unwrap_or_else(|| "unknown".to_string());
         let opts = KubeConfigOptions {
             context: Some(context.clone()),
             ..KubeConfigOptions::default()
@@ -100,12 +114,13 @@ impl Connection {
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &opts)
             .await
             .map_err(|e| ClusterError::BadKubeconfig(e.to_string()))?;
-        Self::from_config(config, context, options)
+        Self::from_config(config, context, user, options)
     }
 
     fn from_config(
         config: kube::Config,
         context: String,
+        user: String,
         options: &ConnectOptions,
     ) -> Result<Self, ClusterError> {
         let target = Target {
@@ -121,6 +136,7 @@ impl Connection {
         Ok(Self {
             client,
             target,
+            user,
             version: Arc::default(),
             no_watch_list: options.no_watch_list,
         })

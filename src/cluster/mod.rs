@@ -4,11 +4,13 @@
 pub mod apply;
 pub mod connect;
 pub mod delete;
+pub mod diff;
 pub mod error;
 pub mod events;
 pub mod logs;
 pub mod mirror;
 pub mod pause;
+pub mod revisions;
 pub mod slim;
 pub mod snapshot;
 pub mod version;

@@ -8,6 +8,7 @@ pub mod layout;
 pub mod manifests;
 pub mod name;
 pub mod ownership;
+pub mod revision;
 pub mod status;
 pub mod summary;
 pub mod text;

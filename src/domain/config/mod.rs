@@ -279,4 +279,4 @@ fn hint(name: &str, known: &[String]) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -15,6 +15,11 @@ fn sources(files: &[(&str, &str)], sets: &[&str]) -> Sources {
     }
 }
 
+/// The defaults with `sets` on top, as sources.
+pub(crate) fn sources_with(sets: &[&str]) -> Sources {
+    sources(&[], sets)
+}
+
 /// The message `load` gives for the defaults with `sets` on top (panics if accepted).
 pub(crate) fn refusal(sets: &[&str]) -> String {
     error(&sources(&[], sets))

@@ -224,11 +224,12 @@ pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
     }
 }
 
+/// A Deployment without `replicas` (one by default): that field is `storectl pause`'s
+/// alone, so re-applying a store never wakes a paused one.
 fn deployment(layout: &StoreLayout, c: Component, spec: PodSpec) -> Deployment {
     Deployment {
         metadata: meta(layout, layout.workload(c), Some(c)),
         spec: Some(DeploymentSpec {
-            replicas: Some(1),
             // One pod at a time: both mount a ReadWriteOnce volume.
             strategy: Some(DeploymentStrategy {
                 type_: Some("Recreate".to_string()),

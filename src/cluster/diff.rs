@@ -1,0 +1,197 @@
+//! What applying a store's objects would change, object by object and field by field,
+//! as `kubectl diff` finds it: each object is applied as a server-side dry run and the
+//! answer compared with the object as it is, so hand edits to the fields storectl sets
+//! (drift) show too. The Secret (never replaced) and the setup Job (run once; its
+//! template is immutable) are not compared.
+
+use k8s_openapi::NamespaceResourceScope;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Resource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::apply::FIELD_MANAGER;
+use super::connect::Connection;
+use super::error::ClusterError;
+use crate::domain::manifests::Manifest;
+
+/// One object that would change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectDiff {
+    /// `Kind/name`.
+    pub object: String,
+    /// `create` (it does not exist) or `update`.
+    pub change: &'static str,
+    pub fields: Vec<FieldChange>,
+}
+
+/// One field: its path (`spec.template.spec.containers[0].image`) and both values
+/// (null where absent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub path: String,
+    pub from: Value,
+    pub to: Value,
+}
+
+/// The differences between the cluster and `manifests`, in apply order.
+pub async fn diff(
+    conn: &Connection,
+    manifests: &[Manifest],
+) -> Result<Vec<ObjectDiff>, ClusterError> {
+    let checks = manifests.iter().map(|m| async move {
+        match m {
+            Manifest::Namespace(o) => one(conn, Api::all(conn.client.clone()), o).await,
+            Manifest::ResourceQuota(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::LimitRange(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::NetworkPolicy(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::PersistentVolumeClaim(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::Service(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::Deployment(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::Ingress(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::Secret(_) | Manifest::Job(_) => Ok(None),
+        }
+    });
+    Ok(futures::future::try_join_all(checks)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+fn namespaced<K>(conn: &Connection, object: &K) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    Api::namespaced(
+        conn.client.clone(),
+        object.meta().namespace.as_deref().unwrap_or_default(),
+    )
+}
+
+async fn one<K>(
+    conn: &Connection,
+    api: Api<K>,
+    object: &K,
+) -> Result<Option<ObjectDiff>, ClusterError>
+where
+    K: Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    let name = object.meta().name.clone().unwrap_or_default();
+    let reference = format!("{}/{name}", K::kind(&()));
+    let live = api
+        .get_opt(&name)
+        .await
+        .map_err(conn.error(&format!("reading {reference}")))?;
+    let Some(live) = live else {
+        return Ok(Some(ObjectDiff {
+            object: reference,
+            change: "create",
+            fields: Vec::new(),
+        }));
+    };
+    let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+    let after = api
+        .patch(&name, &params, &Patch::Apply(object))
+        .await
+        .map_err(conn.error(&format!("dry-run applying {reference}")))?;
+    let mut fields = Vec::new();
+    compare(&comparable(&live), &comparable(&after), "", &mut fields);
+    Ok((!fields.is_empty()).then_some(ObjectDiff {
+        object: reference,
+        change: "update",
+        fields,
+    }))
+}
+
+/// The object without what only the server writes: status, and bookkeeping metadata.
+fn comparable<K: Serialize>(object: &K) -> Value {
+    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        map.remove("status");
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+            for key in [
+                "managedFields",
+                "resourceVersion",
+                "generation",
+                "uid",
+                "creationTimestamp",
+            ] {
+                meta.remove(key);
+            }
+        }
+    }
+    value
+}
+
+/// Every leaf where `before` and `after` differ, with its path.
+fn compare(before: &Value, after: &Value, path: &str, out: &mut Vec<FieldChange>) {
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                compare(
+                    a.get(key).unwrap_or(&Value::Null),
+                    b.get(key).unwrap_or(&Value::Null),
+                    &child,
+                    out,
+                );
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                compare(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        (a, b) if a != b => out.push(FieldChange {
+            path: path.to_string(),
+            from: a.clone(),
+            to: b.clone(),
+        }),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn changed_leaves_are_named_by_path_and_bookkeeping_is_ignored() {
+        let before = json!({
+            "metadata": {"name": "shop", "resourceVersion": "1", "labels": {"a": "1"}},
+            "spec": {"replicas": 1, "containers": [{"image": "wordpress:6.8"}, {"image": "x"}]},
+            "status": {"ready": 1}
+        });
+        let after = json!({
+            "metadata": {"name": "shop", "resourceVersion": "2", "labels": {"a": "1", "b": "2"}},
+            "spec": {"replicas": 1, "containers": [{"image": "wordpress:6.9"}, {"image": "x"}]},
+            "status": {"ready": 0}
+        });
+        let mut out = Vec::new();
+        compare(&comparable(&before), &comparable(&after), "", &mut out);
+        assert_eq!(
+            out,
+            vec![
+                FieldChange {
+                    path: "metadata.labels.b".to_string(),
+                    from: Value::Null,
+                    to: json!("2")
+                },
+                FieldChange {
+                    path: "spec.containers[0].image".to_string(),
+                    from: json!("wordpress:6.8"),
+                    to: json!("wordpress:6.9")
+                },
+            ]
+        );
+    }
+}

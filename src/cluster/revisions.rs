@@ -1,0 +1,84 @@
+//! A store's revisions in the cluster (see `domain::revision`): listed by label, the
+//! next one created with the next number, the oldest beyond ten deleted.
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, PostParams};
+
+use super::apply::FIELD_MANAGER;
+use super::connect::Connection;
+use super::error::ClusterError;
+use crate::domain::config::Config;
+use crate::domain::layout::StoreLayout;
+use crate::domain::revision::{self, KEEP, REVISION_LABEL, Revision};
+
+/// The store's revisions, oldest first, each with its ConfigMap.
+pub async fn list(
+    conn: &Connection,
+    layout: &StoreLayout,
+) -> Result<Vec<(Revision, ConfigMap)>, ClusterError> {
+    let api: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let selector = format!("{},{REVISION_LABEL}", layout.store_selector());
+    let maps = api
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(conn.error("listing the store's revisions"))?;
+    let mut out: Vec<(Revision, ConfigMap)> = maps
+        .items
+        .into_iter()
+        .filter_map(|map| revision::from_config_map(&map).map(|r| (r, map)))
+        .collect();
+    out.sort_by_key(|(r, _)| r.revision);
+    Ok(out)
+}
+
+/// Records `config` as the store's next revision, saying what changed; keeps the last
+/// ten.
+pub async fn record(
+    conn: &Connection,
+    layout: &StoreLayout,
+    config: &Config,
+    change: &str,
+) -> Result<Revision, ClusterError> {
+    let existing = list(conn, layout).await?;
+    let next = existing.last().map_or(1, |(r, _)| r.revision + 1);
+    let revision = Revision {
+        revision: next,
+        recorded: Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        user: conn.user.clone(),
+        storectl: env!("CARGO_PKG_VERSION").to_string(),
+        change: change.to_string(),
+    };
+    let api: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let params = PostParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PostParams::default()
+    };
+    // Created, never overwritten: two writers racing for a number cannot both win.
+    api.create(&params, &revision::to_config_map(layout, &revision, config))
+        .await
+        .map_err(conn.error(&format!("recording revision {next}")))?;
+    let surplus = (existing.len() + 1).saturating_sub(KEEP);
+    for (old, _) in existing.iter().take(surplus) {
+        let name = revision::name(layout, old.revision);
+        api.delete(&name, &DeleteParams::default())
+            .await
+            .map_err(conn.error(&format!("deleting the old revision {name}")))?;
+    }
+    Ok(revision)
+}
+
+/// The configuration (as values YAML) of the store's latest revision, and its number.
+pub async fn latest_values(
+    conn: &Connection,
+    layout: &StoreLayout,
+) -> Result<Option<(u32, String)>, ClusterError> {
+    Ok(list(conn, layout).await?.pop().map(|(revision, map)| {
+        let values = map
+            .data
+            .and_then(|mut d| d.remove(revision::VALUES))
+            .unwrap_or_default();
+        (revision.revision, values)
+    }))
+}

@@ -1,0 +1,133 @@
+//! A store's revisions, recorded in the cluster as Helm records releases: one ConfigMap
+//! per revision (`<store>-revision-<n>`, the last ten kept) holding the effective
+//! configuration the store was made or last changed with, when, by whom, by which
+//! storectl and what changed. Later changes start from what the store has, not from the
+//! flags typed today.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+
+use super::config::{self, Config, ConfigError, EnvVars, Sources};
+use super::layout::StoreLayout;
+
+/// Label on every revision ConfigMap: its number.
+pub const REVISION_LABEL: &str = "storectl.io/revision";
+/// How many revisions a store keeps.
+pub const KEEP: usize = 10;
+
+/// The key of the recorded configuration in a revision ConfigMap.
+pub const VALUES: &str = "values.yaml";
+const RECORDED: &str = "recorded";
+const USER: &str = "user";
+const STORECTL: &str = "storectl";
+const CHANGE: &str = "change";
+
+/// One revision, without its configuration (what `history` shows).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Revision {
+    pub revision: u32,
+    /// RFC 3339.
+    pub recorded: String,
+    pub user: String,
+    pub storectl: String,
+    pub change: String,
+}
+
+/// The ConfigMap recording `revision` of the store with `config`.
+pub fn to_config_map(layout: &StoreLayout, revision: &Revision, config: &Config) -> ConfigMap {
+    let mut labels = layout.labels(None);
+    labels.insert(REVISION_LABEL.to_string(), revision.revision.to_string());
+    let values = serde_yaml_ng::to_string(config).unwrap_or_default();
+    ConfigMap {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some(name(layout, revision.revision)),
+            namespace: Some(layout.namespace.clone()),
+            labels: Some(labels),
+            annotations: Some(layout.annotations()),
+            ..Default::default()
+        },
+        data: Some(BTreeMap::from([
+            (VALUES.to_string(), values),
+            (RECORDED.to_string(), revision.recorded.clone()),
+            (USER.to_string(), revision.user.clone()),
+            (STORECTL.to_string(), revision.storectl.clone()),
+            (CHANGE.to_string(), revision.change.clone()),
+        ])),
+        ..Default::default()
+    }
+}
+
+pub fn name(layout: &StoreLayout, revision: u32) -> String {
+    format!("{}-revision-{revision}", layout.name())
+}
+
+/// What a revision ConfigMap says of itself; None for a ConfigMap that is not one.
+pub fn from_config_map(map: &ConfigMap) -> Option<Revision> {
+    let revision = map
+        .metadata
+        .labels
+        .as_ref()?
+        .get(REVISION_LABEL)?
+        .parse()
+        .ok()?;
+    let data = map.data.as_ref()?;
+    let field = |key: &str| data.get(key).cloned().unwrap_or_default();
+    Some(Revision {
+        revision,
+        recorded: field(RECORDED),
+        user: field(USER),
+        storectl: field(STORECTL),
+        change: field(CHANGE),
+    })
+}
+
+/// The configuration a revision recorded, checked as any values file is.
+pub fn config_of(map: &ConfigMap) -> Result<Config, ConfigError> {
+    let text = map
+        .data
+        .as_ref()
+        .and_then(|d| d.get(VALUES))
+        .cloned()
+        .unwrap_or_default();
+    let origin = format!(
+        "revision {} of the store",
+        from_config_map(map).map_or(0, |r| r.revision)
+    );
+    config::load(&Sources {
+        files: vec![(origin, text)],
+        env: EnvVars::default(),
+        ..Sources::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::config::tests::sources_with;
+    use crate::domain::name::StoreName;
+
+    #[test]
+    fn a_recorded_configuration_reads_back_as_the_same_configuration() {
+        let config = config::load(&sources_with(&[
+            "global.domain=shops.example.com",
+            "wordpress.storage=5Gi",
+            "stores.failureGrace=45s",
+            "quota.hard.pods=12",
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let name = StoreName::parse("shop", "store-").unwrap_or_else(|e| panic!("{e}"));
+        let layout = StoreLayout::new(&name, &config);
+        let revision = Revision {
+            revision: 3,
+            recorded: "2026-11-26T08:00:00Z".to_string(),
+            user: "alice".to_string(),
+            storectl: "0.1.0".to_string(),
+            change: "created".to_string(),
+        };
+        let map = to_config_map(&layout, &revision, &config);
+        assert_eq!(map.metadata.name.as_deref(), Some("shop-revision-3"));
+        assert_eq!(from_config_map(&map), Some(revision));
+        assert_eq!(config_of(&map).unwrap_or_else(|e| panic!("{e}")), config);
+    }
+}
