@@ -73,6 +73,19 @@ impl Served {
         }
     }
 
+    /// A server accepting the tokens of a new token file, once live; and that file.
+    fn with_tokens(cluster: &TestCluster, tokens: &[&str]) -> (Self, PathBuf) {
+        let file = token_file(cluster, tokens);
+        let served = Self::start(
+            cluster,
+            &cluster.kubeconfig,
+            ADMIN,
+            &["--token-file", file.to_str().unwrap()],
+        );
+        served.wait_live();
+        (served, file)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -277,14 +290,7 @@ fn next_event(
 async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_and_messages() {
     let cluster = cluster();
     let token = "token-for-the-api-test";
-    let tokens = token_file(cluster, &["# the dashboard", token]);
-    let served = Served::start(
-        cluster,
-        &cluster.kubeconfig,
-        ADMIN,
-        &["--token-file", tokens.to_str().unwrap()],
-    );
-    served.wait_live();
+    let (served, tokens) = Served::with_tokens(cluster, &["# the dashboard", token]);
     let name = unique("api");
 
     // Unauthenticated and wrongly authenticated requests.
@@ -348,23 +354,17 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     let listed = block(|| served.send("GET", "/api/stores", Some(token)));
     assert_eq!(listed.status, 200);
     assert_eq!(listed.header("content-type"), Some("application/json"));
-    let from_api = listed
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name.as_str())
-        .cloned()
-        .unwrap();
+    let row = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let from_api = row(&listed.json());
     let cli = block(|| storectl(cluster, ADMIN, &["list", "-o", "json"]).expect_code(0));
-    let cli: Value = serde_json::from_str(&cli.stdout).unwrap();
-    let from_cli = cli
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name.as_str())
-        .cloned()
-        .unwrap();
+    let from_cli = row(&serde_json::from_str(&cli.stdout).unwrap());
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&from_api), keys(&from_cli));
     for key in [
@@ -522,14 +522,7 @@ fn serve_refuses_to_start_without_authentication_or_open_on_a_network_address() 
 async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
     let cluster = cluster();
     let token = "token-for-the-shutdown-test";
-    let tokens = token_file(cluster, &[token]);
-    let mut served = Served::start(
-        cluster,
-        &cluster.kubeconfig,
-        ADMIN,
-        &["--token-file", tokens.to_str().unwrap()],
-    );
-    served.wait_live();
+    let (mut served, _) = Served::with_tokens(cluster, &[token]);
     let name = unique("inflight");
     let body = json!({"name": name}).to_string();
     let address = served.base.trim_start_matches("http://").to_string();
@@ -1004,14 +997,7 @@ async fn schemathesis_finds_no_server_error_or_schema_violation() {
     );
     let own = dedicated_cluster();
     let token = "token-for-schemathesis";
-    let tokens = token_file(&own, &[token]);
-    let served = Served::start(
-        &own,
-        &own.kubeconfig,
-        ADMIN,
-        &["--token-file", tokens.to_str().unwrap()],
-    );
-    served.wait_live();
+    let (served, _) = Served::with_tokens(&own, &[token]);
     let reports = fresh_home(&own);
     let out = block(|| {
         Command::new(&schemathesis)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::{CliError, CreateArgs};
+use super::{CliError, StartArgs};
 use crate::cluster::apply;
 use crate::cluster::connect::Connection;
 use crate::cluster::watch::{LiveModel, Scope};
@@ -16,7 +16,7 @@ use crate::domain::status::{self, Phase};
 
 pub async fn run(
     conn: &Connection,
-    args: &CreateArgs,
+    args: &StartArgs,
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {

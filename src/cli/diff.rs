@@ -4,7 +4,7 @@
 //! run for a store without one). Exit 0: no difference; 1: some; more: an error (as
 //! `kubectl diff`).
 
-use super::{CliError, DiffArgs, Format, find, output};
+use super::{CliError, Format, OneStoreArgs, find, output};
 use crate::cluster::connect::Connection;
 use crate::cluster::diff::{self, ObjectDiff};
 use crate::cluster::revisions;
@@ -16,7 +16,7 @@ use crate::domain::name::StoreName;
 
 pub async fn run(
     conn: &Connection,
-    args: &DiffArgs,
+    args: &OneStoreArgs,
     layers: &Sources,
     config: &Config,
     name: &StoreName,

@@ -2,7 +2,7 @@
 //! line starting with its number (the header only on a terminal, so scripts read lines).
 
 use super::output::{self, on_terminal};
-use super::{Format, HistoryArgs, find};
+use super::{Format, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::revisions;
 use crate::domain::config::Config;
@@ -12,7 +12,7 @@ use crate::domain::revision::Revision;
 
 pub async fn run(
     conn: &Connection,
-    args: &HistoryArgs,
+    args: &OneStoreArgs,
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@ use std::io::Write;
 use futures::StreamExt;
 
 use super::output;
-use super::{CliError, ComponentArg, EventsArgs, Format, LogsArgs, find};
+use super::{CliError, ComponentArg, Format, LogsArgs, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::{events, logs};
 use crate::domain::config::Config;
@@ -46,7 +46,7 @@ pub async fn logs(conn: &Connection, args: &LogsArgs, name: &StoreName) -> anyho
 
 pub async fn events(
     conn: &Connection,
-    args: &EventsArgs,
+    args: &OneStoreArgs,
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {

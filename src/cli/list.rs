@@ -6,7 +6,7 @@ use std::time::Duration;
 use k8s_openapi::jiff::Timestamp;
 
 use super::output::{self, store_table};
-use super::{Format, ListArgs, StatusArgs, find};
+use super::{Format, ListArgs, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::snapshot;
 use crate::cluster::watch::{Health, LiveModel, Scope};
@@ -132,7 +132,7 @@ fn clock(t: Timestamp) -> String {
 
 pub async fn status(
     conn: &Connection,
-    args: &StatusArgs,
+    args: &OneStoreArgs,
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {

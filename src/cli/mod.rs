@@ -64,26 +64,26 @@ pub enum Command {
     /// Print a store's objects as YAML, in apply order, without contacting a cluster.
     Render(RenderArgs),
     /// Create a store (or complete a half-made one).
-    Create(CreateArgs),
+    Create(StartArgs),
     /// Delete a store and everything it owns, including its data volumes.
     Delete(DeleteArgs),
     /// List stores with their status.
     List(ListArgs),
     /// Show one store's status and objects.
-    Status(StatusArgs),
+    Status(OneStoreArgs),
     /// Scale a store to zero, keeping every volume and secret (status Paused).
     Pause(PauseArgs),
     /// Start a paused store again.
-    Resume(ResumeArgs),
+    Resume(StartArgs),
     /// Show what `upgrade` would change in a store, field by field, drift included
     /// (exit 0: nothing; 1: something).
-    Diff(DiffArgs),
+    Diff(OneStoreArgs),
     /// List a store's recorded revisions: when, who, which storectl, what changed.
-    History(HistoryArgs),
+    History(OneStoreArgs),
     /// Print the logs of a store's component.
     Logs(LogsArgs),
     /// Print the Kubernetes events of a store (Warnings first).
-    Events(EventsArgs),
+    Events(OneStoreArgs),
     /// Serve the REST API of the original orchestrator (/api/stores, /health), with
     /// events, metrics and an OpenAPI document, from live watches.
     Serve(ServeArgs),
@@ -125,8 +125,9 @@ pub struct UntilReady {
     pub timeout: std::time::Duration,
 }
 
+/// A store to start (`create`, `resume`) and whether to wait until it is Ready.
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+pub struct StartArgs {
     #[command(flatten)]
     pub values: values::ValuesArgs,
     /// The store name (lowercase letters, digits and '-', starting with a letter).
@@ -152,37 +153,20 @@ pub struct DeleteArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
-    #[command(flatten)]
-    pub values: values::ValuesArgs,
-    pub name: String,
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-}
-
-#[derive(Debug, Args)]
-pub struct HistoryArgs {
-    #[command(flatten)]
-    pub values: values::ValuesArgs,
-    pub name: String,
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-}
-
-#[derive(Debug, Args)]
 pub struct PauseArgs {
     #[command(flatten)]
     pub values: values::ValuesArgs,
     pub name: String,
 }
 
+/// A store name and an output format: the commands that show one store.
 #[derive(Debug, Args)]
-pub struct ResumeArgs {
+pub struct OneStoreArgs {
     #[command(flatten)]
     pub values: values::ValuesArgs,
     pub name: String,
-    #[command(flatten)]
-    pub until: UntilReady,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -201,15 +185,6 @@ pub struct ListArgs {
     /// Keep running and print a line for every status change.
     #[arg(long, short = 'w')]
     pub watch: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub values: values::ValuesArgs,
-    pub name: String,
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -238,15 +213,6 @@ pub struct LogsArgs {
     /// Prefix each line with its timestamp.
     #[arg(long)]
     pub timestamps: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct EventsArgs {
-    #[command(flatten)]
-    pub values: values::ValuesArgs,
-    pub name: String,
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
 }
 
 #[derive(Debug, Args)]

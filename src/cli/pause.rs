@@ -3,7 +3,7 @@
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::{CliError, ResumeArgs, create, find};
+use super::{CliError, StartArgs, create, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::pause::set_paused;
 use crate::domain::config::Config;
@@ -39,7 +39,7 @@ pub async fn pause(conn: &Connection, config: &Config, name: &StoreName) -> anyh
 
 pub async fn resume(
     conn: &Connection,
-    args: &ResumeArgs,
+    args: &StartArgs,
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
