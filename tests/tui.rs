@@ -299,3 +299,47 @@ fn a_user_who_may_not_list_ingresses_sees_the_table_and_is_told_what_is_hidden()
     tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
     storectl(c, "devcluster-admin", &["delete", &name, "--yes", "--wait"]).expect_code(0);
 }
+
+#[test]
+fn x_switches_the_kubeconfig_context_and_everything_follows() {
+    let c = cluster();
+    let name = unique("ctx");
+    storectl(c, "devcluster-admin", &["create", &name]).expect_code(0);
+    let tui = Session::start(&c.kubeconfig, 160, 30);
+    tui.wait("the admin's table with the store", 30, |s| {
+        s.contains("context devcluster-admin") && row_of(s, &name).is_some()
+    });
+    tui.keys(&["x"]);
+    let picker = tui.wait("the context picker", 10, |s| {
+        s.contains("contexts (* current)")
+    });
+    for context in [
+        "* devcluster-admin",
+        "devcluster-limited",
+        "devcluster-operator",
+    ] {
+        assert!(picker.contains(context), "{context} missing:\n{picker}");
+    }
+    // `operator` may list nothing here: the header says so and the store is not shown.
+    tui.keys(&["j", "j", "Enter"]);
+    let screen = tui.wait("the operator's view", 30, |s| {
+        s.contains("context devcluster-operator") && s.contains("no access to")
+    });
+    assert!(row_of(&screen, &name).is_none(), "{screen}");
+    assert!(
+        screen.contains("switched to context devcluster-operator"),
+        "{screen}"
+    );
+    // And back: the store is there again.
+    tui.keys(&["x"]);
+    tui.wait("the picker, operator current", 10, |s| {
+        s.contains("* devcluster-operator")
+    });
+    tui.keys(&["g", "Enter"]);
+    tui.wait("the admin's table again", 30, |s| {
+        s.contains("context devcluster-admin") && row_of(s, &name).is_some()
+    });
+    tui.keys(&["q"]);
+    tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+    storectl(c, "devcluster-admin", &["delete", &name, "--yes"]).expect_code(0);
+}

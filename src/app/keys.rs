@@ -21,7 +21,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         Mode::Create(_) | Mode::ConfirmDelete(_) => true,
         Mode::Table => app.table.filter_editing,
         Mode::Logs(v) => v.search_editing,
-        Mode::Details(_) | Mode::Events(_) => false,
+        Mode::Details(_) | Mode::Events(_) | Mode::Contexts(_) => false,
     };
     if typing {
         return Some(match key.code {
@@ -51,6 +51,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('c' | 'n') if !ctrl => Some(Action::OpenCreate),
             KeyCode::Char('d') if ctrl => Some(Action::OpenDelete),
             KeyCode::Char('p') => Some(Action::TogglePause),
+            KeyCode::Char('x') => Some(Action::OpenContexts),
             KeyCode::Char('l') => Some(Action::OpenLogs),
             KeyCode::Char('e') => Some(Action::OpenEvents),
             KeyCode::Char('/') => Some(Action::StartFilter),
@@ -78,6 +79,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('3') => Some(Action::LogComponent(Component::Setup)),
             _ => None,
         },
+        Mode::Contexts(_) => (key.code == KeyCode::Enter).then_some(Action::Submit),
         Mode::Create(_) | Mode::ConfirmDelete(_) => None,
     }
 }
@@ -106,6 +108,7 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
                 ("e", "events"),
                 ("/", "filter (Esc clears)"),
                 ("s", "sort: name, status, age"),
+                ("x", "switch kubeconfig context"),
                 ("Ctrl-R", "force resync"),
             ];
             if !app.readonly {
@@ -133,6 +136,11 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
             ("p", "previous container"),
             ("/ n N", "search, older match, newer match"),
             ("Esc", "back"),
+        ],
+        Mode::Contexts(_) => vec![
+            ("j/k ↑/↓", "choose"),
+            ("Enter", "switch to it"),
+            ("Esc", "cancel"),
         ],
         Mode::Create(_) => vec![
             ("Tab / Shift-Tab", "next / previous field"),

@@ -2,6 +2,7 @@
 //! Pure: no I/O, no clocks, no channels. Side effects leave as `Command` data and their
 //! results come back as actions. Modals are plain data in `Mode`.
 
+mod contexts;
 mod form;
 pub mod keys;
 mod logs;
@@ -11,6 +12,7 @@ use crate::domain::layout::Component;
 use crate::domain::status::Phase;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
+pub use contexts::ContextPicker;
 pub use form::{CreateForm, Field};
 pub use logs::{LogLine, LogView};
 pub use table::{SortKey, StoreTable};
@@ -55,6 +57,10 @@ pub enum Command {
     },
     Copy(String),
     Resync,
+    /// Read the kubeconfig's contexts (for the picker).
+    ListContexts,
+    /// Connect to another kubeconfig context and start over there.
+    SwitchContext(String),
     Quit,
 }
 
@@ -70,6 +76,13 @@ pub enum Action {
     OpenDelete,
     /// Pause the selected store, or resume it if paused.
     TogglePause,
+    /// The kubeconfig context picker.
+    OpenContexts,
+    ContextsListed(Result<Vec<String>, String>),
+    ContextSwitched {
+        context: String,
+        result: Result<(), String>,
+    },
     OpenLogs,
     OpenEvents,
     StartFilter,
@@ -189,6 +202,7 @@ pub enum Mode {
     Logs(LogView),
     Create(CreateForm),
     ConfirmDelete(Confirm),
+    Contexts(ContextPicker),
 }
 
 #[derive(Debug, Clone)]
@@ -242,7 +256,7 @@ impl App {
         }
     }
 
-    fn say(&mut self, severity: Severity, message: impl Into<String>) {
+    pub(crate) fn say(&mut self, severity: Severity, message: impl Into<String>) {
         self.status = Some((severity, message.into()));
     }
 }
@@ -284,6 +298,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             vec![Command::Resync]
         }
         Action::Created { name, result } => on_created(app, name, result),
+        Action::ContextsListed(result) => contexts::listed(app, result),
+        Action::ContextSwitched { context, result } => contexts::switched(app, context, result),
         Action::Deleted { name, result } => {
             match result {
                 Ok(()) => app.say(Severity::Info, format!("deleting store {name}")),
@@ -313,6 +329,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             Mode::Logs(_) => logs::update(app, other),
             Mode::Create(_) => form::update(app, other),
             Mode::ConfirmDelete(_) => confirm_action(app, other),
+            Mode::Contexts(_) => contexts::update(app, other),
         },
     }
 }
@@ -323,7 +340,7 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
         Mode::Details(d) | Mode::Events(d) => Some((d.name.clone(), d.namespace.clone())),
         Mode::Logs(l) => Some((l.name.clone(), l.namespace.clone())),
         Mode::ConfirmDelete(c) => Some((c.name.clone(), c.namespace.clone())),
-        Mode::Table | Mode::Create(_) => None,
+        Mode::Table | Mode::Create(_) | Mode::Contexts(_) => None,
     };
     if let Some((name, namespace)) = open
         && !app.table.contains(&name, &namespace)
@@ -407,6 +424,7 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
                 });
             }
         }
+        Action::OpenContexts => return vec![Command::ListContexts],
         Action::TogglePause if app.readonly => app.say(
             Severity::Error,
             "read-only mode: pausing stores is disabled",

@@ -432,3 +432,68 @@ fn p_pauses_a_ready_store_resumes_a_paused_one_and_refuses_the_others() {
         "{said}"
     );
 }
+
+#[test]
+fn x_lists_the_contexts_and_enter_switches_to_the_chosen_one() {
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    assert_eq!(
+        keys::action_for(&app, key(KeyCode::Char('x'))),
+        Some(Action::OpenContexts)
+    );
+    assert_eq!(
+        update(&mut app, Action::OpenContexts),
+        vec![Command::ListContexts]
+    );
+    let names: Vec<String> = ["kind-a", "devcluster-admin", "prod"]
+        .map(String::from)
+        .into();
+    update(&mut app, Action::ContextsListed(Ok(names)));
+    let Mode::Contexts(picker) = &app.mode else {
+        panic!("no picker")
+    };
+    assert_eq!(picker.selected, 1, "the current context is preselected");
+    // Enter on the current context changes nothing.
+    let enter = keys::action_for(&app, key(KeyCode::Enter));
+    assert_eq!(enter, Some(Action::Submit));
+    update(
+        &mut app,
+        Action::ContextsListed(Ok(vec!["devcluster-admin".into()])),
+    );
+    assert!(update(&mut app, Action::Submit).is_empty());
+    update(
+        &mut app,
+        Action::ContextsListed(Ok(["kind-a", "devcluster-admin", "prod"]
+            .map(String::from)
+            .into())),
+    );
+    update(&mut app, Action::Move(Motion::Down));
+    assert_eq!(
+        update(&mut app, Action::Submit),
+        vec![Command::SwitchContext("prod".into())]
+    );
+    assert!(matches!(app.mode, Mode::Table));
+    update(
+        &mut app,
+        Action::ContextSwitched {
+            context: "prod".into(),
+            result: Ok(()),
+        },
+    );
+    assert_eq!(app.context, "prod");
+    assert_eq!(app.connection, ConnectionState::Connecting);
+    assert!(
+        app.table.all_rows().is_empty(),
+        "the old context's stores are gone"
+    );
+    update(
+        &mut app,
+        Action::ContextSwitched {
+            context: "gone".into(),
+            result: Err("no context named gone".into()),
+        },
+    );
+    assert_eq!(
+        app.context, "prod",
+        "a failed switch keeps the current context"
+    );
+}

@@ -270,6 +270,7 @@ async fn terminal_ui(cli: &Cli, paths: &paths::Paths) -> anyhow::Result<()> {
             config,
             sources,
             readonly: cli.readonly,
+            connect: cli.connect_options(),
         },
     )
     .await

@@ -55,19 +55,7 @@ impl Connection {
     }
 
     async fn from_kubeconfig(options: &ConnectOptions) -> Result<Self, ClusterError> {
-        let kubeconfig = match &options.kubeconfig {
-            Some(path) => Kubeconfig::read_from(path)
-                .map_err(|e| ClusterError::BadKubeconfig(e.to_string()))?,
-            None => Kubeconfig::read().map_err(|e| match e {
-                kube::config::KubeconfigError::FindPath => ClusterError::NoKubeconfig,
-                kube::config::KubeconfigError::ReadConfig(err, _)
-                    if err.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    ClusterError::NoKubeconfig
-                }
-                other => ClusterError::BadKubeconfig(other.to_string()),
-            })?,
-        };
+        let kubeconfig = read_kubeconfig(options)?;
         let context = options
             .context
             .clone()
@@ -167,4 +155,32 @@ impl Connection {
             })
             .await
     }
+}
+
+/// The kubeconfig as kubectl finds it: `--kubeconfig`, else `KUBECONFIG` (merged), else
+/// ~/.kube/config.
+fn read_kubeconfig(options: &ConnectOptions) -> Result<Kubeconfig, ClusterError> {
+    Ok(match &options.kubeconfig {
+        Some(path) => {
+            Kubeconfig::read_from(path).map_err(|e| ClusterError::BadKubeconfig(e.to_string()))?
+        }
+        None => Kubeconfig::read().map_err(|e| match e {
+            kube::config::KubeconfigError::FindPath => ClusterError::NoKubeconfig,
+            kube::config::KubeconfigError::ReadConfig(err, _)
+                if err.kind() == std::io::ErrorKind::NotFound =>
+            {
+                ClusterError::NoKubeconfig
+            }
+            other => ClusterError::BadKubeconfig(other.to_string()),
+        })?,
+    })
+}
+
+/// The names of the kubeconfig's contexts, in its order (what the TUI offers to switch to).
+pub fn contexts(options: &ConnectOptions) -> Result<Vec<String>, ClusterError> {
+    Ok(read_kubeconfig(options)?
+        .contexts
+        .into_iter()
+        .map(|c| c.name)
+        .collect())
 }

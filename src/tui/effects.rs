@@ -175,7 +175,11 @@ impl Effects {
                 *self.log_task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
             }
             Command::StopLogs => self.stop_logs(),
-            Command::Copy(_) | Command::Resync | Command::Quit => {}
+            Command::Copy(_)
+            | Command::Resync
+            | Command::ListContexts
+            | Command::SwitchContext(_)
+            | Command::Quit => {}
         }
     }
 

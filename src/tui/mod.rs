@@ -13,7 +13,7 @@ use k8s_openapi::jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, StoreRow};
-use crate::cluster::connect::Connection;
+use crate::cluster::connect::{self, ConnectOptions, Connection};
 use crate::cluster::watch::{Health, LiveModel, Scope};
 use crate::domain::config::{Config, Sources};
 use crate::domain::summary::{object_states, summarize};
@@ -25,6 +25,8 @@ pub struct Options {
     /// The layers the configuration came from (the create form adds `--set`s to them).
     pub sources: Sources,
     pub readonly: bool,
+    /// How the connection was made: switching context keeps the same kubeconfig.
+    pub connect: ConnectOptions,
 }
 
 pub async fn run(conn: Connection, options: Options) -> anyhow::Result<()> {
@@ -36,7 +38,7 @@ pub async fn run(conn: Connection, options: Options) -> anyhow::Result<()> {
 
 async fn event_loop(
     tui: &mut ratatui::DefaultTerminal,
-    conn: Connection,
+    mut conn: Connection,
     options: Options,
 ) -> anyhow::Result<()> {
     let defaults = FormDefaults {
@@ -47,13 +49,17 @@ async fn event_loop(
     };
     let mut app = App::new(conn.target.context.clone(), options.readonly, defaults);
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
-    let effects = effects::Effects::new(
-        conn.clone(),
-        options.config.clone(),
-        options.sources.clone(),
-        results_tx.clone(),
-    );
-    effects.fetch_server_version();
+    let start_effects = |conn: &Connection| {
+        let effects = effects::Effects::new(
+            conn.clone(),
+            options.config.clone(),
+            options.sources.clone(),
+            results_tx.clone(),
+        );
+        effects.fetch_server_version();
+        effects
+    };
+    let mut effects = start_effects(&conn);
 
     let (mut model, mut changes, mut health) = LiveModel::start(&conn, &Scope::Cluster);
     let rules = options.config.status_rules();
@@ -91,6 +97,30 @@ async fn event_loop(
                     (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
                     listed = listed_signal(&model);
                     model_ready = false;
+                }
+                Command::ListContexts => {
+                    let names = connect::contexts(&options.connect).map_err(|e| e.to_string());
+                    let _ = results_tx.send(Action::ContextsListed(names));
+                }
+                Command::SwitchContext(context) => {
+                    let options = ConnectOptions {
+                        context: Some(context.clone()),
+                        ..options.connect.clone()
+                    };
+                    let result = match Connection::open(&options).await {
+                        Ok(new) => {
+                            // Everything of the old context goes: its watches and tasks.
+                            effects.run(Command::StopLogs, &model);
+                            conn = new;
+                            effects = start_effects(&conn);
+                            (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
+                            listed = listed_signal(&model);
+                            model_ready = false;
+                            Ok(())
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = results_tx.send(Action::ContextSwitched { context, result });
                 }
                 Command::Copy(text) => terminal::copy_to_clipboard(&text),
                 other => effects.run(other, &model),

@@ -1,6 +1,7 @@
 //! Draws `&App` into a ratatui frame: header, the current screen, the status line and a
 //! key hint bar. Render only: no I/O, no channels, no clocks.
 
+mod contexts;
 mod details;
 mod form;
 mod help;
@@ -48,6 +49,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_header(frame, app, header);
     match &app.mode {
         Mode::Table => table::draw(frame, app, body),
+        Mode::Contexts(picker) => {
+            table::draw(frame, app, body);
+            contexts::draw(frame, app, picker, body);
+        }
         Mode::Details(d) => details::draw_details(frame, app, d, body),
         Mode::Events(d) => details::draw_events(frame, d, body),
         Mode::Logs(v) => logs::draw(frame, v, body),
@@ -157,6 +162,7 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
             "1/2/3 component  s follow  w wrap  t time  p prev  / search  Esc back  ? help"
         }
         Mode::Create(_) => "Tab next field  Enter create  Esc cancel",
+        Mode::Contexts(_) => "j/k choose  Enter switch  Esc cancel",
         Mode::ConfirmDelete(_) => "type the store name  Enter delete  Esc cancel",
     };
     frame.render_widget(

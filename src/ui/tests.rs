@@ -164,6 +164,18 @@ fn help_overlay() {
 }
 
 #[test]
+fn context_picker() {
+    let mut app = fleet();
+    let names = ["devcluster-admin", "devcluster-limited", "production-eu-west"];
+    app::update(
+        &mut app,
+        Action::ContextsListed(Ok(names.map(String::from).into())),
+    );
+    press(&mut app, &[key('j')]);
+    both_sizes("contexts", &app);
+}
+
+#[test]
 fn too_small() {
     insta::assert_snapshot!("too_small", render(&fleet(), 50, 10));
 }
