@@ -166,7 +166,11 @@ fn help_overlay() {
 #[test]
 fn context_picker() {
     let mut app = fleet();
-    let names = ["devcluster-admin", "devcluster-limited", "production-eu-west"];
+    let names = [
+        "devcluster-admin",
+        "devcluster-limited",
+        "production-eu-west",
+    ];
     app::update(
         &mut app,
         Action::ContextsListed(Ok(names.map(String::from).into())),
