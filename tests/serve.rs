@@ -1024,6 +1024,8 @@ async fn schemathesis_finds_no_server_error_or_schema_violation() {
             ])
             .arg("--report-dir")
             .arg(&reports)
+            // Its own cache (`.schemathesis/`) goes to the scratch folder, not the repo.
+            .current_dir(&reports)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .output()
