@@ -8,6 +8,7 @@ use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
 use crate::cluster::pause::PauseError;
 use crate::domain::config::ConfigError;
+use crate::domain::lookup::LookupError;
 use crate::domain::name::NameError;
 use crate::serve::ServeError;
 
@@ -22,12 +23,6 @@ pub const TIMED_OUT: u8 = 7;
 /// Failures the commands themselves detect.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("store '{0}' not found (storectl list shows the stores)")]
-    NotFound(String),
-    #[error(
-        "store '{name}' exists in several namespaces ({namespaces}); delete the extra copies with kubectl"
-    )]
-    Ambiguous { name: String, namespaces: String },
     #[error("refusing to delete '{0}' without confirmation: pass --yes (no terminal to ask on)")]
     NeedsConfirmation(String),
     #[error("the typed name did not match '{0}'; nothing was deleted")]
@@ -80,9 +75,14 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         if cause.is::<NameError>() || cause.is::<ConfigError>() || cause.is::<ServeError>() {
             return INVALID_INPUT;
         }
+        match cause.downcast_ref::<LookupError>() {
+            Some(LookupError::NotFound(_)) => return NOT_FOUND,
+            Some(LookupError::Ambiguous { .. }) => return FAILURE,
+            None => {}
+        }
         if let Some(e) = cause.downcast_ref::<CliError>() {
             return match e {
-                CliError::NotFound(_) | CliError::NoPod { .. } => NOT_FOUND,
+                CliError::NoPod { .. } => NOT_FOUND,
                 CliError::NeedsConfirmation(_)
                 | CliError::NotConfirmed(_)
                 | CliError::NoTerminalUi
@@ -91,9 +91,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 CliError::Incomplete(_) => FORBIDDEN,
                 CliError::CannotPause { .. } => ALREADY_EXISTS,
                 CliError::Differs(_) => FAILURE,
-                CliError::Ambiguous { .. }
-                | CliError::StoreFailed { .. }
-                | CliError::StillThere { .. } => FAILURE,
+                CliError::StoreFailed { .. } | CliError::StillThere { .. } => FAILURE,
             };
         }
         match cause.downcast_ref::<CreateError>() {

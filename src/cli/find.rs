@@ -5,6 +5,7 @@ use crate::cli::CliError;
 use crate::cluster::connect::Connection;
 use crate::cluster::error::ClusterError;
 use crate::cluster::snapshot;
+use crate::domain::lookup::the_one;
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
 
@@ -28,30 +29,18 @@ impl Found {
 pub async fn store(conn: &Connection, name: &StoreName) -> anyhow::Result<Found> {
     // Only this store's objects: one selective LIST per kind, not the whole fleet.
     let snapshot = snapshot::inventory(conn, &crate::domain::layout::selector_for(name)).await?;
-    let mut matches: Vec<StoreObjects> = snapshot
+    let matches: Vec<StoreObjects> = snapshot
         .inventory
         .stores()
         .into_iter()
         .filter(|s| s.name == name.as_str())
         .collect();
     let mut forbidden = snapshot.forbidden;
-    let store = match matches.len() {
-        // Not seen, but maybe only because it is hidden from this user.
-        0 if !forbidden.is_empty() => return Err(forbidden.remove(0).into()),
-        0 => return Err(CliError::NotFound(name.to_string()).into()),
-        1 => matches.remove(0),
-        _ => {
-            return Err(CliError::Ambiguous {
-                name: name.to_string(),
-                namespaces: matches
-                    .iter()
-                    .map(|s| s.namespace_name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }
-            .into());
-        }
-    };
+    // Not seen, but maybe only because it is hidden from this user.
+    if matches.is_empty() && !forbidden.is_empty() {
+        return Err(forbidden.remove(0).into());
+    }
+    let store = the_one(matches, name.as_str(), |s| &s.namespace_name)?;
     Ok(Found { store, forbidden })
 }
 

@@ -1,6 +1,5 @@
 //! `storectl list [-o table|json|yaml] [--watch]` and `storectl status NAME`.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
@@ -10,10 +9,10 @@ use super::{Format, ListArgs, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::snapshot;
 use crate::cluster::watch::{Health, LiveModel, Scope};
+use crate::domain::changes::{ChangeKind, StatusChanges};
 use crate::domain::config::Config;
 use crate::domain::layout::STORE_SELECTOR;
 use crate::domain::name::StoreName;
-use crate::domain::status::Phase;
 use crate::domain::summary::{StatusReport, StoreSummary, summarize};
 
 pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow::Result<()> {
@@ -43,7 +42,7 @@ pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow:
 async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
     let (model, mut changes, mut health) = LiveModel::start(conn, &Scope::Cluster);
     let rules = config.status_rules();
-    let mut shown: BTreeMap<(String, String), (Phase, String)> = BTreeMap::new();
+    let mut seen = StatusChanges::default();
     let mut first = true;
     let mut reconnecting = false;
     // Refused kinds, each named once.
@@ -75,53 +74,32 @@ async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
                 }
             }
         }
-        if first {
-            if !model.ready().await {
-                continue;
-            }
-            let now = Timestamp::now();
-            let stores: Vec<StoreSummary> = model
-                .inventory()
-                .stores()
-                .iter()
-                .map(|s| summarize(s, &rules, now))
-                .collect();
-            print!("{}", store_table(&stores));
-            shown = stores
-                .iter()
-                .map(|s| {
-                    (
-                        (s.namespace.clone(), s.name.clone()),
-                        (s.status, s.reason.clone()),
-                    )
-                })
-                .collect();
-            first = false;
+        if first && !model.ready().await {
             continue;
         }
         let now = Timestamp::now();
-        let current: BTreeMap<(String, String), StoreSummary> = model
+        let stores: Vec<StoreSummary> = model
             .inventory()
             .stores()
             .iter()
             .map(|s| summarize(s, &rules, now))
-            .map(|s| ((s.namespace.clone(), s.name.clone()), s))
             .collect();
-        for (key, s) in &current {
-            let state = (s.status, s.reason.clone());
-            if shown.get(key) != Some(&state) {
-                println!("{}  {}  {}  {}", clock(now), s.name, s.status, s.reason);
-                shown.insert(key.clone(), state);
-            }
+        let changes = seen.update(&stores);
+        if first {
+            print!("{}", store_table(&stores));
+            first = false;
+            continue;
         }
-        let gone: Vec<(String, String)> = shown
-            .keys()
-            .filter(|k| !current.contains_key(*k))
-            .cloned()
-            .collect();
-        for key in gone {
-            println!("{}  {}  Deleted  no objects remain", clock(now), key.1);
-            shown.remove(&key);
+        for change in changes {
+            let s = &change.store;
+            match change.kind {
+                ChangeKind::Deleted => {
+                    println!("{}  {}  Deleted  no objects remain", clock(now), s.name)
+                }
+                ChangeKind::Added | ChangeKind::Modified => {
+                    println!("{}  {}  {}  {}", clock(now), s.name, s.status, s.reason)
+                }
+            }
         }
     }
 }

@@ -141,8 +141,8 @@ fn summarize(states: &BTreeMap<String, State>) -> Health {
     }
 }
 
-/// Aborts the model's tasks when the last handle goes.
-struct Tasks(Vec<JoinHandle<()>>);
+/// Tasks aborted when this goes (a model's watchers when its last handle goes).
+pub struct Tasks(pub Vec<JoinHandle<()>>);
 
 impl Drop for Tasks {
     fn drop(&mut self) {

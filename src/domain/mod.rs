@@ -1,10 +1,12 @@
 //! The pure core shared by every front end: store names, configuration, manifests and
 //! status rules. No async runtime, no Kubernetes client, no terminal in here.
 
+pub mod changes;
 pub mod config;
 pub mod credentials;
 pub mod inventory;
 pub mod layout;
+pub mod lookup;
 pub mod manifests;
 pub mod name;
 pub mod ownership;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cluster::apply::CreateError;
 use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
+use crate::domain::lookup::LookupError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -58,6 +59,16 @@ impl From<ClusterError> for ApiError {
             | ClusterError::Unreachable { .. }
             | ClusterError::Unauthorized { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ClusterError::Api { .. } | ClusterError::Other { .. } => StatusCode::BAD_GATEWAY,
+        };
+        Self::new(status, e.to_string())
+    }
+}
+
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        let status = match e {
+            LookupError::NotFound(_) => StatusCode::NOT_FOUND,
+            LookupError::Ambiguous { .. } => StatusCode::CONFLICT,
         };
         Self::new(status, e.to_string())
     }

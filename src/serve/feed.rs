@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use k8s_openapi::jiff::Timestamp;
-use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::metrics::Metrics;
 use crate::cluster::watch::{Health, LiveModel};
+use crate::domain::changes::{ChangeKind, StatusChanges, StoreChange};
 use crate::domain::status::{Phase, StatusRules, StoreObjects};
 use crate::domain::summary::{StoreSummary, summarize};
 
@@ -54,38 +54,12 @@ impl View {
     }
 }
 
-/// A change of one store's status.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoreEvent {
-    #[serde(rename = "type")]
-    pub kind: EventKind,
-    pub store: StoreSummary,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum EventKind {
-    Added,
-    Modified,
-    Deleted,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Added => "ADDED",
-            Self::Modified => "MODIFIED",
-            Self::Deleted => "DELETED",
-        }
-    }
-}
-
 /// The model and what is derived from it.
 #[derive(Clone)]
 pub struct Feed {
     model: LiveModel,
     view: watch::Receiver<Arc<View>>,
-    events: broadcast::Sender<StoreEvent>,
+    events: broadcast::Sender<StoreChange>,
 }
 
 impl Feed {
@@ -110,7 +84,7 @@ impl Feed {
             metrics,
             view: view_tx,
             events: events.clone(),
-            shown: BTreeMap::new(),
+            changes: StatusChanges::default(),
         };
         tokio::spawn(deriver.run(changes, health));
         Self {
@@ -125,7 +99,7 @@ impl Feed {
     }
 
     /// The events from now on, and the view they start from.
-    pub fn subscribe(&self) -> (Arc<View>, broadcast::Receiver<StoreEvent>) {
+    pub fn subscribe(&self) -> (Arc<View>, broadcast::Receiver<StoreChange>) {
         let events = self.events.subscribe();
         (self.view(), events)
     }
@@ -161,16 +135,14 @@ impl Feed {
     }
 }
 
-type Key = (String, String);
-
 struct Deriver {
     model: LiveModel,
     rules: StatusRules,
     metrics: Arc<Metrics>,
     view: watch::Sender<Arc<View>>,
-    events: broadcast::Sender<StoreEvent>,
-    /// Each store's last announced summary.
-    shown: BTreeMap<Key, StoreSummary>,
+    events: broadcast::Sender<StoreChange>,
+    /// Each store's status at the last look.
+    changes: StatusChanges,
 }
 
 impl Deriver {
@@ -230,46 +202,18 @@ impl Deriver {
         }));
     }
 
+    /// Sends what changed since the last look (when `send`: not for the first list).
     fn announce(&mut self, stores: &[StoreSummary], send: bool) {
-        let mut current: BTreeMap<Key, &StoreSummary> = BTreeMap::new();
-        for s in stores {
-            let key = (s.namespace.clone(), s.name.clone());
-            let kind = match self.shown.get(&key) {
-                None => Some(EventKind::Added),
-                Some(old) if (old.status, &old.reason) != (s.status, &s.reason) => {
-                    if old.status == Phase::Provisioning && s.status == Phase::Ready {
-                        let age = s.age_seconds.unwrap_or(0) as f64;
-                        self.metrics.observe_provisioning(age);
-                    }
-                    Some(EventKind::Modified)
-                }
-                Some(_) => None,
-            };
-            if let Some(kind) = kind {
-                if send {
-                    let _ = self.events.send(StoreEvent {
-                        kind,
-                        store: s.clone(),
-                    });
-                }
-                self.shown.insert(key.clone(), s.clone());
-            }
-            current.insert(key, s);
-        }
-        let gone: Vec<Key> = self
-            .shown
-            .keys()
-            .filter(|k| !current.contains_key(*k))
-            .cloned()
-            .collect();
-        for key in gone {
-            if let Some(store) = self.shown.remove(&key)
-                && send
+        for change in self.changes.update(stores) {
+            if change.kind == ChangeKind::Modified
+                && change.was == Some(Phase::Provisioning)
+                && change.store.status == Phase::Ready
             {
-                let _ = self.events.send(StoreEvent {
-                    kind: EventKind::Deleted,
-                    store,
-                });
+                let age = change.store.age_seconds.unwrap_or(0) as f64;
+                self.metrics.observe_provisioning(age);
+            }
+            if send {
+                let _ = self.events.send(change);
             }
         }
     }

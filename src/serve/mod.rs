@@ -20,7 +20,6 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::routing::get;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use auth::API_GROUP;
@@ -76,15 +75,6 @@ pub enum ServeError {
     BadOrigin(String),
     #[error("cannot listen on {addr}: {why}")]
     Listen { addr: SocketAddr, why: String },
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 pub async fn run(

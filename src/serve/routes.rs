@@ -18,12 +18,14 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 use super::error::ApiError;
-use super::feed::{EventKind, Feed, StoreEvent};
+use super::feed::Feed;
 use super::metrics::Metrics;
 use crate::cluster::connect::Connection;
 use crate::cluster::{apply, delete};
+use crate::domain::changes::{ChangeKind, StoreChange};
 use crate::domain::config::{self, Config, Sources};
 use crate::domain::layout::StoreLayout;
+use crate::domain::lookup::{LookupError, the_one};
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
 use crate::domain::status::Phase;
@@ -145,12 +147,13 @@ pub async fn list(State(server): Shared, uri: Uri) -> Response {
 /// the server stops (or the client falls more than the backlog behind: it reconnects).
 fn watch(server: &Server) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     let (view, events) = server.feed.subscribe();
-    let initial: Vec<StoreEvent> = view
+    let initial: Vec<StoreChange> = view
         .stores
         .iter()
-        .map(|store| StoreEvent {
-            kind: EventKind::Added,
+        .map(|store| StoreChange {
+            kind: ChangeKind::Added,
             store: store.clone(),
+            was: None,
         })
         .collect();
     let changes = futures::stream::unfold(events, |mut events| async move {
@@ -174,37 +177,15 @@ fn watch(server: &Server) -> Sse<impl Stream<Item = Result<Event, Infallible>> +
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-fn sse_event(event: &StoreEvent) -> Event {
+fn sse_event(event: &StoreChange) -> Event {
     let data = serde_json::to_string(&event.store).unwrap_or_default();
     Event::default().event(event.kind.as_str()).data(data)
 }
 
-fn store_not_found(name: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        format!("store '{name}' not found (storectl list shows the stores)"),
-    )
-}
-
 /// The one store of that name in the view, or why not.
-fn find<'a>(stores: &'a [StoreSummary], name: &str) -> Result<&'a StoreSummary, ApiError> {
-    let mut matches = stores.iter().filter(|s| s.name == name);
-    match (matches.next(), matches.next()) {
-        (None, _) => Err(store_not_found(name)),
-        (Some(one), None) => Ok(one),
-        (Some(_), Some(_)) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "store '{name}' exists in several namespaces ({}); delete the extra copies with kubectl",
-                stores
-                    .iter()
-                    .filter(|s| s.name == name)
-                    .map(|s| s.namespace.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
-    }
+fn find<'a>(stores: &'a [StoreSummary], name: &str) -> Result<&'a StoreSummary, LookupError> {
+    let matches = stores.iter().filter(|s| s.name == name).collect();
+    the_one(matches, name, |s| &s.namespace)
 }
 
 /// `GET /api/stores/NAME`: as `storectl status NAME -o json`.
@@ -217,7 +198,7 @@ pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Resp
     let store = server
         .feed
         .store_objects(summary)
-        .ok_or_else(|| store_not_found(&name))?;
+        .ok_or_else(|| LookupError::NotFound(name.clone()))?;
     let report = StatusReport::of(&store, &server.config.status_rules(), Timestamp::now());
     Ok(Json(report).into_response())
 }

@@ -15,6 +15,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::server::TlsStream;
 
+use crate::cluster::watch::Tasks;
+
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads the certificate chain and key (PEM) into a server configuration.
@@ -40,7 +42,7 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig
 pub struct TlsListener {
     ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
     local: SocketAddr,
-    _accepting: super::AbortOnDrop,
+    _accepting: Tasks,
 }
 
 impl TlsListener {
@@ -74,7 +76,7 @@ impl TlsListener {
         Ok(Self {
             ready,
             local,
-            _accepting: super::AbortOnDrop(accepting),
+            _accepting: Tasks(vec![accepting]),
         })
     }
 }
