@@ -7,7 +7,7 @@ use super::{CliError, DeleteArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::{delete, snapshot};
 use crate::domain::config::Config;
-use crate::domain::layout::{StoreLayout, selector_for};
+use crate::domain::layout::selector_for;
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
@@ -18,8 +18,7 @@ pub async fn run(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?.complete()?;
-    let layout = StoreLayout::found(name, &store.namespace_name, config);
+    let (store, layout) = find::to_act_on(conn, name, config).await?;
     let what = describe(&store);
     if !args.yes {
         confirm(name, &what)?;

@@ -21,8 +21,7 @@ pub async fn run(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?.complete()?;
-    let current = StoreLayout::found(name, &store.namespace_name, config);
+    let (store, current) = find::to_act_on(conn, name, config).await?;
     let target = target_config(conn, &current, layers, config).await?;
     let layout = StoreLayout::found(name, &store.namespace_name, &target);
     let objects = manifests::render(&layout, &target, &Credentials::placeholder());

@@ -5,6 +5,8 @@ use crate::cli::CliError;
 use crate::cluster::connect::Connection;
 use crate::cluster::error::ClusterError;
 use crate::cluster::snapshot;
+use crate::domain::config::Config;
+use crate::domain::layout::StoreLayout;
 use crate::domain::lookup::the_one;
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
@@ -42,6 +44,17 @@ pub async fn store(conn: &Connection, name: &StoreName) -> anyhow::Result<Found>
     }
     let store = the_one(matches, name.as_str(), |s| &s.namespace_name)?;
     Ok(Found { store, forbidden })
+}
+
+/// The store, seen whole, and where its objects are: for the commands that act on it.
+pub async fn to_act_on(
+    conn: &Connection,
+    name: &StoreName,
+    config: &Config,
+) -> anyhow::Result<(StoreObjects, StoreLayout)> {
+    let store = store(conn, name).await?.complete()?;
+    let layout = StoreLayout::found(name, &store.namespace_name, config);
+    Ok((store, layout))
 }
 
 /// After printing what could be seen: names each refused kind once on stderr and ends

@@ -6,7 +6,6 @@ use super::{Format, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::revisions;
 use crate::domain::config::Config;
-use crate::domain::layout::StoreLayout;
 use crate::domain::name::StoreName;
 use crate::domain::revision::Revision;
 
@@ -16,8 +15,7 @@ pub async fn run(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?.complete()?;
-    let layout = StoreLayout::found(name, &store.namespace_name, config);
+    let (_, layout) = find::to_act_on(conn, name, config).await?;
     let history: Vec<Revision> = revisions::list(conn, &layout)
         .await?
         .into_iter()

@@ -7,12 +7,11 @@ use super::{CliError, StartArgs, create, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::pause::set_paused;
 use crate::domain::config::Config;
-use crate::domain::layout::StoreLayout;
 use crate::domain::name::StoreName;
 use crate::domain::status::{self, Phase};
 
 pub async fn pause(conn: &Connection, config: &Config, name: &StoreName) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?.complete()?;
+    let (store, layout) = find::to_act_on(conn, name, config).await?;
     let now = status::derive(&store, &config.status_rules(), Timestamp::now());
     match now.phase {
         Phase::Paused => {
@@ -29,7 +28,6 @@ pub async fn pause(conn: &Connection, config: &Config, name: &StoreName) -> anyh
         }
         Phase::Ready | Phase::Failed => {}
     }
-    let layout = StoreLayout::found(name, &store.namespace_name, config);
     set_paused(conn, &layout, true).await?;
     println!(
         "paused store {name}: WordPress and MySQL scaled to zero; volumes and secrets kept (storectl resume {name})"
@@ -43,14 +41,13 @@ pub async fn resume(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?.complete()?;
+    let (store, layout) = find::to_act_on(conn, name, config).await?;
     // A pause cut short (one Deployment labelled) is resumed too.
     if status::paused_deployments(&store) == 0 {
         let now = status::derive(&store, &config.status_rules(), Timestamp::now());
         println!("store {name} is not paused ({})", now.phase);
         return Ok(());
     }
-    let layout = StoreLayout::found(name, &store.namespace_name, config);
     set_paused(conn, &layout, false).await?;
     println!("resuming store {name}: MySQL and WordPress scaled back to one replica");
     if args.until.wait {

@@ -75,10 +75,7 @@ pub async fn create_store(
         Credentials::generate().map_err(|e| CreateError::NoRandomness(e.to_string()))?;
     let objects = manifests::render(layout, config, &credentials);
     let created = create(conn, layout, &objects).await?;
-    // Revision 1: what the store was made with (a half-made store completed keeps its own).
-    if revisions::list(conn, layout).await?.is_empty() {
-        revisions::record(conn, layout, config, "created").await?;
-    }
+    revisions::record_first(conn, layout, config).await?;
     Ok((created, objects))
 }
 

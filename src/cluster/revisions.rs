@@ -42,6 +42,32 @@ pub async fn record(
     change: &str,
 ) -> Result<Revision, ClusterError> {
     let existing = list(conn, layout).await?;
+    write(conn, layout, config, change, &existing).await
+}
+
+/// Records `config` as revision 1, "created", unless the store has a revision already
+/// (a half-made store that is completed keeps its own).
+pub async fn record_first(
+    conn: &Connection,
+    layout: &StoreLayout,
+    config: &Config,
+) -> Result<Option<Revision>, ClusterError> {
+    let existing = list(conn, layout).await?;
+    if !existing.is_empty() {
+        return Ok(None);
+    }
+    write(conn, layout, config, "created", &existing)
+        .await
+        .map(Some)
+}
+
+async fn write(
+    conn: &Connection,
+    layout: &StoreLayout,
+    config: &Config,
+    change: &str,
+    existing: &[(Revision, ConfigMap)],
+) -> Result<Revision, ClusterError> {
     let next = existing.last().map_or(1, |(r, _)| r.revision + 1);
     let revision = Revision {
         revision: next,

@@ -97,7 +97,7 @@ pub async fn health(State(server): Shared) -> Response {
 }
 
 pub async fn openapi() -> Response {
-    json_response(StatusCode::OK, Bytes::from_static(OPENAPI.as_bytes()))
+    json_response(Bytes::from_static(OPENAPI.as_bytes()))
 }
 
 pub async fn metrics(State(server): Shared) -> Response {
@@ -111,9 +111,9 @@ pub async fn metrics(State(server): Shared) -> Response {
         .into_response()
 }
 
-fn json_response(code: StatusCode, body: Bytes) -> Response {
+/// 200 with a body that is JSON already.
+fn json_response(body: Bytes) -> Response {
     (
-        code,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -138,7 +138,7 @@ pub async fn list(State(server): Shared, uri: Uri) -> Response {
     }
     match watch_param(uri.query()) {
         Ok(true) => watch(&server).into_response(),
-        Ok(false) => json_response(StatusCode::OK, view.json.clone()),
+        Ok(false) => json_response(view.json.clone()),
         Err(e) => e.into_response(),
     }
 }

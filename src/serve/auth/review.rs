@@ -50,7 +50,11 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
         Self(Mutex::new(HashMap::new()))
     }
 
-    fn get(&self, key: &K) -> Option<V> {
+    fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
             .filter(|c| c.at.elapsed() < CACHE_FOR)
@@ -110,7 +114,7 @@ impl ClusterReview {
     }
 
     async fn authenticate(&self, token: &str) -> Result<UserInfo, Refusal> {
-        let user = match self.users.get(&token.to_string()) {
+        let user = match self.users.get(token) {
             Some(user) => user,
             None => {
                 let review = TokenReview {
