@@ -368,23 +368,76 @@ async fn diff_names_each_changed_field_including_a_hand_edit_and_nothing_when_in
         "only the edited object: {drift:?}"
     );
 
-    // A paused store is in step: replicas are pause's, not the configuration's.
-    deployments
-        .patch(
-            &format!("{name}-mysql"),
-            &PatchParams::default(),
-            &Patch::Strategic(
-                serde_json::json!({"spec": {"template": {"spec": {"containers": [
-                    {"name": "mysql", "image": "mysql:8.4"}
-                ]}}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    // Upgrade repairs the drift, recorded as a revision without a configuration change.
+    let repaired = block(|| storectl(c, ADMIN, &["upgrade", &name, "--wait"]).expect_code(0));
+    assert!(
+        repaired
+            .stdout
+            .contains(&format!("{name}: Ready on revision 2")),
+        "{repaired:?}"
+    );
+    let image = |d: &Deployment| {
+        d.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .image
+            .clone()
+            .unwrap()
+    };
+    let mysql = deployments.get(&format!("{name}-mysql")).await.unwrap();
+    assert_eq!(image(&mysql), "mysql:8.4");
+    let history = block(|| storectl(c, ADMIN, &["history", &name]).expect_code(0));
+    assert!(
+        history.stdout.lines().last().unwrap().starts_with("2 ")
+            && history
+                .stdout
+                .contains("upgrade: no configuration change (objects re-applied)"),
+        "{history:?}"
+    );
+    // A volume never shrinks: refused before anything changes.
+    let shrink = block(|| {
+        storectl(c, ADMIN, &["upgrade", &name, "--set", "mysql.storage=1Gi"]).expect_code(2)
+    });
+    assert!(
+        shrink.stderr.contains(&format!(
+            "volume {name}-mysql-pvc cannot shrink from 10Gi to 1Gi"
+        )),
+        "{shrink:?}"
+    );
     block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(0));
     block(|| status_until(&name, 90, |s| s["status"] == "Ready"));
     block(|| storectl(c, ADMIN, &["pause", &name]).expect_code(0));
     let paused = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(0));
     assert_eq!(paused.stdout, "");
+    // Upgrading a paused store changes its objects and keeps it paused.
+    let upgraded = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "upgrade",
+                &name,
+                "--set",
+                "mysql.image=mysql:8.4.9",
+                "--wait",
+            ],
+        )
+        .expect_code(0)
+    });
+    assert!(
+        upgraded.stdout.contains(&format!(
+            "{name}: revision 3 applied (paused: it starts on this revision when resumed)"
+        )),
+        "{upgraded:?}"
+    );
+    let mysql = deployments.get(&format!("{name}-mysql")).await.unwrap();
+    assert_eq!(image(&mysql), "mysql:8.4.9");
+    assert_eq!(mysql.spec.as_ref().unwrap().replicas, Some(0));
+    block(|| status_until(&name, 30, |s| s["status"] == "Paused"));
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }

@@ -7,6 +7,7 @@ use crate::cluster::apply::CreateError;
 use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
 use crate::cluster::pause::PauseError;
+use crate::cluster::upgrade::UpgradeError;
 use crate::domain::config::ConfigError;
 use crate::domain::lookup::LookupError;
 use crate::domain::name::NameError;
@@ -43,6 +44,23 @@ pub enum CliError {
     },
     #[error("{0} object(s) would change (storectl upgrade applies them)")]
     Differs(usize),
+    #[error("{}", rollout_failed(failed, *done, *untouched, *max_failures))]
+    RolloutFailed {
+        failed: Vec<(String, String)>,
+        done: usize,
+        untouched: usize,
+        max_failures: usize,
+    },
+    #[error("{}", no_revision(name, *wanted, kept))]
+    NoRevision {
+        name: String,
+        wanted: Option<u32>,
+        kept: String,
+    },
+    #[error("{}", match .0 { Some(s) => format!("no store matches the selector '{s}'"), None => "there are no stores".to_string() })]
+    NoStoresSelected(Option<String>),
+    #[error("not confirmed; nothing was upgraded")]
+    NotConfirmedUpgrade,
     #[error("store '{name}' failed: {reason}")]
     StoreFailed { name: String, reason: String },
     #[error("gave up after {}s: {what}", .after.as_secs())]
@@ -61,6 +79,40 @@ pub enum CliError {
         "storectl serve needs a way to check who calls it: --token-file FILE, or --cluster-auth (or --insecure-no-auth on a loopback address)"
     )]
     NoAuthMode,
+}
+
+fn rollout_failed(
+    failed: &[(String, String)],
+    done: usize,
+    untouched: usize,
+    max_failures: usize,
+) -> String {
+    let which = failed
+        .iter()
+        .map(|(name, why)| format!("{name}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let stopped = if untouched > 0 {
+        format!(
+            "rollout stopped after {} failure(s) (more than --max-failures {max_failures}); {untouched} store(s) left untouched",
+            failed.len()
+        )
+    } else {
+        format!("{} store(s) failed", failed.len())
+    };
+    format!(
+        "{stopped}; {done} store(s) at the target. Failed: {which}. Fix the cause and run the same command again to resume (storectl rollback NAME takes a store back)"
+    )
+}
+
+fn no_revision(name: &str, wanted: Option<u32>, kept: &str) -> String {
+    match wanted {
+        _ if kept.is_empty() => format!(
+            "store '{name}' has no recorded revision to go back to (storectl history {name})"
+        ),
+        Some(n) => format!("store '{name}' has no revision {n} (kept: {kept})"),
+        None => format!("store '{name}' has no earlier revision (kept: {kept})"),
+    }
 }
 
 /// Whether the error is an answer rather than a failure (`diff` found differences): it
@@ -82,7 +134,11 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<CliError>() {
             return match e {
-                CliError::NoPod { .. } => NOT_FOUND,
+                CliError::NoPod { .. }
+                | CliError::NoRevision { .. }
+                | CliError::NoStoresSelected(_) => NOT_FOUND,
+                CliError::NotConfirmedUpgrade => INVALID_INPUT,
+                CliError::RolloutFailed { .. } => FAILURE,
                 CliError::NeedsConfirmation(_)
                 | CliError::NotConfirmed(_)
                 | CliError::NoTerminalUi
@@ -116,6 +172,18 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             Some(PauseError::NotOurs { .. }) => return ALREADY_EXISTS,
             Some(PauseError::Missing { .. }) => return FAILURE,
             Some(PauseError::Cluster(e)) => return cluster_code(e),
+            None => {}
+        }
+        match cause.downcast_ref::<UpgradeError>() {
+            Some(
+                UpgradeError::NotOurs { .. }
+                | UpgradeError::BeingDeleted { .. }
+                | UpgradeError::NoCredentials { .. },
+            ) => return ALREADY_EXISTS,
+            Some(UpgradeError::VolumeShrinks { .. } | UpgradeError::StorageClassChanges { .. }) => {
+                return INVALID_INPUT;
+            }
+            Some(UpgradeError::Cluster(e)) => return cluster_code(e),
             None => {}
         }
         if let Some(e) = cause.downcast_ref::<ClusterError>() {

@@ -16,6 +16,7 @@ mod pause;
 mod render;
 mod serve;
 mod shell;
+mod upgrade;
 mod values;
 
 use std::path::PathBuf;
@@ -78,6 +79,11 @@ pub enum Command {
     /// Show what `upgrade` would change in a store, field by field, drift included
     /// (exit 0: nothing; 1: something).
     Diff(OneStoreArgs),
+    /// Upgrade stores from their recorded configuration plus -f/--set: canary first,
+    /// then in waves; re-running the same command resumes.
+    Upgrade(UpgradeArgs),
+    /// Take a store back to a recorded revision (default: the one before the latest).
+    Rollback(RollbackArgs),
     /// List a store's recorded revisions: when, who, which storectl, what changed.
     History(OneStoreArgs),
     /// Print the logs of a store's component.
@@ -150,6 +156,49 @@ pub struct DeleteArgs {
     /// How long --wait waits.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["names", "all", "selector"])))]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    /// The stores to upgrade.
+    pub names: Vec<String>,
+    /// Every store.
+    #[arg(long, conflicts_with_all = ["names", "selector"])]
+    pub all: bool,
+    /// The stores whose objects match this label selector, e.g. tier=gold.
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "names")]
+    pub selector: Option<String>,
+    /// Stores per wave after the canary.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    pub wave_size: u16,
+    /// Stop once more than this many stores have failed.
+    #[arg(long, default_value_t = 0)]
+    pub max_failures: usize,
+    /// Show the plan (stores, waves, what changes) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask on a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub until: UntilReady,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    /// The revision to go back to (see storectl history).
+    #[arg(long = "to", value_name = "REVISION")]
+    pub to: Option<u32>,
+    #[command(flatten)]
+    pub until: UntilReady,
 }
 
 #[derive(Debug, Args)]
@@ -313,6 +362,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pause(a) => &a.values,
         Command::History(a) => &a.values,
         Command::Diff(a) => &a.values,
+        Command::Upgrade(a) => &a.values,
+        Command::Rollback(a) => &a.values,
         Command::Resume(a) => &a.values,
         Command::List(a) => &a.values,
         Command::Status(a) => &a.values,
@@ -327,6 +378,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let name = |raw: &str| StoreName::parse_for(raw, &config);
     let options = cli.connect_options();
     let connect = || connect(&options);
+    // This run's configuration without the command's own -f/--set: what a store without
+    // a recorded revision is taken to have.
+    let base = || values::ValuesArgs::default().load(&values::ValuesArgs::default(), &paths);
     match command {
         Command::Render(args) => render::run(args, &config),
         Command::List(args) => list::run(&connect().await?, args, &config).await,
@@ -341,7 +395,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => {
             let store = name(&args.name)?;
             let layers = cli.values.command_layers(&args.values)?;
-            diff::run(&connect().await?, args, &layers, &config, &store).await
+            diff::run(&connect().await?, args, &layers, &base()?, &store).await
+        }
+        Command::Upgrade(args) => {
+            let layers = cli.values.command_layers(&args.values)?;
+            upgrade::upgrade(&connect().await?, args, &layers, &base()?, &config).await
+        }
+        Command::Rollback(args) => {
+            let store = name(&args.name)?;
+            upgrade::rollback(&connect().await?, args, &config, &store).await
         }
         Command::History(args) => {
             let store = name(&args.name)?;

@@ -80,9 +80,9 @@ pub async fn create_store(
 }
 
 /// An object of the store that exists already, with its metadata as the server has it.
-struct Present<'a> {
-    manifest: &'a Manifest,
-    meta: ObjectMeta,
+pub(super) struct Present<'a> {
+    pub manifest: &'a Manifest,
+    pub meta: ObjectMeta,
 }
 
 /// Applies every object of the store (rendered by `domain::manifests::render`), after
@@ -215,7 +215,7 @@ async fn namespace_elsewhere(
 
 /// Every rendered object that exists already, with its metadata. The shared namespace
 /// belongs to no store: it is listed only when it is going away.
-async fn present_objects<'a>(
+pub(super) async fn present_objects<'a>(
     conn: &Connection,
     layout: &StoreLayout,
     manifests: &'a [Manifest],
@@ -274,7 +274,7 @@ where
 }
 
 /// Applies one object (a Secret is created, never patched).
-async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
+pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
         Manifest::Namespace(o) => ssa(conn, Api::all(conn.client.clone()), o).await,
         Manifest::ResourceQuota(o) => ssa(conn, namespaced(conn, o), o).await,

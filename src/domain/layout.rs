@@ -17,6 +17,13 @@ pub const PART_OF: &str = "ecommerce-platform";
 pub const STORE_SELECTOR: &str = "managed-by=ecommerce-platform";
 /// On a store's Deployments while it is paused (`storectl pause`).
 pub const PAUSED_LABEL: &str = "storectl.io/paused";
+/// On a store's Deployments: the revision last applied to them (`storectl upgrade`,
+/// `rollback`), and when; the status rules count the provisioning deadline from then.
+pub const REVISION_ANNOTATION: &str = "storectl.io/revision";
+pub const APPLIED_ANNOTATION: &str = "storectl.io/applied";
+
+/// The middle part of a database upgrade Job's name (`<store>-db-upgrade-<revision>`).
+pub const DATABASE_UPGRADE: &str = "db-upgrade";
 
 /// Label selector text for everything of the store `name`, in any namespace.
 pub fn selector_for(name: &StoreName) -> String {
@@ -120,6 +127,11 @@ impl StoreLayout {
     /// PVC name: `<store>-<component>-pvc`.
     pub fn pvc(&self, c: Component) -> String {
         format!("{}-{}-pvc", self.store, c.as_str())
+    }
+
+    /// The Job that upgrades the database to revision `revision`'s images.
+    pub fn database_upgrade_job(&self, revision: u32) -> String {
+        format!("{}-{DATABASE_UPGRADE}-{revision}", self.store)
     }
 
     pub fn ingress(&self) -> String {

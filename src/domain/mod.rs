@@ -14,3 +14,4 @@ pub mod revision;
 pub mod status;
 pub mod summary;
 pub mod text;
+pub mod upgrade;

@@ -13,7 +13,9 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::layout::{Component, LABEL_COMPONENT, PAUSED_LABEL};
+use super::layout::{
+    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, LABEL_COMPONENT, PAUSED_LABEL,
+};
 
 /// Container waiting reasons that mean the store will not become ready by itself.
 const FAILING_REASONS: &[&str] = &[
@@ -116,14 +118,18 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
     match waiting_for(store) {
         None => StoreStatus::new(Phase::Ready, "all components ready"),
         Some(waiting) => {
-            let age = created(store).map(|c| now.duration_since(c));
+            let (since, what) = match last_applied(store) {
+                Some(applied) => (Some(applied), "its last upgrade"),
+                None => (created(store), "creation"),
+            };
+            let age = since.map(|c| now.duration_since(c));
             let deadline = k8s_openapi::jiff::SignedDuration::try_from(rules.provisioning_deadline)
                 .unwrap_or_default();
             if age.is_some_and(|a| a > deadline) {
                 let limit = short_duration(rules.provisioning_deadline);
                 StoreStatus::new(
                     Phase::Failed,
-                    format!("not ready {limit} after creation: {waiting}"),
+                    format!("not ready {limit} after {what}: {waiting}"),
                 )
             } else {
                 StoreStatus::new(Phase::Provisioning, waiting)
@@ -196,6 +202,17 @@ pub fn created(store: &StoreObjects) -> Option<Timestamp> {
         .min()
 }
 
+/// When a revision was last applied to the store's Deployments (`storectl upgrade`,
+/// `rollback`), if ever.
+pub fn last_applied(store: &StoreObjects) -> Option<Timestamp> {
+    store
+        .deployments
+        .iter()
+        .filter_map(|d| d.metadata.annotations.as_ref()?.get(APPLIED_ANNOTATION))
+        .filter_map(|t| t.parse::<Timestamp>().ok())
+        .max()
+}
+
 /// (ready, total) pods of the store's Deployments (Job pods are not counted).
 pub fn pods_ready(store: &StoreObjects) -> (usize, usize) {
     let serving: Vec<&Arc<Pod>> = store
@@ -249,7 +266,11 @@ fn failure(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Option<
         if let Some(c) = conditions_of_job(job).find(|c| c.type_ == "Failed" && c.status == "True")
         {
             let why = c.reason.clone().unwrap_or_else(|| "failed".to_string());
-            return Some(format!("setup job {} failed: {why}", name(&job.metadata)));
+            return Some(format!(
+                "{} {} failed: {why}",
+                job_role(job),
+                name(&job.metadata)
+            ));
         }
     }
     for d in &store.deployments {
@@ -358,7 +379,11 @@ fn waiting_for(store: &StoreObjects) -> Option<String> {
     }
     for job in &store.jobs {
         if !conditions_of_job(job).any(|c| c.type_ == "Complete" && c.status == "True") {
-            return Some("setup job running (installing WordPress and WooCommerce)".to_string());
+            return Some(if is_database_upgrade(job) {
+                "database upgrade job running (wp core update-db, wp wc update)".to_string()
+            } else {
+                "setup job running (installing WordPress and WooCommerce)".to_string()
+            });
         }
     }
     None
@@ -387,6 +412,20 @@ fn pod_ready(p: &Pod) -> bool {
         .iter()
         .flat_map(|s| s.conditions.iter().flatten())
         .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+/// Whether `job` is a database upgrade (`<store>-db-upgrade-<revision>`) rather than
+/// the store's setup.
+fn is_database_upgrade(job: &Job) -> bool {
+    name(&job.metadata).contains(&format!("-{DATABASE_UPGRADE}-"))
+}
+
+fn job_role(job: &Job) -> &'static str {
+    if is_database_upgrade(job) {
+        "database upgrade job"
+    } else {
+        "setup job"
+    }
 }
 
 fn conditions_of_job(

@@ -6,6 +6,8 @@ mod storage;
 mod tenancy;
 mod workloads;
 
+pub use workloads::database_upgrade_job;
+
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::Deployment;

@@ -1,5 +1,6 @@
-//! What runs: the MySQL and WordPress Deployments and the setup Job that installs
-//! WordPress and WooCommerce with wp-cli. Ordering is by readiness, never by time:
+//! What runs: the MySQL and WordPress Deployments, the setup Job that installs
+//! WordPress and WooCommerce with wp-cli, and the Job that upgrades their database
+//! after an image change. Ordering is by readiness, never by time:
 //! WordPress and the Job wait in an init container until MySQL accepts a real login.
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
@@ -55,6 +56,18 @@ done
 wp rewrite structure '/%postname%/'
 echo "store setup complete"
 "#;
+
+/// After a new WordPress image: WordPress core's database upgrade, then WooCommerce's
+/// own. Both are idempotent (nothing to upgrade is a success).
+const DATABASE_UPGRADE_SCRIPT: &str = r#"set -eu
+cd /var/www/html
+wp core update-db
+if wp plugin is-active woocommerce; then wp wc update; fi
+echo "database upgrade complete"
+"#;
+
+/// How long a finished database upgrade Job stays for its logs and status (a day).
+const FINISHED_JOB_TTL_SECONDS: i32 = 86_400;
 
 pub fn mysql(layout: &StoreLayout, config: &Config) -> Deployment {
     let c = Component::MySql;
@@ -154,7 +167,6 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
 }
 
 pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
-    let c = Component::Setup;
     let title = if config.wordpress.title.is_empty() {
         layout.name().to_string()
     } else {
@@ -170,14 +182,44 @@ pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
         secret_env("WP_ADMIN_PASSWORD", layout, WORDPRESS_ADMIN_PASSWORD),
         plain_env("WP_PLUGINS", &config.setup.plugins.join(" ")),
     ]);
+    wp_cli_job(
+        layout,
+        config,
+        layout.workload(Component::Setup),
+        SETUP_SCRIPT,
+        env,
+    )
+}
+
+/// The Job that upgrades the store's database after revision `revision` changed an
+/// image (`wp core update-db`, `wp wc update`); removed a day after it finishes.
+pub fn database_upgrade_job(layout: &StoreLayout, config: &Config, revision: u32) -> Job {
+    let mut job = wp_cli_job(
+        layout,
+        config,
+        layout.database_upgrade_job(revision),
+        DATABASE_UPGRADE_SCRIPT,
+        database_env(layout, config),
+    );
+    if let Some(spec) = job.spec.as_mut() {
+        spec.ttl_seconds_after_finished = Some(FINISHED_JOB_TTL_SECONDS);
+    }
+    job
+}
+
+/// A Job running `script` with wp-cli on the WordPress volume, once MySQL answers.
+fn wp_cli_job(
+    layout: &StoreLayout,
+    config: &Config,
+    name: String,
+    script: &str,
+    env: Vec<EnvVar>,
+) -> Job {
+    let c = Component::Setup;
     let container = Container {
         name: c.as_str().to_string(),
         image: Some(config.setup.image.clone()),
-        command: Some(vec![
-            "sh".to_string(),
-            "-c".to_string(),
-            SETUP_SCRIPT.to_string(),
-        ]),
+        command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
         env: Some(env),
         resources: Some(resources(&config.setup.resources)),
         volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
@@ -211,7 +253,7 @@ pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
         ..Affinity::default()
     });
     Job {
-        metadata: meta(layout, layout.workload(c), Some(c)),
+        metadata: meta(layout, name, Some(c)),
         spec: Some(JobSpec {
             backoff_limit: Some(i32::try_from(config.setup.backoff_limit).unwrap_or(i32::MAX)),
             template: PodTemplateSpec {

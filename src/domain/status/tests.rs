@@ -227,6 +227,52 @@ fn the_provisioning_deadline_fails_a_store_that_never_gets_ready() {
 }
 
 #[test]
+fn an_upgraded_store_counts_its_deadline_from_the_upgrade() {
+    let mut s = ready_store();
+    let mut d = deployment("wordpress", false);
+    Arc::make_mut(&mut d).metadata.annotations = Some(
+        [(
+            APPLIED_ANNOTATION.to_string(),
+            "2026-03-01T00:00:00Z".to_string(),
+        )]
+        .into(),
+    );
+    s.deployments[1] = d;
+    let during = derive(&s, &RULES, t("2026-03-01T00:05:00Z"));
+    assert_eq!(
+        during,
+        StoreStatus::new(
+            Phase::Provisioning,
+            "waiting for WordPress to become ready (0/1)"
+        )
+    );
+    let after = derive(&s, &RULES, t("2026-03-01T00:16:00Z"));
+    assert_eq!(
+        after.reason,
+        "not ready 15m after its last upgrade: waiting for WordPress to become ready (0/1)"
+    );
+}
+
+#[test]
+fn a_database_upgrade_job_is_named_as_such() {
+    let mut s = ready_store();
+    let running: Arc<Job> =
+        arc_yaml("metadata: {name: shop-db-upgrade-3, labels: {app: shop, component: setup}}");
+    s.jobs.push(running);
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).reason,
+        "database upgrade job running (wp core update-db, wp wc update)"
+    );
+    s.jobs[1] = arc_yaml(
+        "metadata: {name: shop-db-upgrade-3}\nstatus: {conditions: [{type: Failed, status: 'True', reason: BackoffLimitExceeded}]}",
+    );
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).reason,
+        "database upgrade job shop-db-upgrade-3 failed: BackoffLimitExceeded"
+    );
+}
+
+#[test]
 fn a_terminating_namespace_means_deleting() {
     let mut s = ready_store();
     s.namespace = Some(arc_yaml(

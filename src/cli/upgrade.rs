@@ -1,0 +1,402 @@
+//! `storectl upgrade (NAME... | --all | -l SELECTOR) [-f FILE] [--set K=V] [--wave-size N]
+//! [--max-failures K] [--dry-run] [--yes] [--wait] [--timeout D]` and
+//! `storectl rollback NAME [--to REVISION] [--wait]`: each store re-rendered from its
+//! latest revision plus the new layers (or from a recorded revision), shown as a plan,
+//! confirmed on a terminal, and rolled out canary first, then in waves.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use serde::Serialize;
+
+use super::{CliError, Format, RollbackArgs, UpgradeArgs, find, output};
+use crate::cluster::connect::Connection;
+use crate::cluster::rollout::{self, Event, Options, Planned, Step, Target};
+use crate::cluster::{revisions, snapshot};
+use crate::domain::config::{Config, Sources};
+use crate::domain::layout::{STORE_SELECTOR, StoreLayout};
+use crate::domain::name::StoreName;
+use crate::domain::revision;
+use crate::domain::status::{self, Phase};
+use crate::domain::upgrade::{KeyChange, summary, waves};
+
+pub async fn upgrade(
+    conn: &Connection,
+    args: &UpgradeArgs,
+    layers: &Sources,
+    base: &Config,
+    config: &Config,
+) -> anyhow::Result<()> {
+    let mut targets = Vec::new();
+    for (store, layout) in selected(conn, args, config).await? {
+        targets.push(rollout::target(conn, &layout, store, layers, base).await?);
+    }
+    let planned = rollout::plan(conn, targets).await;
+    let options = Options {
+        wave_size: usize::from(args.wave_size),
+        max_failures: args.max_failures,
+        timeout: args.until.timeout,
+        wait: args.until.wait,
+        rules: config.status_rules(),
+        change: "upgrade".to_string(),
+    };
+    // One store named, refused: its own error (and exit code), nothing changed.
+    if let [one] = planned.as_slice()
+        && !args.dry_run
+        && one.check.is_err()
+    {
+        return Err(refused(planned));
+    }
+    go(conn, planned, &options, args.dry_run, args.yes, args.format).await
+}
+
+/// The single refused store's error, as the error itself.
+fn refused(mut planned: Vec<Planned>) -> anyhow::Error {
+    match planned.pop().map(|p| p.check) {
+        Some(Err(e)) => e.into(),
+        _ => anyhow::anyhow!("refused"),
+    }
+}
+
+pub async fn rollback(
+    conn: &Connection,
+    args: &RollbackArgs,
+    config: &Config,
+    name: &StoreName,
+) -> anyhow::Result<()> {
+    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    let recorded = revisions::list(conn, &layout).await?;
+    let Some((latest, _)) = recorded.last() else {
+        return Err(CliError::NoRevision {
+            name: name.to_string(),
+            wanted: args.to,
+            kept: String::new(),
+        }
+        .into());
+    };
+    let wanted = args.to.unwrap_or(latest.revision.saturating_sub(1));
+    let Some((_, map)) = recorded.iter().find(|(r, _)| r.revision == wanted) else {
+        let kept = recorded
+            .iter()
+            .map(|(r, _)| r.revision.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(CliError::NoRevision {
+            name: name.to_string(),
+            wanted: Some(wanted),
+            kept,
+        }
+        .into());
+    };
+    let from = revision::config_of(&recorded[recorded.len() - 1].1)?;
+    let target = Target {
+        layout: layout.clone(),
+        store,
+        from: (Some(latest.revision), from),
+        to: revision::config_of(map)?,
+    };
+    let planned = rollout::plan(conn, vec![target]).await;
+    if let Some(Err(_)) = planned.first().map(|p| &p.check) {
+        return Err(refused(planned));
+    }
+    let options = Options {
+        wave_size: 1,
+        max_failures: 0,
+        timeout: args.until.timeout,
+        wait: args.until.wait,
+        rules: config.status_rules(),
+        change: format!("rollback to revision {wanted}"),
+    };
+    go(conn, planned, &options, false, true, Format::Table).await
+}
+
+/// Shows the plan, asks on a terminal (unless `yes`), runs it, and sums it up.
+async fn go(
+    conn: &Connection,
+    planned: Vec<Planned>,
+    options: &Options,
+    dry_run: bool,
+    yes: bool,
+    format: Format,
+) -> anyhow::Result<()> {
+    let plan = Plan::of(&planned, options);
+    if dry_run {
+        match format {
+            Format::Table => print!("{}", plan.describe()),
+            other => output::structured(&plan, other)?,
+        }
+        return Ok(());
+    }
+    if plan.to_upgrade() == 0 && plan.refused() == 0 {
+        println!(
+            "nothing to do: every store is at its target revision ({} store(s))",
+            plan.stores.len()
+        );
+        return Ok(());
+    }
+    if format == Format::Table {
+        print!("{}", plan.describe());
+    }
+    if !yes && std::io::stdin().is_terminal() {
+        confirm(plan.to_upgrade())?;
+    }
+    let table = format == Format::Table;
+    let results = rollout::run(conn, planned, options, |event| {
+        if table {
+            print_event(&event);
+        }
+    })
+    .await;
+    if !table {
+        let rows: Vec<StoreResult> = results
+            .iter()
+            .map(|(name, step)| StoreResult {
+                name: name.clone(),
+                result: step.clone(),
+            })
+            .collect();
+        output::structured(&rows, format)?;
+    }
+    let done = results.iter().filter(|(_, s)| s.is_done()).count();
+    let failed: Vec<(String, String)> = results
+        .iter()
+        .filter_map(|(name, step)| match step {
+            Step::Failed { reason } => Some((name.clone(), reason.clone())),
+            _ => None,
+        })
+        .collect();
+    let untouched = results
+        .iter()
+        .filter(|(_, s)| matches!(s, Step::Untouched))
+        .count();
+    if failed.is_empty() {
+        if table {
+            println!("done: {done} of {} store(s) at the target", results.len());
+        }
+        return Ok(());
+    }
+    Err(CliError::RolloutFailed {
+        failed,
+        done,
+        untouched,
+        max_failures: options.max_failures,
+    }
+    .into())
+}
+
+/// The stores named, all stores, or those whose objects match the selector; each seen
+/// whole. Stores being deleted are left out of `--all` and `-l` (and said so).
+async fn selected(
+    conn: &Connection,
+    args: &UpgradeArgs,
+    config: &Config,
+) -> anyhow::Result<Vec<(crate::domain::status::StoreObjects, StoreLayout)>> {
+    if !args.names.is_empty() {
+        let mut out = Vec::new();
+        for raw in &args.names {
+            let name = StoreName::parse_for(raw, config)?;
+            out.push(find::to_act_on(conn, &name, config).await?);
+        }
+        return Ok(out);
+    }
+    let all = snapshot::inventory(conn, STORE_SELECTOR)
+        .await?
+        .complete()?
+        .stores();
+    let wanted: Option<Vec<String>> = match &args.selector {
+        Some(selector) => Some(
+            snapshot::inventory(conn, &format!("{STORE_SELECTOR},{selector}"))
+                .await?
+                .complete()?
+                .stores()
+                .into_iter()
+                .map(|s| s.name)
+                .collect(),
+        ),
+        None => None,
+    };
+    let rules = config.status_rules();
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let mut out = Vec::new();
+    for store in all {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&store.name)) {
+            continue;
+        }
+        if status::derive(&store, &rules, now).phase == Phase::Deleting {
+            eprintln!(
+                "storectl: skipping store {}: it is being deleted",
+                store.name
+            );
+            continue;
+        }
+        let name = StoreName::parse_for(&store.name, config)?;
+        let layout = StoreLayout::found(&name, &store.namespace_name, config);
+        out.push((store, layout));
+    }
+    if out.is_empty() {
+        return Err(CliError::NoStoresSelected(args.selector.clone()).into());
+    }
+    Ok(out)
+}
+
+fn confirm(count: usize) -> anyhow::Result<()> {
+    eprint!("Upgrade {count} store(s)? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut typed = String::new();
+    std::io::stdin().lock().read_line(&mut typed)?;
+    if matches!(typed.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::NotConfirmedUpgrade.into())
+    }
+}
+
+fn print_event(event: &Event) {
+    match event {
+        Event::Wave { number, of, stores } => {
+            let what = if *number == 1 { " (canary)" } else { "" };
+            println!("wave {number}/{of}{what}: {}", stores.join(", "));
+        }
+        Event::Store { name, step } => match step {
+            Step::Waiting | Step::Skipped { .. } | Step::Untouched => {}
+            Step::Applying => println!("{name}: applying"),
+            Step::RollingOut { revision, reason } => {
+                println!("{name}: revision {revision}: {reason}");
+            }
+            Step::Ready { revision } => println!("{name}: Ready on revision {revision}"),
+            Step::Applied { revision, note } => {
+                println!("{name}: revision {revision} applied ({note})");
+            }
+            Step::Failed { reason } => println!("{name}: failed: {reason}"),
+        },
+    }
+}
+
+/// One store's line of the plan.
+#[derive(Debug, Serialize)]
+struct PlannedStore {
+    name: String,
+    namespace: String,
+    /// The latest revision (None: none recorded yet; one is recorded first).
+    revision: Option<u32>,
+    /// skip (at its target), upgrade, or refused.
+    action: &'static str,
+    /// Why it is refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    changes: Vec<KeyChange>,
+    /// `Kind/name` of each object that changes.
+    objects: Vec<String>,
+}
+
+/// What a rollout would do.
+#[derive(Debug, Serialize)]
+struct Plan {
+    stores: Vec<PlannedStore>,
+    /// The stores to upgrade, wave by wave (the first is the canary).
+    waves: Vec<Vec<String>>,
+    wave_size: usize,
+    max_failures: usize,
+}
+
+impl Plan {
+    fn of(planned: &[Planned], options: &Options) -> Self {
+        let stores: Vec<PlannedStore> = planned
+            .iter()
+            .map(|p| {
+                let (action, reason, objects) = match &p.check {
+                    _ if p.done(&options.rules) => ("skip", None, Vec::new()),
+                    Ok(prepared) => (
+                        "upgrade",
+                        None,
+                        prepared.changes.iter().map(|c| c.object.clone()).collect(),
+                    ),
+                    Err(e) => ("refused", Some(e.to_string()), Vec::new()),
+                };
+                PlannedStore {
+                    name: p.target.name().to_string(),
+                    namespace: p.target.layout.namespace.clone(),
+                    revision: p.target.from.0,
+                    action,
+                    reason,
+                    changes: p.target.key_changes(),
+                    objects,
+                }
+            })
+            .collect();
+        let upgrading: Vec<String> = stores
+            .iter()
+            .filter(|s| s.action == "upgrade")
+            .map(|s| s.name.clone())
+            .collect();
+        Self {
+            waves: waves(&upgrading, options.wave_size),
+            wave_size: options.wave_size,
+            stores,
+            max_failures: options.max_failures,
+        }
+    }
+
+    fn to_upgrade(&self) -> usize {
+        self.waves.iter().map(Vec::len).sum()
+    }
+
+    fn refused(&self) -> usize {
+        self.stores.iter().filter(|s| s.action == "refused").count()
+    }
+
+    fn describe(&self) -> String {
+        let mut out = String::new();
+        for s in &self.stores {
+            let from = s.revision.map_or_else(
+                || "no revision yet".to_string(),
+                |r| format!("revision {r}"),
+            );
+            match s.action {
+                "skip" => out.push_str(&format!("{}: at its target ({from}); skipped\n", s.name)),
+                "refused" => out.push_str(&format!(
+                    "{}: refused: {}\n",
+                    s.name,
+                    s.reason.as_deref().unwrap_or_default()
+                )),
+                _ => {
+                    let changes = if s.changes.is_empty() {
+                        "no configuration change".to_string()
+                    } else {
+                        summary(&s.changes)
+                    };
+                    out.push_str(&format!(
+                        "{}: {from} -> next; {changes}; {} object(s) change{}\n",
+                        s.name,
+                        s.objects.len(),
+                        if s.objects.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", s.objects.join(", "))
+                        }
+                    ));
+                }
+            }
+        }
+        let count = self.to_upgrade();
+        if count == 1 {
+            out.push_str("plan: 1 store\n");
+        } else if count > 1 {
+            out.push_str(&format!(
+                "plan: {count} store(s) in {} wave(s): {} first (canary), then waves of up to {}; stop after more than {} failure(s)\n",
+                self.waves.len(),
+                self.waves[0][0],
+                self.wave_size,
+                self.max_failures
+            ));
+        }
+        out
+    }
+}
+
+/// One store's result, for `-o json|yaml`.
+#[derive(Debug, Serialize)]
+struct StoreResult {
+    name: String,
+    #[serde(flatten)]
+    result: Step,
+}

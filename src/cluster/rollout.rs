@@ -1,0 +1,420 @@
+//! Upgrading many stores the way operators of fleets do it (Bitpoke's "canary, slow
+//! rollout"): the first store alone, then waves of N; a wave must run the new revision
+//! and be Ready before the next starts; more than K failures stop the rollout with the
+//! rest untouched. Stores already at their target are skipped, so running the same
+//! rollout again resumes it. Progress is followed on watches, never by polling.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::connect::Connection;
+use super::revisions;
+use super::upgrade::{self, Applied, Prepared, UpgradeError};
+use super::watch::{LiveModel, Scope};
+use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::layout::StoreLayout;
+use crate::domain::status::{self, Phase, StatusRules, StoreObjects};
+use crate::domain::upgrade::{KeyChange, key_changes, waves};
+
+/// How many stores are checked (dry-run) at once while planning.
+const PLANNING_CONCURRENCY: usize = 8;
+
+/// One store and the configuration it goes to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub layout: StoreLayout,
+    pub store: StoreObjects,
+    /// The latest revision's number (None: the store has none yet) and configuration
+    /// (for a store without one: the configuration of this run without its own layers).
+    pub from: (Option<u32>, Config),
+    pub to: Config,
+}
+
+impl Target {
+    pub fn name(&self) -> &str {
+        self.layout.name()
+    }
+
+    pub fn key_changes(&self) -> Vec<KeyChange> {
+        key_changes(&self.from.1, &self.to)
+    }
+}
+
+/// The store's configuration now (its latest revision, else `base`) and after `layers`.
+pub async fn target(
+    conn: &Connection,
+    layout: &StoreLayout,
+    store: StoreObjects,
+    layers: &Sources,
+    base: &Config,
+) -> anyhow::Result<Target> {
+    let (number, from) = match revisions::latest_values(conn, layout).await? {
+        Some((n, values)) => {
+            let origin = format!("revision {n} of store {}", layout.name());
+            (Some(n), layered((origin, values), &Sources::default())?)
+        }
+        None => (None, base.clone()),
+    };
+    let to = layered(
+        (
+            format!("the configuration of store {}", layout.name()),
+            serde_yaml_ng::to_string(&from)?,
+        ),
+        layers,
+    )?;
+    Ok(Target {
+        layout: layout.clone(),
+        store,
+        from: (number, from),
+        to,
+    })
+}
+
+/// `base` (origin, values YAML) with the files, `--set`s and form fields of `layers` on
+/// top; the environment is not read.
+fn layered(base: (String, String), layers: &Sources) -> Result<Config, ConfigError> {
+    let mut files = vec![base];
+    files.extend(layers.files.iter().cloned());
+    config::load(&Sources {
+        files,
+        sets: layers.sets.clone(),
+        env: EnvVars::default(),
+        form: layers.form.clone(),
+        form_origin: layers.form_origin,
+    })
+}
+
+/// One store of a plan: checked and dry-run, or refused.
+#[derive(Debug)]
+pub struct Planned {
+    pub target: Target,
+    pub check: Result<Prepared, UpgradeError>,
+}
+
+impl Planned {
+    /// Already at its target: the latest revision is the target, nothing would change,
+    /// and the store is Ready (or Paused).
+    pub fn done(&self, rules: &StatusRules) -> bool {
+        let Ok(prepared) = &self.check else {
+            return false;
+        };
+        let phase = status::derive(&self.target.store, rules, Timestamp::now()).phase;
+        self.target.from.0.is_some()
+            && self.target.from.1 == self.target.to
+            && prepared.changes.is_empty()
+            && matches!(phase, Phase::Ready | Phase::Paused)
+    }
+}
+
+/// Checks and dry-runs every target, a few at a time; keeps their order.
+pub async fn plan(conn: &Connection, targets: Vec<Target>) -> Vec<Planned> {
+    futures::stream::iter(targets)
+        .map(|target| async move {
+            let check = upgrade::prepare(conn, &target.layout, &target.store, &target.to).await;
+            Planned { target, check }
+        })
+        .buffered(PLANNING_CONCURRENCY)
+        .collect()
+        .await
+}
+
+/// Where a store is in the rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// In a later wave.
+    Waiting,
+    Applying,
+    /// Applied; waiting for it to run the revision and be Ready.
+    RollingOut {
+        revision: u32,
+        reason: String,
+    },
+    Ready {
+        revision: u32,
+    },
+    /// Applied, not waited for (a single store without --wait), or paused (it starts on
+    /// the new revision when resumed).
+    Applied {
+        revision: u32,
+        note: String,
+    },
+    /// Was at its target already.
+    Skipped {
+        revision: Option<u32>,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Left as it was: the rollout stopped before its wave.
+    Untouched,
+}
+
+impl Step {
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Failed { .. })
+    }
+
+    /// Whether the store has reached the target (or never needed to).
+    pub fn is_done(&self) -> bool {
+        matches!(
+            self,
+            Self::Ready { .. } | Self::Applied { .. } | Self::Skipped { .. }
+        )
+    }
+}
+
+/// What a rollout reports as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Wave `number` (1: the canary) of `of` starts with these stores.
+    Wave {
+        number: usize,
+        of: usize,
+        stores: Vec<String>,
+    },
+    Store {
+        name: String,
+        step: Step,
+    },
+}
+
+impl Event {
+    fn store(name: &str, step: &Step) -> Self {
+        Self::Store {
+            name: name.to_string(),
+            step: step.clone(),
+        }
+    }
+}
+
+/// How a rollout goes.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub wave_size: usize,
+    pub max_failures: usize,
+    /// How long each wave may take to be Ready.
+    pub timeout: Duration,
+    /// Wait for the last wave too (every earlier wave is always waited for).
+    pub wait: bool,
+    pub rules: StatusRules,
+    /// What each new revision records as its change, before the key changes.
+    pub change: String,
+}
+
+/// Runs the rollout over `planned` (in its order), calling `on_event` as each wave starts
+/// and whenever a store's step changes. Returns every store's last step.
+pub async fn run(
+    conn: &Connection,
+    planned: Vec<Planned>,
+    options: &Options,
+    mut on_event: impl FnMut(Event),
+) -> Vec<(String, Step)> {
+    let mut steps: BTreeMap<String, Step> = BTreeMap::new();
+    let mut order = Vec::new();
+    let mut todo = Vec::new();
+    for p in planned {
+        let name = p.target.name().to_string();
+        order.push(name.clone());
+        let step = if p.done(&options.rules) {
+            Step::Skipped {
+                revision: p.target.from.0,
+            }
+        } else if let Err(e) = &p.check {
+            Step::Failed {
+                reason: e.to_string(),
+            }
+        } else {
+            todo.push(p.target);
+            Step::Waiting
+        };
+        on_event(Event::store(&name, &step));
+        steps.insert(name, step);
+    }
+    let mut failures = steps.values().filter(|s| s.is_failure()).count();
+    let waves = waves(&todo, options.wave_size);
+    let wait_last = options.wait || todo.len() > 1;
+    let mut model =
+        (wait_last && !todo.is_empty()).then(|| LiveModel::start(conn, &Scope::Cluster));
+    if let Some((model, _, _)) = &model {
+        // Best effort: without a listed model each store is judged on later events.
+        let _ = tokio::time::timeout(options.timeout, model.ready()).await;
+    }
+    let wave_count = waves.len();
+    for (i, wave) in waves.into_iter().enumerate() {
+        if failures > options.max_failures {
+            for target in wave {
+                let name = target.name().to_string();
+                on_event(Event::store(&name, &Step::Untouched));
+                steps.insert(name, Step::Untouched);
+            }
+            continue;
+        }
+        on_event(Event::Wave {
+            number: i + 1,
+            of: wave_count,
+            stores: wave.iter().map(|t| t.name().to_string()).collect(),
+        });
+        for target in &wave {
+            on_event(Event::store(target.name(), &Step::Applying));
+        }
+        let applied = futures::future::join_all(
+            wave.iter()
+                .map(|t| apply_one(conn, t, model.as_ref().map(|m| &m.0), options)),
+        )
+        .await;
+        let mut rolling = Vec::new();
+        for (target, result) in wave.into_iter().zip(applied) {
+            let name = target.name().to_string();
+            let step = match result {
+                Err(e) => Step::Failed {
+                    reason: e.to_string(),
+                },
+                Ok(applied) if model.is_none() || (i + 1 == wave_count && !wait_last) => {
+                    Step::Applied {
+                        revision: applied.revision.revision,
+                        note: "applied; not waited for".to_string(),
+                    }
+                }
+                Ok(applied) => {
+                    let step = Step::RollingOut {
+                        revision: applied.revision.revision,
+                        reason: "applied".to_string(),
+                    };
+                    rolling.push((name.clone(), applied));
+                    step
+                }
+            };
+            on_event(Event::store(&name, &step));
+            steps.insert(name, step);
+        }
+        if let Some((model, changes, _)) = model.as_mut() {
+            for (name, step) in settle(model, changes, rolling, options, &mut on_event).await {
+                steps.insert(name, step);
+            }
+        }
+        failures = steps.values().filter(|s| s.is_failure()).count();
+    }
+    order
+        .into_iter()
+        .map(|name| {
+            let step = steps.remove(&name).unwrap_or(Step::Untouched);
+            (name, step)
+        })
+        .collect()
+}
+
+/// Re-checks one store just before applying (the plan may be minutes old) and applies.
+async fn apply_one(
+    conn: &Connection,
+    target: &Target,
+    model: Option<&LiveModel>,
+    options: &Options,
+) -> Result<Applied, UpgradeError> {
+    let store = model
+        .and_then(|m| {
+            m.inventory_in(&target.layout.namespace)
+                .stores()
+                .into_iter()
+                .find(|s| s.name == target.name())
+        })
+        .unwrap_or_else(|| target.store.clone());
+    let prepared = upgrade::prepare(conn, &target.layout, &store, &target.to).await?;
+    let changes = crate::domain::upgrade::summary(&target.key_changes());
+    let change = match (options.change.as_str(), changes.is_empty()) {
+        (what, true) => format!("{what}: no configuration change (objects re-applied)"),
+        (what, false) => format!("{what}: {changes}"),
+    };
+    upgrade::apply(
+        conn,
+        &prepared,
+        (target.from.0, &target.from.1),
+        &target.to,
+        &change,
+    )
+    .await
+}
+
+/// Follows the applied stores until each runs its revision and is Ready (or Paused),
+/// fails, or the wave's time is up.
+async fn settle(
+    model: &LiveModel,
+    changes: &mut tokio::sync::mpsc::Receiver<()>,
+    mut rolling: Vec<(String, Applied)>,
+    options: &Options,
+    on_event: &mut impl FnMut(Event),
+) -> Vec<(String, Step)> {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + options.timeout;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut reasons: BTreeMap<String, String> = BTreeMap::new();
+    while !rolling.is_empty() {
+        let timed_out = tokio::select! {
+            _ = changes.recv() => false,
+            _ = tick.tick() => false,
+            () = tokio::time::sleep_until(deadline) => true,
+        };
+        let now = Timestamp::now();
+        let stores = model.inventory().stores();
+        let mut still = Vec::new();
+        for (name, applied) in rolling {
+            let store = stores.iter().find(|s| s.name == name);
+            let revision = applied.revision.revision;
+            let verdict = store.map(|store| {
+                let status = status::derive(store, &options.rules, now);
+                (upgrade::runs(store, &applied), status)
+            });
+            let step = match verdict {
+                Some((true, s)) if s.phase == Phase::Ready => Some(Step::Ready { revision }),
+                Some((true, s)) if s.phase == Phase::Paused => Some(Step::Applied {
+                    revision,
+                    note: "paused: it starts on this revision when resumed".to_string(),
+                }),
+                Some((true, s)) if matches!(s.phase, Phase::Failed | Phase::Deleting) => {
+                    Some(Step::Failed { reason: s.reason })
+                }
+                None => Some(Step::Failed {
+                    reason: "the store disappeared during its upgrade".to_string(),
+                }),
+                Some((_, s)) if timed_out => Some(Step::Failed {
+                    reason: format!(
+                        "not Ready {}s after its upgrade: {}",
+                        options.timeout.as_secs(),
+                        s.reason
+                    ),
+                }),
+                Some((runs, s)) => {
+                    let reason = if runs {
+                        s.reason
+                    } else {
+                        "waiting for the Deployments to take the new revision".to_string()
+                    };
+                    if reasons.get(&name) != Some(&reason) {
+                        on_event(Event::store(
+                            &name,
+                            &Step::RollingOut {
+                                revision,
+                                reason: reason.clone(),
+                            },
+                        ));
+                        reasons.insert(name.clone(), reason);
+                    }
+                    None
+                }
+            };
+            match step {
+                Some(step) => {
+                    on_event(Event::store(&name, &step));
+                    out.push((name, step));
+                }
+                None => still.push((name, applied)),
+            }
+        }
+        rolling = still;
+    }
+    out
+}

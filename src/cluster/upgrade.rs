@@ -1,0 +1,320 @@
+//! Upgrading one store: its objects re-rendered from a new configuration and applied over
+//! the live ones (server-side apply, manager `storectl`). Before anything changes, every
+//! object present must be the store's own, no volume may shrink or change its storage
+//! class, and the API server must accept every object in a dry run; so a refused
+//! upgrade changes nothing. The Secret is never replaced and the setup Job (run once; its
+//! template is immutable) is left as it ran. Then the new configuration is recorded as
+//! the store's next revision, the Deployments are annotated with it, and a new WordPress
+//! image starts a database upgrade Job.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PropagationPolicy};
+use serde_json::json;
+
+use super::apply::{self, CreateError};
+use super::connect::Connection;
+use super::diff::{self, ObjectDiff};
+use super::error::ClusterError;
+use super::revisions;
+use crate::domain::config::{Config, Quantity};
+use crate::domain::credentials::Credentials;
+use crate::domain::layout::{
+    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, REVISION_ANNOTATION, StoreLayout,
+};
+use crate::domain::manifests::{self, Manifest};
+use crate::domain::ownership::{Owner, owner};
+use crate::domain::revision::Revision;
+use crate::domain::status::StoreObjects;
+use crate::domain::upgrade;
+
+/// The field manager of the revision annotations (apart from `storectl`'s, so a re-apply
+/// of the rendered objects neither removes them nor shows them as a difference).
+pub const REVISION_MANAGER: &str = "storectl-revision";
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("{object} is not storectl's (managed by {manager}); nothing was changed")]
+    NotOurs { object: String, manager: String },
+    #[error("store '{name}' is being deleted; nothing was changed")]
+    BeingDeleted { name: String },
+    #[error(
+        "the credentials secret {secret} of store '{name}' is missing; storectl never makes new passwords for a store whose data exists: restore the secret, then upgrade"
+    )]
+    NoCredentials { name: String, secret: String },
+    #[error(
+        "volume {claim} cannot shrink from {from} to {to} (Kubernetes volumes only grow); nothing was changed"
+    )]
+    VolumeShrinks {
+        claim: String,
+        from: String,
+        to: String,
+    },
+    #[error(
+        "volume {claim} has storage class '{from}', which cannot change (to '{to}') without moving the data to a new volume; nothing was changed"
+    )]
+    StorageClassChanges {
+        claim: String,
+        from: String,
+        to: String,
+    },
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+impl From<CreateError> for UpgradeError {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::BeingDeleted { name } => Self::BeingDeleted { name },
+            CreateError::Cluster(e) => Self::Cluster(e),
+            other => Self::Cluster(ClusterError::Other {
+                action: "checking the store's objects".to_string(),
+                detail: other.to_string(),
+            }),
+        }
+    }
+}
+
+/// An upgrade checked and dry-run, not yet applied.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub layout: StoreLayout,
+    /// What will be applied: the rendered objects but the Secret, the setup Job and a
+    /// shared namespace.
+    objects: Vec<Manifest>,
+    /// What applying them changes, as the API server's dry run says.
+    pub changes: Vec<ObjectDiff>,
+}
+
+/// What applying did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub revision: Revision,
+    /// Each Deployment and its generation once the new revision was applied: the store
+    /// runs the revision once the watched Deployments have observed these.
+    pub generations: Vec<(String, i64)>,
+    /// The database upgrade Job started, if the images changed.
+    pub database_job: Option<String>,
+}
+
+/// Checks that `store` may become `target` and dry-runs it; changes nothing.
+pub async fn prepare(
+    conn: &Connection,
+    layout: &StoreLayout,
+    store: &StoreObjects,
+    target: &Config,
+) -> Result<Prepared, UpgradeError> {
+    let rendered = manifests::render(layout, target, &Credentials::placeholder());
+    let present = apply::present_objects(conn, layout, &rendered).await?;
+    for p in &present {
+        if let Owner::Foreign(manager) = owner(&p.meta, layout, true) {
+            return Err(UpgradeError::NotOurs {
+                object: p.manifest.reference(),
+                manager,
+            });
+        }
+        if p.meta.deletion_timestamp.is_some() {
+            return Err(UpgradeError::BeingDeleted {
+                name: layout.name().to_string(),
+            });
+        }
+    }
+    let has_secret = present
+        .iter()
+        .any(|p| matches!(p.manifest, Manifest::Secret(_)));
+    if !has_secret {
+        return Err(UpgradeError::NoCredentials {
+            name: layout.name().to_string(),
+            secret: layout.secret(),
+        });
+    }
+    for manifest in &rendered {
+        if let Manifest::PersistentVolumeClaim(wanted) = manifest {
+            check_volume(store, wanted)?;
+        }
+    }
+    let objects: Vec<Manifest> = rendered
+        .into_iter()
+        .filter(|m| match m {
+            Manifest::Secret(_) | Manifest::Job(_) => false,
+            Manifest::Namespace(_) => layout.owns_namespace,
+            _ => true,
+        })
+        .collect();
+    let changes = diff::diff(conn, &objects).await?;
+    Ok(Prepared {
+        layout: layout.clone(),
+        objects,
+        changes,
+    })
+}
+
+/// Volumes only grow, and keep their storage class: said plainly before the API server
+/// would refuse it halfway through.
+fn check_volume(store: &StoreObjects, wanted: &PersistentVolumeClaim) -> Result<(), UpgradeError> {
+    let name = wanted.metadata.name.clone().unwrap_or_default();
+    let Some(live) = store
+        .claims
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some(name.as_str()))
+    else {
+        return Ok(());
+    };
+    let storage = |c: &PersistentVolumeClaim| {
+        c.spec
+            .as_ref()
+            .and_then(|s| s.resources.as_ref())
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|r| r.get("storage"))
+            .map(|q| Quantity(q.0.clone()))
+    };
+    if let (Some(from), Some(to)) = (storage(live), storage(wanted))
+        && to.value() < from.value()
+    {
+        return Err(UpgradeError::VolumeShrinks {
+            claim: name,
+            from: from.0,
+            to: to.0,
+        });
+    }
+    let class =
+        |c: &PersistentVolumeClaim| c.spec.as_ref().and_then(|s| s.storage_class_name.clone());
+    if let (Some(from), Some(to)) = (class(live), class(wanted))
+        && from != to
+    {
+        return Err(UpgradeError::StorageClassChanges {
+            claim: name,
+            from,
+            to,
+        });
+    }
+    Ok(())
+}
+
+/// Applies a prepared upgrade from `from` to `to` and records `to` as the store's next
+/// revision (first recording `from` as revision 1 for a store that has none), saying
+/// `change`.
+pub async fn apply(
+    conn: &Connection,
+    prepared: &Prepared,
+    from: (Option<u32>, &Config),
+    to: &Config,
+    change: &str,
+) -> Result<Applied, UpgradeError> {
+    let layout = &prepared.layout;
+    if from.0.is_none() {
+        revisions::record(conn, layout, from.1, "recorded at its first upgrade").await?;
+    }
+    remove_finished_database_jobs(conn, layout).await?;
+    // The namespace first, then what pods need, then what makes pods.
+    let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) = prepared
+        .objects
+        .iter()
+        .partition(|m| matches!(m, Manifest::Namespace(_)));
+    let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest
+        .into_iter()
+        .partition(|m| matches!(m, Manifest::Deployment(_) | Manifest::Ingress(_)));
+    for wave in [first, middle, last] {
+        futures::future::try_join_all(wave.into_iter().map(|m| apply::apply_one(conn, m))).await?;
+    }
+    let revision = revisions::record(conn, layout, to, change).await?;
+    let generations = annotate(conn, layout, revision.revision).await?;
+    let database_job = if upgrade::needs_database_upgrade(from.1, to) {
+        let job = manifests::database_upgrade_job(layout, to, revision.revision);
+        apply::apply_one(conn, &Manifest::Job(job)).await?;
+        Some(layout.database_upgrade_job(revision.revision))
+    } else {
+        None
+    };
+    Ok(Applied {
+        revision,
+        generations,
+        database_job,
+    })
+}
+
+/// Marks both Deployments with the revision and the time it was applied; returns their
+/// generations.
+async fn annotate(
+    conn: &Connection,
+    layout: &StoreLayout,
+    revision: u32,
+) -> Result<Vec<(String, i64)>, ClusterError> {
+    let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let params = PatchParams::apply(REVISION_MANAGER).force();
+    let now = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut out = Vec::new();
+    for component in [Component::MySql, Component::WordPress] {
+        let name = layout.workload(component);
+        let patch = json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": name,
+                "annotations": {
+                    REVISION_ANNOTATION: revision.to_string(),
+                    APPLIED_ANNOTATION: now,
+                },
+            },
+        });
+        let applied = api
+            .patch(&name, &params, &Patch::Apply(&patch))
+            .await
+            .map_err(conn.error(&format!("annotating deployment {name}")))?;
+        out.push((name, applied.metadata.generation.unwrap_or(0)));
+    }
+    Ok(out)
+}
+
+/// Earlier database upgrade Jobs go before a new revision: a failed one would otherwise
+/// keep the store Failed after the fix.
+async fn remove_finished_database_jobs(
+    conn: &Connection,
+    layout: &StoreLayout,
+) -> Result<(), ClusterError> {
+    let api: Api<Job> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let jobs = api
+        .list_metadata(&ListParams::default().labels(&layout.store_selector()))
+        .await
+        .map_err(conn.error("listing the store's jobs"))?;
+    let prefix = format!("{}-{DATABASE_UPGRADE}-", layout.name());
+    let params = DeleteParams {
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..DeleteParams::default()
+    };
+    for job in jobs.items {
+        let name = job.metadata.name.unwrap_or_default();
+        if name.starts_with(&prefix) {
+            match api.delete(&name, &params).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(e) => return Err(conn.error(&format!("removing job {name}"))(e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The revision a store's objects were applied from: every watched Deployment has
+/// observed its applied generation.
+pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
+    applied.generations.iter().all(|(name, generation)| {
+        store.deployments.iter().any(|d| {
+            d.metadata.name.as_deref() == Some(name.as_str())
+                && d.metadata.generation.unwrap_or(0) >= *generation
+                && d.status
+                    .as_ref()
+                    .and_then(|s| s.observed_generation)
+                    .unwrap_or(0)
+                    >= *generation
+        })
+    }) && applied.database_job.as_ref().is_none_or(|job| {
+        store
+            .jobs
+            .iter()
+            .any(|j| j.metadata.name.as_deref() == Some(job.as_str()))
+    })
+}

@@ -1,0 +1,131 @@
+//! The pure parts of an upgrade: which configuration keys a change touches (what a
+//! revision records as its change, what a plan shows), whether it needs a database
+//! upgrade, and how a fleet is cut into waves (one canary, then waves of N).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::config::Config;
+
+/// One configuration key a change touches, with both values (None where unset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyChange {
+    /// Dotted path, as `--set` takes it: `wordpress.image`.
+    pub key: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Every key whose value differs between `from` and `to`, in key order.
+pub fn key_changes(from: &Config, to: &Config) -> Vec<KeyChange> {
+    let mut out = Vec::new();
+    let (a, b) = (
+        serde_json::to_value(from).unwrap_or(Value::Null),
+        serde_json::to_value(to).unwrap_or(Value::Null),
+    );
+    walk(&a, &b, "", &mut out);
+    out
+}
+
+fn walk(a: &Value, b: &Value, path: &str, out: &mut Vec<KeyChange>) {
+    if let (Value::Object(x), Value::Object(y)) = (a, b) {
+        let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+        for key in keys {
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            walk(
+                x.get(key).unwrap_or(&Value::Null),
+                y.get(key).unwrap_or(&Value::Null),
+                &child,
+                out,
+            );
+        }
+    } else if a != b {
+        out.push(KeyChange {
+            key: path.to_string(),
+            from: scalar(a),
+            to: scalar(b),
+        });
+    }
+}
+
+/// A value as `--set` would write it; None for null.
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The changes in one line, as a revision records them: `wordpress.image: a -> b; ...`.
+pub fn summary(changes: &[KeyChange]) -> String {
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".to_string());
+    changes
+        .iter()
+        .map(|c| format!("{}: {} -> {}", c.key, shown(&c.from), shown(&c.to)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Whether going from `from` to `to` changes what WordPress runs, so the store's database
+/// is upgraded (`wp core update-db`, `wp wc update`).
+pub fn needs_database_upgrade(from: &Config, to: &Config) -> bool {
+    from.wordpress.image != to.wordpress.image || from.setup.image != to.setup.image
+}
+
+/// The waves of a rollout over `stores` (in order): the first store alone (the canary),
+/// then waves of `size` (at least one).
+pub fn waves<T: Clone>(stores: &[T], size: usize) -> Vec<Vec<T>> {
+    let Some((canary, rest)) = stores.split_first() else {
+        return Vec::new();
+    };
+    let mut out = vec![vec![canary.clone()]];
+    out.extend(rest.chunks(size.max(1)).map(<[T]>::to_vec));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::config::{self, tests::sources_with};
+
+    fn config(sets: &[&str]) -> Config {
+        config::load(&sources_with(sets)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn changed_keys_are_named_as_set_takes_them() {
+        let from = config(&[]);
+        let to = config(&["wordpress.image=wordpress:6.9-apache", "quota.hard.pods=12"]);
+        let changes = key_changes(&from, &to);
+        assert_eq!(
+            changes.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+            ["quota.hard.pods", "wordpress.image"]
+        );
+        let image = &changes[1];
+        assert_eq!(image.to.as_deref(), Some("wordpress:6.9-apache"));
+        assert!(summary(&changes).contains("wordpress.image: "));
+        assert!(needs_database_upgrade(&from, &to));
+        assert!(!needs_database_upgrade(
+            &from,
+            &config(&["quota.hard.pods=12"])
+        ));
+        assert!(key_changes(&from, &from).is_empty());
+    }
+
+    #[test]
+    fn a_fleet_goes_canary_first_then_in_waves() {
+        let stores: Vec<u32> = (1..=8).collect();
+        assert_eq!(
+            waves(&stores, 3),
+            vec![vec![1], vec![2, 3, 4], vec![5, 6, 7], vec![8]]
+        );
+        assert_eq!(waves(&stores[..1], 3), vec![vec![1]]);
+        assert_eq!(waves::<u32>(&[], 3), Vec::<Vec<u32>>::new());
+        assert_eq!(waves(&stores[..3], 0), vec![vec![1], vec![2], vec![3]]);
+    }
+}
