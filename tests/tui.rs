@@ -343,3 +343,108 @@ fn x_switches_the_kubeconfig_context_and_everything_follows() {
     tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
     storectl(c, "devcluster-admin", &["delete", &name, "--yes"]).expect_code(0);
 }
+
+#[test]
+fn marked_stores_are_upgraded_with_a_plan_and_progress_then_deleted_together() {
+    let c = cluster();
+    let prefix = unique("tuiup");
+    let names: Vec<String> = (1..=3).map(|i| format!("{prefix}-{i}")).collect();
+    std::thread::scope(|s| {
+        for name in &names {
+            s.spawn(move || {
+                storectl(c, "devcluster-admin", &["create", name, "--wait"]).expect_code(0)
+            });
+        }
+    });
+    let tui = Session::start(&c.kubeconfig, 160, 40);
+    tui.wait("the stores", 30, |s| {
+        names.iter().all(|n| s.contains(n.as_str()))
+    });
+    tui.keys(&["/"]);
+    tui.text(&prefix);
+    tui.keys(&["Enter", "*"]);
+    tui.wait("three marked", 10, |s| {
+        s.contains("(3 of ") && s.contains("3 marked)")
+    });
+
+    tui.keys(&["u"]);
+    tui.wait("the upgrade form", 10, |s| s.contains("upgrade 3 stores"));
+    tui.text("wordpress.image=wordpress:6.9-apache");
+    tui.keys(&["Tab", "BSpace", "BSpace"]);
+    tui.text("2");
+    tui.keys(&["Enter"]);
+    let plan = tui.wait("the plan", 60, |s| {
+        s.contains("plan: 3 store(s) in 2 wave(s)")
+    });
+    assert!(
+        plan.contains("wordpress.image: wordpress:6.8-apache -> wordpress:6.9-apache"),
+        "{plan}"
+    );
+    tui.keys(&["Enter"]);
+    tui.wait("the progress view", 10, |s| s.contains("rollout running"));
+    // Leaving the progress view does not stop the rollout; U comes back to it.
+    tui.keys(&["Escape"]);
+    tui.wait("the table", 10, |s| s.contains("sorted by name"));
+    tui.keys(&["U"]);
+    let done = tui.wait("the rollout done", 180, |s| {
+        s.contains("rollout done") && s.contains("3/3 at the target, 0 failed")
+    });
+    for name in &names {
+        assert!(
+            done.lines()
+                .any(|l| l.contains(name.as_str()) && l.contains("ready on revision 2")),
+            "{name}:\n{done}"
+        );
+    }
+    for name in &names {
+        let status =
+            storectl(c, "devcluster-admin", &["status", name, "-o", "json"]).expect_code(0);
+        let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        assert_eq!(status["status"], "Ready");
+        let history = storectl(c, "devcluster-admin", &["history", name]).expect_code(0);
+        assert!(
+            history
+                .stdout
+                .contains("upgrade: wordpress.image: wordpress:6.8-apache -> wordpress:6.9-apache"),
+            "{history:?}"
+        );
+    }
+
+    // Details: the revisions, and the diff (nothing: the cluster matches revision 2).
+    tui.keys(&["Escape"]);
+    tui.wait("the table", 10, |s| s.contains("sorted by name"));
+    tui.keys(&["g", "Enter"]);
+    let details = tui.wait("the revisions in details", 20, |s| {
+        s.contains("Revisions") && s.contains("upgrade: wordpress.image")
+    });
+    assert!(details.contains("created"), "{details}");
+    tui.keys(&["d"]);
+    tui.wait("the diff", 30, |s| {
+        s.contains("none: the cluster matches the latest revision")
+    });
+
+    // Two marked stores go with one confirmation: their number typed.
+    tui.keys(&["Escape"]);
+    tui.wait("the table", 10, |s| s.contains("sorted by name"));
+    tui.keys(&["g", "Space", "Space", "C-d"]);
+    tui.wait("the bulk confirmation", 10, |s| {
+        s.contains("Delete 2 stores?")
+    });
+    tui.text("2");
+    tui.keys(&["Enter"]);
+    tui.wait("both deleting", 30, |s| {
+        names[..2].iter().all(|n| {
+            s.lines()
+                .any(|l| l.contains(n.as_str()) && l.contains("Deleting"))
+                || !s.contains(n.as_str())
+        })
+    });
+    tui.keys(&["q"]);
+    tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+    let left = storectl(c, "devcluster-admin", &["status", &names[2], "-o", "json"]).expect_code(0);
+    assert!(
+        left.stdout.contains("\"Ready\""),
+        "the unmarked store stays"
+    );
+    storectl(c, "devcluster-admin", &["delete", &names[2], "--yes"]).expect_code(0);
+}

@@ -18,10 +18,14 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         return matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q')).then_some(Action::Back);
     }
     let typing = match &app.mode {
-        Mode::Create(_) | Mode::ConfirmDelete(_) => true,
+        Mode::Create(_) | Mode::ConfirmDelete(_) | Mode::Upgrade(_) => true,
         Mode::Table => app.table.filter_editing,
         Mode::Logs(v) => v.search_editing,
-        Mode::Details(_) | Mode::Events(_) | Mode::Contexts(_) => false,
+        Mode::Details(_)
+        | Mode::Events(_)
+        | Mode::Contexts(_)
+        | Mode::UpgradePlan(_)
+        | Mode::Rollout => false,
     };
     if typing {
         return Some(match key.code {
@@ -51,6 +55,10 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('c' | 'n') if !ctrl => Some(Action::OpenCreate),
             KeyCode::Char('d') if ctrl => Some(Action::OpenDelete),
             KeyCode::Char('p') => Some(Action::TogglePause),
+            KeyCode::Char(' ') => Some(Action::ToggleMark),
+            KeyCode::Char('*') => Some(Action::MarkVisible),
+            KeyCode::Char('u') => Some(Action::OpenUpgrade),
+            KeyCode::Char('U') => Some(Action::OpenRollout),
             KeyCode::Char('x') => Some(Action::OpenContexts),
             KeyCode::Char('l') => Some(Action::OpenLogs),
             KeyCode::Char('e') => Some(Action::OpenEvents),
@@ -63,6 +71,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('c') => Some(Action::Copy),
             KeyCode::Char('l') => Some(Action::OpenLogs),
             KeyCode::Char('e') => Some(Action::OpenEvents),
+            KeyCode::Char('d') => Some(Action::ShowDiff),
             KeyCode::Enter => Some(Action::OpenDetails),
             _ => None,
         },
@@ -79,8 +88,10 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('3') => Some(Action::LogComponent(Component::Setup)),
             _ => None,
         },
-        Mode::Contexts(_) => (key.code == KeyCode::Enter).then_some(Action::Submit),
-        Mode::Create(_) | Mode::ConfirmDelete(_) => None,
+        Mode::Contexts(_) | Mode::UpgradePlan(_) => {
+            (key.code == KeyCode::Enter).then_some(Action::Submit)
+        }
+        Mode::Create(_) | Mode::ConfirmDelete(_) | Mode::Upgrade(_) | Mode::Rollout => None,
     }
 }
 
@@ -108,13 +119,19 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
                 ("e", "events"),
                 ("/", "filter (Esc clears)"),
                 ("s", "sort: name, status, age"),
+                ("Space / *", "mark row / mark all shown (again: unmark)"),
+                ("U", "progress of the last rollout"),
                 ("x", "switch kubeconfig context"),
                 ("Ctrl-R", "force resync"),
             ];
             if !app.readonly {
                 b.insert(2, ("c / n", "create store"));
-                b.insert(3, ("Ctrl-D", "delete store (confirmed)"));
-                b.insert(4, ("p", "pause / resume store (volumes kept)"));
+                b.insert(
+                    3,
+                    ("Ctrl-D", "delete store(s): selected or marked (confirmed)"),
+                );
+                b.insert(4, ("p", "pause / resume store(s) (volumes kept)"));
+                b.insert(5, ("u", "upgrade store(s): --set lines, plan, rollout"));
             }
             b
         }
@@ -124,6 +141,7 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
             ("l", "logs"),
             ("r", "reveal / hide credentials"),
             ("c", "copy password (revealed) or URL, via OSC 52"),
+            ("d", "diff: what an upgrade would change (drift)"),
             ("Esc", "back"),
         ],
         Mode::Logs(_) => vec![
@@ -147,8 +165,23 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
             ("Enter", "create"),
             ("Esc", "cancel"),
         ],
+        Mode::Upgrade(_) => vec![
+            ("key=value ...", "the --set lines, separated by spaces"),
+            ("Tab", "wave size"),
+            ("Enter", "show the plan"),
+            ("Esc", "cancel"),
+        ],
+        Mode::UpgradePlan(_) => vec![
+            ("j/k", "scroll"),
+            ("Enter", "start the rollout"),
+            ("Esc", "cancel"),
+        ],
+        Mode::Rollout => vec![
+            ("j/k", "scroll"),
+            ("Esc", "back (the rollout goes on; U returns)"),
+        ],
         Mode::ConfirmDelete(_) => vec![
-            ("type the name", "to confirm"),
+            ("type the name (or count)", "to confirm"),
             ("Enter", "delete"),
             ("Esc", "cancel"),
         ],

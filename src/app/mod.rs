@@ -7,8 +7,12 @@ mod form;
 pub mod keys;
 mod logs;
 mod table;
+mod upgrade;
 
+use crate::cluster::diff::ObjectDiff;
+use crate::cluster::rollout::Event as RolloutEvent;
 use crate::domain::layout::Component;
+use crate::domain::revision::Revision;
 use crate::domain::status::Phase;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
@@ -16,6 +20,7 @@ pub use contexts::ContextPicker;
 pub use form::{CreateForm, Field};
 pub use logs::{LogLine, LogView};
 pub use table::{SortKey, StoreTable};
+pub use upgrade::{PlanView, RolloutView, UpgradeForm};
 
 /// What the runtime must do for the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +60,25 @@ pub enum Command {
         name: String,
         namespace: String,
     },
+    /// The store's recorded revisions (details).
+    FetchHistory {
+        name: String,
+        namespace: String,
+    },
+    /// What an upgrade to the latest revision would change: drift (details).
+    FetchDiff {
+        name: String,
+        namespace: String,
+    },
+    /// Work out the upgrade of these stores with these `--set`s (answered with a plan,
+    /// kept by the runtime until `StartUpgrade`).
+    PlanUpgrade {
+        stores: Vec<(String, String)>,
+        sets: Vec<String>,
+        wave_size: usize,
+    },
+    /// Run the plan last answered.
+    StartUpgrade,
     Copy(String),
     Resync,
     /// Read the kubeconfig's contexts (for the picker).
@@ -74,8 +98,18 @@ pub enum Action {
     OpenDetails,
     OpenCreate,
     OpenDelete,
-    /// Pause the selected store, or resume it if paused.
+    /// Pause the selected (or marked) stores, or resume them if all are paused.
     TogglePause,
+    /// Mark or unmark the selected row.
+    ToggleMark,
+    /// Mark every row the filter shows (or unmark them when all are marked).
+    MarkVisible,
+    /// The upgrade form for the marked (or selected) stores.
+    OpenUpgrade,
+    /// The last rollout's progress.
+    OpenRollout,
+    /// The diff view of the store in details.
+    ShowDiff,
     /// The kubeconfig context picker.
     OpenContexts,
     ContextsListed(Result<Vec<String>, String>),
@@ -136,6 +170,18 @@ pub enum Action {
         name: String,
         result: Result<Revealed, String>,
     },
+    History {
+        name: String,
+        result: Result<Vec<Revision>, String>,
+    },
+    Diff {
+        name: String,
+        result: Result<Vec<ObjectDiff>, String>,
+    },
+    UpgradePlanned(Result<PlanView, String>),
+    Rollout(RolloutEvent),
+    /// The rollout ended: its summary, or why it stopped.
+    RolloutEnded(Result<String, String>),
 }
 
 /// A store's WordPress admin login, fetched when the user asks to see it.
@@ -203,6 +249,10 @@ pub enum Mode {
     Create(CreateForm),
     ConfirmDelete(Confirm),
     Contexts(ContextPicker),
+    Upgrade(UpgradeForm),
+    UpgradePlan(PlanView),
+    /// The rollout's progress (`App::rollout`).
+    Rollout,
 }
 
 #[derive(Debug, Clone)]
@@ -212,12 +262,31 @@ pub struct Details {
     pub events: Option<Result<Vec<EventRow>, String>>,
     /// Revealed credentials; masked until the user asks.
     pub credentials: Option<Result<Revealed, String>>,
+    pub history: Option<Result<Vec<Revision>, String>>,
+    /// Shown once asked for (`d`).
+    pub diff: Option<Result<Vec<ObjectDiff>, String>>,
 }
 
+impl Details {
+    fn new(name: String, namespace: String) -> Self {
+        Self {
+            name,
+            namespace,
+            events: None,
+            credentials: None,
+            history: None,
+            diff: None,
+        }
+    }
+}
+
+/// The delete confirmation of one store or several.
 #[derive(Debug, Clone)]
 pub struct Confirm {
-    pub name: String,
-    pub namespace: String,
+    /// (name, namespace) of each store to delete.
+    pub stores: Vec<(String, String)>,
+    /// What must be typed: the store's name, or the number of stores.
+    pub expected: String,
     pub what: String,
     pub typed: tui_input::Input,
     pub hint: Option<String>,
@@ -236,6 +305,8 @@ pub struct App {
     pub status: Option<(Severity, String)>,
     /// Defaults shown in the create form (from the configuration).
     pub form_defaults: form::Defaults,
+    /// The last rollout started here, running or ended.
+    pub rollout: Option<RolloutView>,
     pub quit: bool,
 }
 
@@ -252,6 +323,7 @@ impl App {
             readonly,
             status: None,
             form_defaults,
+            rollout: None,
             quit: false,
         }
     }
@@ -307,6 +379,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             }
             vec![]
         }
+        action @ (Action::UpgradePlanned(_) | Action::Rollout(_) | Action::RolloutEnded(_)) => {
+            upgrade::on_result(app, action);
+            vec![]
+        }
         Action::PausedSet {
             name,
             paused,
@@ -330,6 +406,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             Mode::Create(_) => form::update(app, other),
             Mode::ConfirmDelete(_) => confirm_action(app, other),
             Mode::Contexts(_) => contexts::update(app, other),
+            Mode::Upgrade(_) => upgrade::form_action(app, other),
+            Mode::UpgradePlan(_) => upgrade::plan_action(app, other),
+            Mode::Rollout => upgrade::progress_action(app, other),
         },
     }
 }
@@ -339,8 +418,17 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
     let open = match &app.mode {
         Mode::Details(d) | Mode::Events(d) => Some((d.name.clone(), d.namespace.clone())),
         Mode::Logs(l) => Some((l.name.clone(), l.namespace.clone())),
-        Mode::ConfirmDelete(c) => Some((c.name.clone(), c.namespace.clone())),
-        Mode::Table | Mode::Create(_) | Mode::Contexts(_) => None,
+        Mode::ConfirmDelete(c) => c
+            .stores
+            .iter()
+            .find(|(name, namespace)| !app.table.contains(name, namespace))
+            .cloned(),
+        Mode::Table
+        | Mode::Create(_)
+        | Mode::Contexts(_)
+        | Mode::Upgrade(_)
+        | Mode::UpgradePlan(_)
+        | Mode::Rollout => None,
     };
     if let Some((name, namespace)) = open
         && !app.table.contains(&name, &namespace)
@@ -413,58 +501,60 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
             "read-only mode: deleting stores is disabled",
         ),
         Action::OpenDelete => {
-            if let Some(row) = app.table.selected_row() {
-                let what = delete_description(row);
-                app.mode = Mode::ConfirmDelete(Confirm {
-                    name: row.summary.name.clone(),
-                    namespace: row.summary.namespace.clone(),
-                    what,
-                    typed: tui_input::Input::default(),
-                    hint: None,
-                });
-            }
+            let targets = app.table.targets();
+            let stores: Vec<(String, String)> = targets
+                .iter()
+                .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
+                .collect();
+            let (expected, what) = match targets.as_slice() {
+                [] => return vec![],
+                [one] => (one.summary.name.clone(), delete_description(one)),
+                many => (
+                    many.len().to_string(),
+                    format!(
+                        "{} stores ({}), each with its namespace or labelled objects and its data volumes (their data is lost)",
+                        many.len(),
+                        stores
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            };
+            app.mode = Mode::ConfirmDelete(Confirm {
+                stores,
+                expected,
+                what,
+                typed: tui_input::Input::default(),
+                hint: None,
+            });
         }
+        Action::ToggleMark => app.table.toggle_mark(),
+        Action::MarkVisible => app.table.toggle_mark_visible(),
+        Action::OpenUpgrade => return upgrade::open(app),
+        Action::OpenRollout => upgrade::show_progress(app),
         Action::OpenContexts => return vec![Command::ListContexts],
         Action::TogglePause if app.readonly => app.say(
             Severity::Error,
             "read-only mode: pausing stores is disabled",
         ),
-        Action::TogglePause => {
-            if let Some(row) = app.table.selected_row() {
-                let s = &row.summary;
-                let paused = match s.status {
-                    Phase::Paused => false,
-                    Phase::Ready | Phase::Failed => true,
-                    other => {
-                        let message = format!(
-                            "store {} is {other}: only a Ready or Failed store can be paused",
-                            s.name
-                        );
-                        app.say(Severity::Error, message);
-                        return vec![];
-                    }
-                };
-                return vec![Command::SetPaused {
-                    name: s.name.clone(),
-                    namespace: s.namespace.clone(),
-                    paused,
-                }];
-            }
-        }
+        Action::TogglePause => return toggle_pause(app),
         Action::OpenDetails | Action::OpenEvents => {
             if let Some((name, namespace)) = selected {
-                let details = Details {
-                    name: name.clone(),
-                    namespace: namespace.clone(),
-                    events: None,
-                    credentials: None,
-                };
+                let details = Details::new(name.clone(), namespace.clone());
                 app.mode = if action == Action::OpenDetails {
                     Mode::Details(details)
                 } else {
                     Mode::Events(details)
                 };
-                return vec![Command::FetchEvents { name, namespace }];
+                return vec![
+                    Command::FetchEvents {
+                        name: name.clone(),
+                        namespace: namespace.clone(),
+                    },
+                    Command::FetchHistory { name, namespace },
+                ];
             }
         }
         Action::OpenLogs => {
@@ -482,6 +572,55 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
         _ => {}
     }
     vec![]
+}
+
+/// `p`: pauses the marked (or selected) stores that are Ready or Failed; when every one
+/// is paused, resumes them all.
+fn toggle_pause(app: &mut App) -> Vec<Command> {
+    let targets = app.table.targets();
+    if targets.is_empty() {
+        return vec![];
+    }
+    let resume = targets.iter().all(|r| r.summary.status == Phase::Paused);
+    let (act, skip): (Vec<&&StoreRow>, Vec<&&StoreRow>) = targets.iter().partition(|r| {
+        if resume {
+            true
+        } else {
+            matches!(r.summary.status, Phase::Ready | Phase::Failed)
+        }
+    });
+    let commands: Vec<Command> = act
+        .iter()
+        .map(|r| Command::SetPaused {
+            name: r.summary.name.clone(),
+            namespace: r.summary.namespace.clone(),
+            paused: !resume,
+        })
+        .collect();
+    if let Some(first) = skip.first() {
+        let s = &first.summary;
+        let message = format!(
+            "{} store(s) left as they are: {} is {} (only a Ready or Failed store can be paused)",
+            skip.len(),
+            s.name,
+            s.status
+        );
+        app.say(Severity::Error, message);
+    }
+    commands
+}
+
+/// Scroll position after `m` in a list of `len` lines.
+fn scrolled(at: usize, m: Motion, len: usize) -> usize {
+    let last = len.saturating_sub(1);
+    match m {
+        Motion::Up => at.saturating_sub(1),
+        Motion::Down => (at + 1).min(last),
+        Motion::PageUp => at.saturating_sub(10),
+        Motion::PageDown => (at + 10).min(last),
+        Motion::Top => 0,
+        Motion::Bottom => last,
+    }
 }
 
 /// What deleting a store destroys, in words (for the confirmation).
@@ -519,6 +658,15 @@ fn details_action(app: &mut App, action: Action) -> Vec<Command> {
         Action::Back => app.mode = Mode::Table,
         Action::Events { name, result } if name == d.name => d.events = Some(result),
         Action::Credentials { name, result } if name == d.name => d.credentials = Some(result),
+        Action::History { name, result } if name == d.name => d.history = Some(result),
+        Action::Diff { name, result } if name == d.name => d.diff = Some(result),
+        Action::ShowDiff => {
+            d.diff = None;
+            return vec![Command::FetchDiff {
+                name: d.name.clone(),
+                namespace: d.namespace.clone(),
+            }];
+        }
         Action::Reveal if d.credentials.is_some() => d.credentials = None,
         Action::Reveal => {
             return vec![Command::FetchCredentials {
@@ -585,15 +733,26 @@ fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
             c.typed.handle_event(&crossterm::event::Event::Key(key));
             c.hint = None;
         }
-        Action::Submit if c.typed.value() == c.name => {
-            let command = Command::Delete {
-                name: c.name.clone(),
-                namespace: c.namespace.clone(),
-            };
+        Action::Submit if c.typed.value() == c.expected => {
+            let commands = c
+                .stores
+                .iter()
+                .map(|(name, namespace)| Command::Delete {
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                })
+                .collect();
             app.mode = Mode::Table;
-            return vec![command];
+            app.table.clear_marks();
+            return commands;
         }
-        Action::Submit => c.hint = Some(format!("type '{}' exactly to delete it", c.name)),
+        Action::Submit => {
+            c.hint = Some(if c.stores.len() > 1 {
+                format!("type the number of stores, {}, to delete them", c.expected)
+            } else {
+                format!("type '{}' exactly to delete it", c.expected)
+            });
+        }
         _ => {}
     }
     vec![]

@@ -1,4 +1,7 @@
-//! The store table's state: rows, filter, sort order and selection.
+//! The store table's state: rows, filter, sort order, selection and marks (k9s's Space:
+//! the marked stores are what bulk actions act on).
+
+use std::collections::BTreeSet;
 
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -34,6 +37,8 @@ pub struct StoreTable {
     pub sort: SortKey,
     /// Rows that fit on screen (set by the runtime on resize; paging uses it).
     pub page: usize,
+    /// Marked stores, by (name, namespace); a store that goes loses its mark.
+    marked: BTreeSet<(String, String)>,
 }
 
 impl StoreTable {
@@ -42,6 +47,8 @@ impl StoreTable {
             .selected_row()
             .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()));
         self.rows = rows;
+        let present: BTreeSet<(String, String)> = self.rows.iter().map(key).collect();
+        self.marked.retain(|m| present.contains(m));
         self.refresh();
         if let Some((name, namespace)) = keep
             && let Some(i) = self.visible.iter().position(|&i| {
@@ -86,6 +93,50 @@ impl StoreTable {
             .position(|&i| self.rows[i].summary.name == name)
         {
             self.selected = i;
+        }
+    }
+
+    pub fn is_marked(&self, row: &StoreRow) -> bool {
+        self.marked.contains(&key(row))
+    }
+
+    pub fn marked_count(&self) -> usize {
+        self.marked.len()
+    }
+
+    /// Marks the selected row, or unmarks it, and moves down (as k9s does).
+    pub fn toggle_mark(&mut self) {
+        if let Some(row) = self.selected_row() {
+            let k = key(row);
+            if !self.marked.remove(&k) {
+                self.marked.insert(k);
+            }
+            self.move_by(Motion::Down);
+        }
+    }
+
+    /// Marks every row the filter shows; if all are marked already, unmarks them.
+    pub fn toggle_mark_visible(&mut self) {
+        let shown: Vec<(String, String)> = self.visible_rows().map(key).collect();
+        if shown.iter().all(|k| self.marked.contains(k)) {
+            for k in &shown {
+                self.marked.remove(k);
+            }
+        } else {
+            self.marked.extend(shown);
+        }
+    }
+
+    pub fn clear_marks(&mut self) {
+        self.marked.clear();
+    }
+
+    /// What a bulk action acts on: the marked rows, or else the selected one.
+    pub fn targets(&self) -> Vec<&StoreRow> {
+        if self.marked.is_empty() {
+            self.selected_row().into_iter().collect()
+        } else {
+            self.rows.iter().filter(|r| self.is_marked(r)).collect()
         }
     }
 
@@ -155,6 +206,10 @@ impl StoreTable {
     fn clamp(&mut self) {
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
     }
+}
+
+fn key(row: &StoreRow) -> (String, String) {
+    (row.summary.name.clone(), row.summary.namespace.clone())
 }
 
 /// Keys while the filter line has focus: typing filters live, Enter keeps it, Esc clears.

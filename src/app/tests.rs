@@ -165,7 +165,7 @@ fn deleting_needs_the_exact_name_typed() {
     let Mode::ConfirmDelete(c) = &app.mode else {
         panic!("no confirmation")
     };
-    assert_eq!(c.name, "beta");
+    assert_eq!(c.stores, [("beta".to_string(), "store-beta".to_string())]);
     assert!(
         c.what.contains("beta-mysql-pvc"),
         "names the data volumes: {}",
@@ -496,4 +496,185 @@ fn x_lists_the_contexts_and_enter_switches_to_the_chosen_one() {
         app.context, "prod",
         "a failed switch keeps the current context"
     );
+}
+
+#[test]
+fn marked_stores_are_deleted_together_once_their_number_is_typed() {
+    let mut app = app_with(&[
+        ("alpha", Phase::Ready),
+        ("beta", Phase::Failed),
+        ("gamma", Phase::Ready),
+    ]);
+    // Space marks and moves down: alpha and beta marked, gamma selected.
+    press(
+        &mut app,
+        &[key(KeyCode::Char(' ')), key(KeyCode::Char(' '))],
+    );
+    assert_eq!(app.table.marked_count(), 2);
+    assert_eq!(
+        app.table.selected_row().map(|r| r.summary.name.as_str()),
+        Some("gamma")
+    );
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)],
+    );
+    let Mode::ConfirmDelete(c) = &app.mode else {
+        panic!("no confirmation")
+    };
+    assert_eq!(c.expected, "2");
+    assert!(c.what.starts_with("2 stores (alpha, beta)"), "{}", c.what);
+    press(&mut app, &typed("gamma"));
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    let Mode::ConfirmDelete(c) = &app.mode else {
+        panic!("closed early")
+    };
+    assert_eq!(
+        c.hint.as_deref(),
+        Some("type the number of stores, 2, to delete them")
+    );
+    press(&mut app, &[key(KeyCode::Esc)]);
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)],
+    );
+    press(&mut app, &typed("2"));
+    let cmds = press(&mut app, &[key(KeyCode::Enter)]);
+    assert_eq!(
+        cmds,
+        vec![
+            Command::Delete {
+                name: "alpha".into(),
+                namespace: "store-alpha".into()
+            },
+            Command::Delete {
+                name: "beta".into(),
+                namespace: "store-beta".into()
+            },
+        ]
+    );
+    assert_eq!(
+        app.table.marked_count(),
+        0,
+        "marks go with the deleted stores"
+    );
+}
+
+#[test]
+fn star_marks_what_the_filter_shows_and_pause_acts_on_the_marked() {
+    let mut app = app_with(&[
+        ("shop-a", Phase::Ready),
+        ("shop-b", Phase::Provisioning),
+        ("other", Phase::Ready),
+    ]);
+    press(&mut app, &[key(KeyCode::Char('/'))]);
+    press(&mut app, &typed("shop"));
+    press(&mut app, &[key(KeyCode::Enter), key(KeyCode::Char('*'))]);
+    assert_eq!(app.table.marked_count(), 2);
+    let cmds = press(&mut app, &[key(KeyCode::Char('p'))]);
+    assert_eq!(
+        cmds,
+        vec![Command::SetPaused {
+            name: "shop-a".into(),
+            namespace: "store-shop-a".into(),
+            paused: true
+        }],
+        "a provisioning store is left as it is"
+    );
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("shop-b is Provisioning")),
+        "{:?}",
+        app.status
+    );
+    press(&mut app, &[key(KeyCode::Char('*'))]);
+    assert_eq!(app.table.marked_count(), 0, "a second * unmarks them");
+}
+
+#[test]
+fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
+    use crate::cluster::rollout::{Event, Step};
+    let mut app = app_with(&[("alpha", Phase::Ready), ("beta", Phase::Ready)]);
+    press(
+        &mut app,
+        &[key(KeyCode::Char('*')), key(KeyCode::Char('u'))],
+    );
+    let Mode::Upgrade(form) = &app.mode else {
+        panic!("no upgrade form")
+    };
+    assert_eq!(form.stores.len(), 2);
+    press(&mut app, &typed("wordpress.image"));
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    let Mode::Upgrade(form) = &app.mode else {
+        panic!("closed")
+    };
+    assert_eq!(
+        form.error.as_deref(),
+        Some("'wordpress.image' is not key=value")
+    );
+    press(&mut app, &typed("=wordpress:6.9-apache"));
+    press(
+        &mut app,
+        &[
+            key(KeyCode::Tab),
+            key(KeyCode::Backspace),
+            key(KeyCode::Backspace),
+        ],
+    );
+    press(&mut app, &typed("1"));
+    let cmds = press(&mut app, &[key(KeyCode::Enter)]);
+    let stores = vec![
+        ("alpha".to_string(), "store-alpha".to_string()),
+        ("beta".to_string(), "store-beta".to_string()),
+    ];
+    assert_eq!(
+        cmds,
+        vec![Command::PlanUpgrade {
+            stores: stores.clone(),
+            sets: vec!["wordpress.image=wordpress:6.9-apache".into()],
+            wave_size: 1
+        }]
+    );
+    update(
+        &mut app,
+        Action::UpgradePlanned(Ok(PlanView {
+            lines: vec!["plan: 2 store(s) in 2 wave(s)".into()],
+            stores,
+            to_upgrade: 2,
+            scroll: 0,
+        })),
+    );
+    assert!(matches!(app.mode, Mode::UpgradePlan(_)));
+    assert_eq!(
+        press(&mut app, &[key(KeyCode::Enter)]),
+        vec![Command::StartUpgrade]
+    );
+    assert!(matches!(app.mode, Mode::Rollout));
+    update(
+        &mut app,
+        Action::Rollout(Event::Store {
+            name: "alpha".into(),
+            step: Step::Ready { revision: 2 },
+        }),
+    );
+    press(&mut app, &[key(KeyCode::Esc)]);
+    assert!(matches!(app.mode, Mode::Table));
+    update(
+        &mut app,
+        Action::Rollout(Event::Store {
+            name: "beta".into(),
+            step: Step::Failed {
+                reason: "ImagePullBackOff".into(),
+            },
+        }),
+    );
+    assert!(
+        press(&mut app, &[key(KeyCode::Char('u'))]).is_empty() && matches!(app.mode, Mode::Table),
+        "no second rollout while one runs"
+    );
+    press(&mut app, &[key(KeyCode::Char('U'))]);
+    assert!(matches!(app.mode, Mode::Rollout));
+    let view = app.rollout.as_ref().unwrap();
+    assert_eq!((view.done(), view.failed()), (1, 1));
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::{CliError, Format, RollbackArgs, UpgradeArgs, find, output};
 use crate::cluster::connect::Connection;
+use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Event, Options, Planned, Step, Target};
 use crate::cluster::{revisions, snapshot};
 use crate::domain::config::{Config, Sources};
@@ -17,7 +18,6 @@ use crate::domain::layout::{STORE_SELECTOR, StoreLayout};
 use crate::domain::name::StoreName;
 use crate::domain::revision;
 use crate::domain::status::{self, Phase};
-use crate::domain::upgrade::{KeyChange, summary, waves};
 
 pub async fn upgrade(
     conn: &Connection,
@@ -268,128 +268,6 @@ fn print_event(event: &Event) {
             }
             Step::Failed { reason } => println!("{name}: failed: {reason}"),
         },
-    }
-}
-
-/// One store's line of the plan.
-#[derive(Debug, Serialize)]
-struct PlannedStore {
-    name: String,
-    namespace: String,
-    /// The latest revision (None: none recorded yet; one is recorded first).
-    revision: Option<u32>,
-    /// skip (at its target), upgrade, or refused.
-    action: &'static str,
-    /// Why it is refused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-    changes: Vec<KeyChange>,
-    /// `Kind/name` of each object that changes.
-    objects: Vec<String>,
-}
-
-/// What a rollout would do.
-#[derive(Debug, Serialize)]
-struct Plan {
-    stores: Vec<PlannedStore>,
-    /// The stores to upgrade, wave by wave (the first is the canary).
-    waves: Vec<Vec<String>>,
-    wave_size: usize,
-    max_failures: usize,
-}
-
-impl Plan {
-    fn of(planned: &[Planned], options: &Options) -> Self {
-        let stores: Vec<PlannedStore> = planned
-            .iter()
-            .map(|p| {
-                let (action, reason, objects) = match &p.check {
-                    _ if p.done(&options.rules) => ("skip", None, Vec::new()),
-                    Ok(prepared) => (
-                        "upgrade",
-                        None,
-                        prepared.changes.iter().map(|c| c.object.clone()).collect(),
-                    ),
-                    Err(e) => ("refused", Some(e.to_string()), Vec::new()),
-                };
-                PlannedStore {
-                    name: p.target.name().to_string(),
-                    namespace: p.target.layout.namespace.clone(),
-                    revision: p.target.from.0,
-                    action,
-                    reason,
-                    changes: p.target.key_changes(),
-                    objects,
-                }
-            })
-            .collect();
-        let upgrading: Vec<String> = stores
-            .iter()
-            .filter(|s| s.action == "upgrade")
-            .map(|s| s.name.clone())
-            .collect();
-        Self {
-            waves: waves(&upgrading, options.wave_size),
-            wave_size: options.wave_size,
-            stores,
-            max_failures: options.max_failures,
-        }
-    }
-
-    fn to_upgrade(&self) -> usize {
-        self.waves.iter().map(Vec::len).sum()
-    }
-
-    fn refused(&self) -> usize {
-        self.stores.iter().filter(|s| s.action == "refused").count()
-    }
-
-    fn describe(&self) -> String {
-        let mut out = String::new();
-        for s in &self.stores {
-            let from = s.revision.map_or_else(
-                || "no revision yet".to_string(),
-                |r| format!("revision {r}"),
-            );
-            match s.action {
-                "skip" => out.push_str(&format!("{}: at its target ({from}); skipped\n", s.name)),
-                "refused" => out.push_str(&format!(
-                    "{}: refused: {}\n",
-                    s.name,
-                    s.reason.as_deref().unwrap_or_default()
-                )),
-                _ => {
-                    let changes = if s.changes.is_empty() {
-                        "no configuration change".to_string()
-                    } else {
-                        summary(&s.changes)
-                    };
-                    out.push_str(&format!(
-                        "{}: {from} -> next; {changes}; {} object(s) change{}\n",
-                        s.name,
-                        s.objects.len(),
-                        if s.objects.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({})", s.objects.join(", "))
-                        }
-                    ));
-                }
-            }
-        }
-        let count = self.to_upgrade();
-        if count == 1 {
-            out.push_str("plan: 1 store\n");
-        } else if count > 1 {
-            out.push_str(&format!(
-                "plan: {count} store(s) in {} wave(s): {} first (canary), then waves of up to {}; stop after more than {} failure(s)\n",
-                self.waves.len(),
-                self.waves[0][0],
-                self.wave_size,
-                self.max_failures
-            ));
-        }
-        out
     }
 }
 

@@ -10,6 +10,7 @@ pub mod events;
 pub mod logs;
 pub mod mirror;
 pub mod pause;
+pub mod plan;
 pub mod revisions;
 pub mod rollout;
 pub mod slim;

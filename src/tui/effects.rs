@@ -13,11 +13,14 @@ use kube::Api;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use crate::app::{Action, Command, EventRow, LogLine, Revealed};
+use crate::app::{Action, Command, EventRow, LogLine, PlanView, Revealed};
 use crate::cluster::connect::Connection;
+use crate::cluster::diff::ObjectDiff;
 use crate::cluster::pause::set_paused;
+use crate::cluster::plan::Plan;
+use crate::cluster::rollout::{self, Planned, Step};
 use crate::cluster::watch::LiveModel;
-use crate::cluster::{apply, delete, events, logs};
+use crate::cluster::{apply, delete, events, logs, revisions, upgrade};
 use crate::domain::config::{self, Config, Sources};
 use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};
@@ -31,6 +34,8 @@ pub struct Effects {
     sources: Sources,
     results: UnboundedSender<Action>,
     log_task: Mutex<Option<JoinHandle<()>>>,
+    /// The upgrade plan last shown, until the user starts it.
+    plan: Arc<Mutex<Option<(Vec<Planned>, rollout::Options)>>>,
 }
 
 impl Effects {
@@ -46,6 +51,7 @@ impl Effects {
             sources,
             results,
             log_task: Mutex::new(None),
+            plan: Arc::default(),
         }
     }
 
@@ -175,6 +181,65 @@ impl Effects {
                 *self.log_task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
             }
             Command::StopLogs => self.stop_logs(),
+            Command::FetchHistory { name, namespace } => {
+                let layout = find(&name, &namespace).map(|s| layout_of(&s, &self.config));
+                tokio::spawn(async move {
+                    let result = match layout {
+                        Some(Ok(layout)) => revisions::list(&conn, &layout)
+                            .await
+                            .map(|list| list.into_iter().map(|(r, _)| r).collect())
+                            .map_err(|e| e.to_string()),
+                        Some(Err(e)) => Err(e),
+                        None => Err("the store is gone".to_string()),
+                    };
+                    let _ = tx.send(Action::History { name, result });
+                });
+            }
+            Command::FetchDiff { name, namespace } => {
+                let store = find(&name, &namespace);
+                let config = self.config.clone();
+                tokio::spawn(async move {
+                    let result = match store {
+                        Some(store) => drift(&conn, store, &config).await,
+                        None => Err("the store is gone".to_string()),
+                    };
+                    let _ = tx.send(Action::Diff { name, result });
+                });
+            }
+            Command::PlanUpgrade {
+                stores,
+                sets,
+                wave_size,
+            } => {
+                let found: Vec<Option<StoreObjects>> =
+                    stores.iter().map(|(n, ns)| find(n, ns)).collect();
+                let config = self.config.clone();
+                let pending = self.plan.clone();
+                tokio::spawn(async move {
+                    let result = plan_upgrade(&conn, found, sets, wave_size, &config).await;
+                    let view = result.map(|(view, planned, options)| {
+                        *pending.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some((planned, options));
+                        view
+                    });
+                    let _ = tx.send(Action::UpgradePlanned(view));
+                });
+            }
+            Command::StartUpgrade => {
+                let Some((planned, options)) =
+                    self.plan.lock().unwrap_or_else(|e| e.into_inner()).take()
+                else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let events = tx.clone();
+                    let results = rollout::run(&conn, planned, &options, |event| {
+                        let _ = events.send(Action::Rollout(event));
+                    })
+                    .await;
+                    let _ = tx.send(Action::RolloutEnded(outcome(&results)));
+                });
+            }
             Command::Copy(_)
             | Command::Resync
             | Command::ListContexts
@@ -199,6 +264,99 @@ impl Effects {
         let mut sources = self.sources.clone();
         sources.form.extend(sets.iter().cloned());
         config::load(&sources).map_err(|e| e.to_string())
+    }
+}
+
+/// What an upgrade of `store` to its latest revision would change: its drift.
+async fn drift(
+    conn: &Connection,
+    store: StoreObjects,
+    config: &Config,
+) -> Result<Vec<ObjectDiff>, String> {
+    let layout = layout_of(&store, config)?;
+    let target = rollout::target(conn, &layout, store, &Sources::default(), config)
+        .await
+        .map_err(|e| e.to_string())?;
+    upgrade::prepare(conn, &layout, &target.store, &target.to)
+        .await
+        .map(|p| p.changes)
+        .map_err(|e| e.to_string())
+}
+
+/// Works out the upgrade of the stores found with `sets` on top of each one's latest
+/// revision: the plan as text, and what `StartUpgrade` runs.
+async fn plan_upgrade(
+    conn: &Connection,
+    stores: Vec<Option<StoreObjects>>,
+    sets: Vec<String>,
+    wave_size: usize,
+    config: &Config,
+) -> Result<(PlanView, Vec<Planned>, rollout::Options), String> {
+    let layers = Sources {
+        sets,
+        ..Sources::default()
+    };
+    let mut targets = Vec::new();
+    for store in stores {
+        let store = store.ok_or("a marked store is gone; mark again")?;
+        let layout = layout_of(&store, config)?;
+        let target = rollout::target(conn, &layout, store, &layers, config)
+            .await
+            .map_err(|e| e.to_string())?;
+        targets.push(target);
+    }
+    let planned = rollout::plan(conn, targets).await;
+    let options = rollout::Options {
+        wave_size,
+        max_failures: 0,
+        timeout: Duration::from_secs(600),
+        wait: true,
+        rules: config.status_rules(),
+        change: "upgrade".to_string(),
+    };
+    let plan = Plan::of(&planned, &options);
+    let mut lines: Vec<String> = plan.describe().lines().map(str::to_string).collect();
+    if plan.to_upgrade() == 0 {
+        lines.push("nothing to upgrade: every store is at its target or refused".to_string());
+    }
+    let view = PlanView {
+        lines,
+        stores: planned
+            .iter()
+            .map(|p| {
+                (
+                    p.target.name().to_string(),
+                    p.target.layout.namespace.clone(),
+                )
+            })
+            .collect(),
+        to_upgrade: plan.to_upgrade(),
+        scroll: 0,
+    };
+    Ok((view, planned, options))
+}
+
+/// The rollout's end in a line: how many reached the target, or which failed and why.
+fn outcome(results: &[(String, Step)]) -> Result<String, String> {
+    let done = results.iter().filter(|(_, s)| s.is_done()).count();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(name, step)| match step {
+            Step::Failed { reason } => Some(format!("{name}: {reason}")),
+            _ => None,
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(format!(
+            "{done} of {} store(s) at the target",
+            results.len()
+        ))
+    } else {
+        Err(format!(
+            "{} failed ({}); {done} at the target",
+            failed.len(),
+            failed.join("; ")
+        ))
     }
 }
 

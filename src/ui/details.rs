@@ -1,4 +1,5 @@
-//! The details pane (objects, URL, masked credentials, recent events) and the events view.
+//! The details pane (objects, URL, masked credentials, revisions, the diff when asked
+//! for, recent events) and the events view.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::phase_color;
 use crate::app::{App, Details, EventRow};
+use crate::cluster::diff::ObjectDiff;
 
 pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     let block = Block::new()
@@ -63,6 +65,12 @@ pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
             o.kind, o.name, o.state
         )));
     }
+    lines.push(Line::from(""));
+    lines.extend(history_lines(d));
+    if let Some(diff) = &d.diff {
+        lines.push(Line::from(""));
+        lines.extend(diff_lines(diff));
+    }
     let [top, bottom] = Layout::vertical([
         Constraint::Length(u16::try_from(lines.len()).unwrap_or(u16::MAX)),
         Constraint::Min(0),
@@ -70,6 +78,57 @@ pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     .areas(inner);
     frame.render_widget(Paragraph::new(lines), top);
     draw_event_lines(frame, d, bottom, "Recent events (Warnings first)");
+}
+
+/// Revisions shown in details, newest first.
+const REVISIONS_SHOWN: usize = 5;
+
+fn history_lines(d: &Details) -> Vec<Line<'static>> {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut out = vec![Line::styled("Revisions (u upgrades)", bold)];
+    match &d.history {
+        None => out.push(Line::from("  loading...")),
+        Some(Err(e)) => out.push(Line::styled(format!("  {e}"), Style::new().fg(Color::Red))),
+        Some(Ok(list)) if list.is_empty() => out.push(Line::from(
+            "  none recorded yet (the first upgrade records one)",
+        )),
+        Some(Ok(list)) => out.extend(list.iter().rev().take(REVISIONS_SHOWN).map(|r| {
+            Line::from(format!(
+                "  {:<4} {}  {:<16} {}",
+                r.revision, r.recorded, r.user, r.change
+            ))
+        })),
+    }
+    out
+}
+
+fn diff_lines(diff: &Result<Vec<ObjectDiff>, String>) -> Vec<Line<'static>> {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut out = vec![Line::styled(
+        "Diff: what an upgrade to the latest revision would change (drift)",
+        bold,
+    )];
+    match diff {
+        Err(e) => out.push(Line::styled(format!("  {e}"), Style::new().fg(Color::Red))),
+        Ok(changes) if changes.is_empty() => out.push(Line::styled(
+            "  none: the cluster matches the latest revision",
+            Style::new().fg(Color::Green),
+        )),
+        Ok(changes) => {
+            for c in changes {
+                out.push(Line::styled(
+                    format!("  {} ({})", c.object, c.change),
+                    Style::new().fg(Color::Yellow),
+                ));
+                out.extend(
+                    c.fields
+                        .iter()
+                        .map(|f| Line::from(format!("    {}: {} -> {}", f.path, f.from, f.to))),
+                );
+            }
+        }
+    }
+    out
 }
 
 pub fn draw_events(frame: &mut Frame, d: &Details, area: Rect) {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::{Confirm, CreateForm, Field};
 
-fn dialog(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn dialog(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
         .flex(Flex::Center)
         .areas(area);
@@ -65,20 +65,27 @@ pub fn draw_create(frame: &mut Frame, f: &CreateForm, area: Rect) {
 }
 
 pub fn draw_confirm(frame: &mut Frame, c: &Confirm, area: Rect) {
-    let rect = dialog(area, 72, 10);
+    let rect = dialog(area, 72, 12);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
-        .title(" delete store ")
+        .title(" delete ")
         .border_style(Style::new().fg(Color::Red));
-    let mut lines = vec![
-        Line::styled(
-            format!("Delete store {}?", c.name),
-            Style::new().add_modifier(Modifier::BOLD),
+    let (question, prompt) = match c.stores.as_slice() {
+        [(name, _)] => (
+            format!("Delete store {name}?"),
+            format!("Type {name} to confirm:"),
         ),
+        many => (
+            format!("Delete {} stores?", many.len()),
+            format!("Type the number of stores ({}) to confirm:", many.len()),
+        ),
+    };
+    let mut lines = vec![
+        Line::styled(question, Style::new().add_modifier(Modifier::BOLD)),
         Line::from(format!("This removes {}.", c.what)),
         Line::from(""),
-        Line::from(format!("Type {} to confirm:", c.name)),
+        Line::from(prompt),
         Line::from(Span::styled(
             format!("> {}▏", c.typed.value()),
             Style::new().fg(Color::Cyan),

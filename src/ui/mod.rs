@@ -7,6 +7,7 @@ mod form;
 mod help;
 mod logs;
 mod table;
+mod upgrade;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -63,6 +64,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::ConfirmDelete(c) => {
             table::draw(frame, app, body);
             form::draw_confirm(frame, c, body);
+        }
+        Mode::Upgrade(f) => {
+            table::draw(frame, app, body);
+            upgrade::draw_form(frame, f, body);
+        }
+        Mode::UpgradePlan(plan) => upgrade::draw_plan(frame, plan, body),
+        Mode::Rollout => {
+            if let Some(view) = &app.rollout {
+                upgrade::draw_progress(frame, view, body);
+            }
         }
     }
     draw_status(frame, app, status);
@@ -153,17 +164,23 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
             "Enter details  l logs  e events  / filter  s sort  ? help  q quit"
         }
         Mode::Table => {
-            "c create  ^D delete  Enter details  l logs  e events  / filter  ? help  q quit"
+            "c create  ^D delete  Space mark  u upgrade  p pause  / filter  ? help  q quit"
         }
         Mode::Details(_) | Mode::Events(_) => {
-            "Enter details  e events  l logs  r reveal  c copy  Esc back  ? help"
+            "Enter details  e events  l logs  d diff  r reveal  c copy  Esc back  ? help"
         }
         Mode::Logs(_) => {
             "1/2/3 component  s follow  w wrap  t time  p prev  / search  Esc back  ? help"
         }
         Mode::Create(_) => "Tab next field  Enter create  Esc cancel",
         Mode::Contexts(_) => "j/k choose  Enter switch  Esc cancel",
+        Mode::ConfirmDelete(c) if c.stores.len() > 1 => {
+            "type the number of stores  Enter delete  Esc cancel"
+        }
         Mode::ConfirmDelete(_) => "type the store name  Enter delete  Esc cancel",
+        Mode::Upgrade(_) => "key=value ...  Tab wave size  Enter plan  Esc cancel",
+        Mode::UpgradePlan(_) => "j/k scroll  Enter start the rollout  Esc cancel",
+        Mode::Rollout => "j/k scroll  Esc back (the rollout goes on)  U returns",
     };
     frame.render_widget(
         Paragraph::new(Span::styled(

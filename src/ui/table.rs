@@ -28,8 +28,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(line), filter_area);
     }
     let stale = matches!(app.connection, ConnectionState::Reconnecting(_));
+    let marked = if t.marked_count() > 0 {
+        format!(", {} marked", t.marked_count())
+    } else {
+        String::new()
+    };
     let title = format!(
-        " stores ({}{}) sorted by {}{} ",
+        " stores ({}{}{marked}) sorted by {}{} ",
         t.visible_len(),
         if filter_shown {
             format!(" of {}", t.all_rows().len())
@@ -61,10 +66,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .visible_rows()
         .skip(offset)
         .take(height)
-        .map(|r| r.summary.name.len())
+        .map(|r| r.summary.name.len() + 2)
         .max()
         .unwrap_or(4)
-        .clamp(4, 28);
+        .clamp(4, 30);
     let rows: Vec<Row> = t
         .visible_rows()
         .enumerate()
@@ -76,11 +81,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             if stale {
                 style = style.add_modifier(Modifier::DIM);
             }
+            let marked = t.is_marked(r);
+            if marked {
+                style = style.fg(Color::Cyan).add_modifier(Modifier::BOLD);
+            }
             if i == t.selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
+            let mark = if marked { "● " } else { "  " };
             let mut cells = vec![
-                Cell::from(s.name.clone()),
+                Cell::from(format!("{mark}{}", s.name)),
                 Cell::from(Span::styled(
                     s.status.as_str(),
                     Style::new().fg(phase_color(s.status)),
@@ -97,14 +107,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         })
         .collect();
     let mut widths = vec![
-        Constraint::Length(u16::try_from(name_width).unwrap_or(28)),
+        Constraint::Length(u16::try_from(name_width).unwrap_or(30)),
         Constraint::Length(12),
         Constraint::Fill(3),
         Constraint::Fill(2),
         Constraint::Length(4),
         Constraint::Length(4),
     ];
-    let mut headers = vec!["NAME", "STATUS", "REASON", "URL", "AGE", "PODS"];
+    let mut headers = vec!["  NAME", "STATUS", "REASON", "URL", "AGE", "PODS"];
     if wide {
         widths.push(Constraint::Fill(1));
         headers.push("NAMESPACE");

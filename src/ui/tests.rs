@@ -183,3 +183,71 @@ fn context_picker() {
 fn too_small() {
     insta::assert_snapshot!("too_small", render(&fleet(), 50, 10));
 }
+
+#[test]
+fn marked_rows_and_the_bulk_delete_confirmation() {
+    let mut app = fleet();
+    press(&mut app, &[key(' '), key(' ')]);
+    both_sizes("table_marked", &app);
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)],
+    );
+    both_sizes("delete_confirm_marked", &app);
+}
+
+#[test]
+fn upgrade_form_and_rollout_progress() {
+    use crate::cluster::rollout::{Event, Step};
+    let mut app = fleet();
+    press(&mut app, &[key(' '), key(' '), key('u')]);
+    for c in "wordpress.image=wordpress:6.9-apache".chars() {
+        press(&mut app, &[key(c)]);
+    }
+    both_sizes("upgrade_form", &app);
+    let stores = vec![
+        ("alpha".to_string(), "store-alpha".to_string()),
+        ("bravo".to_string(), "store-bravo".to_string()),
+    ];
+    app::update(
+        &mut app,
+        Action::UpgradePlanned(Ok(app::PlanView {
+            lines: vec![
+                "alpha: revision 1 -> next; wordpress.image: wordpress:6.8-apache -> wordpress:6.9-apache; 1 object(s) change (Deployment/alpha-wordpress)".into(),
+                "bravo: refused: store 'bravo' is being deleted; nothing was changed".into(),
+                "plan: 1 store".into(),
+            ],
+            stores,
+            to_upgrade: 1,
+            scroll: 0,
+        })),
+    );
+    both_sizes("upgrade_plan", &app);
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
+    );
+    for event in [
+        Event::Wave {
+            number: 1,
+            of: 1,
+            stores: vec!["alpha".into()],
+        },
+        Event::Store {
+            name: "alpha".into(),
+            step: Step::RollingOut {
+                revision: 2,
+                reason: "waiting for WordPress to become ready (0/1)".into(),
+            },
+        },
+        Event::Store {
+            name: "bravo".into(),
+            step: Step::Failed {
+                reason: "store 'bravo' is being deleted; nothing was changed".into(),
+            },
+        },
+    ] {
+        app::update(&mut app, Action::Rollout(event));
+    }
+    both_sizes("rollout_progress", &app);
+}

@@ -1,0 +1,256 @@
+//! The terminal UI's upgrade flow: a form for the `--set` lines and the wave size, the
+//! plan the runtime worked out (confirmed with Enter), then the rollout's progress: per
+//! store waiting, applying, ready or failed with its reason, and a bar for the fleet.
+//! The progress lives in `App`, so leaving it (Esc) and coming back (`U`) loses nothing.
+
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::{Action, App, Command, Mode, Severity};
+use crate::cluster::rollout::{Event, Step};
+
+#[derive(Debug, Clone)]
+pub struct UpgradeForm {
+    /// (name, namespace) of each store to upgrade.
+    pub stores: Vec<(String, String)>,
+    /// `key=value` pairs separated by spaces, as `--set` takes them.
+    pub sets: Input,
+    pub wave_size: Input,
+    /// 0: the sets, 1: the wave size.
+    pub focus: usize,
+    pub error: Option<String>,
+    pub planning: bool,
+}
+
+impl UpgradeForm {
+    pub fn new(stores: Vec<(String, String)>) -> Self {
+        Self {
+            stores,
+            sets: Input::default(),
+            wave_size: Input::new("10".to_string()),
+            focus: 0,
+            error: None,
+            planning: false,
+        }
+    }
+
+    /// The typed `--set`s, each checked to be `key=value`.
+    fn parsed(&self) -> Result<(Vec<String>, usize), String> {
+        let sets: Vec<String> = self
+            .sets
+            .value()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if let Some(bad) = sets.iter().find(|s| !s.contains('=')) {
+            return Err(format!("'{bad}' is not key=value"));
+        }
+        let wave_size = self
+            .wave_size
+            .value()
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| "the wave size is a number of stores, 1 or more".to_string())?;
+        Ok((sets, wave_size))
+    }
+}
+
+/// The plan, as the runtime described it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanView {
+    pub lines: Vec<String>,
+    /// (name, namespace) of every store in the plan, in its order.
+    pub stores: Vec<(String, String)>,
+    pub to_upgrade: usize,
+    pub scroll: usize,
+}
+
+/// A rollout's progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutView {
+    pub stores: Vec<(String, Step)>,
+    /// The wave running: (number, of).
+    pub wave: Option<(usize, usize)>,
+    /// Set when the rollout has ended: its summary, or why it stopped.
+    pub finished: Option<Result<String, String>>,
+    pub scroll: usize,
+}
+
+impl RolloutView {
+    fn new(stores: &[(String, String)]) -> Self {
+        Self {
+            stores: stores
+                .iter()
+                .map(|(name, _)| (name.clone(), Step::Waiting))
+                .collect(),
+            wave: None,
+            finished: None,
+            scroll: 0,
+        }
+    }
+
+    /// Stores at their target (or never needing it).
+    pub fn done(&self) -> usize {
+        self.stores.iter().filter(|(_, s)| s.is_done()).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.stores.iter().filter(|(_, s)| s.is_failure()).count()
+    }
+
+    pub fn running(&self) -> bool {
+        self.finished.is_none()
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Wave { number, of, .. } => self.wave = Some((number, of)),
+            Event::Store { name, step } => {
+                if let Some(entry) = self.stores.iter_mut().find(|(n, _)| *n == name) {
+                    entry.1 = step;
+                }
+            }
+        }
+    }
+}
+
+/// `u`: the form for the marked stores (or the selected one).
+pub fn open(app: &mut App) -> Vec<Command> {
+    if app.readonly {
+        app.say(
+            Severity::Error,
+            "read-only mode: upgrading stores is disabled",
+        );
+        return vec![];
+    }
+    if app.rollout.as_ref().is_some_and(RolloutView::running) {
+        app.say(
+            Severity::Error,
+            "a rollout is running: U shows it; start the next when it has ended",
+        );
+        return vec![];
+    }
+    let stores: Vec<(String, String)> = app
+        .table
+        .targets()
+        .iter()
+        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
+        .collect();
+    if !stores.is_empty() {
+        app.mode = Mode::Upgrade(UpgradeForm::new(stores));
+    }
+    vec![]
+}
+
+/// `U`: the progress of the last rollout.
+pub fn show_progress(app: &mut App) {
+    match &app.rollout {
+        Some(_) => app.mode = Mode::Rollout,
+        None => app.say(Severity::Info, "no rollout yet: mark stores, then u"),
+    }
+}
+
+/// Results of the runtime, whatever screen is in front.
+pub fn on_result(app: &mut App, action: Action) {
+    match action {
+        Action::UpgradePlanned(result) => {
+            let Mode::Upgrade(form) = &mut app.mode else {
+                return;
+            };
+            form.planning = false;
+            match result {
+                Ok(plan) if plan.to_upgrade == 0 => {
+                    form.error = Some(
+                        plan.lines
+                            .last()
+                            .cloned()
+                            .unwrap_or_else(|| "nothing to upgrade".to_string()),
+                    );
+                }
+                Ok(plan) => app.mode = Mode::UpgradePlan(plan),
+                Err(e) => form.error = Some(e),
+            }
+        }
+        Action::Rollout(event) => {
+            if let Some(view) = &mut app.rollout {
+                view.on_event(event);
+            }
+        }
+        Action::RolloutEnded(result) => {
+            match &result {
+                Ok(summary) => app.say(Severity::Info, format!("rollout done: {summary}")),
+                Err(why) => app.say(Severity::Error, format!("rollout stopped: {why}")),
+            }
+            if let Some(view) = &mut app.rollout {
+                view.finished = Some(result);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn form_action(app: &mut App, action: Action) -> Vec<Command> {
+    let Mode::Upgrade(form) = &mut app.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Back => app.mode = Mode::Table,
+        Action::NextField | Action::PrevField => form.focus = 1 - form.focus,
+        Action::Type(key) => {
+            let input = if form.focus == 0 {
+                &mut form.sets
+            } else {
+                &mut form.wave_size
+            };
+            input.handle_event(&crossterm::event::Event::Key(key));
+            form.error = None;
+        }
+        Action::Submit if form.planning => {}
+        Action::Submit => match form.parsed() {
+            Ok((sets, wave_size)) => {
+                form.planning = true;
+                return vec![Command::PlanUpgrade {
+                    stores: form.stores.clone(),
+                    sets,
+                    wave_size,
+                }];
+            }
+            Err(e) => form.error = Some(e),
+        },
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn plan_action(app: &mut App, action: Action) -> Vec<Command> {
+    let Mode::UpgradePlan(plan) = &mut app.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Back => app.mode = Mode::Table,
+        Action::Move(m) => plan.scroll = super::scrolled(plan.scroll, m, plan.lines.len()),
+        Action::Submit => {
+            app.rollout = Some(RolloutView::new(&plan.stores));
+            app.mode = Mode::Rollout;
+            app.table.clear_marks();
+            return vec![Command::StartUpgrade];
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn progress_action(app: &mut App, action: Action) -> Vec<Command> {
+    match action {
+        Action::Back => app.mode = Mode::Table,
+        Action::Move(m) => {
+            if let Some(view) = &mut app.rollout {
+                view.scroll = super::scrolled(view.scroll, m, view.stores.len());
+            }
+        }
+        _ => {}
+    }
+    vec![]
+}
