@@ -35,8 +35,11 @@ pub struct Effects {
     results: UnboundedSender<Action>,
     log_task: Mutex<Option<JoinHandle<()>>>,
     /// The upgrade plan last shown, until the user starts it.
-    plan: Arc<Mutex<Option<(Vec<Planned>, rollout::Options)>>>,
+    plan: Arc<Mutex<Option<PendingRollout>>>,
 }
+
+/// A plan shown to the user and how it would run.
+type PendingRollout = (Vec<Planned>, rollout::Options);
 
 impl Effects {
     pub fn new(
