@@ -1,6 +1,7 @@
 //! The pure core shared by every front end: store names, configuration, manifests and
 //! status rules. No async runtime, no Kubernetes client, no terminal in here.
 
+pub mod backup;
 pub mod changes;
 pub mod config;
 pub mod credentials;

@@ -1,0 +1,37 @@
+# storectl's backup of one store: MySQL dumped with --single-transaction (a consistent
+# snapshot while WordPress keeps running) and wp-content archived, each with its size and
+# SHA-256, under a manifest naming the store, the backup format and the database schema
+# versions; uploaded to <prefix><store>/<id>/ on the S3-compatible target, the manifest
+# last (a backup without a manifest is incomplete). Prints its result as one JSON line.
+# Also: STORE, BACKUP_ID (see common.sh for the rest).
+
+rm -rf "$WORK/out"
+mkdir -p "$WORK/out"
+prefix=$(db -N -B -e "SELECT SUBSTRING(table_name, 1, LENGTH(table_name) - 7) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '%\_options' LIMIT 1" "$WORDPRESS_DB_NAME") ||
+  fail "cannot connect to the database $WORDPRESS_DB_NAME at $WORDPRESS_DB_HOST"
+[ -n "$prefix" ] || fail "database $WORDPRESS_DB_NAME has no WordPress options table: nothing to back up"
+option() { db -N -B -e "SELECT option_value FROM ${prefix}options WHERE option_name = '$1'" "$WORDPRESS_DB_NAME"; }
+wp_db_version=$(option db_version)
+wc_db_version=$(option woocommerce_db_version)
+
+mysqldump --defaults-extra-file="$WORK/client.cnf" --single-transaction --quick \
+  --routines --triggers --no-tablespaces --default-character-set=utf8mb4 \
+  "$WORDPRESS_DB_NAME" >"$WORK/out/database.sql" || fail "mysqldump of $WORDPRESS_DB_NAME failed"
+gzip -9 "$WORK/out/database.sql"
+[ -d "$WP_ROOT/wp-content" ] || fail "$WP_ROOT/wp-content does not exist"
+tar -C "$WP_ROOT" -czf "$WORK/out/wp-content.tar.gz" wp-content || fail "archiving wp-content failed"
+
+db_file=$WORK/out/database.sql.gz
+files_file=$WORK/out/wp-content.tar.gz
+printf '{"format":%s,"store":"%s","id":"%s","created":"%s","prefix":"%s","wordpress_db_version":"%s","woocommerce_db_version":"%s","database":{"file":"database.sql.gz","size":%s,"sha256":"%s"},"files":{"file":"wp-content.tar.gz","size":%s,"sha256":"%s"}}\n' \
+  "$FORMAT" "$STORE" "$BACKUP_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$prefix" "$wp_db_version" "$wc_db_version" \
+  "$(size "$db_file")" "$(sha256 "$db_file")" "$(size "$files_file")" "$(sha256 "$files_file")" >"$WORK/out/manifest.json"
+
+s3 PUT "$(key "$STORE" "$BACKUP_ID" database.sql.gz)" "$db_file"
+s3 PUT "$(key "$STORE" "$BACKUP_ID" wp-content.tar.gz)" "$files_file"
+s3 PUT "$(key "$STORE" "$BACKUP_ID" manifest.json)" "$WORK/out/manifest.json"
+
+total=$(($(size "$db_file") + $(size "$files_file") + $(size "$WORK/out/manifest.json")))
+printf '{"size":%s,"sha256":"%s","wordpress_db_version":"%s","location":"%s/%s"}\n' \
+  "$total" "$(sha256 "$WORK/out/manifest.json")" "$wp_db_version" "$S3_BUCKET" "$(key "$STORE" "$BACKUP_ID" '')" | tee "$RESULT"
+rm -rf "$WORK/out"

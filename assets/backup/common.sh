@@ -1,0 +1,73 @@
+# Shared by backup.sh and restore.sh (storectl puts it in front of each): settings from
+# the environment, failing with one clear line, and the S3 requests (curl with SigV4; the
+# payload's SHA-256 is sent, so the target checks what it stores).
+#
+# Environment: WORDPRESS_DB_HOST (host[:port]), WORDPRESS_DB_USER, WORDPRESS_DB_PASSWORD,
+# WORDPRESS_DB_NAME; WP_ROOT (the folder holding wp-content; default /var/www/html);
+# S3_ENDPOINT (http(s)://host[:port]), S3_BUCKET, S3_PREFIX, S3_REGION (default
+# us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; WORK (scratch folder);
+# RESULT (where the one-line JSON result goes; default /dev/termination-log).
+set -eu
+umask 077
+FORMAT=1
+: "${WP_ROOT:=/var/www/html}" "${S3_REGION:=us-east-1}" "${S3_PREFIX:=}"
+: "${RESULT:=/dev/termination-log}"
+
+fail() {
+  echo "error: $*" >&2
+  # The result is JSON: quotes and backslashes in the reason are dropped.
+  printf '{"error":"%s"}\n' "$(printf '%s' "$*" | tr -d '"\\' | head -c 3000)" >"$RESULT" 2>/dev/null || true
+  exit 1
+}
+
+for var in STORE BACKUP_ID WORDPRESS_DB_HOST WORDPRESS_DB_USER WORDPRESS_DB_PASSWORD \
+  WORDPRESS_DB_NAME S3_ENDPOINT S3_BUCKET AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY WORK; do
+  eval "[ -n \"\${$var:-}\" ]" || fail "$var is not set"
+done
+mkdir -p "$WORK"
+# Secrets go to 0600 files, never to a command line (ps would show them).
+db_host=${WORDPRESS_DB_HOST%%:*}
+db_port=${WORDPRESS_DB_HOST#*:}
+[ "$db_port" != "$WORDPRESS_DB_HOST" ] || db_port=3306
+printf '[client]\nhost=%s\nport=%s\nuser=%s\npassword="%s"\n' \
+  "$db_host" "$db_port" "$WORDPRESS_DB_USER" "$WORDPRESS_DB_PASSWORD" >"$WORK/client.cnf"
+printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$WORK/curl.cfg"
+trap 'rm -f "$WORK/client.cnf" "$WORK/curl.cfg"' EXIT
+
+db() { mysql --defaults-extra-file="$WORK/client.cnf" "$@"; }
+
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+size() { wc -c <"$1" | tr -d ' '; }
+
+# A backup's objects live under <prefix><store>/<id>/.
+key() { printf '%s%s/%s/%s' "$S3_PREFIX" "$1" "$2" "$3"; }
+
+# s3 METHOD KEY [FILE]: PUT uploads FILE, GET downloads into FILE. Fails with the
+# target's own error code on any answer but 2xx.
+s3() {
+  method=$1 object=$2 file=${3:-}
+  url="${S3_ENDPOINT%/}/$S3_BUCKET/$object"
+  body=$WORK/response
+  if [ "$method" = PUT ]; then
+    code=$(curl -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+      -H "x-amz-content-sha256: $(sha256 "$file")" -T "$file" -o "$body" -w '%{http_code}' "$url") ||
+      fail "cannot reach the backup target $S3_ENDPOINT"
+  else
+    code=$(curl -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+      -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o "$file" -w '%{http_code}' "$url") ||
+      fail "cannot reach the backup target $S3_ENDPOINT"
+    body=$file
+  fi
+  case $code in
+  2??) return 0 ;;
+  esac
+  why=$(sed -n 's:.*<Code>\(.*\)</Code>.*:\1:p' "$body" | head -n 1)
+  case $code in
+  401 | 403) fail "the backup target refused the credentials for bucket $S3_BUCKET (HTTP $code ${why:-Forbidden})" ;;
+  404) fail "not found on the backup target: $S3_BUCKET/$object (${why:-NoSuchKey})" ;;
+  *) fail "the backup target answered HTTP $code ${why:-} for $method $S3_BUCKET/$object" ;;
+  esac
+}
+
+# The value of a string key in the one-line JSON file $1.
+json_string() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" "$1"; }

@@ -1,0 +1,473 @@
+//! The backup and restore scripts, exactly as the Jobs run them, against a real MariaDB
+//! server (Debian's mariadb-server, started here on a free port) holding a
+//! WordPress-shaped database, a wp-content folder, and a real S3-compatible server
+//! (versitygw, built by scripts/s3-server/install) that checks SigV4 credentials and
+//! payload hashes: back up, damage, restore, compare; and every refusal leaves the store
+//! as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT};
+
+const KEY: &str = "storectl-test";
+const SECRET: &str = "s3cr3tS3cr3tS3cr3t";
+const DB_PASSWORD: &str = "Wp0rdPassw0rd123";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A process killed when the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} never listened on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// MariaDB on a free port with database `wordpress` and its user.
+fn mariadb(dir: &Path) -> (Server, u16) {
+    let tool = |name: &str| {
+        assert!(
+            Path::new(name).exists() || which(name).is_some(),
+            "{name} is missing: the backup script tests need mariadb-server (scripts/test installs it)"
+        );
+        name.to_string()
+    };
+    let data = dir.join("mysql");
+    run(Command::new(tool("mariadb-install-db"))
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .arg("--user=root")
+        .arg("--auth-root-authentication-method=socket")
+        .arg("--skip-test-db"));
+    let port = free_port();
+    let socket = dir.join("mysql.sock");
+    let child = Command::new(tool("/usr/sbin/mariadbd"))
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--socket={}", socket.display()))
+        .arg(format!("--port={port}"))
+        .arg("--bind-address=127.0.0.1")
+        .arg(format!("--pid-file={}", dir.join("mysql.pid").display()))
+        .arg("--user=root")
+        .arg("--skip-log-bin")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("mysql.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    wait_for_port(port, "mariadbd");
+    run(Command::new("mysql")
+        .arg(format!("--socket={}", socket.display()))
+        .args(["-u", "root", "-e"])
+        .arg(format!(
+            "CREATE DATABASE wordpress CHARACTER SET utf8mb4; \
+             CREATE USER 'wordpress'@'%' IDENTIFIED BY '{DB_PASSWORD}'; \
+             GRANT ALL ON wordpress.* TO 'wordpress'@'%';"
+        )));
+    (server, port)
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The S3 server over `dir/s3`, with bucket `backups`.
+fn s3_server(dir: &Path) -> (Server, String) {
+    let bin = std::env::var("STORECTL_S3_SERVER").unwrap_or_else(|_| {
+        let out = Command::new("scripts/s3-server/install").output().unwrap();
+        assert!(
+            out.status.success(),
+            "scripts/s3-server/install failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    });
+    let root = dir.join("s3");
+    std::fs::create_dir_all(root.join("backups")).unwrap();
+    let port = free_port();
+    let child = Command::new(&bin)
+        .args(["--port", &format!("127.0.0.1:{port}"), "posix"])
+        .arg(&root)
+        .env("ROOT_ACCESS_KEY", KEY)
+        .env("ROOT_SECRET_KEY", SECRET)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("s3.log")).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{bin}: {e}"));
+    let server = Server(child);
+    wait_for_port(port, "versitygw");
+    (server, format!("http://127.0.0.1:{port}"))
+}
+
+/// A WordPress-shaped database: options (URLs, schema versions, a serialized value),
+/// users, WooCommerce products (posts + meta) and orders.
+const SEED_SQL: &str = r#"
+CREATE TABLE wp_options (option_id BIGINT AUTO_INCREMENT PRIMARY KEY, option_name VARCHAR(191) UNIQUE, option_value LONGTEXT, autoload VARCHAR(20));
+INSERT INTO wp_options (option_name, option_value, autoload) VALUES
+ ('siteurl', 'http://shop.local', 'yes'), ('home', 'http://shop.local', 'yes'),
+ ('db_version', '58975', 'yes'), ('woocommerce_db_version', '9.8.0', 'yes'),
+ ('woocommerce_currency', 'EUR', 'yes'),
+ ('widget_text', 'a:1:{i:2;a:1:{s:4:\"text\";s:17:\"http://shop.local\";}}', 'yes');
+CREATE TABLE wp_users (ID BIGINT AUTO_INCREMENT PRIMARY KEY, user_login VARCHAR(60), user_email VARCHAR(100));
+INSERT INTO wp_users (user_login, user_email) VALUES ('admin', 'admin@example.com'), ('maria', 'maria@example.com');
+CREATE TABLE wp_posts (ID BIGINT AUTO_INCREMENT PRIMARY KEY, post_title TEXT, post_type VARCHAR(20), post_status VARCHAR(20), guid VARCHAR(255));
+CREATE TABLE wp_postmeta (meta_id BIGINT AUTO_INCREMENT PRIMARY KEY, post_id BIGINT, meta_key VARCHAR(255), meta_value LONGTEXT);
+CREATE TABLE wp_wc_orders (id BIGINT PRIMARY KEY, status VARCHAR(20), currency VARCHAR(10), total_amount DECIMAL(26,8), customer_id BIGINT, billing_email VARCHAR(320), date_created_gmt DATETIME);
+"#;
+
+fn seed_rows() -> String {
+    let mut sql = String::from(SEED_SQL);
+    for i in 1..=40 {
+        sql.push_str(&format!(
+            "INSERT INTO wp_posts (post_title, post_type, post_status, guid) VALUES ('Product {i} – Ümlaut ☕', 'product', 'publish', 'http://shop.local/?p={i}');\n\
+             INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES ({i}, '_price', '{}.{:02}'), ({i}, '_stock', '{}');\n\
+             INSERT INTO wp_wc_orders VALUES ({i}, 'wc-completed', 'EUR', {}.50, 2, 'maria@example.com', '2026-11-{:02} 10:00:00');\n",
+            10 + i,
+            i % 100,
+            i * 3,
+            i * 7,
+            1 + i % 28
+        ));
+    }
+    sql
+}
+
+struct Env {
+    dir: PathBuf,
+    db_port: u16,
+    endpoint: String,
+    wp_root: PathBuf,
+}
+
+impl Env {
+    fn vars(&self, store: &str, id: &str) -> Vec<(String, String)> {
+        [
+            ("STORE", store.to_string()),
+            ("BACKUP_ID", id.to_string()),
+            ("WORDPRESS_DB_HOST", format!("127.0.0.1:{}", self.db_port)),
+            ("WORDPRESS_DB_USER", "wordpress".to_string()),
+            ("WORDPRESS_DB_PASSWORD", DB_PASSWORD.to_string()),
+            ("WORDPRESS_DB_NAME", "wordpress".to_string()),
+            ("WP_ROOT", self.wp_root.display().to_string()),
+            ("S3_ENDPOINT", self.endpoint.clone()),
+            ("S3_BUCKET", "backups".to_string()),
+            ("S3_PREFIX", "stores/".to_string()),
+            ("AWS_ACCESS_KEY_ID", KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET.to_string()),
+            ("WORK", self.dir.join("work").display().to_string()),
+            ("RESULT", self.dir.join("result").display().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Runs `script` with `sh -c` as the Job does; returns (success, stdout, stderr).
+    fn script(&self, script: &str, vars: &[(String, String)]) -> (bool, String, String) {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .envs(vars.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn sql(&self, sql: &str) -> String {
+        let out = run(Command::new("mysql")
+            .args(["-h", "127.0.0.1", "-P", &self.db_port.to_string()])
+            .args([
+                "-u",
+                "wordpress",
+                &format!("-p{DB_PASSWORD}"),
+                "-N",
+                "-B",
+                "wordpress",
+                "-e",
+                sql,
+            ]));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The whole database as text: every table's definition and rows.
+    fn dump(&self) -> String {
+        let out = run(Command::new("mysqldump")
+            .args(["-h", "127.0.0.1", "-P", &self.db_port.to_string()])
+            .args(["-u", "wordpress", &format!("-p{DB_PASSWORD}")])
+            .args([
+                "--skip-dump-date",
+                "--skip-comments",
+                "--no-tablespaces",
+                "wordpress",
+            ]));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Every file under wp-content with its SHA-256.
+    fn files(&self) -> Vec<(String, String)> {
+        let out = run(Command::new("sh")
+            .arg("-c")
+            .arg("cd \"$1\" && find wp-content -type f -exec sha256sum {} + | sort")
+            .arg("sh")
+            .arg(&self.wp_root));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (sha, path) = l.split_once("  ").unwrap();
+                (path.to_string(), sha.to_string())
+            })
+            .collect()
+    }
+}
+
+fn setup() -> (tempfile::TempDir, Env, Server, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, db_port) = mariadb(dir.path());
+    let (s3, endpoint) = s3_server(dir.path());
+    let wp_root = dir.path().join("html");
+    let content = wp_root.join("wp-content");
+    for sub in [
+        "uploads/2026/11",
+        "plugins/woocommerce",
+        "themes/storefront",
+    ] {
+        std::fs::create_dir_all(content.join(sub)).unwrap();
+    }
+    std::fs::create_dir_all(wp_root.join("wp-includes")).unwrap();
+    std::fs::write(
+        wp_root.join("wp-includes/version.php"),
+        "<?php\n$wp_version = '6.8.1';\n$wp_db_version = 58975;\n",
+    )
+    .unwrap();
+    let mut photo = vec![0u8; 300_000];
+    getrandom::fill(&mut photo).unwrap();
+    std::fs::write(content.join("uploads/2026/11/product-1.jpg"), &photo).unwrap();
+    std::fs::write(
+        content.join("plugins/woocommerce/woocommerce.php"),
+        "<?php /* Plugin Name: WooCommerce */",
+    )
+    .unwrap();
+    std::fs::write(
+        content.join("themes/storefront/style.css"),
+        "/* Theme Name: Storefront */",
+    )
+    .unwrap();
+    let env = Env {
+        dir: dir.path().to_path_buf(),
+        db_port,
+        endpoint,
+        wp_root,
+    };
+    // The seed goes in as the WordPress user, through the server's TCP port.
+    let mut child = Command::new("mysql")
+        .args(["-h", "127.0.0.1", "-P", &db_port.to_string()])
+        .args(["-u", "wordpress", &format!("-p{DB_PASSWORD}"), "wordpress"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(seed_rows().as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "seeding the database failed"
+    );
+    (dir, env, db, s3)
+}
+
+#[test]
+fn a_backup_restores_the_database_and_files_exactly_after_damage() {
+    let (_dir, env, _db, _s3) = setup();
+    let before_db = env.dump();
+    let before_files = env.files();
+    assert!(before_db.contains("Product 40"), "the seed is in");
+
+    let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "20261126-101500"));
+    assert!(ok, "backup failed: {stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(result["size"].as_u64().unwrap() > 300_000, "{result}");
+    assert_eq!(result["wordpress_db_version"], "58975");
+    assert_eq!(result["location"], "backups/stores/shop/20261126-101500/");
+    let stored = env.dir.join("s3/backups/stores/shop/20261126-101500");
+    for object in ["manifest.json", "database.sql.gz", "wp-content.tar.gz"] {
+        assert!(stored.join(object).is_file(), "{object} not on the target");
+    }
+    assert!(
+        !stdout.contains(DB_PASSWORD) && !stderr.contains(DB_PASSWORD) && !stderr.contains(SECRET),
+        "no secret in the output"
+    );
+    assert!(
+        !env.dir.join("work/client.cnf").exists() && !env.dir.join("work/curl.cfg").exists(),
+        "the secret files are removed"
+    );
+
+    // Damage: orders gone, a product renamed, a stray table, an upload lost, a plugin edited.
+    env.sql("DELETE FROM wp_wc_orders WHERE id > 10; UPDATE wp_posts SET post_title = 'oops' WHERE ID = 3; CREATE TABLE wp_junk (x INT);");
+    std::fs::remove_file(env.wp_root.join("wp-content/uploads/2026/11/product-1.jpg")).unwrap();
+    std::fs::write(
+        env.wp_root
+            .join("wp-content/plugins/woocommerce/woocommerce.php"),
+        "broken",
+    )
+    .unwrap();
+    std::fs::write(env.wp_root.join("wp-content/stray.txt"), "left over").unwrap();
+    assert_ne!(env.dump(), before_db);
+
+    let (ok, stdout, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "20261126-101500"));
+    assert!(ok, "restore failed: {stderr}");
+    assert!(
+        stdout.contains("\"restored\":\"20261126-101500\""),
+        "{stdout}"
+    );
+    assert_eq!(env.dump(), before_db, "the database is as it was");
+    assert_eq!(env.files(), before_files, "wp-content is as it was");
+    assert_eq!(env.sql("SELECT COUNT(*) FROM wp_wc_orders").trim(), "40");
+}
+
+#[test]
+fn restore_refuses_another_stores_backup_a_damaged_one_a_newer_schema_and_bad_credentials() {
+    let (_dir, env, _db, _s3) = setup();
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "b1"));
+    assert!(ok, "backup failed: {stderr}");
+    env.sql(
+        "UPDATE wp_options SET option_value = 'USD' WHERE option_name = 'woocommerce_currency'",
+    );
+    let state = env.dump();
+    let files = env.files();
+    let unchanged = |why: &str| {
+        assert_eq!(env.dump(), state, "{why}: the database was touched");
+        assert_eq!(env.files(), files, "{why}: wp-content was touched");
+    };
+
+    // Another store's name: the manifest says whose backup it is.
+    let mut vars = env.vars("other", "b1");
+    vars.push(("BACKUP_STORE".into(), "other".into()));
+    let stored = env.dir.join("s3/backups/stores");
+    std::fs::create_dir_all(stored.join("other/b1")).unwrap();
+    for object in ["manifest.json", "database.sql.gz", "wp-content.tar.gz"] {
+        std::fs::copy(
+            stored.join("shop/b1").join(object),
+            stored.join("other/b1").join(object),
+        )
+        .unwrap();
+    }
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &vars);
+    assert!(!ok);
+    assert!(
+        stderr.contains("backup b1 is of store 'shop', not 'other': refusing to restore it"),
+        "{stderr}"
+    );
+    let result = std::fs::read_to_string(env.dir.join("result")).unwrap();
+    assert!(
+        result.starts_with("{\"error\":\"backup b1 is of store 'shop'"),
+        "{result}"
+    );
+    unchanged("another store's backup");
+
+    // A damaged dump: its checksum no longer matches the manifest.
+    let dump = stored.join("shop/b1/database.sql.gz");
+    let mut bytes = std::fs::read(&dump).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&dump, &bytes).unwrap();
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b1"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("backup b1: database.sql.gz does not match its checksum: the backup is damaged; nothing was restored"),
+        "{stderr}"
+    );
+    unchanged("a damaged backup");
+
+    // A backup from a newer WordPress than the store runs.
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "b2"));
+    assert!(ok, "{stderr}");
+    std::fs::write(
+        env.wp_root.join("wp-includes/version.php"),
+        "<?php\n$wp_db_version = 57155;\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b2"));
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "comes from a newer WordPress (database schema 58975) than store shop runs (57155)"
+        ),
+        "{stderr}"
+    );
+    unchanged("a newer schema");
+
+    // Unknown id, wrong secret, unreachable target: one clear line each.
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "nope"));
+    assert!(
+        !ok && stderr
+            .contains("not found on the backup target: backups/stores/shop/nope/manifest.json"),
+        "{stderr}"
+    );
+    let mut wrong = env.vars("shop", "b3");
+    wrong.retain(|(k, _)| k != "AWS_SECRET_ACCESS_KEY");
+    wrong.push(("AWS_SECRET_ACCESS_KEY".into(), "not-the-secret".into()));
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &wrong);
+    assert!(!ok);
+    assert!(
+        stderr.contains("the backup target refused the credentials for bucket backups (HTTP 403 SignatureDoesNotMatch)"),
+        "{stderr}"
+    );
+    let mut away = env.vars("shop", "b4");
+    away.retain(|(k, _)| k != "S3_ENDPOINT");
+    away.push((
+        "S3_ENDPOINT".into(),
+        format!("http://127.0.0.1:{}", free_port()),
+    ));
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &away);
+    assert!(
+        !ok && stderr.contains("cannot reach the backup target http://127.0.0.1:"),
+        "{stderr}"
+    );
+    unchanged("failed backups");
+}
