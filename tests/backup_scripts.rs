@@ -368,6 +368,40 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
     assert_eq!(env.dump(), before_db, "the database is as it was");
     assert_eq!(env.files(), before_files, "wp-content is as it was");
     assert_eq!(env.sql("SELECT COUNT(*) FROM wp_wc_orders").trim(), "40");
+
+    // Retention: with KEEP=2, a third backup removes the oldest, whole.
+    for id in ["20261126-111500", "20261126-121500"] {
+        let mut vars = env.vars("shop", id);
+        vars.push(("KEEP".into(), "2".into()));
+        let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &vars);
+        assert!(ok, "{stderr}");
+        let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let pruned: Vec<&str> = result["pruned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let expected: &[&str] = if id == "20261126-121500" {
+            &["20261126-101500"]
+        } else {
+            &[]
+        };
+        assert_eq!(pruned, expected, "{result}");
+    }
+    let mut kept: Vec<String> = std::fs::read_dir(env.dir.join("s3/backups/stores/shop"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            env.dir
+                .join("s3/backups/stores/shop")
+                .join(name)
+                .join("manifest.json")
+                .exists()
+        })
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["20261126-111500", "20261126-121500"]);
 }
 
 #[test]

@@ -2,8 +2,10 @@
 # snapshot while WordPress keeps running) and wp-content archived, each with its size and
 # SHA-256, under a manifest naming the store, the backup format and the database schema
 # versions; uploaded to <prefix><store>/<id>/ on the S3-compatible target, the manifest
-# last (a backup without a manifest is incomplete). Prints its result as one JSON line.
-# Also: STORE, BACKUP_ID (see common.sh for the rest).
+# last (a backup without a manifest is incomplete). Then only the newest KEEP backups of
+# the store stay (0: all). Prints its result as one JSON line.
+# Also: STORE, BACKUP_ID (a scheduled run makes one from the time), KEEP (see common.sh
+# for the rest).
 
 rm -rf "$WORK/out"
 mkdir -p "$WORK/out"
@@ -31,7 +33,23 @@ s3 PUT "$(key "$STORE" "$BACKUP_ID" database.sql.gz)" "$db_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" wp-content.tar.gz)" "$files_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" manifest.json)" "$WORK/out/manifest.json"
 
+# Retention: ids sort by time; the oldest go, each manifest first (so a backup cut short
+# in its removal is seen as incomplete, never as whole).
+pruned=""
+if [ "${KEEP:-0}" -gt 0 ]; then
+  folder="$S3_PREFIX$STORE/"
+  s3 LIST "$folder" "$WORK/out/list.xml"
+  ids=$(tr '>' '\n' <"$WORK/out/list.xml" | sed -n "s:^$folder\([^/]*\)/</Prefix\$:\1:p" | sort)
+  count=$(printf '%s\n' "$ids" | grep -c . || true)
+  for old in $(printf '%s\n' "$ids" | head -n $((count > KEEP ? count - KEEP : 0))); do
+    for name in manifest.json database.sql.gz wp-content.tar.gz; do
+      s3 DELETE "$(key "$STORE" "$old" "$name")"
+    done
+    pruned="$pruned${pruned:+,}\"$old\""
+  done
+fi
+
 total=$(($(size "$db_file") + $(size "$files_file") + $(size "$WORK/out/manifest.json")))
-printf '{"size":%s,"sha256":"%s","wordpress_db_version":"%s","location":"%s/%s"}\n' \
-  "$total" "$(sha256 "$WORK/out/manifest.json")" "$wp_db_version" "$S3_BUCKET" "$(key "$STORE" "$BACKUP_ID" '')" | tee "$RESULT"
+printf '{"id":"%s","size":%s,"sha256":"%s","wordpress_db_version":"%s","location":"%s/%s","pruned":[%s]}\n' \
+  "$BACKUP_ID" "$total" "$(sha256 "$WORK/out/manifest.json")" "$wp_db_version" "$S3_BUCKET" "$(key "$STORE" "$BACKUP_ID" '')" "$pruned" | tee "$RESULT"
 rm -rf "$WORK/out"

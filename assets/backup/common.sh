@@ -20,6 +20,7 @@ fail() {
   exit 1
 }
 
+: "${BACKUP_ID:=$(date -u +%Y%m%d-%H%M%S)}"
 for var in STORE BACKUP_ID WORDPRESS_DB_HOST WORDPRESS_DB_USER WORDPRESS_DB_PASSWORD \
   WORDPRESS_DB_NAME S3_ENDPOINT S3_BUCKET AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY WORK; do
   eval "[ -n \"\${$var:-}\" ]" || fail "$var is not set"
@@ -42,22 +43,29 @@ size() { wc -c <"$1" | tr -d ' '; }
 # A backup's objects live under <prefix><store>/<id>/.
 key() { printf '%s%s/%s/%s' "$S3_PREFIX" "$1" "$2" "$3"; }
 
-# s3 METHOD KEY [FILE]: PUT uploads FILE, GET downloads into FILE. Fails with the
+# s3 METHOD KEY [FILE]: PUT uploads FILE, GET downloads into FILE, DELETE removes KEY,
+# LIST writes the listing of "folders" under the prefix KEY into FILE. Fails with the
 # target's own error code on any answer but 2xx.
 s3() {
-  method=$1 object=$2 file=${3:-}
+  method=$1 object=$2 file=${3:-$WORK/response}
   url="${S3_ENDPOINT%/}/$S3_BUCKET/$object"
-  body=$WORK/response
-  if [ "$method" = PUT ]; then
-    code=$(curl -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" \
-      -H "x-amz-content-sha256: $(sha256 "$file")" -T "$file" -o "$body" -w '%{http_code}' "$url") ||
-      fail "cannot reach the backup target $S3_ENDPOINT"
-  else
-    code=$(curl -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" \
-      -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o "$file" -w '%{http_code}' "$url") ||
-      fail "cannot reach the backup target $S3_ENDPOINT"
-    body=$file
-  fi
+  body=$file
+  sign="UNSIGNED-PAYLOAD"
+  set -- -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" -w '%{http_code}'
+  case $method in
+  PUT)
+    sign=$(sha256 "$file")
+    body=$WORK/response
+    set -- "$@" -T "$file"
+    ;;
+  DELETE) set -- "$@" -X DELETE ;;
+  LIST)
+    # The query is sent encoded, as SigV4 signs it.
+    url="${S3_ENDPOINT%/}/$S3_BUCKET?delimiter=%2F&list-type=2&prefix=$(printf '%s' "$object" | sed 's:/:%2F:g')"
+    ;;
+  esac
+  code=$(curl "$@" -o "$body" -H "x-amz-content-sha256: $sign" "$url") ||
+    fail "cannot reach the backup target $S3_ENDPOINT"
   case $code in
   2??) return 0 ;;
   esac
