@@ -328,6 +328,21 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
     let before_files = env.files();
     assert!(before_db.contains("Product 40"), "the seed is in");
 
+    // Into a bucket that does not exist yet: made on first use (the cluster target).
+    let mut vars = env.vars("shop", "20261126-101500");
+    vars.retain(|(k, _)| k != "S3_BUCKET");
+    vars.extend([
+        ("S3_BUCKET".to_string(), "fresh".to_string()),
+        ("CREATE_BUCKET".to_string(), "1".to_string()),
+    ]);
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &vars);
+    assert!(ok, "backup into a new bucket failed: {stderr}");
+    assert!(
+        env.dir
+            .join("s3/fresh/stores/shop/20261126-101500/manifest.json")
+            .is_file()
+    );
+
     let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "20261126-101500"));
     assert!(ok, "backup failed: {stderr}");
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();

@@ -44,7 +44,8 @@ size() { wc -c <"$1" | tr -d ' '; }
 key() { printf '%s%s/%s/%s' "$S3_PREFIX" "$1" "$2" "$3"; }
 
 # s3 METHOD KEY [FILE]: PUT uploads FILE, GET downloads into FILE, DELETE removes KEY,
-# LIST writes the listing of "folders" under the prefix KEY into FILE. Fails with the
+# LIST writes the listing of "folders" under the prefix KEY into FILE, BUCKET makes the
+# bucket (one that exists is fine). Fails with the
 # target's own error code on any answer but 2xx.
 s3() {
   method=$1 object=$2 file=${3:-$WORK/response}
@@ -59,6 +60,10 @@ s3() {
     set -- "$@" -T "$file"
     ;;
   DELETE) set -- "$@" -X DELETE ;;
+  BUCKET)
+    url="${S3_ENDPOINT%/}/$S3_BUCKET"
+    set -- "$@" -X PUT
+    ;;
   LIST)
     # The query is sent encoded, as SigV4 signs it.
     url="${S3_ENDPOINT%/}/$S3_BUCKET?delimiter=%2F&list-type=2&prefix=$(printf '%s' "$object" | sed 's:/:%2F:g')"
@@ -66,8 +71,8 @@ s3() {
   esac
   code=$(curl "$@" -o "$body" -H "x-amz-content-sha256: $sign" "$url") ||
     fail "cannot reach the backup target $S3_ENDPOINT"
-  case $code in
-  2??) return 0 ;;
+  case $method:$code in
+  *:2?? | BUCKET:409) return 0 ;;
   esac
   why=$(sed -n 's:.*<Code>\(.*\)</Code>.*:\1:p' "$body" | head -n 1)
   case $code in

@@ -86,6 +86,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('1') => Some(Action::LogComponent(Component::WordPress)),
             KeyCode::Char('2') => Some(Action::LogComponent(Component::MySql)),
             KeyCode::Char('3') => Some(Action::LogComponent(Component::Setup)),
+            KeyCode::Char('4') => Some(Action::LogComponent(Component::Backup)),
             _ => None,
         },
         Mode::Contexts(_) | Mode::UpgradePlan(_) => {
@@ -145,7 +146,7 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
             ("Esc", "back"),
         ],
         Mode::Logs(_) => vec![
-            ("1 2 3", "wordpress, mysql, setup"),
+            ("1 2 3 4", "wordpress, mysql, setup, backup"),
             ("j/k PgUp/PgDn", "scroll (pauses follow)"),
             ("G / End", "end (resumes follow)"),
             ("s", "toggle follow"),

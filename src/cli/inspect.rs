@@ -19,6 +19,7 @@ pub async fn logs(conn: &Connection, args: &LogsArgs, name: &StoreName) -> anyho
         ComponentArg::Wordpress => Component::WordPress,
         ComponentArg::Mysql => Component::MySql,
         ComponentArg::Setup => Component::Setup,
+        ComponentArg::Backup => Component::Backup,
     };
     let pod = logs::newest_pod(conn, &store.namespace_name, &store.name, component).await?;
     let Some(pod) = pod else {

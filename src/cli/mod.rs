@@ -241,6 +241,7 @@ pub enum ComponentArg {
     Wordpress,
     Mysql,
     Setup,
+    Backup,
 }
 
 #[derive(Debug, Args)]

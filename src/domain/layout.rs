@@ -42,6 +42,28 @@ pub fn is_store_object(store: &str, object: &str, own: &[String]) -> bool {
         return true;
     }
     let generated = |part: &str| !part.is_empty() && part.chars().all(|c| GENERATED.contains(c));
+    // Backup and restore Jobs (`<store>-backup-<id>`, ids `YYYYMMDD-HHMMSS`, or a
+    // schedule's `<store>-backup-<minutes>`) and their pods.
+    for kind in ["backup", "restore"] {
+        if let Some(rest) = object
+            .strip_prefix(store)
+            .and_then(|r| r.strip_prefix('-'))
+            .and_then(|r| r.strip_prefix(kind))
+            .and_then(|r| r.strip_prefix('-'))
+        {
+            let parts: Vec<&str> = rest.split('-').collect();
+            let id = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+            let ok = match parts.as_slice() {
+                [a] => id(a),
+                [a, b] => id(a) && (id(b) || generated(b)),
+                [a, b, c] => id(a) && id(b) && generated(c),
+                _ => false,
+            };
+            if ok {
+                return true;
+            }
+        }
+    }
     Component::ALL.into_iter().any(|c| {
         let Some(rest) = object
             .strip_prefix(store)
@@ -62,16 +84,24 @@ pub enum Component {
     WordPress,
     MySql,
     Setup,
+    /// The backup and restore Jobs.
+    Backup,
 }
 
 impl Component {
-    pub const ALL: [Component; 3] = [Component::WordPress, Component::MySql, Component::Setup];
+    pub const ALL: [Component; 4] = [
+        Component::WordPress,
+        Component::MySql,
+        Component::Setup,
+        Component::Backup,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::WordPress => "wordpress",
             Self::MySql => "mysql",
             Self::Setup => "setup",
+            Self::Backup => "backup",
         }
     }
 
@@ -132,6 +162,26 @@ impl StoreLayout {
     /// The Job that upgrades the database to revision `revision`'s images.
     pub fn database_upgrade_job(&self, revision: u32) -> String {
         format!("{}-{DATABASE_UPGRADE}-{revision}", self.store)
+    }
+
+    /// The Job that backs the store up as backup `id`.
+    pub fn backup_job(&self, id: &str) -> String {
+        format!("{}-backup-{id}", self.store)
+    }
+
+    /// The Job that restores a backup into the store, started at `at` (a backup-style id).
+    pub fn restore_job(&self, at: &str) -> String {
+        format!("{}-restore-{at}", self.store)
+    }
+
+    /// The CronJob of scheduled backups.
+    pub fn backup_schedule(&self) -> String {
+        format!("{}-backup", self.store)
+    }
+
+    /// The copy, in the store's namespace, of the backup target's credentials.
+    pub fn backup_credentials(&self) -> String {
+        format!("{}-backup-target", self.store)
     }
 
     pub fn ingress(&self) -> String {
@@ -215,6 +265,10 @@ mod tests {
             "shop-wordpress-7d9f8b6c5",
             "shop-wordpress-7d9f8b6c5-x2k4p",
             "shop-setup-q8v2z",
+            "shop-backup-20261126-101500",
+            "shop-backup-20261126-101500-x2k4p",
+            "shop-backup-29400000",
+            "shop-restore-20261126-111500-q8v2z",
         ] {
             assert!(is_store_object("shop", ours, &own), "{ours}");
         }
@@ -224,6 +278,8 @@ mod tests {
             "shop-mysql-wordpress-7d9f8b6c5-x2k4p",
             "shop-mysql-mysql",
             "shopping-mysql-7d9f8b6c5",
+            "shop-two-backup-20261126-101500",
+            "shop-backup-today",
         ] {
             assert!(!is_store_object("shop", theirs, &own), "{theirs}");
         }

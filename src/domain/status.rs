@@ -218,7 +218,12 @@ pub fn pods_ready(store: &StoreObjects) -> (usize, usize) {
     let serving: Vec<&Arc<Pod>> = store
         .pods
         .iter()
-        .filter(|p| component_of(&p.metadata) != Some(Component::Setup))
+        .filter(|p| {
+            !matches!(
+                component_of(&p.metadata),
+                Some(Component::Setup | Component::Backup)
+            )
+        })
         .filter(|p| {
             !matches!(
                 p.status.as_ref().and_then(|s| s.phase.as_deref()),

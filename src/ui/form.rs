@@ -67,9 +67,13 @@ pub fn draw_create(frame: &mut Frame, f: &CreateForm, area: Rect) {
 pub fn draw_confirm(frame: &mut Frame, c: &Confirm, area: Rect) {
     let rect = dialog(area, 72, 12);
     frame.render_widget(Clear, rect);
+    let title = match c.stores.len() {
+        1 => " delete store ".to_string(),
+        n => format!(" delete {n} stores "),
+    };
     let block = Block::new()
         .borders(Borders::ALL)
-        .title(" delete ")
+        .title(title)
         .border_style(Style::new().fg(Color::Red));
     let (question, prompt) = match c.stores.as_slice() {
         [(name, _)] => (

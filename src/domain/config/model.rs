@@ -20,6 +20,7 @@ pub struct Config {
     pub network_policy: Toggle,
     pub quota: Quota,
     pub limit_range: LimitRange,
+    pub backup: Backup,
     pub log_level: LogLevel,
 }
 
@@ -154,6 +155,54 @@ pub struct LimitRange {
     pub enabled: bool,
     pub default: BTreeMap<String, Quantity>,
     pub default_request: BTreeMap<String, Quantity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Backup {
+    pub target: BackupTarget,
+    pub prefix: String,
+    pub s3: S3Target,
+    pub cluster: ClusterTarget,
+    pub schedule: String,
+    pub keep: u32,
+    pub image: String,
+}
+
+impl Backup {
+    /// The image of the backup and restore Jobs.
+    pub fn job_image<'a>(&'a self, setup: &'a Setup) -> &'a str {
+        if self.image.is_empty() {
+            &setup.image
+        } else {
+            &self.image
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupTarget {
+    /// The S3-compatible server storectl runs in the platform namespace.
+    Cluster,
+    /// The operator's own bucket.
+    S3,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct S3Target {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub credentials_secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterTarget {
+    pub image: String,
+    pub storage: Quantity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

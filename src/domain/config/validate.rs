@@ -28,6 +28,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
     image("wordpress.image", &c.wordpress.image)?;
     image("mysql.image", &c.mysql.image)?;
     image("setup.image", &c.setup.image)?;
+    backup(&c.backup)?;
     mysql_identifier("mysql.database", &c.mysql.database)?;
     mysql_identifier("mysql.user", &c.mysql.user)?;
     if c.wordpress.admin.user.trim().is_empty() {
@@ -104,6 +105,89 @@ fn email(address: &str) -> Result<(), &'static str> {
         return Err("it is shorter than 6 characters");
     }
     Ok(())
+}
+
+/// The backup settings: a usable target, prefix and schedule.
+fn backup(b: &super::model::Backup) -> Result<(), Failure> {
+    use super::model::BackupTarget;
+    if !b.image.is_empty() {
+        image("backup.image", &b.image)?;
+    }
+    image("backup.cluster.image", &b.cluster.image)?;
+    if b.prefix.starts_with('/') || !(b.prefix.is_empty() || b.prefix.ends_with('/')) {
+        return fail(
+            "backup.prefix",
+            format!(
+                "'{}' must be empty or a path like stores/ (no leading '/', a trailing '/')",
+                b.prefix
+            ),
+        );
+    }
+    if !b.schedule.is_empty() && !cron_like(&b.schedule) {
+        return fail(
+            "backup.schedule",
+            format!(
+                "'{}' is not a cron schedule: five fields like \"0 3 * * *\" (minute hour day month weekday), or @daily, @weekly, @hourly",
+                b.schedule
+            ),
+        );
+    }
+    if b.target == BackupTarget::S3 {
+        let s3 = &b.s3;
+        if !(s3.endpoint.starts_with("https://") || s3.endpoint.starts_with("http://")) {
+            return fail(
+                "backup.s3.endpoint",
+                format!(
+                    "'{}' is not an http(s):// URL; backup.target s3 needs the bucket's endpoint",
+                    s3.endpoint
+                ),
+            );
+        }
+        let bucket_ok = (3..=63).contains(&s3.bucket.len())
+            && s3
+                .bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if !bucket_ok {
+            return fail(
+                "backup.s3.bucket",
+                format!(
+                    "'{}' is not a bucket name (3 to 63 lowercase letters, digits, '-' and '.')",
+                    s3.bucket
+                ),
+            );
+        }
+        if s3.credentials_secret.is_empty() {
+            return fail(
+                "backup.s3.credentialsSecret",
+                "backup.target s3 needs the name of a Secret in platform.namespace with keys access-key-id and secret-access-key",
+            );
+        }
+        dns_subdomain("backup.s3.credentialsSecret", &s3.credentials_secret)?;
+    }
+    Ok(())
+}
+
+/// Five cron fields of digits and `*,-/`, or one of the @ shorthands CronJobs take.
+fn cron_like(schedule: &str) -> bool {
+    const SHORTHANDS: &[&str] = &[
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    if SHORTHANDS.contains(&schedule.trim()) {
+        return true;
+    }
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    fields.len() == 5
+        && fields.iter().all(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*,-/?".contains(c))
+        })
 }
 
 fn fail(key: &str, why: impl Into<String>) -> Result<(), Failure> {

@@ -6,8 +6,8 @@
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, ExecAction,
-    HTTPGetAction, PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm,
+    Affinity, Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    ExecAction, HTTPGetAction, PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm,
     PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
     SecretKeySelector, SecurityContext, Sysctl, TCPSocketAction, Volume, VolumeMount,
 };
@@ -215,18 +215,68 @@ fn wp_cli_job(
     script: &str,
     env: Vec<EnvVar>,
 ) -> Job {
-    let c = Component::Setup;
+    script_job(
+        layout,
+        config,
+        ScriptJob {
+            name,
+            component: Component::Setup,
+            image: &config.setup.image,
+            script,
+            env,
+            scratch: false,
+            beside_wordpress: true,
+        },
+    )
+}
+
+/// What a Job runs: `sh -c script` in `image` with `env`, the WordPress volume at
+/// /var/www/html, and (`scratch`) an empty folder at /work for what it makes.
+pub(super) struct ScriptJob<'a> {
+    pub name: String,
+    pub component: Component,
+    pub image: &'a str,
+    pub script: &'a str,
+    pub env: Vec<EnvVar>,
+    pub scratch: bool,
+    /// Scheduled next to the WordPress pod (its volume is ReadWriteOnce); false when
+    /// WordPress is stopped for the Job (restore).
+    pub beside_wordpress: bool,
+}
+
+/// Where a script Job's scratch folder is mounted.
+pub(super) const SCRATCH: &str = "/work";
+
+pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) -> Job {
+    let c = job.component;
+    let mut mounts = vec![mount("data", WORDPRESS_ROOT)];
+    if job.scratch {
+        mounts.push(mount("work", SCRATCH));
+    }
     let container = Container {
         name: c.as_str().to_string(),
-        image: Some(config.setup.image.clone()),
-        command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
-        env: Some(env),
+        image: Some(job.image.to_string()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            job.script.to_string(),
+        ]),
+        env: Some(job.env),
         resources: Some(resources(&config.setup.resources)),
-        volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
+        volume_mounts: Some(mounts),
+        // The script's one-line result, or its log's end when it fails before writing it.
+        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
         ..Container::default()
     };
-    let init = wait_for_mysql(layout, config, &config.setup.image);
+    let init = wait_for_mysql(layout, config, job.image);
     let mut spec = pod_spec(layout, c, vec![init], container);
+    if job.scratch {
+        spec.volumes.get_or_insert_with(Vec::new).push(Volume {
+            name: "work".to_string(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Volume::default()
+        });
+    }
     spec.restart_policy = Some("Never".to_string());
     spec.security_context = Some(PodSecurityContext {
         run_as_user: Some(WWW_DATA),
@@ -238,22 +288,24 @@ fn wp_cli_job(
         restrict(&mut spec, WWW_DATA);
     }
     // The WordPress volume is ReadWriteOnce: run next to the WordPress pod.
-    spec.affinity = Some(Affinity {
-        pod_affinity: Some(PodAffinity {
-            required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
-                label_selector: Some(LabelSelector {
-                    match_labels: Some(layout.selector(Component::WordPress)),
-                    ..LabelSelector::default()
-                }),
-                topology_key: "kubernetes.io/hostname".to_string(),
-                ..PodAffinityTerm::default()
-            }]),
-            ..PodAffinity::default()
-        }),
-        ..Affinity::default()
-    });
+    if job.beside_wordpress {
+        spec.affinity = Some(Affinity {
+            pod_affinity: Some(PodAffinity {
+                required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                    label_selector: Some(LabelSelector {
+                        match_labels: Some(layout.selector(Component::WordPress)),
+                        ..LabelSelector::default()
+                    }),
+                    topology_key: "kubernetes.io/hostname".to_string(),
+                    ..PodAffinityTerm::default()
+                }]),
+                ..PodAffinity::default()
+            }),
+            ..Affinity::default()
+        });
+    }
     Job {
-        metadata: meta(layout, name, Some(c)),
+        metadata: meta(layout, job.name, Some(c)),
         spec: Some(JobSpec {
             backoff_limit: Some(i32::try_from(config.setup.backoff_limit).unwrap_or(i32::MAX)),
             template: PodTemplateSpec {
@@ -308,7 +360,9 @@ fn pod_spec(layout: &StoreLayout, c: Component, init: Vec<Container>, main: Cont
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
                 claim_name: layout.pvc(match c {
                     Component::MySql => Component::MySql,
-                    Component::WordPress | Component::Setup => Component::WordPress,
+                    Component::WordPress | Component::Setup | Component::Backup => {
+                        Component::WordPress
+                    }
                 }),
                 ..PersistentVolumeClaimVolumeSource::default()
             }),
@@ -365,7 +419,7 @@ fn wait_for_mysql(layout: &StoreLayout, config: &Config, image: &str) -> Contain
 }
 
 /// The official image's `WORDPRESS_DB_*` variables (wp-config.php reads them at run time).
-fn database_env(layout: &StoreLayout, config: &Config) -> Vec<EnvVar> {
+pub(super) fn database_env(layout: &StoreLayout, config: &Config) -> Vec<EnvVar> {
     vec![
         plain_env(
             "WORDPRESS_DB_HOST",
@@ -377,7 +431,7 @@ fn database_env(layout: &StoreLayout, config: &Config) -> Vec<EnvVar> {
     ]
 }
 
-fn plain_env(name: &str, value: &str) -> EnvVar {
+pub(super) fn plain_env(name: &str, value: &str) -> EnvVar {
     EnvVar {
         name: name.to_string(),
         value: Some(value.to_string()),

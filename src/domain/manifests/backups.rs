@@ -1,0 +1,548 @@
+//! A store's backup objects: the backup Job (and the CronJob of scheduled ones), the
+//! restore Job, the network policies that let them reach MySQL and the target, and, for
+//! the zero-set-up target, the S3-compatible server in the platform namespace with its
+//! volume and credentials. The Jobs run `domain::backup`'s scripts.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
+    PodTemplateSpec, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServicePort,
+    ServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::meta;
+use super::network::MYSQL_PORT;
+use super::workloads::{SCRATCH, ScriptJob, database_env, plain_env, script_job};
+use crate::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT};
+use crate::domain::config::{BackupTarget, Config};
+use crate::domain::layout::{Component, StoreLayout};
+use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
+
+/// Name of the zero-set-up target's Deployment, Service, volume and credentials Secret
+/// in the platform namespace.
+pub const TARGET_SERVER: &str = "storectl-backups";
+/// Its port, and the bucket it keeps backups in.
+pub const TARGET_PORT: i32 = 7070;
+pub const TARGET_BUCKET: &str = "backups";
+/// Keys of a target credentials Secret (the operator's for backup.s3, storectl's for
+/// the cluster target, and the copy in each store's namespace).
+pub const ACCESS_KEY_ID: &str = "access-key-id";
+pub const SECRET_ACCESS_KEY: &str = "secret-access-key";
+/// Label on every Job that backs a store up (manual or scheduled): the store's name.
+pub const BACKUP_OF_LABEL: &str = "storectl.io/backup-of";
+/// How long a finished backup or restore Job stays for its status and logs (a week).
+const FINISHED_JOB_TTL_SECONDS: i32 = 7 * 86_400;
+/// A backup Job is retried once.
+const BACKUP_ATTEMPTS: i32 = 2;
+
+/// Where the Jobs send and fetch backups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub prefix: String,
+    /// The bucket is made on first use (the cluster target).
+    pub create_bucket: bool,
+}
+
+impl Target {
+    pub fn of(config: &Config) -> Self {
+        let b = &config.backup;
+        match b.target {
+            BackupTarget::Cluster => Self {
+                endpoint: format!(
+                    "http://{TARGET_SERVER}.{}.svc:{TARGET_PORT}",
+                    config.platform.namespace
+                ),
+                bucket: TARGET_BUCKET.to_string(),
+                region: "us-east-1".to_string(),
+                prefix: b.prefix.clone(),
+                create_bucket: true,
+            },
+            BackupTarget::S3 => Self {
+                endpoint: b.s3.endpoint.clone(),
+                bucket: b.s3.bucket.clone(),
+                region: b.s3.region.clone(),
+                prefix: b.prefix.clone(),
+                create_bucket: false,
+            },
+        }
+    }
+
+    /// Where backup `id` of `store` lives, as `backups` shows it.
+    pub fn location(&self, store: &str, id: &str) -> String {
+        format!(
+            "{}/{}/{}{store}/{id}/",
+            self.endpoint.trim_end_matches('/'),
+            self.bucket,
+            self.prefix
+        )
+    }
+
+    /// The endpoint's TCP port (its own, else 443 for https and 80 for http).
+    fn port(&self) -> i32 {
+        let rest = self
+            .endpoint
+            .split_once("://")
+            .map_or(self.endpoint.as_str(), |(_, r)| r);
+        let host = rest.split('/').next().unwrap_or_default();
+        match host.rsplit_once(':').and_then(|(_, p)| p.parse().ok()) {
+            Some(port) => port,
+            None if self.endpoint.starts_with("http://") => 80,
+            None => 443,
+        }
+    }
+
+    fn env(&self, layout: &StoreLayout) -> Vec<EnvVar> {
+        let mut env = vec![
+            plain_env("S3_ENDPOINT", &self.endpoint),
+            plain_env("S3_BUCKET", &self.bucket),
+            plain_env("S3_REGION", &self.region),
+            plain_env("S3_PREFIX", &self.prefix),
+            secret_key_env(
+                "AWS_ACCESS_KEY_ID",
+                &layout.backup_credentials(),
+                ACCESS_KEY_ID,
+            ),
+            secret_key_env(
+                "AWS_SECRET_ACCESS_KEY",
+                &layout.backup_credentials(),
+                SECRET_ACCESS_KEY,
+            ),
+            plain_env("WORK", SCRATCH),
+        ];
+        if self.create_bucket {
+            env.push(plain_env("CREATE_BUCKET", "1"));
+        }
+        env
+    }
+}
+
+fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.to_string(),
+                key: key.to_string(),
+                ..SecretKeySelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }
+}
+
+/// The backup Job of backup `id` (empty: the script makes one from the time, as a
+/// scheduled run does).
+pub fn backup_job(layout: &StoreLayout, config: &Config, id: &str) -> Job {
+    let target = Target::of(config);
+    let mut env = database_env(layout, config);
+    env.extend([
+        plain_env("STORE", layout.name()),
+        plain_env("BACKUP_ID", id),
+        plain_env("KEEP", &config.backup.keep.to_string()),
+    ]);
+    env.extend(target.env(layout));
+    let mut job = script_job(
+        layout,
+        config,
+        ScriptJob {
+            name: layout.backup_job(id),
+            component: Component::Backup,
+            image: config.backup.job_image(&config.setup),
+            script: BACKUP_SCRIPT,
+            env,
+            scratch: true,
+            beside_wordpress: true,
+        },
+    );
+    finish_job(&mut job, layout);
+    job
+}
+
+/// The restore Job: backup `id` of store `from` (this store, or a clone's source) into
+/// the store; `urls` (old, new) are rewritten for a clone.
+pub fn restore_job(
+    layout: &StoreLayout,
+    config: &Config,
+    at: &str,
+    from: &str,
+    id: &str,
+    urls: Option<(&str, &str)>,
+) -> Job {
+    let target = Target::of(config);
+    let mut env = database_env(layout, config);
+    env.extend([
+        plain_env("STORE", layout.name()),
+        plain_env("BACKUP_STORE", from),
+        plain_env("BACKUP_ID", id),
+    ]);
+    if let Some((old, new)) = urls {
+        env.extend([plain_env("OLD_URL", old), plain_env("NEW_URL", new)]);
+    }
+    env.extend(target.env(layout));
+    let mut job = script_job(
+        layout,
+        config,
+        ScriptJob {
+            name: layout.restore_job(at),
+            component: Component::Backup,
+            image: config.backup.job_image(&config.setup),
+            script: RESTORE_SCRIPT,
+            env,
+            scratch: true,
+            beside_wordpress: false,
+        },
+    );
+    finish_job(&mut job, layout);
+    if let Some(spec) = job.spec.as_mut() {
+        // A failed restore is looked at, not retried over a half-restored store.
+        spec.backoff_limit = Some(0);
+    }
+    job
+}
+
+fn finish_job(job: &mut Job, layout: &StoreLayout) {
+    if let Some(spec) = job.spec.as_mut() {
+        spec.ttl_seconds_after_finished = Some(FINISHED_JOB_TTL_SECONDS);
+        spec.backoff_limit = Some(BACKUP_ATTEMPTS - 1);
+    }
+    job.metadata
+        .labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert(BACKUP_OF_LABEL.to_string(), layout.name().to_string());
+}
+
+/// The CronJob of scheduled backups (`backup.schedule`), one run at a time.
+pub fn backup_schedule(layout: &StoreLayout, config: &Config) -> CronJob {
+    let job = backup_job(layout, config, "");
+    let mut template_meta = job.metadata.clone();
+    template_meta.name = None;
+    template_meta.namespace = None;
+    CronJob {
+        metadata: meta(layout, layout.backup_schedule(), Some(Component::Backup)),
+        spec: Some(CronJobSpec {
+            schedule: config.backup.schedule.clone(),
+            concurrency_policy: Some("Forbid".to_string()),
+            successful_jobs_history_limit: Some(3),
+            failed_jobs_history_limit: Some(3),
+            job_template: JobTemplateSpec {
+                metadata: Some(template_meta),
+                spec: job.spec,
+            },
+            ..CronJobSpec::default()
+        }),
+        ..CronJob::default()
+    }
+}
+
+/// MySQL admits the backup pods; the backup pods reach MySQL, DNS (the store's
+/// allow-dns policy) and the target.
+pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
+    let backup_pods = LabelSelector {
+        match_labels: Some(layout.selector(Component::Backup)),
+        ..LabelSelector::default()
+    };
+    let mysql_pods = LabelSelector {
+        match_labels: Some(layout.selector(Component::MySql)),
+        ..LabelSelector::default()
+    };
+    let target = Target::of(config);
+    let to_target = match config.backup.target {
+        BackupTarget::Cluster => Some(vec![NetworkPolicyPeer {
+            namespace_selector: Some(LabelSelector {
+                match_labels: Some(BTreeMap::from([(
+                    "kubernetes.io/metadata.name".to_string(),
+                    config.platform.namespace.clone(),
+                )])),
+                ..LabelSelector::default()
+            }),
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(server_selector()),
+                ..LabelSelector::default()
+            }),
+            ..NetworkPolicyPeer::default()
+        }]),
+        BackupTarget::S3 => None,
+    };
+    let tcp = |port: i32| NetworkPolicyPort {
+        protocol: Some("TCP".to_string()),
+        port: Some(IntOrString::Int(port)),
+        ..NetworkPolicyPort::default()
+    };
+    vec![
+        NetworkPolicy {
+            metadata: meta(layout, layout.policy("mysql-from-backup"), None),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(mysql_pods.clone()),
+                ingress: Some(vec![NetworkPolicyIngressRule {
+                    from: Some(vec![NetworkPolicyPeer {
+                        pod_selector: Some(backup_pods.clone()),
+                        ..NetworkPolicyPeer::default()
+                    }]),
+                    ports: Some(vec![tcp(MYSQL_PORT)]),
+                }]),
+                policy_types: Some(vec!["Ingress".to_string()]),
+                ..NetworkPolicySpec::default()
+            }),
+        },
+        NetworkPolicy {
+            metadata: meta(layout, layout.policy("backup-egress"), None),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(backup_pods),
+                egress: Some(vec![
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![NetworkPolicyPeer {
+                            pod_selector: Some(mysql_pods),
+                            ..NetworkPolicyPeer::default()
+                        }]),
+                        ports: Some(vec![tcp(MYSQL_PORT)]),
+                    },
+                    NetworkPolicyEgressRule {
+                        to: to_target,
+                        ports: Some(vec![tcp(target.port())]),
+                    },
+                ]),
+                policy_types: Some(vec!["Egress".to_string()]),
+                ..NetworkPolicySpec::default()
+            }),
+        },
+    ]
+}
+
+fn server_selector() -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "app.kubernetes.io/name".to_string(),
+        TARGET_SERVER.to_string(),
+    )])
+}
+
+fn server_meta(config: &Config) -> ObjectMeta {
+    let mut labels = server_selector();
+    labels.insert(MARK_LABEL.to_string(), MARK_VALUE.to_string());
+    labels.insert(
+        "app.kubernetes.io/part-of".to_string(),
+        crate::domain::layout::PART_OF.to_string(),
+    );
+    ObjectMeta {
+        name: Some(TARGET_SERVER.to_string()),
+        namespace: Some(config.platform.namespace.clone()),
+        labels: Some(labels),
+        ..ObjectMeta::default()
+    }
+}
+
+/// The zero-set-up target in the platform namespace: versitygw serving its volume as
+/// S3, with the credentials of Secret `storectl-backups` (made once by storectl). Its
+/// data outlives every store; a volume of its own, not a store's.
+pub fn target_server(config: &Config) -> (PersistentVolumeClaim, Deployment, Service) {
+    let meta = server_meta(config);
+    let claim = PersistentVolumeClaim {
+        metadata: meta.clone(),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".to_string()]),
+            storage_class_name: (!config.global.storage_class.is_empty())
+                .then(|| config.global.storage_class.clone()),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    config.backup.cluster.storage.to_k8s(),
+                )])),
+                ..VolumeResourceRequirements::default()
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        ..PersistentVolumeClaim::default()
+    };
+    let credential = |name: &str, key: &str| secret_key_env(name, TARGET_SERVER, key);
+    let container = Container {
+        name: "versitygw".to_string(),
+        image: Some(config.backup.cluster.image.clone()),
+        args: Some(vec![
+            "--port".to_string(),
+            format!(":{TARGET_PORT}"),
+            "posix".to_string(),
+            "/data".to_string(),
+        ]),
+        env: Some(vec![
+            credential("ROOT_ACCESS_KEY", ACCESS_KEY_ID),
+            credential("ROOT_SECRET_KEY", SECRET_ACCESS_KEY),
+        ]),
+        ports: Some(vec![ContainerPort {
+            name: Some("s3".to_string()),
+            container_port: TARGET_PORT,
+            protocol: Some("TCP".to_string()),
+            ..ContainerPort::default()
+        }]),
+        volume_mounts: Some(vec![VolumeMount {
+            name: "data".to_string(),
+            mount_path: "/data".to_string(),
+            ..VolumeMount::default()
+        }]),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_string()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
+    };
+    let deployment = Deployment {
+        metadata: meta.clone(),
+        spec: Some(DeploymentSpec {
+            strategy: Some(DeploymentStrategy {
+                type_: Some("Recreate".to_string()),
+                ..DeploymentStrategy::default()
+            }),
+            selector: LabelSelector {
+                match_labels: Some(server_selector()),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: meta.labels.clone(),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![container],
+                    automount_service_account_token: Some(false),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(65_534),
+                        run_as_group: Some(65_534),
+                        fs_group: Some(65_534),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".to_string(),
+                            ..SeccompProfile::default()
+                        }),
+                        ..PodSecurityContext::default()
+                    }),
+                    volumes: Some(vec![Volume {
+                        name: "data".to_string(),
+                        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                            claim_name: TARGET_SERVER.to_string(),
+                            ..PersistentVolumeClaimVolumeSource::default()
+                        }),
+                        ..Volume::default()
+                    }]),
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    };
+    let service = Service {
+        metadata: meta,
+        spec: Some(ServiceSpec {
+            selector: Some(server_selector()),
+            ports: Some(vec![ServicePort {
+                name: Some("s3".to_string()),
+                port: TARGET_PORT,
+                target_port: Some(IntOrString::Int(TARGET_PORT)),
+                protocol: Some("TCP".to_string()),
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    (claim, deployment, service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::config::{self, tests::sources_with};
+    use crate::domain::name::StoreName;
+
+    fn setup(sets: &[&str]) -> (StoreLayout, Config) {
+        let config = config::load(&sources_with(sets)).unwrap_or_else(|e| panic!("{e}"));
+        let name = StoreName::parse("shop", "store-").unwrap_or_else(|e| panic!("{e}"));
+        (StoreLayout::new(&name, &config), config)
+    }
+
+    fn env_of(job: &Job) -> BTreeMap<String, String> {
+        let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        pod.map(|p| p.containers[0].env.clone().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.name, e.value.unwrap_or_else(|| "<secret>".to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn a_backup_job_runs_the_script_against_the_zero_set_up_target_by_default() {
+        let (layout, config) = setup(&[]);
+        let job = backup_job(&layout, &config, "20261126-101500");
+        assert_eq!(
+            job.metadata.name.as_deref(),
+            Some("shop-backup-20261126-101500")
+        );
+        let env = env_of(&job);
+        assert_eq!(
+            env["S3_ENDPOINT"],
+            "http://storectl-backups.ecommerce-platform.svc:7070"
+        );
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "<secret>");
+        assert_eq!(env["WORDPRESS_DB_PASSWORD"], "<secret>");
+        assert_eq!(env["CREATE_BUCKET"], "1");
+        assert_eq!(env["KEEP"], "7");
+        let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        let script = pod.and_then(|p| p.containers[0].command.clone());
+        assert_eq!(script.map(|c| c[2].clone()).as_deref(), Some(BACKUP_SCRIPT));
+        assert_eq!(
+            job.metadata
+                .labels
+                .as_ref()
+                .map(|l| l[BACKUP_OF_LABEL].as_str()),
+            Some("shop")
+        );
+    }
+
+    #[test]
+    fn an_s3_target_is_reached_on_its_own_port_and_a_clone_rewrites_urls() {
+        let (layout, config) = setup(&[
+            "backup.target=s3",
+            "backup.s3.endpoint=https://s3.example.com:9443",
+            "backup.s3.bucket=shop-backups",
+            "backup.s3.credentialsSecret=s3-keys",
+        ]);
+        let egress = &policies(&layout, &config)[1];
+        let rules = egress
+            .spec
+            .as_ref()
+            .and_then(|s| s.egress.clone())
+            .unwrap_or_default();
+        let ports = rules[1].ports.clone().unwrap_or_default();
+        assert_eq!(ports[0].port, Some(IntOrString::Int(9443)));
+        assert!(rules[1].to.is_none(), "an outside bucket: any address");
+        let job = restore_job(
+            &layout,
+            &config,
+            "20261126-120000",
+            "source",
+            "20261126-101500",
+            Some(("http://source.local", "http://shop.local")),
+        );
+        let env = env_of(&job);
+        assert_eq!(env["BACKUP_STORE"], "source");
+        assert_eq!(env["NEW_URL"], "http://shop.local");
+        assert!(!env.contains_key("CREATE_BUCKET"));
+        assert_eq!(job.spec.and_then(|s| s.backoff_limit), Some(0));
+    }
+}
