@@ -176,7 +176,10 @@ pub async fn create(
     let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
         matches!(
             m,
-            Manifest::Deployment(_) | Manifest::Job(_) | Manifest::Ingress(_)
+            Manifest::Deployment(_)
+                | Manifest::Job(_)
+                | Manifest::CronJob(_)
+                | Manifest::Ingress(_)
         )
     });
     for wave in [first, middle, last] {
@@ -248,6 +251,7 @@ pub(super) async fn present_objects<'a>(
                 Manifest::Service(o) => metadata(conn, o).await,
                 Manifest::Deployment(o) => metadata(conn, o).await,
                 Manifest::Job(o) => metadata(conn, o).await,
+                Manifest::CronJob(o) => metadata(conn, o).await,
                 Manifest::Ingress(o) => metadata(conn, o).await,
             };
             meta.map(|found| found.map(|meta| Present { manifest: m, meta }))
@@ -285,6 +289,7 @@ pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<
         Manifest::Service(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Deployment(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Job(o) => ssa(conn, namespaced(conn, o), o).await,
+        Manifest::CronJob(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Ingress(o) => ssa(conn, namespaced(conn, o), o).await,
     }
 }

@@ -1,6 +1,6 @@
 //! Deleting a store: its own namespace (per-store mode), or every object labelled for it
 //! in the shared namespace, in the original platform's order (ingress, deployments,
-//! services, volumes, then secrets, jobs, policies). Nothing is deleted unless every
+//! services, volumes, then secrets, the backup schedule, jobs, policies). Nothing is deleted unless every
 //! object to go is storectl's own for the store or the original platform's: the check
 //! reads the server's metadata first. Waiting watches each object until it is gone.
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::try_join_all;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, Pod, ResourceQuota, Secret, Service,
 };
@@ -60,12 +60,25 @@ pub async fn delete(
     let selector = layout.store_selector();
     // Everything first, checked as a whole: a foreign object stops the deletion before
     // anything is gone.
-    let (ingresses, deployments, services, claims, secrets, jobs, policies, quotas, limits, maps) = futures::join!(
+    let (
+        ingresses,
+        deployments,
+        services,
+        claims,
+        secrets,
+        schedules,
+        jobs,
+        policies,
+        quotas,
+        limits,
+        maps,
+    ) = futures::join!(
         listed::<Ingress>(conn, ns, &selector),
         listed::<Deployment>(conn, ns, &selector),
         listed::<Service>(conn, ns, &selector),
         listed::<PersistentVolumeClaim>(conn, ns, &selector),
         listed::<Secret>(conn, ns, &selector),
+        listed::<CronJob>(conn, ns, &selector),
         listed::<Job>(conn, ns, &selector),
         listed::<NetworkPolicy>(conn, ns, &selector),
         listed::<ResourceQuota>(conn, ns, &selector),
@@ -74,13 +87,15 @@ pub async fn delete(
     );
     let (ingresses, deployments, services, claims, secrets) =
         (ingresses?, deployments?, services?, claims?, secrets?);
-    let (jobs, policies, quotas, limits, maps) = (jobs?, policies?, quotas?, limits?, maps?);
+    let (schedules, jobs, policies, quotas, limits, maps) =
+        (schedules?, jobs?, policies?, quotas?, limits?, maps?);
     let everything = [
         ("Ingress", &ingresses),
         ("Deployment", &deployments),
         ("Service", &services),
         ("PersistentVolumeClaim", &claims),
         ("Secret", &secrets),
+        ("CronJob", &schedules),
         ("Job", &jobs),
         ("NetworkPolicy", &policies),
         ("ResourceQuota", &quotas),
@@ -105,6 +120,7 @@ pub async fn delete(
     pending.extend(delete_all::<Service>(conn, ns, &services, &params).await?);
     pending.extend(delete_all::<PersistentVolumeClaim>(conn, ns, &claims, &params).await?);
     pending.extend(delete_all::<Secret>(conn, ns, &secrets, &params).await?);
+    pending.extend(delete_all::<CronJob>(conn, ns, &schedules, &params).await?);
     pending.extend(delete_all::<Job>(conn, ns, &jobs, &params).await?);
     pending.extend(delete_all::<NetworkPolicy>(conn, ns, &policies, &params).await?);
     pending.extend(delete_all::<ResourceQuota>(conn, ns, &quotas, &params).await?);

@@ -57,23 +57,58 @@ pub async fn set_paused(
     if !paused {
         checked.reverse();
     }
-    let params = PatchParams::apply(PAUSE_MANAGER).force();
     for name in checked {
-        // Applying without the label (on resume) removes it: this manager owns it alone.
-        let labels = if paused {
-            json!({ PAUSED_LABEL: "true" })
-        } else {
-            json!({})
-        };
-        let patch = json!({
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": { "name": name, "labels": labels },
-            "spec": { "replicas": i32::from(!paused) },
-        });
-        api.patch(&name, &params, &Patch::Apply(&patch))
-            .await
-            .map_err(conn.error(&format!("scaling deployment {name}")))?;
+        scale(conn, &api, &name, i32::from(!paused), paused).await?;
     }
+    Ok(())
+}
+
+/// Stops (0) or starts (1) the store's WordPress alone, unlabelled: what a restore needs
+/// (MySQL keeps running). Only storectl's own Deployment is touched.
+pub async fn scale_wordpress(
+    conn: &Connection,
+    layout: &StoreLayout,
+    replicas: i32,
+) -> Result<(), PauseError> {
+    let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let name = layout.workload(Component::WordPress);
+    let deployment = api
+        .get_opt(&name)
+        .await
+        .map_err(conn.error(&format!("reading deployment {name}")))?
+        .ok_or_else(|| PauseError::Missing {
+            store: layout.name().to_string(),
+            name: name.clone(),
+        })?;
+    if let Owner::Foreign(manager) = owner(&deployment.metadata, layout, true) {
+        return Err(PauseError::NotOurs { name, manager });
+    }
+    scale(conn, &api, &name, replicas, false).await
+}
+
+/// Sets the replicas (and the paused label, or removes it) with the pause manager.
+async fn scale(
+    conn: &Connection,
+    api: &Api<Deployment>,
+    name: &str,
+    replicas: i32,
+    paused: bool,
+) -> Result<(), PauseError> {
+    // Applying without the label removes it: this manager owns it alone.
+    let labels = if paused {
+        json!({ PAUSED_LABEL: "true" })
+    } else {
+        json!({})
+    };
+    let patch = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": { "name": name, "labels": labels },
+        "spec": { "replicas": replicas },
+    });
+    let params = PatchParams::apply(PAUSE_MANAGER).force();
+    api.patch(name, &params, &Patch::Apply(&patch))
+        .await
+        .map_err(conn.error(&format!("scaling deployment {name}")))?;
     Ok(())
 }

@@ -214,9 +214,12 @@ pub async fn apply(
         .objects
         .iter()
         .partition(|m| matches!(m, Manifest::Namespace(_)));
-    let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest
-        .into_iter()
-        .partition(|m| matches!(m, Manifest::Deployment(_) | Manifest::Ingress(_)));
+    let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
+        matches!(
+            m,
+            Manifest::Deployment(_) | Manifest::CronJob(_) | Manifest::Ingress(_)
+        )
+    });
     for wave in [first, middle, last] {
         futures::future::try_join_all(wave.into_iter().map(|m| apply::apply_one(conn, m))).await?;
     }

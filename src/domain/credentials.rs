@@ -79,8 +79,9 @@ impl Credentials {
     }
 }
 
-/// A uniformly random string over `ALPHABET` (rejection sampling avoids modulo bias).
-fn random_string(len: usize) -> Result<String, getrandom::Error> {
+/// A uniformly random string of letters and digits (rejection sampling avoids modulo
+/// bias).
+pub fn random_string(len: usize) -> Result<String, getrandom::Error> {
     let limit = u8::MAX - (u8::MAX % ALPHABET.len() as u8);
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::layout::{
     APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, LABEL_COMPONENT, PAUSED_LABEL,
 };
+use super::manifests::backups::BACKUP_OF_LABEL;
 
 /// Container waiting reasons that mean the store will not become ready by itself.
 const FAILING_REASONS: &[&str] = &[
@@ -116,7 +117,7 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
         return StoreStatus::new(Phase::Failed, reason);
     }
     match waiting_for(store) {
-        None => StoreStatus::new(Phase::Ready, "all components ready"),
+        None => StoreStatus::new(Phase::Ready, ready_reason(store)),
         Some(waiting) => {
             let (since, what) = match last_applied(store) {
                 Some(applied) => (Some(applied), "its last upgrade"),
@@ -267,7 +268,7 @@ fn deleting(store: &StoreObjects) -> Option<String> {
 }
 
 fn failure(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Option<String> {
-    for job in &store.jobs {
+    for job in store.jobs.iter().filter(|j| !is_backup_or_restore(j)) {
         if let Some(c) = conditions_of_job(job).find(|c| c.type_ == "Failed" && c.status == "True")
         {
             let why = c.reason.clone().unwrap_or_else(|| "failed".to_string());
@@ -349,6 +350,14 @@ fn waiting_for(store: &StoreObjects) -> Option<String> {
     if store.deployments.is_empty() {
         return Some("waiting for its objects to be created".to_string());
     }
+    // WordPress is stopped on purpose while a backup is restored.
+    if let Some(job) = store
+        .jobs
+        .iter()
+        .find(|j| is_restore(j) && !job_finished(j))
+    {
+        return Some(format!("restoring a backup (job {})", name(&job.metadata)));
+    }
     for claim in &store.claims {
         if claim.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound") {
             return Some(format!("waiting for PVC {} to bind", name(&claim.metadata)));
@@ -379,10 +388,15 @@ fn waiting_for(store: &StoreObjects) -> Option<String> {
             ));
         }
     }
-    if store.jobs.is_empty() && made_by_storectl(store) {
+    let own_jobs: Vec<&Arc<Job>> = store
+        .jobs
+        .iter()
+        .filter(|j| !is_backup_or_restore(j))
+        .collect();
+    if own_jobs.is_empty() && made_by_storectl(store) {
         return Some("waiting for the setup job to be created".to_string());
     }
-    for job in &store.jobs {
+    for job in own_jobs {
         if !conditions_of_job(job).any(|c| c.type_ == "Complete" && c.status == "True") {
             return Some(if is_database_upgrade(job) {
                 "database upgrade job running (wp core update-db, wp wc update)".to_string()
@@ -417,6 +431,45 @@ fn pod_ready(p: &Pod) -> bool {
         .iter()
         .flat_map(|s| s.conditions.iter().flatten())
         .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+/// Ready's reason: all ready, and whether the last backup failed (a scheduled backup
+/// that fails must be seen; the store itself still serves).
+fn ready_reason(store: &StoreObjects) -> String {
+    let last_backup = store
+        .jobs
+        .iter()
+        .filter(|j| is_backup_or_restore(j) && !is_restore(j) && job_finished(j))
+        .max_by_key(|j| j.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    match last_backup.and_then(|j| {
+        conditions_of_job(j)
+            .find(|c| c.type_ == "Failed" && c.status == "True")
+            .map(|c| (j, c))
+    }) {
+        Some((job, c)) => format!(
+            "all components ready; last backup failed: job {}: {}",
+            name(&job.metadata),
+            c.reason.as_deref().unwrap_or("failed")
+        ),
+        None => "all components ready".to_string(),
+    }
+}
+
+/// Backup and restore Jobs carry the label naming their store.
+fn is_backup_or_restore(job: &Job) -> bool {
+    job.metadata
+        .labels
+        .as_ref()
+        .is_some_and(|l| l.contains_key(BACKUP_OF_LABEL))
+}
+
+fn is_restore(job: &Job) -> bool {
+    is_backup_or_restore(job) && name(&job.metadata).contains("-restore-")
+}
+
+fn job_finished(job: &Job) -> bool {
+    conditions_of_job(job)
+        .any(|c| c.status == "True" && (c.type_ == "Complete" || c.type_ == "Failed"))
 }
 
 /// Whether `job` is a database upgrade (`<store>-db-upgrade-<revision>`) rather than

@@ -12,7 +12,7 @@ pub use workloads::database_upgrade_job;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
     LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
 };
@@ -38,6 +38,7 @@ pub enum Manifest {
     Service(Service),
     Deployment(Deployment),
     Job(Job),
+    CronJob(CronJob),
     Ingress(Ingress),
 }
 
@@ -53,6 +54,7 @@ impl Manifest {
             Self::Service(_) => "Service",
             Self::Deployment(_) => "Deployment",
             Self::Job(_) => "Job",
+            Self::CronJob(_) => "CronJob",
             Self::Ingress(_) => "Ingress",
         }
     }
@@ -68,6 +70,7 @@ impl Manifest {
             Self::Service(o) => &o.metadata,
             Self::Deployment(o) => &o.metadata,
             Self::Job(o) => &o.metadata,
+            Self::CronJob(o) => &o.metadata,
             Self::Ingress(o) => &o.metadata,
         }
     }
@@ -83,7 +86,8 @@ impl Manifest {
 }
 
 /// Every object of the store, in apply order: namespace and its guards first, then the
-/// secret and volumes, services, the database, WordPress, the setup Job, and the ingress.
+/// secret and volumes, services, the database, WordPress, the setup Job, the schedule of
+/// backups (when `backup.schedule` is set), and the ingress.
 pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) -> Vec<Manifest> {
     let mut out = Vec::with_capacity(16);
     match config.stores.isolation {
@@ -104,6 +108,7 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
         out.extend(
             network::policies(layout, config)
                 .into_iter()
+                .chain(backups::policies(layout, config))
                 .map(Manifest::NetworkPolicy),
         );
     }
@@ -120,6 +125,9 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     out.push(Manifest::Deployment(workloads::mysql(layout, config)));
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
     out.push(Manifest::Job(workloads::setup_job(layout, config)));
+    if !config.backup.schedule.is_empty() {
+        out.push(Manifest::CronJob(backups::backup_schedule(layout, config)));
+    }
     if config.ingress.enabled {
         out.push(Manifest::Ingress(network::ingress(layout, config)));
     }

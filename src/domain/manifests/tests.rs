@@ -69,6 +69,8 @@ fn names_follow_the_original_convention_in_apply_order() {
             "NetworkPolicy/shop1-mysql-from-wordpress",
             "NetworkPolicy/shop1-wordpress-from-ingress",
             "NetworkPolicy/shop1-egress",
+            "NetworkPolicy/shop1-mysql-from-backup",
+            "NetworkPolicy/shop1-backup-egress",
             "Secret/shop1-credentials",
             "PersistentVolumeClaim/shop1-mysql-pvc",
             "PersistentVolumeClaim/shop1-wordpress-pvc",

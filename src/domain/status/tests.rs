@@ -315,3 +315,63 @@ fn pods_ready_counts_serving_pods_only() {
     ];
     assert_eq!(pods_ready(&s), (1, 2));
 }
+
+fn backup_job(name: &str, created: &str, condition: Option<(&str, &str)>) -> Arc<Job> {
+    let conditions = condition.map_or(String::new(), |(t, r)| {
+        format!("conditions: [{{type: {t}, status: 'True', reason: {r}}}]")
+    });
+    arc_yaml(&format!(
+        "metadata: {{name: {name}, creationTimestamp: '{created}', labels: {{app: shop, component: backup, storectl.io/backup-of: shop}}}}\nstatus: {{{conditions}}}"
+    ))
+}
+
+#[test]
+fn backups_never_fail_the_store_but_the_last_failed_one_is_said() {
+    let mut s = ready_store();
+    s.jobs.push(backup_job(
+        "shop-backup-20260101-000100",
+        "2026-01-01T00:01:00Z",
+        Some(("Failed", "BackoffLimitExceeded")),
+    ));
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(
+            Phase::Ready,
+            "all components ready; last backup failed: job shop-backup-20260101-000100: BackoffLimitExceeded"
+        )
+    );
+    // A running backup is not something the store waits for.
+    s.jobs.push(backup_job(
+        "shop-backup-29000000",
+        "2026-01-01T00:02:00Z",
+        None,
+    ));
+    assert_eq!(derive(&s, &RULES, t(SOON)).phase, Phase::Ready);
+    s.jobs.push(backup_job(
+        "shop-backup-20260101-000300",
+        "2026-01-01T00:03:00Z",
+        Some(("Complete", "Completed")),
+    ));
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(Phase::Ready, "all components ready"),
+        "a later good backup clears it"
+    );
+}
+
+#[test]
+fn a_store_being_restored_is_provisioning() {
+    let mut s = ready_store();
+    s.jobs.push(backup_job(
+        "shop-restore-20260101-000500",
+        "2026-01-01T00:05:00Z",
+        None,
+    ));
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(
+            Phase::Provisioning,
+            "restoring a backup (job shop-restore-20260101-000500)"
+        )
+    );
+}
