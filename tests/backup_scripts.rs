@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT};
+use storectl::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT};
 
 const KEY: &str = "storectl-test";
 const SECRET: &str = "s3cr3tS3cr3tS3cr3t";
@@ -417,6 +417,26 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
         .collect();
     kept.sort();
     assert_eq!(kept, ["20261126-111500", "20261126-121500"]);
+
+    // Forgetting the store's backups removes every one, and nothing of another store.
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("other", "20261126-130000"));
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = env.script(FORGET_SCRIPT, &env.vars("shop", ""));
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        r#"{"removed":["20261126-111500","20261126-121500"]}"#
+    );
+    let left = |store: &str| {
+        std::fs::read_dir(env.dir.join("s3/backups/stores").join(store))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().join("manifest.json").exists())
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!((left("shop"), left("other")), (0, 1));
 }
 
 #[test]

@@ -34,18 +34,13 @@ s3 PUT "$(key "$STORE" "$BACKUP_ID" database.sql.gz)" "$db_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" wp-content.tar.gz)" "$files_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" manifest.json)" "$WORK/out/manifest.json"
 
-# Retention: ids sort by time; the oldest go, each manifest first (so a backup cut short
-# in its removal is seen as incomplete, never as whole).
+# Retention: the oldest beyond KEEP go.
 pruned=""
 if [ "${KEEP:-0}" -gt 0 ]; then
-  folder="$S3_PREFIX$STORE/"
-  s3 LIST "$folder" "$WORK/out/list.xml"
-  ids=$(tr '>' '\n' <"$WORK/out/list.xml" | sed -n "s:^$folder\([^/]*\)/</Prefix\$:\1:p" | sort)
+  ids=$(backup_ids)
   count=$(printf '%s\n' "$ids" | grep -c . || true)
   for old in $(printf '%s\n' "$ids" | head -n $((count > KEEP ? count - KEEP : 0))); do
-    for name in manifest.json database.sql.gz wp-content.tar.gz; do
-      s3 DELETE "$(key "$STORE" "$old" "$name")"
-    done
+    remove_backup "$old"
     pruned="$pruned${pruned:+,}\"$old\""
   done
 fi

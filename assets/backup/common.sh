@@ -82,5 +82,19 @@ s3() {
   esac
 }
 
+# The ids of STORE's backups on the target, oldest first (ids sort by time).
+backup_ids() {
+  folder="$S3_PREFIX$STORE/"
+  s3 LIST "$folder" "$WORK/list.xml"
+  tr '>' '\n' <"$WORK/list.xml" | sed -n "s:^$folder\([^/]*\)/</Prefix\$:\1:p" | sort
+}
+
+# Removes backup $1 of STORE: its manifest first, so one cut short is seen as incomplete.
+remove_backup() {
+  for name in manifest.json database.sql.gz wp-content.tar.gz; do
+    s3 DELETE "$(key "$STORE" "$1" "$name")"
+  done
+}
+
 # The value of a string key in the one-line JSON file $1.
 json_string() { sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" "$1"; }

@@ -5,7 +5,9 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use super::{CliError, DeleteArgs, find};
 use crate::cluster::connect::Connection;
-use crate::cluster::{delete, snapshot};
+use crate::cluster::{backups, delete, snapshot};
+use crate::domain::backup::BackupStatus;
+use crate::domain::manifests::backups::Target;
 use crate::domain::config::Config;
 use crate::domain::layout::selector_for;
 use crate::domain::manifests;
@@ -19,12 +21,43 @@ pub async fn run(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     let (store, layout) = find::to_act_on(conn, name, config).await?;
-    let what = describe(&store);
+    // Finished backups are recorded before the store (and its Jobs) go. Records are
+    // bookkeeping (the backups stay on the target): one that cannot be read is said.
+    let kept = match backups::records(conn, config, name.as_str(), Some(&layout.namespace)).await
+    {
+        Ok(list) => list
+            .iter()
+            .filter(|r| r.status == BackupStatus::Complete)
+            .count(),
+        Err(e) if !args.delete_backups => {
+            eprintln!("storectl: warning: the store's backup records were not read: {e}");
+            0
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let folder = Target::of(config).folder(name.as_str());
+    let mut what = describe(&store);
+    if args.delete_backups {
+        what.push_str(&format!(", and its backups at {folder}"));
+    } else if kept > 0 {
+        what.push_str(&format!(
+            "; its {kept} backup(s) at {folder} are kept (--delete-backups removes them)"
+        ));
+    }
     if !args.yes {
-        confirm(name, &what)?;
+        confirm_by_name(name, &format!("This deletes {what}."), "delete", "deleted")?;
+    }
+    if args.delete_backups {
+        let removed = backups::forget(conn, &layout, config, args.timeout).await?;
+        println!("removed the backups of store {name} ({removed} recorded)");
     }
     let pending = delete::delete(conn, &layout, &manifests::references(&layout, config)).await?;
     println!("deleting store {name}: {what}");
+    if kept > 0 && !args.delete_backups {
+        println!(
+            "kept {kept} backup(s) of store {name} at {folder}: storectl backups {name}; restore them with storectl clone {name} NEW-NAME"
+        );
+    }
     if args.wait {
         let remaining = delete::wait_gone(pending, args.timeout).await;
         if !remaining.is_empty() {
@@ -81,18 +114,33 @@ fn describe(store: &StoreObjects) -> String {
     }
 }
 
-fn confirm(name: &StoreName, what: &str) -> anyhow::Result<()> {
+/// Asks for the store's name to be typed on a terminal (`action`: "delete", "restore";
+/// `done`: "deleted", "restored" for the refusal); no terminal: refused.
+pub(super) fn confirm_by_name(
+    name: &StoreName,
+    prompt: &str,
+    action: &'static str,
+    done: &'static str,
+) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return Err(CliError::NeedsConfirmation(name.to_string()).into());
+        return Err(CliError::NeedsConfirmation {
+            action,
+            name: name.to_string(),
+        }
+        .into());
     }
-    eprint!("This deletes {what}.\nType the store name ({name}) to confirm: ");
+    eprint!("{prompt}\nType the store name ({name}) to confirm: ");
     std::io::stderr().flush()?;
     let mut typed = String::new();
     stdin.lock().read_line(&mut typed)?;
     if typed.trim() == name.as_str() {
         Ok(())
     } else {
-        Err(CliError::NotConfirmed(name.to_string()).into())
+        Err(CliError::NotConfirmed {
+            name: name.to_string(),
+            done,
+        }
+        .into())
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::cluster::apply::CreateError;
+use crate::cluster::backups::BackupError;
 use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
 use crate::cluster::pause::PauseError;
@@ -24,10 +25,12 @@ pub const TIMED_OUT: u8 = 7;
 /// Failures the commands themselves detect.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("refusing to delete '{0}' without confirmation: pass --yes (no terminal to ask on)")]
-    NeedsConfirmation(String),
-    #[error("the typed name did not match '{0}'; nothing was deleted")]
-    NotConfirmed(String),
+    #[error(
+        "refusing to {action} '{name}' without confirmation: pass --yes (no terminal to ask on)"
+    )]
+    NeedsConfirmation { action: &'static str, name: String },
+    #[error("the typed name did not match '{name}'; nothing was {done}")]
+    NotConfirmed { name: String, done: &'static str },
     #[error(
         "incomplete: {0} kind(s) of object could not be read (named above); what was shown may miss stores or objects"
     )]
@@ -139,8 +142,8 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | CliError::NoStoresSelected(_) => NOT_FOUND,
                 CliError::NotConfirmedUpgrade => INVALID_INPUT,
                 CliError::RolloutFailed { .. } => FAILURE,
-                CliError::NeedsConfirmation(_)
-                | CliError::NotConfirmed(_)
+                CliError::NeedsConfirmation { .. }
+                | CliError::NotConfirmed { .. }
                 | CliError::NoTerminalUi
                 | CliError::NoAuthMode => INVALID_INPUT,
                 CliError::TimedOut { .. } => TIMED_OUT,
@@ -172,6 +175,22 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             Some(PauseError::NotOurs { .. }) => return ALREADY_EXISTS,
             Some(PauseError::Missing { .. }) => return FAILURE,
             Some(PauseError::Cluster(e)) => return cluster_code(e),
+            None => {}
+        }
+        match cause.downcast_ref::<BackupError>() {
+            Some(BackupError::NotFound { .. } | BackupError::NoBackup(_) | BackupError::Unknown(_)) => {
+                return NOT_FOUND;
+            }
+            Some(
+                BackupError::NotComplete { .. }
+                | BackupError::Paused(_)
+                | BackupError::Deleting(_)
+                | BackupError::NotOurs { .. },
+            ) => return ALREADY_EXISTS,
+            Some(BackupError::TargetCredentials { .. }) => return INVALID_INPUT,
+            Some(BackupError::TimedOut { .. }) => return TIMED_OUT,
+            Some(BackupError::JobFailed { .. } | BackupError::NoRandomness(_)) => return FAILURE,
+            Some(BackupError::Cluster(e)) => return cluster_code(e),
             None => {}
         }
         match cause.downcast_ref::<UpgradeError>() {

@@ -1,6 +1,7 @@
 //! The command line: argument definitions (clap) and dispatch to the headless commands
 //! or the terminal UI. Each command lives in its own module.
 
+mod backup;
 mod create;
 mod delete;
 mod diff;
@@ -84,6 +85,15 @@ pub enum Command {
     Upgrade(UpgradeArgs),
     /// Take a store back to a recorded revision (default: the one before the latest).
     Rollback(RollbackArgs),
+    /// Back a store up: MySQL (--single-transaction) and wp-content, with checksums, to
+    /// the backup target.
+    Backup(BackupArgs),
+    /// List a store's backups (also of a deleted store): id, time, size, status, where.
+    Backups(OneStoreArgs),
+    /// Replace a store's database and wp-content with one of its backups.
+    Restore(RestoreArgs),
+    /// A new store from another store's backup, its URLs rewritten to the new host.
+    Clone(CloneArgs),
     /// List a store's recorded revisions: when, who, which storectl, what changed.
     History(OneStoreArgs),
     /// Print the logs of a store's component.
@@ -153,6 +163,9 @@ pub struct DeleteArgs {
     /// Wait until nothing of the store remains.
     #[arg(long)]
     pub wait: bool,
+    /// Also remove the store's backups (kept by default: they outlive the store).
+    #[arg(long)]
+    pub delete_backups: bool,
     /// How long --wait waits.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
@@ -187,6 +200,49 @@ pub struct UpgradeArgs {
     pub until: UntilReady,
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    /// Wait until the backup is complete (exit 0) or failed (exit 1).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    pub name: String,
+    /// The backup's id (storectl backups NAME).
+    #[arg(long = "from", value_name = "ID")]
+    pub from: String,
+    /// Do not ask for the store name to be typed (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub until: UntilReady,
+}
+
+#[derive(Debug, Args)]
+pub struct CloneArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    /// The store whose backup is cloned (it may have been deleted).
+    pub source: String,
+    /// The new store.
+    pub target: String,
+    /// The backup's id (default: SOURCE's latest complete backup).
+    #[arg(long = "from", value_name = "ID")]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub until: UntilReady,
 }
 
 #[derive(Debug, Args)]
@@ -365,6 +421,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(a) => &a.values,
         Command::Upgrade(a) => &a.values,
         Command::Rollback(a) => &a.values,
+        Command::Backup(a) => &a.values,
+        Command::Backups(a) => &a.values,
+        Command::Restore(a) => &a.values,
+        Command::Clone(a) => &a.values,
         Command::Resume(a) => &a.values,
         Command::List(a) => &a.values,
         Command::Status(a) => &a.values,
@@ -405,6 +465,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollback(args) => {
             let store = name(&args.name)?;
             upgrade::rollback(&connect().await?, args, &config, &store).await
+        }
+        Command::Backup(args) => {
+            let store = name(&args.name)?;
+            backup::backup(&connect().await?, args, &config, &store).await
+        }
+        Command::Backups(args) => {
+            let store = name(&args.name)?;
+            backup::list(&connect().await?, args, &config, &store).await
+        }
+        Command::Restore(args) => {
+            let store = name(&args.name)?;
+            backup::restore(&connect().await?, args, &config, &store).await
+        }
+        Command::Clone(args) => {
+            let (source, target) = (name(&args.source)?, name(&args.target)?);
+            backup::clone(&connect().await?, args, &config, &source, &target).await
         }
         Command::History(args) => {
             let store = name(&args.name)?;

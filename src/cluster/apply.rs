@@ -162,9 +162,10 @@ pub async fn create(
 
     // Waves: the namespace; then everything pods need; then what makes pods. What exists
     // is re-applied (completing a half-made store), except the Secret, which is never
-    // replaced, and a shared namespace, which belongs to no store.
+    // replaced, the setup Job, which ran (its template is immutable), and a shared
+    // namespace, which belongs to no store.
     let keep_as_is = |m: &Manifest| match m {
-        Manifest::Secret(_) => true,
+        Manifest::Secret(_) | Manifest::Job(_) => true,
         Manifest::Namespace(_) => !layout.owns_namespace,
         _ => false,
     };
@@ -251,7 +252,7 @@ pub(super) async fn present_objects<'a>(
                 Manifest::Service(o) => metadata(conn, o).await,
                 Manifest::Deployment(o) => metadata(conn, o).await,
                 Manifest::Job(o) => metadata(conn, o).await,
-                Manifest::CronJob(o) => metadata(conn, o).await,
+                Manifest::CronJob(o) => metadata(conn, &**o).await,
                 Manifest::Ingress(o) => metadata(conn, o).await,
             };
             meta.map(|found| found.map(|meta| Present { manifest: m, meta }))
@@ -289,7 +290,7 @@ pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<
         Manifest::Service(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Deployment(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::Job(o) => ssa(conn, namespaced(conn, o), o).await,
-        Manifest::CronJob(o) => ssa(conn, namespaced(conn, o), o).await,
+        Manifest::CronJob(o) => ssa(conn, namespaced(conn, &**o), &**o).await,
         Manifest::Ingress(o) => ssa(conn, namespaced(conn, o), o).await,
     }
 }

@@ -40,6 +40,10 @@ pub enum BackupError {
     },
     #[error("store '{0}' has no complete backup: take one first (storectl backup {0})")]
     NoBackup(String),
+    #[error("store '{0}' does not exist and no backups of it are recorded")]
+    Unknown(String),
+    #[error("store '{0}' is being deleted")]
+    Deleting(String),
     #[error("backup '{id}' of store '{store}' is {status}{}; only a complete backup can be restored", if .reason.is_empty() { String::new() } else { format!(" ({})", .reason) })]
     NotComplete {
         store: String,
@@ -666,6 +670,39 @@ pub async fn restore(
             reason: end.why(),
         })
     }
+}
+
+/// Removes every backup of the store from the target (a Job, as the target may be
+/// reachable only from inside the cluster), then their records.
+pub async fn forget(
+    conn: &Connection,
+    layout: &StoreLayout,
+    config: &Config,
+    timeout: Duration,
+) -> Result<usize, BackupError> {
+    prepare_target(conn, layout, config).await?;
+    let at = backup::new_id(Timestamp::now());
+    let name = layout.forget_job(&at);
+    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let params = PostParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PostParams::default()
+    };
+    jobs.create(&params, &objects::forget_job(layout, config, &at))
+        .await
+        .map_err(conn.error(&format!("creating job {name}")))?;
+    let end = wait_job(conn, &layout.namespace, &name, timeout).await?;
+    if !end.complete {
+        return Err(BackupError::JobFailed {
+            what: "removing the store's backups".to_string(),
+            reason: end.why(),
+        });
+    }
+    let known = records(conn, config, layout.name(), Some(&layout.namespace)).await?;
+    for record in &known {
+        remove(conn, config, layout.name(), &record.id).await?;
+    }
+    Ok(known.len())
 }
 
 async fn run_restore(

@@ -50,7 +50,7 @@ pub async fn diff(
             Manifest::Service(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::Deployment(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::Ingress(o) => one(conn, namespaced(conn, o), o).await,
-            Manifest::CronJob(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::CronJob(o) => one(conn, namespaced(conn, &**o), &**o).await,
             Manifest::Secret(_) | Manifest::Job(_) => Ok(None),
         }
     });

@@ -26,6 +26,13 @@ pub const RESTORE_SCRIPT: &str = concat!(
     include_str!("../../assets/backup/restore.sh")
 );
 
+/// The Job's script that removes every backup of a store from the target.
+pub const FORGET_SCRIPT: &str = concat!(
+    include_str!("../../assets/backup/common.sh"),
+    "\n",
+    include_str!("../../assets/backup/forget.sh")
+);
+
 /// A backup id: its UTC time to the second, `20261126-101500` (sorts by age).
 pub fn new_id(now: k8s_openapi::jiff::Timestamp) -> String {
     now.strftime("%Y%m%d-%H%M%S").to_string()

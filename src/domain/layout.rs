@@ -42,9 +42,9 @@ pub fn is_store_object(store: &str, object: &str, own: &[String]) -> bool {
         return true;
     }
     let generated = |part: &str| !part.is_empty() && part.chars().all(|c| GENERATED.contains(c));
-    // Backup and restore Jobs (`<store>-backup-<id>`, ids `YYYYMMDD-HHMMSS`, or a
+    // Backup, restore and forget Jobs (`<store>-backup-<id>`, ids `YYYYMMDD-HHMMSS`, or a
     // schedule's `<store>-backup-<minutes>`) and their pods.
-    for kind in ["backup", "restore"] {
+    for kind in ["backup", "restore", "forget"] {
         if let Some(rest) = object
             .strip_prefix(store)
             .and_then(|r| r.strip_prefix('-'))
@@ -172,6 +172,11 @@ impl StoreLayout {
     /// The Job that restores a backup into the store, started at `at` (a backup-style id).
     pub fn restore_job(&self, at: &str) -> String {
         format!("{}-restore-{at}", self.store)
+    }
+
+    /// The Job that removes every backup of the store from the target.
+    pub fn forget_job(&self, at: &str) -> String {
+        format!("{}-forget-{at}", self.store)
     }
 
     /// The CronJob of scheduled backups.

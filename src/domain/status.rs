@@ -126,7 +126,10 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
             let age = since.map(|c| now.duration_since(c));
             let deadline = k8s_openapi::jiff::SignedDuration::try_from(rules.provisioning_deadline)
                 .unwrap_or_default();
-            if age.is_some_and(|a| a > deadline) {
+            // A store that has been provisioned (pods restarting after a restore, a
+            // node drain) is waited for, not failed: its Deployments' own progress
+            // deadline catches a rollout that is stuck.
+            if age.is_some_and(|a| a > deadline) && !provisioned(store) {
                 let limit = short_duration(rules.provisioning_deadline);
                 StoreStatus::new(
                     Phase::Failed,
@@ -431,6 +434,32 @@ fn pod_ready(p: &Pod) -> bool {
         .iter()
         .flat_map(|s| s.conditions.iter().flatten())
         .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+/// Every Deployment has rolled its current template out (Progressing: the new
+/// ReplicaSet is available) and the setup Job is complete: pods that restart later are
+/// not a store failing to come up.
+fn provisioned(store: &StoreObjects) -> bool {
+    let rolled_out = |d: &Arc<Deployment>| {
+        let current = d.status.as_ref().is_some_and(|s| {
+            s.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0)
+        });
+        current
+            && d.status
+                .iter()
+                .flat_map(|s| s.conditions.iter().flatten())
+                .any(|c| {
+                    c.type_ == "Progressing"
+                        && c.status == "True"
+                        && c.reason.as_deref() == Some("NewReplicaSetAvailable")
+                })
+    };
+    let setup_done = store
+        .jobs
+        .iter()
+        .filter(|j| !is_backup_or_restore(j) && !is_database_upgrade(j))
+        .all(|j| conditions_of_job(j).any(|c| c.type_ == "Complete" && c.status == "True"));
+    !store.deployments.is_empty() && store.deployments.iter().all(rolled_out) && setup_done
 }
 
 /// Ready's reason: all ready, and whether the last backup failed (a scheduled backup

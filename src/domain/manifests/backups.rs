@@ -23,7 +23,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::meta;
 use super::network::MYSQL_PORT;
 use super::workloads::{SCRATCH, ScriptJob, database_env, plain_env, script_job};
-use crate::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT};
+use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
@@ -82,8 +82,13 @@ impl Target {
 
     /// Where backup `id` of `store` lives, as `backups` shows it.
     pub fn location(&self, store: &str, id: &str) -> String {
+        format!("{}{id}/", self.folder(store))
+    }
+
+    /// Where every backup of `store` lives.
+    pub fn folder(&self, store: &str) -> String {
         format!(
-            "{}/{}/{}{store}/{id}/",
+            "{}/{}/{}{store}/",
             self.endpoint.trim_end_matches('/'),
             self.bucket,
             self.prefix
@@ -166,6 +171,7 @@ pub fn backup_job(layout: &StoreLayout, config: &Config, id: &str) -> Job {
             env,
             scratch: true,
             beside_wordpress: true,
+            needs_database: true,
         },
     );
     finish_job(&mut job, layout);
@@ -204,6 +210,7 @@ pub fn restore_job(
             env,
             scratch: true,
             beside_wordpress: false,
+            needs_database: true,
         },
     );
     finish_job(&mut job, layout);
@@ -211,6 +218,30 @@ pub fn restore_job(
         // A failed restore is looked at, not retried over a half-restored store.
         spec.backoff_limit = Some(0);
     }
+    job
+}
+
+/// The Job that removes every backup of the store from the target (`delete
+/// --delete-backups`).
+pub fn forget_job(layout: &StoreLayout, config: &Config, at: &str) -> Job {
+    let mut env = database_env(layout, config);
+    env.push(plain_env("STORE", layout.name()));
+    env.extend(Target::of(config).env(layout));
+    let mut job = script_job(
+        layout,
+        config,
+        ScriptJob {
+            name: layout.forget_job(at),
+            component: Component::Backup,
+            image: config.backup.job_image(&config.setup),
+            script: FORGET_SCRIPT,
+            env,
+            scratch: true,
+            beside_wordpress: false,
+            needs_database: false,
+        },
+    );
+    finish_job(&mut job, layout);
     job
 }
 

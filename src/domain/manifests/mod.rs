@@ -38,7 +38,7 @@ pub enum Manifest {
     Service(Service),
     Deployment(Deployment),
     Job(Job),
-    CronJob(CronJob),
+    CronJob(Box<CronJob>),
     Ingress(Ingress),
 }
 
@@ -126,7 +126,9 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
     out.push(Manifest::Job(workloads::setup_job(layout, config)));
     if !config.backup.schedule.is_empty() {
-        out.push(Manifest::CronJob(backups::backup_schedule(layout, config)));
+        out.push(Manifest::CronJob(Box::new(backups::backup_schedule(
+            layout, config,
+        ))));
     }
     if config.ingress.enabled {
         out.push(Manifest::Ingress(network::ingress(layout, config)));

@@ -226,6 +226,7 @@ fn wp_cli_job(
             env,
             scratch: false,
             beside_wordpress: true,
+            needs_database: true,
         },
     )
 }
@@ -242,6 +243,8 @@ pub(super) struct ScriptJob<'a> {
     /// Scheduled next to the WordPress pod (its volume is ReadWriteOnce); false when
     /// WordPress is stopped for the Job (restore).
     pub beside_wordpress: bool,
+    /// Starts once MySQL accepts the store's login.
+    pub needs_database: bool,
 }
 
 /// Where a script Job's scratch folder is mounted.
@@ -268,8 +271,12 @@ pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) 
         termination_message_policy: Some("FallbackToLogsOnError".to_string()),
         ..Container::default()
     };
-    let init = wait_for_mysql(layout, config, job.image);
-    let mut spec = pod_spec(layout, c, vec![init], container);
+    let init = if job.needs_database {
+        vec![wait_for_mysql(layout, config, job.image)]
+    } else {
+        Vec::new()
+    };
+    let mut spec = pod_spec(layout, c, init, container);
     if job.scratch {
         spec.volumes.get_or_insert_with(Vec::new).push(Volume {
             name: "work".to_string(),

@@ -375,3 +375,29 @@ fn a_store_being_restored_is_provisioning() {
         )
     );
 }
+
+#[test]
+fn a_provisioned_store_whose_pods_restart_is_waited_for_not_failed() {
+    let mut s = ready_store();
+    let rolled_out = |component: &str, ready: bool| {
+        let mut d = deployment(component, ready);
+        if let Some(st) = Arc::make_mut(&mut d).status.as_mut() {
+            st.conditions.get_or_insert_with(Vec::new).push(yaml(
+                "{type: Progressing, status: 'True', reason: NewReplicaSetAvailable}",
+            ));
+        }
+        d
+    };
+    s.deployments = vec![rolled_out("mysql", true), rolled_out("wordpress", false)];
+    let long_after = t("2026-03-01T00:00:00Z");
+    assert_eq!(
+        derive(&s, &RULES, long_after),
+        StoreStatus::new(
+            Phase::Provisioning,
+            "waiting for WordPress to become ready (0/1)"
+        )
+    );
+    // Never rolled out: the deadline applies.
+    s.deployments[1] = deployment("wordpress", false);
+    assert_eq!(derive(&s, &RULES, long_after).phase, Phase::Failed);
+}
