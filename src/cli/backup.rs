@@ -8,9 +8,9 @@ use k8s_openapi::jiff::Timestamp;
 use super::delete::confirm_by_name;
 use super::output::{self, on_terminal};
 use super::{BackupArgs, CloneArgs, Format, OneStoreArgs, RestoreArgs, create, find};
+use crate::cluster::apply::{self, CreateError};
 use crate::cluster::backups::{self, BackupError};
 use crate::cluster::connect::Connection;
-use crate::cluster::apply::{self, CreateError};
 use crate::cluster::rollout;
 use crate::domain::backup::{self as records, Record, human_size};
 use crate::domain::config::{Config, Sources};
@@ -49,7 +49,9 @@ pub async fn backup(
     }
     println!(
         "backup {id} complete: {}{} at {}",
-        record.size.map_or_else(|| "size not reported".to_string(), human_size),
+        record
+            .size
+            .map_or_else(|| "size not reported".to_string(), human_size),
         if record.sha256.is_empty() {
             String::new()
         } else {
@@ -193,7 +195,11 @@ pub async fn clone(
         record.id
     );
     create::wait_until_settled(conn, &layout, config, args.until.timeout).await?;
-    let scheme = if settings.tls.enabled { "https" } else { "http" };
+    let scheme = if settings.tls.enabled {
+        "https"
+    } else {
+        "http"
+    };
     let old = format!("{scheme}://{source}.{}", settings.global.domain);
     let new = format!("{scheme}://{}", layout.host);
     backups::restore(

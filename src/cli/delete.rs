@@ -7,10 +7,10 @@ use super::{CliError, DeleteArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::{backups, delete, snapshot};
 use crate::domain::backup::BackupStatus;
-use crate::domain::manifests::backups::Target;
 use crate::domain::config::Config;
 use crate::domain::layout::selector_for;
 use crate::domain::manifests;
+use crate::domain::manifests::backups::Target;
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
 
@@ -23,8 +23,7 @@ pub async fn run(
     let (store, layout) = find::to_act_on(conn, name, config).await?;
     // Finished backups are recorded before the store (and its Jobs) go. Records are
     // bookkeeping (the backups stay on the target): one that cannot be read is said.
-    let kept = match backups::records(conn, config, name.as_str(), Some(&layout.namespace)).await
-    {
+    let kept = match backups::records(conn, config, name.as_str(), Some(&layout.namespace)).await {
         Ok(list) => list
             .iter()
             .filter(|r| r.status == BackupStatus::Complete)

@@ -163,7 +163,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 return ALREADY_EXISTS;
             }
             Some(CreateError::Cluster(e)) => return cluster_code(e),
-            Some(CreateError::NoRandomness(_)) => return FAILURE,
+            Some(CreateError::NoRandomness(_) | CreateError::Backups(_)) => return FAILURE,
             None => {}
         }
         match cause.downcast_ref::<DeleteError>() {
@@ -178,7 +178,9 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             None => {}
         }
         match cause.downcast_ref::<BackupError>() {
-            Some(BackupError::NotFound { .. } | BackupError::NoBackup(_) | BackupError::Unknown(_)) => {
+            Some(
+                BackupError::NotFound { .. } | BackupError::NoBackup(_) | BackupError::Unknown(_),
+            ) => {
                 return NOT_FOUND;
             }
             Some(
@@ -203,6 +205,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 return INVALID_INPUT;
             }
             Some(UpgradeError::Cluster(e)) => return cluster_code(e),
+            Some(UpgradeError::Backups(_)) => return FAILURE,
             None => {}
         }
         if let Some(e) = cause.downcast_ref::<ClusterError>() {

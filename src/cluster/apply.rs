@@ -50,6 +50,8 @@ pub enum CreateError {
     CredentialsLost { secret: String, volumes: String },
     #[error("the system random number generator failed: {0}")]
     NoRandomness(String),
+    #[error("the store was created, but its backup schedule has no target: {0}")]
+    Backups(String),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -76,6 +78,12 @@ pub async fn create_store(
     let objects = manifests::render(layout, config, &credentials);
     let created = create(conn, layout, &objects).await?;
     revisions::record_first(conn, layout, config).await?;
+    if !config.backup.schedule.is_empty() {
+        // The schedule's Jobs need the target and its credentials in the namespace.
+        super::backups::prepare_target(conn, layout, config)
+            .await
+            .map_err(|e| CreateError::Backups(e.to_string()))?;
+    }
     Ok((created, objects))
 }
 

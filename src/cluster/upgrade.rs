@@ -8,7 +8,7 @@
 //! image starts a database upgrade Job.
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
@@ -61,6 +61,8 @@ pub enum UpgradeError {
         from: String,
         to: String,
     },
+    #[error("preparing the backup target of the schedule: {0}")]
+    Backups(String),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -209,6 +211,14 @@ pub async fn apply(
         revisions::record(conn, layout, from.1, "recorded at its first upgrade").await?;
     }
     remove_finished_database_jobs(conn, layout).await?;
+    if to.backup.schedule.is_empty() {
+        remove_schedule(conn, layout).await?;
+    } else {
+        // The schedule's Jobs need the target and its credentials in the namespace.
+        super::backups::prepare_target(conn, layout, to)
+            .await
+            .map_err(|e| UpgradeError::Backups(e.to_string()))?;
+    }
     // The namespace first, then what pods need, then what makes pods.
     let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) = prepared
         .objects
@@ -270,6 +280,29 @@ async fn annotate(
         out.push((name, applied.metadata.generation.unwrap_or(0)));
     }
     Ok(out)
+}
+
+/// Without `backup.schedule` the store's CronJob goes (only storectl's own).
+async fn remove_schedule(conn: &Connection, layout: &StoreLayout) -> Result<(), UpgradeError> {
+    let api: Api<CronJob> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let name = layout.backup_schedule();
+    let Some(found) = api
+        .get_metadata_opt(&name)
+        .await
+        .map_err(conn.error(&format!("reading cronjob {name}")))?
+    else {
+        return Ok(());
+    };
+    if let Owner::Foreign(manager) = owner(&found.metadata, layout, false) {
+        return Err(UpgradeError::NotOurs {
+            object: format!("CronJob/{name}"),
+            manager,
+        });
+    }
+    api.delete(&name, &DeleteParams::background())
+        .await
+        .map_err(conn.error(&format!("removing cronjob {name}")))?;
+    Ok(())
 }
 
 /// Earlier database upgrade Jobs go before a new revision: a failed one would otherwise

@@ -78,7 +78,7 @@ impl From<CreateError> for ApiError {
     fn from(e: CreateError) -> Self {
         match e {
             CreateError::Cluster(e) => e.into(),
-            CreateError::NoRandomness(_) => {
+            CreateError::NoRandomness(_) | CreateError::Backups(_) => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
             }
             CreateError::AlreadyExists { .. }

@@ -1,0 +1,408 @@
+//! Backups end to end on the control plane with the node simulator (which runs no
+//! process: it reports the Jobs' states as the kubelet would): backup, list, restore,
+//! clone to Ready, delete keeping the backups, a failing backup reported with its
+//! reason, and a schedule whose failure shows in the store's status and events. The
+//! scripts the Jobs run are tested for real in tests/backup_scripts.rs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{TestCluster, cluster, storectl, unique};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use kube::Api;
+use kube::api::ListParams;
+use serde_json::Value;
+use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT};
+
+const ADMIN: &str = "devcluster-admin";
+const PLATFORM: &str = "ecommerce-platform";
+
+fn block<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+fn backups_of(c: &TestCluster, name: &str) -> Vec<Value> {
+    let run = storectl(c, ADMIN, &["backups", name, "-o", "json"]).expect_code(0);
+    serde_json::from_str::<Vec<Value>>(&run.stdout).unwrap()
+}
+
+/// The script and environment of a Job's main container.
+fn script_and_env(job: &Job) -> (String, Vec<(String, String)>) {
+    let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    let c = &pod.containers[0];
+    let env = c
+        .env
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| (e.name, e.value.unwrap_or_default()))
+        .collect();
+    (c.command.clone().unwrap()[2].clone(), env)
+}
+
+fn env_value(env: &[(String, String)], key: &str) -> String {
+    env.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
+    let c = cluster();
+    let name = unique("bk");
+    let copy = unique("bkcopy");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let client = c.admin().await;
+
+    let run = block(|| storectl(c, ADMIN, &["backup", &name, "--wait"]).expect_code(0));
+    let id = run
+        .stdout
+        .strip_prefix("backup ")
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    assert!(
+        run.stdout
+            .contains(&format!("backup {id} complete: size not reported at http://storectl-backups.{PLATFORM}.svc:7070/backups/stores/{name}/{id}/")),
+        "{run:?}"
+    );
+    // The zero-set-up target in the platform namespace, and the Job running the one
+    // backup script.
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), PLATFORM);
+    assert!(
+        deployments
+            .get_opt("storectl-backups")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let services: Api<Service> = Api::namespaced(client.clone(), PLATFORM);
+    assert!(
+        services
+            .get_opt("storectl-backups")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let ns = format!("store-{name}");
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
+    let job = jobs.get(&format!("{name}-backup-{id}")).await.unwrap();
+    let (script, env) = script_and_env(&job);
+    assert_eq!(script, BACKUP_SCRIPT);
+    assert_eq!(env_value(&env, "STORE"), name);
+    let copy_secret: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let target = copy_secret
+        .get(&format!("{name}-backup-target"))
+        .await
+        .unwrap();
+    assert_eq!(
+        target.data.unwrap().keys().cloned().collect::<Vec<_>>(),
+        ["access-key-id", "secret-access-key"]
+    );
+
+    let listed = block(|| backups_of(c, &name));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["status"], "Complete");
+    let table = block(|| storectl(c, ADMIN, &["backups", &name]).expect_code(0));
+    assert!(
+        table.stdout.starts_with(&format!("{id} ")) && table.stdout.contains(" Complete "),
+        "{table:?}"
+    );
+
+    // Restore: never without the typed name (here: --yes), WordPress back afterwards.
+    let refused = block(|| storectl(c, ADMIN, &["restore", &name, "--from", &id]).expect_code(2));
+    assert!(
+        refused.stderr.contains(&format!(
+            "refusing to restore '{name}' without confirmation"
+        )),
+        "{refused:?}"
+    );
+    let unknown = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["restore", &name, "--from", "20990101-000000", "--yes"],
+        )
+        .expect_code(4)
+    });
+    assert!(
+        unknown.stderr.contains(&format!(
+            "store '{name}' has no backup '20990101-000000' (known: {id})"
+        )),
+        "{unknown:?}"
+    );
+    let restored = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["restore", &name, "--from", &id, "--yes", "--wait"],
+        )
+        .expect_code(0)
+    });
+    assert!(
+        restored.stdout.contains(&format!(
+            "restored backup {id} into store {name}; WordPress started again"
+        )) && restored.stdout.contains("is ready at"),
+        "{restored:?}"
+    );
+    let restore_jobs = jobs
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={name}")))
+        .await
+        .unwrap();
+    let restore = restore_jobs
+        .items
+        .iter()
+        .find(|j| j.metadata.name.as_deref().unwrap().contains("-restore-"))
+        .unwrap();
+    let (script, env) = script_and_env(restore);
+    assert_eq!(script, RESTORE_SCRIPT);
+    assert_eq!(env_value(&env, "BACKUP_ID"), id);
+    let wordpress = deployments_in(c, &ns).await;
+    assert_eq!(wordpress, Some(1), "WordPress runs again");
+
+    // Clone: a new store from the backup, its URLs rewritten.
+    let cloned = block(|| storectl(c, ADMIN, &["clone", &name, &copy, "--wait"]).expect_code(0));
+    assert!(
+        cloned.stdout.contains(&format!(
+            "cloned store {name} (backup {id}) into {copy}: URLs rewritten from http://{name}.local to http://{copy}.local"
+        )),
+        "{cloned:?}"
+    );
+    let status = block(|| storectl(c, ADMIN, &["status", &copy, "-o", "json"]).expect_code(0));
+    assert!(
+        status.stdout.contains("\"status\": \"Ready\""),
+        "{status:?}"
+    );
+    let copy_jobs: Api<Job> = Api::namespaced(client.clone(), &format!("store-{copy}"));
+    let clone_restore = copy_jobs
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={copy}")))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|j| j.metadata.name.as_deref().unwrap().contains("-restore-"))
+        .unwrap();
+    let (_, env) = script_and_env(&clone_restore);
+    assert_eq!(env_value(&env, "BACKUP_STORE"), name);
+    assert_eq!(env_value(&env, "NEW_URL"), format!("http://{copy}.local"));
+    let again = block(|| storectl(c, ADMIN, &["clone", &name, &copy]).expect_code(3));
+    assert!(
+        again
+            .stderr
+            .contains(&format!("store '{copy}' already exists")),
+        "{again:?}"
+    );
+
+    // Deleting the store keeps its backups, and says where.
+    let deleted =
+        block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0));
+    assert!(
+        deleted.stdout.contains(&format!(
+            "kept 1 backup(s) of store {name} at http://storectl-backups.{PLATFORM}.svc:7070/backups/stores/{name}/"
+        )),
+        "{deleted:?}"
+    );
+    let after = block(|| backups_of(c, &name));
+    assert_eq!(after.len(), 1, "listed for a deleted store");
+    assert_eq!(after[0]["status"], "Complete");
+
+    // --delete-backups: the clone's backup goes with it, record and all.
+    block(|| storectl(c, ADMIN, &["backup", &copy, "--wait"]).expect_code(0));
+    assert_eq!(block(|| backups_of(c, &copy)).len(), 1);
+    let gone = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["delete", &copy, "--yes", "--delete-backups", "--wait"],
+        )
+        .expect_code(0)
+    });
+    assert!(
+        gone.stdout
+            .contains(&format!("removed the backups of store {copy} (1 recorded)")),
+        "{gone:?}"
+    );
+    let none = block(|| storectl(c, ADMIN, &["backups", &copy]).expect_code(4));
+    assert!(
+        none.stderr.contains(&format!(
+            "store '{copy}' does not exist and no backups of it are recorded"
+        )),
+        "{none:?}"
+    );
+    let records: Api<ConfigMap> = Api::namespaced(client, PLATFORM);
+    let kept = records
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={name}")))
+        .await
+        .unwrap();
+    assert_eq!(kept.items.len(), 1);
+}
+
+async fn deployments_in(c: &TestCluster, ns: &str) -> Option<i32> {
+    let api: Api<Deployment> = Api::namespaced(c.admin().await, ns);
+    let name = ns.strip_prefix("store-").unwrap();
+    api.get(&format!("{name}-wordpress"))
+        .await
+        .unwrap()
+        .spec
+        .and_then(|s| s.replicas)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_backup_is_reported_with_its_reason_and_a_running_one_cannot_be_restored() {
+    let c = cluster();
+    let name = unique("bkfail");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    // The simulator fails containers whose image asks for it.
+    let failed = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "backup",
+                &name,
+                "--wait",
+                "--set",
+                "backup.image=wordpress:sim-exit-1",
+            ],
+        )
+        .expect_code(1)
+    });
+    assert!(
+        failed.stderr.contains(&format!("error: backup ")) && failed.stderr.contains(" failed: "),
+        "{failed:?}"
+    );
+    let listed = block(|| backups_of(c, &name));
+    assert_eq!(listed[0]["status"], "Failed");
+    assert!(
+        !listed[0]["reason"].as_str().unwrap().is_empty(),
+        "{listed:?}"
+    );
+    let status = block(|| storectl(c, ADMIN, &["status", &name, "-o", "json"]).expect_code(0));
+    let status: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(
+        status["status"], "Ready",
+        "a failed backup does not fail the store"
+    );
+    assert!(
+        status["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("all components ready; last backup failed: job "),
+        "{status:#}"
+    );
+    let failed_id = listed[0]["id"].as_str().unwrap().to_string();
+    let not_complete = block(|| {
+        storectl(c, ADMIN, &["restore", &name, "--from", &failed_id, "--yes"]).expect_code(3)
+    });
+    assert!(
+        not_complete
+            .stderr
+            .contains(&format!("backup '{failed_id}' of store '{name}' is Failed")),
+        "{not_complete:?}"
+    );
+
+    // One that never ends stays Running, and is not restored from.
+    let started = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "backup",
+                &name,
+                "--set",
+                "backup.image=wordpress:sim-never-ready",
+            ],
+        )
+        .expect_code(0)
+    });
+    let running_id = started
+        .stdout
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let refused = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["restore", &name, "--from", &running_id, "--yes"],
+        )
+        .expect_code(3)
+    });
+    assert!(
+        refused.stderr.contains(&format!(
+            "backup '{running_id}' of store '{name}' is Running"
+        )),
+        "{refused:?}"
+    );
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_runs_backups_whose_failure_shows_in_status_and_events() {
+    let c = cluster();
+    let name = unique("bksched");
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "create",
+                &name,
+                "--wait",
+                "--set",
+                "backup.schedule=* * * * *",
+                "--set",
+                "backup.image=wordpress:sim-exit-1",
+            ],
+        )
+        .expect_code(0)
+    });
+    let ns = format!("store-{name}");
+    let schedules: Api<CronJob> = Api::namespaced(c.admin().await, &ns);
+    let schedule = schedules.get(&format!("{name}-backup")).await.unwrap();
+    assert_eq!(schedule.spec.as_ref().unwrap().schedule, "* * * * *");
+    // Within a minute the CronJob starts a backup; it fails (the image says so).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let status = loop {
+        let run = block(|| storectl(c, ADMIN, &["status", &name, "-o", "json"]).expect_code(0));
+        let status: Value = serde_json::from_str(&run.stdout).unwrap();
+        if status["reason"]
+            .as_str()
+            .unwrap()
+            .contains("last backup failed")
+        {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failed scheduled backup: {status:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    };
+    assert_eq!(status["status"], "Ready");
+    let events = block(|| storectl(c, ADMIN, &["events", &name]).expect_code(0));
+    assert!(
+        events.stdout.contains(&format!("{name}-backup-")) && events.stdout.contains("Warning"),
+        "the Job's failure is among the store's events: {events:?}"
+    );
+    let listed = block(|| backups_of(c, &name));
+    assert!(
+        listed.iter().any(|b| b["status"] == "Failed"),
+        "the scheduled run is recorded: {listed:?}"
+    );
+    // The schedule goes when the configuration drops it.
+    block(|| storectl(c, ADMIN, &["upgrade", &name, "--set", "backup.schedule="]).expect_code(0));
+    assert!(
+        schedules
+            .get_opt(&format!("{name}-backup"))
+            .await
+            .unwrap()
+            .is_none_or(|s| s.metadata.deletion_timestamp.is_some())
+    );
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
