@@ -272,7 +272,7 @@ async fn a_failing_backup_is_reported_with_its_reason_and_a_running_one_cannot_b
         .expect_code(1)
     });
     assert!(
-        failed.stderr.contains(&format!("error: backup ")) && failed.stderr.contains(" failed: "),
+        failed.stderr.contains("error: backup ") && failed.stderr.contains(" failed: "),
         "{failed:?}"
     );
     let listed = block(|| backups_of(c, &name));

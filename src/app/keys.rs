@@ -18,14 +18,15 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         return matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q')).then_some(Action::Back);
     }
     let typing = match &app.mode {
-        Mode::Create(_) | Mode::ConfirmDelete(_) | Mode::Upgrade(_) => true,
+        Mode::Create(_) | Mode::Confirm(_) | Mode::Upgrade(_) => true,
         Mode::Table => app.table.filter_editing,
         Mode::Logs(v) => v.search_editing,
         Mode::Details(_)
         | Mode::Events(_)
         | Mode::Contexts(_)
         | Mode::UpgradePlan(_)
-        | Mode::Rollout => false,
+        | Mode::Rollout
+        | Mode::RestorePick(_) => false,
     };
     if typing {
         return Some(match key.code {
@@ -58,6 +59,7 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char(' ') => Some(Action::ToggleMark),
             KeyCode::Char('*') => Some(Action::MarkVisible),
             KeyCode::Char('u') => Some(Action::OpenUpgrade),
+            KeyCode::Char('b') => Some(Action::BackUp),
             KeyCode::Char('U') => Some(Action::OpenRollout),
             KeyCode::Char('x') => Some(Action::OpenContexts),
             KeyCode::Char('l') => Some(Action::OpenLogs),
@@ -72,6 +74,8 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('l') => Some(Action::OpenLogs),
             KeyCode::Char('e') => Some(Action::OpenEvents),
             KeyCode::Char('d') => Some(Action::ShowDiff),
+            KeyCode::Char('b') => Some(Action::BackUp),
+            KeyCode::Char('R') => Some(Action::OpenRestore),
             KeyCode::Enter => Some(Action::OpenDetails),
             _ => None,
         },
@@ -89,10 +93,10 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('4') => Some(Action::LogComponent(Component::Backup)),
             _ => None,
         },
-        Mode::Contexts(_) | Mode::UpgradePlan(_) => {
+        Mode::Contexts(_) | Mode::UpgradePlan(_) | Mode::RestorePick(_) => {
             (key.code == KeyCode::Enter).then_some(Action::Submit)
         }
-        Mode::Create(_) | Mode::ConfirmDelete(_) | Mode::Upgrade(_) | Mode::Rollout => None,
+        Mode::Create(_) | Mode::Confirm(_) | Mode::Upgrade(_) | Mode::Rollout => None,
     }
 }
 
@@ -133,6 +137,7 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
                 );
                 b.insert(4, ("p", "pause / resume store(s) (volumes kept)"));
                 b.insert(5, ("u", "upgrade store(s): --set lines, plan, rollout"));
+                b.insert(6, ("b", "back up store(s)"));
             }
             b
         }
@@ -143,6 +148,8 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
             ("r", "reveal / hide credentials"),
             ("c", "copy password (revealed) or URL, via OSC 52"),
             ("d", "diff: what an upgrade would change (drift)"),
+            ("b", "back this store up"),
+            ("R", "restore one of its backups (the name is typed)"),
             ("Esc", "back"),
         ],
         Mode::Logs(_) => vec![
@@ -181,7 +188,12 @@ pub fn bindings(app: &App) -> Vec<(&'static str, &'static str)> {
             ("j/k", "scroll"),
             ("Esc", "back (the rollout goes on; U returns)"),
         ],
-        Mode::ConfirmDelete(_) => vec![
+        Mode::RestorePick(_) => vec![
+            ("j/k", "choose a backup"),
+            ("Enter", "restore it (the store name is typed next)"),
+            ("Esc", "cancel"),
+        ],
+        Mode::Confirm(_) => vec![
             ("type the name (or count)", "to confirm"),
             ("Enter", "delete"),
             ("Esc", "cancel"),

@@ -2,6 +2,7 @@
 //! Pure: no I/O, no clocks, no channels. Side effects leave as `Command` data and their
 //! results come back as actions. Modals are plain data in `Mode`.
 
+mod backups;
 mod contexts;
 mod form;
 pub mod keys;
@@ -11,11 +12,13 @@ mod upgrade;
 
 use crate::cluster::diff::ObjectDiff;
 use crate::cluster::rollout::Event as RolloutEvent;
+use crate::domain::backup::Record;
 use crate::domain::layout::Component;
 use crate::domain::revision::Revision;
 use crate::domain::status::Phase;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
+pub use backups::RestorePicker;
 pub use contexts::ContextPicker;
 pub use form::{CreateForm, Field};
 pub use logs::{LogLine, LogView};
@@ -79,6 +82,21 @@ pub enum Command {
     },
     /// Run the plan last answered.
     StartUpgrade,
+    /// Back these stores up.
+    Backup {
+        stores: Vec<(String, String)>,
+    },
+    /// The store's backup records (details, the delete confirmation).
+    FetchBackups {
+        name: String,
+        namespace: String,
+    },
+    /// Restore backup `id` into the store (WordPress stopped meanwhile).
+    Restore {
+        name: String,
+        namespace: String,
+        id: String,
+    },
     Copy(String),
     Resync,
     /// Read the kubeconfig's contexts (for the picker).
@@ -110,6 +128,10 @@ pub enum Action {
     OpenRollout,
     /// The diff view of the store in details.
     ShowDiff,
+    /// Back up the selected (or marked) stores; in details, that store.
+    BackUp,
+    /// Pick one of the store's backups to restore (details).
+    OpenRestore,
     /// The kubeconfig context picker.
     OpenContexts,
     ContextsListed(Result<Vec<String>, String>),
@@ -179,6 +201,18 @@ pub enum Action {
         result: Result<Vec<ObjectDiff>, String>,
     },
     UpgradePlanned(Result<PlanView, String>),
+    BackupStarted {
+        name: String,
+        result: Result<String, String>,
+    },
+    BackupList {
+        name: String,
+        result: Result<Vec<Record>, String>,
+    },
+    Restored {
+        name: String,
+        result: Result<String, String>,
+    },
     Rollout(RolloutEvent),
     /// The rollout ended: its summary, or why it stopped.
     RolloutEnded(Result<String, String>),
@@ -247,12 +281,14 @@ pub enum Mode {
     Events(Details),
     Logs(LogView),
     Create(CreateForm),
-    ConfirmDelete(Confirm),
+    Confirm(Confirm),
     Contexts(ContextPicker),
     Upgrade(UpgradeForm),
     UpgradePlan(PlanView),
     /// The rollout's progress (`App::rollout`).
     Rollout,
+    /// Choosing the backup to restore (from details).
+    RestorePick(RestorePicker),
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +299,7 @@ pub struct Details {
     /// Revealed credentials; masked until the user asks.
     pub credentials: Option<Result<Revealed, String>>,
     pub history: Option<Result<Vec<Revision>, String>>,
+    pub backups: Option<Result<Vec<Record>, String>>,
     /// Shown once asked for (`d`).
     pub diff: Option<Result<Vec<ObjectDiff>, String>>,
 }
@@ -275,21 +312,35 @@ impl Details {
             events: None,
             credentials: None,
             history: None,
+            backups: None,
             diff: None,
         }
     }
 }
 
-/// The delete confirmation of one store or several.
+/// What a typed confirmation is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirming {
+    Delete,
+    /// Restoring backup `id` into the (one) store.
+    Restore {
+        id: String,
+    },
+}
+
+/// The confirmation of a delete (one store or several) or a restore, by typing.
 #[derive(Debug, Clone)]
 pub struct Confirm {
-    /// (name, namespace) of each store to delete.
+    pub confirming: Confirming,
+    /// (name, namespace) of each store it acts on.
     pub stores: Vec<(String, String)>,
     /// What must be typed: the store's name, or the number of stores.
     pub expected: String,
     pub what: String,
     pub typed: tui_input::Input,
     pub hint: Option<String>,
+    /// What becomes of the stores' backups (a delete keeps them), once known.
+    pub backups: Option<String>,
 }
 
 pub struct App {
@@ -383,6 +434,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             upgrade::on_result(app, action);
             vec![]
         }
+        action @ (Action::BackupStarted { .. }
+        | Action::BackupList { .. }
+        | Action::Restored { .. }) => backups::on_result(app, action),
         Action::PausedSet {
             name,
             paused,
@@ -404,11 +458,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             Mode::Details(_) | Mode::Events(_) => details_action(app, other),
             Mode::Logs(_) => logs::update(app, other),
             Mode::Create(_) => form::update(app, other),
-            Mode::ConfirmDelete(_) => confirm_action(app, other),
+            Mode::Confirm(_) => confirm_action(app, other),
             Mode::Contexts(_) => contexts::update(app, other),
             Mode::Upgrade(_) => upgrade::form_action(app, other),
             Mode::UpgradePlan(_) => upgrade::plan_action(app, other),
             Mode::Rollout => upgrade::progress_action(app, other),
+            Mode::RestorePick(_) => backups::picker_action(app, other),
         },
     }
 }
@@ -418,7 +473,7 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
     let open = match &app.mode {
         Mode::Details(d) | Mode::Events(d) => Some((d.name.clone(), d.namespace.clone())),
         Mode::Logs(l) => Some((l.name.clone(), l.namespace.clone())),
-        Mode::ConfirmDelete(c) => c
+        Mode::Confirm(c) => c
             .stores
             .iter()
             .find(|(name, namespace)| !app.table.contains(name, namespace))
@@ -429,6 +484,7 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
         | Mode::Upgrade(_)
         | Mode::UpgradePlan(_)
         | Mode::Rollout => None,
+        Mode::RestorePick(p) => Some((p.name.clone(), p.namespace.clone())),
     };
     if let Some((name, namespace)) = open
         && !app.table.contains(&name, &namespace)
@@ -522,14 +578,25 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
                     ),
                 ),
             };
-            app.mode = Mode::ConfirmDelete(Confirm {
+            let fetch = stores
+                .iter()
+                .map(|(name, namespace)| Command::FetchBackups {
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                })
+                .collect();
+            app.mode = Mode::Confirm(Confirm {
+                confirming: Confirming::Delete,
                 stores,
                 expected,
                 what,
                 typed: tui_input::Input::default(),
                 hint: None,
+                backups: None,
             });
+            return fetch;
         }
+        Action::BackUp => return backups::back_up(app),
         Action::ToggleMark => app.table.toggle_mark(),
         Action::MarkVisible => app.table.toggle_mark_visible(),
         Action::OpenUpgrade => return upgrade::open(app),
@@ -553,7 +620,11 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
                         name: name.clone(),
                         namespace: namespace.clone(),
                     },
-                    Command::FetchHistory { name, namespace },
+                    Command::FetchHistory {
+                        name: name.clone(),
+                        namespace: namespace.clone(),
+                    },
+                    Command::FetchBackups { name, namespace },
                 ];
             }
         }
@@ -660,6 +731,11 @@ fn details_action(app: &mut App, action: Action) -> Vec<Command> {
         Action::Credentials { name, result } if name == d.name => d.credentials = Some(result),
         Action::History { name, result } if name == d.name => d.history = Some(result),
         Action::Diff { name, result } if name == d.name => d.diff = Some(result),
+        Action::BackUp => {
+            let stores = vec![(d.name.clone(), d.namespace.clone())];
+            return backups::start(app, stores);
+        }
+        Action::OpenRestore => return backups::open_restore(app),
         Action::ShowDiff => {
             d.diff = None;
             return vec![Command::FetchDiff {
@@ -723,7 +799,7 @@ fn details_action(app: &mut App, action: Action) -> Vec<Command> {
 }
 
 fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
-    let Mode::ConfirmDelete(c) = &mut app.mode else {
+    let Mode::Confirm(c) = &mut app.mode else {
         return vec![];
     };
     match action {
@@ -734,23 +810,42 @@ fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
             c.hint = None;
         }
         Action::Submit if c.typed.value() == c.expected => {
-            let commands = c
-                .stores
-                .iter()
-                .map(|(name, namespace)| Command::Delete {
-                    name: name.clone(),
-                    namespace: namespace.clone(),
-                })
-                .collect();
+            let commands = match &c.confirming {
+                Confirming::Delete => c
+                    .stores
+                    .iter()
+                    .map(|(name, namespace)| Command::Delete {
+                        name: name.clone(),
+                        namespace: namespace.clone(),
+                    })
+                    .collect(),
+                Confirming::Restore { id } => c
+                    .stores
+                    .iter()
+                    .map(|(name, namespace)| Command::Restore {
+                        name: name.clone(),
+                        namespace: namespace.clone(),
+                        id: id.clone(),
+                    })
+                    .collect(),
+            };
+            if let Confirming::Restore { id } = &c.confirming {
+                let message = format!("restoring backup {id} into store {}...", c.expected);
+                app.say(Severity::Info, message);
+            }
             app.mode = Mode::Table;
             app.table.clear_marks();
             return commands;
         }
         Action::Submit => {
+            let verb = match c.confirming {
+                Confirming::Delete => "delete",
+                Confirming::Restore { .. } => "restore",
+            };
             c.hint = Some(if c.stores.len() > 1 {
-                format!("type the number of stores, {}, to delete them", c.expected)
+                format!("type the number of stores, {}, to {verb} them", c.expected)
             } else {
-                format!("type '{}' exactly to delete it", c.expected)
+                format!("type '{}' exactly to {verb} it", c.expected)
             });
         }
         _ => {}

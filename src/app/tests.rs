@@ -162,7 +162,7 @@ fn deleting_needs_the_exact_name_typed() {
         &mut app,
         &[KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)],
     );
-    let Mode::ConfirmDelete(c) = &app.mode else {
+    let Mode::Confirm(c) = &app.mode else {
         panic!("no confirmation")
     };
     assert_eq!(c.stores, [("beta".to_string(), "store-beta".to_string())]);
@@ -172,7 +172,7 @@ fn deleting_needs_the_exact_name_typed() {
         c.what
     );
     assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
-    let Mode::ConfirmDelete(c) = &app.mode else {
+    let Mode::Confirm(c) = &app.mode else {
         panic!("closed early")
     };
     assert_eq!(c.hint.as_deref(), Some("type 'beta' exactly to delete it"));
@@ -519,14 +519,14 @@ fn marked_stores_are_deleted_together_once_their_number_is_typed() {
         &mut app,
         &[KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)],
     );
-    let Mode::ConfirmDelete(c) = &app.mode else {
+    let Mode::Confirm(c) = &app.mode else {
         panic!("no confirmation")
     };
     assert_eq!(c.expected, "2");
     assert!(c.what.starts_with("2 stores (alpha, beta)"), "{}", c.what);
     press(&mut app, &typed("gamma"));
     assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
-    let Mode::ConfirmDelete(c) = &app.mode else {
+    let Mode::Confirm(c) = &app.mode else {
         panic!("closed early")
     };
     assert_eq!(
@@ -677,4 +677,115 @@ fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
     assert!(matches!(app.mode, Mode::Rollout));
     let view = app.rollout.as_ref().unwrap();
     assert_eq!((view.done(), view.failed()), (1, 1));
+}
+
+fn record(id: &str, status: crate::domain::backup::BackupStatus) -> crate::domain::backup::Record {
+    crate::domain::backup::Record {
+        store: "alpha".into(),
+        id: id.into(),
+        created: "2026-11-26T10:00:00Z".into(),
+        status,
+        reason: String::new(),
+        size: Some(1_500_000),
+        sha256: String::new(),
+        location: format!(
+            "http://storectl-backups.ecommerce-platform.svc:7070/backups/stores/alpha/{id}/"
+        ),
+        namespace: "store-alpha".into(),
+        job: format!("alpha-backup-{id}"),
+    }
+}
+
+#[test]
+fn b_backs_up_the_marked_stores_and_details_restore_a_complete_backup_after_typing_the_name() {
+    use crate::domain::backup::BackupStatus;
+    let mut app = app_with(&[("alpha", Phase::Ready), ("beta", Phase::Ready)]);
+    let cmds = press(
+        &mut app,
+        &[key(KeyCode::Char('*')), key(KeyCode::Char('b'))],
+    );
+    assert_eq!(
+        cmds,
+        vec![Command::Backup {
+            stores: vec![
+                ("alpha".into(), "store-alpha".into()),
+                ("beta".into(), "store-beta".into())
+            ]
+        }]
+    );
+    press(&mut app, &[key(KeyCode::Char('*'))]);
+    let cmds = press(&mut app, &[key(KeyCode::Enter)]);
+    assert!(cmds.contains(&Command::FetchBackups {
+        name: "alpha".into(),
+        namespace: "store-alpha".into()
+    }));
+    update(
+        &mut app,
+        Action::BackupList {
+            name: "alpha".into(),
+            result: Ok(vec![
+                record("20261126-090000", BackupStatus::Complete),
+                record("20261126-100000", BackupStatus::Failed),
+            ]),
+        },
+    );
+    press(&mut app, &[key(KeyCode::Char('R'))]);
+    let Mode::RestorePick(picker) = &app.mode else {
+        panic!("no picker: {:?}", app.status)
+    };
+    assert_eq!(picker.backups.len(), 1, "only complete backups are offered");
+    press(&mut app, &[key(KeyCode::Enter)]);
+    let Mode::Confirm(c) = &app.mode else {
+        panic!("no confirmation")
+    };
+    assert_eq!(
+        c.confirming,
+        Confirming::Restore {
+            id: "20261126-090000".into()
+        }
+    );
+    press(&mut app, &typed("alph"));
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    press(&mut app, &typed("a"));
+    assert_eq!(
+        press(&mut app, &[key(KeyCode::Enter)]),
+        vec![Command::Restore {
+            name: "alpha".into(),
+            namespace: "store-alpha".into(),
+            id: "20261126-090000".into()
+        }]
+    );
+}
+
+#[test]
+fn the_delete_confirmation_says_which_backups_stay() {
+    use crate::domain::backup::BackupStatus;
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    let cmds = press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)],
+    );
+    assert_eq!(
+        cmds,
+        vec![Command::FetchBackups {
+            name: "alpha".into(),
+            namespace: "store-alpha".into()
+        }]
+    );
+    update(
+        &mut app,
+        Action::BackupList {
+            name: "alpha".into(),
+            result: Ok(vec![record("20261126-090000", BackupStatus::Complete)]),
+        },
+    );
+    let Mode::Confirm(c) = &app.mode else {
+        panic!("no confirmation")
+    };
+    assert_eq!(
+        c.backups.as_deref(),
+        Some(
+            "alpha: 1 backup(s) kept at http://storectl-backups.ecommerce-platform.svc:7070/backups/stores/alpha/ (newest 20261126-090000)"
+        )
+    );
 }

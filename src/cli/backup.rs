@@ -11,9 +11,8 @@ use super::{BackupArgs, CloneArgs, Format, OneStoreArgs, RestoreArgs, create, fi
 use crate::cluster::apply::{self, CreateError};
 use crate::cluster::backups::{self, BackupError};
 use crate::cluster::connect::Connection;
-use crate::cluster::rollout;
 use crate::domain::backup::{self as records, Record, human_size};
-use crate::domain::config::{Config, Sources};
+use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
 use crate::domain::lookup::LookupError;
 use crate::domain::name::StoreName;
@@ -27,7 +26,7 @@ pub async fn backup(
 ) -> anyhow::Result<()> {
     let (store, layout) = find::to_act_on(conn, name, config).await?;
     check_running(&store, config, name)?;
-    let settings = store_config(conn, &layout, store, config).await?;
+    let settings = backups::settings_for(conn, &layout, store, config).await?;
     let id = records::new_id(Timestamp::now());
     let record = backups::start(conn, &layout, &settings, &id).await?;
     println!(
@@ -126,7 +125,7 @@ pub async fn restore(
 ) -> anyhow::Result<()> {
     let (store, layout) = find::to_act_on(conn, name, config).await?;
     check_running(&store, config, name)?;
-    let settings = store_config(conn, &layout, store, config).await?;
+    let settings = backups::settings_for(conn, &layout, store, config).await?;
     let list = backups::records(conn, config, name.as_str(), Some(&layout.namespace)).await?;
     let record = backups::usable(&list, name.as_str(), &args.from)?;
     if !args.yes {
@@ -175,7 +174,7 @@ pub async fn clone(
     let (namespace, settings) = match find::to_act_on(conn, source, config).await {
         Ok((store, layout)) => (
             Some(layout.namespace.clone()),
-            store_config(conn, &layout, store, config).await?,
+            backups::settings_for(conn, &layout, store, config).await?,
         ),
         Err(e) if matches!(e.downcast_ref(), Some(LookupError::NotFound(_))) => {
             (None, config.clone())
@@ -228,21 +227,4 @@ fn check_running(store: &StoreObjects, config: &Config, name: &StoreName) -> any
         Phase::Deleting => Err(BackupError::Deleting(name.to_string()).into()),
         Phase::Ready | Phase::Failed | Phase::Provisioning => Ok(()),
     }
-}
-
-/// The store's own configuration (its latest revision: database name and user, images),
-/// with this run's backup target and platform namespace.
-async fn store_config(
-    conn: &Connection,
-    layout: &StoreLayout,
-    store: StoreObjects,
-    config: &Config,
-) -> anyhow::Result<Config> {
-    let mut own = rollout::target(conn, layout, store, &Sources::default(), config)
-        .await?
-        .from
-        .1;
-    own.backup = config.backup.clone();
-    own.platform = config.platform.clone();
-    Ok(own)
 }

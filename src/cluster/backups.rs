@@ -354,6 +354,29 @@ async fn target_credentials(
     }
 }
 
+/// The store's own configuration (its latest revision: database name and user, images)
+/// with this run's backup target and platform namespace: what its backup Jobs run with.
+pub async fn settings_for(
+    conn: &Connection,
+    layout: &StoreLayout,
+    store: crate::domain::status::StoreObjects,
+    config: &Config,
+) -> anyhow::Result<Config> {
+    let mut own = super::rollout::target(
+        conn,
+        layout,
+        store,
+        &crate::domain::config::Sources::default(),
+        config,
+    )
+    .await?
+    .from
+    .1;
+    own.backup = config.backup.clone();
+    own.platform = config.platform.clone();
+    Ok(own)
+}
+
 /// Starts backup `id` of the store: the target made ready, the record written
 /// (Running), the Job created.
 pub async fn start(

@@ -20,7 +20,7 @@ use crate::cluster::pause::set_paused;
 use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Planned, Step};
 use crate::cluster::watch::LiveModel;
-use crate::cluster::{apply, delete, events, logs, revisions, upgrade};
+use crate::cluster::{apply, backups, delete, events, logs, revisions, upgrade};
 use crate::domain::config::{self, Config, Sources};
 use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};
@@ -228,6 +228,44 @@ impl Effects {
                     let _ = tx.send(Action::UpgradePlanned(view));
                 });
             }
+            Command::Backup { stores } => {
+                for (name, namespace) in stores {
+                    let store = find(&name, &namespace);
+                    let config = self.config.clone();
+                    let (conn, tx) = (conn.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let result = match store {
+                            Some(store) => back_up(&conn, store, &config).await,
+                            None => Err("the store is gone".to_string()),
+                        };
+                        let _ = tx.send(Action::BackupStarted { name, result });
+                    });
+                }
+            }
+            Command::FetchBackups { name, namespace } => {
+                let config = self.config.clone();
+                tokio::spawn(async move {
+                    let result = backups::records(&conn, &config, &name, Some(&namespace))
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::BackupList { name, result });
+                });
+            }
+            Command::Restore {
+                name,
+                namespace,
+                id,
+            } => {
+                let store = find(&name, &namespace);
+                let config = self.config.clone();
+                tokio::spawn(async move {
+                    let result = match store {
+                        Some(store) => restore(&conn, store, &id, &config).await,
+                        None => Err("the store is gone".to_string()),
+                    };
+                    let _ = tx.send(Action::Restored { name, result });
+                });
+            }
             Command::StartUpgrade => {
                 let Some((planned, options)) =
                     self.plan.lock().unwrap_or_else(|e| e.into_inner()).take()
@@ -269,6 +307,48 @@ impl Effects {
         config::load(&sources).map_err(|e| e.to_string())
     }
 }
+
+/// Starts a backup of `store`; its id.
+async fn back_up(
+    conn: &Connection,
+    store: StoreObjects,
+    config: &Config,
+) -> Result<String, String> {
+    let layout = layout_of(&store, config)?;
+    let settings = backups::settings_for(conn, &layout, store, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = crate::domain::backup::new_id(Timestamp::now());
+    backups::start(conn, &layout, &settings, &id)
+        .await
+        .map(|record| record.id)
+        .map_err(|e| e.to_string())
+}
+
+/// Restores backup `id` into `store` (WordPress stopped, the Job run, WordPress started).
+async fn restore(
+    conn: &Connection,
+    store: StoreObjects,
+    id: &str,
+    config: &Config,
+) -> Result<String, String> {
+    let layout = layout_of(&store, config)?;
+    let namespace = layout.namespace.clone();
+    let settings = backups::settings_for(conn, &layout, store, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let list = backups::records(conn, config, layout.name(), Some(&namespace))
+        .await
+        .map_err(|e| e.to_string())?;
+    let record = backups::usable(&list, layout.name(), id).map_err(|e| e.to_string())?;
+    backups::restore(conn, &layout, &settings, record, None, RESTORE_TIMEOUT)
+        .await
+        .map(|_| id.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// How long a restore from the terminal UI may take.
+const RESTORE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// What an upgrade of `store` to its latest revision would change: its drift.
 async fn drift(

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::phase_color;
 use crate::app::{App, Details, EventRow};
 use crate::cluster::diff::ObjectDiff;
+use crate::domain::backup::{BackupStatus, human_size};
 
 pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     let block = Block::new()
@@ -67,6 +68,8 @@ pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     }
     lines.push(Line::from(""));
     lines.extend(history_lines(d));
+    lines.push(Line::from(""));
+    lines.extend(backup_lines(d));
     if let Some(diff) = &d.diff {
         lines.push(Line::from(""));
         lines.extend(diff_lines(diff));
@@ -85,7 +88,7 @@ const REVISIONS_SHOWN: usize = 5;
 
 fn history_lines(d: &Details) -> Vec<Line<'static>> {
     let bold = Style::new().add_modifier(Modifier::BOLD);
-    let mut out = vec![Line::styled("Revisions (u upgrades)", bold)];
+    let mut out = vec![Line::styled("Revisions", bold)];
     match &d.history {
         None => out.push(Line::from("  loading...")),
         Some(Err(e)) => out.push(Line::styled(format!("  {e}"), Style::new().fg(Color::Red))),
@@ -97,6 +100,40 @@ fn history_lines(d: &Details) -> Vec<Line<'static>> {
                 "  {:<4} {}  {:<16} {}",
                 r.revision, r.recorded, r.user, r.change
             ))
+        })),
+    }
+    out
+}
+
+/// Backups shown in details, newest first.
+const BACKUPS_SHOWN: usize = 5;
+
+fn backup_lines(d: &Details) -> Vec<Line<'static>> {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut out = vec![Line::styled("Backups (b backs up, R restores)", bold)];
+    match &d.backups {
+        None => out.push(Line::from("  loading...")),
+        Some(Err(e)) => out.push(Line::styled(format!("  {e}"), Style::new().fg(Color::Red))),
+        Some(Ok(list)) if list.is_empty() => out.push(Line::from("  none yet")),
+        Some(Ok(list)) => out.extend(list.iter().rev().take(BACKUPS_SHOWN).map(|r| {
+            let color = match r.status {
+                BackupStatus::Complete => Color::Green,
+                BackupStatus::Running => Color::Yellow,
+                BackupStatus::Failed | BackupStatus::Unknown => Color::Red,
+            };
+            let size = r.size.map_or_else(|| "-".to_string(), human_size);
+            Line::from(vec![
+                Span::raw(format!("  {:<16} ", r.id)),
+                Span::styled(format!("{:<9}", r.status.as_str()), Style::new().fg(color)),
+                Span::raw(format!(
+                    " {size:<9} {}",
+                    if r.reason.is_empty() {
+                        r.location.clone()
+                    } else {
+                        r.reason.clone()
+                    }
+                )),
+            ])
         })),
     }
     out

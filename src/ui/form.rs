@@ -1,4 +1,5 @@
-//! The create form and the delete confirmation, drawn as centred dialogs.
+//! The create form and the typed confirmations (delete, restore), drawn as centred
+//! dialogs.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -6,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::{Confirm, CreateForm, Field};
+use crate::app::{Confirm, Confirming, CreateForm, Field};
 
 pub(super) fn dialog(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -65,36 +66,59 @@ pub fn draw_create(frame: &mut Frame, f: &CreateForm, area: Rect) {
 }
 
 pub fn draw_confirm(frame: &mut Frame, c: &Confirm, area: Rect) {
-    let rect = dialog(area, 72, 12);
+    let rect = dialog(area, 72, 14);
     frame.render_widget(Clear, rect);
-    let title = match c.stores.len() {
-        1 => " delete store ".to_string(),
-        n => format!(" delete {n} stores "),
+    let (title, question, consequence) = match (&c.confirming, c.stores.as_slice()) {
+        (Confirming::Restore { id }, stores) => (
+            " restore store ".to_string(),
+            format!(
+                "Restore backup {id} into store {}?",
+                stores.first().map_or("", |(n, _)| n.as_str())
+            ),
+            format!("This replaces {}.", c.what),
+        ),
+        (Confirming::Delete, [(name, _)]) => (
+            " delete store ".to_string(),
+            format!("Delete store {name}?"),
+            format!("This removes {}.", c.what),
+        ),
+        (Confirming::Delete, many) => (
+            format!(" delete {} stores ", many.len()),
+            format!("Delete {} stores?", many.len()),
+            format!("This removes {}.", c.what),
+        ),
+    };
+    let prompt = if c.stores.len() > 1 {
+        format!("Type the number of stores ({}) to confirm:", c.expected)
+    } else {
+        format!("Type {} to confirm:", c.expected)
     };
     let block = Block::new()
         .borders(Borders::ALL)
         .title(title)
         .border_style(Style::new().fg(Color::Red));
-    let (question, prompt) = match c.stores.as_slice() {
-        [(name, _)] => (
-            format!("Delete store {name}?"),
-            format!("Type {name} to confirm:"),
-        ),
-        many => (
-            format!("Delete {} stores?", many.len()),
-            format!("Type the number of stores ({}) to confirm:", many.len()),
-        ),
-    };
     let mut lines = vec![
         Line::styled(question, Style::new().add_modifier(Modifier::BOLD)),
-        Line::from(format!("This removes {}.", c.what)),
+        Line::from(consequence),
+    ];
+    if c.confirming == Confirming::Delete {
+        let note = c
+            .backups
+            .clone()
+            .unwrap_or_else(|| "checking for backups...".to_string());
+        lines.push(Line::styled(
+            format!("Backups: {note}"),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    lines.extend([
         Line::from(""),
         Line::from(prompt),
         Line::from(Span::styled(
             format!("> {}▏", c.typed.value()),
             Style::new().fg(Color::Cyan),
         )),
-    ];
+    ]);
     if let Some(hint) = &c.hint {
         lines.push(Line::styled(hint.clone(), Style::new().fg(Color::Red)));
     }

@@ -6,6 +6,7 @@ mod details;
 mod form;
 mod help;
 mod logs;
+mod picker;
 mod table;
 mod upgrade;
 
@@ -61,7 +62,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             table::draw(frame, app, body);
             form::draw_create(frame, f, body);
         }
-        Mode::ConfirmDelete(c) => {
+        Mode::Confirm(c) => {
             table::draw(frame, app, body);
             form::draw_confirm(frame, c, body);
         }
@@ -74,6 +75,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
             if let Some(view) = &app.rollout {
                 upgrade::draw_progress(frame, view, body);
             }
+        }
+        Mode::RestorePick(p) => {
+            table::draw(frame, app, body);
+            picker::draw(
+                frame,
+                &format!(" restore a backup into {} ", p.name),
+                &p.lines(),
+                p.selected,
+                body,
+            );
         }
     }
     draw_status(frame, app, status);
@@ -164,23 +175,27 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
             "Enter details  l logs  e events  / filter  s sort  ? help  q quit"
         }
         Mode::Table => {
-            "c create  ^D delete  Space mark  u upgrade  p pause  / filter  ? help  q quit"
+            "c create  ^D delete  Space mark  u upgrade  b backup  p pause  / filter  ? help"
         }
         Mode::Details(_) | Mode::Events(_) => {
-            "Enter details  e events  l logs  d diff  r reveal  c copy  Esc back  ? help"
+            "e events  l logs  d diff  b backup  R restore  r reveal  c copy  Esc back"
         }
         Mode::Logs(_) => {
             "1/2/3 component  s follow  w wrap  t time  p prev  / search  Esc back  ? help"
         }
         Mode::Create(_) => "Tab next field  Enter create  Esc cancel",
         Mode::Contexts(_) => "j/k choose  Enter switch  Esc cancel",
-        Mode::ConfirmDelete(c) if c.stores.len() > 1 => {
+        Mode::Confirm(c) if matches!(c.confirming, crate::app::Confirming::Restore { .. }) => {
+            "type the store name  Enter restore  Esc cancel"
+        }
+        Mode::Confirm(c) if c.stores.len() > 1 => {
             "type the number of stores  Enter delete  Esc cancel"
         }
-        Mode::ConfirmDelete(_) => "type the store name  Enter delete  Esc cancel",
+        Mode::Confirm(_) => "type the store name  Enter delete  Esc cancel",
         Mode::Upgrade(_) => "key=value ...  Tab wave size  Enter plan  Esc cancel",
         Mode::UpgradePlan(_) => "j/k scroll  Enter start the rollout  Esc cancel",
         Mode::Rollout => "j/k scroll  Esc back (the rollout goes on)  U returns",
+        Mode::RestorePick(_) => "j/k choose  Enter restore (then type the name)  Esc cancel",
     };
     frame.render_widget(
         Paragraph::new(Span::styled(

@@ -251,3 +251,49 @@ fn upgrade_form_and_rollout_progress() {
     }
     both_sizes("rollout_progress", &app);
 }
+
+#[test]
+fn restore_picker_and_confirmations_with_backups() {
+    use crate::domain::backup::{BackupStatus, Record};
+    let mut app = fleet();
+    let record = |id: &str, status| Record {
+        store: "alpha".into(),
+        id: id.into(),
+        created: "2026-11-26T10:00:00Z".into(),
+        status,
+        reason: if status == BackupStatus::Failed {
+            "BackoffLimitExceeded".into()
+        } else {
+            String::new()
+        },
+        size: Some(2_400_000),
+        sha256: String::new(),
+        location: format!(
+            "http://storectl-backups.ecommerce-platform.svc:7070/backups/stores/alpha/{id}/"
+        ),
+        namespace: "store-alpha".into(),
+        job: String::new(),
+    };
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
+    );
+    app::update(
+        &mut app,
+        Action::BackupList {
+            name: "alpha".into(),
+            result: Ok(vec![
+                record("20261126-090000", BackupStatus::Complete),
+                record("20261126-100000", BackupStatus::Failed),
+            ]),
+        },
+    );
+    both_sizes("details_with_backups", &app);
+    press(&mut app, &[key('R')]);
+    both_sizes("restore_picker", &app);
+    press(
+        &mut app,
+        &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
+    );
+    both_sizes("restore_confirm", &app);
+}

@@ -1,0 +1,198 @@
+//! Backups in the terminal UI: `b` backs up the selected (or marked) stores, or the store
+//! in details; details list the store's backups; `R` there picks a complete one to
+//! restore, confirmed by typing the store's name; the delete confirmation says which
+//! backups stay (a delete keeps them) and where.
+
+use super::{Action, App, Command, Confirm, Confirming, Mode, Severity};
+use crate::domain::backup::{BackupStatus, Record, human_size};
+
+/// Choosing which backup to restore into a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestorePicker {
+    pub name: String,
+    pub namespace: String,
+    /// The complete backups, newest first.
+    pub backups: Vec<Record>,
+    pub selected: usize,
+}
+
+impl RestorePicker {
+    /// One line per backup: id, when, size.
+    pub fn lines(&self) -> Vec<String> {
+        self.backups
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}  {}  {}",
+                    r.id,
+                    r.created,
+                    r.size
+                        .map_or_else(|| "size not reported".to_string(), human_size)
+                )
+            })
+            .collect()
+    }
+}
+
+/// `b` in the table: the marked stores, or the selected one.
+pub fn back_up(app: &mut App) -> Vec<Command> {
+    let stores = app
+        .table
+        .targets()
+        .iter()
+        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
+        .collect();
+    start(app, stores)
+}
+
+pub fn start(app: &mut App, stores: Vec<(String, String)>) -> Vec<Command> {
+    if app.readonly {
+        app.say(Severity::Error, "read-only mode: backups are disabled");
+        return vec![];
+    }
+    if stores.is_empty() {
+        return vec![];
+    }
+    let names: Vec<&str> = stores.iter().map(|(n, _)| n.as_str()).collect();
+    app.say(
+        Severity::Info,
+        format!("starting a backup of {}...", names.join(", ")),
+    );
+    vec![Command::Backup { stores }]
+}
+
+/// `R` in details: the picker of the store's complete backups.
+pub fn open_restore(app: &mut App) -> Vec<Command> {
+    if app.readonly {
+        app.say(Severity::Error, "read-only mode: restoring is disabled");
+        return vec![];
+    }
+    let (Mode::Details(d) | Mode::Events(d)) = &app.mode else {
+        return vec![];
+    };
+    let backups: Vec<Record> = match &d.backups {
+        Some(Ok(list)) => list
+            .iter()
+            .rev()
+            .filter(|r| r.status == BackupStatus::Complete)
+            .cloned()
+            .collect(),
+        Some(Err(e)) => {
+            let message = format!("backups of {}: {e}", d.name);
+            app.say(Severity::Error, message);
+            return vec![];
+        }
+        None => {
+            app.say(Severity::Info, "the backups are still loading");
+            return vec![];
+        }
+    };
+    if backups.is_empty() {
+        let message = format!(
+            "store {} has no complete backup to restore (b takes one)",
+            d.name
+        );
+        app.say(Severity::Error, message);
+        return vec![];
+    }
+    app.mode = Mode::RestorePick(RestorePicker {
+        name: d.name.clone(),
+        namespace: d.namespace.clone(),
+        backups,
+        selected: 0,
+    });
+    vec![]
+}
+
+pub fn picker_action(app: &mut App, action: Action) -> Vec<Command> {
+    let Mode::RestorePick(picker) = &mut app.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Move(m) => {
+            picker.selected = super::scrolled(picker.selected, m, picker.backups.len());
+        }
+        Action::Back => app.mode = Mode::Table,
+        Action::Submit => {
+            let chosen = &picker.backups[picker.selected.min(picker.backups.len() - 1)];
+            let what = format!(
+                "the database and wp-content of store {} with backup {} (taken {}); what the store holds now is lost, and WordPress is stopped while it runs",
+                picker.name, chosen.id, chosen.created
+            );
+            app.mode = Mode::Confirm(Confirm {
+                confirming: Confirming::Restore {
+                    id: chosen.id.clone(),
+                },
+                stores: vec![(picker.name.clone(), picker.namespace.clone())],
+                expected: picker.name.clone(),
+                what,
+                typed: tui_input::Input::default(),
+                hint: None,
+                backups: None,
+            });
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+/// Results of the runtime, whatever screen is in front.
+pub fn on_result(app: &mut App, action: Action) -> Vec<Command> {
+    match action {
+        Action::BackupStarted { name, result } => match result {
+            Ok(id) => app.say(
+                Severity::Info,
+                format!("backup {id} of store {name} started (details list it)"),
+            ),
+            Err(e) => app.say(Severity::Error, format!("backup of {name}: {e}")),
+        },
+        Action::BackupList { name, result } => match &mut app.mode {
+            Mode::Details(d) | Mode::Events(d) if d.name == name => d.backups = Some(result),
+            Mode::Confirm(c) if c.confirming == Confirming::Delete => {
+                c.backups = Some(delete_note(c, &name, &result));
+            }
+            _ => {}
+        },
+        Action::Restored { name, result } => match result {
+            Ok(id) => app.say(
+                Severity::Info,
+                format!("restored backup {id} into store {name}; WordPress started again"),
+            ),
+            Err(e) => app.say(Severity::Error, format!("restore of {name}: {e}")),
+        },
+        _ => {}
+    }
+    vec![]
+}
+
+/// What a delete does to the stores' backups, as far as the answers so far tell.
+fn delete_note(c: &Confirm, name: &str, result: &Result<Vec<Record>, String>) -> String {
+    let list = match result {
+        Ok(list) => list,
+        Err(e) => return format!("the backups of {name} could not be read: {e}"),
+    };
+    let complete: Vec<&Record> = list
+        .iter()
+        .filter(|r| r.status == BackupStatus::Complete)
+        .collect();
+    let previous = c.backups.clone().unwrap_or_default();
+    let line = match complete.last() {
+        None => format!("{name} has no backup: its data cannot be recovered after this"),
+        Some(newest) => {
+            let folder = newest
+                .location
+                .strip_suffix(&format!("{}/", newest.id))
+                .unwrap_or(&newest.location);
+            format!(
+                "{name}: {} backup(s) kept at {folder} (newest {})",
+                complete.len(),
+                newest.id
+            )
+        }
+    };
+    if previous.is_empty() {
+        line
+    } else {
+        format!("{previous}; {line}")
+    }
+}
