@@ -448,3 +448,54 @@ fn marked_stores_are_upgraded_with_a_plan_and_progress_then_deleted_together() {
     );
     storectl(c, "devcluster-admin", &["delete", &names[2], "--yes"]).expect_code(0);
 }
+
+#[test]
+fn b_backs_up_details_list_it_r_restores_it_and_delete_says_it_stays() {
+    let c = cluster();
+    let name = unique("tuibk");
+    storectl(c, "devcluster-admin", &["create", &name, "--wait"]).expect_code(0);
+    let tui = Session::start(&c.kubeconfig, 160, 45);
+    tui.wait("the store", 30, |s| row_of(s, &name).is_some());
+    tui.keys(&["/"]);
+    tui.text(&name);
+    tui.keys(&["Enter", "b"]);
+    let started = tui.wait("the backup started", 30, |s| {
+        s.contains(&format!("of store {name} started"))
+    });
+    assert!(started.contains("backup 20"), "{started}");
+    tui.keys(&["Enter"]);
+    tui.wait("the backup complete in details", 60, |s| {
+        s.lines()
+            .any(|l| l.contains(" Complete ") && l.contains("http://storectl-backups."))
+    });
+    tui.keys(&["R"]);
+    tui.wait("the restore picker", 10, |s| {
+        s.contains(&format!("restore a backup into {name}"))
+    });
+    tui.keys(&["Enter"]);
+    tui.wait("the restore confirmation", 10, |s| {
+        s.contains("restore store") && s.contains(&format!("Type {name} to confirm"))
+    });
+    tui.text(&name);
+    tui.keys(&["Enter"]);
+    tui.wait("the restore done", 90, |s| {
+        s.contains(&format!("into store {name}; WordPress started again"))
+    });
+    tui.wait("the store Ready again", 60, |s| {
+        row_of(s, &name).is_some_and(|r| r.contains("Ready"))
+    });
+    tui.keys(&["C-d"]);
+    let confirm = tui.wait("the delete confirmation with the backups", 20, |s| {
+        s.contains(&format!("{name}: 1 backup(s) kept at"))
+    });
+    assert!(confirm.contains("delete store"), "{confirm}");
+    tui.text(&name);
+    tui.keys(&["Enter"]);
+    tui.wait("deleting", 30, |s| {
+        row_of(s, &name).is_none_or(|r| r.contains("Deleting"))
+    });
+    tui.keys(&["q"]);
+    tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+    let kept = storectl(c, "devcluster-admin", &["backups", &name, "-o", "json"]).expect_code(0);
+    assert!(kept.stdout.contains("\"Complete\""), "{kept:?}");
+}

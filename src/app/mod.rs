@@ -499,10 +499,18 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
         };
     }
     if let Mode::Events(d) | Mode::Details(d) = &app.mode {
-        return vec![Command::FetchEvents {
+        let mut refresh = vec![Command::FetchEvents {
             name: d.name.clone(),
             namespace: d.namespace.clone(),
         }];
+        // Backups change on their own (a running one ends, a schedule starts one).
+        if matches!(app.mode, Mode::Details(_)) {
+            refresh.push(Command::FetchBackups {
+                name: d.name.clone(),
+                namespace: d.namespace.clone(),
+            });
+        }
+        return refresh;
     }
     vec![]
 }
