@@ -406,3 +406,114 @@ async fn a_schedule_runs_backups_whose_failure_shows_in_status_and_events() {
     );
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint() {
+    let c = cluster();
+    let name = unique("bks3");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let secret = unique("s3-keys");
+    let s3 = [
+        "--set",
+        "backup.target=s3",
+        "--set",
+        "backup.s3.endpoint=https://s3.example.com:9443",
+        "--set",
+        "backup.s3.bucket=shop-backups",
+    ];
+    let with_secret = format!("backup.s3.credentialsSecret={secret}");
+    let mut args = vec!["backup", name.as_str()];
+    args.extend(s3);
+    args.extend(["--set", with_secret.as_str()]);
+    let missing = block(|| storectl(c, ADMIN, &args).expect_code(2));
+    assert!(
+        missing.stderr.contains(&format!(
+            "the backup target's credentials are missing: Secret {secret} in namespace {PLATFORM} does not exist"
+        )),
+        "{missing:?}"
+    );
+    let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    assert!(
+        jobs.list(&ListParams::default().labels(&format!("storectl.io/backup-of={name}")))
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "nothing started"
+    );
+    let half: Vec<&str> = ["backup", name.as_str()].into_iter().chain(s3).collect();
+    let incomplete = block(|| storectl(c, ADMIN, &half).expect_code(2));
+    assert!(
+        incomplete.stderr.contains("backup.s3.credentialsSecret"),
+        "{incomplete:?}"
+    );
+
+    // The operator's Secret, in the platform namespace (made here if no test made it yet).
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(c.admin().await);
+    let platform = k8s_openapi::api::core::v1::Namespace {
+        metadata: kube::api::ObjectMeta {
+            name: Some(PLATFORM.to_string()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    match namespaces
+        .create(&kube::api::PostParams::default(), &platform)
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 409 => {}
+        Err(e) => panic!("{e}"),
+    }
+    let secrets: Api<Secret> = Api::namespaced(c.admin().await, PLATFORM);
+    let keys = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(secret.clone()),
+            ..Default::default()
+        },
+        string_data: Some(
+            [
+                ("access-key-id".to_string(), "AKIAEXAMPLE".to_string()),
+                (
+                    "secret-access-key".to_string(),
+                    "not-a-real-secret".to_string(),
+                ),
+            ]
+            .into(),
+        ),
+        ..Default::default()
+    };
+    secrets
+        .create(&kube::api::PostParams::default(), &keys)
+        .await
+        .unwrap();
+    let started = block(|| storectl(c, ADMIN, &args).expect_code(0));
+    assert!(
+        started.stdout.contains(&format!(
+            "it goes to https://s3.example.com:9443/shop-backups/stores/{name}/"
+        )),
+        "{started:?}"
+    );
+    let job = jobs
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={name}")))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let (_, env) = script_and_env(&job);
+    assert_eq!(
+        env_value(&env, "S3_ENDPOINT"),
+        "https://s3.example.com:9443"
+    );
+    assert_eq!(env_value(&env, "S3_BUCKET"), "shop-backups");
+    assert_eq!(
+        env_value(&env, "CREATE_BUCKET"),
+        "",
+        "an operator's bucket is never made"
+    );
+    secrets
+        .delete(&secret, &kube::api::DeleteParams::default())
+        .await
+        .unwrap();
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
