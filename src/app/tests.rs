@@ -679,7 +679,11 @@ fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
     assert_eq!((view.done(), view.failed()), (1, 1));
 }
 
-fn record(id: &str, status: crate::domain::backup::BackupStatus) -> crate::domain::backup::Record {
+/// A backup record of store alpha, 1.5 MB.
+pub fn record(
+    id: &str,
+    status: crate::domain::backup::BackupStatus,
+) -> crate::domain::backup::Record {
     crate::domain::backup::Record {
         store: "alpha".into(),
         id: id.into(),

@@ -16,7 +16,7 @@ use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
 use crate::domain::lookup::LookupError;
 use crate::domain::name::StoreName;
-use crate::domain::status::{self, Phase, StoreObjects};
+use crate::domain::status::{self, Phase};
 
 pub async fn backup(
     conn: &Connection,
@@ -24,9 +24,7 @@ pub async fn backup(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
-    check_running(&store, config, name)?;
-    let settings = backups::settings_for(conn, &layout, store, config).await?;
+    let (layout, settings) = running_store(conn, config, name).await?;
     let id = records::new_id(Timestamp::now());
     let record = backups::start(conn, &layout, &settings, &id).await?;
     println!(
@@ -123,9 +121,7 @@ pub async fn restore(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
-    check_running(&store, config, name)?;
-    let settings = backups::settings_for(conn, &layout, store, config).await?;
+    let (layout, settings) = running_store(conn, config, name).await?;
     let list = backups::records(conn, config, name.as_str(), Some(&layout.namespace)).await?;
     let record = backups::usable(&list, name.as_str(), &args.from)?;
     if !args.yes {
@@ -220,11 +216,19 @@ pub async fn clone(
     Ok(())
 }
 
-/// A backup needs the store's database running: not paused, not being deleted.
-fn check_running(store: &StoreObjects, config: &Config, name: &StoreName) -> anyhow::Result<()> {
-    match status::derive(store, &config.status_rules(), Timestamp::now()).phase {
-        Phase::Paused => Err(BackupError::Paused(name.to_string()).into()),
-        Phase::Deleting => Err(BackupError::Deleting(name.to_string()).into()),
-        Phase::Ready | Phase::Failed | Phase::Provisioning => Ok(()),
+/// The store to back up or restore into, seen whole, with its database running (not
+/// paused, not being deleted), and the configuration its Jobs run with.
+async fn running_store(
+    conn: &Connection,
+    config: &Config,
+    name: &StoreName,
+) -> anyhow::Result<(StoreLayout, Config)> {
+    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    match status::derive(&store, &config.status_rules(), Timestamp::now()).phase {
+        Phase::Paused => return Err(BackupError::Paused(name.to_string()).into()),
+        Phase::Deleting => return Err(BackupError::Deleting(name.to_string()).into()),
+        Phase::Ready | Phase::Failed | Phase::Provisioning => {}
     }
+    let settings = backups::settings_for(conn, &layout, store, config).await?;
+    Ok((layout, settings))
 }

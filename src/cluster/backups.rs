@@ -154,19 +154,45 @@ where
         + DeserializeOwned
         + std::fmt::Debug,
 {
-    let api: Api<K> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    apply_checked(
+        conn,
+        &layout.namespace,
+        object,
+        |meta, reference| match owner(meta, layout, false) {
+            Owner::Foreign(manager) => Err(BackupError::NotOurs {
+                object: reference.to_string(),
+                manager,
+            }),
+            Owner::Storectl | Owner::OriginalPlatform => Ok(()),
+        },
+    )
+    .await
+}
+
+/// Server-side applies `object` in `namespace` once `check` accepts the metadata of the
+/// object of that name already there (if any).
+async fn apply_checked<K>(
+    conn: &Connection,
+    namespace: &str,
+    object: &K,
+    check: impl Fn(&ObjectMeta, &str) -> Result<(), BackupError>,
+) -> Result<(), BackupError>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + Serialize
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(conn.client.clone(), namespace);
     let name = object.meta().name.clone().unwrap_or_default();
     let reference = format!("{}/{name}", K::kind(&()));
     if let Some(existing) = api
         .get_metadata_opt(&name)
         .await
         .map_err(conn.error(&format!("reading {reference}")))?
-        && let Owner::Foreign(manager) = owner(&existing.metadata, layout, false)
     {
-        return Err(BackupError::NotOurs {
-            object: reference,
-            manager,
-        });
+        check(&existing.metadata, &reference)?;
     }
     api.patch(
         &name,
@@ -282,23 +308,10 @@ where
         + DeserializeOwned
         + std::fmt::Debug,
 {
-    let api: Api<K> = Api::namespaced(conn.client.clone(), namespace);
-    let name = object.meta().name.clone().unwrap_or_default();
-    if let Some(found) = api
-        .get_metadata_opt(&name)
-        .await
-        .map_err(conn.error(&format!("reading {} {name}", K::kind(&()))))?
-    {
-        platform_owned(&found.metadata, &K::kind(&()))?;
-    }
-    api.patch(
-        &name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(object),
-    )
+    apply_checked(conn, namespace, object, |meta, _| {
+        platform_owned(meta, &K::kind(&()))
+    })
     .await
-    .map_err(conn.error(&format!("applying {} {name}", K::kind(&()))))?;
-    Ok(())
 }
 
 /// Creates `object`; one that appeared meanwhile is kept as it is.

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::apply::FIELD_MANAGER;
 use super::connect::Connection;
 use super::error::ClusterError;
+use crate::domain::leaves::{self, Arrays};
 use crate::domain::manifests::Manifest;
 
 /// One object that would change.
@@ -98,8 +99,7 @@ where
         .patch(&name, &params, &Patch::Apply(object))
         .await
         .map_err(conn.error(&format!("dry-run applying {reference}")))?;
-    let mut fields = Vec::new();
-    compare(&comparable(&live), &comparable(&after), "", &mut fields);
+    let fields = compare(&comparable(&live), &comparable(&after));
     Ok((!fields.is_empty()).then_some(ObjectDiff {
         object: reference,
         change: "update",
@@ -128,36 +128,11 @@ fn comparable<K: Serialize>(object: &K) -> Value {
 }
 
 /// Every leaf where `before` and `after` differ, with its path.
-fn compare(before: &Value, after: &Value, path: &str, out: &mut Vec<FieldChange>) {
-    match (before, after) {
-        (Value::Object(a), Value::Object(b)) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for key in keys {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                compare(
-                    a.get(key).unwrap_or(&Value::Null),
-                    b.get(key).unwrap_or(&Value::Null),
-                    &child,
-                    out,
-                );
-            }
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                compare(x, y, &format!("{path}[{i}]"), out);
-            }
-        }
-        (a, b) if a != b => out.push(FieldChange {
-            path: path.to_string(),
-            from: a.clone(),
-            to: b.clone(),
-        }),
-        _ => {}
-    }
+fn compare(before: &Value, after: &Value) -> Vec<FieldChange> {
+    leaves::changed(before, after, Arrays::ByIndex)
+        .into_iter()
+        .map(|(path, from, to)| FieldChange { path, from, to })
+        .collect()
 }
 
 #[cfg(test)]
@@ -177,10 +152,8 @@ mod tests {
             "spec": {"replicas": 1, "containers": [{"image": "wordpress:6.9"}, {"image": "x"}]},
             "status": {"ready": 0}
         });
-        let mut out = Vec::new();
-        compare(&comparable(&before), &comparable(&after), "", &mut out);
         assert_eq!(
-            out,
+            compare(&comparable(&before), &comparable(&after)),
             vec![
                 FieldChange {
                     path: "metadata.labels.b".to_string(),

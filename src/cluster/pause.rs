@@ -40,19 +40,7 @@ pub async fn set_paused(
     // Every Deployment is checked before any is changed.
     let mut checked = Vec::new();
     for component in STOP_ORDER {
-        let name = layout.workload(component);
-        let deployment = api
-            .get_opt(&name)
-            .await
-            .map_err(conn.error(&format!("reading deployment {name}")))?
-            .ok_or_else(|| PauseError::Missing {
-                store: layout.name().to_string(),
-                name: name.clone(),
-            })?;
-        if let Owner::Foreign(manager) = owner(&deployment.metadata, layout, true) {
-            return Err(PauseError::NotOurs { name, manager });
-        }
-        checked.push(name);
+        checked.push(checked_deployment(conn, &api, layout, component).await?);
     }
     if !paused {
         checked.reverse();
@@ -71,7 +59,19 @@ pub async fn scale_wordpress(
     replicas: i32,
 ) -> Result<(), PauseError> {
     let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
-    let name = layout.workload(Component::WordPress);
+    let name = checked_deployment(conn, &api, layout, Component::WordPress).await?;
+    scale(conn, &api, &name, replicas, false).await
+}
+
+/// The name of the store's Deployment of `component`, once it is found to exist and
+/// to be storectl's (or the original platform's).
+async fn checked_deployment(
+    conn: &Connection,
+    api: &Api<Deployment>,
+    layout: &StoreLayout,
+    component: Component,
+) -> Result<String, PauseError> {
+    let name = layout.workload(component);
     let deployment = api
         .get_opt(&name)
         .await
@@ -83,7 +83,7 @@ pub async fn scale_wordpress(
     if let Owner::Foreign(manager) = owner(&deployment.metadata, layout, true) {
         return Err(PauseError::NotOurs { name, manager });
     }
-    scale(conn, &api, &name, replicas, false).await
+    Ok(name)
 }
 
 /// Sets the replicas (and the paused label, or removes it) with the pause manager.

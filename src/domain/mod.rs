@@ -7,6 +7,7 @@ pub mod config;
 pub mod credentials;
 pub mod inventory;
 pub mod layout;
+pub mod leaves;
 pub mod lookup;
 pub mod manifests;
 pub mod name;

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::config::Config;
+use super::leaves::{self, Arrays};
 
 /// One configuration key a change touches, with both values (None where unset).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,38 +19,18 @@ pub struct KeyChange {
 
 /// Every key whose value differs between `from` and `to`, in key order.
 pub fn key_changes(from: &Config, to: &Config) -> Vec<KeyChange> {
-    let mut out = Vec::new();
     let (a, b) = (
         serde_json::to_value(from).unwrap_or(Value::Null),
         serde_json::to_value(to).unwrap_or(Value::Null),
     );
-    walk(&a, &b, "", &mut out);
-    out
-}
-
-fn walk(a: &Value, b: &Value, path: &str, out: &mut Vec<KeyChange>) {
-    if let (Value::Object(x), Value::Object(y)) = (a, b) {
-        let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-        for key in keys {
-            let child = if path.is_empty() {
-                key.clone()
-            } else {
-                format!("{path}.{key}")
-            };
-            walk(
-                x.get(key).unwrap_or(&Value::Null),
-                y.get(key).unwrap_or(&Value::Null),
-                &child,
-                out,
-            );
-        }
-    } else if a != b {
-        out.push(KeyChange {
-            key: path.to_string(),
-            from: scalar(a),
-            to: scalar(b),
-        });
-    }
+    leaves::changed(&a, &b, Arrays::Whole)
+        .into_iter()
+        .map(|(key, from, to)| KeyChange {
+            key,
+            from: scalar(&from),
+            to: scalar(&to),
+        })
+        .collect()
 }
 
 /// A value as `--set` would write it; None for null.

@@ -254,26 +254,9 @@ fn upgrade_form_and_rollout_progress() {
 
 #[test]
 fn restore_picker_and_confirmations_with_backups() {
+    use crate::app::tests::record;
     use crate::domain::backup::{BackupStatus, Record};
     let mut app = fleet();
-    let record = |id: &str, status| Record {
-        store: "alpha".into(),
-        id: id.into(),
-        created: "2026-11-26T10:00:00Z".into(),
-        status,
-        reason: if status == BackupStatus::Failed {
-            "BackoffLimitExceeded".into()
-        } else {
-            String::new()
-        },
-        size: Some(2_400_000),
-        sha256: String::new(),
-        location: format!(
-            "http://storectl-backups.ecommerce-platform.svc:7070/backups/stores/alpha/{id}/"
-        ),
-        namespace: "store-alpha".into(),
-        job: String::new(),
-    };
     press(
         &mut app,
         &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
@@ -284,7 +267,10 @@ fn restore_picker_and_confirmations_with_backups() {
             name: "alpha".into(),
             result: Ok(vec![
                 record("20261126-090000", BackupStatus::Complete),
-                record("20261126-100000", BackupStatus::Failed),
+                Record {
+                    reason: "BackoffLimitExceeded".into(),
+                    ..record("20261126-100000", BackupStatus::Failed)
+                },
             ]),
         },
     );
