@@ -336,3 +336,104 @@ async fn a_rollout_killed_mid_wave_leaves_every_store_ready_and_the_same_command
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stores_without_revisions_get_a_first_one_when_first_upgraded() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    let c = cluster();
+    // A storectl store from before revisions: its revision ConfigMap removed.
+    let older = unique("older");
+    block(|| storectl(c, ADMIN, &["create", &older, "--wait"]).expect_code(0));
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, &format!("store-{older}"));
+    maps.delete(&format!("{older}-revision-1"), &Default::default())
+        .await
+        .unwrap();
+    let set = format!("wordpress.image={NEW}");
+    block(|| storectl(c, ADMIN, &["upgrade", &older, "--set", &set, "--wait"]).expect_code(0));
+    let history = block(|| storectl(c, ADMIN, &["history", &older]).expect_code(0));
+    let lines: Vec<&str> = history.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{history:?}");
+    assert!(lines[0].starts_with("1 ") && lines[0].ends_with("recorded at its first upgrade"));
+    assert!(
+        lines[1].starts_with("2 ")
+            && lines[1].contains(&format!("wordpress.image: {OLD} -> {NEW}"))
+    );
+
+    // A store of the original platform: refused until its credentials are a Secret.
+    let original = unique("orig");
+    common::original_platform_store(c, &original).await;
+    let refused = block(|| storectl(c, ADMIN, &["upgrade", &original]).expect_code(3));
+    assert!(
+        refused.stderr.contains(&format!(
+            "the credentials secret {original}-credentials of store '{original}' is missing"
+        )) && refused.stderr.contains("mysql-password"),
+        "{refused:?}"
+    );
+    assert!(
+        block(|| storectl(c, ADMIN, &["history", &original]).expect_code(0))
+            .stdout
+            .is_empty(),
+        "nothing recorded"
+    );
+    let secrets: Api<Secret> = Api::namespaced(c.admin().await, "ecommerce-stores");
+    let data: std::collections::BTreeMap<String, String> =
+        storectl::domain::credentials::Credentials::placeholder()
+            .into_map()
+            .into_keys()
+            .map(|k| (k, "the-store's-own".to_string()))
+            .collect();
+    let secret = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(format!("{original}-credentials")),
+            labels: Some(
+                [
+                    ("app".to_string(), original.clone()),
+                    ("managed-by".to_string(), "ecommerce-platform".to_string()),
+                ]
+                .into(),
+            ),
+            ..Default::default()
+        },
+        string_data: Some(data),
+        ..Default::default()
+    };
+    secrets.create(&Default::default(), &secret).await.unwrap();
+    // Its volumes are 1Gi; they cannot grow here (the simulator's volumes have no class
+    // that expands): said before anything changes.
+    let grow = block(|| storectl(c, ADMIN, &["upgrade", &original]).expect_code(2));
+    assert!(
+        grow.stderr.contains(&format!(
+            "volume {original}-mysql-pvc cannot grow from 1Gi to 10Gi: it has no storage class that could expand it"
+        )),
+        "{grow:?}"
+    );
+    let run = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "upgrade",
+                &original,
+                "--set",
+                "wordpress.storage=1Gi",
+                "--set",
+                "mysql.storage=1Gi",
+                "--yes",
+            ],
+        )
+        .expect_code(0)
+    });
+    assert!(
+        run.stdout
+            .contains(&format!("{original}: revision 2 applied")),
+        "{run:?}"
+    );
+    let history = block(|| storectl(c, ADMIN, &["history", &original]).expect_code(0));
+    assert!(
+        history.stdout.starts_with("1 ")
+            && history.stdout.contains("recorded at its first upgrade"),
+        "{history:?}"
+    );
+    block(|| storectl(c, ADMIN, &["delete", &original, "--yes"]).expect_code(0));
+    block(|| storectl(c, ADMIN, &["delete", &older, "--yes"]).expect_code(0));
+}

@@ -201,9 +201,11 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | UpgradeError::BeingDeleted { .. }
                 | UpgradeError::NoCredentials { .. },
             ) => return ALREADY_EXISTS,
-            Some(UpgradeError::VolumeShrinks { .. } | UpgradeError::StorageClassChanges { .. }) => {
-                return INVALID_INPUT;
-            }
+            Some(
+                UpgradeError::VolumeShrinks { .. }
+                | UpgradeError::VolumeCannotGrow { .. }
+                | UpgradeError::StorageClassChanges { .. },
+            ) => return INVALID_INPUT,
             Some(UpgradeError::Cluster(e)) => return cluster_code(e),
             Some(UpgradeError::Backups(_)) => return FAILURE,
             None => {}

@@ -94,17 +94,39 @@ where
             fields: Vec::new(),
         }));
     };
-    let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
-    let after = api
-        .patch(&name, &params, &Patch::Apply(object))
-        .await
-        .map_err(conn.error(&format!("dry-run applying {reference}")))?;
+    let desired = serde_json::to_value(object).unwrap_or(Value::Null);
+    let after = if switches_to_recreate(
+        &serde_json::to_value(&live).unwrap_or(Value::Null),
+        &desired,
+    ) {
+        // Server-side apply cannot drop the server's default rollingUpdate (the
+        // original platform's Deployments have it): a merge patch with it null does.
+        let mut body = desired;
+        body["spec"]["strategy"]["rollingUpdate"] = Value::Null;
+        let params = PatchParams {
+            dry_run: true,
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        api.patch(&name, &params, &Patch::Merge(&body)).await
+    } else {
+        let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+        api.patch(&name, &params, &Patch::Apply(object)).await
+    }
+    .map_err(conn.error(&format!("dry-run applying {reference}")))?;
     let fields = compare(&comparable(&live), &comparable(&after));
     Ok((!fields.is_empty()).then_some(ObjectDiff {
         object: reference,
         change: "update",
         fields,
     }))
+}
+
+/// Whether `desired` makes a Deployment `Recreate` whose live strategy still carries
+/// `rollingUpdate` (which then has to be removed first).
+pub fn switches_to_recreate(live: &Value, desired: &Value) -> bool {
+    desired["spec"]["strategy"]["type"] == "Recreate"
+        && !live["spec"]["strategy"]["rollingUpdate"].is_null()
 }
 
 /// The object without what only the server writes: status, and bookkeeping metadata.

@@ -274,12 +274,10 @@ pub async fn run(
                 Err(e) => Step::Failed {
                     reason: e.to_string(),
                 },
-                Ok(applied) if model.is_none() || (i + 1 == wave_count && !wait_last) => {
-                    Step::Applied {
-                        revision: applied.revision.revision,
-                        note: "applied; not waited for".to_string(),
-                    }
-                }
+                Ok(applied) if model.is_none() => Step::Applied {
+                    revision: applied.revision.revision,
+                    note: "applied; not waited for".to_string(),
+                },
                 Ok(applied) => {
                     let step = Step::RollingOut {
                         revision: applied.revision.revision,

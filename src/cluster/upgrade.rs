@@ -10,6 +10,7 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PropagationPolicy};
@@ -42,9 +43,13 @@ pub enum UpgradeError {
     #[error("store '{name}' is being deleted; nothing was changed")]
     BeingDeleted { name: String },
     #[error(
-        "the credentials secret {secret} of store '{name}' is missing; storectl never makes new passwords for a store whose data exists: restore the secret, then upgrade"
+        "the credentials secret {secret} of store '{name}' is missing; storectl never makes new passwords for a store whose data exists: restore it (a store of the original platform: create it from the passwords the store runs with, keys {keys}), then upgrade"
     )]
-    NoCredentials { name: String, secret: String },
+    NoCredentials {
+        name: String,
+        secret: String,
+        keys: String,
+    },
     #[error(
         "volume {claim} cannot shrink from {from} to {to} (Kubernetes volumes only grow); nothing was changed"
     )]
@@ -52,6 +57,13 @@ pub enum UpgradeError {
         claim: String,
         from: String,
         to: String,
+    },
+    #[error("volume {claim} cannot grow from {from} to {to}: {why}; nothing was changed")]
+    VolumeCannotGrow {
+        claim: String,
+        from: String,
+        to: String,
+        why: String,
     },
     #[error(
         "volume {claim} has storage class '{from}', which cannot change (to '{to}') without moving the data to a new volume; nothing was changed"
@@ -131,11 +143,18 @@ pub async fn prepare(
         return Err(UpgradeError::NoCredentials {
             name: layout.name().to_string(),
             secret: layout.secret(),
+            keys: Credentials::placeholder()
+                .into_map()
+                .into_keys()
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     for manifest in &rendered {
-        if let Manifest::PersistentVolumeClaim(wanted) = manifest {
-            check_volume(store, wanted)?;
+        if let Manifest::PersistentVolumeClaim(wanted) = manifest
+            && let Some(growth) = check_volume(store, wanted)?
+        {
+            check_expansion(conn, growth).await?;
         }
     }
     let objects: Vec<Manifest> = rendered
@@ -154,16 +173,22 @@ pub async fn prepare(
     })
 }
 
+/// A volume that would grow: (claim, from, to, its storage class).
+type Growth = (String, String, String, Option<String>);
+
 /// Volumes only grow, and keep their storage class: said plainly before the API server
-/// would refuse it halfway through.
-fn check_volume(store: &StoreObjects, wanted: &PersistentVolumeClaim) -> Result<(), UpgradeError> {
+/// would refuse it. Returns the growth to check, if the volume grows.
+fn check_volume(
+    store: &StoreObjects,
+    wanted: &PersistentVolumeClaim,
+) -> Result<Option<Growth>, UpgradeError> {
     let name = wanted.metadata.name.clone().unwrap_or_default();
     let Some(live) = store
         .claims
         .iter()
         .find(|c| c.metadata.name.as_deref() == Some(name.as_str()))
     else {
-        return Ok(());
+        return Ok(None);
     };
     let storage = |c: &PersistentVolumeClaim| {
         c.spec
@@ -193,7 +218,54 @@ fn check_volume(store: &StoreObjects, wanted: &PersistentVolumeClaim) -> Result<
             to,
         });
     }
-    Ok(())
+    Ok(match (storage(live), storage(wanted)) {
+        (Some(from), Some(to)) if to.value() > from.value() => {
+            Some((name, from.0, to.0, class(live)))
+        }
+        _ => None,
+    })
+}
+
+/// A volume grows only where its StorageClass allows expansion; a class that cannot be
+/// read (storage classes are cluster-wide, often not readable) is left to the dry run.
+async fn check_expansion(conn: &Connection, growth: Growth) -> Result<(), UpgradeError> {
+    let (claim, from, to, class) = growth;
+    let classes: Api<StorageClass> = Api::all(conn.client.clone());
+    let found = match &class {
+        Some(name) => classes.get_opt(name).await.map(|c| c.into_iter().collect()),
+        None => classes.list(&ListParams::default()).await.map(|l| {
+            l.items
+                .into_iter()
+                .filter(|c| {
+                    c.metadata
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
+                        .is_some_and(|v| v == "true")
+                })
+                .collect::<Vec<_>>()
+        }),
+    };
+    let Ok(found) = found else {
+        return Ok(());
+    };
+    let why = match found.first() {
+        Some(c) if c.allow_volume_expansion == Some(true) => return Ok(()),
+        Some(c) => format!(
+            "its storage class {} does not allow volume expansion",
+            c.metadata.name.as_deref().unwrap_or_default()
+        ),
+        None => match class {
+            Some(name) => format!("its storage class {name} does not exist"),
+            None => "it has no storage class that could expand it".to_string(),
+        },
+    };
+    Err(UpgradeError::VolumeCannotGrow {
+        claim,
+        from,
+        to,
+        why,
+    })
 }
 
 /// Applies a prepared upgrade from `from` to `to` and records `to` as the store's next
@@ -218,6 +290,11 @@ pub async fn apply(
         super::backups::prepare_target(conn, layout, to)
             .await
             .map_err(|e| UpgradeError::Backups(e.to_string()))?;
+    }
+    for manifest in &prepared.objects {
+        if let Manifest::Deployment(desired) = manifest {
+            leave_rolling_update(conn, desired).await?;
+        }
     }
     // The namespace first, then what pods need, then what makes pods.
     let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) = prepared
@@ -247,6 +324,36 @@ pub async fn apply(
         generations,
         database_job,
     })
+}
+
+/// A Deployment made with RollingUpdate (the original platform's) loses its
+/// `rollingUpdate` before `Recreate` is applied: server-side apply cannot remove it.
+async fn leave_rolling_update(conn: &Connection, desired: &Deployment) -> Result<(), ClusterError> {
+    let name = desired.metadata.name.clone().unwrap_or_default();
+    let api: Api<Deployment> = Api::namespaced(
+        conn.client.clone(),
+        desired.metadata.namespace.as_deref().unwrap_or_default(),
+    );
+    let Some(live) = api
+        .get_opt(&name)
+        .await
+        .map_err(conn.error(&format!("reading deployment {name}")))?
+    else {
+        return Ok(());
+    };
+    let as_json = |d: &Deployment| serde_json::to_value(d).unwrap_or_default();
+    if !super::diff::switches_to_recreate(&as_json(&live), &as_json(desired)) {
+        return Ok(());
+    }
+    let patch = json!({"spec": {"strategy": {"type": "Recreate", "rollingUpdate": null}}});
+    let params = PatchParams {
+        field_manager: Some(super::apply::FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    };
+    api.patch(&name, &params, &Patch::Merge(&patch))
+        .await
+        .map_err(conn.error(&format!("switching deployment {name} to Recreate")))?;
+    Ok(())
 }
 
 /// Marks both Deployments with the revision and the time it was applied; returns their
