@@ -141,6 +141,25 @@ pub async fn prepare_target(
     Ok(())
 }
 
+/// A namespaced object storectl can read and apply.
+trait NamespacedObject:
+    Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + Serialize
+    + DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> NamespacedObject for K where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + Serialize
+        + DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 /// Applies one of the store's objects, unless one of that name is someone else's.
 async fn apply_store_object<K>(
     conn: &Connection,
@@ -148,11 +167,7 @@ async fn apply_store_object<K>(
     object: &K,
 ) -> Result<(), BackupError>
 where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + Serialize
-        + DeserializeOwned
-        + std::fmt::Debug,
+    K: NamespacedObject,
 {
     apply_checked(
         conn,
@@ -178,11 +193,7 @@ async fn apply_checked<K>(
     check: impl Fn(&ObjectMeta, &str) -> Result<(), BackupError>,
 ) -> Result<(), BackupError>
 where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + Serialize
-        + DeserializeOwned
-        + std::fmt::Debug,
+    K: NamespacedObject,
 {
     let api: Api<K> = Api::namespaced(conn.client.clone(), namespace);
     let name = object.meta().name.clone().unwrap_or_default();
@@ -302,11 +313,7 @@ async fn apply_platform_object<K>(
     object: &K,
 ) -> Result<(), BackupError>
 where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + Serialize
-        + DeserializeOwned
-        + std::fmt::Debug,
+    K: NamespacedObject,
 {
     apply_checked(conn, namespace, object, |meta, _| {
         platform_owned(meta, &K::kind(&()))
