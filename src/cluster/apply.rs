@@ -27,6 +27,14 @@ use crate::domain::ownership::{Owner, owner};
 
 pub const FIELD_MANAGER: &str = "storectl";
 
+/// How storectl creates an object (as the `storectl` field manager).
+pub fn create_params() -> PostParams {
+    PostParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PostParams::default()
+    }
+}
+
 /// Why a store cannot be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -340,11 +348,7 @@ async fn create_secret(conn: &Connection, secret: &Secret) -> Result<(), Cluster
     secret.data = Some(data);
     let api: Api<Secret> = namespaced(conn, &secret);
     let name = secret.metadata.name.clone().unwrap_or_default();
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    };
-    match api.create(&params, &secret).await {
+    match api.create(&create_params(), &secret).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
         Err(e) => Err(conn.error(&format!("creating secret {name}"))(e)),

@@ -12,13 +12,13 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::runtime::wait::await_condition;
 use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::apply::FIELD_MANAGER;
+use super::apply::{FIELD_MANAGER, create_params};
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::backup::{self, BackupStatus, JobResult, Record};
@@ -326,11 +326,7 @@ async fn create_if_absent<K>(conn: &Connection, api: &Api<K>, object: &K) -> Res
 where
     K: Resource + Clone + Serialize + DeserializeOwned + std::fmt::Debug,
 {
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    };
-    match api.create(&params, object).await {
+    match api.create(&create_params(), object).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
         Err(e) => Err(conn.error(&format!(
@@ -419,22 +415,34 @@ pub async fn start(
         job: layout.backup_job(id),
     };
     let maps: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &config.platform.namespace);
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    };
     maps.create(
-        &params,
+        &create_params(),
         &backup::to_config_map(&record, &config.platform.namespace),
     )
     .await
     .map_err(conn.error(&format!("recording backup {id}")))?;
-    let job = objects::backup_job(layout, config, id);
-    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), &layout.namespace);
-    jobs.create(&params, &job)
-        .await
-        .map_err(conn.error(&format!("creating job {}", record.job)))?;
+    create_job(conn, &objects::backup_job(layout, config, id)).await?;
     Ok(record)
+}
+
+/// Creates one of the store's Jobs; returns its name.
+async fn create_job(conn: &Connection, job: &Job) -> Result<String, BackupError> {
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let jobs: Api<Job> = Api::namespaced(
+        conn.client.clone(),
+        job.metadata.namespace.as_deref().unwrap_or_default(),
+    );
+    jobs.create(&create_params(), job)
+        .await
+        .map_err(conn.error(&format!("creating job {name}")))?;
+    Ok(name)
+}
+
+/// Creates a Job and waits for its end.
+async fn run_job(conn: &Connection, job: &Job, timeout: Duration) -> Result<JobEnd, BackupError> {
+    let name = create_job(conn, job).await?;
+    let namespace = job.metadata.namespace.as_deref().unwrap_or_default();
+    wait_job(conn, namespace, &name, timeout).await
 }
 
 /// Waits until Job `name` in `namespace` is Complete or Failed (`timeout`), and reads
@@ -600,13 +608,20 @@ pub async fn records(
         if end_of(job).is_none() || !name.starts_with(&prefix) {
             continue;
         }
+        // A Job already recorded as ended is not looked at again (its pods not listed).
+        let recorded = by_id.values().find(|r| r.job == name).cloned();
+        if recorded
+            .as_ref()
+            .is_some_and(|r| r.status != BackupStatus::Running)
+        {
+            continue;
+        }
         let end = job_end(conn, job).await?;
         let started = end.started.unwrap_or_else(Timestamp::now);
-        // A manual backup's id is in its Job's name; a scheduled one's is what its
-        // script reported (or, without a report, its start time).
-        let id = by_id
-            .values()
-            .find(|r| r.job == name)
+        // A manual backup's id is in its record; a scheduled one's is what its script
+        // reported (or, without a report, its start time).
+        let id = recorded
+            .as_ref()
             .map(|r| r.id.clone())
             .or_else(|| {
                 end.result
@@ -615,7 +630,7 @@ pub async fn records(
                     .filter(|i| !i.is_empty())
             })
             .unwrap_or_else(|| backup::new_id(started));
-        let known = by_id.get(&id);
+        let known = recorded.as_ref().or_else(|| by_id.get(&id));
         if known.is_some_and(|r| r.status != BackupStatus::Running) {
             continue;
         }
@@ -725,16 +740,7 @@ pub async fn forget(
 ) -> Result<usize, BackupError> {
     prepare_target(conn, layout, config).await?;
     let at = backup::new_id(Timestamp::now());
-    let name = layout.forget_job(&at);
-    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), &layout.namespace);
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    };
-    jobs.create(&params, &objects::forget_job(layout, config, &at))
-        .await
-        .map_err(conn.error(&format!("creating job {name}")))?;
-    let end = wait_job(conn, &layout.namespace, &name, timeout).await?;
+    let end = run_job(conn, &objects::forget_job(layout, config, &at), timeout).await?;
     if !end.complete {
         return Err(BackupError::JobFailed {
             what: "removing the store's backups".to_string(),
@@ -759,16 +765,7 @@ async fn run_restore(
     wait_wordpress_gone(conn, layout, timeout).await?;
     let at = backup::new_id(Timestamp::now());
     let job = objects::restore_job(layout, config, &at, &backup.store, &backup.id, urls);
-    let jobs: Api<Job> = Api::namespaced(conn.client.clone(), &layout.namespace);
-    let name = layout.restore_job(&at);
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    };
-    jobs.create(&params, &job)
-        .await
-        .map_err(conn.error(&format!("creating job {name}")))?;
-    wait_job(conn, &layout.namespace, &name, timeout).await
+    run_job(conn, &job, timeout).await
 }
 
 /// Until no WordPress pod of the store runs (its volume is the restore's to write).

@@ -4,9 +4,9 @@
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams};
 
-use super::apply::FIELD_MANAGER;
+use super::apply::create_params;
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::config::Config;
@@ -77,14 +77,13 @@ async fn write(
         change: change.to_string(),
     };
     let api: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &layout.namespace);
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    };
     // Created, never overwritten: two writers racing for a number cannot both win.
-    api.create(&params, &revision::to_config_map(layout, &revision, config))
-        .await
-        .map_err(conn.error(&format!("recording revision {next}")))?;
+    api.create(
+        &create_params(),
+        &revision::to_config_map(layout, &revision, config),
+    )
+    .await
+    .map_err(conn.error(&format!("recording revision {next}")))?;
     let surplus = (existing.len() + 1).saturating_sub(KEEP);
     for (old, _) in existing.iter().take(surplus) {
         let name = revision::name(layout, old.revision);

@@ -152,30 +152,15 @@ fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
 /// The backup Job of backup `id` (empty: the script makes one from the time, as a
 /// scheduled run does).
 pub fn backup_job(layout: &StoreLayout, config: &Config, id: &str) -> Job {
-    let target = Target::of(config);
-    let mut env = database_env(layout, config);
-    env.extend([
-        plain_env("STORE", layout.name()),
-        plain_env("BACKUP_ID", id),
-        plain_env("KEEP", &config.backup.keep.to_string()),
-    ]);
-    env.extend(target.env(layout));
-    let mut job = script_job(
-        layout,
-        config,
-        ScriptJob {
-            name: layout.backup_job(id),
-            component: Component::Backup,
-            image: config.backup.job_image(&config.setup),
-            script: BACKUP_SCRIPT,
-            env,
-            scratch: true,
-            beside_wordpress: true,
-            needs_database: true,
-        },
-    );
-    finish_job(&mut job, layout);
-    job
+    let keep = config.backup.keep.to_string();
+    let job = StoreJob {
+        name: layout.backup_job(id),
+        script: BACKUP_SCRIPT,
+        vars: vec![("BACKUP_ID", id), ("KEEP", &keep)],
+        wordpress_stopped: false,
+        needs_database: true,
+    };
+    job.render(layout, config)
 }
 
 /// The restore Job: backup `id` of store `from` (this store, or a clone's source) into
@@ -188,32 +173,18 @@ pub fn restore_job(
     id: &str,
     urls: Option<(&str, &str)>,
 ) -> Job {
-    let target = Target::of(config);
-    let mut env = database_env(layout, config);
-    env.extend([
-        plain_env("STORE", layout.name()),
-        plain_env("BACKUP_STORE", from),
-        plain_env("BACKUP_ID", id),
-    ]);
+    let mut vars = vec![("BACKUP_STORE", from), ("BACKUP_ID", id)];
     if let Some((old, new)) = urls {
-        env.extend([plain_env("OLD_URL", old), plain_env("NEW_URL", new)]);
+        vars.extend([("OLD_URL", old), ("NEW_URL", new)]);
     }
-    env.extend(target.env(layout));
-    let mut job = script_job(
-        layout,
-        config,
-        ScriptJob {
-            name: layout.restore_job(at),
-            component: Component::Backup,
-            image: config.backup.job_image(&config.setup),
-            script: RESTORE_SCRIPT,
-            env,
-            scratch: true,
-            beside_wordpress: false,
-            needs_database: true,
-        },
-    );
-    finish_job(&mut job, layout);
+    let mut job = StoreJob {
+        name: layout.restore_job(at),
+        script: RESTORE_SCRIPT,
+        vars,
+        wordpress_stopped: true,
+        needs_database: true,
+    }
+    .render(layout, config);
     if let Some(spec) = job.spec.as_mut() {
         // A failed restore is looked at, not retried over a half-restored store.
         spec.backoff_limit = Some(0);
@@ -224,25 +195,50 @@ pub fn restore_job(
 /// The Job that removes every backup of the store from the target (`delete
 /// --delete-backups`).
 pub fn forget_job(layout: &StoreLayout, config: &Config, at: &str) -> Job {
-    let mut env = database_env(layout, config);
-    env.push(plain_env("STORE", layout.name()));
-    env.extend(Target::of(config).env(layout));
-    let mut job = script_job(
-        layout,
-        config,
-        ScriptJob {
-            name: layout.forget_job(at),
-            component: Component::Backup,
-            image: config.backup.job_image(&config.setup),
-            script: FORGET_SCRIPT,
-            env,
-            scratch: true,
-            beside_wordpress: false,
-            needs_database: false,
-        },
-    );
-    finish_job(&mut job, layout);
-    job
+    StoreJob {
+        name: layout.forget_job(at),
+        script: FORGET_SCRIPT,
+        vars: Vec::new(),
+        wordpress_stopped: true,
+        needs_database: false,
+    }
+    .render(layout, config)
+}
+
+/// One of the backup scripts as a Job of the store: the database's and the target's
+/// settings, STORE and `vars` in its environment.
+struct StoreJob<'a> {
+    name: String,
+    script: &'a str,
+    vars: Vec<(&'a str, &'a str)>,
+    /// WordPress is stopped while it runs (so it is not scheduled next to it).
+    wordpress_stopped: bool,
+    needs_database: bool,
+}
+
+impl StoreJob<'_> {
+    fn render(self, layout: &StoreLayout, config: &Config) -> Job {
+        let mut env = database_env(layout, config);
+        env.push(plain_env("STORE", layout.name()));
+        env.extend(self.vars.iter().map(|(k, v)| plain_env(k, v)));
+        env.extend(Target::of(config).env(layout));
+        let mut job = script_job(
+            layout,
+            config,
+            ScriptJob {
+                name: self.name,
+                component: Component::Backup,
+                image: config.backup.job_image(&config.setup),
+                script: self.script,
+                env,
+                scratch: true,
+                beside_wordpress: !self.wordpress_stopped,
+                needs_database: self.needs_database,
+            },
+        );
+        finish_job(&mut job, layout);
+        job
+    }
 }
 
 fn finish_job(job: &mut Job, layout: &StoreLayout) {
