@@ -395,7 +395,14 @@ async fn a_schedule_runs_backups_whose_failure_shows_in_status_and_events() {
         listed.iter().any(|b| b["status"] == "Failed"),
         "the scheduled run is recorded: {listed:?}"
     );
-    // The schedule goes when the configuration drops it.
+    // The schedule goes when the configuration drops it: diff says so, upgrade does it.
+    let diff =
+        block(|| storectl(c, ADMIN, &["diff", &name, "--set", "backup.schedule="]).expect_code(1));
+    assert!(
+        diff.stdout
+            .contains(&format!("CronJob/{name}-backup (delete)\n")),
+        "{diff:?}"
+    );
     block(|| storectl(c, ADMIN, &["upgrade", &name, "--set", "backup.schedule="]).expect_code(0));
     assert!(
         schedules

@@ -399,6 +399,25 @@ async fn diff_names_each_changed_field_including_a_hand_edit_and_nothing_when_in
                 .contains("upgrade: no configuration change (objects re-applied)"),
         "{history:?}"
     );
+    // Turning the ingress off removes it (storectl's own object, no longer rendered).
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["upgrade", &name, "--set", "ingress.enabled=false"],
+        )
+        .expect_code(0)
+    });
+    let ingresses: Api<k8s_openapi::api::networking::v1::Ingress> =
+        Api::namespaced(c.admin().await, &format!("store-{name}"));
+    assert!(
+        ingresses
+            .get_opt(&format!("{name}-ingress"))
+            .await
+            .unwrap()
+            .is_none_or(|i| i.metadata.deletion_timestamp.is_some()),
+        "the ingress is gone"
+    );
     // A volume never shrinks: refused before anything changes.
     let shrink = block(|| {
         storectl(c, ADMIN, &["upgrade", &name, "--set", "mysql.storage=1Gi"]).expect_code(2)
@@ -431,7 +450,7 @@ async fn diff_names_each_changed_field_including_a_hand_edit_and_nothing_when_in
     });
     assert!(
         upgraded.stdout.contains(&format!(
-            "{name}: revision 3 applied (paused: it starts on this revision when resumed)"
+            "{name}: revision 4 applied (paused: it starts on this revision when resumed)"
         )),
         "{upgraded:?}"
     );

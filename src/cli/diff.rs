@@ -20,7 +20,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (store, current) = find::to_act_on(conn, name, base).await?;
     let target = rollout::target(conn, &current, store, layers, base).await?;
-    let changes = upgrade::prepare(conn, &current, &target.store, &target.to)
+    let changes = upgrade::prepare(conn, &current, &target.store, &target.from.1, &target.to)
         .await?
         .changes;
     match args.format {

@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -311,7 +311,36 @@ pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<
     }
 }
 
-fn namespaced<K>(conn: &Connection, object: &K) -> Api<K>
+/// Deletes one of the store's objects (already gone is fine).
+pub(super) async fn delete_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
+    match manifest {
+        Manifest::Namespace(o) => remove(conn, Api::all(conn.client.clone()), o).await,
+        Manifest::ResourceQuota(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::LimitRange(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::NetworkPolicy(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::Secret(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::PersistentVolumeClaim(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::Service(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::Deployment(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::Job(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::CronJob(o) => remove(conn, namespaced(conn, &**o), &**o).await,
+        Manifest::Ingress(o) => remove(conn, namespaced(conn, o), o).await,
+    }
+}
+
+async fn remove<K>(conn: &Connection, api: Api<K>, object: &K) -> Result<(), ClusterError>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let name = object.meta().name.clone().unwrap_or_default();
+    match api.delete(&name, &DeleteParams::background()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(conn.error(&format!("deleting {name}"))(e)),
+    }
+}
+
+pub(super) fn namespaced<K>(conn: &Connection, object: &K) -> Api<K>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
     K::DynamicType: Default,

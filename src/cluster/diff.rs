@@ -4,14 +4,13 @@
 //! (drift) show too. The Secret (never replaced) and the setup Job (run once; its
 //! template is immutable) are not compared.
 
-use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Patch, PatchParams};
 use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::apply::FIELD_MANAGER;
+use super::apply::{FIELD_MANAGER, namespaced};
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::leaves::{self, Arrays};
@@ -60,17 +59,6 @@ pub async fn diff(
         .into_iter()
         .flatten()
         .collect())
-}
-
-fn namespaced<K>(conn: &Connection, object: &K) -> Api<K>
-where
-    K: Resource<Scope = NamespaceResourceScope>,
-    K::DynamicType: Default,
-{
-    Api::namespaced(
-        conn.client.clone(),
-        object.meta().namespace.as_deref().unwrap_or_default(),
-    )
 }
 
 async fn one<K>(
@@ -124,7 +112,7 @@ where
 
 /// Whether `desired` makes a Deployment `Recreate` whose live strategy still carries
 /// `rollingUpdate` (which then has to be removed first).
-pub fn switches_to_recreate(live: &Value, desired: &Value) -> bool {
+fn switches_to_recreate(live: &Value, desired: &Value) -> bool {
     desired["spec"]["strategy"]["type"] == "Recreate"
         && !live["spec"]["strategy"]["rollingUpdate"].is_null()
 }

@@ -114,7 +114,14 @@ impl Planned {
 pub async fn plan(conn: &Connection, targets: Vec<Target>) -> Vec<Planned> {
     futures::stream::iter(targets)
         .map(|target| async move {
-            let check = upgrade::prepare(conn, &target.layout, &target.store, &target.to).await;
+            let check = upgrade::prepare(
+                conn,
+                &target.layout,
+                &target.store,
+                &target.from.1,
+                &target.to,
+            )
+            .await;
             Planned { target, check }
         })
         .buffered(PLANNING_CONCURRENCY)
@@ -321,7 +328,8 @@ async fn apply_one(
                 .find(|s| s.name == target.name())
         })
         .unwrap_or_else(|| target.store.clone());
-    let prepared = upgrade::prepare(conn, &target.layout, &store, &target.to).await?;
+    let prepared =
+        upgrade::prepare(conn, &target.layout, &store, &target.from.1, &target.to).await?;
     let changes = crate::domain::upgrade::summary(&target.key_changes());
     let change = match (options.change.as_str(), changes.is_empty()) {
         (what, true) => format!("{what}: no configuration change (objects re-applied)"),

@@ -8,7 +8,7 @@
 //! image starts a database upgrade Job.
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
@@ -99,6 +99,9 @@ pub struct Prepared {
     /// What will be applied: the rendered objects but the Secret, the setup Job and a
     /// shared namespace.
     objects: Vec<Manifest>,
+    /// What the new configuration no longer has (an ingress, quota, policy or backup
+    /// schedule turned off) and exists, storectl's: deleted after the apply.
+    dropped: Vec<Manifest>,
     /// What applying them changes, as the API server's dry run says.
     pub changes: Vec<ObjectDiff>,
 }
@@ -119,11 +122,21 @@ pub async fn prepare(
     conn: &Connection,
     layout: &StoreLayout,
     store: &StoreObjects,
+    from: &Config,
     target: &Config,
 ) -> Result<Prepared, UpgradeError> {
     let rendered = manifests::render(layout, target, &Credentials::placeholder());
-    let present = apply::present_objects(conn, layout, &rendered).await?;
-    for p in &present {
+    let wanted: Vec<String> = rendered.iter().map(Manifest::reference).collect();
+    let no_longer: Vec<Manifest> = manifests::render(layout, from, &Credentials::placeholder())
+        .into_iter()
+        .filter(|m| !wanted.contains(&m.reference()))
+        .collect();
+    let (present, dropped) = futures::join!(
+        apply::present_objects(conn, layout, &rendered),
+        apply::present_objects(conn, layout, &no_longer)
+    );
+    let (present, dropped) = (present?, dropped?);
+    for p in present.iter().chain(&dropped) {
         if let Owner::Foreign(manager) = owner(&p.meta, layout, true) {
             return Err(UpgradeError::NotOurs {
                 object: p.manifest.reference(),
@@ -165,10 +178,16 @@ pub async fn prepare(
             _ => true,
         })
         .collect();
-    let changes = diff::diff(conn, &objects).await?;
+    let mut changes = diff::diff(conn, &objects).await?;
+    changes.extend(dropped.iter().map(|p| ObjectDiff {
+        object: p.manifest.reference(),
+        change: "delete",
+        fields: Vec::new(),
+    }));
     Ok(Prepared {
         layout: layout.clone(),
         objects,
+        dropped: dropped.into_iter().map(|p| p.manifest.clone()).collect(),
         changes,
     })
 }
@@ -283,17 +302,22 @@ pub async fn apply(
         revisions::record(conn, layout, from.1, "recorded at its first upgrade").await?;
     }
     remove_finished_database_jobs(conn, layout).await?;
-    if to.backup.schedule.is_empty() {
-        remove_schedule(conn, layout).await?;
-    } else {
+    if !to.backup.schedule.is_empty() {
         // The schedule's Jobs need the target and its credentials in the namespace.
         super::backups::prepare_target(conn, layout, to)
             .await
             .map_err(|e| UpgradeError::Backups(e.to_string()))?;
     }
-    for manifest in &prepared.objects {
-        if let Manifest::Deployment(desired) = manifest {
-            leave_rolling_update(conn, desired).await?;
+    // The dry run already said which Deployments leave RollingUpdate.
+    for change in &prepared.changes {
+        let drops_rolling_update = change
+            .fields
+            .iter()
+            .any(|f| f.path.starts_with("spec.strategy.rollingUpdate") && f.to.is_null());
+        if let Some(name) = change.object.strip_prefix("Deployment/")
+            && drops_rolling_update
+        {
+            leave_rolling_update(conn, &layout.namespace, name).await?;
         }
     }
     // The namespace first, then what pods need, then what makes pods.
@@ -310,6 +334,8 @@ pub async fn apply(
     for wave in [first, middle, last] {
         futures::future::try_join_all(wave.into_iter().map(|m| apply::apply_one(conn, m))).await?;
     }
+    futures::future::try_join_all(prepared.dropped.iter().map(|m| apply::delete_one(conn, m)))
+        .await?;
     let revision = revisions::record(conn, layout, to, change).await?;
     let generations = annotate(conn, layout, revision.revision).await?;
     let database_job = if upgrade::needs_database_upgrade(from.1, to) {
@@ -328,29 +354,18 @@ pub async fn apply(
 
 /// A Deployment made with RollingUpdate (the original platform's) loses its
 /// `rollingUpdate` before `Recreate` is applied: server-side apply cannot remove it.
-async fn leave_rolling_update(conn: &Connection, desired: &Deployment) -> Result<(), ClusterError> {
-    let name = desired.metadata.name.clone().unwrap_or_default();
-    let api: Api<Deployment> = Api::namespaced(
-        conn.client.clone(),
-        desired.metadata.namespace.as_deref().unwrap_or_default(),
-    );
-    let Some(live) = api
-        .get_opt(&name)
-        .await
-        .map_err(conn.error(&format!("reading deployment {name}")))?
-    else {
-        return Ok(());
-    };
-    let as_json = |d: &Deployment| serde_json::to_value(d).unwrap_or_default();
-    if !super::diff::switches_to_recreate(&as_json(&live), &as_json(desired)) {
-        return Ok(());
-    }
+async fn leave_rolling_update(
+    conn: &Connection,
+    namespace: &str,
+    name: &str,
+) -> Result<(), ClusterError> {
+    let api: Api<Deployment> = Api::namespaced(conn.client.clone(), namespace);
     let patch = json!({"spec": {"strategy": {"type": "Recreate", "rollingUpdate": null}}});
     let params = PatchParams {
         field_manager: Some(super::apply::FIELD_MANAGER.to_string()),
         ..PatchParams::default()
     };
-    api.patch(&name, &params, &Patch::Merge(&patch))
+    api.patch(name, &params, &Patch::Merge(&patch))
         .await
         .map_err(conn.error(&format!("switching deployment {name} to Recreate")))?;
     Ok(())
@@ -387,29 +402,6 @@ async fn annotate(
         out.push((name, applied.metadata.generation.unwrap_or(0)));
     }
     Ok(out)
-}
-
-/// Without `backup.schedule` the store's CronJob goes (only storectl's own).
-async fn remove_schedule(conn: &Connection, layout: &StoreLayout) -> Result<(), UpgradeError> {
-    let api: Api<CronJob> = Api::namespaced(conn.client.clone(), &layout.namespace);
-    let name = layout.backup_schedule();
-    let Some(found) = api
-        .get_metadata_opt(&name)
-        .await
-        .map_err(conn.error(&format!("reading cronjob {name}")))?
-    else {
-        return Ok(());
-    };
-    if let Owner::Foreign(manager) = owner(&found.metadata, layout, false) {
-        return Err(UpgradeError::NotOurs {
-            object: format!("CronJob/{name}"),
-            manager,
-        });
-    }
-    api.delete(&name, &DeleteParams::background())
-        .await
-        .map_err(conn.error(&format!("removing cronjob {name}")))?;
-    Ok(())
 }
 
 /// Earlier database upgrade Jobs go before a new revision: a failed one would otherwise

@@ -360,7 +360,7 @@ async fn drift(
     let target = rollout::target(conn, &layout, store, &Sources::default(), config)
         .await
         .map_err(|e| e.to_string())?;
-    upgrade::prepare(conn, &layout, &target.store, &target.to)
+    upgrade::prepare(conn, &layout, &target.store, &target.from.1, &target.to)
         .await
         .map(|p| p.changes)
         .map_err(|e| e.to_string())
