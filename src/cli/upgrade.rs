@@ -40,20 +40,20 @@ pub async fn upgrade(
         change: "upgrade".to_string(),
     };
     // One store named, refused: its own error (and exit code), nothing changed.
-    if let [one] = planned.as_slice()
-        && !args.dry_run
-        && one.check.is_err()
-    {
-        return Err(refused(planned));
+    let mut planned = planned;
+    if planned.len() == 1 && !args.dry_run {
+        planned = only_if_accepted(planned)?;
     }
     go(conn, planned, &options, args.dry_run, args.yes, args.format).await
 }
 
-/// The single refused store's error, as the error itself.
-fn refused(mut planned: Vec<Planned>) -> anyhow::Error {
-    match planned.pop().map(|p| p.check) {
-        Some(Err(e)) => e.into(),
-        _ => anyhow::anyhow!("refused"),
+/// The plan of one store, or that store's refusal as the error itself (with its exit
+/// code).
+fn only_if_accepted(mut planned: Vec<Planned>) -> anyhow::Result<Vec<Planned>> {
+    match planned.pop() {
+        Some(Planned { check: Err(e), .. }) => Err(e.into()),
+        Some(one) => Ok(vec![one]),
+        None => Ok(planned),
     }
 }
 
@@ -94,10 +94,7 @@ pub async fn rollback(
         from: (Some(latest.revision), from),
         to: revision::config_of(map)?,
     };
-    let planned = rollout::plan(conn, vec![target]).await;
-    if let Some(Err(_)) = planned.first().map(|p| &p.check) {
-        return Err(refused(planned));
-    }
+    let planned = only_if_accepted(rollout::plan(conn, vec![target]).await)?;
     let options = Options {
         wave_size: 1,
         max_failures: 0,

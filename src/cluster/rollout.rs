@@ -290,7 +290,7 @@ pub async fn run(
                         revision: applied.revision.revision,
                         reason: "applied".to_string(),
                     };
-                    rolling.push((name.clone(), applied));
+                    rolling.push((name.clone(), target.layout.namespace.clone(), applied));
                     step
                 }
             };
@@ -350,7 +350,7 @@ async fn apply_one(
 async fn settle(
     model: &LiveModel,
     changes: &mut tokio::sync::mpsc::Receiver<()>,
-    mut rolling: Vec<(String, Applied)>,
+    mut rolling: Vec<(String, String, Applied)>,
     options: &Options,
     on_event: &mut impl FnMut(Event),
 ) -> Vec<(String, Step)> {
@@ -365,9 +365,10 @@ async fn settle(
             () = tokio::time::sleep_until(deadline) => true,
         };
         let now = Timestamp::now();
-        let stores = model.inventory().stores();
         let mut still = Vec::new();
-        for (name, applied) in rolling {
+        for (name, namespace, applied) in rolling {
+            // Only the store's namespace is grouped: a change is cheap at any fleet size.
+            let stores = model.inventory_in(&namespace).stores();
             let store = stores.iter().find(|s| s.name == name);
             let revision = applied.revision.revision;
             let verdict = store.map(|store| {
@@ -417,7 +418,7 @@ async fn settle(
                     on_event(Event::store(&name, &step));
                     out.push((name, step));
                 }
-                None => still.push((name, applied)),
+                None => still.push((name, namespace, applied)),
             }
         }
         rolling = still;
