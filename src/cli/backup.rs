@@ -66,9 +66,16 @@ pub async fn list(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     // A deleted store's backups are listed from their records.
-    let namespace = match find::store(conn, name).await {
+    let namespace = match find::store(conn, name, config).await {
         Ok(found) => Some(found.store.namespace_name),
-        Err(e) if matches!(e.downcast_ref(), Some(LookupError::NotFound(_))) => None,
+        Err(e)
+            if matches!(
+                e.downcast_ref(),
+                Some(LookupError::NotFound(_) | LookupError::Unmarked { .. })
+            ) =>
+        {
+            None
+        }
         Err(e) => return Err(e),
     };
     let list = backups::records(conn, config, name.as_str(), namespace.as_deref()).await?;
@@ -154,7 +161,7 @@ pub async fn clone(
     target: &StoreName,
 ) -> anyhow::Result<()> {
     // A clone never goes into a store that exists, whole or half-made.
-    match find::store(conn, target).await {
+    match find::store(conn, target, config).await {
         Ok(found) => {
             return Err(CreateError::AlreadyExists {
                 name: target.to_string(),

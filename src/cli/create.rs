@@ -79,7 +79,7 @@ pub(super) async fn wait_until_settled(
         }
         let store = model
             .inventory()
-            .stores()
+            .stores(&config.stores.shared_namespace)
             .into_iter()
             .find(|s| s.name == layout.name());
         let Some(store) = store else { continue };

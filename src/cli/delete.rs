@@ -77,7 +77,7 @@ async fn confirm_gone(conn: &Connection, name: &StoreName) -> anyhow::Result<()>
     let left = snapshot::inventory(conn, &selector_for(name))
         .await?
         .complete()?
-        .stores();
+        .groups();
     match left.first() {
         None => Ok(()),
         Some(store) => Err(CliError::StillThere {

@@ -133,6 +133,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         match cause.downcast_ref::<LookupError>() {
             Some(LookupError::NotFound(_)) => return NOT_FOUND,
             Some(LookupError::Ambiguous { .. }) => return FAILURE,
+            Some(LookupError::Unmarked { .. }) => return ALREADY_EXISTS,
             None => {}
         }
         if let Some(e) = cause.downcast_ref::<CliError>() {

@@ -7,7 +7,8 @@ use crate::cluster::error::ClusterError;
 use crate::cluster::snapshot;
 use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
-use crate::domain::lookup::the_one;
+use crate::domain::inventory::is_store;
+use crate::domain::lookup::{LookupError, the_one};
 use crate::domain::name::StoreName;
 use crate::domain::status::StoreObjects;
 
@@ -28,19 +29,29 @@ impl Found {
     }
 }
 
-pub async fn store(conn: &Connection, name: &StoreName) -> anyhow::Result<Found> {
+/// The store `name`, wherever it lives. Objects that carry its labels but are not a
+/// store (no storectl mark on their namespace, outside the shared one) are refused by
+/// name, so that no verb acts on them.
+pub async fn store(conn: &Connection, name: &StoreName, config: &Config) -> anyhow::Result<Found> {
     // Only this store's objects: one selective LIST per kind, not the whole fleet.
     let snapshot = snapshot::inventory(conn, &crate::domain::layout::selector_for(name)).await?;
-    let matches: Vec<StoreObjects> = snapshot
+    let (matches, unmarked): (Vec<StoreObjects>, Vec<StoreObjects>) = snapshot
         .inventory
-        .stores()
+        .groups()
         .into_iter()
         .filter(|s| s.name == name.as_str())
-        .collect();
+        .partition(|s| is_store(s, &config.stores.shared_namespace));
     let mut forbidden = snapshot.forbidden;
     // Not seen, but maybe only because it is hidden from this user.
     if matches.is_empty() && !forbidden.is_empty() {
         return Err(forbidden.remove(0).into());
+    }
+    if let (true, Some(fake)) = (matches.is_empty(), unmarked.into_iter().next()) {
+        return Err(LookupError::Unmarked {
+            name: fake.name,
+            namespace: fake.namespace_name,
+        }
+        .into());
     }
     let store = the_one(matches, name.as_str(), |s| &s.namespace_name)?;
     Ok(Found { store, forbidden })
@@ -52,7 +63,7 @@ pub async fn to_act_on(
     name: &StoreName,
     config: &Config,
 ) -> anyhow::Result<(StoreObjects, StoreLayout)> {
-    let store = store(conn, name).await?.complete()?;
+    let store = store(conn, name, config).await?.complete()?;
     let layout = StoreLayout::found(name, &store.namespace_name, config);
     Ok((store, layout))
 }

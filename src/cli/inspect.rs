@@ -13,8 +13,13 @@ use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
 
-pub async fn logs(conn: &Connection, args: &LogsArgs, name: &StoreName) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?.store;
+pub async fn logs(
+    conn: &Connection,
+    args: &LogsArgs,
+    config: &Config,
+    name: &StoreName,
+) -> anyhow::Result<()> {
+    let store = find::store(conn, name, config).await?.store;
     let component = match args.component {
         ComponentArg::Wordpress => Component::WordPress,
         ComponentArg::Mysql => Component::MySql,
@@ -51,7 +56,7 @@ pub async fn events(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let store = find::store(conn, name).await?.store;
+    let store = find::store(conn, name, config).await?.store;
     let layout = StoreLayout::found(name, &store.namespace_name, config);
     let events = events::for_store(conn, &store, &manifests::names(&layout, config)).await?;
     if args.format != Format::Table {

@@ -24,7 +24,7 @@ pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow:
     let now = Timestamp::now();
     let stores: Vec<StoreSummary> = snapshot
         .inventory
-        .stores()
+        .stores(&config.stores.shared_namespace)
         .iter()
         .map(|s| summarize(s, &rules, now))
         .collect();
@@ -80,7 +80,7 @@ async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
         let now = Timestamp::now();
         let stores: Vec<StoreSummary> = model
             .inventory()
-            .stores()
+            .stores(&config.stores.shared_namespace)
             .iter()
             .map(|s| summarize(s, &rules, now))
             .collect();
@@ -114,7 +114,7 @@ pub async fn status(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let find::Found { store, forbidden } = find::store(conn, name).await?;
+    let find::Found { store, forbidden } = find::store(conn, name, config).await?;
     let report = StatusReport::of(&store, &config.status_rules(), Timestamp::now());
     if args.format != Format::Table {
         output::structured(&report, args.format)?;

@@ -500,7 +500,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Logs(args) => {
             let store = name(&args.name)?;
-            inspect::logs(&connect().await?, args, &store).await
+            inspect::logs(&connect().await?, args, &config, &store).await
         }
         Command::Events(args) => {
             let store = name(&args.name)?;

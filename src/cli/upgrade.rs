@@ -198,13 +198,13 @@ async fn selected(
     let all = snapshot::inventory(conn, STORE_SELECTOR)
         .await?
         .complete()?
-        .stores();
+        .stores(&config.stores.shared_namespace);
     let wanted: Option<Vec<String>> = match &args.selector {
         Some(selector) => Some(
             snapshot::inventory(conn, &format!("{STORE_SELECTOR},{selector}"))
                 .await?
                 .complete()?
-                .stores()
+                .stores(&config.stores.shared_namespace)
                 .into_iter()
                 .map(|s| s.name)
                 .collect(),

@@ -84,7 +84,7 @@ pub async fn create_store(
     let credentials =
         Credentials::generate().map_err(|e| CreateError::NoRandomness(e.to_string()))?;
     let objects = manifests::render(layout, config, &credentials);
-    let created = create(conn, layout, &objects).await?;
+    let created = create(conn, layout, &config.stores.shared_namespace, &objects).await?;
     revisions::record_first(conn, layout, config).await?;
     if !config.backup.schedule.is_empty() {
         // The schedule's Jobs need the target and its credentials in the namespace.
@@ -107,10 +107,11 @@ pub(super) struct Present<'a> {
 pub async fn create(
     conn: &Connection,
     layout: &StoreLayout,
+    shared_namespace: &str,
     manifests: &[Manifest],
 ) -> Result<Created, CreateError> {
     let (elsewhere, present) = futures::join!(
-        namespace_elsewhere(conn, layout),
+        namespace_elsewhere(conn, layout, shared_namespace),
         present_objects(conn, layout, manifests)
     );
     if let Some(namespace) = elsewhere? {
@@ -222,12 +223,13 @@ fn first_manager(meta: &ObjectMeta) -> String {
 async fn namespace_elsewhere(
     conn: &Connection,
     layout: &StoreLayout,
+    shared_namespace: &str,
 ) -> Result<Option<String>, CreateError> {
     let seen = snapshot::inventory(conn, &layout.store_selector())
         .await?
         .complete()?;
     Ok(seen
-        .stores()
+        .stores(shared_namespace)
         .into_iter()
         .find(|s| s.name == layout.name() && s.namespace_name != layout.namespace)
         .map(|s| s.namespace_name))

@@ -323,7 +323,7 @@ async fn apply_one(
     let store = model
         .and_then(|m| {
             m.inventory_in(&target.layout.namespace)
-                .stores()
+                .groups()
                 .into_iter()
                 .find(|s| s.name == target.name())
         })
@@ -368,7 +368,7 @@ async fn settle(
         let mut still = Vec::new();
         for (name, namespace, applied) in rolling {
             // Only the store's namespace is grouped: a change is cheap at any fleet size.
-            let stores = model.inventory_in(&namespace).stores();
+            let stores = model.inventory_in(&namespace).groups();
             let store = stores.iter().find(|s| s.name == name);
             let revision = applied.revision.revision;
             let verdict = store.map(|store| {

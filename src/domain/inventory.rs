@@ -1,5 +1,7 @@
 //! Groups observed objects into stores by their `app` label and namespace, the way the
-//! original platform identified a store's resources.
+//! original platform identified a store's resources, and keeps only the groups that are
+//! stores: those in a namespace storectl marked for that store, or in the original
+//! platform's shared namespace. Labels alone make no store: anyone may set them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::layout::LABEL_APP;
+use super::ownership::marked_for;
 use super::status::StoreObjects;
 
 /// Every store object seen on the cluster, by kind. Objects are shared, not copied:
@@ -27,9 +30,19 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// The stores, sorted by name then namespace. A store exists while any of its
-    /// namespace, Deployments, Jobs, PVCs or Ingresses does (pods alone do not make one).
-    pub fn stores(&self) -> Vec<StoreObjects> {
+    /// The stores, sorted by name then namespace: the groups `is_store` accepts. A store
+    /// exists while any of its namespace, Deployments, Jobs, PVCs or Ingresses does (pods
+    /// alone do not make one).
+    pub fn stores(&self, shared_namespace: &str) -> Vec<StoreObjects> {
+        let mut groups = self.groups();
+        groups.retain(|g| is_store(g, shared_namespace));
+        groups
+    }
+
+    /// Every group of objects with store labels, stores or not: for the checks that must
+    /// see what anyone labelled (a deletion confirmed complete, a lookup that explains
+    /// why a name is not a store).
+    pub fn groups(&self) -> Vec<StoreObjects> {
         let mut stores: BTreeMap<(String, String), StoreObjects> = BTreeMap::new();
         for ns in &self.namespaces {
             if let Some(store) = store_of(&mut stores, &ns.metadata, true) {
@@ -50,6 +63,16 @@ impl Inventory {
         }
         stores.into_values().collect()
     }
+}
+
+/// Whether a group of labelled objects is a store: its objects are in the original
+/// platform's shared namespace, or in a namespace that carries storectl's mark for it.
+pub fn is_store(group: &StoreObjects, shared_namespace: &str) -> bool {
+    group.namespace_name == shared_namespace
+        || group
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| marked_for(&ns.metadata, &group.name))
 }
 
 type Stores = BTreeMap<(String, String), StoreObjects>;
@@ -136,7 +159,7 @@ mod tests {
             ],
             ..Inventory::default()
         };
-        let stores = inv.stores();
+        let stores = inv.groups();
         let summary: Vec<(&str, &str, bool, usize, usize)> = stores
             .iter()
             .map(|s| {
@@ -157,5 +180,64 @@ mod tests {
                 ("c", "ecommerce-stores", false, 1, 0)
             ]
         );
+    }
+
+    #[test]
+    fn only_a_marked_namespace_or_the_shared_one_makes_a_store() {
+        use crate::domain::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION};
+        let namespace = |name: &str, app: &str, mark: Option<&str>| {
+            let mut m = meta(name, None, app);
+            if let Some(store) = mark {
+                m.labels
+                    .get_or_insert_default()
+                    .insert(MARK_LABEL.into(), MARK_VALUE.into());
+                m.annotations = Some([(STORE_ANNOTATION.to_string(), store.to_string())].into());
+            }
+            Arc::new(Namespace {
+                metadata: m,
+                ..Default::default()
+            })
+        };
+        let deployment = |ns: &str, app: &str| {
+            Arc::new(Deployment {
+                metadata: meta(&format!("{app}-mysql"), Some(ns), app),
+                ..Default::default()
+            })
+        };
+        let inv = Inventory {
+            namespaces: vec![
+                namespace("store-real", "real", Some("real")),
+                // Store labels set by hand, no mark: not a store.
+                namespace("store-fake", "fake", None),
+                // storectl's mark, but for another store.
+                namespace("store-other", "other", Some("real")),
+            ],
+            deployments: vec![
+                deployment("store-real", "real"),
+                deployment("store-fake", "fake"),
+                deployment("store-other", "other"),
+                // A labelled Deployment in some team's namespace.
+                deployment("team-x", "planted"),
+                // Another store's labels inside a real store's namespace.
+                deployment("store-real", "intruder"),
+                // The original platform's layout.
+                deployment("ecommerce-stores", "seed"),
+            ],
+            ..Inventory::default()
+        };
+        let names = |stores: Vec<StoreObjects>| -> Vec<(String, String)> {
+            stores
+                .into_iter()
+                .map(|s| (s.name, s.namespace_name))
+                .collect()
+        };
+        assert_eq!(
+            names(inv.stores("ecommerce-stores")),
+            [
+                ("real".to_string(), "store-real".to_string()),
+                ("seed".to_string(), "ecommerce-stores".to_string())
+            ]
+        );
+        assert_eq!(inv.groups().len(), 6, "every labelled group is still seen");
     }
 }

@@ -9,6 +9,10 @@ pub enum LookupError {
         "store '{name}' exists in several namespaces ({namespaces}); delete the extra copies with kubectl"
     )]
     Ambiguous { name: String, namespaces: String },
+    #[error(
+        "'{name}' in namespace {namespace} has store labels but not storectl's mark: it is not a store storectl made, so storectl leaves it alone (nothing was changed)"
+    )]
+    Unmarked { name: String, namespace: String },
 }
 
 /// The only one of `matches` (the items named `name`), or why there is not exactly one.

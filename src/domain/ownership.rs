@@ -64,6 +64,20 @@ pub fn owner(meta: &ObjectMeta, layout: &StoreLayout, known_name: bool) -> Owner
     }
 }
 
+/// Whether `meta` carries storectl's mark for store `store`: the label, and the store
+/// annotation naming it (objects of storectl versions before the annotation: the label and
+/// the store's `app` label). What makes a namespace a store's and a record storectl's.
+pub fn marked_for(meta: &ObjectMeta, store: &str) -> bool {
+    let label = |key: &str| meta.labels.as_ref().and_then(|l| l.get(key));
+    if label(MARK_LABEL).map(String::as_str) != Some(MARK_VALUE) {
+        return false;
+    }
+    match meta.annotations.as_ref().and_then(|a| a.get(STORE_ANNOTATION)) {
+        Some(annotated) => annotated == store,
+        None => label(LABEL_APP).map(String::as_str) == Some(store),
+    }
+}
+
 /// The best name for whoever manages `meta`: a tool's `app.kubernetes.io/managed-by`
 /// label, else the first field manager the API server recorded (who created it), else
 /// the platform's `managed-by` label.
@@ -158,6 +172,15 @@ mod tests {
             !owner(&meta("store-shop", &SEED, None), &per_store, true).is_ours(),
             "a per-store namespace is never the original platform's"
         );
+    }
+
+    #[test]
+    fn only_storectls_mark_for_the_store_marks_it() {
+        assert!(marked_for(&meta("store-shop", &MARKED, Some("shop")), "shop"));
+        assert!(marked_for(&meta("store-shop", &MARKED, None), "shop"));
+        assert!(!marked_for(&meta("store-shop", &MARKED, Some("two")), "shop"));
+        assert!(!marked_for(&meta("store-shop", &SEED, Some("shop")), "shop"));
+        assert!(!marked_for(&meta("store-shop", &MARKED, None), "two"));
     }
 
     #[test]

@@ -69,6 +69,7 @@ impl From<LookupError> for ApiError {
         let status = match e {
             LookupError::NotFound(_) => StatusCode::NOT_FOUND,
             LookupError::Ambiguous { .. } => StatusCode::CONFLICT,
+            LookupError::Unmarked { .. } => StatusCode::NOT_FOUND,
         };
         Self::new(status, e.to_string())
     }

@@ -58,6 +58,7 @@ impl View {
 #[derive(Clone)]
 pub struct Feed {
     model: LiveModel,
+    shared_namespace: String,
     view: watch::Receiver<Arc<View>>,
     events: broadcast::Sender<StoreChange>,
 }
@@ -69,6 +70,7 @@ impl Feed {
         changes: mpsc::Receiver<()>,
         health: watch::Receiver<Health>,
         rules: StatusRules,
+        shared_namespace: String,
         metrics: Arc<Metrics>,
     ) -> Self {
         let (view_tx, view) = watch::channel(Arc::new(View {
@@ -81,6 +83,7 @@ impl Feed {
         let deriver = Deriver {
             model: model.clone(),
             rules,
+            shared_namespace: shared_namespace.clone(),
             metrics,
             view: view_tx,
             events: events.clone(),
@@ -89,6 +92,7 @@ impl Feed {
         tokio::spawn(deriver.run(changes, health));
         Self {
             model,
+            shared_namespace,
             view,
             events,
         }
@@ -129,7 +133,7 @@ impl Feed {
     pub fn store_objects(&self, summary: &StoreSummary) -> Option<StoreObjects> {
         self.model
             .inventory_in(&summary.namespace)
-            .stores()
+            .stores(&self.shared_namespace)
             .into_iter()
             .find(|s| s.name == summary.name)
     }
@@ -138,6 +142,9 @@ impl Feed {
 struct Deriver {
     model: LiveModel,
     rules: StatusRules,
+    /// The original platform's shared namespace: with storectl's marked namespaces, where
+    /// stores are.
+    shared_namespace: String,
     metrics: Arc<Metrics>,
     view: watch::Sender<Arc<View>>,
     events: broadcast::Sender<StoreChange>,
@@ -179,7 +186,7 @@ impl Deriver {
         let stores: Vec<StoreSummary> = self
             .model
             .inventory()
-            .stores()
+            .stores(&self.shared_namespace)
             .iter()
             .map(|s| summarize(s, &self.rules, now))
             .collect();

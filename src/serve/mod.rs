@@ -111,6 +111,7 @@ pub async fn run(
         changes,
         health,
         config.status_rules(),
+        config.stores.shared_namespace.clone(),
         metrics.clone(),
     );
     let (stop, stopping) = watch::channel(false);

@@ -82,7 +82,7 @@ impl Effects {
         let find = |name: &str, namespace: &str| -> Option<StoreObjects> {
             model
                 .inventory_in(namespace)
-                .stores()
+                .stores(&self.config.stores.shared_namespace)
                 .into_iter()
                 .find(|s| s.name == name && s.namespace_name == namespace)
         };

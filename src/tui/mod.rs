@@ -63,6 +63,7 @@ async fn event_loop(
 
     let (mut model, mut changes, mut health) = LiveModel::start(&conn, &Scope::Cluster);
     let rules = options.config.status_rules();
+    let shared = options.config.stores.shared_namespace.as_str();
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -81,12 +82,12 @@ async fn event_loop(
             },
             Ok(()) = &mut listed, if !model_ready => {
                 model_ready = true;
-                Some(Action::Stores(rows(&model, &rules)))
+                Some(Action::Stores(rows(&model, &rules, shared)))
             }
-            Some(()) = changes.recv() => model_ready.then(|| Action::Stores(rows(&model, &rules))),
+            Some(()) = changes.recv() => model_ready.then(|| Action::Stores(rows(&model, &rules, shared))),
             Ok(()) = health.changed() => Some(connection(&health.borrow())),
             Some(result) = results.recv() => Some(result),
-            _ = tick.tick() => model_ready.then(|| Action::Stores(rows(&model, &rules))),
+            _ = tick.tick() => model_ready.then(|| Action::Stores(rows(&model, &rules, shared))),
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
@@ -167,11 +168,15 @@ fn resize(app: &mut App, height: u16) {
     }
 }
 
-fn rows(model: &LiveModel, rules: &crate::domain::status::StatusRules) -> Vec<StoreRow> {
+fn rows(
+    model: &LiveModel,
+    rules: &crate::domain::status::StatusRules,
+    shared_namespace: &str,
+) -> Vec<StoreRow> {
     let now = Timestamp::now();
     model
         .inventory()
-        .stores()
+        .stores(shared_namespace)
         .iter()
         .map(|s| StoreRow {
             summary: summarize(s, rules, now),
