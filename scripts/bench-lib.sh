@@ -1,7 +1,8 @@
-# Shared by scripts/bench and scripts/bench-upgrade (sourced, not run): the release build,
-# a local control plane on fd 3 (stopped when fd 3 closes), seeding N Ready stores, and
-# the fleet-upgrade section of docs/performance.md. Expects $repo; sets $storectl, and
-# $work must be set before start_cluster.
+# Shared by scripts/bench, scripts/bench-upgrade and scripts/bench-serve (sourced, not
+# run): the release build, a local control plane on fd 3 (stopped when fd 3 closes),
+# seeding N Ready stores, and the fleet-upgrade and hostile-clients sections of
+# docs/performance.md. Expects $repo; sets $storectl, and $work must be set before
+# start_cluster.
 
 say() { echo "bench: $*" >&2; }
 now_ms() { date +%s%3N; }

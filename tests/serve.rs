@@ -970,6 +970,23 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
         pod["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"],
         "/health"
     );
+    // HTTPS on the pod network, with the certificate of the Secret it mounts.
+    let container = &pod["spec"]["containers"][0];
+    assert_eq!(container["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for arg in [
+        "--listen=0.0.0.0:8443",
+        "--tls-cert=/etc/storectl/tls/tls.crt",
+        "--tls-key=/etc/storectl/tls/tls.key",
+    ] {
+        assert!(args.contains(&arg), "{arg} missing from {args:?}");
+    }
+    assert!(!args.contains(&"--insecure-plaintext"), "{args:?}");
     let restricted = unique("restricted");
     let namespaces: Api<Namespace> = Api::all(client.clone());
     namespaces
