@@ -54,3 +54,11 @@ upgrade_section() {
   [ -f "$1" ] || return 0
   awk -v b="$UPGRADE_BEGIN" -v e="$UPGRADE_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
 }
+
+HOSTILE_BEGIN="<!-- hostile clients: written by scripts/bench-serve -->"
+HOSTILE_END="<!-- end of hostile clients -->"
+# The hostile-clients section of the file $1 (with its markers), if it has one.
+hostile_section() {
+  [ -f "$1" ] || return 0
+  awk -v b="$HOSTILE_BEGIN" -v e="$HOSTILE_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
+}

@@ -319,7 +319,12 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     let (served, tokens) = Served::with_tokens_and(
         cluster,
         &["# the dashboard", token],
-        &["--allowed-domain", "api.example", "--allowed-domain", "other.example"],
+        &[
+            "--allowed-domain",
+            "api.example",
+            "--allowed-domain",
+            "other.example",
+        ],
     );
     let name = unique("api");
 
@@ -581,10 +586,18 @@ fn serve_refuses_to_start_without_authentication_or_open_on_a_network_address() 
         "{said}"
     );
     // Bearer tokens in clear text off loopback, unless asked for.
-    let plain = run(&["--token-file", "/nonexistent/tokens", "--listen", "0.0.0.0:8080"]);
+    let plain = run(&[
+        "--token-file",
+        "/nonexistent/tokens",
+        "--listen",
+        "0.0.0.0:8080",
+    ]);
     assert_eq!(plain.status.code(), Some(2));
     let said = String::from_utf8_lossy(&plain.stderr);
-    assert!(said.contains("without TLS would send bearer tokens in clear text"), "{said}");
+    assert!(
+        said.contains("without TLS would send bearer tokens in clear text"),
+        "{said}"
+    );
     let asked = run(&[
         "--token-file",
         "/nonexistent/tokens",
@@ -1253,7 +1266,10 @@ async fn stalled_headers_are_cut_off_and_connections_past_the_cap_closed_at_once
         // The stalled ones are cut off (no answer, or 408).
         for stream in &mut slow {
             let said = until_closed(stream).unwrap();
-            assert!(said.is_empty() || said.starts_with("HTTP/1.1 408"), "{said}");
+            assert!(
+                said.is_empty() || said.starts_with("HTTP/1.1 408"),
+                "{said}"
+            );
         }
     });
     // Their slots are free again.
@@ -1294,10 +1310,14 @@ async fn decisions_are_cached_per_identity_not_per_user_name() {
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
     let cluster = cluster();
     let admin = cluster.admin().await;
-    apply::<ClusterRole>(&admin, json!({
-        "metadata": {"name": "api-test-twins"},
-        "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["list"]}]
-    })).await;
+    apply::<ClusterRole>(
+        &admin,
+        json!({
+            "metadata": {"name": "api-test-twins"},
+            "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["list"]}]
+        }),
+    )
+    .await;
     apply::<ClusterRoleBinding>(&admin, json!({
         "metadata": {"name": "api-test-twins"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "api-test-twins"},
@@ -1350,10 +1370,14 @@ async fn cluster_auth_takes_only_tokens_issued_for_its_audience() {
         )
         .await
         .unwrap();
-    apply::<ClusterRole>(&admin, json!({
-        "metadata": {"name": "api-test-audience"},
-        "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["list"]}]
-    })).await;
+    apply::<ClusterRole>(
+        &admin,
+        json!({
+            "metadata": {"name": "api-test-audience"},
+            "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["list"]}]
+        }),
+    )
+    .await;
     apply::<ClusterRoleBinding>(&admin, json!({
         "metadata": {"name": format!("api-test-audience-{namespace}")},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "api-test-audience"},

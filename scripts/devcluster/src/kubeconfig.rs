@@ -30,12 +30,12 @@ pub fn write_token_file(path: &Path, users: &[User]) -> Result<Vec<Credential>> 
     for user in users {
         let token = random_hex(24)?;
         // One uid per login: the position of its first token.
-        let uid = users.iter().position(|u| u.login == user.login).unwrap_or(0) + 1;
-        let _ = writeln!(
-            text,
-            "{token},{},{uid},\"{}\"",
-            user.login, user.groups
-        );
+        let uid = users
+            .iter()
+            .position(|u| u.login == user.login)
+            .unwrap_or(0)
+            + 1;
+        let _ = writeln!(text, "{token},{},{uid},\"{}\"", user.login, user.groups);
         out.push(Credential {
             user: user.name,
             token,
