@@ -190,7 +190,15 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | BackupError::NotOurs { .. },
             ) => return ALREADY_EXISTS,
             Some(BackupError::TargetCredentials { .. }) => return INVALID_INPUT,
-            Some(BackupError::TimedOut { .. }) => return TIMED_OUT,
+            Some(
+                BackupError::TimedOut { .. }
+                | BackupError::RestoreUnfinished {
+                    timed_out: true, ..
+                },
+            ) => return TIMED_OUT,
+            Some(
+                BackupError::RestoreUnfinished { .. } | BackupError::RestoreUnchanged { .. },
+            ) => return FAILURE,
             Some(BackupError::JobFailed { .. } | BackupError::NoRandomness(_)) => return FAILURE,
             Some(BackupError::Cluster(e)) => return cluster_code(e),
             None => {}
