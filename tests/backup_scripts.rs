@@ -666,7 +666,11 @@ fn a_restore_that_breaks_before_or_at_the_swap_leaves_the_store_as_it_was() {
         stderr.contains("error: backup b1: swapping the tables in was refused ("),
         "{stderr}"
     );
-    assert_eq!(env.dump(), state, "a refused swap: the database was touched");
+    assert_eq!(
+        env.dump(),
+        state,
+        "a refused swap: the database was touched"
+    );
     assert_eq!(env.files(), files, "a refused swap: wp-content was touched");
     assert!(result().contains("\"unchanged\":true"), "{}", result());
     env.sql("DROP TRIGGER wp_orders_audit");
@@ -691,7 +695,12 @@ fn retention_counts_only_complete_backups_and_removes_abandoned_partial_ones() {
     // Failed runs after their first upload: newer than every complete backup, and one
     // older than any Job may run.
     let stored = env.dir.join("s3/backups/stores/shop");
-    for partial in ["00000101-000000", "99990101-000001", "99990101-000002", "99990101-000003"] {
+    for partial in [
+        "00000101-000000",
+        "99990101-000001",
+        "99990101-000002",
+        "99990101-000003",
+    ] {
         std::fs::create_dir_all(stored.join(partial)).unwrap();
         std::fs::copy(
             stored.join("20261101-030000/database.sql.gz"),

@@ -529,8 +529,8 @@ async fn job_end(conn: &Connection, job: &Job) -> Result<JobEnd, BackupError> {
             .flatten()
             .chain(status.container_statuses.iter().flatten())
             .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.message.as_deref())
-            .filter_map(JobResult::parse)
-            .last()
+            .rev()
+            .find_map(JobResult::parse)
     });
     Ok(JobEnd {
         complete,
@@ -756,7 +756,13 @@ pub async fn restore(
     }
     let at = backup::new_id(Timestamp::now());
     let job = objects::restore_job(
-        layout, config, &at, &backup.store, &backup.id, urls, timeout,
+        layout,
+        config,
+        &at,
+        &backup.store,
+        &backup.id,
+        urls,
+        timeout,
     );
     let name = match create_job(conn, &job).await {
         Ok(name) => name,

@@ -26,8 +26,8 @@ use super::meta;
 use super::network::MYSQL_PORT;
 use super::workloads::{SCRATCH, ScriptJob, database_env, followed_by, plain_env, script_job};
 use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
-use crate::domain::credentials::MYSQL_ROOT_PASSWORD;
 use crate::domain::config::{BackupTarget, Config};
+use crate::domain::credentials::MYSQL_ROOT_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 
@@ -209,11 +209,14 @@ pub fn restore_job(
             .as_mut()
             .and_then(|p| p.containers.first_mut());
         if let Some(container) = script {
-            container.env.get_or_insert_with(Vec::new).push(secret_key_env(
-                "MYSQL_ROOT_PASSWORD",
-                &layout.secret(),
-                MYSQL_ROOT_PASSWORD,
-            ));
+            container
+                .env
+                .get_or_insert_with(Vec::new)
+                .push(secret_key_env(
+                    "MYSQL_ROOT_PASSWORD",
+                    &layout.secret(),
+                    MYSQL_ROOT_PASSWORD,
+                ));
         }
     }
     if let Some((old, new)) = urls {

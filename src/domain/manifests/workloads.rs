@@ -340,11 +340,7 @@ pub(super) fn followed_by(job: &mut Job, name: &str, script: &str, env: Vec<EnvV
     let step = Container {
         name: name.to_string(),
         image: first.image.clone(),
-        command: Some(vec![
-            "sh".to_string(),
-            "-c".to_string(),
-            script.to_string(),
-        ]),
+        command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
         env: Some(env),
         resources: first.resources.clone(),
         volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
