@@ -17,7 +17,7 @@ use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
 use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
-use storectl::domain::layout::RESTORING_ANNOTATION;
+use storectl::domain::layout::RESTORING_LABEL;
 
 const ADMIN: &str = "devcluster-admin";
 const PLATFORM: &str = "ecommerce-platform";
@@ -279,8 +279,8 @@ async fn wordpress_of(c: &TestCluster, name: &str) -> (Option<i32>, Option<Strin
     let d = api.get(&format!("{name}-wordpress")).await.unwrap();
     let hold = d
         .metadata
-        .annotations
-        .and_then(|a| a.get(RESTORING_ANNOTATION).cloned());
+        .labels
+        .and_then(|l| l.get(RESTORING_LABEL).cloned());
     (d.spec.and_then(|s| s.replicas), hold)
 }
 

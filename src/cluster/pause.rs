@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use crate::domain::layout::{Component, PAUSED_LABEL, RESTORING_ANNOTATION, StoreLayout};
+use crate::domain::layout::{Component, PAUSED_LABEL, RESTORING_LABEL, StoreLayout};
 use crate::domain::ownership::{Owner, owner};
 
 /// The field manager of the paused label and the replica count (kept apart from
@@ -95,8 +95,8 @@ async fn checked_deployment(
     Ok(name)
 }
 
-/// Sets the replicas, the paused label and the restore's hold (each removed when not
-/// asked for) with the pause manager.
+/// Sets the replicas, the paused label and the restore's hold label (each removed when
+/// not asked for) with the pause manager.
 async fn scale(
     conn: &Connection,
     api: &Api<Deployment>,
@@ -105,20 +105,18 @@ async fn scale(
     paused: bool,
     restoring: Option<&str>,
 ) -> Result<(), PauseError> {
-    // Applying without the label or annotation removes it: this manager owns them alone.
-    let labels = if paused {
-        json!({ PAUSED_LABEL: "true" })
-    } else {
-        json!({})
-    };
-    let annotations = match restoring {
-        Some(id) => json!({ RESTORING_ANNOTATION: id }),
-        None => json!({}),
-    };
+    // Applying without a label removes it: this manager owns them alone.
+    let mut labels = serde_json::Map::new();
+    if paused {
+        labels.insert(PAUSED_LABEL.to_string(), json!("true"));
+    }
+    if let Some(id) = restoring {
+        labels.insert(RESTORING_LABEL.to_string(), json!(id));
+    }
     let patch = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": { "name": name, "labels": labels, "annotations": annotations },
+        "metadata": { "name": name, "labels": labels },
         "spec": { "replicas": replicas },
     });
     let params = PatchParams::apply(PAUSE_MANAGER).force();

@@ -14,8 +14,7 @@ use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
 use super::layout::{
-    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, LABEL_COMPONENT, PAUSED_LABEL,
-    RESTORING_ANNOTATION,
+    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, LABEL_COMPONENT, PAUSED_LABEL, RESTORING_LABEL,
 };
 use super::manifests::backups::BACKUP_OF_LABEL;
 
@@ -184,7 +183,7 @@ pub fn restore_hold(store: &StoreObjects) -> Option<String> {
         .deployments
         .iter()
         .filter(|d| component_of(&d.metadata) == Some(Component::WordPress))
-        .find_map(|d| d.metadata.annotations.as_ref()?.get(RESTORING_ANNOTATION))
+        .find_map(|d| d.metadata.labels.as_ref()?.get(RESTORING_LABEL))
         .cloned()
 }
 

@@ -381,13 +381,10 @@ fn a_store_whose_restore_did_not_finish_is_failed_with_wordpress_kept_stopped() 
     let mut s = ready_store();
     // WordPress held for the restore and scaled to zero: Available with no replica.
     let held = Arc::make_mut(&mut s.deployments[1]);
-    held.metadata.annotations = Some(
-        [(
-            RESTORING_ANNOTATION.to_string(),
-            "20260101-000100".to_string(),
-        )]
-        .into(),
-    );
+    held.metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(RESTORING_LABEL.to_string(), "20260101-000100".to_string());
     held.spec.as_mut().unwrap().replicas = Some(0);
     s.jobs.push(backup_job(
         "shop-restore-20260101-000500",
