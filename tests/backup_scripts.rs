@@ -72,7 +72,10 @@ fn mariadb(dir: &Path) -> (Server, u16) {
         .arg(format!("--datadir={}", data.display()))
         .arg("--user=root")
         .arg("--auth-root-authentication-method=socket")
-        .arg("--skip-test-db"));
+        .arg("--skip-test-db")
+        // Its own temporary folder: servers bootstrapping side by side in one /tmp
+        // collide on their temporary tables.
+        .arg(format!("--tmpdir={}", dir.display())));
     let port = free_port();
     let socket = dir.join("mysql.sock");
     let child = Command::new(tool("/usr/sbin/mariadbd"))
@@ -82,6 +85,7 @@ fn mariadb(dir: &Path) -> (Server, u16) {
         .arg(format!("--port={port}"))
         .arg("--bind-address=127.0.0.1")
         .arg(format!("--pid-file={}", dir.join("mysql.pid").display()))
+        .arg(format!("--tmpdir={}", dir.display()))
         .arg("--user=root")
         .arg("--skip-log-bin")
         .arg("--skip-name-resolve")
