@@ -13,10 +13,18 @@ FORMAT=1
 : "${WP_ROOT:=/var/www/html}" "${S3_REGION:=us-east-1}" "${S3_PREFIX:=}"
 : "${RESULT:=/dev/termination-log}"
 
+# A script's own clean-up before it reports a failure (restore.sh removes its side
+# copies); it must not fail.
+before_failing() { :; }
+
 fail() {
   echo "error: $*" >&2
-  # The result is JSON: quotes and backslashes in the reason are dropped.
-  printf '{"error":"%s"}\n' "$(printf '%s' "$*" | tr -d '"\\' | head -c 3000)" >"$RESULT" 2>/dev/null || true
+  before_failing
+  # The result is JSON: quotes and backslashes in the reason are dropped. "unchanged"
+  # (restore.sh sets unchanged=true until it starts replacing anything) tells storectl
+  # the store was left exactly as it was.
+  printf '{"error":"%s"%s}\n' "$(printf '%s' "$*" | tr -d '"\\' | head -c 3000)" \
+    "$(if [ "${unchanged:-}" = true ]; then printf ',"unchanged":true'; fi)" >"$RESULT" 2>/dev/null || true
   exit 1
 }
 
@@ -52,7 +60,10 @@ s3() {
   url="${S3_ENDPOINT%/}/$S3_BUCKET/$object"
   body=$file
   sign="UNSIGNED-PAYLOAD"
-  set -- -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" -w '%{http_code}'
+  # A target that stops answering fails the request (no connection within 30 s, or
+  # under 1 kB/s for 2 minutes) instead of hanging the Job until its deadline.
+  set -- -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" -w '%{http_code}' \
+    --connect-timeout 30 --speed-limit 1024 --speed-time 120
   case $method in
   PUT)
     sign=$(sha256 "$file")
@@ -82,11 +93,20 @@ s3() {
   esac
 }
 
-# The ids of STORE's backups on the target, oldest first (ids sort by time).
+# The ids of STORE's backups on the target, oldest first (ids sort by time): every
+# folder, complete or not.
 backup_ids() {
   folder="$S3_PREFIX$STORE/"
   s3 LIST "$folder" "$WORK/list.xml"
   tr '>' '\n' <"$WORK/list.xml" | sed -n "s:^$folder\([^/]*\)/</Prefix\$:\1:p" | sort
+}
+
+# The ids of STORE's complete backups (those with a manifest), oldest first.
+complete_ids() {
+  for id in $(backup_ids); do
+    s3 LIST "$(key "$STORE" "$id" manifest.json)" "$WORK/manifest.xml"
+    if grep -q "<Key>$(key "$STORE" "$id" manifest.json)</Key>" "$WORK/manifest.xml"; then echo "$id"; fi
+  done
 }
 
 # Removes backup $1 of STORE: its manifest first, so one cut short is seen as incomplete.
