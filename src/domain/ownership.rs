@@ -72,7 +72,11 @@ pub fn marked_for(meta: &ObjectMeta, store: &str) -> bool {
     if label(MARK_LABEL).map(String::as_str) != Some(MARK_VALUE) {
         return false;
     }
-    match meta.annotations.as_ref().and_then(|a| a.get(STORE_ANNOTATION)) {
+    match meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(STORE_ANNOTATION))
+    {
         Some(annotated) => annotated == store,
         None => label(LABEL_APP).map(String::as_str) == Some(store),
     }
@@ -176,10 +180,19 @@ mod tests {
 
     #[test]
     fn only_storectls_mark_for_the_store_marks_it() {
-        assert!(marked_for(&meta("store-shop", &MARKED, Some("shop")), "shop"));
+        assert!(marked_for(
+            &meta("store-shop", &MARKED, Some("shop")),
+            "shop"
+        ));
         assert!(marked_for(&meta("store-shop", &MARKED, None), "shop"));
-        assert!(!marked_for(&meta("store-shop", &MARKED, Some("two")), "shop"));
-        assert!(!marked_for(&meta("store-shop", &SEED, Some("shop")), "shop"));
+        assert!(!marked_for(
+            &meta("store-shop", &MARKED, Some("two")),
+            "shop"
+        ));
+        assert!(!marked_for(
+            &meta("store-shop", &SEED, Some("shop")),
+            "shop"
+        ));
         assert!(!marked_for(&meta("store-shop", &MARKED, None), "two"));
     }
 
