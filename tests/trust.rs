@@ -119,7 +119,7 @@ async fn ownership_a_namespace_storectl_did_not_create_is_refused_by_create_and_
     let run = block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(3));
     assert!(
         run.stderr.contains(&format!(
-            "Namespace/{ns} is not storectl's (managed by kubectl-create); nothing was deleted"
+            "'{name}' in namespace {ns} has store labels but not storectl's mark: it is not a store storectl made, so storectl leaves it alone (nothing was changed)"
         )),
         "{run:#?}"
     );
