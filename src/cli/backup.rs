@@ -9,6 +9,7 @@ use super::delete::confirm_by_name;
 use super::output::{self, on_terminal};
 use super::{BackupArgs, CloneArgs, Format, OneStoreArgs, RestoreArgs, create, find};
 use crate::cluster::apply::{self, CreateError};
+use crate::cluster::audit;
 use crate::cluster::backups::{self, BackupError};
 use crate::cluster::connect::Connection;
 use crate::domain::backup::{self as records, Record, human_size};
@@ -217,6 +218,8 @@ pub async fn clone(
         "cloned store {source} (backup {}) into {target}: URLs rewritten from {old} to {new}",
         record.id
     );
+    let detail = format!(": from store {source}, backup {}", record.id);
+    audit::record(conn, &layout, audit::Change::Cloned, &detail).await;
     if args.until.wait {
         create::wait_until_settled(conn, &layout, config, args.until.timeout).await?;
     }

@@ -50,7 +50,13 @@ pub async fn run(
         let removed = backups::forget(conn, &layout, config, args.timeout).await?;
         println!("removed the backups of store {name} ({removed} recorded)");
     }
-    let pending = delete::delete(conn, &layout, &manifests::references(&layout, config)).await?;
+    let pending = delete::delete(
+        conn,
+        &layout,
+        &manifests::references(&layout, config),
+        &config.platform.namespace,
+    )
+    .await?;
     println!("deleting store {name}: {what}");
     if kept > 0 && !args.delete_backups {
         println!(

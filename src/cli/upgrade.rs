@@ -87,12 +87,21 @@ pub async fn rollback(
         }
         .into());
     };
-    let from = revision::config_of(&recorded[recorded.len() - 1].1)?;
+    // Where storectl writes is this run's configuration, never a revision's.
+    let recorded_config = |map| -> anyhow::Result<Config> {
+        Ok(revision::where_the_operator_says(
+            revision::config_of(map)?,
+            config,
+        ))
+    };
     let target = Target {
         layout: layout.clone(),
         store,
-        from: (Some(latest.revision), from),
-        to: revision::config_of(map)?,
+        from: (
+            Some(latest.revision),
+            recorded_config(&recorded[recorded.len() - 1].1)?,
+        ),
+        to: recorded_config(map)?,
     };
     let planned = only_if_accepted(rollout::plan(conn, vec![target]).await)?;
     let options = Options {

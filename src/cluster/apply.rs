@@ -15,6 +15,7 @@ use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::audit;
 use super::connect::Connection;
 use super::error::ClusterError;
 use super::revisions;
@@ -92,6 +93,7 @@ pub async fn create_store(
             .await
             .map_err(|e| CreateError::Backups(e.to_string()))?;
     }
+    audit::record(conn, layout, audit::Change::Created, "").await;
     Ok((created, objects))
 }
 

@@ -435,6 +435,8 @@ pub async fn start(
     .await
     .map_err(conn.error(&format!("recording backup {id}")))?;
     create_job(conn, &objects::backup_job(layout, config, id)).await?;
+    let detail = format!(": backup {id}");
+    super::audit::record(conn, layout, super::audit::Change::BackupStarted, &detail).await;
     Ok(record)
 }
 
@@ -772,6 +774,8 @@ pub async fn restore(
         }
         Err(e) => return Err(unfinished(e.to_string(), false)),
     };
+    let detail = format!(": backup {} of store {}", backup.id, backup.store);
+    super::audit::record(conn, layout, super::audit::Change::RestoreStarted, &detail).await;
     let end = match wait_job(conn, &layout.namespace, &name, timeout).await {
         Ok(end) => end,
         Err(e @ BackupError::TimedOut { .. }) => return Err(unfinished(e.to_string(), true)),
@@ -834,7 +838,17 @@ pub async fn forget(
     for record in &known {
         remove(conn, config, layout.name(), &record.id).await?;
     }
-    Ok(known.len())
+    let (platform, count) = (&config.platform.namespace, known.len());
+    let change = super::audit::Change::BackupsForgotten;
+    super::audit::record_in_platform(
+        conn,
+        platform,
+        layout,
+        change,
+        &format!(" ({count} recorded)"),
+    )
+    .await;
+    Ok(count)
 }
 
 /// Until no WordPress pod of the store runs (its volume is the restore's to write).

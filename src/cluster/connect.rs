@@ -6,6 +6,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use kube::Api;
+use kube::api::PostParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use tokio::sync::OnceCell;
@@ -28,8 +31,10 @@ pub struct ConnectOptions {
 pub struct Connection {
     pub client: kube::Client,
     pub target: Target,
-    /// Who acts: the kubeconfig user of the context (recorded in store revisions).
+    /// The kubeconfig user of the context: who acts, when the server cannot say.
     pub user: String,
+    /// Who acts as the API server sees them (or as `acting_as` said), asked once.
+    actor: Arc<OnceCell<String>>,
     /// The server's version, asked once.
     version: Arc<OnceCell<ServerVersion>>,
     no_watch_list: bool,
@@ -125,6 +130,7 @@ impl Connection {
             client,
             target,
             user,
+            actor: Arc::default(),
             version: Arc::default(),
             no_watch_list: options.no_watch_list,
         })
@@ -142,6 +148,28 @@ impl Connection {
         !self.no_watch_list && self.server_version().await.is_ok_and(|v| v.streams_lists())
     }
 
+    /// This connection acting for `who` (an API caller, as reviewed): what revisions and
+    /// audit events then name.
+    pub fn acting_as(&self, who: String) -> Self {
+        Self {
+            actor: Arc::new(OnceCell::new_with(Some(who))),
+            ..self.clone()
+        }
+    }
+
+    /// Who acts: the set identity of `acting_as`, else the user the API server
+    /// authenticates (a SelfSubjectReview, asked once per connection), else the
+    /// kubeconfig user.
+    pub async fn actor(&self) -> &str {
+        self.actor
+            .get_or_init(|| async {
+                reviewed_user(&self.client)
+                    .await
+                    .unwrap_or_else(|| self.user.clone())
+            })
+            .await
+    }
+
     /// The API server's version (asked once per connection).
     pub async fn server_version(&self) -> Result<&ServerVersion, ClusterError> {
         self.version
@@ -154,6 +182,26 @@ impl Connection {
                 Ok(ServerVersion::from_info(&info))
             })
             .await
+    }
+}
+
+/// The user name the API server authenticates this client as (`kubectl auth whoami`);
+/// None where it cannot say (a server before 1.28, a failed request: logged).
+async fn reviewed_user(client: &kube::Client) -> Option<String> {
+    let api: Api<SelfSubjectReview> = Api::all(client.clone());
+    match api
+        .create(&PostParams::default(), &SelfSubjectReview::default())
+        .await
+    {
+        Ok(review) => review
+            .status
+            .and_then(|s| s.user_info)
+            .and_then(|u| u.username)
+            .filter(|name| !name.is_empty()),
+        Err(e) => {
+            tracing::debug!("asking the server who this user is: {e}");
+            None
+        }
     }
 }
 

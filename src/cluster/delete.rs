@@ -20,6 +20,7 @@ use kube::runtime::{conditions, wait::await_condition};
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 
+use super::audit;
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::layout::StoreLayout;
@@ -43,19 +44,34 @@ pub struct Pending {
 }
 
 /// Deletes the store of `layout` (built with `StoreLayout::found`); `known` are the
-/// `Kind/name`s its layout gives it. Returns what is still going away.
+/// `Kind/name`s its layout gives it. Returns what is still going away. Who deleted it is
+/// recorded in the platform namespace `platform` (the store's own may go with it).
 pub async fn delete(
     conn: &Connection,
     layout: &StoreLayout,
     known: &[String],
+    platform: &str,
 ) -> Result<Vec<Pending>, DeleteError> {
     let params = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Background),
         ..DeleteParams::default()
     };
-    if layout.owns_namespace {
-        return delete_namespace(conn, layout, &params).await;
-    }
+    let pending = if layout.owns_namespace {
+        delete_namespace(conn, layout, &params).await?
+    } else {
+        delete_labelled(conn, layout, known, &params).await?
+    };
+    audit::record_in_platform(conn, platform, layout, audit::Change::Deleted, "").await;
+    Ok(pending)
+}
+
+/// Shared mode: the store's labelled objects, each checked to be the store's first.
+async fn delete_labelled(
+    conn: &Connection,
+    layout: &StoreLayout,
+    known: &[String],
+    params: &DeleteParams,
+) -> Result<Vec<Pending>, DeleteError> {
     let ns = layout.namespace.as_str();
     let selector = layout.store_selector();
     // Everything first, checked as a whole: a foreign object stops the deletion before
@@ -115,17 +131,17 @@ pub async fn delete(
     }
     // In the original platform's order.
     let mut pending = Vec::new();
-    pending.extend(delete_all::<Ingress>(conn, ns, &ingresses, &params).await?);
-    pending.extend(delete_all::<Deployment>(conn, ns, &deployments, &params).await?);
-    pending.extend(delete_all::<Service>(conn, ns, &services, &params).await?);
-    pending.extend(delete_all::<PersistentVolumeClaim>(conn, ns, &claims, &params).await?);
-    pending.extend(delete_all::<Secret>(conn, ns, &secrets, &params).await?);
-    pending.extend(delete_all::<CronJob>(conn, ns, &schedules, &params).await?);
-    pending.extend(delete_all::<Job>(conn, ns, &jobs, &params).await?);
-    pending.extend(delete_all::<NetworkPolicy>(conn, ns, &policies, &params).await?);
-    pending.extend(delete_all::<ResourceQuota>(conn, ns, &quotas, &params).await?);
-    pending.extend(delete_all::<LimitRange>(conn, ns, &limits, &params).await?);
-    pending.extend(delete_all::<ConfigMap>(conn, ns, &maps, &params).await?);
+    pending.extend(delete_all::<Ingress>(conn, ns, &ingresses, params).await?);
+    pending.extend(delete_all::<Deployment>(conn, ns, &deployments, params).await?);
+    pending.extend(delete_all::<Service>(conn, ns, &services, params).await?);
+    pending.extend(delete_all::<PersistentVolumeClaim>(conn, ns, &claims, params).await?);
+    pending.extend(delete_all::<Secret>(conn, ns, &secrets, params).await?);
+    pending.extend(delete_all::<CronJob>(conn, ns, &schedules, params).await?);
+    pending.extend(delete_all::<Job>(conn, ns, &jobs, params).await?);
+    pending.extend(delete_all::<NetworkPolicy>(conn, ns, &policies, params).await?);
+    pending.extend(delete_all::<ResourceQuota>(conn, ns, &quotas, params).await?);
+    pending.extend(delete_all::<LimitRange>(conn, ns, &limits, params).await?);
+    pending.extend(delete_all::<ConfigMap>(conn, ns, &maps, params).await?);
     // Pods go with their owners; wait for them too, so nothing labelled remains.
     let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
     let list = pods

@@ -9,6 +9,7 @@ use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
+use super::audit;
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::layout::{Component, PAUSED_LABEL, RESTORING_LABEL, StoreLayout};
@@ -50,6 +51,12 @@ pub async fn set_paused(
     for name in checked {
         scale(conn, &api, &name, i32::from(!paused), paused, None).await?;
     }
+    let change = if paused {
+        audit::Change::Paused
+    } else {
+        audit::Change::Resumed
+    };
+    audit::record(conn, layout, change, "").await;
     Ok(())
 }
 

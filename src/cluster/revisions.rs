@@ -27,7 +27,7 @@ pub async fn list(
     let mut out: Vec<(Revision, ConfigMap)> = maps
         .items
         .into_iter()
-        .filter_map(|map| revision::from_config_map(&map).map(|r| (r, map)))
+        .filter_map(|map| revision::from_config_map(&map, layout.name()).map(|r| (r, map)))
         .collect();
     out.sort_by_key(|(r, _)| r.revision);
     Ok(out)
@@ -72,7 +72,7 @@ async fn write(
     let revision = Revision {
         revision: next,
         recorded: Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        user: conn.user.clone(),
+        user: conn.actor().await.to_string(),
         storectl: env!("CARGO_PKG_VERSION").to_string(),
         change: change.to_string(),
     };

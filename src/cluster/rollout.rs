@@ -17,6 +17,7 @@ use super::upgrade::{self, Applied, Prepared, UpgradeError};
 use super::watch::{LiveModel, Scope};
 use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
 use crate::domain::layout::StoreLayout;
+use crate::domain::revision;
 use crate::domain::status::{self, Phase, StatusRules, StoreObjects};
 use crate::domain::upgrade::{KeyChange, key_changes, waves};
 
@@ -45,6 +46,8 @@ impl Target {
 }
 
 /// The store's configuration now (its latest revision, else `base`) and after `layers`.
+/// Where storectl writes outside the store (platform, backup target) is `base`'s, the
+/// operator's configuration, never the revision's; `layers` still go on top.
 pub async fn target(
     conn: &Connection,
     layout: &StoreLayout,
@@ -55,7 +58,8 @@ pub async fn target(
     let (number, from) = match revisions::latest_values(conn, layout).await? {
         Some((n, values)) => {
             let origin = format!("revision {n} of store {}", layout.name());
-            (Some(n), layered((origin, values), &Sources::default())?)
+            let recorded = layered((origin, values), &Sources::default())?;
+            (Some(n), revision::where_the_operator_says(recorded, base))
         }
         None => (None, base.clone()),
     };

@@ -17,6 +17,7 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PropagationPolicy}
 use serde_json::json;
 
 use super::apply::{self, CreateError};
+use super::audit;
 use super::connect::Connection;
 use super::diff::{self, ObjectDiff};
 use super::error::ClusterError;
@@ -337,6 +338,8 @@ pub async fn apply(
     futures::future::try_join_all(prepared.dropped.iter().map(|m| apply::delete_one(conn, m)))
         .await?;
     let revision = revisions::record(conn, layout, to, change).await?;
+    let detail = format!(" to revision {} ({change})", revision.revision);
+    audit::record(conn, layout, audit::Change::Upgraded, &detail).await;
     let generations = annotate(conn, layout, revision.revision).await?;
     let database_job = if upgrade::needs_database_upgrade(from.1, to) {
         let job = manifests::database_upgrade_job(layout, to, revision.revision);

@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use super::manifests::backups::BACKUP_OF_LABEL;
-use super::ownership::{MARK_LABEL, MARK_VALUE};
+use super::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION, marked_for};
 
 /// The backup Job's script: `sh -c BACKUP_SCRIPT`.
 pub const BACKUP_SCRIPT: &str = concat!(
@@ -128,6 +128,10 @@ pub fn to_config_map(record: &Record, namespace: &str) -> ConfigMap {
             name: Some(record_name(&record.store, &record.id)),
             namespace: Some(namespace.to_string()),
             labels: Some(labels),
+            annotations: Some(BTreeMap::from([(
+                STORE_ANNOTATION.to_string(),
+                record.store.clone(),
+            )])),
             ..ObjectMeta::default()
         },
         data: Some(data),
@@ -135,10 +139,11 @@ pub fn to_config_map(record: &Record, namespace: &str) -> ConfigMap {
     }
 }
 
-/// The record a ConfigMap holds; None for one that is not a backup record of storectl's.
+/// The record a ConfigMap holds; None for one that is not a backup record of storectl's:
+/// without storectl's mark for the store it names (label and annotation).
 pub fn from_config_map(map: &ConfigMap) -> Option<Record> {
     let labels = map.metadata.labels.as_ref()?;
-    if labels.get(MARK_LABEL).map(String::as_str) != Some(MARK_VALUE) {
+    if !marked_for(&map.metadata, labels.get(BACKUP_OF_LABEL)?) {
         return None;
     }
     let data = map.data.as_ref()?;
@@ -244,6 +249,20 @@ mod tests {
             Some("backup-shop-20261126-101500")
         );
         assert_eq!(from_config_map(&map), Some(record));
+        // Without storectl's mark for the store it names, it is no record.
+        let mut other = map.clone();
+        other.metadata.annotations = Some(BTreeMap::from([(
+            STORE_ANNOTATION.to_string(),
+            "other".to_string(),
+        )]));
+        assert_eq!(from_config_map(&other), None);
+        let mut unmarked = map.clone();
+        unmarked
+            .metadata
+            .labels
+            .get_or_insert_default()
+            .remove(MARK_LABEL);
+        assert_eq!(from_config_map(&unmarked), None);
         let message =
             "dumping\n{\"id\":\"x\",\"size\":42,\"sha256\":\"ff\",\"pruned\":[\"old\"]}\n";
         let result = JobResult::parse(message).unwrap_or_default();

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 
 use super::config::{self, Config, ConfigError, EnvVars, Sources};
 use super::layout::StoreLayout;
+use super::ownership::marked_for;
 
 /// Label on every revision ConfigMap: its number.
 pub const REVISION_LABEL: &str = "storectl.io/revision";
@@ -62,15 +63,14 @@ pub fn name(layout: &StoreLayout, revision: u32) -> String {
     format!("{}-revision-{revision}", layout.name())
 }
 
-/// What a revision ConfigMap says of itself; None for a ConfigMap that is not one.
-pub fn from_config_map(map: &ConfigMap) -> Option<Revision> {
-    let revision = map
-        .metadata
-        .labels
-        .as_ref()?
-        .get(REVISION_LABEL)?
-        .parse()
-        .ok()?;
+/// What a revision ConfigMap of store `store` says of itself; None for a ConfigMap that
+/// is not one, or that lacks storectl's mark for the store (anyone who may write a
+/// ConfigMap could have made it: it is not storectl's record).
+pub fn from_config_map(map: &ConfigMap, store: &str) -> Option<Revision> {
+    if !marked_for(&map.metadata, store) {
+        return None;
+    }
+    let revision = number(map)?;
     let data = map.data.as_ref()?;
     let field = |key: &str| data.get(key).cloned().unwrap_or_default();
     Some(Revision {
@@ -82,6 +82,31 @@ pub fn from_config_map(map: &ConfigMap) -> Option<Revision> {
     })
 }
 
+fn number(map: &ConfigMap) -> Option<u32> {
+    map.metadata
+        .labels
+        .as_ref()?
+        .get(REVISION_LABEL)?
+        .parse()
+        .ok()
+}
+
+/// The recorded configuration `recorded` with every setting that says where storectl
+/// writes outside the store taken from the operator's configuration `operator` instead:
+/// the platform (its namespace), and the backup target with its credentials, the
+/// target server's image and volume, and the backup Jobs' image (the Jobs hold the
+/// target's credentials). A revision ConfigMap sits in the store's namespace, where
+/// others may write; only how often and how many backups (`backup.schedule`,
+/// `backup.keep`) stay the store's own.
+pub fn where_the_operator_says(mut recorded: Config, operator: &Config) -> Config {
+    let (schedule, keep) = (recorded.backup.schedule, recorded.backup.keep);
+    recorded.platform = operator.platform.clone();
+    recorded.backup = operator.backup.clone();
+    recorded.backup.schedule = schedule;
+    recorded.backup.keep = keep;
+    recorded
+}
+
 /// The configuration a revision recorded, checked as any values file is.
 pub fn config_of(map: &ConfigMap) -> Result<Config, ConfigError> {
     let text = map
@@ -90,10 +115,7 @@ pub fn config_of(map: &ConfigMap) -> Result<Config, ConfigError> {
         .and_then(|d| d.get(VALUES))
         .cloned()
         .unwrap_or_default();
-    let origin = format!(
-        "revision {} of the store",
-        from_config_map(map).map_or(0, |r| r.revision)
-    );
+    let origin = format!("revision {} of the store", number(map).unwrap_or(0));
     config::load(&Sources {
         files: vec![(origin, text)],
         env: EnvVars::default(),
@@ -106,6 +128,7 @@ mod tests {
     use super::*;
     use crate::domain::config::tests::sources_with;
     use crate::domain::name::StoreName;
+    use crate::domain::ownership::MARK_LABEL;
 
     #[test]
     fn a_recorded_configuration_reads_back_as_the_same_configuration() {
@@ -127,7 +150,44 @@ mod tests {
         };
         let map = to_config_map(&layout, &revision, &config);
         assert_eq!(map.metadata.name.as_deref(), Some("shop-revision-3"));
-        assert_eq!(from_config_map(&map), Some(revision));
+        assert_eq!(from_config_map(&map, "shop"), Some(revision));
+        // Without storectl's mark for this store, it is no revision of it.
+        assert_eq!(from_config_map(&map, "shop-two"), None);
+        let mut unmarked = map.clone();
+        unmarked
+            .metadata
+            .labels
+            .get_or_insert_default()
+            .remove(MARK_LABEL);
+        assert_eq!(from_config_map(&unmarked, "shop"), None);
         assert_eq!(config_of(&map).unwrap_or_else(|e| panic!("{e}")), config);
+    }
+
+    #[test]
+    fn where_storectl_writes_is_the_operators_to_say_not_a_revisions() {
+        let planted = config::load(&sources_with(&[
+            "platform.namespace=kube-system",
+            "backup.target=s3",
+            "backup.s3.credentialsSecret=stolen",
+            "backup.s3.endpoint=https://evil.example",
+            "backup.s3.bucket=evil",
+            "backup.cluster.image=evil/img",
+            "backup.image=evil/jobs",
+            "backup.prefix=other/",
+            "backup.schedule=0 3 * * *",
+            "backup.keep=2",
+            "wordpress.storage=5Gi",
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let operator = config::load(&sources_with(&["platform.namespace=platform"]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let taken = where_the_operator_says(planted.clone(), &operator);
+        assert_eq!(taken.platform, operator.platform);
+        let mut expected_backup = operator.backup.clone();
+        expected_backup.schedule = "0 3 * * *".to_string();
+        expected_backup.keep = 2;
+        assert_eq!(taken.backup, expected_backup);
+        // The store's own settings stay as recorded.
+        assert_eq!(taken.wordpress, planted.wordpress);
     }
 }

@@ -336,9 +336,7 @@ fn domain_for(
 /// The connection acting for `caller`: the store's revision records them, not the
 /// server's own account.
 fn acting_for(conn: &Connection, caller: &Caller) -> Connection {
-    let mut conn = conn.clone();
-    conn.user = format!("{} (through storectl serve)", caller.name);
-    conn
+    conn.acting_as(format!("{} (through storectl serve)", caller.name))
 }
 
 /// `POST /api/stores`: 202 with the store as it starts, checked and created as
@@ -418,7 +416,7 @@ pub async fn remove(
     let layout = StoreLayout::found(&name, &summary.namespace, &server.config);
     let known = manifests::references(&layout, &server.config);
     let conn = acting_for(&server.conn, &caller);
-    delete::delete(&conn, &layout, &known).await?;
+    delete::delete(&conn, &layout, &known, &server.config.platform.namespace).await?;
     tracing::info!("deleting store {name} in namespace {}", summary.namespace);
     summary.status = Phase::Deleting;
     summary.reason = "deletion requested".to_string();

@@ -467,7 +467,8 @@ async fn delete_store(
     config: &Config,
 ) -> Result<(), String> {
     let layout = layout_of(store, config)?;
-    delete::delete(conn, &layout, &manifests::references(&layout, config))
+    let known = manifests::references(&layout, config);
+    delete::delete(conn, &layout, &known, &config.platform.namespace)
         .await
         .map(drop)
         .map_err(|e| e.to_string())
