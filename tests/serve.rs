@@ -792,6 +792,15 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
         revision.data.unwrap()["user"],
         "admin (through storectl serve)"
     );
+    // So does the Event that records the change.
+    let store_events = audit_events(&admin, &format!("store-{name}"), &name).await;
+    assert_eq!(
+        store_events,
+        [(
+            "StoreCreated".to_string(),
+            format!("admin (through storectl serve) created store {name}")
+        )]
+    );
     let logged = served.wait_line(&format!("creates store {name}"));
     assert!(
         logged.starts_with("storectl serve: admin (uid 1) [groups system:masters"),
@@ -816,6 +825,69 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
         assert!(Instant::now() < deadline, "the new grant never took effect");
         std::thread::sleep(Duration::from_secs(1));
     }
+    assert_eq!(
+        audit_events(&admin, "ecommerce-platform", &name).await,
+        [(
+            "StoreDeleted".to_string(),
+            format!("operator (through storectl serve) deleted store {name}")
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_labelled_namespace_without_the_mark_is_no_store_of_the_api() {
+    let cluster = cluster();
+    let admin = cluster.admin().await;
+    let name = unique("fake");
+    let ns = format!("store-{name}");
+    let labels = json!({"app": name, "managed-by": "ecommerce-platform"});
+    apply::<Namespace>(&admin, json!({"metadata": {"name": ns, "labels": labels}})).await;
+    let deployment = serde_json::from_value(json!({
+        "metadata": {"name": format!("{name}-wordpress"), "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}
+    }))
+    .unwrap();
+    Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(admin.clone(), &ns)
+        .create(&Default::default(), &deployment)
+        .await
+        .unwrap();
+    let token = "token-for-the-fake-store-test";
+    let (served, _tokens) = Served::with_tokens(cluster, &[token]);
+    let listed = block(|| served.send("GET", "/api/stores", Some(token)));
+    assert_eq!(listed.status, 200, "{listed:?}");
+    let names: Vec<Value> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].clone())
+        .collect();
+    assert!(!names.contains(&json!(name)), "{names:?}");
+    for method in ["GET", "DELETE"] {
+        let one = block(|| served.send(method, &format!("/api/stores/{name}"), Some(token)));
+        assert_eq!(one.status, 404, "{method}: {one:?}");
+    }
+    let still = Api::<Namespace>::all(admin).get(&ns).await.unwrap();
+    assert!(still.metadata.deletion_timestamp.is_none());
+}
+
+/// (reason, message) of the Events storectl recorded in `namespace` about store `name`.
+async fn audit_events(client: &kube::Client, namespace: &str, name: &str) -> Vec<(String, String)> {
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client.clone(), namespace);
+    events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| {
+            e.reporting_component.as_deref() == Some("storectl")
+                && e.involved_object.name.as_deref() == Some(&format!("{name}-wordpress"))
+        })
+        .map(|e| (e.reason.unwrap_or_default(), e.message.unwrap_or_default()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
