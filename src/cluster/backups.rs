@@ -1,5 +1,5 @@
 //! Backups on the cluster: the target made ready (the zero-set-up server in the platform
-//! namespace, the target's credentials copied into the store's namespace, the network
+//! namespace, the store's own key copied into the store's namespace, the network
 //! policies), backup and restore Jobs started and followed to their end, and the records
 //! of backups (ConfigMaps in the platform namespace, which outlive the store), brought
 //! up to date from the Jobs whenever storectl looks.
@@ -105,7 +105,8 @@ impl JobEnd {
 }
 
 /// Makes the target ready for the store's Jobs: the zero-set-up server (cluster target),
-/// the credentials copied into the store's namespace, and the network policies.
+/// the store's own key (never the platform's) copied into the store's namespace, over
+/// any copy an earlier version left there, and the network policies.
 pub async fn prepare_target(
     conn: &Connection,
     layout: &StoreLayout,
@@ -114,7 +115,7 @@ pub async fn prepare_target(
     if config.backup.target == BackupTarget::Cluster {
         ensure_server(conn, config).await?;
     }
-    let (key, secret) = target_credentials(conn, config).await?;
+    let key = super::backup_access::store_key(conn, config, layout.name()).await?;
     let copy = Secret {
         metadata: ObjectMeta {
             name: Some(layout.backup_credentials()),
@@ -124,10 +125,10 @@ pub async fn prepare_target(
             ..ObjectMeta::default()
         },
         data: Some(BTreeMap::from([
-            (ACCESS_KEY_ID.to_string(), ByteString(key.into_bytes())),
+            (ACCESS_KEY_ID.to_string(), ByteString(key.id.into_bytes())),
             (
                 SECRET_ACCESS_KEY.to_string(),
-                ByteString(secret.into_bytes()),
+                ByteString(key.secret.into_bytes()),
             ),
         ])),
         ..Secret::default()
@@ -292,7 +293,7 @@ fn platform_meta(namespace: &str) -> ObjectMeta {
 }
 
 /// A platform object of that name must carry storectl's mark.
-fn platform_owned(meta: &ObjectMeta, kind: &str) -> Result<(), BackupError> {
+pub(super) fn platform_owned(meta: &ObjectMeta, kind: &str) -> Result<(), BackupError> {
     let mark = meta.labels.as_ref().and_then(|l| l.get(MARK_LABEL));
     if mark.map(String::as_str) == Some(MARK_VALUE) {
         return Ok(());
@@ -322,7 +323,7 @@ where
 }
 
 /// Creates `object`; one that appeared meanwhile is kept as it is.
-async fn create_if_absent<K>(conn: &Connection, api: &Api<K>, object: &K) -> Result<(), BackupError>
+pub(super) async fn create_if_absent<K>(conn: &Connection, api: &Api<K>, object: &K) -> Result<(), BackupError>
 where
     K: Resource + Clone + Serialize + DeserializeOwned + std::fmt::Debug,
 {
@@ -334,39 +335,6 @@ where
             object.meta().name.as_deref().unwrap_or_default()
         ))(e)
         .into()),
-    }
-}
-
-/// The target's access key and secret, from the platform namespace.
-async fn target_credentials(
-    conn: &Connection,
-    config: &Config,
-) -> Result<(String, String), BackupError> {
-    let namespace = &config.platform.namespace;
-    let name = match config.backup.target {
-        BackupTarget::Cluster => TARGET_SERVER,
-        BackupTarget::S3 => config.backup.s3.credentials_secret.as_str(),
-    };
-    let missing = |why: &str| BackupError::TargetCredentials {
-        secret: name.to_string(),
-        namespace: namespace.clone(),
-        why: why.to_string(),
-    };
-    let secrets: Api<Secret> = Api::namespaced(conn.client.clone(), namespace);
-    let secret = secrets
-        .get_opt(name)
-        .await
-        .map_err(conn.error("reading the backup target's credentials"))?
-        .ok_or_else(|| missing("does not exist"))?;
-    let data = secret.data.unwrap_or_default();
-    let value = |key: &str| {
-        data.get(key)
-            .map(|v| String::from_utf8_lossy(&v.0).into_owned())
-            .filter(|v| !v.is_empty())
-    };
-    match (value(ACCESS_KEY_ID), value(SECRET_ACCESS_KEY)) {
-        (Some(key), Some(secret)) => Ok((key, secret)),
-        _ => Err(missing("lacks a key")),
     }
 }
 
@@ -764,7 +732,12 @@ async fn run_restore(
 ) -> Result<JobEnd, BackupError> {
     wait_wordpress_gone(conn, layout, timeout).await?;
     let at = backup::new_id(Timestamp::now());
-    let job = objects::restore_job(layout, config, &at, &backup.store, &backup.id, urls);
+    let mut job = objects::restore_job(layout, config, &at, &backup.store, &backup.id, urls);
+    if backup.store != layout.name() {
+        // Another store's backup: its files through presigned URLs, never its key.
+        let fetch = super::backup_access::presigned_urls(conn, config, backup, timeout).await?;
+        crate::domain::manifests::backup_access::fetch_through(&mut job, &fetch);
+    }
     run_job(conn, &job, timeout).await
 }
 

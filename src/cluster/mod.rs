@@ -2,6 +2,7 @@
 //! them into domain objects, logs and events. Never imports the UI.
 
 pub mod apply;
+pub mod backup_access;
 pub mod backups;
 pub mod connect;
 pub mod delete;

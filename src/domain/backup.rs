@@ -33,6 +33,14 @@ pub const FORGET_SCRIPT: &str = concat!(
     include_str!("../../assets/backup/forget.sh")
 );
 
+/// The script of the Job in the platform namespace that gives a store its own account
+/// and bucket on the zero-set-up target (standalone: it needs no database).
+pub const ACCESS_SCRIPT: &str = include_str!("../../assets/backup/access.sh");
+
+/// The files of a backup, under `<prefix><store>/<id>/` (the manifest first: without it a
+/// backup is incomplete).
+pub const BACKUP_FILES: [&str; 3] = ["manifest.json", "database.sql.gz", "wp-content.tar.gz"];
+
 /// A backup id: its UTC time to the second, `20261126-101500` (sorts by age).
 pub fn new_id(now: k8s_openapi::jiff::Timestamp) -> String {
     now.strftime("%Y%m%d-%H%M%S").to_string()

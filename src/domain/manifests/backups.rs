@@ -31,11 +31,14 @@ use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 /// Name of the zero-set-up target's Deployment, Service, volume and credentials Secret
 /// in the platform namespace.
 pub const TARGET_SERVER: &str = "storectl-backups";
-/// Its port, and the bucket it keeps backups in.
+/// Its port, and the bucket earlier versions kept every store's backups in; each store's
+/// bucket is named after it (`backups-<store>`).
 pub const TARGET_PORT: i32 = 7070;
 pub const TARGET_BUCKET: &str = "backups";
-/// Keys of a target credentials Secret (the operator's for backup.s3, storectl's for
-/// the cluster target, and the copy in each store's namespace).
+/// Where the target keeps its accounts: on its volume, a folder no bucket can be named.
+const TARGET_IAM_DIR: &str = "/data/.storectl-iam";
+/// Keys of a target credentials Secret (the platform's and each store's own in the
+/// platform namespace, and the copy of the store's own in its namespace).
 pub const ACCESS_KEY_ID: &str = "access-key-id";
 pub const SECRET_ACCESS_KEY: &str = "secret-access-key";
 /// Label on every Job that backs a store up (manual or scheduled): the store's name.
@@ -52,8 +55,8 @@ pub struct Target {
     pub bucket: String,
     pub region: String,
     pub prefix: String,
-    /// The bucket is made on first use (the cluster target).
-    pub create_bucket: bool,
+    /// Each store has a bucket of its own (the cluster target); else all share `bucket`.
+    pub bucket_per_store: bool,
 }
 
 impl Target {
@@ -68,14 +71,14 @@ impl Target {
                 bucket: TARGET_BUCKET.to_string(),
                 region: "us-east-1".to_string(),
                 prefix: b.prefix.clone(),
-                create_bucket: true,
+                bucket_per_store: true,
             },
             BackupTarget::S3 => Self {
                 endpoint: b.s3.endpoint.clone(),
                 bucket: b.s3.bucket.clone(),
                 region: b.s3.region.clone(),
                 prefix: b.prefix.clone(),
-                create_bucket: false,
+                bucket_per_store: false,
             },
         }
     }
@@ -88,11 +91,25 @@ impl Target {
     /// Where every backup of `store` lives.
     pub fn folder(&self, store: &str) -> String {
         format!(
-            "{}/{}/{}{store}/",
+            "{}/{}/{}",
             self.endpoint.trim_end_matches('/'),
-            self.bucket,
-            self.prefix
+            self.bucket_of(store),
+            self.key_folder(store)
         )
+    }
+
+    /// The bucket holding `store`'s backups.
+    pub fn bucket_of(&self, store: &str) -> String {
+        if self.bucket_per_store {
+            format!("{}-{store}", self.bucket)
+        } else {
+            self.bucket.clone()
+        }
+    }
+
+    /// The keys of `store`'s backups start with this: `<prefix><store>/`.
+    pub fn key_folder(&self, store: &str) -> String {
+        format!("{}{store}/", self.prefix)
     }
 
     /// The endpoint's TCP port (its own, else 443 for https and 80 for http).
@@ -110,9 +127,9 @@ impl Target {
     }
 
     fn env(&self, layout: &StoreLayout) -> Vec<EnvVar> {
-        let mut env = vec![
+        vec![
             plain_env("S3_ENDPOINT", &self.endpoint),
-            plain_env("S3_BUCKET", &self.bucket),
+            plain_env("S3_BUCKET", &self.bucket_of(layout.name())),
             plain_env("S3_REGION", &self.region),
             plain_env("S3_PREFIX", &self.prefix),
             secret_key_env(
@@ -126,15 +143,11 @@ impl Target {
                 SECRET_ACCESS_KEY,
             ),
             plain_env("WORK", SCRATCH),
-        ];
-        if self.create_bucket {
-            env.push(plain_env("CREATE_BUCKET", "1"));
-        }
-        env
+        ]
     }
 }
 
-fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
+pub(super) fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
     EnvVar {
         name: name.to_string(),
         value_from: Some(EnvVarSource {
@@ -400,6 +413,8 @@ pub fn target_server(config: &Config) -> (PersistentVolumeClaim, Deployment, Ser
         args: Some(vec![
             "--port".to_string(),
             format!(":{TARGET_PORT}"),
+            "--iam-dir".to_string(),
+            TARGET_IAM_DIR.to_string(),
             "posix".to_string(),
             "/data".to_string(),
         ]),
@@ -527,7 +542,7 @@ mod tests {
         );
         assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "<secret>");
         assert_eq!(env["WORDPRESS_DB_PASSWORD"], "<secret>");
-        assert_eq!(env["CREATE_BUCKET"], "1");
+        assert_eq!(env["S3_BUCKET"], "backups-shop", "the store's own bucket");
         assert_eq!(env["KEEP"], "7");
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
         let script = pod.and_then(|p| p.containers[0].command.clone());
@@ -569,7 +584,7 @@ mod tests {
         let env = env_of(&job);
         assert_eq!(env["BACKUP_STORE"], "source");
         assert_eq!(env["NEW_URL"], "http://shop.local");
-        assert!(!env.contains_key("CREATE_BUCKET"));
+        assert_eq!(env["S3_BUCKET"], "shop-backups", "the operator's one bucket");
         assert_eq!(job.spec.and_then(|s| s.backoff_limit), Some(0));
     }
 }
