@@ -64,10 +64,11 @@ s3() {
   GET)
     signed=$(presigned "$object")
     if [ -n "$signed" ]; then
-      # The URL is the credential: it goes to a 0600 file, like the key.
+      # The URL is the credential: it goes to a 0600 file, like the key; a header it
+      # does not sign would be refused.
       printf 'url = "%s"\n' "$signed" >"$WORK/get.cfg"
       set -- -sS -K "$WORK/get.cfg" -w '%{http_code}'
-      url=""
+      url="" sign=""
     fi
     ;;
   DELETE) set -- "$@" -X DELETE ;;
@@ -76,7 +77,7 @@ s3() {
     url="${S3_ENDPOINT%/}/$S3_BUCKET?delimiter=%2F&list-type=2&prefix=$(printf '%s' "$object" | sed 's:/:%2F:g')"
     ;;
   esac
-  code=$(curl "$@" -o "$body" -H "x-amz-content-sha256: $sign" ${url:+"$url"}) ||
+  code=$(curl "$@" -o "$body" ${sign:+-H} ${sign:+"x-amz-content-sha256: $sign"} ${url:+"$url"}) ||
     fail "cannot reach the backup target $S3_ENDPOINT"
   case $code in 2??) return 0 ;; esac
   why=$(sed -n 's:.*<Code>\(.*\)</Code>.*:\1:p' "$body" | head -n 1)

@@ -17,15 +17,16 @@ use kube::Api;
 use super::apply::create_params;
 use super::backups::{BackupError, create_if_absent, platform_owned, wait_job};
 use super::connect::Connection;
-use crate::domain::backup::{BACKUP_FILES, Record};
+use crate::domain::backup::Record;
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
 use crate::domain::manifests::backup_access::{
-    ACCESS_OF_LABEL, access_job, platform_key_secret, store_access_key_id, store_key_secret,
+    ACCESS_OF_LABEL, access_job, platform_key_secret, presigned_files, store_access_key_id,
+    store_key_secret,
 };
 use crate::domain::manifests::backups::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Target};
 use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
-use crate::domain::presign::{self, SigningKey};
+use crate::domain::presign::SigningKey;
 
 /// How long the access Job may take (it moves a store's old backups once).
 const ACCESS_TIMEOUT: Duration = Duration::from_secs(600);
@@ -94,7 +95,10 @@ async fn mint_store_key(
                 ACCESS_KEY_ID.to_string(),
                 ByteString(store_access_key_id(store).into_bytes()),
             ),
-            (SECRET_ACCESS_KEY.to_string(), ByteString(secret.into_bytes())),
+            (
+                SECRET_ACCESS_KEY.to_string(),
+                ByteString(secret.into_bytes()),
+            ),
         ])),
         ..Secret::default()
     };
@@ -115,11 +119,7 @@ async fn create_access_job(conn: &Connection, job: &Job) -> Result<String, Backu
 }
 
 /// The key in Secret `name` of `namespace` (keys access-key-id and secret-access-key).
-pub async fn read_key(
-    conn: &Connection,
-    namespace: &str,
-    name: &str,
-) -> Result<Key, BackupError> {
+pub async fn read_key(conn: &Connection, namespace: &str, name: &str) -> Result<Key, BackupError> {
     let missing = |why: &str| BackupError::TargetCredentials {
         secret: name.to_string(),
         namespace: namespace.to_string(),
@@ -162,26 +162,17 @@ pub async fn presigned_urls(
         platform_key_secret(config),
     )
     .await?;
-    let target = Target::of(config);
     let signing = SigningKey {
         access_key_id: &platform.id,
         secret_access_key: &platform.secret,
-        region: &target.region,
+        region: &Target::of(config).region,
     };
-    let now = Timestamp::now();
-    Ok(BACKUP_FILES
-        .iter()
-        .map(|file| {
-            let key = format!("{}{}/{file}", target.key_folder(&backup.store), backup.id);
-            let path = format!("/{}/{key}", target.bucket_of(&backup.store));
-            let url = presign::get_url(
-                &target.endpoint,
-                &path,
-                &signing,
-                now,
-                wait.max(MIN_URL_VALIDITY),
-            );
-            (key, url)
-        })
-        .collect())
+    Ok(presigned_files(
+        config,
+        &backup.store,
+        &backup.id,
+        &signing,
+        Timestamp::now(),
+        wait.max(MIN_URL_VALIDITY),
+    ))
 }

@@ -323,7 +323,11 @@ where
 }
 
 /// Creates `object`; one that appeared meanwhile is kept as it is.
-pub(super) async fn create_if_absent<K>(conn: &Connection, api: &Api<K>, object: &K) -> Result<(), BackupError>
+pub(super) async fn create_if_absent<K>(
+    conn: &Connection,
+    api: &Api<K>,
+    object: &K,
+) -> Result<(), BackupError>
 where
     K: Resource + Clone + Serialize + DeserializeOwned + std::fmt::Debug,
 {

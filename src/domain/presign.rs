@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn a_path_keeps_its_slashes_and_a_custom_port_is_signed() {
-        assert_eq!(encode("/b/stores/shop 1/x.gz", false), "/b/stores/shop%201/x.gz");
+        assert_eq!(
+            encode("/b/stores/shop 1/x.gz", false),
+            "/b/stores/shop%201/x.gz"
+        );
         assert_eq!(host_of("http://127.0.0.1:7070"), "127.0.0.1:7070");
         assert_eq!(host_of("http://s3.local:80"), "s3.local");
     }

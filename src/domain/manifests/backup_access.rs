@@ -4,6 +4,7 @@
 //! presigned URLs a restore Job gets for a backup of another store (a clone's source).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
@@ -11,14 +12,16 @@ use k8s_openapi::api::core::v1::{
     SeccompProfile, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::jiff::Timestamp;
 
 use super::backups::{
     ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_BUCKET, TARGET_SERVER, Target, secret_key_env,
 };
 use super::workloads::plain_env;
-use crate::domain::backup::ACCESS_SCRIPT;
+use crate::domain::backup::{ACCESS_SCRIPT, BACKUP_FILES};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
+use crate::domain::presign::{self, SigningKey};
 
 /// Label on the platform-side objects of one store's access: the store's name.
 pub const ACCESS_OF_LABEL: &str = "storectl.io/backup-access-of";
@@ -142,6 +145,28 @@ pub fn access_job(config: &Config, store: &str) -> Job {
         }),
         ..Job::default()
     }
+}
+
+/// (object key, presigned GET URL) for each file of backup `id` of `store`, signed with
+/// `key` (the platform's) at `now`, valid for `valid_for`.
+pub fn presigned_files(
+    config: &Config,
+    store: &str,
+    id: &str,
+    key: &SigningKey,
+    now: Timestamp,
+    valid_for: Duration,
+) -> Vec<(String, String)> {
+    let target = Target::of(config);
+    BACKUP_FILES
+        .iter()
+        .map(|file| {
+            let object = format!("{}{id}/{file}", target.key_folder(store));
+            let path = format!("/{}/{object}", target.bucket_of(store));
+            let url = presign::get_url(&target.endpoint, &path, key, now, valid_for);
+            (object, url)
+        })
+        .collect()
 }
 
 /// Gives a restore Job `urls` (object key, presigned URL): its script fetches those

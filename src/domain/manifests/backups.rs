@@ -362,6 +362,23 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
     ]
 }
 
+/// The init container that makes the server's accounts folder (it does not make it).
+fn iam_folder(server: &Container) -> Container {
+    Container {
+        name: "iam-folder".to_string(),
+        image: server.image.clone(),
+        command: Some(vec![
+            "mkdir".to_string(),
+            "-p".to_string(),
+            TARGET_IAM_DIR.to_string(),
+        ]),
+        args: None,
+        env: None,
+        ports: None,
+        ..server.clone()
+    }
+}
+
 fn server_selector() -> BTreeMap<String, String> {
     BTreeMap::from([(
         "app.kubernetes.io/name".to_string(),
@@ -460,6 +477,7 @@ pub fn target_server(config: &Config) -> (PersistentVolumeClaim, Deployment, Ser
                     ..ObjectMeta::default()
                 }),
                 spec: Some(PodSpec {
+                    init_containers: Some(vec![iam_folder(&container)]),
                     containers: vec![container],
                     automount_service_account_token: Some(false),
                     security_context: Some(PodSecurityContext {
@@ -584,7 +602,10 @@ mod tests {
         let env = env_of(&job);
         assert_eq!(env["BACKUP_STORE"], "source");
         assert_eq!(env["NEW_URL"], "http://shop.local");
-        assert_eq!(env["S3_BUCKET"], "shop-backups", "the operator's one bucket");
+        assert_eq!(
+            env["S3_BUCKET"], "shop-backups",
+            "the operator's one bucket"
+        );
         assert_eq!(job.spec.and_then(|s| s.backoff_limit), Some(0));
     }
 }
