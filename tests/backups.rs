@@ -66,7 +66,7 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .to_string();
     assert!(
         run.stdout
-            .contains(&format!("backup {id} complete: size not reported at http://storectl-backups.{PLATFORM}.svc:7070/backups/stores/{name}/{id}/")),
+            .contains(&format!("backup {id} complete: size not reported at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/")),
         "{run:?}"
     );
     // The zero-set-up target in the platform namespace, and the Job running the one
@@ -98,10 +98,43 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .get(&format!("{name}-backup-target"))
         .await
         .unwrap();
+    // The store's namespace holds its own key, never the target's root key.
+    let in_store = target.data.unwrap();
     assert_eq!(
-        target.data.unwrap().keys().cloned().collect::<Vec<_>>(),
+        in_store.keys().cloned().collect::<Vec<_>>(),
         ["access-key-id", "secret-access-key"]
     );
+    let platform: Api<Secret> = Api::namespaced(client.clone(), PLATFORM);
+    let root = platform
+        .get("storectl-backups")
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    let own = platform
+        .get(&format!("storectl-backups-{name}"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    for key in ["access-key-id", "secret-access-key"] {
+        assert_ne!(
+            in_store[key], root[key],
+            "the root {key} is in the store's namespace"
+        );
+    }
+    assert_eq!(
+        in_store, own,
+        "the store's own key, as the platform keeps it"
+    );
+    assert_eq!(own["access-key-id"].0, format!("store-{name}").into_bytes());
+    // The target gave that key an account and a bucket (a Job in the platform namespace).
+    let access: Api<Job> = Api::namespaced(client.clone(), PLATFORM);
+    let made = access
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-access-of={name}")))
+        .await
+        .unwrap();
+    assert!(!made.items.is_empty(), "no access job for {name}");
 
     let listed = block(|| backups_of(c, &name));
     assert_eq!(listed.len(), 1);
@@ -188,6 +221,15 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .unwrap();
     let (_, env) = script_and_env(&clone_restore);
     assert_eq!(env_value(&env, "BACKUP_STORE"), name);
+    // The source's files through presigned URLs for that backup alone; its key is not there.
+    let presigned = env_value(&env, "PRESIGNED");
+    assert_eq!(presigned.lines().count(), 3, "{presigned}");
+    assert!(
+        presigned.lines().all(|l| l.starts_with(&format!("stores/{name}/{id}/"))
+            && l.contains(&format!(" http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/"))
+            && l.contains("X-Amz-Signature=")),
+        "{presigned}"
+    );
     assert_eq!(env_value(&env, "NEW_URL"), format!("http://{copy}.local"));
     let again = block(|| storectl(c, ADMIN, &["clone", &name, &copy]).expect_code(3));
     assert!(
@@ -202,7 +244,7 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0));
     assert!(
         deleted.stdout.contains(&format!(
-            "kept 1 backup(s) of store {name} at http://storectl-backups.{PLATFORM}.svc:7070/backups/stores/{name}/"
+            "kept 1 backup(s) of store {name} at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/"
         )),
         "{deleted:?}"
     );
@@ -435,7 +477,7 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
     let missing = block(|| storectl(c, ADMIN, &args).expect_code(2));
     assert!(
         missing.stderr.contains(&format!(
-            "the backup target's credentials are missing: Secret {secret} in namespace {PLATFORM} does not exist"
+            "the backup target's credentials are missing: Secret {secret}-{name} in namespace {PLATFORM} does not exist"
         )),
         "{missing:?}"
     );
@@ -494,7 +536,39 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
         .create(&kube::api::PostParams::default(), &keys)
         .await
         .unwrap();
+    // The store's own key, scoped by the operator: required, the platform's is not copied.
+    let own_missing = block(|| storectl(c, ADMIN, &args).expect_code(2));
+    assert!(
+        own_missing.stderr.contains(&format!(
+            "the backup target's credentials are missing: Secret {secret}-{name} in namespace {PLATFORM} does not exist"
+        )),
+        "{own_missing:?}"
+    );
+    let mut own_keys = keys.clone();
+    own_keys.metadata.name = Some(format!("{secret}-{name}"));
+    own_keys.string_data = Some(
+        [
+            ("access-key-id".to_string(), "AKIASTOREONLY".to_string()),
+            (
+                "secret-access-key".to_string(),
+                "store-only-secret".to_string(),
+            ),
+        ]
+        .into(),
+    );
+    secrets
+        .create(&kube::api::PostParams::default(), &own_keys)
+        .await
+        .unwrap();
     let started = block(|| storectl(c, ADMIN, &args).expect_code(0));
+    let copied: Api<Secret> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let copied = copied
+        .get(&format!("{name}-backup-target"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(copied["access-key-id"].0, b"AKIASTOREONLY".to_vec());
     assert!(
         started.stdout.contains(&format!(
             "it goes to https://s3.example.com:9443/shop-backups/stores/{name}/"
@@ -513,14 +587,11 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
         "https://s3.example.com:9443"
     );
     assert_eq!(env_value(&env, "S3_BUCKET"), "shop-backups");
-    assert_eq!(
-        env_value(&env, "CREATE_BUCKET"),
-        "",
-        "an operator's bucket is never made"
-    );
-    secrets
-        .delete(&secret, &kube::api::DeleteParams::default())
-        .await
-        .unwrap();
+    for made in [secret.clone(), format!("{secret}-{name}")] {
+        secrets
+            .delete(&made, &kube::api::DeleteParams::default())
+            .await
+            .unwrap();
+    }
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
