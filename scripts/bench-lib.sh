@@ -1,7 +1,8 @@
-# Shared by scripts/bench and scripts/bench-upgrade (sourced, not run): the release build,
-# a local control plane on fd 3 (stopped when fd 3 closes), seeding N Ready stores, and
-# the fleet-upgrade section of docs/performance.md. Expects $repo; sets $storectl, and
-# $work must be set before start_cluster.
+# Shared by scripts/bench, scripts/bench-upgrade and scripts/bench-serve (sourced, not
+# run): the release build, a local control plane on fd 3 (stopped when fd 3 closes),
+# seeding N Ready stores, and the fleet-upgrade and hostile-clients sections of
+# docs/performance.md. Expects $repo; sets $storectl, and $work must be set before
+# start_cluster.
 
 say() { echo "bench: $*" >&2; }
 now_ms() { date +%s%3N; }
@@ -52,4 +53,12 @@ UPGRADE_END="<!-- end of fleet upgrade -->"
 upgrade_section() {
   [ -f "$1" ] || return 0
   awk -v b="$UPGRADE_BEGIN" -v e="$UPGRADE_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
+}
+
+HOSTILE_BEGIN="<!-- hostile clients: written by scripts/bench-serve -->"
+HOSTILE_END="<!-- end of hostile clients -->"
+# The hostile-clients section of the file $1 (with its markers), if it has one.
+hostile_section() {
+  [ -f "$1" ] || return 0
+  awk -v b="$HOSTILE_BEGIN" -v e="$HOSTILE_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
 }

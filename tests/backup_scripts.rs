@@ -29,6 +29,7 @@ use storectl::domain::presign::SigningKey;
 const KEY: &str = "storectl-test";
 const SECRET: &str = "s3cr3tS3cr3tS3cr3t";
 const DB_PASSWORD: &str = "Wp0rdPassw0rd123";
+const ROOT_PASSWORD: &str = "R00tPassw0rd456";
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -67,7 +68,9 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// MariaDB on a free port with database `wordpress` and its user.
+/// MariaDB on a free port with database `wordpress` and its user (rights on that
+/// database only, as the official mysql image's MYSQL_USER), and root over TCP with a
+/// password (as the image's MYSQL_ROOT_PASSWORD).
 fn mariadb(dir: &Path) -> (Server, u16) {
     let tool = |name: &str| {
         assert!(
@@ -82,7 +85,10 @@ fn mariadb(dir: &Path) -> (Server, u16) {
         .arg(format!("--datadir={}", data.display()))
         .arg("--user=root")
         .arg("--auth-root-authentication-method=socket")
-        .arg("--skip-test-db"));
+        .arg("--skip-test-db")
+        // Its own temporary folder: servers bootstrapping side by side in one /tmp
+        // collide on their temporary tables.
+        .arg(format!("--tmpdir={}", dir.display())));
     let port = free_port();
     let socket = dir.join("mysql.sock");
     let child = Command::new(tool("/usr/sbin/mariadbd"))
@@ -92,8 +98,10 @@ fn mariadb(dir: &Path) -> (Server, u16) {
         .arg(format!("--port={port}"))
         .arg("--bind-address=127.0.0.1")
         .arg(format!("--pid-file={}", dir.join("mysql.pid").display()))
+        .arg(format!("--tmpdir={}", dir.display()))
         .arg("--user=root")
         .arg("--skip-log-bin")
+        .arg("--skip-name-resolve")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("mysql.log")).unwrap())
         .spawn()
@@ -106,7 +114,9 @@ fn mariadb(dir: &Path) -> (Server, u16) {
         .arg(format!(
             "CREATE DATABASE wordpress CHARACTER SET utf8mb4; \
              CREATE USER 'wordpress'@'%' IDENTIFIED BY '{DB_PASSWORD}'; \
-             GRANT ALL ON wordpress.* TO 'wordpress'@'%';"
+             GRANT ALL ON wordpress.* TO 'wordpress'@'%'; \
+             CREATE USER 'root'@'%' IDENTIFIED BY '{ROOT_PASSWORD}'; \
+             GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
         )));
     (server, port)
 }
@@ -167,6 +177,7 @@ INSERT INTO wp_users (user_login, user_email) VALUES ('admin', 'admin@example.co
 CREATE TABLE wp_posts (ID BIGINT AUTO_INCREMENT PRIMARY KEY, post_title TEXT, post_type VARCHAR(20), post_status VARCHAR(20), guid VARCHAR(255));
 CREATE TABLE wp_postmeta (meta_id BIGINT AUTO_INCREMENT PRIMARY KEY, post_id BIGINT, meta_key VARCHAR(255), meta_value LONGTEXT);
 CREATE TABLE wp_wc_orders (id BIGINT PRIMARY KEY, status VARCHAR(20), currency VARCHAR(10), total_amount DECIMAL(26,8), customer_id BIGINT, billing_email VARCHAR(320), date_created_gmt DATETIME);
+CREATE VIEW wp_product_prices AS SELECT post_id, meta_value AS price FROM wp_postmeta WHERE meta_key = '_price';
 "#;
 
 fn seed_rows() -> String {
@@ -202,6 +213,7 @@ impl Env {
             ("WORDPRESS_DB_USER", "wordpress".to_string()),
             ("WORDPRESS_DB_PASSWORD", DB_PASSWORD.to_string()),
             ("WORDPRESS_DB_NAME", "wordpress".to_string()),
+            ("MYSQL_ROOT_PASSWORD", ROOT_PASSWORD.to_string()),
             ("WP_ROOT", self.wp_root.display().to_string()),
             ("S3_ENDPOINT", self.endpoint.clone()),
             ("S3_BUCKET", "backups".to_string()),
@@ -664,7 +676,8 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         .vars("", "")
         .into_iter()
         .filter(|(k, _)| {
-            ["WP_ROOT", "WORK", "RESULT"].contains(&k.as_str()) || k.starts_with("WORDPRESS_DB_")
+            ["WP_ROOT", "WORK", "RESULT", "MYSQL_ROOT_PASSWORD"].contains(&k.as_str())
+                || k.starts_with("WORDPRESS_DB_")
         })
         .collect();
     machine.push(("CURL_HOME".to_string(), home.clone()));
@@ -722,6 +735,8 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         ("GET", b_object),
         ("HEAD", b_object),
         ("PUT", "/backups-b/stores/b/20261126-110000/forged.json"),
+        // The shared bucket, whence b's access Job would move a planted backup.
+        ("PUT", "/backups/stores/b/20261126-120000/manifest.json"),
         ("DELETE", b_object),
         ("GET", "/backups-b?list-type=2&prefix=stores%2Fb%2F"),
         ("GET", "/backups?list-type=2"),
@@ -758,6 +773,7 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
             "b",
             "20261126-110000",
             None,
+            Duration::from_secs(600),
         );
         if let Some(urls) = urls {
             fetch_through(&mut job, urls);
@@ -817,4 +833,196 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         "{stdout}"
     );
     assert_eq!(env.dump(), b_state, "store b's backup is in store a");
+}
+
+/// Backup `to` of store shop on the target: backup `from`'s objects with the dump
+/// replaced by `dump` (gzip'd here), and a manifest whose size and SHA-256 match it, so
+/// every check before the import passes.
+fn forge(env: &Env, from: &str, to: &str, dump: &str) {
+    let stored = env.dir.join("s3/backups/stores/shop");
+    std::fs::create_dir_all(stored.join(to)).unwrap();
+    std::fs::copy(
+        stored.join(from).join("wp-content.tar.gz"),
+        stored.join(to).join("wp-content.tar.gz"),
+    )
+    .unwrap();
+    let plain = env.dir.join("forged.sql");
+    std::fs::write(&plain, dump).unwrap();
+    run(Command::new("gzip").arg("-f").arg(&plain));
+    let gz = env.dir.join("forged.sql.gz");
+    let bytes = std::fs::read(&gz).unwrap();
+    std::fs::rename(&gz, stored.join(to).join("database.sql.gz")).unwrap();
+    let sha = run(Command::new("sha256sum").arg(stored.join(to).join("database.sql.gz")));
+    let sha = String::from_utf8(sha.stdout).unwrap();
+    let manifest = std::fs::read_to_string(stored.join(from).join("manifest.json")).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(manifest.trim()).unwrap();
+    manifest["id"] = to.into();
+    manifest["database"]["size"] = bytes.len().into();
+    manifest["database"]["sha256"] = sha.split_whitespace().next().unwrap().into();
+    std::fs::write(
+        stored.join(to).join("manifest.json"),
+        format!("{manifest}\n"),
+    )
+    .unwrap();
+}
+
+/// The backup's dump as SQL text.
+fn dump_of(env: &Env, id: &str) -> String {
+    let gz = env
+        .dir
+        .join("s3/backups/stores/shop")
+        .join(id)
+        .join("database.sql.gz");
+    String::from_utf8(run(Command::new("gunzip").arg("-c").arg(gz)).stdout).unwrap()
+}
+
+#[test]
+fn a_restore_that_breaks_before_or_at_the_swap_leaves_the_store_as_it_was() {
+    let (_dir, env, _db, _s3) = setup();
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "b1"));
+    assert!(ok, "backup failed: {stderr}");
+    let backed_up = (env.dump(), env.files());
+    // The store moves on after the backup: what a failed restore must keep.
+    env.sql("UPDATE wp_options SET option_value = 'USD' WHERE option_name = 'woocommerce_currency'; DELETE FROM wp_wc_orders WHERE id > 30;");
+    std::fs::write(env.wp_root.join("wp-content/uploads/new.txt"), "after").unwrap();
+    let state = env.dump();
+    let files = env.files();
+    let result = || std::fs::read_to_string(env.dir.join("result")).unwrap();
+    let unchanged = |why: &str| {
+        assert_eq!(env.dump(), state, "{why}: the database was touched");
+        assert_eq!(env.files(), files, "{why}: wp-content was touched");
+        assert!(
+            result().contains("\"unchanged\":true"),
+            "{why}: {}",
+            result()
+        );
+        assert!(
+            !env.wp_root.join(".storectl-restore").exists(),
+            "{why}: the side folder is left"
+        );
+        assert_eq!(
+            env.sql("SHOW DATABASES LIKE 'wordpress\\_%'").trim(),
+            "",
+            "{why}: a side database is left"
+        );
+    };
+
+    // A dump that breaks halfway: an SQL error in the middle of the rows.
+    let good = dump_of(&env, "b1");
+    let lines: Vec<&str> = good.lines().collect();
+    let middle = lines
+        .iter()
+        .position(|l| l.starts_with("INSERT INTO `wp_postmeta`"))
+        .unwrap();
+    let mut broken = lines[..=middle].join("\n");
+    broken.push_str("\nINSERT INTO `wp_no_such_table` VALUES (1);\n");
+    broken.push_str(&lines[middle + 1..].join("\n"));
+    forge(&env, "b1", "broken", &broken);
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "broken"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("error: backup broken: importing the database dump failed (")
+            && stderr.trim_end().ends_with("nothing was restored"),
+        "{stderr}"
+    );
+    unchanged("a dump that breaks halfway");
+
+    // A dump that imports but is not a WordPress database.
+    let no_options: String = good
+        .split(";\n")
+        .filter(|statement| !statement.contains("`wp_options`"))
+        .collect::<Vec<_>>()
+        .join(";\n");
+    forge(&env, "b1", "nooptions", &no_options);
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "nooptions"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("the imported database has no wp_options table with a siteurl"),
+        "{stderr}"
+    );
+    unchanged("a dump without the options table");
+
+    // A swap the database refuses (a trigger cannot move to another database): the
+    // files, already swapped, are put back.
+    env.sql("CREATE TRIGGER wp_orders_audit BEFORE UPDATE ON wp_wc_orders FOR EACH ROW SET NEW.status = NEW.status");
+    let (state, files) = (env.dump(), env.files());
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b1"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("error: backup b1: swapping the tables in was refused ("),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.dump(),
+        state,
+        "a refused swap: the database was touched"
+    );
+    assert_eq!(env.files(), files, "a refused swap: wp-content was touched");
+    assert!(result().contains("\"unchanged\":true"), "{}", result());
+    env.sql("DROP TRIGGER wp_orders_audit");
+
+    // A good restore replaces both, and leaves nothing on the side.
+    let (ok, stdout, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b1"));
+    assert!(ok, "restore failed: {stderr}");
+    assert!(stdout.contains("\"restored\":\"b1\""), "{stdout}");
+    assert_eq!(env.dump(), backed_up.0, "the database is the backup's");
+    assert_eq!(env.files(), backed_up.1, "wp-content is the backup's");
+    assert!(!env.wp_root.join(".storectl-restore").exists());
+    assert_eq!(env.sql("SHOW DATABASES LIKE 'wordpress\\_%'").trim(), "");
+}
+
+#[test]
+fn retention_counts_only_complete_backups_and_removes_abandoned_partial_ones() {
+    let (_dir, env, _db, _s3) = setup();
+    for id in ["20261101-030000", "20261102-030000", "20261103-030000"] {
+        let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", id));
+        assert!(ok, "{stderr}");
+    }
+    // Failed runs after their first upload: newer than every complete backup, and one
+    // older than any Job may run.
+    let stored = env.dir.join("s3/backups/stores/shop");
+    for partial in [
+        "00000101-000000",
+        "99990101-000001",
+        "99990101-000002",
+        "99990101-000003",
+    ] {
+        std::fs::create_dir_all(stored.join(partial)).unwrap();
+        std::fs::copy(
+            stored.join("20261101-030000/database.sql.gz"),
+            stored.join(partial).join("database.sql.gz"),
+        )
+        .unwrap();
+    }
+    let mut vars = env.vars("shop", "20261104-030000");
+    vars.push(("KEEP".into(), "3".into()));
+    vars.push(("JOB_DEADLINE_SECONDS".into(), "21600".into()));
+    let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &vars);
+    assert!(ok, "{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(result["pruned"], serde_json::json!(["20261101-030000"]));
+    let mut left: Vec<(String, bool)> = std::fs::read_dir(&stored)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| std::fs::read_dir(p).unwrap().next().is_some())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                p.join("manifest.json").exists(),
+            )
+        })
+        .collect();
+    left.sort();
+    let expected: Vec<(String, bool)> = [
+        ("20261102-030000", true),
+        ("20261103-030000", true),
+        ("20261104-030000", true),
+        ("99990101-000001", false),
+        ("99990101-000002", false),
+        ("99990101-000003", false),
+    ]
+    .into_iter()
+    .map(|(id, complete)| (id.to_string(), complete))
+    .collect();
+    assert_eq!(left, expected, "complete ones kept, in-flight ones left");
 }

@@ -1,8 +1,10 @@
 //! Backups end to end on the control plane with the node simulator (which runs no
 //! process: it reports the Jobs' states as the kubelet would): backup, list, restore,
 //! clone to Ready, delete keeping the backups, a failing backup reported with its
-//! reason, and a schedule whose failure shows in the store's status and events. The
-//! scripts the Jobs run are tested for real in tests/backup_scripts.rs.
+//! reason, a failing restore (WordPress started again only when the script said it
+//! changed nothing, else kept stopped with the status saying so), and a schedule whose
+//! failure shows in the store's status and events. The scripts the Jobs run are tested
+//! for real in tests/backup_scripts.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -10,11 +12,12 @@ mod common;
 use common::{TestCluster, cluster, storectl, unique};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Secret, Service};
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
-use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT};
+use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
+use storectl::domain::layout::RESTORING_LABEL;
 
 const ADMIN: &str = "devcluster-admin";
 const PLATFORM: &str = "ecommerce-platform";
@@ -31,7 +34,11 @@ fn backups_of(c: &TestCluster, name: &str) -> Vec<Value> {
 /// The script and environment of a Job's main container.
 fn script_and_env(job: &Job) -> (String, Vec<(String, String)>) {
     let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
-    let c = &pod.containers[0];
+    container_script_and_env(&pod.containers[0])
+}
+
+/// The script and environment (secret references as empty values) of a container.
+fn container_script_and_env(c: &Container) -> (String, Vec<(String, String)>) {
     let env = c
         .env
         .clone()
@@ -220,7 +227,12 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .into_iter()
         .find(|j| j.metadata.name.as_deref().unwrap().contains("-restore-"))
         .unwrap();
-    let (_, env) = script_and_env(&clone_restore);
+    // The restore script runs first (an init container, with the target's keys); the
+    // URL rewrite after it in a container holding none, with no plugin or theme loaded.
+    let pod = clone_restore.spec.unwrap().template.spec.unwrap();
+    let script_container = pod.init_containers.as_ref().unwrap().last().unwrap();
+    let (script, env) = container_script_and_env(script_container);
+    assert_eq!(script, RESTORE_SCRIPT);
     assert_eq!(env_value(&env, "BACKUP_STORE"), name);
     // The source's files through presigned URLs for that backup alone; its key is not there.
     let presigned = env_value(&env, "PRESIGNED");
@@ -231,7 +243,54 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
             && l.contains("X-Amz-Signature=")),
         "{presigned}"
     );
+    assert!(env.iter().any(|(k, _)| k == "AWS_SECRET_ACCESS_KEY"));
+    let key_from: Vec<String> = script_container
+        .env
+        .iter()
+        .flatten()
+        .filter(|e| e.name.starts_with("AWS_"))
+        .map(|e| e.value_from.clone().unwrap().secret_key_ref.unwrap().name)
+        .collect();
+    assert_eq!(
+        key_from,
+        [
+            format!("{copy}-backup-target"),
+            format!("{copy}-backup-target")
+        ],
+        "the clone's restore holds the clone's own key"
+    );
+    let (rewrite, env) = container_script_and_env(&pod.containers[0]);
+    assert_eq!(rewrite, REWRITE_URLS_SCRIPT);
+    assert!(rewrite.contains("--skip-plugins --skip-themes"));
     assert_eq!(env_value(&env, "NEW_URL"), format!("http://{copy}.local"));
+    let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(
+        !names
+            .iter()
+            .any(|k| k.starts_with("AWS_") || *k == "MYSQL_ROOT_PASSWORD" || *k == "PRESIGNED"),
+        "no backup credentials where the clone's PHP may run: {names:?}"
+    );
+    // No Secret in either store's namespace holds the root key or the other store's key
+    // (compared without printing).
+    let root_secret = root["secret-access-key"].0.clone();
+    let source_secret = own_secret(&platform, &name).await;
+    let copy_secret = own_secret(&platform, &copy).await;
+    for (store, foreign) in [(&name, &copy_secret), (&copy, &source_secret)] {
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), &format!("store-{store}"));
+        for secret in secrets.list(&ListParams::default()).await.unwrap().items {
+            let held = secret.metadata.name.unwrap();
+            for value in secret.data.unwrap_or_default().values() {
+                assert!(
+                    value.0 != root_secret,
+                    "{held} in store {store} holds the root key"
+                );
+                assert!(
+                    value.0 != *foreign,
+                    "{held} in store {store} holds another store's key"
+                );
+            }
+        }
+    }
     let again = block(|| storectl(c, ADMIN, &["clone", &name, &copy]).expect_code(3));
     assert!(
         again
@@ -284,6 +343,17 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     assert_eq!(kept.items.len(), 1);
 }
 
+/// The secret of `store`'s own backup key (Secret `storectl-backups-<store>`).
+async fn own_secret(platform: &Api<Secret>, store: &str) -> Vec<u8> {
+    let data = platform
+        .get(&format!("storectl-backups-{store}"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    data["secret-access-key"].0.clone()
+}
+
 async fn deployments_in(c: &TestCluster, ns: &str) -> Option<i32> {
     let api: Api<Deployment> = Api::namespaced(c.admin().await, ns);
     let name = ns.strip_prefix("store-").unwrap();
@@ -292,6 +362,90 @@ async fn deployments_in(c: &TestCluster, ns: &str) -> Option<i32> {
         .unwrap()
         .spec
         .and_then(|s| s.replicas)
+}
+
+/// The store's WordPress Deployment: its replicas and the restore's hold on it.
+async fn wordpress_of(c: &TestCluster, name: &str) -> (Option<i32>, Option<String>) {
+    let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let d = api.get(&format!("{name}-wordpress")).await.unwrap();
+    let hold = d
+        .metadata
+        .labels
+        .and_then(|l| l.get(RESTORING_LABEL).cloned());
+    (d.spec.and_then(|s| s.replicas), hold)
+}
+
+fn status_of(c: &TestCluster, name: &str) -> Value {
+    let run = storectl(c, ADMIN, &["status", name, "-o", "json"]).expect_code(0);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_restore_starts_wordpress_again_only_when_it_changed_nothing() {
+    let c = cluster();
+    let name = unique("bkrestore");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let run = block(|| storectl(c, ADMIN, &["backup", &name, "--wait"]).expect_code(0));
+    let id = run.stdout.split_whitespace().nth(1).unwrap().to_string();
+    let restore = |image: &str| {
+        let image = format!("backup.image={image}");
+        block(|| {
+            storectl(
+                c,
+                ADMIN,
+                &["restore", &name, "--from", &id, "--yes", "--set", &image],
+            )
+            .expect_code(1)
+        })
+    };
+
+    // The script says it failed before changing anything: WordPress runs again, the hold
+    // is gone, and the store comes back Ready on its old data.
+    let unchanged = restore("wordpress:cli-sim-exit-1-unchanged");
+    assert!(
+        unchanged.stderr.contains(&format!(
+            "restoring backup {id} failed: simulated: the image tag asks for a failure that changed nothing; nothing was changed: WordPress started again on the store's previous data"
+        )),
+        "{unchanged:?}"
+    );
+    assert_eq!(wordpress_of(c, &name).await, (Some(1), None));
+    let deployments: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let wordpress = format!("{name}-wordpress");
+    let available = |d: Option<&Deployment>| {
+        d.and_then(|d| d.status.as_ref())
+            .is_some_and(|s| s.ready_replicas == Some(1))
+    };
+    kube::runtime::wait::await_condition(deployments, &wordpress, available)
+        .await
+        .unwrap();
+    let status = block(|| status_of(c, &name));
+    assert_eq!(status["status"], "Ready", "{status:#}");
+
+    // A failure that does not say so: the outcome is unknown, so WordPress stays
+    // stopped, held for the restore, and the status says what to do.
+    let unknown = restore("wordpress:cli-sim-exit-1");
+    assert!(
+        unknown.stderr.contains(&format!("error: restore of backup {id} did not finish (job {name}-restore-"))
+            && unknown.stderr.contains(&format!(
+                "): WordPress kept stopped; run `storectl restore {name} --from {id}` again or `storectl resume {name}`"
+            )),
+        "{unknown:?}"
+    );
+    assert_eq!(wordpress_of(c, &name).await, (Some(0), Some(id.clone())));
+    let status = block(|| status_of(c, &name));
+    assert_eq!(status["status"], "Failed", "{status:#}");
+    assert_eq!(
+        status["reason"],
+        format!(
+            "restore of backup {id} did not finish: WordPress kept stopped; run `storectl restore {name} --from {id}` again or `storectl resume {name}`"
+        )
+    );
+
+    // resume starts it again, the hold removed.
+    block(|| storectl(c, ADMIN, &["resume", &name, "--wait"]).expect_code(0));
+    assert_eq!(wordpress_of(c, &name).await, (Some(1), None));
+    assert_eq!(block(|| status_of(c, &name))["status"], "Ready");
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
 #[tokio::test(flavor = "multi_thread")]

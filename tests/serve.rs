@@ -19,6 +19,9 @@ use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "devcluster-admin";
+/// The audience of the API server itself: the only one the static tokens of the test
+/// kubeconfig are good for.
+const API_AUDIENCE: &str = "https://kubernetes.default.svc";
 
 /// A `storectl serve` process on a free port, stopped when dropped.
 struct Served {
@@ -75,15 +78,38 @@ impl Served {
 
     /// A server accepting the tokens of a new token file, once live; and that file.
     fn with_tokens(cluster: &TestCluster, tokens: &[&str]) -> (Self, PathBuf) {
+        Self::with_tokens_and(cluster, tokens, &[])
+    }
+
+    /// The same, with more arguments.
+    fn with_tokens_and(cluster: &TestCluster, tokens: &[&str], args: &[&str]) -> (Self, PathBuf) {
         let file = token_file(cluster, tokens);
-        let served = Self::start(
-            cluster,
-            &cluster.kubeconfig,
-            ADMIN,
-            &["--token-file", file.to_str().unwrap()],
-        );
+        let mut all = vec!["--token-file", file.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let served = Self::start(cluster, &cluster.kubeconfig, ADMIN, &all);
         served.wait_live();
         (served, file)
+    }
+
+    /// `host:port` of the server.
+    fn address(&self) -> String {
+        self.base
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_string()
+    }
+
+    /// Waits for a line of its output that contains `text`.
+    fn wait_line(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {text:?} in the server's output");
     }
 
     fn url(&self, path: &str) -> String {
@@ -290,7 +316,16 @@ fn next_event(
 async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_and_messages() {
     let cluster = cluster();
     let token = "token-for-the-api-test";
-    let (served, tokens) = Served::with_tokens(cluster, &["# the dashboard", token]);
+    let (served, tokens) = Served::with_tokens_and(
+        cluster,
+        &["# the dashboard", token],
+        &[
+            "--allowed-domain",
+            "api.example",
+            "--allowed-domain",
+            "other.example",
+        ],
+    );
     let name = unique("api");
 
     // Unauthenticated and wrongly authenticated requests.
@@ -336,6 +371,11 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
         created.header("location"),
         Some(format!("/api/stores/{name}").as_str())
     );
+    // Every change is logged with its caller (a digest of the token) and address.
+    let logged = served.wait_line(&format!("creates store {name}"));
+    assert!(logged.starts_with("storectl serve: token:"), "{logged}");
+    assert!(logged.contains(" from 127.0.0.1:"), "{logged}");
+    assert!(!logged.contains(token), "{logged}");
     let store = created.json();
     assert_eq!(store["name"], name.as_str());
     assert_eq!(store["namespace"], format!("store-{name}").as_str());
@@ -399,6 +439,21 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
         cli_again.stderr.contains(&again.error()),
         "{again:?} vs {cli_again:?}"
     );
+    // A domain the server does not allow: 400, nothing created.
+    let foreign_name = unique("dom");
+    let foreign = block(|| {
+        post_store(
+            &served,
+            token,
+            &json!({"name": foreign_name, "domain": "victim.example"}),
+        )
+    });
+    assert_eq!(foreign.status, 400, "{foreign:?}");
+    assert_eq!(
+        foreign.error(),
+        "domain 'victim.example' is not one this server creates stores under (api.example, other.example); leave it out for api.example"
+    );
+    block(|| storectl(cluster, ADMIN, &["status", &foreign_name]).expect_code(4));
     let bad = block(|| post_store(&served, token, &json!({"name": "Bad_Name"})));
     assert_eq!(bad.status, 400);
     let cli_bad = block(|| storectl(cluster, ADMIN, &["create", "Bad_Name"]).expect_code(2));
@@ -447,6 +502,7 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     let deleted = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(token)));
     assert_eq!(deleted.status, 202, "{deleted:?}");
     assert_eq!(deleted.json()["status"], "Deleting");
+    served.wait_line(&format!("deletes store {name}"));
     block(|| next_event(&watch, &name, 120, |e, _| e == "DELETED"));
     let namespaces: Api<Namespace> = Api::all(cluster.admin().await);
     wait_gone(&namespaces, &format!("store-{name}"), 60).await;
@@ -484,11 +540,15 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     );
 
     // A new token file is read on the next request; the old token stops working.
-    std::fs::write(&tokens, "a-rotated-token\n").unwrap();
-    let rotated = block(|| served.send("GET", "/api/stores", Some("a-rotated-token")));
+    std::fs::write(&tokens, "a-rotated-token-0\n").unwrap();
+    let rotated = block(|| served.send("GET", "/api/stores", Some("a-rotated-token-0")));
     assert_eq!(rotated.status, 200);
     let old = block(|| served.send("GET", "/api/stores", Some(token)));
     assert_eq!(old.status, 401);
+    // A token file that goes away revokes every token.
+    std::fs::remove_file(&tokens).unwrap();
+    let revoked = block(|| served.send("GET", "/api/stores", Some("a-rotated-token-0")));
+    assert_eq!(revoked.status, 401, "{revoked:?}");
 }
 
 #[test]
@@ -516,6 +576,37 @@ fn serve_refuses_to_start_without_authentication_or_open_on_a_network_address() 
     ]);
     assert_eq!(origin.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&origin.stderr).contains("is not an origin"));
+    // Any web page driving a server without authentication.
+    let any_page = run(&["--insecure-no-auth", "--cors-origin", "*"]);
+    assert_eq!(any_page.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&any_page.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains("--cors-origin '*' together with --insecure-no-auth"),
+        "{said}"
+    );
+    // Bearer tokens in clear text off loopback, unless asked for.
+    let plain = run(&[
+        "--token-file",
+        "/nonexistent/tokens",
+        "--listen",
+        "0.0.0.0:8080",
+    ]);
+    assert_eq!(plain.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&plain.stderr);
+    assert!(
+        said.contains("without TLS would send bearer tokens in clear text"),
+        "{said}"
+    );
+    let asked = run(&[
+        "--token-file",
+        "/nonexistent/tokens",
+        "--listen",
+        "0.0.0.0:8080",
+        "--insecure-plaintext",
+    ]);
+    let said = String::from_utf8_lossy(&asked.stderr);
+    assert!(!said.contains("without TLS"), "{said}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -649,7 +740,12 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "api-test-viewer"},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"}]
     })).await;
-    let served = Served::start(cluster, &cluster.kubeconfig, ADMIN, &["--cluster-auth"]);
+    let served = Served::start(
+        cluster,
+        &cluster.kubeconfig,
+        ADMIN,
+        &["--cluster-auth", "--token-audience", API_AUDIENCE],
+    );
     served.wait_live();
     let operator = kubeconfig_token(cluster, "operator");
     let limited = kubeconfig_token(cluster, "limited");
@@ -677,7 +773,10 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
     );
     let forged = get("not-a-token-the-cluster-knows", "/api/stores");
     assert_eq!(forged.status, 401, "{forged:?}");
-    assert_eq!(forged.error(), "the cluster does not accept this token");
+    assert_eq!(
+        forged.error(),
+        format!("the cluster does not accept this token for the audience '{API_AUDIENCE}'")
+    );
     // Nothing was created by the refused request.
     block(|| storectl(cluster, ADMIN, &["status", &name]).expect_code(4));
 
@@ -685,6 +784,19 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
     let created = block(|| post_store(&served, &admin_token, &json!({"name": name})));
     assert_eq!(created.status, 202, "{created:?}");
     assert_eq!(get(&admin_token, "/metrics").status, 200);
+    // The store's revision names the caller, not the server's own account.
+    let maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(admin.clone(), &format!("store-{name}"));
+    let revision = maps.get(&format!("{name}-revision-1")).await.unwrap();
+    assert_eq!(
+        revision.data.unwrap()["user"],
+        "admin (through storectl serve)"
+    );
+    let logged = served.wait_line(&format!("creates store {name}"));
+    assert!(
+        logged.starts_with("storectl serve: admin (uid 1) [groups system:masters"),
+        "{logged}"
+    );
     // Granting is RBAC, nothing else: the operator may delete once bound to the editor role.
     let before = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(&operator)));
     assert_eq!(before.status, 403);
@@ -871,6 +983,23 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
         pod["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"],
         "/health"
     );
+    // HTTPS on the pod network, with the certificate of the Secret it mounts.
+    let container = &pod["spec"]["containers"][0];
+    assert_eq!(container["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for arg in [
+        "--listen=0.0.0.0:8443",
+        "--tls-cert=/etc/storectl/tls/tls.crt",
+        "--tls-key=/etc/storectl/tls/tls.key",
+    ] {
+        assert!(args.contains(&arg), "{arg} missing from {args:?}");
+    }
+    assert!(!args.contains(&"--insecure-plaintext"), "{args:?}");
     let restricted = unique("restricted");
     let namespaces: Api<Namespace> = Api::all(client.clone());
     namespaces
@@ -912,7 +1041,12 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
     let kubeconfig = fresh_home(cluster).join("sa-kubeconfig");
     std::fs::write(&kubeconfig, serde_yaml_ng::to_string(&config).unwrap()).unwrap();
 
-    let served = Served::start(cluster, &kubeconfig, "in-cluster", &["--cluster-auth"]);
+    let served = Served::start(
+        cluster,
+        &kubeconfig,
+        "in-cluster",
+        &["--cluster-auth", "--token-audience", API_AUDIENCE],
+    );
     served.wait_live();
     // The caller may do anything (system:masters): what is tested is the server's own
     // ServiceAccount, which does the work.
@@ -962,7 +1096,12 @@ async fn health_is_503_with_the_reason_while_the_api_server_is_away() {
     };
     assert_eq!(away["status"], "unavailable");
     let reason = away["reason"].as_str().unwrap();
-    assert!(reason.starts_with("reconnecting since "), "{reason}");
+    assert!(
+        reason.starts_with("reconnecting to the API server since "),
+        "{reason}"
+    );
+    // Nothing of the cause (the API server's address) for unauthenticated callers.
+    assert!(!reason.contains("127.0.0.1"), "{reason}");
     // The last list is still served, marked by /health only.
     assert_eq!(
         block(|| served.send("GET", "/api/stores", None)).status,
@@ -1040,4 +1179,273 @@ async fn schemathesis_finds_no_server_error_or_schema_violation() {
     // It really exercised the API (an empty run would also exit 0).
     assert!(stdout.contains("Tested: 6"), "{stdout}");
     assert!(stdout.contains("passed"), "{stdout}");
+}
+
+/// The response to one request on an open connection: status line, headers and body
+/// (as long as its Content-Length says).
+fn response_on(stream: &mut std::net::TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {text:?}");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// `GET path` on an open connection, kept alive.
+fn get_on(stream: &mut std::net::TcpStream, address: &str, path: &str) -> String {
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+    response_on(stream)
+}
+
+/// What the server sent before it closed the connection (an error if it kept it open
+/// for a minute): nothing, or an error response.
+fn until_closed(stream: &mut std::net::TcpStream) -> Result<String, String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut got = Vec::new();
+    match stream.read_to_end(&mut got) {
+        Ok(_) => Ok(String::from_utf8_lossy(&got).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(String::new()),
+        Err(e) => Err(format!("still open after a minute ({e})")),
+    }
+}
+
+/// A connection that started a request and stalls in the middle of its headers.
+fn stalled(address: &str) -> std::net::TcpStream {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: {address}\r\nX-Slow: {}",
+        "a".repeat(4000)
+    )
+    .unwrap();
+    stream
+}
+
+/// Hostile clients: connections past --max-connections are closed as soon as they are
+/// accepted while those open are still answered, and a client that stalls in its
+/// headers is cut off by the header timeout, giving its slot back.
+#[tokio::test(flavor = "multi_thread")]
+async fn stalled_headers_are_cut_off_and_connections_past_the_cap_closed_at_once() {
+    let cluster = cluster();
+    let (served, _) = Served::with_tokens_and(
+        cluster,
+        &["token-for-the-connection-cap"],
+        &["--max-connections", "4"],
+    );
+    let address = served.address();
+    block(|| {
+        let mut kept = std::net::TcpStream::connect(&address).unwrap();
+        let first = get_on(&mut kept, &address, "/health");
+        assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+        let mut slow: Vec<_> = (0..3).map(|_| stalled(&address)).collect();
+        // The cap is reached: one more connection is closed without an answer.
+        let mut extra = std::net::TcpStream::connect(&address).unwrap();
+        let _ = write!(extra, "GET /health HTTP/1.1\r\nHost: {address}\r\n\r\n");
+        assert_eq!(until_closed(&mut extra), Ok(String::new()));
+        // The connections open are still served.
+        let again = get_on(&mut kept, &address, "/health");
+        assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+        // The stalled ones are cut off (no answer, or 408).
+        for stream in &mut slow {
+            let said = until_closed(stream).unwrap();
+            assert!(
+                said.is_empty() || said.starts_with("HTTP/1.1 408"),
+                "{said}"
+            );
+        }
+    });
+    // Their slots are free again.
+    assert_eq!(block(|| served.send("GET", "/health", None)).status, 200);
+}
+
+/// An Authorization header over 8 KiB gets 401 before the cluster is asked anything:
+/// the server runs as `limited`, who may not create TokenReviews, so any review would
+/// answer 503.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_token_is_refused_before_any_token_review() {
+    let cluster = cluster();
+    let served = Served::start(
+        cluster,
+        &cluster.kubeconfig,
+        "devcluster-limited",
+        &["--cluster-auth"],
+    );
+    let reviewed = block(|| served.send("GET", "/api/stores", Some("a-token-of-ordinary-size")));
+    assert_eq!(reviewed.status, 503, "{reviewed:?}");
+    assert!(
+        !reviewed.body.contains("127.0.0.1"),
+        "the API server's address leaked: {reviewed:?}"
+    );
+    let huge = "x".repeat(9 * 1024);
+    let refused = block(|| served.send("GET", "/api/stores", Some(&huge)));
+    assert_eq!(refused.status, 401, "{refused:?}");
+    assert_eq!(
+        refused.error(),
+        "the Authorization header is larger than 8 KiB"
+    );
+}
+
+/// Two tokens of one user (`twin`, same uid), one also in the group `twins` that may
+/// list stores: each gets its own decision, even within the cache's 10 s.
+#[tokio::test(flavor = "multi_thread")]
+async fn decisions_are_cached_per_identity_not_per_user_name() {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let cluster = cluster();
+    let admin = cluster.admin().await;
+    apply::<ClusterRole>(
+        &admin,
+        json!({
+            "metadata": {"name": "api-test-twins"},
+            "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["list"]}]
+        }),
+    )
+    .await;
+    apply::<ClusterRoleBinding>(&admin, json!({
+        "metadata": {"name": "api-test-twins"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "api-test-twins"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "twins"}]
+    })).await;
+    let served = Served::start(
+        cluster,
+        &cluster.kubeconfig,
+        ADMIN,
+        &["--cluster-auth", "--token-audience", API_AUDIENCE],
+    );
+    served.wait_live();
+    let grouped = kubeconfig_token(cluster, "twin-grouped");
+    let plain = kubeconfig_token(cluster, "twin");
+    let allowed = block(|| served.send("GET", "/api/stores", Some(&grouped)));
+    assert_eq!(allowed.status, 200, "{allowed:?}");
+    let refused = block(|| served.send("GET", "/api/stores", Some(&plain)));
+    assert_eq!(refused.status, 403, "{refused:?}");
+    assert!(
+        refused
+            .error()
+            .starts_with("twin may not list stores.storectl.io"),
+        "{refused:?}"
+    );
+}
+
+/// With --cluster-auth, only tokens issued for storectl's audience pass: not the API
+/// server's (static tokens, ServiceAccount tokens of the default audience), which
+/// storectl could otherwise replay against the API server.
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_auth_takes_only_tokens_issued_for_its_audience() {
+    use k8s_openapi::api::authentication::v1::TokenRequest;
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let cluster = cluster();
+    let admin = cluster.admin().await;
+    let namespace = unique("audience");
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    namespaces
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": namespace}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), &namespace);
+    accounts
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "dashboard"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    apply::<ClusterRole>(
+        &admin,
+        json!({
+            "metadata": {"name": "api-test-audience"},
+            "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["list"]}]
+        }),
+    )
+    .await;
+    apply::<ClusterRoleBinding>(&admin, json!({
+        "metadata": {"name": format!("api-test-audience-{namespace}")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "api-test-audience"},
+        "subjects": [{"kind": "ServiceAccount", "name": "dashboard", "namespace": namespace}]
+    })).await;
+    let token_for = |audiences: Value| {
+        let accounts = accounts.clone();
+        async move {
+            let request: TokenRequest = serde_json::from_value(json!({
+                "spec": {"audiences": audiences, "expirationSeconds": 3600}
+            }))
+            .unwrap();
+            accounts
+                .create_token_request("dashboard", &Default::default(), &request)
+                .await
+                .unwrap()
+                .status
+                .unwrap()
+                .token
+        }
+    };
+    let for_storectl = token_for(json!(["storectl"])).await;
+    let for_api_server = token_for(json!([API_AUDIENCE])).await;
+    let served = Served::start(cluster, &cluster.kubeconfig, ADMIN, &["--cluster-auth"]);
+    served.wait_live();
+    let ok = block(|| served.send("GET", "/api/stores", Some(&for_storectl)));
+    assert_eq!(ok.status, 200, "{ok:?}");
+    for token in [for_api_server, kubeconfig_token(cluster, "admin")] {
+        let refused = block(|| served.send("GET", "/api/stores", Some(&token)));
+        assert_eq!(refused.status, 401, "{refused:?}");
+        assert_eq!(
+            refused.error(),
+            "the cluster does not accept this token for the audience 'storectl'"
+        );
+    }
+    namespaces
+        .delete(&namespace, &Default::default())
+        .await
+        .unwrap();
+}
+
+/// Without authentication only requests for a loopback host name are answered: a web
+/// page whose own name a DNS rebinding points at 127.0.0.1 gets 403.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_authentication_only_loopback_host_names_are_answered() {
+    let cluster = cluster();
+    let served = Served::start(cluster, &cluster.kubeconfig, ADMIN, &["--insecure-no-auth"]);
+    let address = served.address();
+    let port = address.rsplit(':').next().unwrap().to_string();
+    let ask = |host: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET /api/stores HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        response_on(&mut stream)
+    };
+    for host in [format!("rebind.example:{port}"), "192.168.1.5".to_string()] {
+        let refused = block(|| ask(&host));
+        assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+        assert!(
+            refused.contains("answers only requests for localhost, 127.0.0.1 or [::1]"),
+            "{refused}"
+        );
+    }
+    for host in [format!("localhost:{port}"), address.clone()] {
+        let answered = block(|| ask(&host));
+        assert!(!answered.starts_with("HTTP/1.1 403"), "{answered}");
+    }
 }

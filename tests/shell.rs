@@ -58,7 +58,7 @@ fn bash_completes_commands_flags_and_values() {
         );
     }
     assert_eq!(
-        bash_complete(&["storectl", "serve", "--tok"]),
+        bash_complete(&["storectl", "serve", "--token-f"]),
         ["--token-file"]
     );
     assert_eq!(bash_complete(&["storectl", "list", "-o", "js"]), ["json"]);

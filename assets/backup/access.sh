@@ -30,7 +30,9 @@ endpoint=${S3_ENDPOINT%/}
 call() {
   method=$1 path=$2
   shift 2
-  curl -sS -K "$WORK/root.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" -X "$method" \
+  # A target that takes no connection within 30 s fails the call; the Job's deadline
+  # bounds the rest (a copy is one request without a byte sent back until it is done).
+  curl -sS --connect-timeout 30 -K "$WORK/root.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" -X "$method" \
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o "$WORK/response" -w '%{http_code}' \
     "$@" "$endpoint$path" || fail "cannot reach the backup target $S3_ENDPOINT"
 }

@@ -2,10 +2,11 @@
 # snapshot while WordPress keeps running) and wp-content archived, each with its size and
 # SHA-256, under a manifest naming the store, the backup format and the database schema
 # versions; uploaded to <prefix><store>/<id>/ on the S3-compatible target, the manifest
-# last (a backup without a manifest is incomplete). Then only the newest KEEP backups of
-# the store stay (0: all). Prints its result as one JSON line.
-# Also: STORE, BACKUP_ID (a scheduled run makes one from the time), KEEP (see common.sh
-# for the rest). The bucket exists: storectl makes it.
+# last (a backup without a manifest is incomplete). Then only the newest KEEP complete
+# backups of the store stay (0: all). Prints its result as one JSON line.
+# Also: STORE, BACKUP_ID (a scheduled run makes one from the time), KEEP,
+# JOB_DEADLINE_SECONDS (how long a backup Job may run; see common.sh for the rest). The
+# bucket exists: storectl makes it.
 
 rm -rf "$WORK/out"
 mkdir -p "$WORK/out"
@@ -33,15 +34,26 @@ s3 PUT "$(key "$STORE" "$BACKUP_ID" database.sql.gz)" "$db_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" wp-content.tar.gz)" "$files_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" manifest.json)" "$WORK/out/manifest.json"
 
-# Retention: the oldest beyond KEEP go.
+# Retention: the oldest complete backups beyond KEEP go. Only complete backups (with a
+# manifest) count, so failed runs never push a good backup out. An incomplete one older
+# than a Job may run (JOB_DEADLINE_SECONDS) can no longer be finished by anyone: it goes
+# too (never one that a run still in progress may be writing).
 pruned=""
 if [ "${KEEP:-0}" -gt 0 ]; then
-  ids=$(backup_ids)
+  ids=$(complete_ids)
   count=$(printf '%s\n' "$ids" | grep -c . || true)
   for old in $(printf '%s\n' "$ids" | head -n $((count > KEEP ? count - KEEP : 0))); do
     remove_backup "$old"
     pruned="$pruned${pruned:+,}\"$old\""
   done
+  if [ -n "${JOB_DEADLINE_SECONDS:-}" ]; then
+    cutoff=$(date -u -d "@$(($(date +%s) - JOB_DEADLINE_SECONDS))" +%Y%m%d-%H%M%S)
+    for partial in $(backup_ids); do
+      case " $(printf '%s ' $ids) " in *" $partial "*) continue ;; esac
+      older=$(printf '%s\n%s\n' "$partial" "$cutoff" | sort | head -n 1)
+      if [ "$older" = "$partial" ] && [ "$partial" != "$cutoff" ]; then remove_backup "$partial"; fi
+    done
+  fi
 fi
 
 total=$(($(size "$db_file") + $(size "$files_file") + $(size "$WORK/out/manifest.json")))

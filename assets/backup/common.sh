@@ -14,10 +14,18 @@ FORMAT=1
 : "${WP_ROOT:=/var/www/html}" "${S3_REGION:=us-east-1}" "${S3_PREFIX:=}"
 : "${RESULT:=/dev/termination-log}"
 
+# A script's own clean-up before it reports a failure (restore.sh removes its side
+# copies); it must not fail.
+before_failing() { :; }
+
 fail() {
   echo "error: $*" >&2
-  # The result is JSON: quotes and backslashes in the reason are dropped.
-  printf '{"error":"%s"}\n' "$(printf '%s' "$*" | tr -d '"\\' | head -c 3000)" >"$RESULT" 2>/dev/null || true
+  before_failing
+  # The result is JSON: quotes and backslashes in the reason are dropped. "unchanged"
+  # (restore.sh sets unchanged=true until it starts replacing anything) tells storectl
+  # the store was left exactly as it was.
+  printf '{"error":"%s"%s}\n' "$(printf '%s' "$*" | tr -d '"\\' | head -c 3000)" \
+    "$(if [ "${unchanged:-}" = true ]; then printf ',"unchanged":true'; fi)" >"$RESULT" 2>/dev/null || true
   exit 1
 }
 
@@ -54,22 +62,25 @@ s3() {
   url="${S3_ENDPOINT%/}/$S3_BUCKET/$object"
   body=$file
   sign="UNSIGNED-PAYLOAD"
-  set -- -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" -w '%{http_code}'
+  # A target that stops answering fails the request (no connection within 30 s, or
+  # under 1 kB/s for 2 minutes) instead of hanging the Job until its deadline.
+  set -- -sS -w '%{http_code}' --connect-timeout 30 --speed-limit 1024 --speed-time 120
+  signed=""
+  if [ "$method" = GET ]; then signed=$(presigned "$object"); fi
+  if [ -n "$signed" ]; then
+    # The URL is the credential: it goes to a 0600 file, like the key; a header it
+    # does not sign would be refused.
+    printf 'url = "%s"\n' "$signed" >"$WORK/get.cfg"
+    set -- "$@" -K "$WORK/get.cfg"
+    url="" sign=""
+  else
+    set -- "$@" -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3"
+  fi
   case $method in
   PUT)
     sign=$(sha256 "$file")
     body=$WORK/response
     set -- "$@" -T "$file"
-    ;;
-  GET)
-    signed=$(presigned "$object")
-    if [ -n "$signed" ]; then
-      # The URL is the credential: it goes to a 0600 file, like the key; a header it
-      # does not sign would be refused.
-      printf 'url = "%s"\n' "$signed" >"$WORK/get.cfg"
-      set -- -sS -K "$WORK/get.cfg" -w '%{http_code}'
-      url="" sign=""
-    fi
     ;;
   DELETE) set -- "$@" -X DELETE ;;
   LIST)
@@ -91,11 +102,20 @@ s3() {
 # The presigned URL PRESIGNED holds for key $1, if any.
 presigned() { printf '%s\n' "${PRESIGNED:-}" | awk -v key="$1" '$1 == key { print $2; exit }'; }
 
-# The ids of STORE's backups on the target, oldest first (ids sort by time).
+# The ids of STORE's backups on the target, oldest first (ids sort by time): every
+# folder, complete or not.
 backup_ids() {
   folder="$S3_PREFIX$STORE/"
   s3 LIST "$folder" "$WORK/list.xml"
   tr '>' '\n' <"$WORK/list.xml" | sed -n "s:^$folder\([^/]*\)/</Prefix\$:\1:p" | sort
+}
+
+# The ids of STORE's complete backups (those with a manifest), oldest first.
+complete_ids() {
+  for id in $(backup_ids); do
+    s3 LIST "$(key "$STORE" "$id" manifest.json)" "$WORK/manifest.xml"
+    if grep -q "<Key>$(key "$STORE" "$id" manifest.json)</Key>" "$WORK/manifest.xml"; then echo "$id"; fi
+  done
 }
 
 # Removes backup $1 of STORE: its manifest first, so one cut short is seen as incomplete.

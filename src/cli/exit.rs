@@ -45,6 +45,10 @@ pub enum CliError {
         status: crate::domain::status::Phase,
         reason: String,
     },
+    #[error(
+        "store '{name}' is being restored (job {job}); WordPress starts when the restore succeeds: wait for it (storectl status {name})"
+    )]
+    RestoreRunning { name: String, job: String },
     #[error("{0} object(s) would change (storectl upgrade applies them)")]
     Differs(usize),
     #[error("{}", rollout_failed(failed, *done, *untouched, *max_failures))]
@@ -148,7 +152,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | CliError::NoAuthMode => INVALID_INPUT,
                 CliError::TimedOut { .. } => TIMED_OUT,
                 CliError::Incomplete(_) => FORBIDDEN,
-                CliError::CannotPause { .. } => ALREADY_EXISTS,
+                CliError::CannotPause { .. } | CliError::RestoreRunning { .. } => ALREADY_EXISTS,
                 CliError::Differs(_) => FAILURE,
                 CliError::StoreFailed { .. } | CliError::StillThere { .. } => FAILURE,
             };
@@ -190,7 +194,15 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | BackupError::NotOurs { .. },
             ) => return ALREADY_EXISTS,
             Some(BackupError::TargetCredentials { .. }) => return INVALID_INPUT,
-            Some(BackupError::TimedOut { .. }) => return TIMED_OUT,
+            Some(
+                BackupError::TimedOut { .. }
+                | BackupError::RestoreUnfinished {
+                    timed_out: true, ..
+                },
+            ) => return TIMED_OUT,
+            Some(BackupError::RestoreUnfinished { .. } | BackupError::RestoreUnchanged { .. }) => {
+                return FAILURE;
+            }
             Some(BackupError::JobFailed { .. } | BackupError::NoRandomness(_)) => return FAILURE,
             Some(BackupError::Cluster(e)) => return cluster_code(e),
             None => {}

@@ -345,9 +345,25 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Let browsers on this origin call the API (CORS), e.g. https://dashboard.example.com;
-    /// repeatable; '*' for any.
+    /// repeatable; '*' for any (not with --insecure-no-auth).
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
+    /// With --cluster-auth: the audience callers' tokens must be issued for (e.g.
+    /// kubectl create token SA --audience storectl).
+    #[arg(long, default_value = "storectl", value_name = "AUDIENCE")]
+    pub token_audience: String,
+    /// A domain stores may be created under through the API (repeatable; the first is
+    /// the default); without it, only the configured global.domain.
+    #[arg(long = "allowed-domain", value_name = "DOMAIN")]
+    pub allowed_domains: Vec<String>,
+    /// Connections open at once; more are closed as soon as they are accepted.
+    #[arg(long, default_value_t = 1024, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub max_connections: u32,
+    /// Serve plain HTTP on a non-loopback address (bearer tokens then cross the network
+    /// in clear text); without it, such an address needs --tls-cert and --tls-key.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
 }
 
 impl Cli {

@@ -1,5 +1,6 @@
 //! `storectl pause NAME` and `storectl resume NAME [--wait]`: a store scaled to zero with
-//! every volume and secret kept, and started again.
+//! every volume and secret kept, and started again; resume also starts a WordPress that a
+//! restore kept stopped (never while a restore Job still runs).
 
 use k8s_openapi::jiff::Timestamp;
 
@@ -43,10 +44,17 @@ pub async fn resume(
 ) -> anyhow::Result<()> {
     let (store, layout) = find::to_act_on(conn, name, config).await?;
     // A pause cut short (one Deployment labelled) is resumed too.
-    if status::paused_deployments(&store) == 0 {
+    if status::paused_deployments(&store) == 0 && status::restore_hold(&store).is_none() {
         let now = status::derive(&store, &config.status_rules(), Timestamp::now());
         println!("store {name} is not paused ({})", now.phase);
         return Ok(());
+    }
+    if let Some(job) = status::running_restore(&store) {
+        return Err(CliError::RestoreRunning {
+            name: name.to_string(),
+            job,
+        }
+        .into());
     }
     set_paused(conn, &layout, false).await?;
     println!("resuming store {name}: MySQL and WordPress scaled back to one replica");

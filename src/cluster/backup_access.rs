@@ -21,15 +21,13 @@ use crate::domain::backup::Record;
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
 use crate::domain::manifests::backup_access::{
-    ACCESS_OF_LABEL, access_job, platform_key_secret, presigned_files, store_access_key_id,
-    store_key_secret,
+    ACCESS_DEADLINE, ACCESS_OF_LABEL, access_job, platform_key_secret, presigned_files,
+    store_access_key_id, store_key_secret,
 };
 use crate::domain::manifests::backups::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Target};
 use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 use crate::domain::presign::SigningKey;
 
-/// How long the access Job may take (it moves a store's old backups once).
-const ACCESS_TIMEOUT: Duration = Duration::from_secs(600);
 /// Presigned URLs outlive the restore's own wait by this much at least.
 const MIN_URL_VALIDITY: Duration = Duration::from_secs(900);
 
@@ -52,7 +50,7 @@ pub async fn store_key(
     if config.backup.target == BackupTarget::Cluster {
         mint_store_key(conn, config, store, &name).await?;
         let job = create_access_job(conn, &access_job(config, store)).await?;
-        let end = wait_job(conn, namespace, &job, ACCESS_TIMEOUT).await?;
+        let end = wait_job(conn, namespace, &job, ACCESS_DEADLINE).await?;
         if !end.complete {
             return Err(BackupError::JobFailed {
                 what: format!("giving store {store} its own account on the backup target"),

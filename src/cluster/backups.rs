@@ -69,6 +69,19 @@ pub enum BackupError {
     JobFailed { what: String, reason: String },
     #[error("gave up after {}s waiting for {what}", .after.as_secs())]
     TimedOut { what: String, after: Duration },
+    #[error(
+        "restoring backup {id} failed: {reason}; nothing was changed: WordPress started again on the store's previous data"
+    )]
+    RestoreUnchanged { id: String, reason: String },
+    #[error(
+        "restore of backup {id} did not finish ({why}): WordPress kept stopped; run `storectl restore {store} --from {id}` again or `storectl resume {store}`"
+    )]
+    RestoreUnfinished {
+        store: String,
+        id: String,
+        why: String,
+        timed_out: bool,
+    },
     #[error("the system random number generator failed: {0}")]
     NoRandomness(String),
     #[error(transparent)]
@@ -418,7 +431,7 @@ async fn run_job(conn: &Connection, job: &Job, timeout: Duration) -> Result<JobE
 }
 
 /// Waits until Job `name` in `namespace` is Complete or Failed (`timeout`), and reads
-/// what its script reported.
+/// what its script reported. A watch that breaks is started again (the Job goes on).
 pub async fn wait_job(
     conn: &Connection,
     namespace: &str,
@@ -427,24 +440,33 @@ pub async fn wait_job(
 ) -> Result<JobEnd, BackupError> {
     let api: Api<Job> = Api::namespaced(conn.client.clone(), namespace);
     let finished = |job: Option<&Job>| job.is_some_and(|j| end_of(j).is_some());
-    let job = tokio::time::timeout(timeout, await_condition(api, name, finished))
-        .await
-        .map_err(|_| BackupError::TimedOut {
-            what: format!("job {name}"),
-            after: timeout,
-        })?
-        .map_err(|e| ClusterError::Other {
-            action: format!("watching job {name}"),
-            detail: e.to_string(),
-        })?;
-    match job {
-        Some(job) => job_end(conn, &job).await,
-        None => Err(BackupError::JobFailed {
-            what: format!("job {name}"),
-            reason: "it was deleted before it finished".to_string(),
-        }),
+    let deadline = tokio::time::Instant::now() + timeout;
+    let timed_out = || BackupError::TimedOut {
+        what: format!("job {name}"),
+        after: timeout,
+    };
+    loop {
+        let watch = await_condition(api.clone(), name, finished);
+        match tokio::time::timeout_at(deadline, watch).await {
+            Err(_) => return Err(timed_out()),
+            Ok(Ok(Some(job))) => return job_end(conn, &job).await,
+            Ok(Ok(None)) => {
+                return Err(BackupError::JobFailed {
+                    what: format!("job {name}"),
+                    reason: "it was deleted before it finished".to_string(),
+                });
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("watching job {name} broke ({e}); watching again");
+                let pause = tokio::time::Instant::now() + WATCH_RETRY;
+                tokio::time::sleep_until(pause.min(deadline)).await;
+            }
+        }
     }
 }
+
+/// How long to wait before watching a Job again after its watch broke.
+const WATCH_RETRY: Duration = Duration::from_secs(2);
 
 /// (complete, the Job's reason) once the Job has ended.
 fn end_of(job: &Job) -> Option<(bool, String)> {
@@ -469,18 +491,23 @@ async fn job_end(conn: &Connection, job: &Job) -> Result<JobEnd, BackupError> {
         .items
         .iter()
         .max_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
-    let message = newest.and_then(|p| {
-        p.status
-            .as_ref()?
-            .container_statuses
+    // The last result any of its containers reported (a clone's restore script is an
+    // init container, followed by the URL rewrite).
+    let result = newest.and_then(|p| {
+        let status = p.status.as_ref()?;
+        status
+            .init_container_statuses
             .iter()
             .flatten()
-            .find_map(|c| c.state.as_ref()?.terminated.as_ref()?.message.clone())
+            .chain(status.container_statuses.iter().flatten())
+            .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.message.as_deref())
+            .rev()
+            .find_map(JobResult::parse)
     });
     Ok(JobEnd {
         complete,
         reason,
-        result: message.as_deref().and_then(JobResult::parse),
+        result,
         started: job
             .status
             .as_ref()
@@ -667,9 +694,12 @@ pub fn usable<'a>(records: &'a [Record], store: &str, id: &str) -> Result<&'a Re
     Ok(record)
 }
 
-/// Restores `backup` (of its store) into the store of `layout`: WordPress stopped (and
-/// gone), the restore Job run to its end, WordPress started again whatever happened.
-/// `urls` (old, new) are rewritten for a clone.
+/// Restores `backup` (of its store) into the store of `layout`, all or nothing: WordPress
+/// stopped (and gone) and held for the restore, the restore Job run to its end (at most
+/// `timeout`, which is also the Job's own deadline). WordPress starts again only when the
+/// Job completed, or when its script reported that it changed nothing; otherwise (the
+/// outcome unknown: a failure mid-way, a timeout) it stays stopped, and the store's
+/// status says so. `urls` (old, new) are rewritten for a clone.
 pub async fn restore(
     conn: &Connection,
     layout: &StoreLayout,
@@ -679,27 +709,90 @@ pub async fn restore(
     timeout: Duration,
 ) -> Result<JobEnd, BackupError> {
     prepare_target(conn, layout, config).await?;
-    super::pause::scale_wordpress(conn, layout, 0)
+    // Another store's backup (a clone's source) is read through presigned URLs for its
+    // files alone, never with a key; they are made before WordPress stops, and last for
+    // the wait for WordPress to go plus the Job's own deadline.
+    let presigned = if backup.store == layout.name() {
+        Vec::new()
+    } else {
+        super::backup_access::presigned_urls(conn, config, backup, timeout.saturating_mul(2))
+            .await?
+    };
+    super::pause::hold_wordpress(conn, layout, &backup.id)
         .await
         .map_err(|e| BackupError::JobFailed {
             what: "stopping WordPress".to_string(),
             reason: e.to_string(),
         })?;
-    let result = run_restore(conn, layout, config, backup, urls, timeout).await;
-    let started = super::pause::scale_wordpress(conn, layout, 1).await;
-    let end = result?;
-    started.map_err(|e| BackupError::JobFailed {
-        what: "starting WordPress again".to_string(),
-        reason: e.to_string(),
-    })?;
-    if end.complete {
-        Ok(end)
-    } else {
-        Err(BackupError::JobFailed {
-            what: format!("restoring backup {}", backup.id),
-            reason: end.why(),
-        })
+    let unfinished = |why: String, timed_out: bool| BackupError::RestoreUnfinished {
+        store: layout.name().to_string(),
+        id: backup.id.clone(),
+        why,
+        timed_out,
+    };
+    // Before the Job exists, nothing has changed.
+    if let Err(e) = wait_wordpress_gone(conn, layout, timeout).await {
+        start_wordpress(conn, layout).await?;
+        return Err(e);
     }
+    let at = backup::new_id(Timestamp::now());
+    let mut job = objects::restore_job(
+        layout,
+        config,
+        &at,
+        &backup.store,
+        &backup.id,
+        urls,
+        timeout,
+    );
+    crate::domain::manifests::backup_access::fetch_through(&mut job, &presigned);
+    let name = match create_job(conn, &job).await {
+        Ok(name) => name,
+        Err(e) if refused(&e) => {
+            start_wordpress(conn, layout).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(unfinished(e.to_string(), false)),
+    };
+    let end = match wait_job(conn, &layout.namespace, &name, timeout).await {
+        Ok(end) => end,
+        Err(e @ BackupError::TimedOut { .. }) => return Err(unfinished(e.to_string(), true)),
+        Err(e) => return Err(unfinished(e.to_string(), false)),
+    };
+    if end.complete {
+        start_wordpress(conn, layout).await?;
+        return Ok(end);
+    }
+    if end.result.as_ref().is_some_and(|r| r.unchanged) {
+        start_wordpress(conn, layout).await?;
+        return Err(BackupError::RestoreUnchanged {
+            id: backup.id.clone(),
+            reason: end.why(),
+        });
+    }
+    Err(unfinished(format!("job {name}: {}", end.why()), false))
+}
+
+/// The API server answered the request with a refusal: nothing was made.
+fn refused(error: &BackupError) -> bool {
+    matches!(
+        error,
+        BackupError::Cluster(
+            ClusterError::Api { code: ..500, .. }
+                | ClusterError::Forbidden { .. }
+                | ClusterError::Unauthorized { .. }
+        )
+    )
+}
+
+/// WordPress started again after a restore, its hold removed.
+async fn start_wordpress(conn: &Connection, layout: &StoreLayout) -> Result<(), BackupError> {
+    super::pause::release_wordpress(conn, layout)
+        .await
+        .map_err(|e| BackupError::JobFailed {
+            what: "starting WordPress again".to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// Removes every backup of the store from the target (a Job, as the target may be
@@ -724,25 +817,6 @@ pub async fn forget(
         remove(conn, config, layout.name(), &record.id).await?;
     }
     Ok(known.len())
-}
-
-async fn run_restore(
-    conn: &Connection,
-    layout: &StoreLayout,
-    config: &Config,
-    backup: &Record,
-    urls: Option<(&str, &str)>,
-    timeout: Duration,
-) -> Result<JobEnd, BackupError> {
-    wait_wordpress_gone(conn, layout, timeout).await?;
-    let at = backup::new_id(Timestamp::now());
-    let mut job = objects::restore_job(layout, config, &at, &backup.store, &backup.id, urls);
-    if backup.store != layout.name() {
-        // Another store's backup: its files through presigned URLs, never its key.
-        let fetch = super::backup_access::presigned_urls(conn, config, backup, timeout).await?;
-        crate::domain::manifests::backup_access::fetch_through(&mut job, &fetch);
-    }
-    run_job(conn, &job, timeout).await
 }
 
 /// Until no WordPress pod of the store runs (its volume is the restore's to write).

@@ -1,7 +1,8 @@
 //! Pausing a store: its WordPress and MySQL Deployments scaled to zero and labelled
 //! paused, every volume and secret kept; resuming scales them back to one. Only the
 //! store's own Deployments (storectl's mark, or the original platform's layout) are
-//! touched: both are checked before either is changed.
+//! touched: both are checked before either is changed. A restore stops WordPress alone
+//! and marks it held for the restore until it starts it again.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
@@ -10,7 +11,7 @@ use serde_json::json;
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use crate::domain::layout::{Component, PAUSED_LABEL, StoreLayout};
+use crate::domain::layout::{Component, PAUSED_LABEL, RESTORING_LABEL, StoreLayout};
 use crate::domain::ownership::{Owner, owner};
 
 /// The field manager of the paused label and the replica count (kept apart from
@@ -45,22 +46,30 @@ pub async fn set_paused(
     if !paused {
         checked.reverse();
     }
+    // Resuming also ends a restore's hold on WordPress.
     for name in checked {
-        scale(conn, &api, &name, i32::from(!paused), paused).await?;
+        scale(conn, &api, &name, i32::from(!paused), paused, None).await?;
     }
     Ok(())
 }
 
-/// Stops (0) or starts (1) the store's WordPress alone, unlabelled: what a restore needs
-/// (MySQL keeps running). Only storectl's own Deployment is touched.
-pub async fn scale_wordpress(
+/// Stops the store's WordPress alone for a restore of backup `id` (MySQL keeps running),
+/// marked as held by it; only storectl's own Deployment is touched.
+pub async fn hold_wordpress(
     conn: &Connection,
     layout: &StoreLayout,
-    replicas: i32,
+    id: &str,
 ) -> Result<(), PauseError> {
     let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
     let name = checked_deployment(conn, &api, layout, Component::WordPress).await?;
-    scale(conn, &api, &name, replicas, false).await
+    scale(conn, &api, &name, 0, false, Some(id)).await
+}
+
+/// Starts the store's WordPress again after a restore, the hold removed.
+pub async fn release_wordpress(conn: &Connection, layout: &StoreLayout) -> Result<(), PauseError> {
+    let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let name = checked_deployment(conn, &api, layout, Component::WordPress).await?;
+    scale(conn, &api, &name, 1, false, None).await
 }
 
 /// The name of the store's Deployment of `component`, once it is found to exist and
@@ -86,20 +95,24 @@ async fn checked_deployment(
     Ok(name)
 }
 
-/// Sets the replicas (and the paused label, or removes it) with the pause manager.
+/// Sets the replicas, the paused label and the restore's hold label (each removed when
+/// not asked for) with the pause manager.
 async fn scale(
     conn: &Connection,
     api: &Api<Deployment>,
     name: &str,
     replicas: i32,
     paused: bool,
+    restoring: Option<&str>,
 ) -> Result<(), PauseError> {
-    // Applying without the label removes it: this manager owns it alone.
-    let labels = if paused {
-        json!({ PAUSED_LABEL: "true" })
-    } else {
-        json!({})
-    };
+    // Applying without a label removes it: this manager owns them alone.
+    let mut labels = serde_json::Map::new();
+    if paused {
+        labels.insert(PAUSED_LABEL.to_string(), json!("true"));
+    }
+    if let Some(id) = restoring {
+        labels.insert(RESTORING_LABEL.to_string(), json!(id));
+    }
     let patch = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -26,6 +26,10 @@ pub const RESTORE_SCRIPT: &str = concat!(
     include_str!("../../assets/backup/restore.sh")
 );
 
+/// A clone's URL rewrite, run after the restore script in a container of its own with no
+/// backup credentials: `sh -c REWRITE_URLS_SCRIPT`.
+pub const REWRITE_URLS_SCRIPT: &str = include_str!("../../assets/backup/rewrite-urls.sh");
+
 /// The Job's script that removes every backup of a store from the target.
 pub const FORGET_SCRIPT: &str = concat!(
     include_str!("../../assets/backup/common.sh"),
@@ -175,6 +179,9 @@ pub struct JobResult {
     /// Why it failed.
     #[serde(default)]
     pub error: String,
+    /// A failed restore left the store exactly as it was.
+    #[serde(default)]
+    pub unchanged: bool,
 }
 
 impl JobResult {

@@ -17,6 +17,11 @@ pub const PART_OF: &str = "ecommerce-platform";
 pub const STORE_SELECTOR: &str = "managed-by=ecommerce-platform";
 /// On a store's Deployments while it is paused (`storectl pause`).
 pub const PAUSED_LABEL: &str = "storectl.io/paused";
+/// On a store's WordPress Deployment while a restore holds it stopped: the backup's id
+/// (a label, so that the slim watch keeps it). Set when WordPress is stopped for the
+/// restore, removed only when it is started again (the restore succeeded or changed
+/// nothing, or `storectl resume`).
+pub const RESTORING_LABEL: &str = "storectl.io/restoring";
 /// On a store's Deployments: the revision last applied to them (`storectl upgrade`,
 /// `rollback`), and when; the status rules count the provisioning deadline from then.
 pub const REVISION_ANNOTATION: &str = "storectl.io/revision";

@@ -14,7 +14,7 @@ use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
 use super::layout::{
-    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, LABEL_COMPONENT, PAUSED_LABEL,
+    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, LABEL_COMPONENT, PAUSED_LABEL, RESTORING_LABEL,
 };
 use super::manifests::backups::BACKUP_OF_LABEL;
 
@@ -113,6 +113,9 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
     if let Some(reason) = paused(store) {
         return StoreStatus::new(Phase::Paused, reason);
     }
+    if let Some(reason) = held_by_restore(store) {
+        return StoreStatus::new(Phase::Failed, reason);
+    }
     if let Some(reason) = failure(store, rules, now) {
         return StoreStatus::new(Phase::Failed, reason);
     }
@@ -171,6 +174,40 @@ fn paused(store: &StoreObjects) -> Option<String> {
             store.name
         )
     })
+}
+
+/// The backup a restore stopped WordPress for, while it holds it stopped (until the
+/// restore succeeds or changes nothing, or `storectl resume`).
+pub fn restore_hold(store: &StoreObjects) -> Option<String> {
+    store
+        .deployments
+        .iter()
+        .filter(|d| component_of(&d.metadata) == Some(Component::WordPress))
+        .find_map(|d| d.metadata.labels.as_ref()?.get(RESTORING_LABEL))
+        .cloned()
+}
+
+/// The store's restore Job that has not ended, if any.
+pub fn running_restore(store: &StoreObjects) -> Option<String> {
+    store
+        .jobs
+        .iter()
+        .find(|j| is_restore(j) && !job_finished(j))
+        .map(|j| name(&j.metadata).to_string())
+}
+
+/// Why the store does not serve: a restore stopped WordPress and did not start it again
+/// (its outcome is unknown: it failed without saying that it changed nothing, or
+/// storectl stopped waiting), and no restore Job runs any more.
+fn held_by_restore(store: &StoreObjects) -> Option<String> {
+    let id = restore_hold(store)?;
+    if running_restore(store).is_some() {
+        return None;
+    }
+    let name = &store.name;
+    Some(format!(
+        "restore of backup {id} did not finish: WordPress kept stopped; run `storectl restore {name} --from {id}` again or `storectl resume {name}`"
+    ))
 }
 
 /// `15m`, `90s`, `2h`: the largest unit that divides the duration.
@@ -354,12 +391,8 @@ fn waiting_for(store: &StoreObjects) -> Option<String> {
         return Some("waiting for its objects to be created".to_string());
     }
     // WordPress is stopped on purpose while a backup is restored.
-    if let Some(job) = store
-        .jobs
-        .iter()
-        .find(|j| is_restore(j) && !job_finished(j))
-    {
-        return Some(format!("restoring a backup (job {})", name(&job.metadata)));
+    if let Some(job) = running_restore(store) {
+        return Some(format!("restoring a backup (job {job})"));
     }
     for claim in &store.claims {
         if claim.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound") {

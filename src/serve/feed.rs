@@ -34,21 +34,20 @@ pub struct View {
 }
 
 impl View {
-    /// Why the server cannot vouch for its list, if it cannot.
+    /// Why the server cannot vouch for its list, if it cannot: the kind of trouble only,
+    /// since anyone may ask (the watches log the errors themselves, which name the API
+    /// server and the server's account).
     pub fn unhealthy(&self) -> Option<String> {
         match &self.health {
             Health::Connecting => Some("the watches have not listed every kind yet".to_string()),
-            Health::Reconnecting { since, why, .. } => Some(format!(
-                "reconnecting since {}: {why}",
+            Health::Reconnecting { since, .. } => Some(format!(
+                "reconnecting to the API server since {}",
                 since.strftime("%H:%M:%S UTC")
             )),
-            Health::Live { forbidden } if !forbidden.is_empty() => Some(
-                forbidden
-                    .iter()
-                    .map(|r| r.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
+            Health::Live { forbidden } if !forbidden.is_empty() => Some(format!(
+                "{} kind(s) may not be listed (the server's log says which)",
+                forbidden.len()
+            )),
             Health::Live { .. } => None,
         }
     }

@@ -4,10 +4,13 @@
 //! in flight finish.
 
 mod auth;
+mod caller;
 mod error;
 mod feed;
+mod listen;
 mod metrics;
 mod routes;
+mod streams;
 mod tls;
 
 use std::net::SocketAddr;
@@ -27,6 +30,7 @@ use auth::{Auth, ClusterReview, TokenFile};
 use feed::Feed;
 use metrics::Metrics;
 use routes::Server;
+use streams::Streams;
 
 use crate::cluster::connect::Connection;
 use crate::cluster::watch::{LiveModel, Scope};
@@ -36,7 +40,10 @@ use crate::domain::config::{Config, Sources};
 #[derive(Debug, Clone)]
 pub enum AuthMode {
     TokenFile(PathBuf),
-    Cluster,
+    /// TokenReview for tokens of this audience, SubjectAccessReview for each action.
+    Cluster {
+        audience: String,
+    },
     /// No check (loopback addresses only).
     None,
 }
@@ -49,14 +56,30 @@ pub struct Options {
     /// Origins a browser may call the API from (`*` for any).
     pub cors_origins: Vec<String>,
     pub readonly: bool,
+    /// The domains `POST /api/stores` may create stores under (empty: the configured
+    /// `global.domain` only).
+    pub allowed_domains: Vec<String>,
+    /// Connections open at once; more are closed as soon as they are accepted.
+    pub max_connections: u32,
+    /// Serve plain HTTP on a non-loopback address anyway (`--insecure-plaintext`).
+    pub insecure_plaintext: bool,
 }
 
 impl Options {
     /// What can be refused before anything starts: serving without authentication
-    /// anywhere but on a loopback address, and origins that are not origins.
+    /// anywhere but on a loopback address, or to any web page; bearer tokens in plain
+    /// HTTP off loopback unless asked for; and origins that are not origins.
     pub fn check(&self) -> Result<(), ServeError> {
-        if matches!(self.auth, AuthMode::None) && !self.listen.ip().is_loopback() {
+        let loopback = self.listen.ip().is_loopback();
+        let open = matches!(self.auth, AuthMode::None);
+        if open && !loopback {
             return Err(ServeError::OpenOnNetwork(self.listen));
+        }
+        if open && self.cors_origins.iter().any(|o| o == "*") {
+            return Err(ServeError::OpenToEveryOrigin);
+        }
+        if !loopback && self.tls.is_none() && !self.insecure_plaintext {
+            return Err(ServeError::PlaintextOnNetwork(self.listen));
         }
         cors(&self.cors_origins).map(drop)
     }
@@ -69,6 +92,14 @@ pub enum ServeError {
         "--insecure-no-auth serves without authentication, so only on a loopback address (127.0.0.1 or ::1), not {0}; use --token-file or --cluster-auth to listen there"
     )]
     OpenOnNetwork(SocketAddr),
+    #[error(
+        "--cors-origin '*' together with --insecure-no-auth would let any web page drive this server; name the dashboard's origin, or use --token-file"
+    )]
+    OpenToEveryOrigin,
+    #[error(
+        "listening on {0} without TLS would send bearer tokens in clear text; give --tls-cert and --tls-key, or --insecure-plaintext to do it anyway"
+    )]
+    PlaintextOnNetwork(SocketAddr),
     #[error("{0}")]
     TokenFile(String),
     #[error("--cors-origin '{0}' is not an origin like https://dashboard.example.com")]
@@ -89,11 +120,13 @@ pub async fn run(
         AuthMode::TokenFile(path) => {
             Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)
         }
-        AuthMode::Cluster => Auth::Cluster(ClusterReview::new(conn.clone())),
+        AuthMode::Cluster { audience } => {
+            Auth::Cluster(Box::new(ClusterReview::new(conn.clone(), audience.clone())))
+        }
     };
     let cors = cors(&options.cors_origins)?;
     let tls = match &options.tls {
-        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
         None => None,
     };
     let tcp = tokio::net::TcpListener::bind(options.listen)
@@ -121,9 +154,12 @@ pub async fn run(
         config,
         metrics: metrics.clone(),
         readonly: options.readonly,
+        allowed_domains: options.allowed_domains.clone(),
+        streams: Streams::new(streams::MAX_STREAMS, streams::MAX_STREAMS_PER_CALLER),
         stopping,
     });
-    let app = router(server, Arc::new(auth), metrics, cors);
+    let open = matches!(auth, Auth::Open);
+    let app = router(server, Arc::new(auth), metrics, cors, open);
 
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
@@ -135,18 +171,7 @@ pub async fn run(
         println!("storectl serve: stopping; finishing the requests in flight");
         let _ = stop.send(true);
     };
-    match tls {
-        Some(config) => {
-            axum::serve(tls::TlsListener::new(tcp, config)?, app)
-                .with_graceful_shutdown(shutdown)
-                .await?
-        }
-        None => {
-            axum::serve(tcp, app)
-                .with_graceful_shutdown(shutdown)
-                .await?
-        }
-    }
+    listen::serve(tcp, tls, app, options.max_connections, shutdown).await;
     println!("storectl serve: stopped");
     Ok(())
 }
@@ -154,7 +179,9 @@ pub async fn run(
 fn describe(auth: &AuthMode) -> String {
     match auth {
         AuthMode::TokenFile(path) => format!("bearer tokens from {}", path.display()),
-        AuthMode::Cluster => "tokens and access checked by the cluster".to_string(),
+        AuthMode::Cluster { audience } => {
+            format!("tokens for the audience '{audience}' and access checked by the cluster")
+        }
         AuthMode::None => "WITHOUT authentication".to_string(),
     }
 }
@@ -164,6 +191,7 @@ fn router(
     auth: Arc<Auth>,
     metrics: Arc<Metrics>,
     cors: Option<CorsLayer>,
+    open: bool,
 ) -> Router {
     let guarded = Router::new()
         .route("/api/stores", get(routes::list).post(routes::create))
@@ -182,9 +210,14 @@ fn router(
         .layer(DefaultBodyLimit::max(routes::BODY_LIMIT))
         .layer(middleware::from_fn_with_state(metrics, routes::count));
     // Outermost, so a browser's preflight is answered before any token is asked for.
-    match cors {
+    let app = match cors {
         Some(cors) => app.layer(cors),
         None => app,
+    };
+    if open {
+        app.layer(middleware::from_fn(auth::loopback_host))
+    } else {
+        app
     }
 }
 
@@ -262,6 +295,9 @@ mod tests {
             tls: None,
             cors_origins: Vec::new(),
             readonly: false,
+            allowed_domains: Vec::new(),
+            max_connections: 1024,
+            insecure_plaintext: true,
         };
         assert!(options("127.0.0.1:8080").check().is_ok());
         assert!(options("[::1]:8080").check().is_ok());
@@ -272,6 +308,33 @@ mod tests {
         assert!(matches!(
             options("10.0.0.5:8080").check(),
             Err(ServeError::OpenOnNetwork(_))
+        ));
+        let mut any_page = options("127.0.0.1:8080");
+        any_page.cors_origins = vec!["*".to_string()];
+        assert!(matches!(
+            any_page.check(),
+            Err(ServeError::OpenToEveryOrigin)
+        ));
+    }
+
+    #[test]
+    fn plain_http_off_loopback_needs_to_be_asked_for() {
+        let options = |listen: &str, tls: bool, insecure_plaintext: bool| Options {
+            listen: listen.parse().unwrap_or_else(|e| panic!("{e}")),
+            auth: AuthMode::TokenFile(PathBuf::from("tokens")),
+            tls: tls.then(|| (PathBuf::from("c"), PathBuf::from("k"))),
+            cors_origins: Vec::new(),
+            readonly: false,
+            allowed_domains: Vec::new(),
+            max_connections: 1024,
+            insecure_plaintext,
+        };
+        assert!(options("127.0.0.1:8080", false, false).check().is_ok());
+        assert!(options("0.0.0.0:8443", true, false).check().is_ok());
+        assert!(options("0.0.0.0:8080", false, true).check().is_ok());
+        assert!(matches!(
+            options("0.0.0.0:8080", false, false).check(),
+            Err(ServeError::PlaintextOnNetwork(_))
         ));
     }
 }

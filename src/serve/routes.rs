@@ -1,14 +1,16 @@
 //! The endpoints of the original orchestrator's API, served from the watch-fed view:
 //! health, the store list (or its events), one store, create and delete (through the
-//! same core as `storectl create` and `delete`), metrics and the OpenAPI document.
+//! same core as `storectl create` and `delete`), metrics and the OpenAPI document. Every
+//! create and delete is logged with its caller and source address.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -17,9 +19,11 @@ use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
+use super::caller::Caller;
 use super::error::ApiError;
-use super::feed::Feed;
+use super::feed::{Feed, View};
 use super::metrics::Metrics;
+use super::streams::{Full, Streams};
 use crate::cluster::connect::Connection;
 use crate::cluster::{apply, delete};
 use crate::domain::changes::{ChangeKind, StoreChange};
@@ -47,6 +51,10 @@ pub struct Server {
     pub config: Config,
     pub metrics: Arc<Metrics>,
     pub readonly: bool,
+    /// The domains stores may be created under (empty: the configured domain only).
+    pub allowed_domains: Vec<String>,
+    /// The event streams open.
+    pub streams: Streams,
     /// Becomes true when the server shuts down: open event streams end.
     pub stopping: watch::Receiver<bool>,
 }
@@ -82,6 +90,8 @@ struct HealthBody {
     stores: usize,
 }
 
+/// `GET /health`, for anyone: the reason is the kind of trouble only (the details, which
+/// name the API server, are in the log).
 pub async fn health(State(server): Shared) -> Response {
     let view = server.feed.view();
     let (code, status, reason) = match view.unhealthy() {
@@ -131,31 +141,55 @@ fn not_listed() -> ApiError {
 }
 
 /// `GET /api/stores`: the list as serialized after the last change, or its events.
-pub async fn list(State(server): Shared, uri: Uri) -> Response {
+pub async fn list(State(server): Shared, caller: Option<Extension<Caller>>, uri: Uri) -> Response {
     let view = server.feed.view();
     if !view.listed {
         return not_listed().into_response();
     }
     match watch_param(uri.query()) {
-        Ok(true) => watch(&server).into_response(),
+        Ok(true) => {
+            let caller = caller.map_or_else(Caller::anonymous, |Extension(c)| c);
+            match server.streams.open(&caller.name) {
+                Ok(slot) => watch(&server, slot).into_response(),
+                Err(full) => too_many_streams(&full).into_response(),
+            }
+        }
         Ok(false) => json_response(view.json.clone()),
         Err(e) => e.into_response(),
     }
 }
 
+fn too_many_streams(full: &Full) -> ApiError {
+    let message = match full {
+        Full::Server(max) => {
+            format!("this server has {max} event streams open already; try again later")
+        }
+        Full::Caller(max) => {
+            format!("you have {max} event streams open already; close one first")
+        }
+    };
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
+}
+
+/// The stores of the view as `ADDED` events, serialized one by one as the client reads
+/// them, from the view every request shares (no copy of the fleet per stream).
+fn initial_events(view: Arc<View>) -> impl Stream<Item = Event> {
+    futures::stream::iter(0..view.stores.len()).map(move |i| {
+        let data = serde_json::to_string(&view.stores[i]).unwrap_or_default();
+        Event::default()
+            .event(ChangeKind::Added.as_str())
+            .data(data)
+    })
+}
+
 /// Server-sent events: every store as `ADDED`, then one event per status change, until
 /// the server stops (or the client falls more than the backlog behind: it reconnects).
-fn watch(server: &Server) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+/// The stream holds its slot until it ends.
+fn watch(
+    server: &Server,
+    slot: super::streams::Slot,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     let (view, events) = server.feed.subscribe();
-    let initial: Vec<StoreChange> = view
-        .stores
-        .iter()
-        .map(|store| StoreChange {
-            kind: ChangeKind::Added,
-            store: store.clone(),
-            was: None,
-        })
-        .collect();
     let changes = futures::stream::unfold(events, |mut events| async move {
         match events.recv().await {
             Ok(event) => Some((event, events)),
@@ -170,9 +204,12 @@ fn watch(server: &Server) -> Sse<impl Stream<Item = Result<Event, Infallible>> +
     let stop = async move {
         let _ = stopping.wait_for(|s| *s).await;
     };
-    let stream = futures::stream::iter(initial)
-        .chain(changes)
-        .map(|event| Ok(sse_event(&event)))
+    let stream = initial_events(view)
+        .chain(changes.map(|event| sse_event(&event)))
+        .map(move |event| {
+            let _held = &slot;
+            Ok(event)
+        })
         .take_until(Box::pin(stop));
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
@@ -271,14 +308,55 @@ fn parse_body(
     serde_json::from_slice(&body).map_err(|e| bad_request(format!("invalid body: {e}")))
 }
 
+/// The domain a new store gets: the one asked for if the server allows it, else the
+/// first allowed (or the configured domain, the only one allowed without
+/// `--allowed-domain`).
+fn domain_for(
+    asked: Option<&str>,
+    allowed: &[String],
+    configured: &str,
+) -> Result<String, ApiError> {
+    let configured = [configured.to_string()];
+    let allowed = if allowed.is_empty() {
+        &configured[..]
+    } else {
+        allowed
+    };
+    match asked.filter(|d| !d.is_empty()) {
+        None => Ok(allowed[0].clone()),
+        Some(domain) if allowed.iter().any(|a| a == domain) => Ok(domain.to_string()),
+        Some(domain) => Err(bad_request(format!(
+            "domain '{domain}' is not one this server creates stores under ({}); leave it out for {}",
+            allowed.join(", "),
+            allowed[0]
+        ))),
+    }
+}
+
+/// The connection acting for `caller`: the store's revision records them, not the
+/// server's own account.
+fn acting_for(conn: &Connection, caller: &Caller) -> Connection {
+    let mut conn = conn.clone();
+    conn.user = format!("{} (through storectl serve)", caller.name);
+    conn
+}
+
 /// `POST /api/stores`: 202 with the store as it starts, checked and created as
 /// `storectl create` does.
 pub async fn create(
     State(server): Shared,
+    Extension(caller): Extension<Caller>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let request = parse_body(&headers, body)?;
+    let mut request = parse_body(&headers, body)?;
+    let domain = domain_for(
+        request.domain.as_deref(),
+        &server.allowed_domains,
+        &server.config.global.domain,
+    )?;
+    request.domain = Some(domain);
     let mut sources = server.sources.clone();
     sources.form = request.layer();
     sources.form_origin = Some("the request");
@@ -289,12 +367,16 @@ pub async fn create(
         return Err(read_only());
     }
     let layout = StoreLayout::new(&name, &config);
-    let (created, objects) = apply::create_store(&server.conn, &layout, &config).await?;
+    tracing::info!("{caller} from {peer} creates store {name}");
+    println!("storectl serve: {caller} from {peer} creates store {name}");
+    let conn = acting_for(&server.conn, &caller);
+    let (created, objects) = apply::create_store(&conn, &layout, &config).await?;
     tracing::info!(
-        "created store {name} in namespace {} ({} objects, {} already there)",
+        "created store {name} in namespace {} ({} objects, {} already there) for {}",
         layout.namespace,
         created.applied,
-        created.already_present
+        created.already_present,
+        caller.name
     );
     // Read-your-writes: answer once the watches have seen the new store, so a GET that
     // follows finds it; if they are slow, answer with the store as rendered.
@@ -315,7 +397,12 @@ pub async fn create(
 
 /// `DELETE /api/stores/NAME`: 202 once deletion is under way, as `storectl delete
 /// --yes` (only storectl's own objects, or the original platform's layout).
-pub async fn remove(State(server): Shared, Path(raw): Path<String>) -> Result<Response, ApiError> {
+pub async fn remove(
+    State(server): Shared,
+    Extension(caller): Extension<Caller>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     let name =
         StoreName::parse_for(&raw, &server.config).map_err(|e| bad_request(e.to_string()))?;
     let view = server.feed.view();
@@ -326,9 +413,12 @@ pub async fn remove(State(server): Shared, Path(raw): Path<String>) -> Result<Re
     if server.readonly {
         return Err(read_only());
     }
+    tracing::info!("{caller} from {peer} deletes store {name}");
+    println!("storectl serve: {caller} from {peer} deletes store {name}");
     let layout = StoreLayout::found(&name, &summary.namespace, &server.config);
     let known = manifests::references(&layout, &server.config);
-    delete::delete(&server.conn, &layout, &known).await?;
+    let conn = acting_for(&server.conn, &caller);
+    delete::delete(&conn, &layout, &known).await?;
     tracing::info!("deleting store {name} in namespace {}", summary.namespace);
     summary.status = Phase::Deleting;
     summary.reason = "deletion requested".to_string();
@@ -376,6 +466,20 @@ mod tests {
             let refused = watch_param(Some(bad)).err().map(|e| e.status);
             assert_eq!(refused, Some(StatusCode::BAD_REQUEST), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_domain_is_one_the_server_allows() {
+        let allowed = ["shops.example".to_string(), "b.example".to_string()];
+        let pick = |asked| domain_for(asked, &allowed, "conf.example").map_err(|e| e.message);
+        assert_eq!(pick(None), Ok("shops.example".to_string()));
+        assert_eq!(pick(Some("")), Ok("shops.example".to_string()));
+        assert_eq!(pick(Some("b.example")), Ok("b.example".to_string()));
+        let refused = pick(Some("victim.example")).err().unwrap_or_default();
+        assert!(refused.contains("'victim.example' is not one"), "{refused}");
+        let only = |asked| domain_for(asked, &[], "conf.example").map_err(|e| e.message);
+        assert_eq!(only(None), Ok("conf.example".to_string()));
+        assert!(only(Some("other.example")).is_err());
     }
 
     #[test]

@@ -81,18 +81,32 @@ pub struct ControlPlane {
 }
 
 /// The users of the static token file. `admin` is in system:masters; the others start
-/// with no permissions (tests bind roles to them).
+/// with no permissions (tests bind roles to them). `twin-grouped` and `twin` are one
+/// user (`twin`, same uid) with two tokens, the first also in the group `twins`.
 pub const USERS: &[User] = &[
     User {
         name: "admin",
+        login: "admin",
         groups: "system:masters",
     },
     User {
         name: "limited",
+        login: "limited",
         groups: "",
     },
     User {
         name: "operator",
+        login: "operator",
+        groups: "",
+    },
+    User {
+        name: "twin-grouped",
+        login: "twin",
+        groups: "twins",
+    },
+    User {
+        name: "twin",
+        login: "twin",
         groups: "",
     },
 ];

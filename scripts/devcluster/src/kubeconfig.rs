@@ -9,7 +9,10 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// A user of the token file.
 pub struct User {
+    /// The kubeconfig's name for this token (its context is `devcluster-<name>`).
     pub name: &'static str,
+    /// The user name the API server knows (several tokens may share one).
+    pub login: &'static str,
     /// Comma-separated groups.
     pub groups: &'static str,
 }
@@ -24,15 +27,15 @@ pub struct Credential {
 pub fn write_token_file(path: &Path, users: &[User]) -> Result<Vec<Credential>> {
     let mut text = String::new();
     let mut out = Vec::new();
-    for (uid, user) in users.iter().enumerate() {
+    for user in users {
         let token = random_hex(24)?;
-        let _ = writeln!(
-            text,
-            "{token},{},{},\"{}\"",
-            user.name,
-            uid + 1,
-            user.groups
-        );
+        // One uid per login: the position of its first token.
+        let uid = users
+            .iter()
+            .position(|u| u.login == user.login)
+            .unwrap_or(0)
+            + 1;
+        let _ = writeln!(text, "{token},{},{uid},\"{}\"", user.login, user.groups);
         out.push(Credential {
             user: user.name,
             token,

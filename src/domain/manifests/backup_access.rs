@@ -20,6 +20,7 @@ use super::backups::{
 use super::workloads::plain_env;
 use crate::domain::backup::{ACCESS_SCRIPT, BACKUP_FILES};
 use crate::domain::config::{BackupTarget, Config};
+use crate::domain::layout::Component;
 use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 use crate::domain::presign::{self, SigningKey};
 
@@ -27,6 +28,9 @@ use crate::domain::presign::{self, SigningKey};
 pub const ACCESS_OF_LABEL: &str = "storectl.io/backup-access-of";
 /// How long a finished access Job stays (an hour): it runs before every backup.
 const FINISHED_ACCESS_TTL_SECONDS: i32 = 3_600;
+/// How long an access Job may run (it moves a store's old backups once): its deadline,
+/// and how long storectl waits for it.
+pub const ACCESS_DEADLINE: Duration = Duration::from_secs(600);
 /// Where the access Job keeps its scratch files.
 const WORK: &str = "/work";
 
@@ -114,6 +118,7 @@ pub fn access_job(config: &Config, store: &str) -> Job {
         spec: Some(JobSpec {
             backoff_limit: Some(1),
             ttl_seconds_after_finished: Some(FINISHED_ACCESS_TTL_SECONDS),
+            active_deadline_seconds: i64::try_from(ACCESS_DEADLINE.as_secs()).ok(),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels),
@@ -170,18 +175,28 @@ pub fn presigned_files(
 }
 
 /// Gives a restore Job `urls` (object key, presigned URL): its script fetches those
-/// objects through them rather than with the store's own key.
+/// objects through them rather than with the store's own key. Only the script's container
+/// gets them (for a clone an init container; the URL rewrite after it gets none); no
+/// `urls`, no change.
 pub fn fetch_through(job: &mut Job, urls: &[(String, String)]) {
+    if urls.is_empty() {
+        return;
+    }
     let lines = urls
         .iter()
         .map(|(key, url)| format!("{key} {url}"))
         .collect::<Vec<_>>()
         .join("\n");
-    let container = job
-        .spec
-        .as_mut()
-        .and_then(|s| s.template.spec.as_mut())
-        .and_then(|p| p.containers.first_mut());
+    let Some(pod) = job.spec.as_mut().and_then(|s| s.template.spec.as_mut()) else {
+        return;
+    };
+    let script = Component::Backup.as_str();
+    let container = pod
+        .init_containers
+        .iter_mut()
+        .flatten()
+        .chain(pod.containers.iter_mut())
+        .find(|c| c.name == script);
     if let Some(c) = container {
         c.env
             .get_or_insert_with(Vec::new)
@@ -196,7 +211,14 @@ mod tests {
 
     fn env_of(job: &Job) -> BTreeMap<String, String> {
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
-        pod.map(|p| p.containers[0].env.clone().unwrap_or_default())
+        pod.map(|p| env_in(&p.containers[0])).unwrap_or_default()
+    }
+
+    /// A container's environment, a Secret's value shown as `<secret:key>`.
+    fn env_in(container: &Container) -> BTreeMap<String, String> {
+        container
+            .env
+            .clone()
             .unwrap_or_default()
             .into_iter()
             .map(|e| {
@@ -229,6 +251,11 @@ mod tests {
         assert_eq!(env["STORE_BUCKET"], "backups-shop");
         assert_eq!(env["SHARED_BUCKET"], "backups");
         assert_eq!(env["FOLDER"], "stores/shop/");
+        assert_eq!(
+            job.spec.and_then(|s| s.active_deadline_seconds),
+            Some(600),
+            "a hung access Job ends"
+        );
         let s3 = config::load(&sources_with(&[
             "backup.target=s3",
             "backup.s3.endpoint=https://s3.example.com",
@@ -238,5 +265,101 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store_key_secret(&s3, "shop"), "keys-shop");
         assert_eq!(platform_key_secret(&s3), "keys");
+    }
+
+    #[test]
+    fn a_clones_presigned_urls_go_to_its_restore_script_alone() {
+        use crate::domain::layout::StoreLayout;
+        use crate::domain::manifests::backups::{REWRITE_URLS, restore_job};
+        use crate::domain::name::StoreName;
+        let config = config::load(&sources_with(&[])).unwrap_or_else(|e| panic!("{e}"));
+        let name = StoreName::parse("copy", "store-").unwrap_or_else(|e| panic!("{e}"));
+        let layout = StoreLayout::new(&name, &config);
+        let key = SigningKey {
+            access_key_id: "root",
+            secret_access_key: "root-secret",
+            region: "us-east-1",
+        };
+        let now = "2026-11-30T10:00:00Z"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let urls = presigned_files(
+            &config,
+            "shop",
+            "20261130-090000",
+            &key,
+            now,
+            Duration::from_secs(900),
+        );
+        let keys: Vec<&str> = urls.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "stores/shop/20261130-090000/manifest.json",
+                "stores/shop/20261130-090000/database.sql.gz",
+                "stores/shop/20261130-090000/wp-content.tar.gz"
+            ]
+        );
+        assert!(
+            urls.iter().all(|(_, u)| u.starts_with(
+                "http://storectl-backups.ecommerce-platform.svc:7070/backups-shop/stores/shop/"
+            ) && u.contains("X-Amz-Expires=900&")),
+            "each URL opens one object of the source's bucket, for a while"
+        );
+        let rewrite = Some(("http://shop.local", "http://copy.local"));
+        let mut job = restore_job(
+            &layout,
+            &config,
+            "20261130-100000",
+            "shop",
+            "20261130-090000",
+            rewrite,
+            Duration::from_secs(600),
+        );
+        fetch_through(&mut job, &urls);
+        let pod = job.spec.and_then(|s| s.template.spec).unwrap_or_default();
+        let all: Vec<&Container> = pod
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(&pod.containers)
+            .collect();
+        let with_urls: Vec<&str> = all
+            .iter()
+            .filter(|c| env_in(c).contains_key("PRESIGNED"))
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(with_urls, ["backup"], "the restore script alone");
+        let script = all.iter().find(|c| c.name == "backup").map(|c| env_in(c));
+        let script = script.unwrap_or_default();
+        assert_eq!(script["PRESIGNED"].lines().count(), 3);
+        assert_eq!(
+            script["AWS_SECRET_ACCESS_KEY"], "<copy-backup-target:secret-access-key>",
+            "the clone's own key, never the source's or the root key"
+        );
+        let rewrite = all
+            .iter()
+            .find(|c| c.name == REWRITE_URLS)
+            .map(|c| env_in(c));
+        let rewrite = rewrite.unwrap_or_default();
+        assert!(
+            rewrite
+                .keys()
+                .all(|k| !k.starts_with("AWS_") && k != "PRESIGNED"),
+            "the URL rewrite holds no backup credentials: {:?}",
+            rewrite.keys()
+        );
+        let untouched = restore_job(
+            &layout,
+            &config,
+            "20261130-100000",
+            "copy",
+            "20261130-090000",
+            None,
+            Duration::from_secs(600),
+        );
+        let mut same = untouched.clone();
+        fetch_through(&mut same, &[]);
+        assert_eq!(same, untouched, "a store's own backup needs no URLs");
     }
 }

@@ -1,9 +1,11 @@
 //! A store's backup objects: the backup Job (and the CronJob of scheduled ones), the
-//! restore Job, the network policies that let them reach MySQL and the target, and, for
+//! restore Job (for a clone followed by the URL rewrite, in a container without the
+//! target's keys), each with a deadline, the network policies that let them reach MySQL and the target, and, for
 //! the zero-set-up target, the S3-compatible server in the platform namespace with its
 //! volume and credentials. The Jobs run `domain::backup`'s scripts.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobTemplateSpec};
@@ -22,9 +24,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::meta;
 use super::network::MYSQL_PORT;
-use super::workloads::{SCRATCH, ScriptJob, database_env, plain_env, script_job};
-use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT};
+use super::workloads::{SCRATCH, ScriptJob, database_env, followed_by, plain_env, script_job};
+use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
 use crate::domain::config::{BackupTarget, Config};
+use crate::domain::credentials::MYSQL_ROOT_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 
@@ -47,6 +50,11 @@ pub const BACKUP_OF_LABEL: &str = "storectl.io/backup-of";
 const FINISHED_JOB_TTL_SECONDS: i32 = 7 * 86_400;
 /// A backup Job is retried once.
 const BACKUP_ATTEMPTS: i32 = 2;
+/// How long a backup or forget Job may run before Kubernetes stops it (a target that
+/// stops answering must not hold the schedule: the CronJob runs one at a time).
+const JOB_DEADLINE_SECONDS: i64 = 6 * 3600;
+/// How late a scheduled backup may still start (e.g. after the controller was down).
+const SCHEDULE_STARTING_DEADLINE_SECONDS: i64 = 3600;
 
 /// Where the Jobs send and fetch backups.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,10 +174,15 @@ pub(super) fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
 /// scheduled run does).
 pub fn backup_job(layout: &StoreLayout, config: &Config, id: &str) -> Job {
     let keep = config.backup.keep.to_string();
+    let deadline = JOB_DEADLINE_SECONDS.to_string();
     let job = StoreJob {
         name: layout.backup_job(id),
         script: BACKUP_SCRIPT,
-        vars: vec![("BACKUP_ID", id), ("KEEP", &keep)],
+        vars: vec![
+            ("BACKUP_ID", id),
+            ("KEEP", &keep),
+            ("JOB_DEADLINE_SECONDS", &deadline),
+        ],
         wordpress_stopped: false,
         needs_database: true,
     };
@@ -177,7 +190,10 @@ pub fn backup_job(layout: &StoreLayout, config: &Config, id: &str) -> Job {
 }
 
 /// The restore Job: backup `id` of store `from` (this store, or a clone's source) into
-/// the store; `urls` (old, new) are rewritten for a clone.
+/// the store, stopped by Kubernetes after `deadline` (how long storectl waits for it).
+/// The script gets the MySQL root password for one statement (rights on its side
+/// databases). For a clone, `urls` (old, new) are rewritten afterwards by a container
+/// of its own with the store's database login alone: no target keys, no root password.
 pub fn restore_job(
     layout: &StoreLayout,
     config: &Config,
@@ -185,25 +201,47 @@ pub fn restore_job(
     from: &str,
     id: &str,
     urls: Option<(&str, &str)>,
+    deadline: Duration,
 ) -> Job {
-    let mut vars = vec![("BACKUP_STORE", from), ("BACKUP_ID", id)];
-    if let Some((old, new)) = urls {
-        vars.extend([("OLD_URL", old), ("NEW_URL", new)]);
-    }
     let mut job = StoreJob {
         name: layout.restore_job(at),
         script: RESTORE_SCRIPT,
-        vars,
+        vars: vec![("BACKUP_STORE", from), ("BACKUP_ID", id)],
         wordpress_stopped: true,
         needs_database: true,
     }
     .render(layout, config);
     if let Some(spec) = job.spec.as_mut() {
-        // A failed restore is looked at, not retried over a half-restored store.
+        // A failed restore is looked at, not retried.
         spec.backoff_limit = Some(0);
+        spec.active_deadline_seconds =
+            Some(i64::try_from(deadline.as_secs()).unwrap_or(i64::MAX).max(1));
+        let script = spec
+            .template
+            .spec
+            .as_mut()
+            .and_then(|p| p.containers.first_mut());
+        if let Some(container) = script {
+            container
+                .env
+                .get_or_insert_with(Vec::new)
+                .push(secret_key_env(
+                    "MYSQL_ROOT_PASSWORD",
+                    &layout.secret(),
+                    MYSQL_ROOT_PASSWORD,
+                ));
+        }
+    }
+    if let Some((old, new)) = urls {
+        let mut env = database_env(layout, config);
+        env.extend([plain_env("OLD_URL", old), plain_env("NEW_URL", new)]);
+        followed_by(&mut job, REWRITE_URLS, REWRITE_URLS_SCRIPT, env);
     }
     job
 }
+
+/// The name of a clone's URL-rewriting container.
+pub const REWRITE_URLS: &str = "rewrite-urls";
 
 /// The Job that removes every backup of the store from the target (`delete
 /// --delete-backups`).
@@ -258,6 +296,7 @@ fn finish_job(job: &mut Job, layout: &StoreLayout) {
     if let Some(spec) = job.spec.as_mut() {
         spec.ttl_seconds_after_finished = Some(FINISHED_JOB_TTL_SECONDS);
         spec.backoff_limit = Some(BACKUP_ATTEMPTS - 1);
+        spec.active_deadline_seconds = Some(JOB_DEADLINE_SECONDS);
     }
     job.metadata
         .labels
@@ -276,6 +315,7 @@ pub fn backup_schedule(layout: &StoreLayout, config: &Config) -> CronJob {
         spec: Some(CronJobSpec {
             schedule: config.backup.schedule.clone(),
             concurrency_policy: Some("Forbid".to_string()),
+            starting_deadline_seconds: Some(SCHEDULE_STARTING_DEADLINE_SECONDS),
             successful_jobs_history_limit: Some(3),
             failed_jobs_history_limit: Some(3),
             job_template: JobTemplateSpec {
@@ -538,10 +578,18 @@ mod tests {
 
     fn env_of(job: &Job) -> BTreeMap<String, String> {
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
-        pod.map(|p| p.containers[0].env.clone().unwrap_or_default())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| (e.name, e.value.unwrap_or_else(|| "<secret>".to_string())))
+        pod.map(|p| env_in(&p.containers[0])).unwrap_or_default()
+    }
+
+    fn env_in(container: &Container) -> BTreeMap<String, String> {
+        container
+            .env
+            .iter()
+            .flatten()
+            .map(|e| {
+                let value = e.value.clone().unwrap_or_else(|| "<secret>".to_string());
+                (e.name.clone(), value)
+            })
             .collect()
     }
 
@@ -598,14 +646,71 @@ mod tests {
             "source",
             "20261126-101500",
             Some(("http://source.local", "http://shop.local")),
+            Duration::from_secs(600),
         );
-        let env = env_of(&job);
-        assert_eq!(env["BACKUP_STORE"], "source");
-        assert_eq!(env["NEW_URL"], "http://shop.local");
+        let pod = job.spec.as_ref().and_then(|s| s.template.spec.clone());
+        let pod = pod.unwrap_or_default();
+        let names = |cs: &[Container]| cs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let init = pod.init_containers.clone().unwrap_or_default();
+        assert_eq!(names(&init), ["wait-for-mysql", "backup"]);
+        assert_eq!(names(&pod.containers), [REWRITE_URLS]);
+        let vars = |c: &Container| {
+            c.env
+                .iter()
+                .flatten()
+                .map(|e| e.name.clone())
+                .collect::<Vec<_>>()
+        };
+        // The script holds the target's keys and root's password; the rewrite neither.
+        let script = vars(&init[1]);
+        assert!(script.contains(&"AWS_SECRET_ACCESS_KEY".to_string()));
+        assert!(script.contains(&"MYSQL_ROOT_PASSWORD".to_string()));
+        assert!(!script.contains(&"CREATE_BUCKET".to_string()));
+        let script = env_in(&init[1]);
+        assert_eq!(script["BACKUP_STORE"], "source");
         assert_eq!(
-            env["S3_BUCKET"], "shop-backups",
+            script["S3_BUCKET"], "shop-backups",
             "the operator's one bucket"
         );
-        assert_eq!(job.spec.and_then(|s| s.backoff_limit), Some(0));
+        assert_eq!(env_in(&pod.containers[0])["NEW_URL"], "http://shop.local");
+        assert_eq!(
+            vars(&pod.containers[0]),
+            [
+                "WORDPRESS_DB_HOST",
+                "WORDPRESS_DB_NAME",
+                "WORDPRESS_DB_USER",
+                "WORDPRESS_DB_PASSWORD",
+                "OLD_URL",
+                "NEW_URL"
+            ]
+        );
+        let rewrite = pod.containers[0].command.clone().unwrap_or_default();
+        assert!(rewrite[2].contains("--skip-plugins --skip-themes"));
+        let mounts = pod.containers[0].volume_mounts.clone().unwrap_or_default();
+        assert_eq!(mounts.len(), 1, "the WordPress volume alone, no scratch");
+        let spec = job.spec.unwrap_or_default();
+        assert_eq!(spec.backoff_limit, Some(0));
+        assert_eq!(spec.active_deadline_seconds, Some(600));
+    }
+
+    #[test]
+    fn backup_jobs_and_their_schedule_have_deadlines() {
+        let (layout, config) = setup(&["backup.schedule=@daily"]);
+        let job = backup_job(&layout, &config, "20261126-101500");
+        assert_eq!(env_of(&job)["JOB_DEADLINE_SECONDS"], "21600");
+        assert_eq!(
+            job.spec.and_then(|s| s.active_deadline_seconds),
+            Some(21_600)
+        );
+        let schedule = backup_schedule(&layout, &config).spec.unwrap_or_default();
+        assert_eq!(schedule.starting_deadline_seconds, Some(3600));
+        let template = schedule.job_template.spec.unwrap_or_default();
+        assert_eq!(template.active_deadline_seconds, Some(21_600));
+        assert_eq!(
+            forget_job(&layout, &config, "x")
+                .spec
+                .and_then(|s| s.active_deadline_seconds),
+            Some(21_600)
+        );
     }
 }

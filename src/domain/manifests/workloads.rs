@@ -30,12 +30,16 @@ const MYSQL_USER: i64 = 999;
 const WORDPRESS_ROOT: &str = "/var/www/html";
 
 /// Exits once MySQL accepts the store's user over TCP; prints why it is still waiting.
+/// Gives up (exit 1, so the pod's failure shows) after 10 minutes.
 const WAIT_FOR_MYSQL_PHP: &str = r#"mysqli_report(MYSQLI_REPORT_OFF);
 [$host, $port] = array_pad(explode(":", getenv("WORDPRESS_DB_HOST")), 2, "3306");
+$deadline = time() + 600;
 while (true) {
     $db = @mysqli_connect($host, getenv("WORDPRESS_DB_USER"), getenv("WORDPRESS_DB_PASSWORD"), getenv("WORDPRESS_DB_NAME"), (int) $port);
     if ($db) { echo "MySQL at $host is ready\n"; exit(0); }
-    fwrite(STDERR, "waiting for MySQL at $host: " . mysqli_connect_error() . "\n");
+    $why = mysqli_connect_error();
+    if (time() >= $deadline) { fwrite(STDERR, "MySQL at $host did not accept the store's login within 10 minutes: $why\n"); exit(1); }
+    fwrite(STDERR, "waiting for MySQL at $host: $why\n");
     sleep(2);
 }"#;
 
@@ -323,6 +327,29 @@ pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) 
         }),
         ..Job::default()
     }
+}
+
+/// Runs a second step after a script Job's script, in a container of its own: the
+/// script becomes the last init container (the step starts only if it succeeded) and the
+/// step, `sh -c script` with `env` alone and the WordPress volume alone, the main one.
+pub(super) fn followed_by(job: &mut Job, name: &str, script: &str, env: Vec<EnvVar>) {
+    let Some(pod) = job.spec.as_mut().and_then(|s| s.template.spec.as_mut()) else {
+        return;
+    };
+    let first = pod.containers.remove(0);
+    let step = Container {
+        name: name.to_string(),
+        image: first.image.clone(),
+        command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
+        env: Some(env),
+        resources: first.resources.clone(),
+        volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
+        termination_message_policy: first.termination_message_policy.clone(),
+        security_context: first.security_context.clone(),
+        ..Container::default()
+    };
+    pod.init_containers.get_or_insert_with(Vec::new).push(first);
+    pod.containers.push(step);
 }
 
 /// A Deployment without `replicas` (one by default): that field is `storectl pause`'s

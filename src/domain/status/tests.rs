@@ -377,6 +377,41 @@ fn a_store_being_restored_is_provisioning() {
 }
 
 #[test]
+fn a_store_whose_restore_did_not_finish_is_failed_with_wordpress_kept_stopped() {
+    let mut s = ready_store();
+    // WordPress held for the restore and scaled to zero: Available with no replica.
+    let held = Arc::make_mut(&mut s.deployments[1]);
+    held.metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(RESTORING_LABEL.to_string(), "20260101-000100".to_string());
+    held.spec.as_mut().unwrap().replicas = Some(0);
+    s.jobs.push(backup_job(
+        "shop-restore-20260101-000500",
+        "2026-01-01T00:05:00Z",
+        None,
+    ));
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)).reason,
+        "restoring a backup (job shop-restore-20260101-000500)",
+        "while the Job runs"
+    );
+    s.jobs.pop();
+    s.jobs.push(backup_job(
+        "shop-restore-20260101-000500",
+        "2026-01-01T00:05:00Z",
+        Some(("Failed", "BackoffLimitExceeded")),
+    ));
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(
+            Phase::Failed,
+            "restore of backup 20260101-000100 did not finish: WordPress kept stopped; run `storectl restore shop --from 20260101-000100` again or `storectl resume shop`"
+        )
+    );
+}
+
+#[test]
 fn a_provisioned_store_whose_pods_restart_is_waited_for_not_failed() {
     let mut s = ready_store();
     let rolled_out = |component: &str, ready: bool| {

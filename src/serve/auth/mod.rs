@@ -1,6 +1,11 @@
 //! Who may use the API: bearer tokens from a file, or the cluster's own TokenReview and
-//! SubjectAccessReview; no check at all only when asked for, on a loopback address.
+//! SubjectAccessReview; no check at all only when asked for, on a loopback address and
+//! for requests naming a loopback host (no DNS rebinding). An Authorization header over
+//! 8 KiB is refused before anything else. The caller found is put in the request's
+//! extensions for the handlers.
 
+pub mod cache;
+mod limit;
 mod review;
 mod tokens;
 
@@ -15,19 +20,23 @@ use axum::response::{IntoResponse, Response};
 pub use review::{API_GROUP, ClusterReview};
 pub use tokens::TokenFile;
 
+use super::caller::Caller;
 use super::error::ApiError;
 use super::routes::watch_param;
+
+/// Largest Authorization header looked at (larger: 401 at once).
+pub const MAX_AUTHORIZATION: usize = 8 * 1024;
 
 /// How requests are checked.
 pub enum Auth {
     Tokens(TokenFile),
-    Cluster(ClusterReview),
+    Cluster(Box<ClusterReview>),
     /// `--insecure-no-auth`.
     Open,
 }
 
 /// What a request asks to do, in the terms RBAC rules use.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
     Stores {
         verb: &'static str,
@@ -49,7 +58,8 @@ impl fmt::Display for Access {
     }
 }
 
-/// The access a request needs, from its method and path.
+/// The access a request needs, from its method and path (the name percent-decoded, as
+/// the handler will see it).
 fn access_of(request: &Request) -> Access {
     let path = request.uri().path();
     if path == "/metrics" {
@@ -58,11 +68,12 @@ fn access_of(request: &Request) -> Access {
     let name = path
         .strip_prefix("/api/stores/")
         .filter(|n| !n.is_empty())
-        .map(str::to_string);
+        .map(percent_decoded);
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
     let verb = match (request.method(), &name) {
-        (&Method::GET, None) if watch_param(request.uri().query()).unwrap_or(false) => "watch",
-        (&Method::GET, None) => "list",
-        (&Method::GET, Some(_)) => "get",
+        (_, None) if read && watch_param(request.uri().query()).unwrap_or(false) => "watch",
+        (_, None) if read => "list",
+        (_, Some(_)) if read => "get",
         (&Method::POST, _) => "create",
         (&Method::DELETE, _) => "delete",
         _ => "get",
@@ -70,17 +81,51 @@ fn access_of(request: &Request) -> Access {
     Access::Stores { verb, name }
 }
 
-/// Middleware: lets the request through, or answers 401, 403 or 503.
-pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
+/// `%XX` sequences decoded (as axum's `Path` does); anything undecodable kept as is.
+fn percent_decoded(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| raw.to_string())
+}
+
+/// Middleware: lets the request through with its caller, or answers 401, 403, 429 or 503.
+pub async fn require(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
+    let too_large = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v.len() > MAX_AUTHORIZATION);
+    if too_large {
+        return unauthenticated(&format!(
+            "the Authorization header is larger than {} KiB",
+            MAX_AUTHORIZATION / 1024
+        ));
+    }
     let token = bearer(&request);
     let verdict = match (&*auth, token) {
-        (Auth::Open, _) => Ok(()),
+        (Auth::Open, _) => Ok(Caller::anonymous()),
         (_, None) => Err(unauthenticated(
             "missing credentials: send the header Authorization: Bearer <token>",
         )),
         (Auth::Tokens(file), Some(token)) => {
             if file.accepts(token) {
-                Ok(())
+                Ok(Caller::from_token(token))
             } else {
                 Err(unauthenticated("the bearer token is not valid"))
             }
@@ -93,15 +138,61 @@ pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next
                 review::Refusal::Forbidden(why) => {
                     ApiError::new(StatusCode::FORBIDDEN, why).into_response()
                 }
+                review::Refusal::Busy(why) => {
+                    let mut response =
+                        ApiError::new(StatusCode::TOO_MANY_REQUESTS, why).into_response();
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    response
+                }
                 review::Refusal::Unavailable(why) => {
                     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why).into_response()
                 }
             }),
     };
     match verdict {
-        Ok(()) => next.run(request).await,
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
         Err(response) => response,
     }
+}
+
+/// Middleware of a server without authentication: only requests for a loopback host
+/// name, so a web page that rebinds its own name to 127.0.0.1 gets nothing.
+pub async fn loopback_host(request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if is_loopback_host(host) {
+        next.run(request).await
+    } else {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "without authentication this server answers only requests for localhost, 127.0.0.1 or [::1], not for host '{host}'"
+            ),
+        )
+        .into_response()
+    }
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    )
 }
 
 fn bearer(request: &Request) -> Option<&str> {
@@ -124,4 +215,41 @@ fn unauthenticated(why: &str) -> Response {
         HeaderValue::from_static("Bearer realm=\"storectl\""),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_host_names_pass() {
+        for good in [
+            "localhost",
+            "LOCALHOST:8080",
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "[::1]",
+            "[::1]:8080",
+        ] {
+            assert!(is_loopback_host(good), "{good}");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "127.0.0.1.rebind.example:8080",
+            "localhost.evil:8080",
+            "::1",
+            "10.0.0.1:8080",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_name_is_authorized_as_the_handler_decodes_it() {
+        assert_eq!(percent_decoded("%73hop"), "shop");
+        assert_eq!(percent_decoded("shop"), "shop");
+        assert_eq!(percent_decoded("bad%zz"), "bad%zz");
+        assert_eq!(percent_decoded("%"), "%");
+    }
 }

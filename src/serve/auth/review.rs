@@ -2,11 +2,11 @@
 //! servers do it: the bearer token goes to the cluster in a TokenReview, and each action
 //! in a SubjectAccessReview, so the cluster's RBAC decides who may do what. Actions on
 //! stores are checked as verbs on the resource `stores` of the group `storectl.io`;
-//! `/metrics` as a non-resource URL. Answers are cached for a few seconds.
+//! `/metrics` as a non-resource URL. Tokens must be issued for storectl's audience (a
+//! token for the API server itself is refused), answers are cached for a few seconds,
+//! and reviews of new tokens and actions are rate-limited.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec, UserInfo};
 use k8s_openapi::api::authorization::v1::{
@@ -16,15 +16,21 @@ use kube::Api;
 use kube::api::PostParams;
 
 use super::Access;
+use super::cache::{Cache, Key, key_of, key_of_fields};
+use super::limit::RateLimit;
 use crate::cluster::connect::Connection;
 use crate::cluster::error::ClusterError;
+use crate::serve::caller::Caller;
 
 /// The API group RBAC rules name to grant access to stores through the server.
 pub const API_GROUP: &str = "storectl.io";
 /// How long an answer of the cluster is reused.
 const CACHE_FOR: Duration = Duration::from_secs(10);
-/// Entries kept before the caches start over (bounds memory under token guessing).
+/// Answers kept in each cache (the oldest go first).
 const CACHE_MAX: usize = 4096;
+/// TokenReviews (and, separately, SubjectAccessReviews) sent a second, after a burst.
+const REVIEWS_PER_SECOND: u32 = 20;
+const REVIEWS_BURST: u32 = 50;
 
 /// Why the cluster did not let a request through.
 #[derive(Debug)]
@@ -33,94 +39,69 @@ pub enum Refusal {
     Unauthenticated(String),
     /// The user may not do this (403).
     Forbidden(String),
+    /// Too many new tokens or actions to review this second (429).
+    Busy(String),
     /// The cluster could not be asked (503).
     Unavailable(String),
 }
 
-struct Cached<T> {
-    at: Instant,
-    value: T,
-}
-
-/// A small map whose entries expire.
-struct Cache<K, V>(Mutex<HashMap<K, Cached<V>>>);
-
-impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
-    fn new() -> Self {
-        Self(Mutex::new(HashMap::new()))
-    }
-
-    fn get<Q>(&self, key: &Q) -> Option<V>
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: std::hash::Hash + Eq + ?Sized,
-    {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|c| c.at.elapsed() < CACHE_FOR)
-            .map(|c| c.value.clone())
-    }
-
-    fn put(&self, key: K, value: V) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= CACHE_MAX {
-            map.retain(|_, c| c.at.elapsed() < CACHE_FOR);
-            if map.len() >= CACHE_MAX {
-                map.clear();
-            }
-        }
-        map.insert(
-            key,
-            Cached {
-                at: Instant::now(),
-                value,
-            },
-        );
-    }
-}
-
 pub struct ClusterReview {
     conn: Connection,
-    /// token -> the user it authenticates (None: not valid).
-    users: Cache<String, Option<UserInfo>>,
-    /// (user, action) -> allowed, with the reason when refused.
-    decisions: Cache<(String, Access), Result<(), String>>,
+    /// The audience a token must be issued for (`--token-audience`).
+    audience: String,
+    /// SHA-256 of the token -> the user it authenticates (None: not valid).
+    users: Cache<Option<UserInfo>>,
+    /// SHA-256 of (the whole identity, the action) -> allowed, or why not.
+    decisions: Cache<Result<(), String>>,
+    token_reviews: RateLimit,
+    access_reviews: RateLimit,
 }
 
 impl ClusterReview {
-    pub fn new(conn: Connection) -> Self {
+    pub fn new(conn: Connection, audience: String) -> Self {
         Self {
             conn,
-            users: Cache::new(),
-            decisions: Cache::new(),
+            audience,
+            users: Cache::new(CACHE_FOR, CACHE_MAX),
+            decisions: Cache::new(CACHE_FOR, CACHE_MAX),
+            token_reviews: RateLimit::new(REVIEWS_PER_SECOND, REVIEWS_BURST),
+            access_reviews: RateLimit::new(REVIEWS_PER_SECOND, REVIEWS_BURST),
         }
     }
 
-    /// Lets the request through, or says why not.
-    pub async fn check(&self, token: &str, access: &Access) -> Result<(), Refusal> {
+    /// Who the caller is, if the cluster lets the request through; or why not.
+    pub async fn check(&self, token: &str, access: &Access) -> Result<Caller, Refusal> {
         let user = self.authenticate(token).await?;
-        let name = user.username.clone().unwrap_or_default();
-        let key = (name.clone(), access.clone());
+        let caller = Caller::from_user(&user);
+        let key = decision_key(&user, access);
         let decision = match self.decisions.get(&key) {
             Some(d) => d,
             None => {
+                if !self.access_reviews.try_take() {
+                    return Err(busy("actions"));
+                }
                 let d = self.authorize(user, access).await?;
                 self.decisions.put(key, d.clone());
                 d
             }
         };
-        decision
-            .map_err(|why| Refusal::Forbidden(format!("{name} may not {access}{}", suffix(&why))))
+        decision.map(|()| caller.clone()).map_err(|why| {
+            Refusal::Forbidden(format!("{} may not {access}{}", caller.name, suffix(&why)))
+        })
     }
 
     async fn authenticate(&self, token: &str) -> Result<UserInfo, Refusal> {
-        let user = match self.users.get(token) {
+        let key = key_of(token.as_bytes());
+        let user = match self.users.get(&key) {
             Some(user) => user,
             None => {
+                if !self.token_reviews.try_take() {
+                    return Err(busy("tokens"));
+                }
                 let review = TokenReview {
                     spec: TokenReviewSpec {
                         token: Some(token.to_string()),
-                        audiences: None,
+                        audiences: Some(vec![self.audience.clone()]),
                     },
                     ..TokenReview::default()
                 };
@@ -130,16 +111,23 @@ impl ClusterReview {
                     .await
                     .map_err(|e| unavailable(&self.conn, "reviewing a token", e))?;
                 let status = answer.status.unwrap_or_default();
-                let user = status
-                    .authenticated
-                    .unwrap_or(false)
+                // The audience is checked here too: an authenticator that ignores the
+                // requested audiences must not let an API server token through.
+                let for_us = status
+                    .audiences
+                    .as_ref()
+                    .is_some_and(|a| a.contains(&self.audience));
+                let user = (status.authenticated.unwrap_or(false) && for_us)
                     .then(|| status.user.unwrap_or_default());
-                self.users.put(token.to_string(), user.clone());
+                self.users.put(key, user.clone());
                 user
             }
         };
         user.ok_or_else(|| {
-            Refusal::Unauthenticated("the cluster does not accept this token".to_string())
+            Refusal::Unauthenticated(format!(
+                "the cluster does not accept this token for the audience '{}'",
+                self.audience
+            ))
         })
     }
 
@@ -200,7 +188,81 @@ fn suffix(why: &str) -> String {
     }
 }
 
+/// The answer to a caller when the cluster cannot be asked: the cause goes to the log
+/// only (it names the API server).
 fn unavailable(conn: &Connection, action: &str, e: kube::Error) -> Refusal {
     let error = ClusterError::from_kube(e, action, &conn.target);
-    Refusal::Unavailable(format!("cannot ask the cluster who this is: {error}"))
+    tracing::warn!("cannot ask the cluster who a caller is: {error}");
+    Refusal::Unavailable(
+        "the cluster could not be asked who this is; try again in a moment".to_string(),
+    )
+}
+
+fn busy(what: &str) -> Refusal {
+    Refusal::Busy(format!(
+        "too many new {what} to check with the cluster this second; try again in a second"
+    ))
+}
+
+/// The decision cache's key: the whole identity the SubjectAccessReview carries (user,
+/// uid, groups in order, extra) and the action.
+fn decision_key(user: &UserInfo, access: &Access) -> Key {
+    let text = |s: &Option<String>| s.as_deref().unwrap_or_default().as_bytes().to_vec();
+    let mut groups = user.groups.clone().unwrap_or_default();
+    groups.sort();
+    let mut fields: Vec<Vec<u8>> = vec![
+        text(&user.username),
+        text(&user.uid),
+        groups.len().to_le_bytes().to_vec(),
+    ];
+    fields.extend(groups.into_iter().map(String::into_bytes));
+    for (key, values) in user.extra.iter().flatten() {
+        fields.push(key.clone().into_bytes());
+        fields.push(values.len().to_le_bytes().to_vec());
+        fields.extend(values.iter().map(|v| v.clone().into_bytes()));
+    }
+    let (verb, name) = match access {
+        Access::Stores { verb, name } => (*verb, name.clone()),
+        Access::Metrics => ("get /metrics", None),
+    };
+    fields.push(verb.as_bytes().to_vec());
+    fields.push(name.map(String::into_bytes).unwrap_or_default());
+    key_of_fields(fields.iter().map(Vec::as_slice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(groups: &[&str]) -> UserInfo {
+        UserInfo {
+            username: Some("twin".to_string()),
+            uid: Some("7".to_string()),
+            groups: Some(groups.iter().map(|g| (*g).to_string()).collect()),
+            extra: None,
+        }
+    }
+
+    #[test]
+    fn decisions_are_keyed_by_the_whole_identity_and_the_action() {
+        let list = Access::Stores {
+            verb: "list",
+            name: None,
+        };
+        let admins = decision_key(&user(&["a", "b"]), &list);
+        assert_eq!(admins, decision_key(&user(&["b", "a"]), &list));
+        assert_ne!(admins, decision_key(&user(&["a"]), &list));
+        assert_ne!(admins, decision_key(&user(&[]), &list));
+        let mut scoped = user(&["a", "b"]);
+        scoped.extra = Some([("scopes".to_string(), vec!["user:info".to_string()])].into());
+        assert_ne!(admins, decision_key(&scoped, &list));
+        let mut other_uid = user(&["a", "b"]);
+        other_uid.uid = Some("8".to_string());
+        assert_ne!(admins, decision_key(&other_uid, &list));
+        let get = Access::Stores {
+            verb: "get",
+            name: Some("shop".to_string()),
+        };
+        assert_ne!(admins, decision_key(&user(&["a", "b"]), &get));
+    }
 }

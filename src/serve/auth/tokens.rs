@@ -1,11 +1,19 @@
 //! `--token-file`: the bearer tokens the server accepts, one a line (blank lines and
-//! `#` comments ignored), reread whenever the file changes, compared in constant time.
+//! `#` comments ignored), at least 16 characters each, reread whenever the file changes;
+//! a file that disappears or cannot be read revokes every token. Tokens are compared as
+//! SHA-256 digests in constant time, so neither a token's content nor its length shows
+//! in the time taken.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use subtle::ConstantTimeEq;
+
+use super::cache::{Key, key_of};
+
+/// Fewest characters of a token.
+pub const MIN_TOKEN_LEN: usize = 16;
 
 /// What tells one version of the file from the next without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +36,10 @@ fn stamp(path: &Path) -> std::io::Result<Stamp> {
 }
 
 struct Loaded {
-    stamp: Stamp,
-    tokens: Vec<Vec<u8>>,
+    /// None: the file could not be read (nothing is accepted).
+    stamp: Option<Stamp>,
+    /// The SHA-256 of each token.
+    tokens: Vec<Key>,
 }
 
 pub struct TokenFile {
@@ -58,26 +68,19 @@ impl TokenFile {
     /// constant time, so the time taken says nothing about which came close.
     pub fn accepts(&self, presented: &str) -> bool {
         self.refresh();
+        let presented = key_of(presented.as_bytes());
         let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner());
         let mut found = subtle::Choice::from(0);
         for token in &loaded.tokens {
-            found |= token.as_slice().ct_eq(presented.as_bytes());
+            found |= token.ct_eq(&presented);
         }
         found.into()
     }
 
-    /// Rereads the file if it changed; a file that cannot be read keeps the old tokens.
+    /// Rereads the file if it changed; a file that cannot be read (deleted, say)
+    /// revokes every token until it can be read again.
     fn refresh(&self) {
-        let current = match stamp(&self.path) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(
-                    "token file {}: {e}; keeping the tokens read before",
-                    self.path.display()
-                );
-                return;
-            }
-        };
+        let current = stamp(&self.path).ok();
         if self.loaded.read().unwrap_or_else(|e| e.into_inner()).stamp == current {
             return;
         }
@@ -96,7 +99,13 @@ impl TokenFile {
                 );
                 *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = fresh;
             }
-            Err(e) => tracing::warn!("{e}; keeping the tokens read before"),
+            Err(e) => {
+                tracing::warn!("{e}; every request is refused until it can be read");
+                *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Loaded {
+                    stamp: current,
+                    tokens: Vec::new(),
+                };
+            }
         }
     }
 }
@@ -105,13 +114,25 @@ fn load(path: &Path) -> Result<Loaded, String> {
     let unreadable = |e: std::io::Error| format!("cannot read token file {}: {e}", path.display());
     let stamp = stamp(path).map_err(unreadable)?;
     let text = std::fs::read_to_string(path).map_err(unreadable)?;
-    let tokens = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.as_bytes().to_vec())
-        .collect();
-    Ok(Loaded { stamp, tokens })
+    let mut tokens = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let token = line.trim();
+        if token.is_empty() || token.starts_with('#') {
+            continue;
+        }
+        if token.chars().count() < MIN_TOKEN_LEN {
+            return Err(format!(
+                "token file {}: the token on line {} is shorter than {MIN_TOKEN_LEN} characters",
+                path.display(),
+                n + 1
+            ));
+        }
+        tokens.push(key_of(token.as_bytes()));
+    }
+    Ok(Loaded {
+        stamp: Some(stamp),
+        tokens,
+    })
 }
 
 #[cfg(test)]
@@ -127,23 +148,45 @@ mod tests {
 
     #[test]
     fn only_listed_tokens_pass_and_comments_are_not_tokens() {
-        let (_dir, path) = file("# operators\nalpha-token\n\n  beta-token  \n");
+        let (_dir, path) =
+            file("# operators of the shop\nalpha-token-0123456\n\n  beta-token-0123456  \n");
         let tokens = TokenFile::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert!(tokens.accepts("alpha-token"));
-        assert!(tokens.accepts("beta-token"));
-        assert!(!tokens.accepts("# operators"));
-        assert!(!tokens.accepts("alpha"));
+        assert!(tokens.accepts("alpha-token-0123456"));
+        assert!(tokens.accepts("beta-token-0123456"));
+        assert!(!tokens.accepts("# operators of the shop"));
+        assert!(!tokens.accepts("alpha-token-012345"));
         assert!(!tokens.accepts(""));
     }
 
     #[test]
     fn a_changed_file_is_read_again() {
-        let (_dir, path) = file("old-token\n");
+        let (_dir, path) = file("old-token-0123456\n");
         let tokens = TokenFile::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert!(tokens.accepts("old-token"));
+        assert!(tokens.accepts("old-token-0123456"));
         std::fs::write(&path, "new-token-with-another-length\n").unwrap_or_else(|e| panic!("{e}"));
         assert!(tokens.accepts("new-token-with-another-length"));
-        assert!(!tokens.accepts("old-token"));
+        assert!(!tokens.accepts("old-token-0123456"));
+    }
+
+    #[test]
+    fn a_deleted_file_revokes_every_token_until_it_is_back() {
+        let (_dir, path) = file("kept-token-0123456\n");
+        let tokens = TokenFile::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!tokens.accepts("kept-token-0123456"));
+        std::fs::write(&path, "kept-token-0123456\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(tokens.accepts("kept-token-0123456"));
+    }
+
+    #[test]
+    fn short_tokens_are_refused_at_start_and_revoke_the_file_later() {
+        let (_dir, short) = file("short-token\n");
+        let error = TokenFile::open(&short).err().unwrap_or_default();
+        assert!(error.contains("line 1 is shorter than 16"), "{error}");
+        let (_dir, path) = file("long-enough-token-0\n");
+        let tokens = TokenFile::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, "long-enough-token-0\nshort\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!tokens.accepts("long-enough-token-0"));
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub enum ImageFault {
     InvalidName,
     /// The process exits with status 1: the tag contains `sim-exit-1`.
     ExitsWithError,
+    /// The process exits with status 1 after writing the termination message storectl's
+    /// restore script writes when it failed before changing anything
+    /// (`{"error":…,"unchanged":true}`): the tag contains `sim-exit-1-unchanged`.
+    ExitsUnchanged,
     /// Runs but never passes its readiness probe: the tag contains `sim-never-ready`.
     NeverReady,
 }
@@ -35,6 +39,9 @@ pub fn image_fault(image: &str) -> ImageFault {
             .is_some_and(|h| h.ends_with(".invalid"))
     {
         return ImageFault::PullFails;
+    }
+    if image.contains("sim-exit-1-unchanged") {
+        return ImageFault::ExitsUnchanged;
     }
     if image.contains("sim-exit-1") {
         return ImageFault::ExitsWithError;
@@ -69,6 +76,10 @@ mod tests {
         );
         assert_eq!(image_fault("Mysql:8.4"), ImageFault::InvalidName);
         assert_eq!(image_fault("mysql:sim-exit-1"), ImageFault::ExitsWithError);
+        assert_eq!(
+            image_fault("wordpress:cli-sim-exit-1-unchanged"),
+            ImageFault::ExitsUnchanged
+        );
         assert_eq!(
             image_fault("wordpress:cli-sim-never-ready"),
             ImageFault::NeverReady

@@ -351,12 +351,17 @@ fn run_container(
             };
             not_started(waiting(c, reason, &msg, 0, None))
         }
-        ImageFault::ExitsWithError => {
+        fault @ (ImageFault::ExitsWithError | ImageFault::ExitsUnchanged) => {
             let finished = start + secs(Duration::from_secs(1));
+            let message = if fault == ImageFault::ExitsUnchanged {
+                r#"{"error":"simulated: the image tag asks for a failure that changed nothing","unchanged":true}"#
+            } else {
+                "simulated: the image tag asks for exit status 1"
+            };
             let terminated = ContainerStateTerminated {
                 exit_code: 1,
                 reason: Some("Error".to_string()),
-                message: Some("simulated: the image tag asks for exit status 1".to_string()),
+                message: Some(message.to_string()),
                 started_at: Some(Time(start)),
                 finished_at: Some(Time(finished)),
                 ..ContainerStateTerminated::default()
