@@ -1,9 +1,10 @@
 //! Backups end to end on the control plane with the node simulator (which runs no
 //! process: it reports the Jobs' states as the kubelet would): backup, list, restore,
-//! clone to Ready, delete keeping the backups, a failing backup reported with its
-//! reason, a failing restore (WordPress started again only when the script said it
-//! changed nothing, else kept stopped with the status saying so), and a schedule whose
-//! failure shows in the store's status and events. The scripts the Jobs run are tested
+//! clone to Ready, delete keeping the backups, a refused `delete --delete-backups`
+//! keeping them too, a failing backup reported with its reason, a failing restore
+//! (WordPress started again only when the script said it changed nothing, else kept
+//! stopped with the status saying so), and a schedule whose failure shows in the store's
+//! status and events. The scripts the Jobs run are tested
 //! for real in tests/backup_scripts.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -446,6 +447,76 @@ async fn a_failing_restore_starts_wordpress_again_only_when_it_changed_nothing()
     assert_eq!(wordpress_of(c, &name).await, (Some(1), None));
     assert_eq!(block(|| status_of(c, &name))["status"], "Ready");
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_delete_with_delete_backups_keeps_the_backups() {
+    let c = cluster();
+    let name = unique("bkkeep");
+    let shared = "ecommerce-stores";
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "create",
+                &name,
+                "--wait",
+                "--set",
+                "stores.isolation=shared",
+            ],
+        )
+        .expect_code(0)
+    });
+    block(|| storectl(c, ADMIN, &["backup", &name, "--wait"]).expect_code(0));
+    // Someone else's object with the store's labels: the delete must refuse.
+    let client = c.admin().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), shared);
+    let foreign: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("{name}-notes"), "labels": {"app": name, "managed-by": "ecommerce-platform"}},
+        "data": {"k": "v"}
+    }))
+    .unwrap();
+    let someone = kube::api::PostParams {
+        field_manager: Some("someone".into()),
+        ..kube::api::PostParams::default()
+    };
+    maps.create(&someone, &foreign).await.unwrap();
+    let refused = block(|| {
+        storectl(c, ADMIN, &["delete", &name, "--yes", "--delete-backups"]).expect_code(3)
+    });
+    assert!(
+        refused.stderr.contains(&format!(
+            "ConfigMap/{name}-notes is not storectl's (managed by someone); nothing was deleted"
+        )) && !refused.stdout.contains("removed the backups"),
+        "{refused:?}"
+    );
+    // The backups were not touched: no forget Job ran, the record is still Complete.
+    let jobs: Api<Job> = Api::namespaced(client.clone(), shared);
+    let forgets: Vec<String> = jobs
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={name}")))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|j| j.metadata.name)
+        .filter(|n| n.starts_with(&format!("{name}-forget-")))
+        .collect();
+    assert!(forgets.is_empty(), "a forget Job ran: {forgets:?}");
+    let listed = block(|| backups_of(c, &name));
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["status"], "Complete");
+    maps.delete(&format!("{name}-notes"), &Default::default())
+        .await
+        .unwrap();
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--delete-backups"]).expect_code(0));
+    assert!(
+        block(|| storectl(c, ADMIN, &["backups", &name]).expect_code(4))
+            .stderr
+            .contains(&format!(
+                "store '{name}' does not exist and no backups of it are recorded"
+            ))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
