@@ -42,8 +42,6 @@ pub enum BackupError {
     NoBackup(String),
     #[error("store '{0}' does not exist and no backups of it are recorded")]
     Unknown(String),
-    #[error("store '{0}' is being deleted")]
-    Deleting(String),
     #[error("backup '{id}' of store '{store}' is {status}{}; only a complete backup can be restored", if .reason.is_empty() { String::new() } else { format!(" ({})", .reason) })]
     NotComplete {
         store: String,
@@ -51,10 +49,8 @@ pub enum BackupError {
         status: &'static str,
         reason: String,
     },
-    #[error(
-        "store '{0}' is paused: its database is stopped; resume it first (storectl resume {0})"
-    )]
-    Paused(String),
+    #[error(transparent)]
+    NotRunning(#[from] crate::domain::backup::NotRunning),
     #[error(
         "the backup target's credentials are missing: Secret {secret} in namespace {namespace} {why}; it needs the keys access-key-id and secret-access-key"
     )]
