@@ -1,11 +1,11 @@
 //! Backups end to end on the control plane with the node simulator (which runs no
 //! process: it reports the Jobs' states as the kubelet would): backup, list, restore,
 //! clone to Ready, delete keeping the backups, a refused `delete --delete-backups`
-//! keeping them too, a failing backup reported with its reason, a failing restore
-//! (WordPress started again only when the script said it changed nothing, else kept
-//! stopped with the status saying so), and a schedule whose failure shows in the store's
-//! status and events. The scripts the Jobs run are tested
-//! for real in tests/backup_scripts.rs.
+//! keeping them too, a paused store refused backup and restore, a failing backup
+//! reported with its reason, a failing restore (WordPress started again only when the
+//! script said it changed nothing, else kept stopped with the status saying so), and a
+//! schedule whose failure shows in the store's status and events. The scripts the Jobs
+//! run are tested for real in tests/backup_scripts.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -517,6 +517,34 @@ async fn a_refused_delete_with_delete_backups_keeps_the_backups() {
                 "store '{name}' does not exist and no backups of it are recorded"
             ))
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_store_is_refused_backup_and_restore_and_no_job_starts() {
+    let c = cluster();
+    let name = unique("bkpaused");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let run = block(|| storectl(c, ADMIN, &["backup", &name, "--wait"]).expect_code(0));
+    let id = run.stdout.split_whitespace().nth(1).unwrap().to_string();
+    block(|| storectl(c, ADMIN, &["pause", &name]).expect_code(0));
+    let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let before = jobs.list(&ListParams::default()).await.unwrap().items.len();
+    let paused = format!(
+        "store '{name}' is paused: its database is stopped; resume it first (storectl resume {name})"
+    );
+    let backup = block(|| storectl(c, ADMIN, &["backup", &name]).expect_code(3));
+    let restore =
+        block(|| storectl(c, ADMIN, &["restore", &name, "--from", &id, "--yes"]).expect_code(3));
+    for refused in [&backup, &restore] {
+        assert_eq!(
+            refused.stderr.trim(),
+            format!("error: {paused}"),
+            "{refused:?}"
+        );
+    }
+    let after = jobs.list(&ListParams::default()).await.unwrap().items.len();
+    assert_eq!(after, before, "a Job was started for a paused store");
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
 #[tokio::test(flavor = "multi_thread")]
