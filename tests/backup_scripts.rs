@@ -11,7 +11,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::Job;
 use storectl::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT};
+use storectl::domain::config::{self, Config, Sources};
+use storectl::domain::layout::StoreLayout;
+use storectl::domain::manifests::backup_access::{
+    access_job, fetch_through, presigned_files, store_access_key_id, store_key_secret,
+};
+use storectl::domain::manifests::backups::{
+    ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER, backup_job, restore_job,
+};
+use storectl::domain::name::StoreName;
+use storectl::domain::presign::SigningKey;
 
 const KEY: &str = "storectl-test";
 const SECRET: &str = "s3cr3tS3cr3tS3cr3t";
@@ -130,8 +143,14 @@ fn s3_server(dir: &Path) -> (Server, String) {
     let root = dir.join("s3");
     std::fs::create_dir_all(root.join("backups")).unwrap();
     let port = free_port();
+    // As the Deployment runs it: its accounts in a folder of the volume no bucket can be
+    // (made by its init container).
+    std::fs::create_dir_all(root.join(".storectl-iam")).unwrap();
     let child = Command::new(&bin)
-        .args(["--port", &format!("127.0.0.1:{port}"), "posix"])
+        .args(["--port", &format!("127.0.0.1:{port}")])
+        .arg("--iam-dir")
+        .arg(root.join(".storectl-iam"))
+        .arg("posix")
         .arg(&root)
         .env("ROOT_ACCESS_KEY", KEY)
         .env("ROOT_SECRET_KEY", SECRET)
@@ -340,21 +359,6 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
     let before_files = env.files();
     assert!(before_db.contains("Product 40"), "the seed is in");
 
-    // Into a bucket that does not exist yet: made on first use (the cluster target).
-    let mut vars = env.vars("shop", "20261126-101500");
-    vars.retain(|(k, _)| k != "S3_BUCKET");
-    vars.extend([
-        ("S3_BUCKET".to_string(), "fresh".to_string()),
-        ("CREATE_BUCKET".to_string(), "1".to_string()),
-    ]);
-    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &vars);
-    assert!(ok, "backup into a new bucket failed: {stderr}");
-    assert!(
-        env.dir
-            .join("s3/fresh/stores/shop/20261126-101500/manifest.json")
-            .is_file()
-    );
-
     let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "20261126-101500"));
     assert!(ok, "backup failed: {stderr}");
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -551,6 +555,284 @@ fn restore_refuses_another_stores_backup_a_damaged_one_a_newer_schema_and_bad_cr
         "{stderr}"
     );
     unchanged("failed backups");
+}
+
+/// A Job's script and environment as the kubelet would give them: plain values as
+/// rendered, Secret references resolved from `secrets` (name → (access key id, secret)),
+/// and only what differs on this machine (`local`) replaced.
+fn as_run(
+    job: &Job,
+    secrets: &BTreeMap<String, (String, String)>,
+    local: &[(String, String)],
+) -> (String, Vec<(String, String)>) {
+    let pod = job.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    let c = &pod.containers[0];
+    let env = c
+        .env
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            if let Some((_, v)) = local.iter().find(|(k, _)| *k == e.name) {
+                return (e.name, v.clone());
+            }
+            if let Some(value) = e.value {
+                return (e.name, value);
+            }
+            let r = e.value_from.unwrap().secret_key_ref.unwrap();
+            let (id, secret) = secrets
+                .get(&r.name)
+                .unwrap_or_else(|| panic!("{} comes from Secret {}, unknown here", e.name, r.name));
+            let value = match r.key.as_str() {
+                ACCESS_KEY_ID => id.clone(),
+                SECRET_ACCESS_KEY => secret.clone(),
+                other => panic!("key {other} of Secret {}", r.name),
+            };
+            (e.name, value)
+        })
+        .collect::<Vec<_>>();
+    let machine_only = local
+        .iter()
+        .filter(|(k, _)| !env.iter().any(|(n, _)| n == k));
+    let env = env.iter().chain(machine_only).cloned().collect();
+    (c.command.clone().unwrap()[2].clone(), env)
+}
+
+/// Where the Jobs reach the zero-set-up target; curl here is sent to the local server
+/// instead (a .curlrc with `connect-to`), so the rendered endpoint and signed Host stay.
+const IN_CLUSTER: &str = "http://storectl-backups.ecommerce-platform.svc:7070";
+
+fn curl_home(env: &Env) -> String {
+    let home = env.dir.join("curl-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let port = env.endpoint.rsplit(':').next().unwrap();
+    std::fs::write(
+        home.join(".curlrc"),
+        format!("connect-to = \"storectl-backups.ecommerce-platform.svc:7070:127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    home.display().to_string()
+}
+
+/// The HTTP code the target answers `method` on `path` with, signed with `key` (kept in
+/// a file, never on the command line a failure would print).
+fn answer(home: &str, key: &(String, String), method: &str, path: &str) -> String {
+    let config = Path::new(home).join("key.cfg");
+    std::fs::write(&config, format!("user = \"{}:{}\"\n", key.0, key.1)).unwrap();
+    let how = if method == "HEAD" {
+        vec!["-I"]
+    } else {
+        vec!["-X", method]
+    };
+    let out = run(Command::new("curl")
+        .env("CURL_HOME", home)
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(how)
+        .arg("-K")
+        .arg(&config)
+        .args(["--aws-sigv4", "aws:amz:us-east-1:s3"])
+        .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"])
+        .arg(format!("{IN_CLUSTER}{path}")));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fetch(home: &str, url: &str) -> String {
+    let out = run(Command::new("curl")
+        .env("CURL_HOME", home)
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(url));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_urls() {
+    let (_dir, env, _db, _s3) = setup();
+    let config: Config = config::load(&Sources::default()).unwrap();
+    let layout =
+        |store: &str| StoreLayout::new(&StoreName::parse(store, "store-").unwrap(), &config);
+    let fresh = |len| {
+        let mut bytes = vec![0u8; len];
+        getrandom::fill(&mut bytes).unwrap();
+        bytes
+            .iter()
+            .map(|b| char::from(b'a' + b % 26))
+            .collect::<String>()
+    };
+    // The Secrets storectl makes: the target's root key and each store's own key in the
+    // platform namespace, and the copy of the store's own key in its namespace.
+    let mut secrets = BTreeMap::from([(
+        TARGET_SERVER.to_string(),
+        (KEY.to_string(), SECRET.to_string()),
+    )]);
+    for store in ["a", "b"] {
+        let own = (store_access_key_id(store), fresh(40));
+        secrets.insert(store_key_secret(&config, store), own.clone());
+        secrets.insert(layout(store).backup_credentials(), own);
+    }
+    let own_key = |store: &str| secrets[&layout(store).backup_credentials()].clone();
+    // What differs on this machine: the database, the folders, curl's route to the target.
+    let home = curl_home(&env);
+    let mut machine: Vec<(String, String)> = env
+        .vars("", "")
+        .into_iter()
+        .filter(|(k, _)| {
+            ["WP_ROOT", "WORK", "RESULT", "MYSQL_ROOT_PASSWORD"].contains(&k.as_str())
+                || k.starts_with("WORDPRESS_DB_")
+        })
+        .collect();
+    machine.push(("CURL_HOME".to_string(), home.clone()));
+
+    // A backup of store a that an earlier version made: the shared bucket, the root key.
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("a", "20261101-000000"));
+    assert!(ok, "{stderr}");
+
+    // The access Job of each store, as rendered: account, bucket, old backups moved.
+    for store in ["a", "b"] {
+        let (script, vars) = as_run(&access_job(&config, store), &secrets, &machine);
+        let (ok, stdout, stderr) = env.script(&script, &vars);
+        assert!(ok, "access job of {store}: {stderr}");
+        let moved = if store == "a" { 1 } else { 0 };
+        assert_eq!(stdout.trim(), format!("{{\"moved\":{moved}}}"));
+        assert!(
+            !stdout.contains(SECRET) && !stderr.contains(SECRET),
+            "no secret in the output"
+        );
+    }
+    assert!(
+        env.dir
+            .join("s3/backups-a/stores/a/20261101-000000/manifest.json")
+            .is_file()
+    );
+    assert!(
+        !env.dir
+            .join("s3/backups/stores/a/20261101-000000")
+            .join("manifest.json")
+            .exists()
+    );
+
+    // Each store's backup Job, as rendered, backs up into its own bucket.
+    let backup = |store: &str, id: &str| {
+        let (script, vars) = as_run(&backup_job(&layout(store), &config, id), &secrets, &machine);
+        let (ok, stdout, stderr) = env.script(&script, &vars);
+        assert!(ok, "backup of {store}: {stderr}");
+        assert!(
+            stdout.contains(&format!(
+                "\"location\":\"backups-{store}/stores/{store}/{id}/\""
+            )),
+            "{stdout}"
+        );
+    };
+    backup("a", "20261126-100000");
+    env.sql("DELETE FROM wp_wc_orders WHERE id > 5");
+    backup("b", "20261126-110000");
+    let b_state = env.dump();
+
+    // Store a's key, exactly as its Jobs get it, opens nothing of store b's, nor the
+    // shared bucket, nor the admin API.
+    let a = own_key("a");
+    let b_object = "/backups-b/stores/b/20261126-110000/manifest.json";
+    for (method, path) in [
+        ("GET", b_object),
+        ("HEAD", b_object),
+        ("PUT", "/backups-b/stores/b/20261126-110000/forged.json"),
+        // The shared bucket, whence b's access Job would move a planted backup.
+        ("PUT", "/backups/stores/b/20261126-120000/manifest.json"),
+        ("DELETE", b_object),
+        ("GET", "/backups-b?list-type=2&prefix=stores%2Fb%2F"),
+        ("GET", "/backups?list-type=2"),
+        ("PUT", "/backups-c"),
+        ("PATCH", "/list-users"),
+    ] {
+        assert_eq!(
+            answer(&home, &a, method, path),
+            "403",
+            "{method} {path} with store a's key"
+        );
+    }
+    assert_eq!(
+        answer(
+            &home,
+            &a,
+            "GET",
+            "/backups-a/stores/a/20261126-100000/manifest.json"
+        ),
+        "200"
+    );
+    assert!(
+        env.dir.join("s3").join(&b_object[1..]).is_file(),
+        "store b's backup is whole"
+    );
+
+    // Store a's restore Job, pointed at store b's backup without URLs, looks in store a's
+    // bucket alone: nothing there, nothing touched.
+    let restore = |urls: Option<&[(String, String)]>| {
+        let mut job = restore_job(
+            &layout("a"),
+            &config,
+            "20261126-120000",
+            "b",
+            "20261126-110000",
+            None,
+            Duration::from_secs(600),
+        );
+        if let Some(urls) = urls {
+            fetch_through(&mut job, urls);
+        }
+        let (script, vars) = as_run(&job, &secrets, &machine);
+        env.script(&script, &vars)
+    };
+    env.sql("DELETE FROM wp_wc_orders WHERE id > 2");
+    let a_state = env.dump();
+    let (ok, _, stderr) = restore(None);
+    assert!(
+        !ok && stderr.contains("not found on the backup target: backups-a/stores/b/"),
+        "{stderr}"
+    );
+    assert_eq!(env.dump(), a_state);
+
+    // A clone's restore: presigned URLs for exactly that backup, signed with the root key.
+    let root = SigningKey {
+        access_key_id: KEY,
+        secret_access_key: SECRET,
+        region: "us-east-1",
+    };
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let urls = presigned_files(
+        &config,
+        "b",
+        "20261126-110000",
+        &root,
+        now,
+        Duration::from_secs(900),
+    );
+    assert!(urls[0].1.starts_with(IN_CLUSTER), "{}", urls[0].0);
+    // They open those files only, and only until they expire.
+    assert_eq!(fetch(&home, &urls[0].1), "200");
+    let elsewhere = urls[0].1.replace(
+        "20261126-110000/manifest.json",
+        "20261126-110000/database.sql.gz",
+    );
+    assert_eq!(
+        fetch(&home, &elsewhere),
+        "403",
+        "a URL opens its own object alone"
+    );
+    let old = presigned_files(
+        &config,
+        "b",
+        "20261126-110000",
+        &root,
+        now - Duration::from_secs(3600),
+        Duration::from_secs(60),
+    );
+    assert_eq!(fetch(&home, &old[0].1), "403", "an expired URL");
+    let (ok, stdout, stderr) = restore(Some(&urls));
+    assert!(ok, "clone restore: {stderr}");
+    assert!(
+        stdout.contains("\"restored\":\"20261126-110000\""),
+        "{stdout}"
+    );
+    assert_eq!(env.dump(), b_state, "store b's backup is in store a");
 }
 
 /// Backup `to` of store shop on the target: backup `from`'s objects with the dump

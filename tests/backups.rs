@@ -1,10 +1,11 @@
 //! Backups end to end on the control plane with the node simulator (which runs no
 //! process: it reports the Jobs' states as the kubelet would): backup, list, restore,
-//! clone to Ready, delete keeping the backups, a failing backup reported with its
-//! reason, a failing restore (WordPress started again only when the script said it
-//! changed nothing, else kept stopped with the status saying so), and a schedule whose
-//! failure shows in the store's status and events. The scripts the Jobs run are tested
-//! for real in tests/backup_scripts.rs.
+//! clone to Ready, delete keeping the backups, a refused `delete --delete-backups`
+//! keeping them too, a paused store refused backup and restore, a failing backup
+//! reported with its reason, a failing restore (WordPress started again only when the
+//! script said it changed nothing, else kept stopped with the status saying so), and a
+//! schedule whose failure shows in the store's status and events. The scripts the Jobs
+//! run are tested for real in tests/backup_scripts.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -73,7 +74,7 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .to_string();
     assert!(
         run.stdout
-            .contains(&format!("backup {id} complete: size not reported at http://storectl-backups.{PLATFORM}.svc:7070/backups/stores/{name}/{id}/")),
+            .contains(&format!("backup {id} complete: size not reported at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/")),
         "{run:?}"
     );
     // The zero-set-up target in the platform namespace, and the Job running the one
@@ -105,10 +106,44 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .get(&format!("{name}-backup-target"))
         .await
         .unwrap();
+    // The store's namespace holds its own key, never the target's root key.
+    let in_store = target.data.unwrap();
     assert_eq!(
-        target.data.unwrap().keys().cloned().collect::<Vec<_>>(),
+        in_store.keys().cloned().collect::<Vec<_>>(),
         ["access-key-id", "secret-access-key"]
     );
+    let platform: Api<Secret> = Api::namespaced(client.clone(), PLATFORM);
+    let root = platform
+        .get("storectl-backups")
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    let own = platform
+        .get(&format!("storectl-backups-{name}"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    // (Compared without printing: a failure must not show a key.)
+    for key in ["access-key-id", "secret-access-key"] {
+        assert!(
+            in_store[key] != root[key],
+            "the root {key} is in the store's namespace"
+        );
+    }
+    assert!(
+        in_store == own,
+        "the store's namespace does not hold the store's own key"
+    );
+    assert_eq!(own["access-key-id"].0, format!("store-{name}").into_bytes());
+    // The target gave that key an account and a bucket (a Job in the platform namespace).
+    let access: Api<Job> = Api::namespaced(client.clone(), PLATFORM);
+    let made = access
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-access-of={name}")))
+        .await
+        .unwrap();
+    assert!(!made.items.is_empty(), "no access job for {name}");
 
     let listed = block(|| backups_of(c, &name));
     assert_eq!(listed.len(), 1);
@@ -196,10 +231,35 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     // The restore script runs first (an init container, with the target's keys); the
     // URL rewrite after it in a container holding none, with no plugin or theme loaded.
     let pod = clone_restore.spec.unwrap().template.spec.unwrap();
-    let (script, env) = container_script_and_env(pod.init_containers.unwrap().last().unwrap());
+    let script_container = pod.init_containers.as_ref().unwrap().last().unwrap();
+    let (script, env) = container_script_and_env(script_container);
     assert_eq!(script, RESTORE_SCRIPT);
     assert_eq!(env_value(&env, "BACKUP_STORE"), name);
+    // The source's files through presigned URLs for that backup alone; its key is not there.
+    let presigned = env_value(&env, "PRESIGNED");
+    assert_eq!(presigned.lines().count(), 3, "{presigned}");
+    assert!(
+        presigned.lines().all(|l| l.starts_with(&format!("stores/{name}/{id}/"))
+            && l.contains(&format!(" http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/"))
+            && l.contains("X-Amz-Signature=")),
+        "{presigned}"
+    );
     assert!(env.iter().any(|(k, _)| k == "AWS_SECRET_ACCESS_KEY"));
+    let key_from: Vec<String> = script_container
+        .env
+        .iter()
+        .flatten()
+        .filter(|e| e.name.starts_with("AWS_"))
+        .map(|e| e.value_from.clone().unwrap().secret_key_ref.unwrap().name)
+        .collect();
+    assert_eq!(
+        key_from,
+        [
+            format!("{copy}-backup-target"),
+            format!("{copy}-backup-target")
+        ],
+        "the clone's restore holds the clone's own key"
+    );
     let (rewrite, env) = container_script_and_env(&pod.containers[0]);
     assert_eq!(rewrite, REWRITE_URLS_SCRIPT);
     assert!(rewrite.contains("--skip-plugins --skip-themes"));
@@ -208,9 +268,30 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     assert!(
         !names
             .iter()
-            .any(|k| k.starts_with("AWS_") || *k == "MYSQL_ROOT_PASSWORD"),
+            .any(|k| k.starts_with("AWS_") || *k == "MYSQL_ROOT_PASSWORD" || *k == "PRESIGNED"),
         "no backup credentials where the clone's PHP may run: {names:?}"
     );
+    // No Secret in either store's namespace holds the root key or the other store's key
+    // (compared without printing).
+    let root_secret = root["secret-access-key"].0.clone();
+    let source_secret = own_secret(&platform, &name).await;
+    let copy_secret = own_secret(&platform, &copy).await;
+    for (store, foreign) in [(&name, &copy_secret), (&copy, &source_secret)] {
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), &format!("store-{store}"));
+        for secret in secrets.list(&ListParams::default()).await.unwrap().items {
+            let held = secret.metadata.name.unwrap();
+            for value in secret.data.unwrap_or_default().values() {
+                assert!(
+                    value.0 != root_secret,
+                    "{held} in store {store} holds the root key"
+                );
+                assert!(
+                    value.0 != *foreign,
+                    "{held} in store {store} holds another store's key"
+                );
+            }
+        }
+    }
     let again = block(|| storectl(c, ADMIN, &["clone", &name, &copy]).expect_code(3));
     assert!(
         again
@@ -224,7 +305,7 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0));
     assert!(
         deleted.stdout.contains(&format!(
-            "kept 1 backup(s) of store {name} at http://storectl-backups.{PLATFORM}.svc:7070/backups/stores/{name}/"
+            "kept 1 backup(s) of store {name} at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/"
         )),
         "{deleted:?}"
     );
@@ -261,6 +342,17 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .await
         .unwrap();
     assert_eq!(kept.items.len(), 1);
+}
+
+/// The secret of `store`'s own backup key (Secret `storectl-backups-<store>`).
+async fn own_secret(platform: &Api<Secret>, store: &str) -> Vec<u8> {
+    let data = platform
+        .get(&format!("storectl-backups-{store}"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    data["secret-access-key"].0.clone()
 }
 
 async fn deployments_in(c: &TestCluster, ns: &str) -> Option<i32> {
@@ -354,6 +446,104 @@ async fn a_failing_restore_starts_wordpress_again_only_when_it_changed_nothing()
     block(|| storectl(c, ADMIN, &["resume", &name, "--wait"]).expect_code(0));
     assert_eq!(wordpress_of(c, &name).await, (Some(1), None));
     assert_eq!(block(|| status_of(c, &name))["status"], "Ready");
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_delete_with_delete_backups_keeps_the_backups() {
+    let c = cluster();
+    let name = unique("bkkeep");
+    let shared = "ecommerce-stores";
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "create",
+                &name,
+                "--wait",
+                "--set",
+                "stores.isolation=shared",
+            ],
+        )
+        .expect_code(0)
+    });
+    block(|| storectl(c, ADMIN, &["backup", &name, "--wait"]).expect_code(0));
+    // Someone else's object with the store's labels: the delete must refuse.
+    let client = c.admin().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), shared);
+    let foreign: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("{name}-notes"), "labels": {"app": name, "managed-by": "ecommerce-platform"}},
+        "data": {"k": "v"}
+    }))
+    .unwrap();
+    let someone = kube::api::PostParams {
+        field_manager: Some("someone".into()),
+        ..kube::api::PostParams::default()
+    };
+    maps.create(&someone, &foreign).await.unwrap();
+    let refused = block(|| {
+        storectl(c, ADMIN, &["delete", &name, "--yes", "--delete-backups"]).expect_code(3)
+    });
+    assert!(
+        refused.stderr.contains(&format!(
+            "ConfigMap/{name}-notes is not storectl's (managed by someone); nothing was deleted"
+        )) && !refused.stdout.contains("removed the backups"),
+        "{refused:?}"
+    );
+    // The backups were not touched: no forget Job ran, the record is still Complete.
+    let jobs: Api<Job> = Api::namespaced(client.clone(), shared);
+    let forgets: Vec<String> = jobs
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={name}")))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|j| j.metadata.name)
+        .filter(|n| n.starts_with(&format!("{name}-forget-")))
+        .collect();
+    assert!(forgets.is_empty(), "a forget Job ran: {forgets:?}");
+    let listed = block(|| backups_of(c, &name));
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["status"], "Complete");
+    maps.delete(&format!("{name}-notes"), &Default::default())
+        .await
+        .unwrap();
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--delete-backups"]).expect_code(0));
+    assert!(
+        block(|| storectl(c, ADMIN, &["backups", &name]).expect_code(4))
+            .stderr
+            .contains(&format!(
+                "store '{name}' does not exist and no backups of it are recorded"
+            ))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_store_is_refused_backup_and_restore_and_no_job_starts() {
+    let c = cluster();
+    let name = unique("bkpaused");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let run = block(|| storectl(c, ADMIN, &["backup", &name, "--wait"]).expect_code(0));
+    let id = run.stdout.split_whitespace().nth(1).unwrap().to_string();
+    block(|| storectl(c, ADMIN, &["pause", &name]).expect_code(0));
+    let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let before = jobs.list(&ListParams::default()).await.unwrap().items.len();
+    let paused = format!(
+        "store '{name}' is paused: its database is stopped; resume it first (storectl resume {name})"
+    );
+    let backup = block(|| storectl(c, ADMIN, &["backup", &name]).expect_code(3));
+    let restore =
+        block(|| storectl(c, ADMIN, &["restore", &name, "--from", &id, "--yes"]).expect_code(3));
+    for refused in [&backup, &restore] {
+        assert_eq!(
+            refused.stderr.trim(),
+            format!("error: {paused}"),
+            "{refused:?}"
+        );
+    }
+    let after = jobs.list(&ListParams::default()).await.unwrap().items.len();
+    assert_eq!(after, before, "a Job was started for a paused store");
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
@@ -541,7 +731,7 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
     let missing = block(|| storectl(c, ADMIN, &args).expect_code(2));
     assert!(
         missing.stderr.contains(&format!(
-            "the backup target's credentials are missing: Secret {secret} in namespace {PLATFORM} does not exist"
+            "the backup target's credentials are missing: Secret {secret}-{name} in namespace {PLATFORM} does not exist"
         )),
         "{missing:?}"
     );
@@ -600,7 +790,39 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
         .create(&kube::api::PostParams::default(), &keys)
         .await
         .unwrap();
+    // The store's own key, scoped by the operator: required, the platform's is not copied.
+    let own_missing = block(|| storectl(c, ADMIN, &args).expect_code(2));
+    assert!(
+        own_missing.stderr.contains(&format!(
+            "the backup target's credentials are missing: Secret {secret}-{name} in namespace {PLATFORM} does not exist"
+        )),
+        "{own_missing:?}"
+    );
+    let mut own_keys = keys.clone();
+    own_keys.metadata.name = Some(format!("{secret}-{name}"));
+    own_keys.string_data = Some(
+        [
+            ("access-key-id".to_string(), "AKIASTOREONLY".to_string()),
+            (
+                "secret-access-key".to_string(),
+                "store-only-secret".to_string(),
+            ),
+        ]
+        .into(),
+    );
+    secrets
+        .create(&kube::api::PostParams::default(), &own_keys)
+        .await
+        .unwrap();
     let started = block(|| storectl(c, ADMIN, &args).expect_code(0));
+    let copied: Api<Secret> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let copied = copied
+        .get(&format!("{name}-backup-target"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(copied["access-key-id"].0, b"AKIASTOREONLY".to_vec());
     assert!(
         started.stdout.contains(&format!(
             "it goes to https://s3.example.com:9443/shop-backups/stores/{name}/"
@@ -619,14 +841,11 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
         "https://s3.example.com:9443"
     );
     assert_eq!(env_value(&env, "S3_BUCKET"), "shop-backups");
-    assert_eq!(
-        env_value(&env, "CREATE_BUCKET"),
-        "",
-        "an operator's bucket is never made"
-    );
-    secrets
-        .delete(&secret, &kube::api::DeleteParams::default())
-        .await
-        .unwrap();
+    for made in [secret.clone(), format!("{secret}-{name}")] {
+        secrets
+            .delete(&made, &kube::api::DeleteParams::default())
+            .await
+            .unwrap();
+    }
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }

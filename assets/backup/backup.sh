@@ -4,9 +4,9 @@
 # versions; uploaded to <prefix><store>/<id>/ on the S3-compatible target, the manifest
 # last (a backup without a manifest is incomplete). Then only the newest KEEP complete
 # backups of the store stay (0: all). Prints its result as one JSON line.
-# Also: STORE, BACKUP_ID (a scheduled run makes one from the time), KEEP, CREATE_BUCKET
-# (1: make the bucket first), JOB_DEADLINE_SECONDS (how long a backup Job may run; see
-# common.sh for the rest).
+# Also: STORE, BACKUP_ID (a scheduled run makes one from the time), KEEP,
+# JOB_DEADLINE_SECONDS (how long a backup Job may run; see common.sh for the rest). The
+# bucket exists: storectl makes it.
 
 rm -rf "$WORK/out"
 mkdir -p "$WORK/out"
@@ -30,7 +30,6 @@ printf '{"format":%s,"store":"%s","id":"%s","created":"%s","prefix":"%s","wordpr
   "$FORMAT" "$STORE" "$BACKUP_ID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$prefix" "$wp_db_version" "$wc_db_version" \
   "$(size "$db_file")" "$(sha256 "$db_file")" "$(size "$files_file")" "$(sha256 "$files_file")" >"$WORK/out/manifest.json"
 
-if [ "${CREATE_BUCKET:-0}" = 1 ]; then s3 BUCKET ""; fi
 s3 PUT "$(key "$STORE" "$BACKUP_ID" database.sql.gz)" "$db_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" wp-content.tar.gz)" "$files_file"
 s3 PUT "$(key "$STORE" "$BACKUP_ID" manifest.json)" "$WORK/out/manifest.json"

@@ -5,7 +5,8 @@
 # Environment: WORDPRESS_DB_HOST (host[:port]), WORDPRESS_DB_USER, WORDPRESS_DB_PASSWORD,
 # WORDPRESS_DB_NAME; WP_ROOT (the folder holding wp-content; default /var/www/html);
 # S3_ENDPOINT (http(s)://host[:port]), S3_BUCKET, S3_PREFIX, S3_REGION (default
-# us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; WORK (scratch folder);
+# us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (the store's own key); PRESIGNED
+# (optional, see s3); WORK (scratch folder);
 # RESULT (where the one-line JSON result goes; default /dev/termination-log).
 set -eu
 umask 077
@@ -41,7 +42,7 @@ db_port=${WORDPRESS_DB_HOST#*:}
 printf '[client]\nhost=%s\nport=%s\nuser=%s\npassword="%s"\n' \
   "$db_host" "$db_port" "$WORDPRESS_DB_USER" "$WORDPRESS_DB_PASSWORD" >"$WORK/client.cnf"
 printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$WORK/curl.cfg"
-trap 'rm -f "$WORK/client.cnf" "$WORK/curl.cfg"' EXIT
+trap 'rm -f "$WORK/client.cnf" "$WORK/curl.cfg" "$WORK/get.cfg"' EXIT
 
 db() { mysql --defaults-extra-file="$WORK/client.cnf" "$@"; }
 
@@ -52,9 +53,10 @@ size() { wc -c <"$1" | tr -d ' '; }
 key() { printf '%s%s/%s/%s' "$S3_PREFIX" "$1" "$2" "$3"; }
 
 # s3 METHOD KEY [FILE]: PUT uploads FILE, GET downloads into FILE, DELETE removes KEY,
-# LIST writes the listing of "folders" under the prefix KEY into FILE, BUCKET makes the
-# bucket (one that exists is fine). Fails with the
-# target's own error code on any answer but 2xx.
+# LIST writes the listing of "folders" under the prefix KEY into FILE. A GET of a key
+# PRESIGNED names (lines "KEY URL": another store's backup, which this store's key does
+# not open) uses that URL instead of the key. Fails with the target's own error code on
+# any answer but 2xx.
 s3() {
   method=$1 object=$2 file=${3:-$WORK/response}
   url="${S3_ENDPOINT%/}/$S3_BUCKET/$object"
@@ -62,8 +64,18 @@ s3() {
   sign="UNSIGNED-PAYLOAD"
   # A target that stops answering fails the request (no connection within 30 s, or
   # under 1 kB/s for 2 minutes) instead of hanging the Job until its deadline.
-  set -- -sS -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3" -w '%{http_code}' \
-    --connect-timeout 30 --speed-limit 1024 --speed-time 120
+  set -- -sS -w '%{http_code}' --connect-timeout 30 --speed-limit 1024 --speed-time 120
+  signed=""
+  if [ "$method" = GET ]; then signed=$(presigned "$object"); fi
+  if [ -n "$signed" ]; then
+    # The URL is the credential: it goes to a 0600 file, like the key; a header it
+    # does not sign would be refused.
+    printf 'url = "%s"\n' "$signed" >"$WORK/get.cfg"
+    set -- "$@" -K "$WORK/get.cfg"
+    url="" sign=""
+  else
+    set -- "$@" -K "$WORK/curl.cfg" --aws-sigv4 "aws:amz:$S3_REGION:s3"
+  fi
   case $method in
   PUT)
     sign=$(sha256 "$file")
@@ -71,20 +83,14 @@ s3() {
     set -- "$@" -T "$file"
     ;;
   DELETE) set -- "$@" -X DELETE ;;
-  BUCKET)
-    url="${S3_ENDPOINT%/}/$S3_BUCKET"
-    set -- "$@" -X PUT
-    ;;
   LIST)
     # The query is sent encoded, as SigV4 signs it.
     url="${S3_ENDPOINT%/}/$S3_BUCKET?delimiter=%2F&list-type=2&prefix=$(printf '%s' "$object" | sed 's:/:%2F:g')"
     ;;
   esac
-  code=$(curl "$@" -o "$body" -H "x-amz-content-sha256: $sign" "$url") ||
+  code=$(curl "$@" -o "$body" ${sign:+-H} ${sign:+"x-amz-content-sha256: $sign"} ${url:+"$url"}) ||
     fail "cannot reach the backup target $S3_ENDPOINT"
-  case $method:$code in
-  *:2?? | BUCKET:409) return 0 ;;
-  esac
+  case $code in 2??) return 0 ;; esac
   why=$(sed -n 's:.*<Code>\(.*\)</Code>.*:\1:p' "$body" | head -n 1)
   case $code in
   401 | 403) fail "the backup target refused the credentials for bucket $S3_BUCKET (HTTP $code ${why:-Forbidden})" ;;
@@ -92,6 +98,9 @@ s3() {
   *) fail "the backup target answered HTTP $code ${why:-} for $method $S3_BUCKET/$object" ;;
   esac
 }
+
+# The presigned URL PRESIGNED holds for key $1, if any.
+presigned() { printf '%s\n' "${PRESIGNED:-}" | awk -v key="$1" '$1 == key { print $2; exit }'; }
 
 # The ids of STORE's backups on the target, oldest first (ids sort by time): every
 # folder, complete or not.

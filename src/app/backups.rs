@@ -1,10 +1,12 @@
 //! Backups in the terminal UI: `b` backs up the selected (or marked) stores, or the store
 //! in details; details list the store's backups; `R` there picks a complete one to
-//! restore, confirmed by typing the store's name; the delete confirmation says which
-//! backups stay (a delete keeps them) and where.
+//! restore, confirmed by typing the store's name; a paused store (or one being deleted)
+//! is refused both, as the CLI refuses it; the delete confirmation says which backups
+//! stay (a delete keeps them) and where.
 
+use super::table::StoreTable;
 use super::{Action, App, Command, Confirm, Confirming, Mode, Severity};
-use crate::domain::backup::{BackupStatus, Record, human_size};
+use crate::domain::backup::{BackupStatus, Record, database_running, human_size};
 
 /// Choosing which backup to restore into a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,15 +52,42 @@ pub fn start(app: &mut App, stores: Vec<(String, String)>) -> Vec<Command> {
         app.say(Severity::Error, "read-only mode: backups are disabled");
         return vec![];
     }
-    if stores.is_empty() {
+    // Stores whose database does not run are refused, as the CLI refuses them (said
+    // first); the others start.
+    let (mut said, mut allowed) = (Vec::new(), Vec::new());
+    for (name, namespace) in stores {
+        match refusal(&app.table, &name, &namespace) {
+            Some(why) => said.push(why),
+            None => allowed.push((name, namespace)),
+        }
+    }
+    let severity = if said.is_empty() {
+        Severity::Info
+    } else {
+        Severity::Error
+    };
+    if !allowed.is_empty() {
+        let names: Vec<&str> = allowed.iter().map(|(n, _)| n.as_str()).collect();
+        said.push(format!("starting a backup of {}...", names.join(", ")));
+    }
+    if said.is_empty() {
         return vec![];
     }
-    let names: Vec<&str> = stores.iter().map(|(n, _)| n.as_str()).collect();
-    app.say(
-        Severity::Info,
-        format!("starting a backup of {}...", names.join(", ")),
-    );
-    vec![Command::Backup { stores }]
+    app.say(severity, said.join("; "));
+    if allowed.is_empty() {
+        return vec![];
+    }
+    vec![Command::Backup { stores: allowed }]
+}
+
+/// Why the store's database cannot be backed up or restored into, as its row shows it
+/// (the CLI's rule, `database_running`); a store not in the table is left to the
+/// runtime, which says it is gone.
+pub(super) fn refusal(table: &StoreTable, name: &str, namespace: &str) -> Option<String> {
+    let row = table.find(name, namespace)?;
+    database_running(name, row.summary.status)
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// `R` in details: the picker of the store's complete backups.
@@ -70,6 +99,10 @@ pub fn open_restore(app: &mut App) -> Vec<Command> {
     let (Mode::Details(d) | Mode::Events(d)) = &app.mode else {
         return vec![];
     };
+    if let Some(why) = refusal(&app.table, &d.name, &d.namespace) {
+        app.say(Severity::Error, why);
+        return vec![];
+    }
     let backups: Vec<Record> = match &d.backups {
         Some(Ok(list)) => list
             .iter()

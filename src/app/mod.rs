@@ -818,6 +818,19 @@ fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
             c.hint = None;
         }
         Action::Submit if c.typed.value() == c.expected => {
+            // The store may have been paused since the restore was picked.
+            let refused = match c.confirming {
+                Confirming::Restore { .. } => c
+                    .stores
+                    .iter()
+                    .find_map(|(name, namespace)| backups::refusal(&app.table, name, namespace)),
+                Confirming::Delete => None,
+            };
+            if let Some(why) = refused {
+                app.mode = Mode::Table;
+                app.say(Severity::Error, why);
+                return vec![];
+            }
             let commands = match &c.confirming {
                 Confirming::Delete => c
                     .stores

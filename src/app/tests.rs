@@ -793,3 +793,70 @@ fn the_delete_confirmation_says_which_backups_stay() {
         )
     );
 }
+
+#[test]
+fn a_paused_store_is_refused_backup_and_restore_as_the_cli_refuses_it() {
+    use crate::domain::backup::BackupStatus;
+    let paused =
+        "store 'alpha' is paused: its database is stopped; resume it first (storectl resume alpha)";
+    let said = |app: &App| app.status.clone().map(|(s, m)| (s == Severity::Error, m));
+    let mut app = app_with(&[("alpha", Phase::Paused), ("beta", Phase::Ready)]);
+    assert_eq!(
+        app.table.selected_row().map(|r| r.summary.name.as_str()),
+        Some("alpha")
+    );
+    // The paused store alone: nothing started, the CLI's message.
+    assert!(press(&mut app, &[key(KeyCode::Char('b'))]).is_empty());
+    assert_eq!(said(&app), Some((true, paused.to_string())));
+    // Marked with a running one: that one starts, the paused one is said.
+    let cmds = press(
+        &mut app,
+        &[key(KeyCode::Char('*')), key(KeyCode::Char('b'))],
+    );
+    assert_eq!(
+        cmds,
+        vec![Command::Backup {
+            stores: vec![("beta".into(), "store-beta".into())]
+        }]
+    );
+    assert_eq!(
+        said(&app),
+        Some((true, format!("{paused}; starting a backup of beta...")))
+    );
+    press(&mut app, &[key(KeyCode::Char('*'))]);
+
+    // In details: b and R refused alike, nothing started, no picker.
+    press(&mut app, &[key(KeyCode::Enter)]);
+    update(
+        &mut app,
+        Action::BackupList {
+            name: "alpha".into(),
+            result: Ok(vec![record("20261126-090000", BackupStatus::Complete)]),
+        },
+    );
+    app.status = None;
+    assert!(press(&mut app, &[key(KeyCode::Char('b'))]).is_empty());
+    assert_eq!(said(&app), Some((true, paused.to_string())));
+    app.status = None;
+    assert!(press(&mut app, &[key(KeyCode::Char('R'))]).is_empty());
+    assert!(matches!(app.mode, Mode::Details(_)), "{:?}", app.mode);
+    assert_eq!(said(&app), Some((true, paused.to_string())));
+
+    // Paused while its restore was being confirmed: refused at the confirmation.
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    press(&mut app, &[key(KeyCode::Enter)]);
+    update(
+        &mut app,
+        Action::BackupList {
+            name: "alpha".into(),
+            result: Ok(vec![record("20261126-090000", BackupStatus::Complete)]),
+        },
+    );
+    press(&mut app, &[key(KeyCode::Char('R')), key(KeyCode::Enter)]);
+    press(&mut app, &typed("alpha"));
+    assert!(matches!(app.mode, Mode::Confirm(_)), "{:?}", app.mode);
+    update(&mut app, Action::Stores(vec![row("alpha", Phase::Paused)]));
+    assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
+    assert!(matches!(app.mode, Mode::Table), "{:?}", app.mode);
+    assert_eq!(said(&app), Some((true, paused.to_string())));
+}

@@ -17,7 +17,7 @@ use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
 use crate::domain::lookup::LookupError;
 use crate::domain::name::StoreName;
-use crate::domain::status::{self, Phase};
+use crate::domain::status;
 
 pub async fn backup(
     conn: &Connection,
@@ -234,11 +234,8 @@ async fn running_store(
     name: &StoreName,
 ) -> anyhow::Result<(StoreLayout, Config)> {
     let (store, layout) = find::to_act_on(conn, name, config).await?;
-    match status::derive(&store, &config.status_rules(), Timestamp::now()).phase {
-        Phase::Paused => return Err(BackupError::Paused(name.to_string()).into()),
-        Phase::Deleting => return Err(BackupError::Deleting(name.to_string()).into()),
-        Phase::Ready | Phase::Failed | Phase::Provisioning => {}
-    }
+    let phase = status::derive(&store, &config.status_rules(), Timestamp::now()).phase;
+    records::database_running(name.as_str(), phase).map_err(BackupError::from)?;
     let settings = backups::settings_for(conn, &layout, store, config).await?;
     Ok((layout, settings))
 }

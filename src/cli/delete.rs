@@ -46,17 +46,14 @@ pub async fn run(
     if !args.yes {
         confirm_by_name(name, &format!("This deletes {what}."), "delete", "deleted")?;
     }
+    let known = manifests::references(&layout, config);
     if args.delete_backups {
+        // Backups cannot come back: they go only once the delete passed every check.
+        delete::check(conn, &layout, &known).await?;
         let removed = backups::forget(conn, &layout, config, args.timeout).await?;
         println!("removed the backups of store {name} ({removed} recorded)");
     }
-    let pending = delete::delete(
-        conn,
-        &layout,
-        &manifests::references(&layout, config),
-        &config.platform.namespace,
-    )
-    .await?;
+    let pending = delete::delete(conn, &layout, &known, &config.platform.namespace).await?;
     println!("deleting store {name}: {what}");
     if kept > 0 && !args.delete_backups {
         println!(

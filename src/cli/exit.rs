@@ -190,8 +190,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             }
             Some(
                 BackupError::NotComplete { .. }
-                | BackupError::Paused(_)
-                | BackupError::Deleting(_)
+                | BackupError::NotRunning(_)
                 | BackupError::NotOurs { .. },
             ) => return ALREADY_EXISTS,
             Some(BackupError::TargetCredentials { .. }) => return INVALID_INPUT,

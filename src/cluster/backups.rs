@@ -1,5 +1,5 @@
 //! Backups on the cluster: the target made ready (the zero-set-up server in the platform
-//! namespace, the target's credentials copied into the store's namespace, the network
+//! namespace, the store's own key copied into the store's namespace, the network
 //! policies), backup and restore Jobs started and followed to their end, and the records
 //! of backups (ConfigMaps in the platform namespace, which outlive the store), brought
 //! up to date from the Jobs whenever storectl looks.
@@ -42,8 +42,6 @@ pub enum BackupError {
     NoBackup(String),
     #[error("store '{0}' does not exist and no backups of it are recorded")]
     Unknown(String),
-    #[error("store '{0}' is being deleted")]
-    Deleting(String),
     #[error("backup '{id}' of store '{store}' is {status}{}; only a complete backup can be restored", if .reason.is_empty() { String::new() } else { format!(" ({})", .reason) })]
     NotComplete {
         store: String,
@@ -51,10 +49,8 @@ pub enum BackupError {
         status: &'static str,
         reason: String,
     },
-    #[error(
-        "store '{0}' is paused: its database is stopped; resume it first (storectl resume {0})"
-    )]
-    Paused(String),
+    #[error(transparent)]
+    NotRunning(#[from] crate::domain::backup::NotRunning),
     #[error(
         "the backup target's credentials are missing: Secret {secret} in namespace {namespace} {why}; it needs the keys access-key-id and secret-access-key"
     )]
@@ -118,7 +114,8 @@ impl JobEnd {
 }
 
 /// Makes the target ready for the store's Jobs: the zero-set-up server (cluster target),
-/// the credentials copied into the store's namespace, and the network policies.
+/// the store's own key (never the platform's) copied into the store's namespace, over
+/// any copy an earlier version left there, and the network policies.
 pub async fn prepare_target(
     conn: &Connection,
     layout: &StoreLayout,
@@ -127,7 +124,7 @@ pub async fn prepare_target(
     if config.backup.target == BackupTarget::Cluster {
         ensure_server(conn, config).await?;
     }
-    let (key, secret) = target_credentials(conn, config).await?;
+    let key = super::backup_access::store_key(conn, config, layout.name()).await?;
     let copy = Secret {
         metadata: ObjectMeta {
             name: Some(layout.backup_credentials()),
@@ -137,10 +134,10 @@ pub async fn prepare_target(
             ..ObjectMeta::default()
         },
         data: Some(BTreeMap::from([
-            (ACCESS_KEY_ID.to_string(), ByteString(key.into_bytes())),
+            (ACCESS_KEY_ID.to_string(), ByteString(key.id.into_bytes())),
             (
                 SECRET_ACCESS_KEY.to_string(),
-                ByteString(secret.into_bytes()),
+                ByteString(key.secret.into_bytes()),
             ),
         ])),
         ..Secret::default()
@@ -305,7 +302,7 @@ fn platform_meta(namespace: &str) -> ObjectMeta {
 }
 
 /// A platform object of that name must carry storectl's mark.
-fn platform_owned(meta: &ObjectMeta, kind: &str) -> Result<(), BackupError> {
+pub(super) fn platform_owned(meta: &ObjectMeta, kind: &str) -> Result<(), BackupError> {
     let mark = meta.labels.as_ref().and_then(|l| l.get(MARK_LABEL));
     if mark.map(String::as_str) == Some(MARK_VALUE) {
         return Ok(());
@@ -335,7 +332,11 @@ where
 }
 
 /// Creates `object`; one that appeared meanwhile is kept as it is.
-async fn create_if_absent<K>(conn: &Connection, api: &Api<K>, object: &K) -> Result<(), BackupError>
+pub(super) async fn create_if_absent<K>(
+    conn: &Connection,
+    api: &Api<K>,
+    object: &K,
+) -> Result<(), BackupError>
 where
     K: Resource + Clone + Serialize + DeserializeOwned + std::fmt::Debug,
 {
@@ -347,39 +348,6 @@ where
             object.meta().name.as_deref().unwrap_or_default()
         ))(e)
         .into()),
-    }
-}
-
-/// The target's access key and secret, from the platform namespace.
-async fn target_credentials(
-    conn: &Connection,
-    config: &Config,
-) -> Result<(String, String), BackupError> {
-    let namespace = &config.platform.namespace;
-    let name = match config.backup.target {
-        BackupTarget::Cluster => TARGET_SERVER,
-        BackupTarget::S3 => config.backup.s3.credentials_secret.as_str(),
-    };
-    let missing = |why: &str| BackupError::TargetCredentials {
-        secret: name.to_string(),
-        namespace: namespace.clone(),
-        why: why.to_string(),
-    };
-    let secrets: Api<Secret> = Api::namespaced(conn.client.clone(), namespace);
-    let secret = secrets
-        .get_opt(name)
-        .await
-        .map_err(conn.error("reading the backup target's credentials"))?
-        .ok_or_else(|| missing("does not exist"))?;
-    let data = secret.data.unwrap_or_default();
-    let value = |key: &str| {
-        data.get(key)
-            .map(|v| String::from_utf8_lossy(&v.0).into_owned())
-            .filter(|v| !v.is_empty())
-    };
-    match (value(ACCESS_KEY_ID), value(SECRET_ACCESS_KEY)) {
-        (Some(key), Some(secret)) => Ok((key, secret)),
-        _ => Err(missing("lacks a key")),
     }
 }
 
@@ -739,6 +707,15 @@ pub async fn restore(
     timeout: Duration,
 ) -> Result<JobEnd, BackupError> {
     prepare_target(conn, layout, config).await?;
+    // Another store's backup (a clone's source) is read through presigned URLs for its
+    // files alone, never with a key; they are made before WordPress stops, and last for
+    // the wait for WordPress to go plus the Job's own deadline.
+    let presigned = if backup.store == layout.name() {
+        Vec::new()
+    } else {
+        super::backup_access::presigned_urls(conn, config, backup, timeout.saturating_mul(2))
+            .await?
+    };
     super::pause::hold_wordpress(conn, layout, &backup.id)
         .await
         .map_err(|e| BackupError::JobFailed {
@@ -757,7 +734,7 @@ pub async fn restore(
         return Err(e);
     }
     let at = backup::new_id(Timestamp::now());
-    let job = objects::restore_job(
+    let mut job = objects::restore_job(
         layout,
         config,
         &at,
@@ -766,6 +743,7 @@ pub async fn restore(
         urls,
         timeout,
     );
+    crate::domain::manifests::backup_access::fetch_through(&mut job, &presigned);
     let name = match create_job(conn, &job).await {
         Ok(name) => name,
         Err(e) if refused(&e) => {

@@ -43,6 +43,37 @@ pub struct Pending {
     gone: futures::future::BoxFuture<'static, ()>,
 }
 
+/// Every object labelled for a store in the shared namespace, by kind (metadata only).
+struct Labelled {
+    ingresses: Vec<ObjectMeta>,
+    deployments: Vec<ObjectMeta>,
+    services: Vec<ObjectMeta>,
+    claims: Vec<ObjectMeta>,
+    secrets: Vec<ObjectMeta>,
+    schedules: Vec<ObjectMeta>,
+    jobs: Vec<ObjectMeta>,
+    policies: Vec<ObjectMeta>,
+    quotas: Vec<ObjectMeta>,
+    limits: Vec<ObjectMeta>,
+    maps: Vec<ObjectMeta>,
+}
+
+/// Refuses, as `delete` would, a store that has anything to go that is not storectl's
+/// for it (or the original platform's), and deletes nothing: what must happen only if
+/// the delete goes ahead (forgetting the backups) is done after this passed. `delete`
+/// checks again, for what changed meanwhile.
+pub async fn check(
+    conn: &Connection,
+    layout: &StoreLayout,
+    known: &[String],
+) -> Result<(), DeleteError> {
+    if layout.owns_namespace {
+        owned_namespace(conn, layout).await.map(|_| ())
+    } else {
+        checked_objects(conn, layout, known).await.map(|_| ())
+    }
+}
+
 /// Deletes the store of `layout` (built with `StoreLayout::found`); `known` are the
 /// `Kind/name`s its layout gives it. Returns what is still going away. Who deleted it is
 /// recorded in the platform namespace `platform` (the store's own may go with it).
@@ -65,7 +96,7 @@ pub async fn delete(
     Ok(pending)
 }
 
-/// Shared mode: the store's labelled objects, each checked to be the store's first.
+/// Shared mode: the store's labelled objects, checked as a whole first.
 async fn delete_labelled(
     conn: &Connection,
     layout: &StoreLayout,
@@ -73,9 +104,39 @@ async fn delete_labelled(
     params: &DeleteParams,
 ) -> Result<Vec<Pending>, DeleteError> {
     let ns = layout.namespace.as_str();
+    let o = checked_objects(conn, layout, known).await?;
+    // In the original platform's order.
+    let mut pending = Vec::new();
+    pending.extend(delete_all::<Ingress>(conn, ns, &o.ingresses, params).await?);
+    pending.extend(delete_all::<Deployment>(conn, ns, &o.deployments, params).await?);
+    pending.extend(delete_all::<Service>(conn, ns, &o.services, params).await?);
+    pending.extend(delete_all::<PersistentVolumeClaim>(conn, ns, &o.claims, params).await?);
+    pending.extend(delete_all::<Secret>(conn, ns, &o.secrets, params).await?);
+    pending.extend(delete_all::<CronJob>(conn, ns, &o.schedules, params).await?);
+    pending.extend(delete_all::<Job>(conn, ns, &o.jobs, params).await?);
+    pending.extend(delete_all::<NetworkPolicy>(conn, ns, &o.policies, params).await?);
+    pending.extend(delete_all::<ResourceQuota>(conn, ns, &o.quotas, params).await?);
+    pending.extend(delete_all::<LimitRange>(conn, ns, &o.limits, params).await?);
+    pending.extend(delete_all::<ConfigMap>(conn, ns, &o.maps, params).await?);
+    // Pods go with their owners; wait for them too, so nothing labelled remains.
+    let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
+    let list = pods
+        .list_metadata(&ListParams::default().labels(&layout.store_selector()))
+        .await
+        .map_err(conn.error("listing the store's pods"))?;
+    pending.extend(list.items.iter().map(|p| pending_for(&pods, &p.metadata)));
+    Ok(pending)
+}
+
+/// Shared mode: everything labelled for the store, checked as a whole: one foreign
+/// object refuses the delete before anything is gone.
+async fn checked_objects(
+    conn: &Connection,
+    layout: &StoreLayout,
+    known: &[String],
+) -> Result<Labelled, DeleteError> {
+    let ns = layout.namespace.as_str();
     let selector = layout.store_selector();
-    // Everything first, checked as a whole: a foreign object stops the deletion before
-    // anything is gone.
     let (
         ingresses,
         deployments,
@@ -101,22 +162,31 @@ async fn delete_labelled(
         listed::<LimitRange>(conn, ns, &selector),
         listed::<ConfigMap>(conn, ns, &selector),
     );
-    let (ingresses, deployments, services, claims, secrets) =
-        (ingresses?, deployments?, services?, claims?, secrets?);
-    let (schedules, jobs, policies, quotas, limits, maps) =
-        (schedules?, jobs?, policies?, quotas?, limits?, maps?);
+    let o = Labelled {
+        ingresses: ingresses?,
+        deployments: deployments?,
+        services: services?,
+        claims: claims?,
+        secrets: secrets?,
+        schedules: schedules?,
+        jobs: jobs?,
+        policies: policies?,
+        quotas: quotas?,
+        limits: limits?,
+        maps: maps?,
+    };
     let everything = [
-        ("Ingress", &ingresses),
-        ("Deployment", &deployments),
-        ("Service", &services),
-        ("PersistentVolumeClaim", &claims),
-        ("Secret", &secrets),
-        ("CronJob", &schedules),
-        ("Job", &jobs),
-        ("NetworkPolicy", &policies),
-        ("ResourceQuota", &quotas),
-        ("LimitRange", &limits),
-        ("ConfigMap", &maps),
+        ("Ingress", &o.ingresses),
+        ("Deployment", &o.deployments),
+        ("Service", &o.services),
+        ("PersistentVolumeClaim", &o.claims),
+        ("Secret", &o.secrets),
+        ("CronJob", &o.schedules),
+        ("Job", &o.jobs),
+        ("NetworkPolicy", &o.policies),
+        ("ResourceQuota", &o.quotas),
+        ("LimitRange", &o.limits),
+        ("ConfigMap", &o.maps),
     ];
     for (kind, objects) in everything {
         for object in objects {
@@ -129,27 +199,30 @@ async fn delete_labelled(
             }
         }
     }
-    // In the original platform's order.
-    let mut pending = Vec::new();
-    pending.extend(delete_all::<Ingress>(conn, ns, &ingresses, params).await?);
-    pending.extend(delete_all::<Deployment>(conn, ns, &deployments, params).await?);
-    pending.extend(delete_all::<Service>(conn, ns, &services, params).await?);
-    pending.extend(delete_all::<PersistentVolumeClaim>(conn, ns, &claims, params).await?);
-    pending.extend(delete_all::<Secret>(conn, ns, &secrets, params).await?);
-    pending.extend(delete_all::<CronJob>(conn, ns, &schedules, params).await?);
-    pending.extend(delete_all::<Job>(conn, ns, &jobs, params).await?);
-    pending.extend(delete_all::<NetworkPolicy>(conn, ns, &policies, params).await?);
-    pending.extend(delete_all::<ResourceQuota>(conn, ns, &quotas, params).await?);
-    pending.extend(delete_all::<LimitRange>(conn, ns, &limits, params).await?);
-    pending.extend(delete_all::<ConfigMap>(conn, ns, &maps, params).await?);
-    // Pods go with their owners; wait for them too, so nothing labelled remains.
-    let pods: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
-    let list = pods
-        .list_metadata(&ListParams::default().labels(&selector))
+    Ok(o)
+}
+
+/// Per-store mode: the store's namespace (its metadata), if it exists and is the store's.
+async fn owned_namespace(
+    conn: &Connection,
+    layout: &StoreLayout,
+) -> Result<Option<ObjectMeta>, DeleteError> {
+    let api: Api<Namespace> = Api::all(conn.client.clone());
+    let name = layout.namespace.as_str();
+    let Some(ns) = api
+        .get_metadata_opt(name)
         .await
-        .map_err(conn.error("listing the store's pods"))?;
-    pending.extend(list.items.iter().map(|p| pending_for(&pods, &p.metadata)));
-    Ok(pending)
+        .map_err(conn.error(&format!("reading namespace {name}")))?
+    else {
+        return Ok(None);
+    };
+    if let Owner::Foreign(manager) = owner(&ns.metadata, layout, true) {
+        return Err(DeleteError::NotOurs {
+            object: format!("Namespace/{name}"),
+            manager,
+        });
+    }
+    Ok(Some(ns.metadata))
 }
 
 /// Per-store mode: the namespace goes, with everything in it, if it is the store's.
@@ -158,25 +231,15 @@ async fn delete_namespace(
     layout: &StoreLayout,
     params: &DeleteParams,
 ) -> Result<Vec<Pending>, DeleteError> {
-    let api: Api<Namespace> = Api::all(conn.client.clone());
-    let name = layout.namespace.as_str();
-    let Some(ns) = api
-        .get_metadata_opt(name)
-        .await
-        .map_err(conn.error(&format!("reading namespace {name}")))?
-    else {
+    let Some(ns) = owned_namespace(conn, layout).await? else {
         return Ok(Vec::new());
     };
-    if let Owner::Foreign(manager) = owner(&ns.metadata, layout, true) {
-        return Err(DeleteError::NotOurs {
-            object: format!("Namespace/{name}"),
-            manager,
-        });
-    }
-    let pending = pending_for(&api, &ns.metadata);
+    let api: Api<Namespace> = Api::all(conn.client.clone());
+    let name = layout.namespace.as_str();
+    let pending = pending_for(&api, &ns);
     // Only this exact namespace: a namespace re-created meanwhile has another uid.
     let params = DeleteParams {
-        preconditions: ns.metadata.uid.clone().map(|uid| kube::api::Preconditions {
+        preconditions: ns.uid.clone().map(|uid| kube::api::Preconditions {
             uid: Some(uid),
             resource_version: None,
         }),

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod backup_access;
 pub mod backups;
 pub mod connect;
 pub mod delete;

@@ -1,7 +1,8 @@
 //! Backups of a store: the scripts the backup and restore Jobs run (one source,
 //! `assets/backup/`, put together here and rendered into the Jobs; the tests run the same
-//! text against a real MariaDB and a real S3 server), backup ids, and the record of each
-//! backup: a ConfigMap in the platform namespace, so it outlives the store.
+//! text against a real MariaDB and a real S3 server), which stores may be backed up or
+//! restored into, backup ids, and the record of each backup: a ConfigMap in the platform
+//! namespace, so it outlives the store.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use super::manifests::backups::BACKUP_OF_LABEL;
 use super::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION, marked_for};
+use super::status::Phase;
 
 /// The backup Job's script: `sh -c BACKUP_SCRIPT`.
 pub const BACKUP_SCRIPT: &str = concat!(
@@ -36,6 +38,35 @@ pub const FORGET_SCRIPT: &str = concat!(
     "\n",
     include_str!("../../assets/backup/forget.sh")
 );
+
+/// The script of the Job in the platform namespace that gives a store its own account
+/// and bucket on the zero-set-up target (standalone: it needs no database).
+pub const ACCESS_SCRIPT: &str = include_str!("../../assets/backup/access.sh");
+
+/// The files of a backup, under `<prefix><store>/<id>/` (the manifest first: without it a
+/// backup is incomplete).
+pub const BACKUP_FILES: [&str; 3] = ["manifest.json", "database.sql.gz", "wp-content.tar.gz"];
+
+/// Why a store's database cannot be backed up or restored into now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotRunning {
+    #[error(
+        "store '{0}' is paused: its database is stopped; resume it first (storectl resume {0})"
+    )]
+    Paused(String),
+    #[error("store '{0}' is being deleted")]
+    Deleting(String),
+}
+
+/// The one rule of the CLI and the TUI: only a store whose database runs (not paused,
+/// not being deleted) is backed up or restored into.
+pub fn database_running(name: &str, phase: Phase) -> Result<(), NotRunning> {
+    match phase {
+        Phase::Paused => Err(NotRunning::Paused(name.to_string())),
+        Phase::Deleting => Err(NotRunning::Deleting(name.to_string())),
+        Phase::Ready | Phase::Failed | Phase::Provisioning => Ok(()),
+    }
+}
 
 /// A backup id: its UTC time to the second, `20261126-101500` (sorts by age).
 pub fn new_id(now: k8s_openapi::jiff::Timestamp) -> String {

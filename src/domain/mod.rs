@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod manifests;
 pub mod name;
 pub mod ownership;
+pub mod presign;
 pub mod revision;
 pub mod status;
 pub mod summary;

@@ -34,11 +34,14 @@ use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 /// Name of the zero-set-up target's Deployment, Service, volume and credentials Secret
 /// in the platform namespace.
 pub const TARGET_SERVER: &str = "storectl-backups";
-/// Its port, and the bucket it keeps backups in.
+/// Its port, and the bucket earlier versions kept every store's backups in; each store's
+/// bucket is named after it (`backups-<store>`).
 pub const TARGET_PORT: i32 = 7070;
 pub const TARGET_BUCKET: &str = "backups";
-/// Keys of a target credentials Secret (the operator's for backup.s3, storectl's for
-/// the cluster target, and the copy in each store's namespace).
+/// Where the target keeps its accounts: on its volume, a folder no bucket can be named.
+const TARGET_IAM_DIR: &str = "/data/.storectl-iam";
+/// Keys of a target credentials Secret (the platform's and each store's own in the
+/// platform namespace, and the copy of the store's own in its namespace).
 pub const ACCESS_KEY_ID: &str = "access-key-id";
 pub const SECRET_ACCESS_KEY: &str = "secret-access-key";
 /// Label on every Job that backs a store up (manual or scheduled): the store's name.
@@ -60,8 +63,8 @@ pub struct Target {
     pub bucket: String,
     pub region: String,
     pub prefix: String,
-    /// The bucket is made on first use (the cluster target).
-    pub create_bucket: bool,
+    /// Each store has a bucket of its own (the cluster target); else all share `bucket`.
+    pub bucket_per_store: bool,
 }
 
 impl Target {
@@ -76,14 +79,14 @@ impl Target {
                 bucket: TARGET_BUCKET.to_string(),
                 region: "us-east-1".to_string(),
                 prefix: b.prefix.clone(),
-                create_bucket: true,
+                bucket_per_store: true,
             },
             BackupTarget::S3 => Self {
                 endpoint: b.s3.endpoint.clone(),
                 bucket: b.s3.bucket.clone(),
                 region: b.s3.region.clone(),
                 prefix: b.prefix.clone(),
-                create_bucket: false,
+                bucket_per_store: false,
             },
         }
     }
@@ -96,11 +99,25 @@ impl Target {
     /// Where every backup of `store` lives.
     pub fn folder(&self, store: &str) -> String {
         format!(
-            "{}/{}/{}{store}/",
+            "{}/{}/{}",
             self.endpoint.trim_end_matches('/'),
-            self.bucket,
-            self.prefix
+            self.bucket_of(store),
+            self.key_folder(store)
         )
+    }
+
+    /// The bucket holding `store`'s backups.
+    pub fn bucket_of(&self, store: &str) -> String {
+        if self.bucket_per_store {
+            format!("{}-{store}", self.bucket)
+        } else {
+            self.bucket.clone()
+        }
+    }
+
+    /// The keys of `store`'s backups start with this: `<prefix><store>/`.
+    pub fn key_folder(&self, store: &str) -> String {
+        format!("{}{store}/", self.prefix)
     }
 
     /// The endpoint's TCP port (its own, else 443 for https and 80 for http).
@@ -118,9 +135,9 @@ impl Target {
     }
 
     fn env(&self, layout: &StoreLayout) -> Vec<EnvVar> {
-        let mut env = vec![
+        vec![
             plain_env("S3_ENDPOINT", &self.endpoint),
-            plain_env("S3_BUCKET", &self.bucket),
+            plain_env("S3_BUCKET", &self.bucket_of(layout.name())),
             plain_env("S3_REGION", &self.region),
             plain_env("S3_PREFIX", &self.prefix),
             secret_key_env(
@@ -134,15 +151,11 @@ impl Target {
                 SECRET_ACCESS_KEY,
             ),
             plain_env("WORK", SCRATCH),
-        ];
-        if self.create_bucket {
-            env.push(plain_env("CREATE_BUCKET", "1"));
-        }
-        env
+        ]
     }
 }
 
-fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
+pub(super) fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
     EnvVar {
         name: name.to_string(),
         value_from: Some(EnvVarSource {
@@ -389,6 +402,23 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
     ]
 }
 
+/// The init container that makes the server's accounts folder (it does not make it).
+fn iam_folder(server: &Container) -> Container {
+    Container {
+        name: "iam-folder".to_string(),
+        image: server.image.clone(),
+        command: Some(vec![
+            "mkdir".to_string(),
+            "-p".to_string(),
+            TARGET_IAM_DIR.to_string(),
+        ]),
+        args: None,
+        env: None,
+        ports: None,
+        ..server.clone()
+    }
+}
+
 fn server_selector() -> BTreeMap<String, String> {
     BTreeMap::from([(
         "app.kubernetes.io/name".to_string(),
@@ -440,6 +470,8 @@ pub fn target_server(config: &Config) -> (PersistentVolumeClaim, Deployment, Ser
         args: Some(vec![
             "--port".to_string(),
             format!(":{TARGET_PORT}"),
+            "--iam-dir".to_string(),
+            TARGET_IAM_DIR.to_string(),
             "posix".to_string(),
             "/data".to_string(),
         ]),
@@ -485,6 +517,7 @@ pub fn target_server(config: &Config) -> (PersistentVolumeClaim, Deployment, Ser
                     ..ObjectMeta::default()
                 }),
                 spec: Some(PodSpec {
+                    init_containers: Some(vec![iam_folder(&container)]),
                     containers: vec![container],
                     automount_service_account_token: Some(false),
                     security_context: Some(PodSecurityContext {
@@ -545,10 +578,18 @@ mod tests {
 
     fn env_of(job: &Job) -> BTreeMap<String, String> {
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
-        pod.map(|p| p.containers[0].env.clone().unwrap_or_default())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| (e.name, e.value.unwrap_or_else(|| "<secret>".to_string())))
+        pod.map(|p| env_in(&p.containers[0])).unwrap_or_default()
+    }
+
+    fn env_in(container: &Container) -> BTreeMap<String, String> {
+        container
+            .env
+            .iter()
+            .flatten()
+            .map(|e| {
+                let value = e.value.clone().unwrap_or_else(|| "<secret>".to_string());
+                (e.name.clone(), value)
+            })
             .collect()
     }
 
@@ -567,7 +608,7 @@ mod tests {
         );
         assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "<secret>");
         assert_eq!(env["WORDPRESS_DB_PASSWORD"], "<secret>");
-        assert_eq!(env["CREATE_BUCKET"], "1");
+        assert_eq!(env["S3_BUCKET"], "backups-shop", "the store's own bucket");
         assert_eq!(env["KEEP"], "7");
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.as_ref());
         let script = pod.and_then(|p| p.containers[0].command.clone());
@@ -625,6 +666,13 @@ mod tests {
         assert!(script.contains(&"AWS_SECRET_ACCESS_KEY".to_string()));
         assert!(script.contains(&"MYSQL_ROOT_PASSWORD".to_string()));
         assert!(!script.contains(&"CREATE_BUCKET".to_string()));
+        let script = env_in(&init[1]);
+        assert_eq!(script["BACKUP_STORE"], "source");
+        assert_eq!(
+            script["S3_BUCKET"], "shop-backups",
+            "the operator's one bucket"
+        );
+        assert_eq!(env_in(&pod.containers[0])["NEW_URL"], "http://shop.local");
         assert_eq!(
             vars(&pod.containers[0]),
             [

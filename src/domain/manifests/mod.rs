@@ -1,6 +1,7 @@
 //! Turns (store name, configuration, credentials) into the typed Kubernetes objects of
 //! one store, in the order they are applied. Rendering is pure and deterministic.
 
+pub mod backup_access;
 pub mod backups;
 mod network;
 mod storage;
