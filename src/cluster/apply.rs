@@ -176,7 +176,7 @@ pub async fn create(
         });
     }
 
-    // Waves: the namespace; then everything pods need; then what makes pods. What exists
+    // Waves: the namespace; the binding that lets storectl write in it; then everything pods need; then what makes pods. What exists
     // is re-applied (completing a half-made store), except the Secret, which is never
     // replaced, the setup Job, which ran (its template is immutable), and a shared
     // namespace, which belongs to no store.
@@ -190,6 +190,10 @@ pub async fn create(
         .filter(|m| !(is_present(m) && keep_as_is(m)));
     let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) =
         todo.partition(|m| matches!(m, Manifest::Namespace(_)));
+    // storectl's writes in the namespace come from this binding: it goes before them.
+    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) = rest
+        .into_iter()
+        .partition(|m| matches!(m, Manifest::RoleBinding(_)));
     let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
         matches!(
             m,
@@ -199,7 +203,7 @@ pub async fn create(
                 | Manifest::Ingress(_)
         )
     });
-    for wave in [first, middle, last] {
+    for wave in [first, binding, middle, last] {
         try_join_all(wave.into_iter().map(|m| apply_one(conn, m))).await?;
     }
     Ok(Created {
@@ -260,6 +264,7 @@ pub(super) async fn present_objects<'a>(
             let meta = match m {
                 Manifest::Namespace(_) if layout.owns_namespace => Ok(Some(ns_meta.clone())),
                 Manifest::Namespace(_) => Ok(None),
+                Manifest::RoleBinding(o) => metadata(conn, o).await,
                 Manifest::ResourceQuota(o) => metadata(conn, o).await,
                 Manifest::LimitRange(o) => metadata(conn, o).await,
                 Manifest::NetworkPolicy(o) => metadata(conn, o).await,
@@ -298,6 +303,7 @@ where
 pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
         Manifest::Namespace(o) => ssa(conn, Api::all(conn.client.clone()), o).await,
+        Manifest::RoleBinding(o) => super::access::apply_binding(conn, o).await,
         Manifest::ResourceQuota(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::NetworkPolicy(o) => ssa(conn, namespaced(conn, o), o).await,
@@ -315,6 +321,7 @@ pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<
 pub(super) async fn delete_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
         Manifest::Namespace(o) => remove(conn, Api::all(conn.client.clone()), o).await,
+        Manifest::RoleBinding(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::ResourceQuota(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::NetworkPolicy(o) => remove(conn, namespaced(conn, o), o).await,

@@ -1,12 +1,14 @@
 //! Turns (store name, configuration, credentials) into the typed Kubernetes objects of
 //! one store, in the order they are applied. Rendering is pure and deterministic.
 
+mod access;
 pub mod backups;
 mod network;
 mod storage;
 mod tenancy;
 mod workloads;
 
+pub use access::STORE_WRITER;
 pub use workloads::database_upgrade_job;
 
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use k8s_openapi::api::core::v1::{
     LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::rbac::v1::RoleBinding;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -30,6 +33,7 @@ use super::status::StoreObjects;
 #[serde(untagged)]
 pub enum Manifest {
     Namespace(Namespace),
+    RoleBinding(RoleBinding),
     ResourceQuota(ResourceQuota),
     LimitRange(LimitRange),
     NetworkPolicy(NetworkPolicy),
@@ -46,6 +50,7 @@ impl Manifest {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Namespace(_) => "Namespace",
+            Self::RoleBinding(_) => "RoleBinding",
             Self::ResourceQuota(_) => "ResourceQuota",
             Self::LimitRange(_) => "LimitRange",
             Self::NetworkPolicy(_) => "NetworkPolicy",
@@ -62,6 +67,7 @@ impl Manifest {
     pub fn metadata(&self) -> &ObjectMeta {
         match self {
             Self::Namespace(o) => &o.metadata,
+            Self::RoleBinding(o) => &o.metadata,
             Self::ResourceQuota(o) => &o.metadata,
             Self::LimitRange(o) => &o.metadata,
             Self::NetworkPolicy(o) => &o.metadata,
@@ -85,14 +91,19 @@ impl Manifest {
     }
 }
 
-/// Every object of the store, in apply order: namespace and its guards first, then the
-/// secret and volumes, services, the database, WordPress, the setup Job, the schedule of
-/// backups (when `backup.schedule` is set), and the ingress.
+/// Every object of the store, in apply order: namespace, the binding that lets storectl's
+/// principals write in it (per-store mode; the platform admin binds the shared namespace
+/// once) and its guards first, then the secret and volumes, services, the database,
+/// WordPress, the setup Job, the schedule of backups (when `backup.schedule` is set), and
+/// the ingress.
 pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) -> Vec<Manifest> {
     let mut out = Vec::with_capacity(16);
     match config.stores.isolation {
         Isolation::Namespace => {
             out.push(Manifest::Namespace(tenancy::store_namespace(
+                layout, config,
+            )));
+            out.push(Manifest::RoleBinding(access::writer_binding(
                 layout, config,
             )));
             if config.quota.enabled {
