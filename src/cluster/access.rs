@@ -17,8 +17,9 @@ use kube::api::{Patch, PatchParams, PostParams};
 use super::apply::{FIELD_MANAGER, create_params, namespaced};
 use super::connect::Connection;
 use super::error::ClusterError;
+use crate::domain::config::{Config, Isolation};
 use crate::domain::layout::StoreLayout;
-use crate::domain::manifests::STORE_WRITER;
+use crate::domain::manifests::{STORE_WRITER, writer_binding};
 use crate::domain::ownership::{Owner, owner};
 
 /// How long the authorizer may take to see a new binding.
@@ -52,13 +53,18 @@ pub async fn apply_binding(conn: &Connection, binding: &RoleBinding) -> Result<(
     .await
 }
 
-/// Before an upgrade looks inside an existing store: the binding, if the store's own
-/// namespace (storectl's mark) has none yet. Nothing elsewhere, nothing when it exists.
+/// Before an upgrade looks inside an existing store (its revisions, a dry run): the
+/// binding as `config` renders it, if the store's own namespace (storectl's mark) has
+/// none yet. Nothing in the shared namespace or elsewhere, nothing when it exists.
 pub async fn bind_existing(
     conn: &Connection,
     layout: &StoreLayout,
-    binding: &RoleBinding,
+    config: &Config,
 ) -> Result<(), ClusterError> {
+    if !layout.owns_namespace || config.stores.isolation != Isolation::Namespace {
+        return Ok(());
+    }
+    let binding = &writer_binding(layout, config);
     let namespaces: Api<Namespace> = Api::all(conn.client.clone());
     let Some(ns) = namespaces
         .get_metadata_opt(&layout.namespace)

@@ -302,7 +302,7 @@ where
 /// Applies one object (a Secret is created, never patched).
 pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
-        Manifest::Namespace(o) => ssa(conn, Api::all(conn.client.clone()), o).await,
+        Manifest::Namespace(o) => apply_namespace(conn, o).await,
         Manifest::RoleBinding(o) => super::access::apply_binding(conn, o).await,
         Manifest::ResourceQuota(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => ssa(conn, namespaced(conn, o), o).await,
@@ -368,6 +368,18 @@ where
         .await
         .map_err(conn.error(&format!("applying {name}")))?;
     Ok(())
+}
+
+/// Creates a namespace that is not there (storectl may create namespaces, not patch them
+/// cluster-wide), else applies it (allowed by the binding in it).
+async fn apply_namespace(conn: &Connection, namespace: &Namespace) -> Result<(), ClusterError> {
+    let api: Api<Namespace> = Api::all(conn.client.clone());
+    let name = namespace.metadata.name.clone().unwrap_or_default();
+    match api.create(&create_params(), namespace).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 409 => ssa(conn, api, namespace).await,
+        Err(e) => Err(conn.error(&format!("creating namespace {name}"))(e)),
+    }
 }
 
 /// Creates the Secret with `data` (base64) rather than `stringData`; a concurrent create

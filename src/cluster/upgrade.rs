@@ -126,14 +126,6 @@ pub async fn prepare(
     target: &Config,
 ) -> Result<Prepared, UpgradeError> {
     let rendered = manifests::render(layout, target, &Credentials::placeholder());
-    // A store made before storectl bound its namespace: the binding first, so that what
-    // follows runs on it (the one change a dry run makes: storectl's own access).
-    if let Some(Manifest::RoleBinding(binding)) = rendered
-        .iter()
-        .find(|m| matches!(m, Manifest::RoleBinding(_)))
-    {
-        super::access::bind_existing(conn, layout, binding).await?;
-    }
     let wanted: Vec<String> = rendered.iter().map(Manifest::reference).collect();
     let no_longer: Vec<Manifest> = manifests::render(layout, from, &Credentials::placeholder())
         .into_iter()

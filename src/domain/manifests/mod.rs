@@ -8,7 +8,7 @@ mod storage;
 mod tenancy;
 mod workloads;
 
-pub use access::STORE_WRITER;
+pub use access::{STORE_WRITER, writer_binding};
 pub use workloads::database_upgrade_job;
 
 use std::sync::Arc;
