@@ -168,6 +168,7 @@ fn toggles_remove_their_objects() {
         kinds,
         [
             "Namespace",
+            "RoleBinding",
             "Secret",
             "PersistentVolumeClaim",
             "PersistentVolumeClaim",
