@@ -21,7 +21,7 @@ fn a_store_goes_from_create_to_ready_and_is_deleted_without_a_trace() {
     let run = storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0);
     assert!(
         run.stdout.contains(&format!(
-            "created store {name} in namespace store-{name} (19 objects)"
+            "created store {name} in namespace store-{name} (20 objects)"
         )),
         "{run:#?}"
     );
@@ -424,7 +424,6 @@ async fn without_the_operator_role_each_action_is_refused() {
                 "{args:?}: {run:#?}"
             );
             assert!(run.stderr.contains(verb_resource), "{args:?}: {run:#?}");
-            assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
         }
         storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0);
     })
