@@ -12,7 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{TestCluster, cluster, dedicated_cluster, fresh_home, storectl, unique, wait_gone};
+use common::{
+    TestCluster, apply_file, cluster, dedicated_cluster, fresh_home, storectl, unique, wait_gone,
+};
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -659,35 +661,6 @@ async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
     // The request really happened.
     block(|| storectl(cluster, ADMIN, &["status", &name]).expect_code(0));
     block(|| storectl(cluster, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
-}
-
-/// `kubectl apply --server-side -f FILE`: every document, its kind found by discovery.
-/// Returns `Kind/name` of each object applied.
-async fn apply_file(client: &kube::Client, file: &Path) -> Vec<String> {
-    use kube::api::DynamicObject;
-    use kube::discovery::{Scope, pinned_kind};
-    let text = std::fs::read_to_string(file).unwrap();
-    let mut applied = Vec::new();
-    for document in serde_yaml_ng::Deserializer::from_str(&text) {
-        let object: DynamicObject = serde::Deserialize::deserialize(document).unwrap();
-        let types = object.types.clone().unwrap();
-        let gvk = kube::api::GroupVersionKind::try_from(&types).unwrap();
-        let (resource, capabilities) = pinned_kind(client, &gvk).await.unwrap();
-        let name = object.metadata.name.clone().unwrap();
-        let api: Api<DynamicObject> = match (capabilities.scope, &object.metadata.namespace) {
-            (Scope::Namespaced, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resource),
-            _ => Api::all_with(client.clone(), &resource),
-        };
-        api.patch(
-            &name,
-            &PatchParams::apply("storectl-test").force(),
-            &Patch::Apply(&object),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{}/{name}: {e}", types.kind));
-        applied.push(format!("{}/{name}", types.kind));
-    }
-    applied
 }
 
 /// The bearer token of a user of the test kubeconfig.

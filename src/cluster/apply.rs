@@ -179,7 +179,7 @@ pub async fn create(
         });
     }
 
-    // Waves: the namespace; then everything pods need; then what makes pods. What exists
+    // Waves: the namespace; the binding that lets storectl write in it; then everything pods need; then what makes pods. What exists
     // is re-applied (completing a half-made store), except the Secret, which is never
     // replaced, the setup Job, which ran (its template is immutable), and a shared
     // namespace, which belongs to no store.
@@ -193,6 +193,10 @@ pub async fn create(
         .filter(|m| !(is_present(m) && keep_as_is(m)));
     let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) =
         todo.partition(|m| matches!(m, Manifest::Namespace(_)));
+    // storectl's writes in the namespace come from this binding: it goes before them.
+    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) = rest
+        .into_iter()
+        .partition(|m| matches!(m, Manifest::RoleBinding(_)));
     let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
         matches!(
             m,
@@ -202,7 +206,7 @@ pub async fn create(
                 | Manifest::Ingress(_)
         )
     });
-    for wave in [first, middle, last] {
+    for wave in [first, binding, middle, last] {
         try_join_all(wave.into_iter().map(|m| apply_one(conn, m))).await?;
     }
     Ok(Created {
@@ -264,6 +268,7 @@ pub(super) async fn present_objects<'a>(
             let meta = match m {
                 Manifest::Namespace(_) if layout.owns_namespace => Ok(Some(ns_meta.clone())),
                 Manifest::Namespace(_) => Ok(None),
+                Manifest::RoleBinding(o) => metadata(conn, o).await,
                 Manifest::ResourceQuota(o) => metadata(conn, o).await,
                 Manifest::LimitRange(o) => metadata(conn, o).await,
                 Manifest::NetworkPolicy(o) => metadata(conn, o).await,
@@ -301,7 +306,8 @@ where
 /// Applies one object (a Secret is created, never patched).
 pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
-        Manifest::Namespace(o) => ssa(conn, Api::all(conn.client.clone()), o).await,
+        Manifest::Namespace(o) => apply_namespace(conn, o).await,
+        Manifest::RoleBinding(o) => super::access::apply_binding(conn, o).await,
         Manifest::ResourceQuota(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::NetworkPolicy(o) => ssa(conn, namespaced(conn, o), o).await,
@@ -319,6 +325,7 @@ pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<
 pub(super) async fn delete_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
         Manifest::Namespace(o) => remove(conn, Api::all(conn.client.clone()), o).await,
+        Manifest::RoleBinding(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::ResourceQuota(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::NetworkPolicy(o) => remove(conn, namespaced(conn, o), o).await,
@@ -365,6 +372,18 @@ where
         .await
         .map_err(conn.error(&format!("applying {name}")))?;
     Ok(())
+}
+
+/// Creates a namespace that is not there (storectl may create namespaces, not patch them
+/// cluster-wide), else applies it (allowed by the binding in it).
+async fn apply_namespace(conn: &Connection, namespace: &Namespace) -> Result<(), ClusterError> {
+    let api: Api<Namespace> = Api::all(conn.client.clone());
+    let name = namespace.metadata.name.clone().unwrap_or_default();
+    match api.create(&create_params(), namespace).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 409 => ssa(conn, api, namespace).await,
+        Err(e) => Err(conn.error(&format!("creating namespace {name}"))(e)),
+    }
 }
 
 /// Creates the Secret with `data` (base64) rather than `stringData`; a concurrent create

@@ -43,6 +43,7 @@ pub async fn diff(
     let checks = manifests.iter().map(|m| async move {
         match m {
             Manifest::Namespace(o) => one(conn, Api::all(conn.client.clone()), o).await,
+            Manifest::RoleBinding(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::ResourceQuota(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::LimitRange(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::NetworkPolicy(o) => one(conn, namespaced(conn, o), o).await,

@@ -18,14 +18,13 @@ pub enum ClusterError {
         "the cluster at {server} rejected the credentials of context '{context}' (401 Unauthorized): they may have expired; log in again or pick another context"
     )]
     Unauthorized { server: String, context: String },
-    #[error(
-        "forbidden: {user} may not {verb} {resource}{scope}; ask for the storectl-operator role (assets/rbac.yaml)"
-    )]
+    #[error("forbidden: {user} may not {verb} {resource}{scope}; {hint}")]
     Forbidden {
         user: String,
         verb: String,
         resource: String,
         scope: String,
+        hint: &'static str,
     },
     #[error("{action}: {message}")]
     Api {
@@ -94,6 +93,11 @@ impl ClusterError {
     }
 }
 
+/// What grants a refused cluster-wide request.
+const CLUSTER_HINT: &str = "ask for the storectl-operator role (assets/rbac.yaml)";
+/// What grants a refused request in a namespace: storectl's per-store RoleBinding.
+const NAMESPACE_HINT: &str = "storectl writes in a store's namespace through its RoleBinding storectl-store-writer, which must name one of your groups (platform.writers; `storectl upgrade` adds it to an older store; docs/security.md)";
+
 /// Parses the API server's RBAC message, e.g. `namespaces is forbidden: User "bob"
 /// cannot list resource "namespaces" in API group "" at the cluster scope`.
 pub fn forbidden(message: &str) -> Option<ClusterError> {
@@ -109,18 +113,19 @@ pub fn forbidden(message: &str) -> Option<ClusterError> {
         Some(g) if !g.is_empty() => format!("{resource}.{g}"),
         _ => resource.to_string(),
     };
-    let scope = match rest
+    let (scope, hint) = match rest
         .split_once("in the namespace \"")
         .and_then(|(_, ns)| ns.split_once('"'))
     {
-        Some((ns, _)) => format!(" in namespace {ns}"),
-        None => " cluster-wide".to_string(),
+        Some((ns, _)) => (format!(" in namespace {ns}"), NAMESPACE_HINT),
+        None => (" cluster-wide".to_string(), CLUSTER_HINT),
     };
     Some(ClusterError::Forbidden {
         user: user.replace("User ", "user "),
         verb: verb.to_string(),
         resource,
         scope,
+        hint,
     })
 }
 
@@ -170,7 +175,7 @@ mod tests {
         assert_eq!(
             e.map(|e| e.to_string()).as_deref(),
             Some(
-                "forbidden: user \"bob\" may not patch deployments.apps in namespace store-a; ask for the storectl-operator role (assets/rbac.yaml)"
+                "forbidden: user \"bob\" may not patch deployments.apps in namespace store-a; storectl writes in a store's namespace through its RoleBinding storectl-store-writer, which must name one of your groups (platform.writers; `storectl upgrade` adds it to an older store; docs/security.md)"
             )
         );
         assert!(forbidden("something else").is_none());

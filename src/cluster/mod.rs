@@ -1,6 +1,7 @@
 //! Every call to the Kubernetes API: connecting, applying and deleting stores, watching
 //! them into domain objects, logs and events. Never imports the UI.
 
+pub mod access;
 pub mod apply;
 pub mod audit;
 pub mod backup_access;

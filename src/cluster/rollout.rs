@@ -55,6 +55,9 @@ pub async fn target(
     layers: &Sources,
     base: &Config,
 ) -> anyhow::Result<Target> {
+    // A store made before storectl bound its namespace gets the binding first, so that
+    // the upgrade runs on it (the one change even a dry run makes: storectl's own access).
+    super::access::bind_existing(conn, layout, base).await?;
     let (number, from) = match revisions::latest_values(conn, layout).await? {
         Some((n, values)) => {
             let origin = format!("revision {n} of store {}", layout.name());

@@ -321,18 +321,22 @@ pub async fn apply(
             leave_rolling_update(conn, &layout.namespace, name).await?;
         }
     }
-    // The namespace first, then what pods need, then what makes pods.
+    // The namespace first, storectl's binding in it, then what pods need, then what
+    // makes pods.
     let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) = prepared
         .objects
         .iter()
         .partition(|m| matches!(m, Manifest::Namespace(_)));
+    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) = rest
+        .into_iter()
+        .partition(|m| matches!(m, Manifest::RoleBinding(_)));
     let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
         matches!(
             m,
             Manifest::Deployment(_) | Manifest::CronJob(_) | Manifest::Ingress(_)
         )
     });
-    for wave in [first, middle, last] {
+    for wave in [first, binding, middle, last] {
         futures::future::try_join_all(wave.into_iter().map(|m| apply::apply_one(conn, m))).await?;
     }
     futures::future::try_join_all(prepared.dropped.iter().map(|m| apply::delete_one(conn, m)))

@@ -5,6 +5,8 @@
 //! Tests isolate themselves with their own namespaces and store names.
 #![allow(dead_code)]
 
+pub mod rbac;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -367,4 +369,38 @@ pub async fn grant_all_but_ingresses(cluster: &TestCluster) {
         .patch("no-ingresses-limited", &pp, &Patch::Apply(binding))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Server-side applies every document of a YAML file as the test's field manager; returns
+/// `Kind/name` of each, in order.
+pub async fn apply_file(client: &kube::Client, file: &std::path::Path) -> Vec<String> {
+    use kube::api::{DynamicObject, Patch, PatchParams};
+    use kube::discovery::{Scope, pinned_kind};
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{e}"));
+    let mut applied = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+        let object: DynamicObject =
+            serde::Deserialize::deserialize(document).unwrap_or_else(|e| panic!("{e}"));
+        let types = object.types.clone().unwrap_or_else(|| panic!("no kind"));
+        let gvk = kube::api::GroupVersionKind::try_from(&types).unwrap_or_else(|e| panic!("{e}"));
+        let (resource, capabilities) = pinned_kind(client, &gvk)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let name = object.metadata.name.clone().unwrap_or_default();
+        let api: kube::Api<DynamicObject> = match (capabilities.scope, &object.metadata.namespace) {
+            (Scope::Namespaced, Some(ns)) => {
+                kube::Api::namespaced_with(client.clone(), ns, &resource)
+            }
+            _ => kube::Api::all_with(client.clone(), &resource),
+        };
+        api.patch(
+            &name,
+            &PatchParams::apply("storectl-test").force(),
+            &Patch::Apply(&object),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}/{name}: {e}", types.kind));
+        applied.push(format!("{}/{name}", types.kind));
+    }
+    applied
 }

@@ -35,6 +35,17 @@ pub struct Global {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Platform {
     pub namespace: String,
+    pub writers: Writers,
+}
+
+/// storectl's principals, bound to ClusterRole storectl-store-writer in each store's
+/// namespace.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Writers {
+    pub groups: Vec<String>,
+    /// `<namespace>/<name>`.
+    pub service_accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -201,6 +201,10 @@ fn bad_values_say_which_key_and_why() {
             "mysql.user (set in v.yaml): 'bad user' must be 1-32 characters",
         ),
         (
+            "platform: {writers: {serviceAccounts: [storectl]}}",
+            "platform.writers.serviceAccounts (set in v.yaml): 'storectl' is not <namespace>/<name>",
+        ),
+        (
             "setup: {backoffLimit: -1}",
             "setup.backoffLimit (set in v.yaml): invalid value",
         ),

@@ -23,6 +23,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
         dns_subdomain("global.storageClass", &c.global.storage_class)?;
     }
     dns_label("platform.namespace", &c.platform.namespace)?;
+    writers(&c.platform.writers)?;
     dns_label("stores.sharedNamespace", &c.stores.shared_namespace)?;
     namespace_prefix(&c.stores.namespace_prefix, c.stores.isolation)?;
     image("wordpress.image", &c.wordpress.image)?;
@@ -188,6 +189,30 @@ fn cron_like(schedule: &str) -> bool {
             f.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "*,-/?".contains(c))
         })
+}
+
+/// Groups are any non-empty names; ServiceAccounts `<namespace>/<name>`, both DNS names.
+fn writers(w: &super::model::Writers) -> Result<(), Failure> {
+    if let Some(group) = w.groups.iter().find(|g| g.trim().is_empty()) {
+        return fail(
+            "platform.writers.groups",
+            format!("'{group}' is not a group name: it is empty"),
+        );
+    }
+    for account in &w.service_accounts {
+        let ok = account.split_once('/').is_some_and(|(ns, name)| {
+            is_label(ns) && !name.is_empty() && name.split('.').all(is_label)
+        });
+        if !ok {
+            return fail(
+                "platform.writers.serviceAccounts",
+                format!(
+                    "'{account}' is not <namespace>/<name>, e.g. 'ecommerce-platform/storectl'"
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn fail(key: &str, why: impl Into<String>) -> Result<(), Failure> {

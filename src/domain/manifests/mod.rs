@@ -1,6 +1,7 @@
 //! Turns (store name, configuration, credentials) into the typed Kubernetes objects of
 //! one store, in the order they are applied. Rendering is pure and deterministic.
 
+mod access;
 pub mod backup_access;
 pub mod backups;
 mod network;
@@ -8,6 +9,7 @@ mod storage;
 mod tenancy;
 mod workloads;
 
+pub use access::{STORE_WRITER, writer_binding};
 pub use workloads::database_upgrade_job;
 
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use k8s_openapi::api::core::v1::{
     LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::rbac::v1::RoleBinding;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -31,6 +34,7 @@ use super::status::StoreObjects;
 #[serde(untagged)]
 pub enum Manifest {
     Namespace(Namespace),
+    RoleBinding(RoleBinding),
     ResourceQuota(ResourceQuota),
     LimitRange(LimitRange),
     NetworkPolicy(NetworkPolicy),
@@ -47,6 +51,7 @@ impl Manifest {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Namespace(_) => "Namespace",
+            Self::RoleBinding(_) => "RoleBinding",
             Self::ResourceQuota(_) => "ResourceQuota",
             Self::LimitRange(_) => "LimitRange",
             Self::NetworkPolicy(_) => "NetworkPolicy",
@@ -63,6 +68,7 @@ impl Manifest {
     pub fn metadata(&self) -> &ObjectMeta {
         match self {
             Self::Namespace(o) => &o.metadata,
+            Self::RoleBinding(o) => &o.metadata,
             Self::ResourceQuota(o) => &o.metadata,
             Self::LimitRange(o) => &o.metadata,
             Self::NetworkPolicy(o) => &o.metadata,
@@ -86,14 +92,19 @@ impl Manifest {
     }
 }
 
-/// Every object of the store, in apply order: namespace and its guards first, then the
-/// secret and volumes, services, the database, WordPress, the setup Job, the schedule of
-/// backups (when `backup.schedule` is set), and the ingress.
+/// Every object of the store, in apply order: namespace, the binding that lets storectl's
+/// principals write in it (per-store mode; the platform admin binds the shared namespace
+/// once) and its guards first, then the secret and volumes, services, the database,
+/// WordPress, the setup Job, the schedule of backups (when `backup.schedule` is set), and
+/// the ingress.
 pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) -> Vec<Manifest> {
     let mut out = Vec::with_capacity(16);
     match config.stores.isolation {
         Isolation::Namespace => {
             out.push(Manifest::Namespace(tenancy::store_namespace(
+                layout, config,
+            )));
+            out.push(Manifest::RoleBinding(access::writer_binding(
                 layout, config,
             )));
             if config.quota.enabled {

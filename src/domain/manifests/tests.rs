@@ -62,6 +62,7 @@ fn names_follow_the_original_convention_in_apply_order() {
         refs,
         [
             "Namespace/store-shop1",
+            "RoleBinding/storectl-store-writer",
             "ResourceQuota/shop1-quota",
             "LimitRange/shop1-limits",
             "NetworkPolicy/shop1-default-deny",
@@ -105,11 +106,10 @@ fn shared_isolation_uses_the_original_namespace_without_quotas() {
         !ns_labels.contains_key("app"),
         "the shared namespace must not be selected as a store object"
     );
-    assert!(
-        !objects
-            .iter()
-            .any(|m| matches!(m, Manifest::ResourceQuota(_) | Manifest::LimitRange(_)))
-    );
+    assert!(!objects.iter().any(|m| matches!(
+        m,
+        Manifest::ResourceQuota(_) | Manifest::LimitRange(_) | Manifest::RoleBinding(_)
+    )));
     for m in objects.iter().skip(1) {
         assert_eq!(m.metadata().namespace.as_deref(), Some("ecommerce-stores"));
     }
@@ -168,6 +168,7 @@ fn toggles_remove_their_objects() {
         kinds,
         [
             "Namespace",
+            "RoleBinding",
             "Secret",
             "PersistentVolumeClaim",
             "PersistentVolumeClaim",
@@ -207,4 +208,35 @@ fn tls_adds_the_issuer_annotation_and_a_tls_block() {
         ["shop1.shops.example.com"]
     );
     assert_eq!(tls[0].secret_name.as_deref(), Some("shop1-tls"));
+}
+
+#[test]
+fn the_writer_binding_names_the_configured_principals_and_only_the_writer_role() {
+    let config = config_with(&[
+        "platform.writers.groups={ops,night-shift}",
+        "platform.writers.serviceAccounts={tools/storectl}",
+    ]);
+    let Some(Manifest::RoleBinding(binding)) = render_with(&config).get(1).cloned() else {
+        panic!("no binding right after the namespace")
+    };
+    assert_eq!(binding.role_ref.kind, "ClusterRole");
+    assert_eq!(binding.role_ref.name, "storectl-store-writer");
+    let subjects: Vec<(String, String, Option<String>)> = binding
+        .subjects
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| (s.kind, s.name, s.namespace))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            ("Group".to_string(), "ops".to_string(), None),
+            ("Group".to_string(), "night-shift".to_string(), None),
+            (
+                "ServiceAccount".to_string(),
+                "storectl".to_string(),
+                Some("tools".to_string())
+            ),
+        ]
+    );
 }
