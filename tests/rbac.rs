@@ -9,7 +9,7 @@ mod common;
 
 use common::rbac::{OPERATORS, setup};
 use common::{cluster, fresh_home, unique};
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Event, Namespace};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::Api;
 use kube::api::DeleteParams;
@@ -60,6 +60,44 @@ async fn a_user_in_the_operators_group_runs_the_whole_lifecycle() {
         .map(|s| s.name)
         .collect();
     assert_eq!(subjects, [OPERATORS, "storectl"]);
+    // Who did what is recorded with these rights too: each change an Event naming alice.
+    let events: Api<Event> = Api::namespaced(admin.clone(), &format!("store-{name}"));
+    let mut recorded: Vec<(String, String)> = events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.reporting_component.as_deref() == Some("storectl"))
+        .map(|e| {
+            let message = e.message.unwrap_or_default();
+            assert!(message.starts_with("alice "), "{message}");
+            (e.reason.unwrap_or_default(), message)
+        })
+        .collect();
+    recorded.sort();
+    let reasons: Vec<&str> = recorded.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "BackupStarted",
+            "RestoreStarted",
+            "StoreCreated",
+            "StorePaused",
+            "StoreResumed",
+            "StoreUpgraded"
+        ],
+        "{recorded:#?}"
+    );
+    let platform: Api<Event> = Api::namespaced(admin.clone(), "ecommerce-platform");
+    let deleted = platform.list(&Default::default()).await.unwrap().items;
+    assert!(
+        deleted
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("StoreDeleted")
+                && e.message.as_deref() == Some(&format!("alice deleted store {copy}"))),
+        "no StoreDeleted event for {copy}"
+    );
     block(|| alice.storectl(c, &["delete", &name, "--yes", "--wait"], 0));
     let namespaces: Api<Namespace> = Api::all(admin);
     assert!(
