@@ -11,12 +11,14 @@ build_release() {
   say "building storectl (release) and the control plane tool"
   cargo build --quiet --release -p storectl
   cargo build --quiet -p storectl-devcluster
-  storectl=$repo/target/release/storectl
+  target=$(cargo metadata --no-deps --format-version 1 --manifest-path "$repo/Cargo.toml" |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+  storectl=$target/release/storectl
 }
 
 cluster_pid=""
 start_cluster() {
-  exec 3> >(exec "$repo/target/debug/storectl-devcluster" up --exit-with-stdin --dir "$work/cluster" \
+  exec 3> >(exec "$target/debug/storectl-devcluster" up --exit-with-stdin --dir "$work/cluster" \
     >"$work/ready" 2>"$work/control-plane.log")
   cluster_pid=$!
   for _ in $(seq 1 180); do
