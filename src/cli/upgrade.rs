@@ -11,12 +11,13 @@ use serde::Serialize;
 use super::{CliError, Format, RollbackArgs, UpgradeArgs, find, output};
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
-use crate::cluster::rollout::{self, Event, Options, Planned, Step, Target};
+use crate::cluster::rollout::{self, Options, Planned, Target};
 use crate::cluster::{revisions, snapshot};
 use crate::domain::config::{Config, Sources};
 use crate::domain::layout::{STORE_SELECTOR, StoreLayout};
 use crate::domain::name::StoreName;
 use crate::domain::revision;
+use crate::domain::rollout::{Event, Step};
 use crate::domain::status::{self, Phase};
 
 pub async fn upgrade(

@@ -19,11 +19,12 @@ use serde_json::json;
 use super::apply::{self, CreateError};
 use super::audit;
 use super::connect::Connection;
-use super::diff::{self, ObjectDiff};
+use super::diff;
 use super::error::ClusterError;
 use super::revisions;
 use crate::domain::config::{Config, Quantity};
 use crate::domain::credentials::Credentials;
+use crate::domain::diff::ObjectDiff;
 use crate::domain::layout::{
     APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, REVISION_ANNOTATION, StoreLayout,
 };
