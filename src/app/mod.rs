@@ -11,6 +11,7 @@ mod form;
 pub mod keys;
 mod logs;
 mod table;
+mod table_view;
 mod upgrade;
 
 pub use action::{
@@ -154,7 +155,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             vec![]
         }
         other => match &mut app.mode {
-            Mode::Table => table::update(app, other),
+            Mode::Table => table_view::update(app, other),
             Mode::Details(_) | Mode::Events(_) => details::update(app, other),
             Mode::Logs(_) => logs::update(app, other),
             Mode::Create(_) => form::update(app, other),

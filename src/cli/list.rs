@@ -11,7 +11,7 @@ use crate::cluster::snapshot;
 use crate::cluster::watch::{Health, LiveModel, Scope};
 use crate::domain::changes::{ChangeKind, StatusChanges};
 use crate::domain::config::Config;
-use crate::domain::layout::STORE_SELECTOR;
+use crate::domain::labels::STORE_SELECTOR;
 use crate::domain::name::StoreName;
 use crate::domain::summary::{StatusReport, StoreSummary, summarize};
 

@@ -20,12 +20,12 @@ use super::connect::Connection;
 use crate::domain::backup::Record;
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
+use crate::domain::labels::{ACCESS_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::manifests::backup_access::{
-    ACCESS_DEADLINE, ACCESS_OF_LABEL, access_job, platform_key_secret, presigned_files,
-    store_access_key_id, store_key_secret,
+    ACCESS_DEADLINE, access_job, platform_key_secret, presigned_files, store_access_key_id,
+    store_key_secret,
 };
 use crate::domain::manifests::backups::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Target};
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 use crate::domain::presign::SigningKey;
 
 /// Presigned URLs outlive the restore's own wait by this much at least.

@@ -24,11 +24,12 @@ use super::error::ClusterError;
 use crate::domain::backup::{self, BackupStatus, JobResult, Record};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
+use crate::domain::labels::{BACKUP_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::StoreLayout;
 use crate::domain::manifests::backups::{
-    self as objects, ACCESS_KEY_ID, BACKUP_OF_LABEL, SECRET_ACCESS_KEY, TARGET_SERVER, Target,
+    self as objects, ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER, Target,
 };
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE, Owner, owner};
+use crate::domain::ownership::{Owner, owner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -243,7 +244,7 @@ async fn ensure_server(conn: &Connection, config: &Config) -> Result<(), BackupE
                     (MARK_LABEL.to_string(), MARK_VALUE.to_string()),
                     (
                         "app.kubernetes.io/part-of".to_string(),
-                        crate::domain::layout::PART_OF.to_string(),
+                        crate::domain::labels::PART_OF.to_string(),
                     ),
                 ])),
                 ..ObjectMeta::default()

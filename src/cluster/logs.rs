@@ -7,7 +7,8 @@ use kube::api::{ListParams, LogParams};
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use crate::domain::layout::{Component, LABEL_APP, LABEL_COMPONENT};
+use crate::domain::labels::{LABEL_APP, LABEL_COMPONENT};
+use crate::domain::layout::Component;
 use crate::domain::text::printable;
 
 #[derive(Debug, Clone, Default)]

@@ -25,9 +25,8 @@ use super::revisions;
 use crate::domain::config::{Config, Quantity};
 use crate::domain::credentials::Credentials;
 use crate::domain::diff::ObjectDiff;
-use crate::domain::layout::{
-    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, REVISION_ANNOTATION, StoreLayout,
-};
+use crate::domain::labels::{APPLIED_ANNOTATION, REVISION_ANNOTATION};
+use crate::domain::layout::{Component, DATABASE_UPGRADE, StoreLayout};
 use crate::domain::manifests::{self, Manifest};
 use crate::domain::ownership::{Owner, owner};
 use crate::domain::revision::Revision;

@@ -28,7 +28,7 @@ use super::error::{ClusterError, root_cause};
 use super::mirror::{Mirror, MirrorWriter, mirror};
 use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
-use crate::domain::layout::STORE_SELECTOR;
+use crate::domain::labels::STORE_SELECTOR;
 
 /// How often the API server is asked whether it answers, and how long it may take.
 const PROBE_EVERY: Duration = Duration::from_secs(2);

@@ -13,9 +13,9 @@ use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::layout::LABEL_APP;
 use super::ownership::marked_for;
 use super::status::StoreObjects;
+use crate::domain::labels::LABEL_APP;
 
 /// Every store object seen on the cluster, by kind. Objects are shared, not copied:
 /// grouping a thousand stores moves pointers only.
@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn only_a_marked_namespace_or_the_shared_one_makes_a_store() {
-        use crate::domain::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION};
+        use crate::domain::labels::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION};
         let namespace = |name: &str, app: &str, mark: Option<&str>| {
             let mut m = meta(name, None, app);
             if let Some(store) = mark {

@@ -13,10 +13,11 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::layout::{
-    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, LABEL_COMPONENT, PAUSED_LABEL, RESTORING_LABEL,
+use super::config::Config;
+use super::layout::{Component, DATABASE_UPGRADE};
+use crate::domain::labels::{
+    APPLIED_ANNOTATION, BACKUP_OF_LABEL, LABEL_COMPONENT, PAUSED_LABEL, RESTORING_LABEL,
 };
-use super::manifests::backups::BACKUP_OF_LABEL;
 
 /// Container waiting reasons that mean the store will not become ready by itself.
 const FAILING_REASONS: &[&str] = &[
@@ -88,6 +89,18 @@ pub struct StatusRules {
     /// A failing container counts only once its pod is this old (pulls and first starts
     /// fail transiently on real clusters).
     pub failure_grace: Duration,
+}
+
+/// The status rules are configured (`stores.provisioningDeadline`,
+/// `stores.failureGrace`); written here so that the configuration knows nothing of them.
+impl Config {
+    /// The clocks of the status rules.
+    pub fn status_rules(&self) -> StatusRules {
+        StatusRules {
+            provisioning_deadline: self.stores.provisioning_deadline.0,
+            failure_grace: self.stores.failure_grace.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

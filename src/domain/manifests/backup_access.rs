@@ -20,12 +20,10 @@ use super::backups::{
 use super::workloads::plain_env;
 use crate::domain::backup::{ACCESS_SCRIPT, BACKUP_FILES};
 use crate::domain::config::{BackupTarget, Config};
+use crate::domain::labels::{ACCESS_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::Component;
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 use crate::domain::presign::{self, SigningKey};
 
-/// Label on the platform-side objects of one store's access: the store's name.
-pub const ACCESS_OF_LABEL: &str = "storectl.io/backup-access-of";
 /// How long a finished access Job stays (an hour): it runs before every backup.
 const FINISHED_ACCESS_TTL_SECONDS: i32 = 3_600;
 /// How long an access Job may run (it moves a store's old backups once): its deadline,

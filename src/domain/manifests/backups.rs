@@ -28,8 +28,8 @@ use super::workloads::{SCRATCH, ScriptJob, database_env, followed_by, plain_env,
 use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::MYSQL_ROOT_PASSWORD;
+use crate::domain::labels::{BACKUP_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::{Component, StoreLayout};
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 
 /// Name of the zero-set-up target's Deployment, Service, volume and credentials Secret
 /// in the platform namespace.
@@ -44,8 +44,6 @@ const TARGET_IAM_DIR: &str = "/data/.storectl-iam";
 /// platform namespace, and the copy of the store's own in its namespace).
 pub const ACCESS_KEY_ID: &str = "access-key-id";
 pub const SECRET_ACCESS_KEY: &str = "secret-access-key";
-/// Label on every Job that backs a store up (manual or scheduled): the store's name.
-pub const BACKUP_OF_LABEL: &str = "storectl.io/backup-of";
 /// How long a finished backup or restore Job stays for its status and logs (a week).
 const FINISHED_JOB_TTL_SECONDS: i32 = 7 * 86_400;
 /// A backup Job is retried once.
@@ -431,7 +429,7 @@ fn server_meta(config: &Config) -> ObjectMeta {
     labels.insert(MARK_LABEL.to_string(), MARK_VALUE.to_string());
     labels.insert(
         "app.kubernetes.io/part-of".to_string(),
-        crate::domain::layout::PART_OF.to_string(),
+        crate::domain::labels::PART_OF.to_string(),
     );
     ObjectMeta {
         name: Some(TARGET_SERVER.to_string()),

@@ -15,7 +15,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::meta;
 use crate::domain::config::Config;
-use crate::domain::layout::{Component, LABEL_APP, LABEL_COMPONENT, StoreLayout};
+use crate::domain::labels::{LABEL_APP, LABEL_COMPONENT};
+use crate::domain::layout::{Component, StoreLayout};
 
 pub const MYSQL_PORT: i32 = 3306;
 pub const HTTP_PORT: i32 = 80;
