@@ -8,11 +8,11 @@ use crate::cluster::connect::Connection;
 use crate::cluster::{backups, delete, snapshot};
 use crate::domain::backup::BackupStatus;
 use crate::domain::config::Config;
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::selector_for;
 use crate::domain::manifests;
 use crate::domain::manifests::backups::Target;
 use crate::domain::name::StoreName;
-use crate::domain::status::StoreObjects;
 
 pub async fn run(
     conn: &Connection,

@@ -197,7 +197,7 @@ async fn selected(
     conn: &Connection,
     args: &UpgradeArgs,
     config: &Config,
-) -> anyhow::Result<Vec<(crate::domain::status::StoreObjects, StoreLayout)>> {
+) -> anyhow::Result<Vec<(crate::domain::inventory::StoreObjects, StoreLayout)>> {
     if !args.names.is_empty() {
         let mut out = Vec::new();
         for raw in &args.names {

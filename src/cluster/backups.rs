@@ -357,7 +357,7 @@ where
 pub async fn settings_for(
     conn: &Connection,
     layout: &StoreLayout,
-    store: crate::domain::status::StoreObjects,
+    store: crate::domain::inventory::StoreObjects,
     config: &Config,
 ) -> anyhow::Result<Config> {
     let mut own = super::rollout::target(

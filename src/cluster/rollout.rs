@@ -15,10 +15,11 @@ use super::revisions;
 use super::upgrade::{self, Applied, Prepared, UpgradeError};
 use super::watch::{LiveModel, Scope};
 use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
 use crate::domain::revision;
 use crate::domain::rollout::{Event, Step};
-use crate::domain::status::{self, Phase, StatusRules, StoreObjects};
+use crate::domain::status::{self, Phase, StatusRules};
 use crate::domain::upgrade::{KeyChange, key_changes, waves};
 
 /// How many stores are checked (dry-run) at once while planning.

@@ -4,7 +4,8 @@
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::status::{self, Phase, StatusRules, StoreObjects};
+use super::status::{self, Phase, StatusRules};
+use crate::domain::inventory::StoreObjects;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreSummary {
@@ -24,7 +25,7 @@ pub struct StoreSummary {
 pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> StoreSummary {
     let status = status::derive(store, rules, now);
     let created = status::created(store);
-    let (pods_ready, pods_total) = status::pods_ready(store);
+    let pods = status::pods_ready(store);
     StoreSummary {
         name: store.name.clone(),
         namespace: store.namespace_name.clone(),
@@ -32,8 +33,8 @@ pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> S
         reason: status.reason,
         url: status::url(store),
         age_seconds: created.map(|c| now.duration_since(c).as_secs().max(0)),
-        pods_ready,
-        pods_total,
+        pods_ready: pods.ready,
+        pods_total: pods.total,
         created: created.map(|c| c.to_string()),
     }
 }

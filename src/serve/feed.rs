@@ -15,7 +15,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 use super::metrics::Metrics;
 use crate::cluster::watch::{Health, LiveModel};
 use crate::domain::changes::{ChangeKind, StatusChanges, StoreChange};
-use crate::domain::status::{Phase, StatusRules, StoreObjects};
+use crate::domain::inventory::StoreObjects;
+use crate::domain::status::{Phase, StatusRules};
 use crate::domain::summary::{StoreSummary, summarize};
 
 /// Fewest milliseconds between two recomputations after changes.

@@ -23,11 +23,11 @@ use crate::cluster::{apply, backups, delete, events, logs, revisions, upgrade};
 use crate::domain::config::{self, Config, Sources};
 use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
 use crate::domain::diff::ObjectDiff;
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
 use crate::domain::rollout::Step;
-use crate::domain::status::StoreObjects;
 
 pub struct Effects {
     conn: Connection,

@@ -27,7 +27,7 @@ use serde::Serialize;
 use super::config::{Config, Isolation};
 use super::credentials::Credentials;
 use super::layout::StoreLayout;
-use super::status::StoreObjects;
+use crate::domain::inventory::StoreObjects;
 
 /// One object of a store, typed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
