@@ -8,6 +8,7 @@ mod confirm;
 mod contexts;
 mod details;
 mod form;
+pub mod keymap;
 pub mod keys;
 mod logs;
 mod table;
