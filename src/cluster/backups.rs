@@ -26,9 +26,10 @@ use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
 use crate::domain::labels::{BACKUP_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::StoreLayout;
-use crate::domain::manifests::backups::{
-    self as objects, ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER, Target,
+use crate::domain::manifests::backup_target::{
+    ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY, TARGET_SERVER, TargetServer, target_server,
 };
+use crate::domain::manifests::backups as objects;
 use crate::domain::ownership::{Owner, owner};
 
 #[derive(Debug, thiserror::Error)]
@@ -280,7 +281,11 @@ async fn ensure_server(conn: &Connection, config: &Config) -> Result<(), BackupE
             create_if_absent(conn, &secrets, &secret).await?;
         }
     }
-    let (claim, deployment, service) = objects::target_server(config);
+    let TargetServer {
+        claim,
+        deployment,
+        service,
+    } = target_server(config);
     apply_platform_object(conn, namespace, &claim).await?;
     apply_platform_object(conn, namespace, &service).await?;
     apply_platform_object(conn, namespace, &deployment).await?;
@@ -392,7 +397,7 @@ pub async fn start(
         reason: String::new(),
         size: None,
         sha256: String::new(),
-        location: Target::of(config).location(layout.name(), id),
+        location: BackupBucket::of(config).location(layout.name(), id),
         namespace: layout.namespace.clone(),
         job: layout.backup_job(id),
     };
@@ -640,7 +645,7 @@ pub async fn records(
             reason: String::new(),
             size: None,
             sha256: String::new(),
-            location: Target::of(config).location(store, &id),
+            location: BackupBucket::of(config).location(store, &id),
             namespace: namespace.unwrap_or_default().to_string(),
             job: name.clone(),
         });

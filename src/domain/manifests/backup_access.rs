@@ -14,8 +14,8 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 
-use super::backups::{
-    ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_BUCKET, TARGET_SERVER, Target, secret_key_env,
+use super::backup_target::{
+    ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY, TARGET_BUCKET, TARGET_SERVER, secret_key_env,
 };
 use super::workloads::plain_env;
 use crate::domain::backup::{ACCESS_SCRIPT, BACKUP_FILES};
@@ -60,7 +60,7 @@ pub fn store_access_key_id(store: &str) -> String {
 /// The Job (platform namespace, cluster target) that makes `store`'s account and bucket
 /// on the target, and moves the store's backups of earlier versions into that bucket.
 pub fn access_job(config: &Config, store: &str) -> Job {
-    let target = Target::of(config);
+    let target = BackupBucket::of(config);
     let root = |name: &str, key: &str| secret_key_env(name, TARGET_SERVER, key);
     let own = |name: &str, key: &str| secret_key_env(name, &store_key_secret(config, store), key);
     let env = vec![
@@ -160,7 +160,7 @@ pub fn presigned_files(
     now: Timestamp,
     valid_for: Duration,
 ) -> Vec<(String, String)> {
-    let target = Target::of(config);
+    let target = BackupBucket::of(config);
     BACKUP_FILES
         .iter()
         .map(|file| {

@@ -3,6 +3,7 @@
 
 mod access;
 pub mod backup_access;
+pub mod backup_target;
 pub mod backups;
 mod network;
 mod storage;
