@@ -43,7 +43,6 @@ const TOO_LONG_FOR_NOW: &[(&str, &str)] = &[
     ("src/cli/mod.rs", "#22"),
     ("src/serve/routes.rs", "#22"),
     ("src/cluster/watch.rs", "#22"),
-    ("src/domain/manifests/workloads.rs", "#22"),
 ];
 
 struct Source {

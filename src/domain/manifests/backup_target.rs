@@ -14,7 +14,8 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::workloads::{SCRATCH, plain_env};
+use super::jobs::SCRATCH;
+use super::workloads::plain_env;
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::labels::{MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::StoreLayout;

@@ -15,9 +15,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::backup_target::{BackupBucket, secret_key_env, server_selector};
+use super::jobs::{ScriptJob, followed_by, script_job};
 use super::meta;
 use super::network::MYSQL_PORT;
-use super::workloads::{ScriptJob, database_env, followed_by, plain_env, script_job};
+use super::workloads::{database_env, plain_env};
 use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::MYSQL_ROOT_PASSWORD;

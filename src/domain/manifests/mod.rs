@@ -5,13 +5,14 @@ mod access;
 pub mod backup_access;
 pub mod backup_target;
 pub mod backups;
+mod jobs;
 mod network;
 mod storage;
 mod tenancy;
 mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
-pub use workloads::database_upgrade_job;
+pub use jobs::database_upgrade_job;
 
 use std::sync::Arc;
 
@@ -137,7 +138,7 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     out.extend(network::services(layout).into_iter().map(Manifest::Service));
     out.push(Manifest::Deployment(workloads::mysql(layout, config)));
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
-    out.push(Manifest::Job(workloads::setup_job(layout, config)));
+    out.push(Manifest::Job(jobs::setup_job(layout, config)));
     if !config.backup.schedule.is_empty() {
         out.push(Manifest::CronJob(Box::new(backups::backup_schedule(
             layout, config,
