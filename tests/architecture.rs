@@ -42,7 +42,6 @@ const TOO_LONG_FOR_NOW: &[(&str, &str)] = &[
     ("src/tui/effects.rs", "#22"),
     ("src/cli/mod.rs", "#22"),
     ("src/serve/routes.rs", "#22"),
-    ("src/cluster/watch.rs", "#22"),
 ];
 
 struct Source {

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 
 use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, StoreRow};
 use crate::cluster::connect::{self, ConnectOptions, Connection};
-use crate::cluster::watch::{Health, LiveModel, Scope};
+use crate::cluster::health::Health;
+use crate::cluster::watch::{LiveModel, Scope};
 use crate::domain::config::{Config, Sources};
 use crate::domain::summary::{object_states, summarize};
 use crate::ui;
