@@ -280,7 +280,7 @@ impl<K: SlimKind> Watcher<K> {
                 let refusal = ClusterError::from_kube(
                     kube::Error::Api(s.clone()),
                     &format!("watching {}", self.kind),
-                    &self.conn.target,
+                    &self.conn.endpoint,
                 );
                 self.writer.refused();
                 self.board

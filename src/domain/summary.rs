@@ -1,6 +1,7 @@
 //! One line about a store, as `storectl list`, `status` and the TUI's table show it:
 //! derived from its objects, the status rules and the time.
 
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
@@ -104,27 +105,10 @@ pub fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
         });
     }
     for j in &store.jobs {
-        // The final condition when there is one; current controllers first set the
-        // interim SuccessCriteriaMet / FailureTarget while the last pods finish.
-        let holds = |type_: &str| {
-            j.status
-                .iter()
-                .flat_map(|s| s.conditions.iter().flatten())
-                .any(|c| c.type_ == type_ && c.status == "True")
-        };
-        let state = [
-            ("Complete", "Complete"),
-            ("Failed", "Failed"),
-            ("SuccessCriteriaMet", "completing"),
-            ("FailureTarget", "failing"),
-        ]
-        .into_iter()
-        .find(|(condition, _)| holds(condition))
-        .map_or("Running", |(_, state)| state);
         out.push(ObjectState {
             kind: "Job",
             name: name(&j.metadata),
-            state: state.to_string(),
+            state: job_state(j).to_string(),
         });
     }
     for p in &store.pods {
@@ -153,6 +137,26 @@ pub fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
         });
     }
     out
+}
+
+/// A Job's final condition when it has one; current controllers first set the interim
+/// SuccessCriteriaMet / FailureTarget while the last pods finish.
+fn job_state(job: &Job) -> &'static str {
+    let holds = |type_: &str| {
+        job.status
+            .iter()
+            .flat_map(|s| s.conditions.iter().flatten())
+            .any(|c| c.type_ == type_ && c.status == "True")
+    };
+    [
+        ("Complete", "Complete"),
+        ("Failed", "Failed"),
+        ("SuccessCriteriaMet", "completing"),
+        ("FailureTarget", "failing"),
+    ]
+    .into_iter()
+    .find(|(condition, _)| holds(condition))
+    .map_or("Running", |(_, state)| state)
 }
 
 /// kubectl-style age: `42s`, `5m`, `3h`, `12d`.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
-    SeccompProfile, SecurityContext, Volume, VolumeMount,
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, PodSecurityContext, PodSpec,
+    PodTemplateSpec, SeccompProfile, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
@@ -80,31 +80,7 @@ pub fn access_job(config: &Config, store: &str) -> Job {
         (MARK_LABEL.to_string(), MARK_VALUE.to_string()),
         (ACCESS_OF_LABEL.to_string(), store.to_string()),
     ]);
-    let container = Container {
-        name: "access".to_string(),
-        image: Some(config.setup.image.clone()),
-        command: Some(vec![
-            "sh".to_string(),
-            "-c".to_string(),
-            ACCESS_SCRIPT.to_string(),
-        ]),
-        env: Some(env),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "work".to_string(),
-            mount_path: WORK.to_string(),
-            ..VolumeMount::default()
-        }]),
-        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
+    let container = access_container(config, env);
     Job {
         metadata: ObjectMeta {
             // The server makes the name unique (and short enough) from this.
@@ -147,6 +123,36 @@ pub fn access_job(config: &Config, store: &str) -> Job {
             ..JobSpec::default()
         }),
         ..Job::default()
+    }
+}
+
+/// The access Job's one container: the access script with `env`, dropping every
+/// capability.
+fn access_container(config: &Config, env: Vec<EnvVar>) -> Container {
+    Container {
+        name: "access".to_string(),
+        image: Some(config.setup.image.clone()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            ACCESS_SCRIPT.to_string(),
+        ]),
+        env: Some(env),
+        volume_mounts: Some(vec![VolumeMount {
+            name: "work".to_string(),
+            mount_path: WORK.to_string(),
+            ..VolumeMount::default()
+        }]),
+        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_string()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
     }
 }
 

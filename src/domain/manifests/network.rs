@@ -103,29 +103,9 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
     } else {
         labels_selector([(LABEL_APP, layout.name())])
     };
-    let web_and_setup = LabelSelector {
-        match_labels: Some(BTreeMap::from([(
-            LABEL_APP.to_string(),
-            layout.name().to_string(),
-        )])),
-        match_expressions: Some(vec![LabelSelectorRequirement {
-            key: LABEL_COMPONENT.to_string(),
-            operator: "In".to_string(),
-            values: Some(vec![
-                Component::WordPress.as_str().to_string(),
-                Component::Setup.as_str().to_string(),
-            ]),
-        }]),
-    };
+    let web_and_setup = web_and_setup(layout);
     let mysql_pods = pods_of(layout, Component::MySql);
-    let ingress_namespace = LabelSelector {
-        match_labels: Some(BTreeMap::from([(
-            "kubernetes.io/metadata.name".to_string(),
-            config.ingress.controller_namespace.clone(),
-        )])),
-        ..LabelSelector::default()
-    };
-
+    let ingress_namespace = namespace_named(&config.ingress.controller_namespace);
     vec![
         policy(
             layout,
@@ -189,6 +169,35 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
             &["Egress"],
         ),
     ]
+}
+
+/// The store's WordPress and setup pods.
+fn web_and_setup(layout: &StoreLayout) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([(
+            LABEL_APP.to_string(),
+            layout.name().to_string(),
+        )])),
+        match_expressions: Some(vec![LabelSelectorRequirement {
+            key: LABEL_COMPONENT.to_string(),
+            operator: "In".to_string(),
+            values: Some(vec![
+                Component::WordPress.as_str().to_string(),
+                Component::Setup.as_str().to_string(),
+            ]),
+        }]),
+    }
+}
+
+/// The namespace `name`, by the label Kubernetes sets on every namespace.
+fn namespace_named(name: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_string(),
+            name.to_string(),
+        )])),
+        ..LabelSelector::default()
+    }
 }
 
 fn policy(
