@@ -80,29 +80,30 @@ pub(super) fn failure(store: &StoreObjects, grace: Duration, now: Timestamp) -> 
                 .chain(s.container_statuses.iter().flatten())
         });
         for c in containers {
-            if let Some((reason, message)) = failing_reason(c) {
+            if let Some(why) = failing_reason(c) {
                 let what = component_of(&pod.metadata).map_or_else(
                     || name(&pod.metadata).to_string(),
                     |c| c.as_str().to_string(),
                 );
-                let detail = if message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {message}")
-                };
-                return Some(format!("{what} container {}: {reason}{detail}", c.name));
+                return Some(format!("{what} container {}: {why}", c.name));
             }
         }
     }
     None
 }
 
-fn failing_reason(c: &ContainerStatus) -> Option<(String, String)> {
+/// Why a container that waits will not start by itself: its reason and message
+/// (`ImagePullBackOff: ...`), if the reason is one of `FAILING_REASONS`.
+fn failing_reason(c: &ContainerStatus) -> Option<String> {
     let waiting = c.state.as_ref()?.waiting.as_ref()?;
-    let reason = waiting.reason.clone()?;
-    FAILING_REASONS
-        .contains(&reason.as_str())
-        .then(|| (reason, waiting.message.clone().unwrap_or_default()))
+    let reason = waiting.reason.as_deref()?;
+    if !FAILING_REASONS.contains(&reason) {
+        return None;
+    }
+    Some(match waiting.message.as_deref() {
+        None | Some("") => reason.to_string(),
+        Some(message) => format!("{reason}: {message}"),
+    })
 }
 
 /// The first thing the store still waits for, or None when it is Ready.
