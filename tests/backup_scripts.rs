@@ -20,9 +20,8 @@ use storectl::domain::layout::StoreLayout;
 use storectl::domain::manifests::backup_access::{
     access_job, fetch_through, presigned_files, store_access_key_id, store_key_secret,
 };
-use storectl::domain::manifests::backups::{
-    ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER, backup_job, restore_job,
-};
+use storectl::domain::manifests::backup_target::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER};
+use storectl::domain::manifests::backups::{backup_job, restore_job};
 use storectl::domain::name::StoreName;
 use storectl::domain::presign::SigningKey;
 

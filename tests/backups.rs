@@ -18,7 +18,7 @@ use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
 use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
-use storectl::domain::layout::RESTORING_LABEL;
+use storectl::domain::labels::RESTORING_LABEL;
 
 const ADMIN: &str = "devcluster-admin";
 const PLATFORM: &str = "ecommerce-platform";

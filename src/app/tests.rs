@@ -4,7 +4,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
+use crate::domain::layout::Component;
 use crate::domain::status::Phase;
+use crate::domain::summary::{ObjectState, StoreSummary};
 
 pub fn row(name: &str, phase: Phase) -> StoreRow {
     StoreRow {
@@ -594,7 +596,7 @@ fn star_marks_what_the_filter_shows_and_pause_acts_on_the_marked() {
 
 #[test]
 fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
-    use crate::cluster::rollout::{Event, Step};
+    use crate::domain::rollout::{Event, Step};
     let mut app = app_with(&[("alpha", Phase::Ready), ("beta", Phase::Ready)]);
     press(
         &mut app,

@@ -7,7 +7,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, App, Command, Mode, Severity};
-use crate::cluster::rollout::{Event, Step};
+use crate::domain::rollout::{Event, Step};
 
 #[derive(Debug, Clone)]
 pub struct UpgradeForm {

@@ -8,11 +8,11 @@ use crate::cluster::connect::Connection;
 use crate::cluster::{backups, delete, snapshot};
 use crate::domain::backup::BackupStatus;
 use crate::domain::config::Config;
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::selector_for;
 use crate::domain::manifests;
-use crate::domain::manifests::backups::Target;
+use crate::domain::manifests::backup_target::BackupBucket;
 use crate::domain::name::StoreName;
-use crate::domain::status::StoreObjects;
 
 pub async fn run(
     conn: &Connection,
@@ -34,7 +34,7 @@ pub async fn run(
         }
         Err(e) => return Err(e.into()),
     };
-    let folder = Target::of(config).folder(name.as_str());
+    let folder = BackupBucket::of(config).folder(name.as_str());
     let mut what = describe(&store);
     if args.delete_backups {
         what.push_str(&format!(", and its backups at {folder}"));

@@ -6,9 +6,9 @@
 
 use super::{CliError, Format, OneStoreArgs, find, output};
 use crate::cluster::connect::Connection;
-use crate::cluster::diff::ObjectDiff;
 use crate::cluster::{rollout, upgrade};
 use crate::domain::config::{Config, Sources};
+use crate::domain::diff::ObjectDiff;
 use crate::domain::name::StoreName;
 
 pub async fn run(

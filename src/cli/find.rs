@@ -6,11 +6,11 @@ use crate::cluster::connect::Connection;
 use crate::cluster::error::ClusterError;
 use crate::cluster::snapshot;
 use crate::domain::config::Config;
+use crate::domain::inventory::StoreObjects;
 use crate::domain::inventory::is_store;
 use crate::domain::layout::StoreLayout;
 use crate::domain::lookup::{LookupError, the_one};
 use crate::domain::name::StoreName;
-use crate::domain::status::StoreObjects;
 
 /// One store as far as the user may see it.
 pub struct Found {

@@ -7,11 +7,12 @@ use k8s_openapi::jiff::Timestamp;
 use super::output::{self, store_table};
 use super::{Format, ListArgs, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
+use crate::cluster::health::Health;
 use crate::cluster::snapshot;
-use crate::cluster::watch::{Health, LiveModel, Scope};
+use crate::cluster::watch::{LiveModel, Scope};
 use crate::domain::changes::{ChangeKind, StatusChanges};
 use crate::domain::config::Config;
-use crate::domain::layout::STORE_SELECTOR;
+use crate::domain::labels::STORE_SELECTOR;
 use crate::domain::name::StoreName;
 use crate::domain::summary::{StatusReport, StoreSummary, summarize};
 

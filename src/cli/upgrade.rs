@@ -11,12 +11,14 @@ use serde::Serialize;
 use super::{CliError, Format, RollbackArgs, UpgradeArgs, find, output};
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
-use crate::cluster::rollout::{self, Event, Options, Planned, Step, Target};
+use crate::cluster::rollout::{self, Options, Planned, Target};
 use crate::cluster::{revisions, snapshot};
 use crate::domain::config::{Config, Sources};
-use crate::domain::layout::{STORE_SELECTOR, StoreLayout};
+use crate::domain::labels::STORE_SELECTOR;
+use crate::domain::layout::StoreLayout;
 use crate::domain::name::StoreName;
 use crate::domain::revision;
+use crate::domain::rollout::{Event, Step};
 use crate::domain::status::{self, Phase};
 
 pub async fn upgrade(
@@ -195,7 +197,7 @@ async fn selected(
     conn: &Connection,
     args: &UpgradeArgs,
     config: &Config,
-) -> anyhow::Result<Vec<(crate::domain::status::StoreObjects, StoreLayout)>> {
+) -> anyhow::Result<Vec<(crate::domain::inventory::StoreObjects, StoreLayout)>> {
     if !args.names.is_empty() {
         let mut out = Vec::new();
         for raw in &args.names {

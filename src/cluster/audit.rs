@@ -13,8 +13,8 @@ use kube::Api;
 use kube::api::PostParams;
 
 use super::connect::Connection;
-use crate::domain::layout::{Component, PART_OF, StoreLayout};
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
+use crate::domain::labels::{MARK_LABEL, MARK_VALUE, PART_OF};
+use crate::domain::layout::{Component, StoreLayout};
 
 /// The component named as the reporter of every Event storectl records.
 pub const REPORTER: &str = "storectl";

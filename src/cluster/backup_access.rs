@@ -20,12 +20,12 @@ use super::connect::Connection;
 use crate::domain::backup::Record;
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
+use crate::domain::labels::{ACCESS_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::manifests::backup_access::{
-    ACCESS_DEADLINE, ACCESS_OF_LABEL, access_job, platform_key_secret, presigned_files,
-    store_access_key_id, store_key_secret,
+    ACCESS_DEADLINE, access_job, platform_key_secret, presigned_files, store_access_key_id,
+    store_key_secret,
 };
-use crate::domain::manifests::backups::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Target};
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
+use crate::domain::manifests::backup_target::{ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY};
 use crate::domain::presign::SigningKey;
 
 /// Presigned URLs outlive the restore's own wait by this much at least.
@@ -163,7 +163,7 @@ pub async fn presigned_urls(
     let signing = SigningKey {
         access_key_id: &platform.id,
         secret_access_key: &platform.secret,
-        region: &Target::of(config).region,
+        region: &BackupBucket::of(config).region,
     };
     Ok(presigned_files(
         config,

@@ -24,11 +24,13 @@ use super::error::ClusterError;
 use crate::domain::backup::{self, BackupStatus, JobResult, Record};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
+use crate::domain::labels::{BACKUP_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::StoreLayout;
-use crate::domain::manifests::backups::{
-    self as objects, ACCESS_KEY_ID, BACKUP_OF_LABEL, SECRET_ACCESS_KEY, TARGET_SERVER, Target,
+use crate::domain::manifests::backup_target::{
+    ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY, TARGET_SERVER, TargetServer, target_server,
 };
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE, Owner, owner};
+use crate::domain::manifests::backups as objects;
+use crate::domain::ownership::{Owner, owner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -243,7 +245,7 @@ async fn ensure_server(conn: &Connection, config: &Config) -> Result<(), BackupE
                     (MARK_LABEL.to_string(), MARK_VALUE.to_string()),
                     (
                         "app.kubernetes.io/part-of".to_string(),
-                        crate::domain::layout::PART_OF.to_string(),
+                        crate::domain::labels::PART_OF.to_string(),
                     ),
                 ])),
                 ..ObjectMeta::default()
@@ -279,7 +281,11 @@ async fn ensure_server(conn: &Connection, config: &Config) -> Result<(), BackupE
             create_if_absent(conn, &secrets, &secret).await?;
         }
     }
-    let (claim, deployment, service) = objects::target_server(config);
+    let TargetServer {
+        claim,
+        deployment,
+        service,
+    } = target_server(config);
     apply_platform_object(conn, namespace, &claim).await?;
     apply_platform_object(conn, namespace, &service).await?;
     apply_platform_object(conn, namespace, &deployment).await?;
@@ -356,7 +362,7 @@ where
 pub async fn settings_for(
     conn: &Connection,
     layout: &StoreLayout,
-    store: crate::domain::status::StoreObjects,
+    store: crate::domain::inventory::StoreObjects,
     config: &Config,
 ) -> anyhow::Result<Config> {
     let mut own = super::rollout::target(
@@ -391,7 +397,7 @@ pub async fn start(
         reason: String::new(),
         size: None,
         sha256: String::new(),
-        location: Target::of(config).location(layout.name(), id),
+        location: BackupBucket::of(config).location(layout.name(), id),
         namespace: layout.namespace.clone(),
         job: layout.backup_job(id),
     };
@@ -639,7 +645,7 @@ pub async fn records(
             reason: String::new(),
             size: None,
             sha256: String::new(),
-            location: Target::of(config).location(store, &id),
+            location: BackupBucket::of(config).location(store, &id),
             namespace: namespace.unwrap_or_default().to_string(),
             job: name.clone(),
         });

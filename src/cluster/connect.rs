@@ -13,7 +13,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use tokio::sync::OnceCell;
 
-use super::error::{ClusterError, Target};
+use super::error::{ClusterError, Endpoint};
 use super::version::ServerVersion;
 
 /// How to reach the cluster, from the command line.
@@ -30,7 +30,7 @@ pub struct ConnectOptions {
 #[derive(Clone)]
 pub struct Connection {
     pub client: kube::Client,
-    pub target: Target,
+    pub endpoint: Endpoint,
     /// The kubeconfig user of the context: who acts, when the server cannot say.
     pub user: String,
     /// Who acts as the API server sees them (or as `acting_as` said), asked once.
@@ -116,7 +116,7 @@ impl Connection {
         user: String,
         options: &ConnectOptions,
     ) -> Result<Self, ClusterError> {
-        let target = Target {
+        let endpoint = Endpoint {
             server: config
                 .cluster_url
                 .to_string()
@@ -125,10 +125,10 @@ impl Connection {
             context,
         };
         let client = kube::Client::try_from(config)
-            .map_err(|e| ClusterError::from_kube(e, "creating a client", &target))?;
+            .map_err(|e| ClusterError::from_kube(e, "creating a client", &endpoint))?;
         Ok(Self {
             client,
-            target,
+            endpoint,
             user,
             actor: Arc::default(),
             version: Arc::default(),
@@ -139,7 +139,7 @@ impl Connection {
     /// Turns a failed request into a `ClusterError` naming this cluster.
     pub fn error(&self, action: &str) -> impl Fn(kube::Error) -> ClusterError + '_ {
         let action = action.to_string();
-        move |e| ClusterError::from_kube(e, &action, &self.target)
+        move |e| ClusterError::from_kube(e, &action, &self.endpoint)
     }
 
     /// Whether watchers may stream their first list: the server supports it and the

@@ -13,27 +13,9 @@ use serde_json::Value;
 use super::apply::{FIELD_MANAGER, namespaced};
 use super::connect::Connection;
 use super::error::ClusterError;
+use crate::domain::diff::{FieldChange, ObjectDiff};
 use crate::domain::leaves::{self, Arrays};
 use crate::domain::manifests::Manifest;
-
-/// One object that would change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObjectDiff {
-    /// `Kind/name`.
-    pub object: String,
-    /// `create` (it does not exist) or `update`.
-    pub change: &'static str,
-    pub fields: Vec<FieldChange>,
-}
-
-/// One field: its path (`spec.template.spec.containers[0].image`) and both values
-/// (null where absent).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldChange {
-    pub path: String,
-    pub from: Value,
-    pub to: Value,
-}
 
 /// The differences between the cluster and `manifests`, in apply order.
 pub async fn diff(

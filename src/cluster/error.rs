@@ -37,20 +37,21 @@ pub enum ClusterError {
     Other { action: String, detail: String },
 }
 
-/// Where a request went, to phrase its failure.
+/// The server a request went to, and the kubeconfig context that named it: what a
+/// failure's message names.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct Endpoint {
     pub server: String,
     pub context: String,
 }
 
 impl ClusterError {
     /// Classifies a failed request; `action` says what was being done ("listing stores").
-    pub fn from_kube(error: kube::Error, action: &str, target: &Target) -> Self {
+    pub fn from_kube(error: kube::Error, action: &str, endpoint: &Endpoint) -> Self {
         match error {
             kube::Error::Api(status) if status.code == 401 => Self::Unauthorized {
-                server: target.server.clone(),
-                context: target.context.clone(),
+                server: endpoint.server.clone(),
+                context: endpoint.context.clone(),
             },
             kube::Error::Api(status) if status.code == 403 => forbidden(&status.message)
                 .unwrap_or_else(|| Self::Api {
@@ -66,13 +67,13 @@ impl ClusterError {
                 message: status.message.clone(),
             },
             kube::Error::Auth(e) => Self::Other {
-                action: format!("getting credentials for context '{}'", target.context),
+                action: format!("getting credentials for context '{}'", endpoint.context),
                 detail: chain(&e),
             },
             e @ (kube::Error::HyperError(_)
             | kube::Error::Service(_)
             | kube::Error::RustlsTls(_)) => Self::Unreachable {
-                server: target.server.clone(),
+                server: endpoint.server.clone(),
                 detail: root_cause(&e),
             },
             other => Self::Other {

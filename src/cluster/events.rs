@@ -6,8 +6,8 @@ use kube::api::ListParams;
 
 use super::connect::Connection;
 use super::error::ClusterError;
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::is_store_object;
-use crate::domain::status::StoreObjects;
 
 /// One event, flattened for display.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

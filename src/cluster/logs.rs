@@ -7,7 +7,8 @@ use kube::api::{ListParams, LogParams};
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use crate::domain::layout::{Component, LABEL_APP, LABEL_COMPONENT};
+use crate::domain::labels::{LABEL_APP, LABEL_COMPONENT};
+use crate::domain::layout::Component;
 use crate::domain::text::printable;
 
 #[derive(Debug, Clone, Default)]
@@ -67,7 +68,7 @@ pub async fn lines(
         .log_stream(&name, &params)
         .await
         .map_err(conn.error(&action))?;
-    let target = conn.target.clone();
+    let endpoint = conn.endpoint.clone();
     // Lines as bytes: one line that is not UTF-8 must not end the stream.
     let lines = futures::stream::try_unfold(Box::pin(reader), |mut reader| async move {
         let mut line = Vec::new();
@@ -77,7 +78,7 @@ pub async fn lines(
     Ok(lines
         .map_err(move |e| ClusterError::Other {
             action: action.clone(),
-            detail: format!("{e} (server {})", target.server),
+            detail: format!("{e} (server {})", endpoint.server),
         })
         .boxed())
 }

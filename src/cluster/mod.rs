@@ -11,6 +11,7 @@ pub mod delete;
 pub mod diff;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod logs;
 pub mod mirror;
 pub mod pause;

@@ -12,7 +12,8 @@ use serde_json::json;
 use super::audit;
 use super::connect::Connection;
 use super::error::ClusterError;
-use crate::domain::layout::{Component, PAUSED_LABEL, RESTORING_LABEL, StoreLayout};
+use crate::domain::labels::{PAUSED_LABEL, RESTORING_LABEL};
+use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::ownership::{Owner, owner};
 
 /// The field manager of the paused label and the replica count (kept apart from

@@ -10,8 +10,9 @@ use super::apply::create_params;
 use super::connect::Connection;
 use super::error::ClusterError;
 use crate::domain::config::Config;
+use crate::domain::labels::REVISION_LABEL;
 use crate::domain::layout::StoreLayout;
-use crate::domain::revision::{self, KEEP, REVISION_LABEL, Revision};
+use crate::domain::revision::{self, KEEP, Revision};
 
 /// The store's revisions, oldest first, each with its ConfigMap.
 pub async fn list(

@@ -9,16 +9,17 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
-use serde::Serialize;
 
 use super::connect::Connection;
 use super::revisions;
 use super::upgrade::{self, Applied, Prepared, UpgradeError};
 use super::watch::{LiveModel, Scope};
 use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
 use crate::domain::revision;
-use crate::domain::status::{self, Phase, StatusRules, StoreObjects};
+use crate::domain::rollout::{Event, Step};
+use crate::domain::status::{self, Phase, StatusRules};
 use crate::domain::upgrade::{KeyChange, key_changes, waves};
 
 /// How many stores are checked (dry-run) at once while planning.
@@ -134,76 +135,6 @@ pub async fn plan(conn: &Connection, targets: Vec<Target>) -> Vec<Planned> {
         .buffered(PLANNING_CONCURRENCY)
         .collect()
         .await
-}
-
-/// Where a store is in the rollout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "step", rename_all = "snake_case")]
-pub enum Step {
-    /// In a later wave.
-    Waiting,
-    Applying,
-    /// Applied; waiting for it to run the revision and be Ready.
-    RollingOut {
-        revision: u32,
-        reason: String,
-    },
-    Ready {
-        revision: u32,
-    },
-    /// Applied, not waited for (a single store without --wait), or paused (it starts on
-    /// the new revision when resumed).
-    Applied {
-        revision: u32,
-        note: String,
-    },
-    /// Was at its target already.
-    Skipped {
-        revision: Option<u32>,
-    },
-    Failed {
-        reason: String,
-    },
-    /// Left as it was: the rollout stopped before its wave.
-    Untouched,
-}
-
-impl Step {
-    pub fn is_failure(&self) -> bool {
-        matches!(self, Self::Failed { .. })
-    }
-
-    /// Whether the store has reached the target (or never needed to).
-    pub fn is_done(&self) -> bool {
-        matches!(
-            self,
-            Self::Ready { .. } | Self::Applied { .. } | Self::Skipped { .. }
-        )
-    }
-}
-
-/// What a rollout reports as it goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// Wave `number` (1: the canary) of `of` starts with these stores.
-    Wave {
-        number: usize,
-        of: usize,
-        stores: Vec<String>,
-    },
-    Store {
-        name: String,
-        step: Step,
-    },
-}
-
-impl Event {
-    fn store(name: &str, step: &Step) -> Self {
-        Self::Store {
-            name: name.to_string(),
-            step: step.clone(),
-        }
-    }
 }
 
 /// How a rollout goes.

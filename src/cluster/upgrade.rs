@@ -19,18 +19,18 @@ use serde_json::json;
 use super::apply::{self, CreateError};
 use super::audit;
 use super::connect::Connection;
-use super::diff::{self, ObjectDiff};
+use super::diff;
 use super::error::ClusterError;
 use super::revisions;
 use crate::domain::config::{Config, Quantity};
 use crate::domain::credentials::Credentials;
-use crate::domain::layout::{
-    APPLIED_ANNOTATION, Component, DATABASE_UPGRADE, REVISION_ANNOTATION, StoreLayout,
-};
+use crate::domain::diff::ObjectDiff;
+use crate::domain::inventory::StoreObjects;
+use crate::domain::labels::{APPLIED_ANNOTATION, REVISION_ANNOTATION};
+use crate::domain::layout::{Component, DATABASE_UPGRADE, StoreLayout};
 use crate::domain::manifests::{self, Manifest};
 use crate::domain::ownership::{Owner, owner};
 use crate::domain::revision::Revision;
-use crate::domain::status::StoreObjects;
 use crate::domain::upgrade;
 
 /// The field manager of the revision annotations (apart from `storectl`'s, so a re-apply

@@ -4,11 +4,10 @@
 //! from the API server's watch cache, as client-go's informers do. A watcher that fails starts
 //! over with a fresh list after a backoff, so it counts as live again only once that
 //! list is complete. Health is kept per watcher, and a probe of the API server notices
-//! within seconds when it stops answering (a hung server breaks no stream). Dropping
+//! within seconds when it stops answering (`health.rs`; a hung server breaks no stream). Dropping
 //! the last handle of a model stops its tasks, so a resync replaces its watchers.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -17,7 +16,6 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::jiff::Timestamp;
 use kube::runtime::watcher;
 use kube::{Api, Resource};
 use tokio::sync::{mpsc, watch};
@@ -25,121 +23,15 @@ use tokio::task::JoinHandle;
 
 use super::connect::Connection;
 use super::error::{ClusterError, root_cause};
+use super::health::{Health, HealthBoard, State, failing, probe};
 use super::mirror::{Mirror, MirrorWriter, mirror};
 use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
-use crate::domain::layout::STORE_SELECTOR;
+use crate::domain::labels::STORE_SELECTOR;
 
-/// How often the API server is asked whether it answers, and how long it may take.
-const PROBE_EVERY: Duration = Duration::from_secs(2);
-const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Pauses between restarts of a failing watcher: doubling from the first to the last.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(15);
-
-/// What the watchers report besides object changes, summed over every watcher.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Health {
-    /// Not every watcher has listed yet.
-    Connecting,
-    /// Every watcher is streaming, except those of the kinds the user may not list.
-    Live { forbidden: Vec<Refused> },
-    /// The API server does not answer, or a watcher lost its stream, since `since`; the
-    /// model may be stale.
-    Reconnecting {
-        since: Timestamp,
-        why: String,
-        forbidden: Vec<Refused>,
-    },
-}
-
-/// A kind the user may not list, and the refusal in words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub kind: String,
-    pub message: String,
-}
-
-impl Health {
-    /// The refused kinds, whatever the connection state.
-    pub fn forbidden(&self) -> &[Refused] {
-        match self {
-            Self::Connecting => &[],
-            Self::Live { forbidden } | Self::Reconnecting { forbidden, .. } => forbidden,
-        }
-    }
-}
-
-/// One source of health: a watcher (by kind) or the server probe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum State {
-    Listing,
-    Live,
-    Failing { since: Timestamp, why: String },
-    Forbidden(String),
-}
-
-/// Every source's state; each change recomputes and publishes `Health`.
-struct HealthBoard {
-    states: Mutex<BTreeMap<String, State>>,
-    out: watch::Sender<Health>,
-}
-
-impl HealthBoard {
-    fn set(&self, source: &str, state: State) {
-        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
-        // Every event of a live watcher says "live" again: nothing to recompute.
-        if state == State::Live && states.get(source) == Some(&State::Live) {
-            return;
-        }
-        let entry = states.entry(source.to_string()).or_insert(State::Listing);
-        *entry = match (&*entry, state) {
-            // A failure that goes on keeps the time it began.
-            (State::Failing { since, .. }, State::Failing { why, .. }) => {
-                State::Failing { since: *since, why }
-            }
-            (_, state) => state,
-        };
-        let health = summarize(&states);
-        self.out.send_if_modified(|h| {
-            let changed = *h != health;
-            *h = health;
-            changed
-        });
-    }
-}
-
-fn summarize(states: &BTreeMap<String, State>) -> Health {
-    let forbidden: Vec<Refused> = states
-        .iter()
-        .filter_map(|(source, s)| match s {
-            State::Forbidden(message) => Some(Refused {
-                kind: source.clone(),
-                message: message.clone(),
-            }),
-            _ => None,
-        })
-        .collect();
-    let failing = states
-        .iter()
-        .filter_map(|(source, s)| match s {
-            State::Failing { since, why } => Some((*since, format!("{source}: {why}"))),
-            _ => None,
-        })
-        .min();
-    if let Some((since, why)) = failing {
-        return Health::Reconnecting {
-            since,
-            why,
-            forbidden,
-        };
-    }
-    if states.values().any(|s| *s == State::Listing) {
-        Health::Connecting
-    } else {
-        Health::Live { forbidden }
-    }
-}
 
 /// Tasks aborted when this goes (a model's watchers when its last handle goes).
 pub struct Tasks(pub Vec<JoinHandle<()>>);
@@ -195,10 +87,7 @@ impl LiveModel {
     ) -> (Self, mpsc::Receiver<()>, watch::Receiver<Health>) {
         let (tx, rx) = mpsc::channel(1);
         let (health_tx, health_rx) = watch::channel(Health::Connecting);
-        let board = Arc::new(HealthBoard {
-            states: Mutex::new(BTreeMap::new()),
-            out: health_tx,
-        });
+        let board = Arc::new(HealthBoard::new(health_tx));
         let client = &conn.client;
         let (selector, namespace) = match scope {
             Scope::Cluster => (STORE_SELECTOR, None),
@@ -287,30 +176,6 @@ impl LiveModel {
             pods: pick(&self.pods, &keep),
             ingresses: pick(&self.ingresses, &keep),
         }
-    }
-}
-
-/// Asks the API server for its version every few seconds; no answer in time is a
-/// failure of the source "API server".
-async fn probe(conn: Connection, board: Arc<HealthBoard>) {
-    const SOURCE: &str = "API server";
-    let mut tick = tokio::time::interval(PROBE_EVERY);
-    loop {
-        tick.tick().await;
-        let state = match tokio::time::timeout(PROBE_TIMEOUT, conn.client.apiserver_version()).await
-        {
-            Ok(Ok(_)) => State::Live,
-            Ok(Err(e)) => failing(root_cause(&e)),
-            Err(_) => failing(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),
-        };
-        board.set(SOURCE, state);
-    }
-}
-
-fn failing(why: String) -> State {
-    State::Failing {
-        since: Timestamp::now(),
-        why,
     }
 }
 
@@ -415,7 +280,7 @@ impl<K: SlimKind> Watcher<K> {
                 let refusal = ClusterError::from_kube(
                     kube::Error::Api(s.clone()),
                     &format!("watching {}", self.kind),
-                    &self.conn.target,
+                    &self.conn.endpoint,
                 );
                 self.writer.refused();
                 self.board

@@ -10,9 +10,11 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use super::manifests::backups::BACKUP_OF_LABEL;
-use super::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION, marked_for};
+use super::ownership::marked_for;
 use super::status::Phase;
+use crate::domain::labels::{
+    BACKUP_LABEL, BACKUP_OF_LABEL, MARK_LABEL, MARK_VALUE, STORE_ANNOTATION,
+};
 
 /// The backup Job's script: `sh -c BACKUP_SCRIPT`.
 pub const BACKUP_SCRIPT: &str = concat!(
@@ -72,9 +74,6 @@ pub fn database_running(name: &str, phase: Phase) -> Result<(), NotRunning> {
 pub fn new_id(now: k8s_openapi::jiff::Timestamp) -> String {
     now.strftime("%Y%m%d-%H%M%S").to_string()
 }
-
-/// Label on a backup record: the backup's id.
-pub const BACKUP_LABEL: &str = "storectl.io/backup";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum BackupStatus {

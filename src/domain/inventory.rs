@@ -13,9 +13,24 @@ use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::layout::LABEL_APP;
 use super::ownership::marked_for;
-use super::status::StoreObjects;
+use crate::domain::labels::LABEL_APP;
+
+/// Everything observed of one store, grouped by the `app` label. The objects are shared
+/// with the model they were observed into.
+#[derive(Debug, Clone, Default)]
+pub struct StoreObjects {
+    pub name: String,
+    /// The store's own namespace (per-store mode), if it exists.
+    pub namespace: Option<Arc<Namespace>>,
+    /// Where the store's objects are (its own namespace, or the shared one).
+    pub namespace_name: String,
+    pub deployments: Vec<Arc<Deployment>>,
+    pub jobs: Vec<Arc<Job>>,
+    pub claims: Vec<Arc<PersistentVolumeClaim>>,
+    pub pods: Vec<Arc<Pod>>,
+    pub ingresses: Vec<Arc<Ingress>>,
+}
 
 /// Every store object seen on the cluster, by kind. Objects are shared, not copied:
 /// grouping a thousand stores moves pointers only.
@@ -184,7 +199,7 @@ mod tests {
 
     #[test]
     fn only_a_marked_namespace_or_the_shared_one_makes_a_store() {
-        use crate::domain::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION};
+        use crate::domain::labels::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION};
         let namespace = |name: &str, app: &str, mark: Option<&str>| {
             let mut m = meta(name, None, app);
             if let Some(store) = mark {

@@ -5,27 +5,10 @@ use std::collections::BTreeMap;
 
 use super::config::{Config, Isolation};
 use super::name::StoreName;
-use super::ownership::{MARK_LABEL, MARK_VALUE, STORE_ANNOTATION};
-
-/// The original platform's label keys and value, kept so its stores stay manageable.
-pub const LABEL_APP: &str = "app";
-pub const LABEL_COMPONENT: &str = "component";
-pub const LABEL_MANAGED_BY: &str = "managed-by";
-pub const MANAGED_BY: &str = "ecommerce-platform";
-pub const PART_OF: &str = "ecommerce-platform";
-/// Selects every object of every store (what watches and lists use).
-pub const STORE_SELECTOR: &str = "managed-by=ecommerce-platform";
-/// On a store's Deployments while it is paused (`storectl pause`).
-pub const PAUSED_LABEL: &str = "storectl.io/paused";
-/// On a store's WordPress Deployment while a restore holds it stopped: the backup's id
-/// (a label, so that the slim watch keeps it). Set when WordPress is stopped for the
-/// restore, removed only when it is started again (the restore succeeded or changed
-/// nothing, or `storectl resume`).
-pub const RESTORING_LABEL: &str = "storectl.io/restoring";
-/// On a store's Deployments: the revision last applied to them (`storectl upgrade`,
-/// `rollback`), and when; the status rules count the provisioning deadline from then.
-pub const REVISION_ANNOTATION: &str = "storectl.io/revision";
-pub const APPLIED_ANNOTATION: &str = "storectl.io/applied";
+use crate::domain::labels::{
+    LABEL_APP, LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY, MARK_LABEL, MARK_VALUE, PART_OF,
+    STORE_ANNOTATION, STORE_SELECTOR,
+};
 
 /// The middle part of a database upgrade Job's name (`<store>-db-upgrade-<revision>`).
 pub const DATABASE_UPGRADE: &str = "db-upgrade";

@@ -4,13 +4,11 @@
 use std::fmt;
 
 use super::config::{Config, Isolation};
+use super::dns::{DNS_LABEL_MAX, HOST_MAX};
 
 /// Suffixes appended to a store name whose results must fit in a DNS-1123 *label*
 /// (63 characters): Service names, and the `job-name` label the Job controller adds.
 const LABEL_LIMITED_SUFFIXES: &[&str] = &["-wordpress", "-mysql", "-setup"];
-
-/// Longest Kubernetes label (and Service name, and namespace name).
-pub const DNS_LABEL_MAX: usize = 63;
 
 /// Names that collide with system or platform namespaces or hosts.
 const RESERVED: &[(&str, &str)] = &[
@@ -71,9 +69,6 @@ pub enum NameError {
         max: usize,
     },
 }
-
-/// Longest host name (a DNS subdomain), which `<store>.<domain>` must fit.
-pub const HOST_MAX: usize = 253;
 
 impl StoreName {
     /// Validates `raw` for a cluster whose per-store namespaces are `namespace_prefix` +

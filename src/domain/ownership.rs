@@ -4,13 +4,10 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::layout::{LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY, StoreLayout};
-
-/// The label storectl sets on everything it creates (with `MARK_VALUE`).
-pub const MARK_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MARK_VALUE: &str = "storectl";
-/// The annotation naming the store an object was made for.
-pub const STORE_ANNOTATION: &str = "storectl.io/store";
+use super::layout::StoreLayout;
+use crate::domain::labels::{
+    LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY, MARK_LABEL, MARK_VALUE, STORE_ANNOTATION,
+};
 
 /// Who an existing object belongs to, seen from one store.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,9 +11,8 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use super::config::{self, Config, ConfigError, EnvVars, Sources};
 use super::layout::StoreLayout;
 use super::ownership::marked_for;
+use crate::domain::labels::REVISION_LABEL;
 
-/// Label on every revision ConfigMap: its number.
-pub const REVISION_LABEL: &str = "storectl.io/revision";
 /// How many revisions a store keeps.
 pub const KEEP: usize = 10;
 
@@ -127,8 +126,8 @@ pub fn config_of(map: &ConfigMap) -> Result<Config, ConfigError> {
 mod tests {
     use super::*;
     use crate::domain::config::tests::sources_with;
+    use crate::domain::labels::MARK_LABEL;
     use crate::domain::name::StoreName;
-    use crate::domain::ownership::MARK_LABEL;
 
     #[test]
     fn a_recorded_configuration_reads_back_as_the_same_configuration() {

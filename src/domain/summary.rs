@@ -1,10 +1,12 @@
 //! One line about a store, as `storectl list`, `status` and the TUI's table show it:
 //! derived from its objects, the status rules and the time.
 
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::status::{self, Phase, StatusRules, StoreObjects};
+use super::status::{self, Phase, StatusRules};
+use crate::domain::inventory::StoreObjects;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreSummary {
@@ -24,7 +26,7 @@ pub struct StoreSummary {
 pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> StoreSummary {
     let status = status::derive(store, rules, now);
     let created = status::created(store);
-    let (pods_ready, pods_total) = status::pods_ready(store);
+    let pods = status::pods_ready(store);
     StoreSummary {
         name: store.name.clone(),
         namespace: store.namespace_name.clone(),
@@ -32,8 +34,8 @@ pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> S
         reason: status.reason,
         url: status::url(store),
         age_seconds: created.map(|c| now.duration_since(c).as_secs().max(0)),
-        pods_ready,
-        pods_total,
+        pods_ready: pods.ready,
+        pods_total: pods.total,
         created: created.map(|c| c.to_string()),
     }
 }
@@ -103,27 +105,10 @@ pub fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
         });
     }
     for j in &store.jobs {
-        // The final condition when there is one; current controllers first set the
-        // interim SuccessCriteriaMet / FailureTarget while the last pods finish.
-        let holds = |type_: &str| {
-            j.status
-                .iter()
-                .flat_map(|s| s.conditions.iter().flatten())
-                .any(|c| c.type_ == type_ && c.status == "True")
-        };
-        let state = [
-            ("Complete", "Complete"),
-            ("Failed", "Failed"),
-            ("SuccessCriteriaMet", "completing"),
-            ("FailureTarget", "failing"),
-        ]
-        .into_iter()
-        .find(|(condition, _)| holds(condition))
-        .map_or("Running", |(_, state)| state);
         out.push(ObjectState {
             kind: "Job",
             name: name(&j.metadata),
-            state: state.to_string(),
+            state: job_state(j).to_string(),
         });
     }
     for p in &store.pods {
@@ -152,6 +137,26 @@ pub fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
         });
     }
     out
+}
+
+/// A Job's final condition when it has one; current controllers first set the interim
+/// SuccessCriteriaMet / FailureTarget while the last pods finish.
+fn job_state(job: &Job) -> &'static str {
+    let holds = |type_: &str| {
+        job.status
+            .iter()
+            .flat_map(|s| s.conditions.iter().flatten())
+            .any(|c| c.type_ == type_ && c.status == "True")
+    };
+    [
+        ("Complete", "Complete"),
+        ("Failed", "Failed"),
+        ("SuccessCriteriaMet", "completing"),
+        ("FailureTarget", "failing"),
+    ]
+    .into_iter()
+    .find(|(condition, _)| holds(condition))
+    .map_or("Running", |(_, state)| state)
 }
 
 /// kubectl-style age: `42s`, `5m`, `3h`, `12d`.

@@ -13,9 +13,11 @@ use k8s_openapi::jiff::Timestamp;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::metrics::Metrics;
-use crate::cluster::watch::{Health, LiveModel};
+use crate::cluster::health::Health;
+use crate::cluster::watch::LiveModel;
 use crate::domain::changes::{ChangeKind, StatusChanges, StoreChange};
-use crate::domain::status::{Phase, StatusRules, StoreObjects};
+use crate::domain::inventory::StoreObjects;
+use crate::domain::status::{Phase, StatusRules};
 use crate::domain::summary::{StoreSummary, summarize};
 
 /// Fewest milliseconds between two recomputations after changes.

@@ -15,18 +15,19 @@ use tokio::task::JoinHandle;
 
 use crate::app::{Action, Command, EventRow, LogLine, PlanView, Revealed};
 use crate::cluster::connect::Connection;
-use crate::cluster::diff::ObjectDiff;
 use crate::cluster::pause::set_paused;
 use crate::cluster::plan::Plan;
-use crate::cluster::rollout::{self, Planned, Step};
+use crate::cluster::rollout::{self, Planned};
 use crate::cluster::watch::LiveModel;
 use crate::cluster::{apply, backups, delete, events, logs, revisions, upgrade};
 use crate::domain::config::{self, Config, Sources};
 use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
+use crate::domain::diff::ObjectDiff;
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::{Component, StoreLayout};
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
-use crate::domain::status::StoreObjects;
+use crate::domain::rollout::Step;
 
 pub struct Effects {
     conn: Connection,

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 
 use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, StoreRow};
 use crate::cluster::connect::{self, ConnectOptions, Connection};
-use crate::cluster::watch::{Health, LiveModel, Scope};
+use crate::cluster::health::Health;
+use crate::cluster::watch::{LiveModel, Scope};
 use crate::domain::config::{Config, Sources};
 use crate::domain::summary::{object_states, summarize};
 use crate::ui;
@@ -41,34 +42,17 @@ async fn event_loop(
     mut conn: Connection,
     options: Options,
 ) -> anyhow::Result<()> {
-    let defaults = FormDefaults {
-        domain: options.config.global.domain.clone(),
-        storage: options.config.wordpress.storage.0.clone(),
-        admin_email: options.config.wordpress.admin.email.clone(),
-        namespace_prefix: options.config.stores.namespace_prefix.clone(),
-    };
-    let mut app = App::new(conn.target.context.clone(), options.readonly, defaults);
+    let defaults = form_defaults(&options.config);
+    let mut app = App::new(conn.endpoint.context.clone(), options.readonly, defaults);
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
-    let start_effects = |conn: &Connection| {
-        let effects = effects::Effects::new(
-            conn.clone(),
-            options.config.clone(),
-            options.sources.clone(),
-            results_tx.clone(),
-        );
-        effects.fetch_server_version();
-        effects
-    };
-    let mut effects = start_effects(&conn);
+    let mut effects = start_effects(&conn, &options, &results_tx);
 
-    let (mut model, mut changes, mut health) = LiveModel::start(&conn, &Scope::Cluster);
+    let mut live = Live::start(&conn);
     let rules = options.config.status_rules();
     let shared = options.config.stores.shared_namespace.as_str();
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut model_ready = false;
-    let mut listed = listed_signal(&model);
 
     loop {
         resize(&mut app, tui.size()?.height);
@@ -80,43 +64,37 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e.into()),
                 None => Some(Action::Quit),
             },
-            Ok(()) = &mut listed, if !model_ready => {
-                model_ready = true;
-                Some(Action::Stores(rows(&model, &rules, shared)))
+            Ok(()) = &mut live.listed, if !live.ready => {
+                live.ready = true;
+                Some(Action::Stores(rows(&live.model, &rules, shared)))
             }
-            Some(()) = changes.recv() => model_ready.then(|| Action::Stores(rows(&model, &rules, shared))),
-            Ok(()) = health.changed() => Some(connection(&health.borrow())),
+            Some(()) = live.changes.recv() => live.ready.then(|| Action::Stores(rows(&live.model, &rules, shared))),
+            Ok(()) = live.health.changed() => Some(connection(&live.health.borrow())),
             Some(result) = results.recv() => Some(result),
-            _ = tick.tick() => model_ready.then(|| Action::Stores(rows(&model, &rules, shared))),
+            _ = tick.tick() => live.ready.then(|| Action::Stores(rows(&live.model, &rules, shared))),
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
         for command in app::update(&mut app, action) {
             match command {
                 Command::Quit => return Ok(()),
-                Command::Resync => {
-                    (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
-                    listed = listed_signal(&model);
-                    model_ready = false;
-                }
+                Command::Resync => live = Live::start(&conn),
                 Command::ListContexts => {
                     let names = connect::contexts(&options.connect).map_err(|e| e.to_string());
                     let _ = results_tx.send(Action::ContextsListed(names));
                 }
                 Command::SwitchContext(context) => {
-                    let options = ConnectOptions {
+                    let connect = ConnectOptions {
                         context: Some(context.clone()),
                         ..options.connect.clone()
                     };
-                    let result = match Connection::open(&options).await {
+                    let result = match Connection::open(&connect).await {
                         Ok(new) => {
                             // Everything of the old context goes: its watches and tasks.
-                            effects.run(Command::StopLogs, &model);
+                            effects.run(Command::StopLogs, &live.model);
                             conn = new;
-                            effects = start_effects(&conn);
-                            (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
-                            listed = listed_signal(&model);
-                            model_ready = false;
+                            effects = start_effects(&conn, &options, &results_tx);
+                            live = Live::start(&conn);
                             Ok(())
                         }
                         Err(e) => Err(e.to_string()),
@@ -124,12 +102,62 @@ async fn event_loop(
                     let _ = results_tx.send(Action::ContextSwitched { context, result });
                 }
                 Command::Copy(text) => terminal::copy_to_clipboard(&text),
-                other => effects.run(other, &model),
+                other => effects.run(other, &live.model),
             }
         }
         if app.quit {
             return Ok(());
         }
+    }
+}
+
+/// The live model of the cluster in use, its signals, and whether its first lists are in.
+struct Live {
+    model: LiveModel,
+    changes: mpsc::Receiver<()>,
+    health: tokio::sync::watch::Receiver<Health>,
+    listed: tokio::sync::oneshot::Receiver<()>,
+    ready: bool,
+}
+
+impl Live {
+    fn start(conn: &Connection) -> Self {
+        let (model, changes, health) = LiveModel::start(conn, &Scope::Cluster);
+        let listed = listed_signal(&model);
+        Self {
+            model,
+            changes,
+            health,
+            listed,
+            ready: false,
+        }
+    }
+}
+
+/// The runtime's effects on `conn`, their results sent to `results`; asks for the
+/// server's version first.
+fn start_effects(
+    conn: &Connection,
+    options: &Options,
+    results: &mpsc::UnboundedSender<Action>,
+) -> effects::Effects {
+    let effects = effects::Effects::new(
+        conn.clone(),
+        options.config.clone(),
+        options.sources.clone(),
+        results.clone(),
+    );
+    effects.fetch_server_version();
+    effects
+}
+
+/// The create form's defaults, from the configuration.
+fn form_defaults(config: &Config) -> FormDefaults {
+    FormDefaults {
+        domain: config.global.domain.clone(),
+        storage: config.wordpress.storage.0.clone(),
+        admin_email: config.wordpress.admin.email.clone(),
+        namespace_prefix: config.stores.namespace_prefix.clone(),
     }
 }
 

@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::phase_color;
 use crate::app::{App, Details, EventRow};
-use crate::cluster::diff::ObjectDiff;
 use crate::domain::backup::{BackupStatus, human_size};
+use crate::domain::diff::ObjectDiff;
 
 pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     let block = Block::new()

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use crate::app::{App, keys};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let bindings = keys::bindings(app);
+    let bindings = keys::help(app);
     let height = u16::try_from(bindings.len() + 2)
         .unwrap_or(u16::MAX)
         .min(area.height);

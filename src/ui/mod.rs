@@ -16,7 +16,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, ConnectionState, Mode, Severity};
+use crate::app::{App, ConnectionState, Mode, Severity, keys};
 use crate::domain::status::Phase;
 
 /// Smallest terminal the layout works in.
@@ -169,34 +169,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
-    let hint = match &app.mode {
-        Mode::Table if app.table.filter_editing => "type to filter  Enter keep  Esc clear",
-        Mode::Table if app.readonly => {
-            "Enter details  l logs  e events  / filter  s sort  ? help  q quit"
-        }
-        Mode::Table => {
-            "c create  ^D delete  Space mark  u upgrade  b backup  p pause  / filter  ? help"
-        }
-        Mode::Details(_) | Mode::Events(_) => {
-            "e events  l logs  d diff  b backup  R restore  r reveal  c copy  Esc back"
-        }
-        Mode::Logs(_) => {
-            "1/2/3 component  s follow  w wrap  t time  p prev  / search  Esc back  ? help"
-        }
-        Mode::Create(_) => "Tab next field  Enter create  Esc cancel",
-        Mode::Contexts(_) => "j/k choose  Enter switch  Esc cancel",
-        Mode::Confirm(c) if matches!(c.confirming, crate::app::Confirming::Restore { .. }) => {
-            "type the store name  Enter restore  Esc cancel"
-        }
-        Mode::Confirm(c) if c.stores.len() > 1 => {
-            "type the number of stores  Enter delete  Esc cancel"
-        }
-        Mode::Confirm(_) => "type the store name  Enter delete  Esc cancel",
-        Mode::Upgrade(_) => "key=value ...  Tab wave size  Enter plan  Esc cancel",
-        Mode::UpgradePlan(_) => "j/k scroll  Enter start the rollout  Esc cancel",
-        Mode::Rollout => "j/k scroll  Esc back (the rollout goes on)  U returns",
-        Mode::RestorePick(_) => "j/k choose  Enter restore (then type the name)  Esc cancel",
-    };
+    let hint = keys::hints(app);
     frame.render_widget(
         Paragraph::new(Span::styled(
             format!(" {hint}"),

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::phase_color;
-use crate::app::{App, ConnectionState};
+use crate::app::{App, ConnectionState, StoreRow, StoreTable};
 use crate::domain::summary::human_age;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -28,23 +28,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(line), filter_area);
     }
     let stale = matches!(app.connection, ConnectionState::Reconnecting(_));
-    let marked = if t.marked_count() > 0 {
-        format!(", {} marked", t.marked_count())
-    } else {
-        String::new()
-    };
-    let title = format!(
-        " stores ({}{}{marked}) sorted by {}{} ",
-        t.visible_len(),
-        if filter_shown {
-            format!(" of {}", t.all_rows().len())
-        } else {
-            String::new()
-        },
-        t.sort.label(),
-        if stale { " — STALE" } else { "" }
-    );
-    let block = Block::new().borders(Borders::TOP).title(title);
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(title(t, filter_shown, stale));
     let height = usize::from(table_area.height.saturating_sub(2));
     if t.visible_len() == 0 {
         let text = match &app.connection {
@@ -75,36 +61,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .skip(offset)
         .take(height)
-        .map(|(i, r)| {
-            let s = &r.summary;
-            let mut style = Style::new();
-            if stale {
-                style = style.add_modifier(Modifier::DIM);
-            }
-            let marked = t.is_marked(r);
-            if marked {
-                style = style.fg(Color::Cyan).add_modifier(Modifier::BOLD);
-            }
-            if i == t.selected {
-                style = style.add_modifier(Modifier::REVERSED);
-            }
-            let mark = if marked { "● " } else { "  " };
-            let mut cells = vec![
-                Cell::from(format!("{mark}{}", s.name)),
-                Cell::from(Span::styled(
-                    s.status.as_str(),
-                    Style::new().fg(phase_color(s.status)),
-                )),
-                Cell::from(s.reason.clone()),
-                Cell::from(s.url.clone().unwrap_or_else(|| "-".into())),
-                Cell::from(human_age(s.age_seconds)),
-                Cell::from(format!("{}/{}", s.pods_ready, s.pods_total)),
-            ];
-            if wide {
-                cells.push(Cell::from(s.namespace.clone()));
-            }
-            Row::new(cells).style(style)
-        })
+        .map(|(i, r)| row(t, r, i == t.selected, stale, wide))
         .collect();
     let mut widths = vec![
         Constraint::Length(u16::try_from(name_width).unwrap_or(30)),
@@ -127,4 +84,56 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .column_spacing(1),
         table_area,
     );
+}
+
+/// The title: ` stores (3 of 5, 1 marked) sorted by name `, STALE while reconnecting.
+fn title(t: &StoreTable, filter_shown: bool, stale: bool) -> String {
+    let marked = if t.marked_count() > 0 {
+        format!(", {} marked", t.marked_count())
+    } else {
+        String::new()
+    };
+    format!(
+        " stores ({}{}{marked}) sorted by {}{} ",
+        t.visible_len(),
+        if filter_shown {
+            format!(" of {}", t.all_rows().len())
+        } else {
+            String::new()
+        },
+        t.sort.label(),
+        if stale { " — STALE" } else { "" }
+    )
+}
+
+/// One store's row: marked, selected and stale rows styled as such.
+fn row(t: &StoreTable, r: &StoreRow, selected: bool, stale: bool, wide: bool) -> Row<'static> {
+    let s = &r.summary;
+    let mut style = Style::new();
+    if stale {
+        style = style.add_modifier(Modifier::DIM);
+    }
+    let marked = t.is_marked(r);
+    if marked {
+        style = style.fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    }
+    if selected {
+        style = style.add_modifier(Modifier::REVERSED);
+    }
+    let mark = if marked { "● " } else { "  " };
+    let mut cells = vec![
+        Cell::from(format!("{mark}{}", s.name)),
+        Cell::from(Span::styled(
+            s.status.as_str(),
+            Style::new().fg(phase_color(s.status)),
+        )),
+        Cell::from(s.reason.clone()),
+        Cell::from(s.url.clone().unwrap_or_else(|| "-".into())),
+        Cell::from(human_age(s.age_seconds)),
+        Cell::from(format!("{}/{}", s.pods_ready, s.pods_total)),
+    ];
+    if wide {
+        cells.push(Cell::from(s.namespace.clone()));
+    }
+    Row::new(cells).style(style)
 }

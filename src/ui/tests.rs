@@ -198,7 +198,7 @@ fn marked_rows_and_the_bulk_delete_confirmation() {
 
 #[test]
 fn upgrade_form_and_rollout_progress() {
-    use crate::cluster::rollout::{Event, Step};
+    use crate::domain::rollout::{Event, Step};
     let mut app = fleet();
     press(&mut app, &[key(' '), key(' '), key('u')]);
     for c in "wordpress.image=wordpress:6.9-apache".chars() {

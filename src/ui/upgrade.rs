@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
 
 use super::form::dialog;
 use crate::app::{PlanView, RolloutView, UpgradeForm};
-use crate::cluster::rollout::Step;
+use crate::domain::rollout::Step;
 
 pub fn draw_form(frame: &mut Frame, f: &UpgradeForm, area: Rect) {
     let rect = dialog(area, 76, 12);

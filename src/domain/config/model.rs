@@ -260,16 +260,6 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
-impl Config {
-    /// The clocks of the status rules.
-    pub fn status_rules(&self) -> crate::domain::status::StatusRules {
-        crate::domain::status::StatusRules {
-            provisioning_deadline: self.stores.provisioning_deadline.0,
-            failure_grace: self.stores.failure_grace.0,
-        }
-    }
-}
-
 impl Quantity {
     pub fn to_k8s(&self) -> k8s_openapi::apimachinery::pkg::api::resource::Quantity {
         k8s_openapi::apimachinery::pkg::api::resource::Quantity(self.0.clone())

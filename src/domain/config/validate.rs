@@ -3,7 +3,7 @@
 
 use super::keys;
 use super::model::{Config, Isolation};
-use crate::domain::name::{DNS_LABEL_MAX, HOST_MAX};
+use crate::domain::dns::{DNS_LABEL_MAX, HOST_MAX};
 
 type Failure = (String, String);
 

@@ -8,24 +8,22 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
-    SeccompProfile, SecurityContext, Volume, VolumeMount,
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, PodSecurityContext, PodSpec,
+    PodTemplateSpec, SeccompProfile, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 
-use super::backups::{
-    ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_BUCKET, TARGET_SERVER, Target, secret_key_env,
+use super::backup_target::{
+    ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY, TARGET_BUCKET, TARGET_SERVER, secret_key_env,
 };
 use super::workloads::plain_env;
 use crate::domain::backup::{ACCESS_SCRIPT, BACKUP_FILES};
 use crate::domain::config::{BackupTarget, Config};
+use crate::domain::labels::{ACCESS_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::Component;
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 use crate::domain::presign::{self, SigningKey};
 
-/// Label on the platform-side objects of one store's access: the store's name.
-pub const ACCESS_OF_LABEL: &str = "storectl.io/backup-access-of";
 /// How long a finished access Job stays (an hour): it runs before every backup.
 const FINISHED_ACCESS_TTL_SECONDS: i32 = 3_600;
 /// How long an access Job may run (it moves a store's old backups once): its deadline,
@@ -62,7 +60,7 @@ pub fn store_access_key_id(store: &str) -> String {
 /// The Job (platform namespace, cluster target) that makes `store`'s account and bucket
 /// on the target, and moves the store's backups of earlier versions into that bucket.
 pub fn access_job(config: &Config, store: &str) -> Job {
-    let target = Target::of(config);
+    let target = BackupBucket::of(config);
     let root = |name: &str, key: &str| secret_key_env(name, TARGET_SERVER, key);
     let own = |name: &str, key: &str| secret_key_env(name, &store_key_secret(config, store), key);
     let env = vec![
@@ -82,31 +80,7 @@ pub fn access_job(config: &Config, store: &str) -> Job {
         (MARK_LABEL.to_string(), MARK_VALUE.to_string()),
         (ACCESS_OF_LABEL.to_string(), store.to_string()),
     ]);
-    let container = Container {
-        name: "access".to_string(),
-        image: Some(config.setup.image.clone()),
-        command: Some(vec![
-            "sh".to_string(),
-            "-c".to_string(),
-            ACCESS_SCRIPT.to_string(),
-        ]),
-        env: Some(env),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "work".to_string(),
-            mount_path: WORK.to_string(),
-            ..VolumeMount::default()
-        }]),
-        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
+    let container = access_container(config, env);
     Job {
         metadata: ObjectMeta {
             // The server makes the name unique (and short enough) from this.
@@ -152,6 +126,36 @@ pub fn access_job(config: &Config, store: &str) -> Job {
     }
 }
 
+/// The access Job's one container: the access script with `env`, dropping every
+/// capability.
+fn access_container(config: &Config, env: Vec<EnvVar>) -> Container {
+    Container {
+        name: "access".to_string(),
+        image: Some(config.setup.image.clone()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            ACCESS_SCRIPT.to_string(),
+        ]),
+        env: Some(env),
+        volume_mounts: Some(vec![VolumeMount {
+            name: "work".to_string(),
+            mount_path: WORK.to_string(),
+            ..VolumeMount::default()
+        }]),
+        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_string()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
+    }
+}
+
 /// (object key, presigned GET URL) for each file of backup `id` of `store`, signed with
 /// `key` (the platform's) at `now`, valid for `valid_for`.
 pub fn presigned_files(
@@ -162,7 +166,7 @@ pub fn presigned_files(
     now: Timestamp,
     valid_for: Duration,
 ) -> Vec<(String, String)> {
-    let target = Target::of(config);
+    let target = BackupBucket::of(config);
     BACKUP_FILES
         .iter()
         .map(|file| {

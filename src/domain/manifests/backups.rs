@@ -1,51 +1,30 @@
 //! A store's backup objects: the backup Job (and the CronJob of scheduled ones), the
 //! restore Job (for a clone followed by the URL rewrite, in a container without the
-//! target's keys), each with a deadline, the network policies that let them reach MySQL and the target, and, for
-//! the zero-set-up target, the S3-compatible server in the platform namespace with its
-//! volume and credentials. The Jobs run `domain::backup`'s scripts.
+//! target's keys), each with a deadline, and the network policies that let them reach
+//! MySQL and the target (`backup_target`). The Jobs run `domain::backup`'s scripts.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
-    PodTemplateSpec, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServicePort,
-    ServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
-};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::backup_target::{BackupBucket, secret_key_env, server_selector};
+use super::jobs::{ScriptJob, followed_by, script_job};
 use super::meta;
 use super::network::MYSQL_PORT;
-use super::workloads::{SCRATCH, ScriptJob, database_env, followed_by, plain_env, script_job};
+use super::workloads::{database_env, plain_env};
 use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::MYSQL_ROOT_PASSWORD;
+use crate::domain::labels::BACKUP_OF_LABEL;
 use crate::domain::layout::{Component, StoreLayout};
-use crate::domain::ownership::{MARK_LABEL, MARK_VALUE};
 
-/// Name of the zero-set-up target's Deployment, Service, volume and credentials Secret
-/// in the platform namespace.
-pub const TARGET_SERVER: &str = "storectl-backups";
-/// Its port, and the bucket earlier versions kept every store's backups in; each store's
-/// bucket is named after it (`backups-<store>`).
-pub const TARGET_PORT: i32 = 7070;
-pub const TARGET_BUCKET: &str = "backups";
-/// Where the target keeps its accounts: on its volume, a folder no bucket can be named.
-const TARGET_IAM_DIR: &str = "/data/.storectl-iam";
-/// Keys of a target credentials Secret (the platform's and each store's own in the
-/// platform namespace, and the copy of the store's own in its namespace).
-pub const ACCESS_KEY_ID: &str = "access-key-id";
-pub const SECRET_ACCESS_KEY: &str = "secret-access-key";
-/// Label on every Job that backs a store up (manual or scheduled): the store's name.
-pub const BACKUP_OF_LABEL: &str = "storectl.io/backup-of";
 /// How long a finished backup or restore Job stays for its status and logs (a week).
 const FINISHED_JOB_TTL_SECONDS: i32 = 7 * 86_400;
 /// A backup Job is retried once.
@@ -55,120 +34,6 @@ const BACKUP_ATTEMPTS: i32 = 2;
 const JOB_DEADLINE_SECONDS: i64 = 6 * 3600;
 /// How late a scheduled backup may still start (e.g. after the controller was down).
 const SCHEDULE_STARTING_DEADLINE_SECONDS: i64 = 3600;
-
-/// Where the Jobs send and fetch backups.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub endpoint: String,
-    pub bucket: String,
-    pub region: String,
-    pub prefix: String,
-    /// Each store has a bucket of its own (the cluster target); else all share `bucket`.
-    pub bucket_per_store: bool,
-}
-
-impl Target {
-    pub fn of(config: &Config) -> Self {
-        let b = &config.backup;
-        match b.target {
-            BackupTarget::Cluster => Self {
-                endpoint: format!(
-                    "http://{TARGET_SERVER}.{}.svc:{TARGET_PORT}",
-                    config.platform.namespace
-                ),
-                bucket: TARGET_BUCKET.to_string(),
-                region: "us-east-1".to_string(),
-                prefix: b.prefix.clone(),
-                bucket_per_store: true,
-            },
-            BackupTarget::S3 => Self {
-                endpoint: b.s3.endpoint.clone(),
-                bucket: b.s3.bucket.clone(),
-                region: b.s3.region.clone(),
-                prefix: b.prefix.clone(),
-                bucket_per_store: false,
-            },
-        }
-    }
-
-    /// Where backup `id` of `store` lives, as `backups` shows it.
-    pub fn location(&self, store: &str, id: &str) -> String {
-        format!("{}{id}/", self.folder(store))
-    }
-
-    /// Where every backup of `store` lives.
-    pub fn folder(&self, store: &str) -> String {
-        format!(
-            "{}/{}/{}",
-            self.endpoint.trim_end_matches('/'),
-            self.bucket_of(store),
-            self.key_folder(store)
-        )
-    }
-
-    /// The bucket holding `store`'s backups.
-    pub fn bucket_of(&self, store: &str) -> String {
-        if self.bucket_per_store {
-            format!("{}-{store}", self.bucket)
-        } else {
-            self.bucket.clone()
-        }
-    }
-
-    /// The keys of `store`'s backups start with this: `<prefix><store>/`.
-    pub fn key_folder(&self, store: &str) -> String {
-        format!("{}{store}/", self.prefix)
-    }
-
-    /// The endpoint's TCP port (its own, else 443 for https and 80 for http).
-    fn port(&self) -> i32 {
-        let rest = self
-            .endpoint
-            .split_once("://")
-            .map_or(self.endpoint.as_str(), |(_, r)| r);
-        let host = rest.split('/').next().unwrap_or_default();
-        match host.rsplit_once(':').and_then(|(_, p)| p.parse().ok()) {
-            Some(port) => port,
-            None if self.endpoint.starts_with("http://") => 80,
-            None => 443,
-        }
-    }
-
-    fn env(&self, layout: &StoreLayout) -> Vec<EnvVar> {
-        vec![
-            plain_env("S3_ENDPOINT", &self.endpoint),
-            plain_env("S3_BUCKET", &self.bucket_of(layout.name())),
-            plain_env("S3_REGION", &self.region),
-            plain_env("S3_PREFIX", &self.prefix),
-            secret_key_env(
-                "AWS_ACCESS_KEY_ID",
-                &layout.backup_credentials(),
-                ACCESS_KEY_ID,
-            ),
-            secret_key_env(
-                "AWS_SECRET_ACCESS_KEY",
-                &layout.backup_credentials(),
-                SECRET_ACCESS_KEY,
-            ),
-            plain_env("WORK", SCRATCH),
-        ]
-    }
-}
-
-pub(super) fn secret_key_env(name: &str, secret: &str, key: &str) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret.to_string(),
-                key: key.to_string(),
-                ..SecretKeySelector::default()
-            }),
-            ..EnvVarSource::default()
-        }),
-        ..EnvVar::default()
-    }
-}
 
 /// The backup Job of backup `id` (empty: the script makes one from the time, as a
 /// scheduled run does).
@@ -272,7 +137,7 @@ impl StoreJob<'_> {
         let mut env = database_env(layout, config);
         env.push(plain_env("STORE", layout.name()));
         env.extend(self.vars.iter().map(|(k, v)| plain_env(k, v)));
-        env.extend(Target::of(config).env(layout));
+        env.extend(BackupBucket::of(config).env(layout));
         let mut job = script_job(
             layout,
             config,
@@ -339,7 +204,7 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
         match_labels: Some(layout.selector(Component::MySql)),
         ..LabelSelector::default()
     };
-    let target = Target::of(config);
+    let target = BackupBucket::of(config);
     let to_target = match config.backup.target {
         BackupTarget::Cluster => Some(vec![NetworkPolicyPeer {
             namespace_selector: Some(LabelSelector {
@@ -402,170 +267,10 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
     ]
 }
 
-/// The init container that makes the server's accounts folder (it does not make it).
-fn iam_folder(server: &Container) -> Container {
-    Container {
-        name: "iam-folder".to_string(),
-        image: server.image.clone(),
-        command: Some(vec![
-            "mkdir".to_string(),
-            "-p".to_string(),
-            TARGET_IAM_DIR.to_string(),
-        ]),
-        args: None,
-        env: None,
-        ports: None,
-        ..server.clone()
-    }
-}
-
-fn server_selector() -> BTreeMap<String, String> {
-    BTreeMap::from([(
-        "app.kubernetes.io/name".to_string(),
-        TARGET_SERVER.to_string(),
-    )])
-}
-
-fn server_meta(config: &Config) -> ObjectMeta {
-    let mut labels = server_selector();
-    labels.insert(MARK_LABEL.to_string(), MARK_VALUE.to_string());
-    labels.insert(
-        "app.kubernetes.io/part-of".to_string(),
-        crate::domain::layout::PART_OF.to_string(),
-    );
-    ObjectMeta {
-        name: Some(TARGET_SERVER.to_string()),
-        namespace: Some(config.platform.namespace.clone()),
-        labels: Some(labels),
-        ..ObjectMeta::default()
-    }
-}
-
-/// The zero-set-up target in the platform namespace: versitygw serving its volume as
-/// S3, with the credentials of Secret `storectl-backups` (made once by storectl). Its
-/// data outlives every store; a volume of its own, not a store's.
-pub fn target_server(config: &Config) -> (PersistentVolumeClaim, Deployment, Service) {
-    let meta = server_meta(config);
-    let claim = PersistentVolumeClaim {
-        metadata: meta.clone(),
-        spec: Some(PersistentVolumeClaimSpec {
-            access_modes: Some(vec!["ReadWriteOnce".to_string()]),
-            storage_class_name: (!config.global.storage_class.is_empty())
-                .then(|| config.global.storage_class.clone()),
-            resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_string(),
-                    config.backup.cluster.storage.to_k8s(),
-                )])),
-                ..VolumeResourceRequirements::default()
-            }),
-            ..PersistentVolumeClaimSpec::default()
-        }),
-        ..PersistentVolumeClaim::default()
-    };
-    let credential = |name: &str, key: &str| secret_key_env(name, TARGET_SERVER, key);
-    let container = Container {
-        name: "versitygw".to_string(),
-        image: Some(config.backup.cluster.image.clone()),
-        args: Some(vec![
-            "--port".to_string(),
-            format!(":{TARGET_PORT}"),
-            "--iam-dir".to_string(),
-            TARGET_IAM_DIR.to_string(),
-            "posix".to_string(),
-            "/data".to_string(),
-        ]),
-        env: Some(vec![
-            credential("ROOT_ACCESS_KEY", ACCESS_KEY_ID),
-            credential("ROOT_SECRET_KEY", SECRET_ACCESS_KEY),
-        ]),
-        ports: Some(vec![ContainerPort {
-            name: Some("s3".to_string()),
-            container_port: TARGET_PORT,
-            protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
-        }]),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "data".to_string(),
-            mount_path: "/data".to_string(),
-            ..VolumeMount::default()
-        }]),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    };
-    let deployment = Deployment {
-        metadata: meta.clone(),
-        spec: Some(DeploymentSpec {
-            strategy: Some(DeploymentStrategy {
-                type_: Some("Recreate".to_string()),
-                ..DeploymentStrategy::default()
-            }),
-            selector: LabelSelector {
-                match_labels: Some(server_selector()),
-                ..LabelSelector::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: meta.labels.clone(),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
-                    init_containers: Some(vec![iam_folder(&container)]),
-                    containers: vec![container],
-                    automount_service_account_token: Some(false),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(65_534),
-                        run_as_group: Some(65_534),
-                        fs_group: Some(65_534),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".to_string(),
-                            ..SeccompProfile::default()
-                        }),
-                        ..PodSecurityContext::default()
-                    }),
-                    volumes: Some(vec![Volume {
-                        name: "data".to_string(),
-                        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                            claim_name: TARGET_SERVER.to_string(),
-                            ..PersistentVolumeClaimVolumeSource::default()
-                        }),
-                        ..Volume::default()
-                    }]),
-                    ..PodSpec::default()
-                }),
-            },
-            ..DeploymentSpec::default()
-        }),
-        ..Deployment::default()
-    };
-    let service = Service {
-        metadata: meta,
-        spec: Some(ServiceSpec {
-            selector: Some(server_selector()),
-            ports: Some(vec![ServicePort {
-                name: Some("s3".to_string()),
-                port: TARGET_PORT,
-                target_port: Some(IntOrString::Int(TARGET_PORT)),
-                protocol: Some("TCP".to_string()),
-                ..ServicePort::default()
-            }]),
-            ..ServiceSpec::default()
-        }),
-        ..Service::default()
-    };
-    (claim, deployment, service)
-}
-
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::api::core::v1::Container;
+
     use super::*;
     use crate::domain::config::{self, tests::sources_with};
     use crate::domain::name::StoreName;

@@ -3,14 +3,16 @@
 
 mod access;
 pub mod backup_access;
+pub mod backup_target;
 pub mod backups;
+mod jobs;
 mod network;
 mod storage;
 mod tenancy;
 mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
-pub use workloads::database_upgrade_job;
+pub use jobs::database_upgrade_job;
 
 use std::sync::Arc;
 
@@ -27,7 +29,7 @@ use serde::Serialize;
 use super::config::{Config, Isolation};
 use super::credentials::Credentials;
 use super::layout::StoreLayout;
-use super::status::StoreObjects;
+use crate::domain::inventory::StoreObjects;
 
 /// One object of a store, typed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,39 +49,65 @@ pub enum Manifest {
     Ingress(Ingress),
 }
 
+/// Something done to one object of a store, whatever its kind: the one place code that
+/// works on every kind (`Manifest::visit`) is written once, generic over the kind.
+pub trait EachKind<'a> {
+    type Output;
+    fn visit<K>(self, object: &'a K) -> Self::Output
+    where
+        K: k8s_openapi::Resource
+            + k8s_openapi::Metadata<Ty = ObjectMeta>
+            + Clone
+            + std::fmt::Debug
+            + Serialize
+            + serde::de::DeserializeOwned
+            + Send
+            + Sync
+            + 'static;
+}
+
 impl Manifest {
-    pub fn kind(&self) -> &'static str {
+    /// `each` applied to the typed object, whichever kind it is.
+    pub fn visit<'a, V: EachKind<'a>>(&'a self, each: V) -> V::Output {
         match self {
-            Self::Namespace(_) => "Namespace",
-            Self::RoleBinding(_) => "RoleBinding",
-            Self::ResourceQuota(_) => "ResourceQuota",
-            Self::LimitRange(_) => "LimitRange",
-            Self::NetworkPolicy(_) => "NetworkPolicy",
-            Self::Secret(_) => "Secret",
-            Self::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
-            Self::Service(_) => "Service",
-            Self::Deployment(_) => "Deployment",
-            Self::Job(_) => "Job",
-            Self::CronJob(_) => "CronJob",
-            Self::Ingress(_) => "Ingress",
+            Self::Namespace(o) => each.visit(o),
+            Self::RoleBinding(o) => each.visit(o),
+            Self::ResourceQuota(o) => each.visit(o),
+            Self::LimitRange(o) => each.visit(o),
+            Self::NetworkPolicy(o) => each.visit(o),
+            Self::Secret(o) => each.visit(o),
+            Self::PersistentVolumeClaim(o) => each.visit(o),
+            Self::Service(o) => each.visit(o),
+            Self::Deployment(o) => each.visit(o),
+            Self::Job(o) => each.visit(o),
+            Self::CronJob(o) => each.visit(&**o),
+            Self::Ingress(o) => each.visit(o),
         }
     }
 
-    pub fn metadata(&self) -> &ObjectMeta {
-        match self {
-            Self::Namespace(o) => &o.metadata,
-            Self::RoleBinding(o) => &o.metadata,
-            Self::ResourceQuota(o) => &o.metadata,
-            Self::LimitRange(o) => &o.metadata,
-            Self::NetworkPolicy(o) => &o.metadata,
-            Self::Secret(o) => &o.metadata,
-            Self::PersistentVolumeClaim(o) => &o.metadata,
-            Self::Service(o) => &o.metadata,
-            Self::Deployment(o) => &o.metadata,
-            Self::Job(o) => &o.metadata,
-            Self::CronJob(o) => &o.metadata,
-            Self::Ingress(o) => &o.metadata,
+    pub fn kind(&self) -> &'static str {
+        struct Kind;
+        impl EachKind<'_> for Kind {
+            type Output = &'static str;
+            fn visit<K: k8s_openapi::Resource>(self, _: &K) -> &'static str {
+                K::KIND
+            }
         }
+        self.visit(Kind)
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        struct Meta;
+        impl<'a> EachKind<'a> for Meta {
+            type Output = &'a ObjectMeta;
+            fn visit<K: k8s_openapi::Metadata<Ty = ObjectMeta>>(
+                self,
+                object: &'a K,
+            ) -> &'a ObjectMeta {
+                object.metadata()
+            }
+        }
+        self.visit(Meta)
     }
 
     pub fn name(&self) -> &str {
@@ -136,7 +164,7 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     out.extend(network::services(layout).into_iter().map(Manifest::Service));
     out.push(Manifest::Deployment(workloads::mysql(layout, config)));
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
-    out.push(Manifest::Job(workloads::setup_job(layout, config)));
+    out.push(Manifest::Job(jobs::setup_job(layout, config)));
     if !config.backup.schedule.is_empty() {
         out.push(Manifest::CronJob(Box::new(backups::backup_schedule(
             layout, config,

@@ -15,7 +15,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::meta;
 use crate::domain::config::Config;
-use crate::domain::layout::{Component, LABEL_APP, LABEL_COMPONENT, StoreLayout};
+use crate::domain::labels::{LABEL_APP, LABEL_COMPONENT};
+use crate::domain::layout::{Component, StoreLayout};
 
 pub const MYSQL_PORT: i32 = 3306;
 pub const HTTP_PORT: i32 = 80;
@@ -102,29 +103,9 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
     } else {
         labels_selector([(LABEL_APP, layout.name())])
     };
-    let web_and_setup = LabelSelector {
-        match_labels: Some(BTreeMap::from([(
-            LABEL_APP.to_string(),
-            layout.name().to_string(),
-        )])),
-        match_expressions: Some(vec![LabelSelectorRequirement {
-            key: LABEL_COMPONENT.to_string(),
-            operator: "In".to_string(),
-            values: Some(vec![
-                Component::WordPress.as_str().to_string(),
-                Component::Setup.as_str().to_string(),
-            ]),
-        }]),
-    };
+    let web_and_setup = web_and_setup(layout);
     let mysql_pods = pods_of(layout, Component::MySql);
-    let ingress_namespace = LabelSelector {
-        match_labels: Some(BTreeMap::from([(
-            "kubernetes.io/metadata.name".to_string(),
-            config.ingress.controller_namespace.clone(),
-        )])),
-        ..LabelSelector::default()
-    };
-
+    let ingress_namespace = namespace_named(&config.ingress.controller_namespace);
     vec![
         policy(
             layout,
@@ -188,6 +169,35 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
             &["Egress"],
         ),
     ]
+}
+
+/// The store's WordPress and setup pods.
+fn web_and_setup(layout: &StoreLayout) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([(
+            LABEL_APP.to_string(),
+            layout.name().to_string(),
+        )])),
+        match_expressions: Some(vec![LabelSelectorRequirement {
+            key: LABEL_COMPONENT.to_string(),
+            operator: "In".to_string(),
+            values: Some(vec![
+                Component::WordPress.as_str().to_string(),
+                Component::Setup.as_str().to_string(),
+            ]),
+        }]),
+    }
+}
+
+/// The namespace `name`, by the label Kubernetes sets on every namespace.
+fn namespace_named(name: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_string(),
+            name.to_string(),
+        )])),
+        ..LabelSelector::default()
+    }
 }
 
 fn policy(

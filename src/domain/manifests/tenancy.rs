@@ -11,7 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::meta;
 use crate::domain::config::{Config, Quantity};
-use crate::domain::layout::{PART_OF, StoreLayout};
+use crate::domain::labels::PART_OF;
+use crate::domain::layout::StoreLayout;
 
 pub fn store_namespace(layout: &StoreLayout, config: &Config) -> Namespace {
     let level = config.stores.pod_security.as_str();

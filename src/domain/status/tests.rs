@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+
 use super::*;
 
 const RULES: StatusRules = StatusRules {
@@ -313,7 +317,7 @@ fn pods_ready_counts_serving_pods_only() {
         pod("mysql", SOON, Some("ContainerCreating")),
         done_job_pod,
     ];
-    assert_eq!(pods_ready(&s), (1, 2));
+    assert_eq!(pods_ready(&s), PodCount { ready: 1, total: 2 });
 }
 
 fn backup_job(name: &str, created: &str, condition: Option<(&str, &str)>) -> Arc<Job> {

@@ -191,7 +191,7 @@ fn suffix(why: &str) -> String {
 /// The answer to a caller when the cluster cannot be asked: the cause goes to the log
 /// only (it names the API server).
 fn unavailable(conn: &Connection, action: &str, e: kube::Error) -> Refusal {
-    let error = ClusterError::from_kube(e, action, &conn.target);
+    let error = ClusterError::from_kube(e, action, &conn.endpoint);
     tracing::warn!("cannot ask the cluster who a caller is: {error}");
     Refusal::Unavailable(
         "the cluster could not be asked who this is; try again in a moment".to_string(),

@@ -1,0 +1,232 @@
+//! The Jobs of a store: the setup Job that installs WordPress and WooCommerce with
+//! wp-cli, the Job that upgrades their database after an image change, and the shape
+//! every script Job shares (backups, restores, the backup target's access), each
+//! waiting in an init container until MySQL accepts a real login.
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Affinity, Container, EmptyDirVolumeSource, EnvVar, PodAffinity, PodAffinityTerm,
+    PodSecurityContext, PodTemplateSpec, Volume,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::meta;
+use super::workloads::{
+    WORDPRESS_ROOT, WWW_DATA, database_env, mount, plain_env, pod_meta, pod_spec, resources,
+    restrict, secret_env, wait_for_mysql,
+};
+use crate::domain::config::{Config, PodSecurityLevel};
+use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
+use crate::domain::layout::{Component, StoreLayout};
+
+/// Idempotent installation: safe to run again on a store that is already set up.
+const SETUP_SCRIPT: &str = r#"set -eu
+cd /var/www/html
+until [ -f wp-config.php ]; do echo "waiting for WordPress to write wp-config.php"; sleep 2; done
+if wp core is-installed; then
+  echo "WordPress is already installed"
+else
+  printf '%s\n' "$WP_ADMIN_PASSWORD" | wp core install --url="$WP_URL" --title="$WP_TITLE" \
+    --admin_user="$WP_ADMIN_USER" --admin_email="$WP_ADMIN_EMAIL" --skip-email --prompt=admin_password
+fi
+for plugin in $WP_PLUGINS; do
+  wp plugin is-installed "$plugin" || wp plugin install "$plugin"
+  wp plugin activate "$plugin"
+done
+wp rewrite structure '/%postname%/'
+echo "store setup complete"
+"#;
+
+/// After a new WordPress image: WordPress core's database upgrade, then WooCommerce's
+/// own. Both are idempotent (nothing to upgrade is a success).
+const DATABASE_UPGRADE_SCRIPT: &str = r#"set -eu
+cd /var/www/html
+wp core update-db
+if wp plugin is-active woocommerce; then wp wc update; fi
+echo "database upgrade complete"
+"#;
+
+/// How long a finished database upgrade Job stays for its logs and status (a day).
+const FINISHED_JOB_TTL_SECONDS: i32 = 86_400;
+
+pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
+    let title = if config.wordpress.title.is_empty() {
+        layout.name().to_string()
+    } else {
+        config.wordpress.title.clone()
+    };
+    let scheme = if config.tls.enabled { "https" } else { "http" };
+    let mut env = database_env(layout, config);
+    env.extend([
+        plain_env("WP_URL", &format!("{scheme}://{}", layout.host)),
+        plain_env("WP_TITLE", &title),
+        plain_env("WP_ADMIN_USER", &config.wordpress.admin.user),
+        plain_env("WP_ADMIN_EMAIL", &config.wordpress.admin.email),
+        secret_env("WP_ADMIN_PASSWORD", layout, WORDPRESS_ADMIN_PASSWORD),
+        plain_env("WP_PLUGINS", &config.setup.plugins.join(" ")),
+    ]);
+    wp_cli_job(
+        layout,
+        config,
+        layout.workload(Component::Setup),
+        SETUP_SCRIPT,
+        env,
+    )
+}
+
+/// The Job that upgrades the store's database after revision `revision` changed an
+/// image (`wp core update-db`, `wp wc update`); removed a day after it finishes.
+pub fn database_upgrade_job(layout: &StoreLayout, config: &Config, revision: u32) -> Job {
+    let mut job = wp_cli_job(
+        layout,
+        config,
+        layout.database_upgrade_job(revision),
+        DATABASE_UPGRADE_SCRIPT,
+        database_env(layout, config),
+    );
+    if let Some(spec) = job.spec.as_mut() {
+        spec.ttl_seconds_after_finished = Some(FINISHED_JOB_TTL_SECONDS);
+    }
+    job
+}
+
+/// A Job running `script` with wp-cli on the WordPress volume, once MySQL answers.
+fn wp_cli_job(
+    layout: &StoreLayout,
+    config: &Config,
+    name: String,
+    script: &str,
+    env: Vec<EnvVar>,
+) -> Job {
+    script_job(
+        layout,
+        config,
+        ScriptJob {
+            name,
+            component: Component::Setup,
+            image: &config.setup.image,
+            script,
+            env,
+            scratch: false,
+            beside_wordpress: true,
+            needs_database: true,
+        },
+    )
+}
+
+/// What a Job runs: `sh -c script` in `image` with `env`, the WordPress volume at
+/// /var/www/html, and (`scratch`) an empty folder at /work for what it makes.
+pub(super) struct ScriptJob<'a> {
+    pub name: String,
+    pub component: Component,
+    pub image: &'a str,
+    pub script: &'a str,
+    pub env: Vec<EnvVar>,
+    pub scratch: bool,
+    /// Scheduled next to the WordPress pod (its volume is ReadWriteOnce); false when
+    /// WordPress is stopped for the Job (restore).
+    pub beside_wordpress: bool,
+    /// Starts once MySQL accepts the store's login.
+    pub needs_database: bool,
+}
+
+/// Where a script Job's scratch folder is mounted.
+pub(super) const SCRATCH: &str = "/work";
+
+pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) -> Job {
+    let c = job.component;
+    let mut mounts = vec![mount("data", WORDPRESS_ROOT)];
+    if job.scratch {
+        mounts.push(mount("work", SCRATCH));
+    }
+    let container = Container {
+        name: c.as_str().to_string(),
+        image: Some(job.image.to_string()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            job.script.to_string(),
+        ]),
+        env: Some(job.env),
+        resources: Some(resources(&config.setup.resources)),
+        volume_mounts: Some(mounts),
+        // The script's one-line result, or its log's end when it fails before writing it.
+        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
+        ..Container::default()
+    };
+    let init = if job.needs_database {
+        vec![wait_for_mysql(layout, config, job.image)]
+    } else {
+        Vec::new()
+    };
+    let mut spec = pod_spec(layout, c, init, container);
+    if job.scratch {
+        spec.volumes.get_or_insert_with(Vec::new).push(Volume {
+            name: "work".to_string(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Volume::default()
+        });
+    }
+    spec.restart_policy = Some("Never".to_string());
+    spec.security_context = Some(PodSecurityContext {
+        run_as_user: Some(WWW_DATA),
+        run_as_group: Some(WWW_DATA),
+        fs_group: Some(WWW_DATA),
+        ..PodSecurityContext::default()
+    });
+    if config.stores.pod_security == PodSecurityLevel::Restricted {
+        restrict(&mut spec, WWW_DATA);
+    }
+    // The WordPress volume is ReadWriteOnce: run next to the WordPress pod.
+    if job.beside_wordpress {
+        spec.affinity = Some(Affinity {
+            pod_affinity: Some(PodAffinity {
+                required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                    label_selector: Some(LabelSelector {
+                        match_labels: Some(layout.selector(Component::WordPress)),
+                        ..LabelSelector::default()
+                    }),
+                    topology_key: "kubernetes.io/hostname".to_string(),
+                    ..PodAffinityTerm::default()
+                }]),
+                ..PodAffinity::default()
+            }),
+            ..Affinity::default()
+        });
+    }
+    Job {
+        metadata: meta(layout, job.name, Some(c)),
+        spec: Some(JobSpec {
+            backoff_limit: Some(i32::try_from(config.setup.backoff_limit).unwrap_or(i32::MAX)),
+            template: PodTemplateSpec {
+                metadata: Some(pod_meta(layout, c)),
+                spec: Some(spec),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    }
+}
+
+/// Runs a second step after a script Job's script, in a container of its own: the
+/// script becomes the last init container (the step starts only if it succeeded) and the
+/// step, `sh -c script` with `env` alone and the WordPress volume alone, the main one.
+pub(super) fn followed_by(job: &mut Job, name: &str, script: &str, env: Vec<EnvVar>) {
+    let Some(pod) = job.spec.as_mut().and_then(|s| s.template.spec.as_mut()) else {
+        return;
+    };
+    let first = pod.containers.remove(0);
+    let step = Container {
+        name: name.to_string(),
+        image: first.image.clone(),
+        command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
+        env: Some(env),
+        resources: first.resources.clone(),
+        volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
+        termination_message_policy: first.termination_message_policy.clone(),
+        security_context: first.security_context.clone(),
+        ..Container::default()
+    };
+    pod.init_containers.get_or_insert_with(Vec::new).push(first);
+    pod.containers.push(step);
+}
