@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod domain;
+pub mod ops;
 pub mod serve;
 pub mod tui;
 pub mod ui;

@@ -17,6 +17,7 @@ use crate::domain::layout::Component;
 use crate::domain::revision::Revision;
 use crate::domain::status::Phase;
 use crate::domain::summary::{ObjectState, StoreSummary};
+use crate::domain::verb::{PAUSE_RULE, PauseCheck, Verb, destroyed, pause_check};
 
 pub use backups::RestorePicker;
 pub use contexts::ContextPicker;
@@ -552,18 +553,12 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
             let key = app.table.sort;
             app.say(Severity::Info, format!("sorted by {}", key.label()));
         }
-        Action::OpenCreate if app.readonly => app.say(
-            Severity::Error,
-            "read-only mode: creating stores is disabled",
-        ),
+        Action::OpenCreate if refused(app, Verb::Create) => {}
         Action::OpenCreate => {
             app.mode = Mode::Create(CreateForm::new(&app.form_defaults));
             return form::validate(app);
         }
-        Action::OpenDelete if app.readonly => app.say(
-            Severity::Error,
-            "read-only mode: deleting stores is disabled",
-        ),
+        Action::OpenDelete if refused(app, Verb::Delete) => {}
         Action::OpenDelete => {
             let targets = app.table.targets();
             let stores: Vec<(String, String)> = targets
@@ -610,10 +605,7 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
         Action::OpenUpgrade => return upgrade::open(app),
         Action::OpenRollout => upgrade::show_progress(app),
         Action::OpenContexts => return vec![Command::ListContexts],
-        Action::TogglePause if app.readonly => app.say(
-            Severity::Error,
-            "read-only mode: pausing stores is disabled",
-        ),
+        Action::TogglePause if refused(app, Verb::Pause) => {}
         Action::TogglePause => return toggle_pause(app),
         Action::OpenDetails | Action::OpenEvents => {
             if let Some((name, namespace)) = selected {
@@ -653,6 +645,17 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
     vec![]
 }
 
+/// Says why `verb` is refused in read-only mode, if it is (`Verb::allowed`, the one rule).
+pub(crate) fn refused(app: &mut App, verb: Verb) -> bool {
+    match verb.allowed(app.readonly) {
+        Ok(()) => false,
+        Err(e) => {
+            app.say(Severity::Error, e.to_string());
+            true
+        }
+    }
+}
+
 /// `p`: pauses the marked (or selected) stores that are Ready or Failed; when every one
 /// is paused, resumes them all.
 fn toggle_pause(app: &mut App) -> Vec<Command> {
@@ -665,7 +668,7 @@ fn toggle_pause(app: &mut App) -> Vec<Command> {
         if resume {
             true
         } else {
-            matches!(r.summary.status, Phase::Ready | Phase::Failed)
+            pause_check(r.summary.status) == PauseCheck::Pause
         }
     });
     let commands: Vec<Command> = act
@@ -679,7 +682,7 @@ fn toggle_pause(app: &mut App) -> Vec<Command> {
     if let Some(first) = skip.first() {
         let s = &first.summary;
         let message = format!(
-            "{} store(s) left as they are: {} is {} (only a Ready or Failed store can be paused)",
+            "{} store(s) left as they are: {} is {} ({PAUSE_RULE})",
             skip.len(),
             s.name,
             s.status
@@ -702,7 +705,8 @@ fn scrolled(at: usize, m: Motion, len: usize) -> usize {
     }
 }
 
-/// What deleting a store destroys, in words (for the confirmation).
+/// What deleting a store destroys, in words (for the confirmation): the rule of
+/// `verb::destroyed`, from the objects the row shows.
 fn delete_description(row: &StoreRow) -> String {
     let volumes: Vec<&str> = row
         .objects
@@ -711,22 +715,12 @@ fn delete_description(row: &StoreRow) -> String {
         .map(|o| o.name.as_str())
         .collect();
     let owns_namespace = row.objects.iter().any(|o| o.kind == "Namespace");
-    let scope = if owns_namespace {
-        format!("namespace {} and everything in it", row.summary.namespace)
-    } else {
-        format!(
-            "every object labelled app={} in namespace {}",
-            row.summary.name, row.summary.namespace
-        )
-    };
-    if volumes.is_empty() {
-        scope
-    } else {
-        format!(
-            "{scope}, including the data volumes {} (their data is lost)",
-            volumes.join(", ")
-        )
-    }
+    destroyed(
+        &row.summary.name,
+        &row.summary.namespace,
+        owns_namespace,
+        &volumes,
+    )
 }
 
 fn details_action(app: &mut App, action: Action) -> Vec<Command> {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup_access;
 pub mod backups;
 pub mod connect;
+pub mod credentials;
 pub mod delete;
 pub mod diff;
 pub mod error;
