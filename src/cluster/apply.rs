@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use super::audit;
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::objects::{FIELD_MANAGER, create_params, namespaced};
 use super::revisions;
 use super::snapshot;
 use crate::domain::config::Config;
@@ -25,16 +26,6 @@ use crate::domain::credentials::Credentials;
 use crate::domain::layout::StoreLayout;
 use crate::domain::manifests::{self, Manifest};
 use crate::domain::ownership::{Owner, owner};
-
-pub const FIELD_MANAGER: &str = "storectl";
-
-/// How storectl creates an object (as the `storectl` field manager).
-pub fn create_params() -> PostParams {
-    PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    }
-}
 
 /// Why a store cannot be created.
 #[derive(Debug, thiserror::Error)]
@@ -349,17 +340,6 @@ where
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
         Err(e) => Err(conn.error(&format!("deleting {name}"))(e)),
     }
-}
-
-pub(super) fn namespaced<K>(conn: &Connection, object: &K) -> Api<K>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-    K::DynamicType: Default,
-{
-    Api::namespaced(
-        conn.client.clone(),
-        object.meta().namespace.as_deref().unwrap_or_default(),
-    )
 }
 
 async fn ssa<K>(conn: &Connection, api: Api<K>, object: &K) -> Result<(), ClusterError>

@@ -4,7 +4,6 @@
 pub mod access;
 pub mod apply;
 pub mod audit;
-pub mod backup_access;
 pub mod backups;
 pub mod connect;
 pub mod credentials;
@@ -14,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod logs;
 pub mod mirror;
+pub mod objects;
 pub mod pause;
 pub mod plan;
 pub mod revisions;

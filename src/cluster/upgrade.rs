@@ -369,7 +369,7 @@ async fn leave_rolling_update(
     let api: Api<Deployment> = Api::namespaced(conn.client.clone(), namespace);
     let patch = json!({"spec": {"strategy": {"type": "Recreate", "rollingUpdate": null}}});
     let params = PatchParams {
-        field_manager: Some(super::apply::FIELD_MANAGER.to_string()),
+        field_manager: Some(super::objects::FIELD_MANAGER.to_string()),
         ..PatchParams::default()
     };
     api.patch(name, &params, &Patch::Merge(&patch))

@@ -9,8 +9,9 @@ use k8s_openapi::jiff::Timestamp;
 
 use crate::cluster::backups::{self, BackupError};
 use crate::cluster::connect::Connection;
+use crate::cluster::rollout;
 use crate::domain::backup::{self as records, Record, human_size};
-use crate::domain::config::Config;
+use crate::domain::config::{Config, Sources};
 use crate::domain::layout::StoreLayout;
 use crate::domain::status::{self, StoreObjects};
 
@@ -40,7 +41,24 @@ pub async fn running_store(
 ) -> anyhow::Result<Config> {
     let phase = status::derive(&store, &config.status_rules(), Timestamp::now()).phase;
     records::database_running(layout.name(), phase).map_err(BackupError::from)?;
-    backups::settings_for(conn, layout, store, config).await
+    settings_for(conn, layout, store, config).await
+}
+
+/// The store's own configuration (its latest revision: database name and user, images)
+/// with this run's backup target and platform namespace: what its backup Jobs run with.
+pub async fn settings_for(
+    conn: &Connection,
+    layout: &StoreLayout,
+    store: StoreObjects,
+    config: &Config,
+) -> anyhow::Result<Config> {
+    let mut own = rollout::target(conn, layout, store, &Sources::default(), config)
+        .await?
+        .from
+        .1;
+    own.backup = config.backup.clone();
+    own.platform = config.platform.clone();
+    Ok(own)
 }
 
 /// Starts a backup of `store`.

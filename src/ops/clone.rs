@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{find, wait};
+use super::{backup, find, wait};
 use crate::cluster::apply::{self, CreateError};
 use crate::cluster::audit;
 use crate::cluster::backups::{self, BackupError};
@@ -50,7 +50,7 @@ pub async fn run(
     let (namespace, settings) = match find::to_act_on(conn, source, config).await {
         Ok((store, layout)) => (
             Some(layout.namespace.clone()),
-            backups::settings_for(conn, &layout, store, config).await?,
+            backup::settings_for(conn, &layout, store, config).await?,
         ),
         Err(e) if matches!(e.downcast_ref(), Some(LookupError::NotFound(_))) => {
             (None, config.clone())

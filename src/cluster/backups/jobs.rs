@@ -9,9 +9,9 @@ use kube::Api;
 use kube::api::ListParams;
 use kube::runtime::wait::await_condition;
 
-use super::{BackupError, JobEnd};
-use crate::cluster::apply::create_params;
+use super::error::{BackupError, JobEnd};
 use crate::cluster::connect::Connection;
+use crate::cluster::objects::create_params;
 use crate::domain::backup::JobResult;
 
 /// Creates one of the store's Jobs; returns its name.

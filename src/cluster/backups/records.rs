@@ -9,10 +9,10 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 
+use super::error::{BackupError, JobEnd};
 use super::jobs::{end_of, job_end};
-use super::{BackupError, JobEnd};
-use crate::cluster::apply::FIELD_MANAGER;
 use crate::cluster::connect::Connection;
+use crate::cluster::objects::FIELD_MANAGER;
 use crate::domain::backup::{self, BackupStatus, Record};
 use crate::domain::config::Config;
 use crate::domain::manifests::backups::{BACKUP_OF_LABEL, Target};

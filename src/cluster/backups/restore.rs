@@ -8,8 +8,9 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::ListParams;
 
+use super::error::{BackupError, JobEnd};
 use super::jobs::{create_job, wait_job};
-use super::{BackupError, JobEnd, prepare_target};
+use super::target::prepare_target;
 use crate::cluster::connect::Connection;
 use crate::cluster::error::ClusterError;
 use crate::domain::backup::{self, Record};
@@ -38,13 +39,7 @@ pub async fn restore(
     let presigned = if backup.store == layout.name() {
         Vec::new()
     } else {
-        crate::cluster::backup_access::presigned_urls(
-            conn,
-            config,
-            backup,
-            timeout.saturating_mul(2),
-        )
-        .await?
+        super::access::presigned_urls(conn, config, backup, timeout.saturating_mul(2)).await?
     };
     crate::cluster::pause::hold_wordpress(conn, layout, &backup.id)
         .await

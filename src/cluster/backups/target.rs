@@ -12,9 +12,10 @@ use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::BackupError;
-use crate::cluster::apply::{FIELD_MANAGER, create_params};
+use super::error::BackupError;
+use super::owned::{create_if_absent, platform_owned};
 use crate::cluster::connect::Connection;
+use crate::cluster::objects::FIELD_MANAGER;
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
 use crate::domain::layout::StoreLayout;
@@ -34,7 +35,7 @@ pub async fn prepare_target(
     if config.backup.target == BackupTarget::Cluster {
         ensure_server(conn, config).await?;
     }
-    let key = crate::cluster::backup_access::store_key(conn, config, layout.name()).await?;
+    let key = super::access::store_key(conn, config, layout.name()).await?;
     let copy = Secret {
         metadata: ObjectMeta {
             name: Some(layout.backup_credentials()),
@@ -211,22 +212,6 @@ pub(super) fn platform_meta(namespace: &str) -> ObjectMeta {
     }
 }
 
-/// A platform object of that name must carry storectl's mark.
-pub(in crate::cluster) fn platform_owned(meta: &ObjectMeta, kind: &str) -> Result<(), BackupError> {
-    let mark = meta.labels.as_ref().and_then(|l| l.get(MARK_LABEL));
-    if mark.map(String::as_str) == Some(MARK_VALUE) {
-        return Ok(());
-    }
-    Err(BackupError::NotOurs {
-        object: format!(
-            "{kind}/{} in namespace {}",
-            meta.name.as_deref().unwrap_or_default(),
-            meta.namespace.as_deref().unwrap_or_default()
-        ),
-        manager: mark.cloned().unwrap_or_else(|| "another tool".to_string()),
-    })
-}
-
 pub(super) async fn apply_platform_object<K>(
     conn: &Connection,
     namespace: &str,
@@ -239,24 +224,4 @@ where
         platform_owned(meta, &K::kind(&()))
     })
     .await
-}
-
-/// Creates `object`; one that appeared meanwhile is kept as it is.
-pub(in crate::cluster) async fn create_if_absent<K>(
-    conn: &Connection,
-    api: &Api<K>,
-    object: &K,
-) -> Result<(), BackupError>
-where
-    K: Resource + Clone + Serialize + DeserializeOwned + std::fmt::Debug,
-{
-    match api.create(&create_params(), object).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
-        Err(e) => Err(conn.error(&format!(
-            "creating {}",
-            object.meta().name.as_deref().unwrap_or_default()
-        ))(e)
-        .into()),
-    }
 }
