@@ -21,6 +21,9 @@ pub mod wait;
 
 pub use error::{Error, Kind};
 
+#[cfg(test)]
+mod tests;
+
 use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
 use crate::domain::name::{NameError, StoreName};

@@ -87,3 +87,30 @@ impl From<ReadOnly> for ApiError {
         Self::of(&e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::verb::Verb;
+
+    #[test]
+    fn the_core_errors_answer_with_the_status_of_their_kind() {
+        let exists = CreateError::AlreadyExists {
+            name: "shop".into(),
+            namespace: "store-shop".into(),
+            how: String::new(),
+        };
+        let message = exists.to_string();
+        let api = ApiError::from(exists);
+        assert_eq!((api.status, api.message), (StatusCode::CONFLICT, message));
+        let refused = ApiError::from(ReadOnly(Verb::Delete));
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(
+            refused.message.contains("deleting stores"),
+            "{}",
+            refused.message
+        );
+        let missing = ApiError::from(LookupError::NotFound("shop".into()));
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    }
+}
