@@ -83,83 +83,129 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .map_or(Ok(()), |verb| verb.allowed(cli.readonly))?;
     let config = cli.values.load(&command.values(), &paths)?;
     let _log = logging::init(&paths, config.log_level);
-    // Names and configuration are checked before any API call.
+    let context = Context {
+        cli: &cli,
+        paths: &paths,
+        options: cli.connect_options(),
+    };
+    if command.verb().is_some_and(|verb| verb.mutates()) {
+        change(&context, command, config).await
+    } else {
+        read(&context, command, config).await
+    }
+}
+
+/// What every command's run shares.
+struct Context<'a> {
+    cli: &'a Cli,
+    paths: &'a paths::Paths,
+    options: ConnectOptions,
+}
+
+impl Context<'_> {
+    async fn connect(&self) -> Result<Connection, crate::cluster::error::ClusterError> {
+        connect(&self.options).await
+    }
+
+    /// This run's configuration without the command's own -f/--set: what a store without
+    /// a recorded revision is taken to have.
+    fn base(&self) -> anyhow::Result<crate::domain::config::Config> {
+        values::ValuesArgs::default().load(&values::ValuesArgs::default(), self.paths)
+    }
+}
+
+/// The commands that change something (their names and configuration checked before
+/// any API call).
+async fn change(
+    context: &Context<'_>,
+    command: &Command,
+    config: crate::domain::config::Config,
+) -> anyhow::Result<()> {
     let name = |raw: &str| StoreName::parse_for(raw, &config);
-    let options = cli.connect_options();
-    let connect = || connect(&options);
-    // This run's configuration without the command's own -f/--set: what a store without
-    // a recorded revision is taken to have.
-    let base = || values::ValuesArgs::default().load(&values::ValuesArgs::default(), &paths);
     match command {
-        Command::Render(args) => render::run(args, &config),
-        Command::List(args) => list::run(&connect().await?, args, &config).await,
         Command::Create(args) => {
             let store = name(&args.name)?;
-            create::run(&connect().await?, args, &config, &store).await
+            create::run(&context.connect().await?, args, &config, &store).await
         }
         Command::Delete(args) => {
             let store = name(&args.name)?;
-            delete::run(&connect().await?, args, &config, &store).await
-        }
-        Command::Diff(args) => {
-            let store = name(&args.name)?;
-            let layers = cli.values.command_layers(&args.values)?;
-            diff::run(&connect().await?, args, &layers, &base()?, &store).await
+            delete::run(&context.connect().await?, args, &config, &store).await
         }
         Command::Upgrade(args) => {
-            let layers = cli.values.command_layers(&args.values)?;
-            upgrade::upgrade(&connect().await?, args, &layers, &base()?, &config).await
+            let layers = context.cli.values.command_layers(&args.values)?;
+            let (conn, base) = (context.connect().await?, context.base()?);
+            upgrade::upgrade(&conn, args, &layers, &base, &config).await
         }
         Command::Rollback(args) => {
             let store = name(&args.name)?;
-            upgrade::rollback(&connect().await?, args, &config, &store).await
+            upgrade::rollback(&context.connect().await?, args, &config, &store).await
         }
         Command::Backup(args) => {
             let store = name(&args.name)?;
-            backup::backup(&connect().await?, args, &config, &store).await
-        }
-        Command::Backups(args) => {
-            let store = name(&args.name)?;
-            backup::list(&connect().await?, args, &config, &store).await
+            backup::backup(&context.connect().await?, args, &config, &store).await
         }
         Command::Restore(args) => {
             let store = name(&args.name)?;
-            backup::restore(&connect().await?, args, &config, &store).await
+            backup::restore(&context.connect().await?, args, &config, &store).await
         }
         Command::Clone(args) => {
             let (source, target) = (name(&args.source)?, name(&args.target)?);
-            backup::clone(&connect().await?, args, &config, &source, &target).await
-        }
-        Command::History(args) => {
-            let store = name(&args.name)?;
-            history::run(&connect().await?, args, &config, &store).await
+            backup::clone(&context.connect().await?, args, &config, &source, &target).await
         }
         Command::Pause(args) => {
             let store = name(&args.name)?;
-            pause::pause(&connect().await?, &config, &store).await
+            pause::pause(&context.connect().await?, &config, &store).await
         }
         Command::Resume(args) => {
             let store = name(&args.name)?;
-            pause::resume(&connect().await?, args, &config, &store).await
+            pause::resume(&context.connect().await?, args, &config, &store).await
+        }
+        _ => read(context, command, config).await,
+    }
+}
+
+/// The commands that change nothing.
+async fn read(
+    context: &Context<'_>,
+    command: &Command,
+    config: crate::domain::config::Config,
+) -> anyhow::Result<()> {
+    let name = |raw: &str| StoreName::parse_for(raw, &config);
+    match command {
+        Command::Render(args) => render::run(args, &config),
+        Command::List(args) => list::run(&context.connect().await?, args, &config).await,
+        Command::Diff(args) => {
+            let store = name(&args.name)?;
+            let layers = context.cli.values.command_layers(&args.values)?;
+            let (conn, base) = (context.connect().await?, context.base()?);
+            diff::run(&conn, args, &layers, &base, &store).await
+        }
+        Command::Backups(args) => {
+            let store = name(&args.name)?;
+            backup::list(&context.connect().await?, args, &config, &store).await
+        }
+        Command::History(args) => {
+            let store = name(&args.name)?;
+            history::run(&context.connect().await?, args, &config, &store).await
         }
         Command::Status(args) => {
             let store = name(&args.name)?;
-            list::status(&connect().await?, args, &config, &store).await
+            list::status(&context.connect().await?, args, &config, &store).await
         }
         Command::Logs(args) => {
             let store = name(&args.name)?;
-            inspect::logs(&connect().await?, args, &config, &store).await
+            inspect::logs(&context.connect().await?, args, &config, &store).await
         }
         Command::Events(args) => {
             let store = name(&args.name)?;
-            inspect::events(&connect().await?, args, &config, &store).await
+            inspect::events(&context.connect().await?, args, &config, &store).await
         }
         Command::Serve(args) => {
-            let options = serve::options(args, cli.readonly)?;
-            let sources = cli.values.sources(&args.values, &paths)?;
-            crate::serve::run(connect().await?, config, sources, options).await
+            let options = serve::options(args, context.cli.readonly)?;
+            let sources = context.cli.values.sources(&args.values, context.paths)?;
+            crate::serve::run(context.connect().await?, config, sources, options).await
         }
-        Command::Completions { .. } | Command::Man => Ok(()),
+        _ => Ok(()),
     }
 }
 
