@@ -6,6 +6,7 @@ pub mod apply;
 pub mod audit;
 pub mod backups;
 pub mod connect;
+pub mod creation;
 pub mod credentials;
 pub mod delete;
 pub mod diff;

@@ -86,17 +86,7 @@ pub async fn records(
     store: &str,
     namespace: Option<&str>,
 ) -> Result<Vec<Record>, BackupError> {
-    let maps: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &config.platform.namespace);
-    let selector = format!("{BACKUP_OF_LABEL}={store},{MARK_LABEL}={MARK_VALUE}");
-    let mut by_id: BTreeMap<String, Record> = maps
-        .list(&ListParams::default().labels(&selector))
-        .await
-        .map_err(conn.error("listing the backup records"))?
-        .items
-        .iter()
-        .filter_map(backup::from_config_map)
-        .map(|r| (r.id.clone(), r))
-        .collect();
+    let mut by_id = recorded(conn, config, store).await?;
     let jobs = match namespace {
         Some(ns) => {
             let api: Api<Job> = Api::namespaced(conn.client.clone(), ns);
@@ -110,52 +100,9 @@ pub async fn records(
     let prefix = format!("{store}-backup-");
     for job in &jobs {
         let name = job.metadata.name.clone().unwrap_or_default();
-        if end_of(job).is_none() || !name.starts_with(&prefix) {
-            continue;
+        if end_of(job).is_some() && name.starts_with(&prefix) {
+            record_ended(conn, config, &mut by_id, store, namespace, job, name).await?;
         }
-        // A Job already recorded as ended is not looked at again (its pods not listed).
-        let recorded = by_id.values().find(|r| r.job == name).cloned();
-        if recorded
-            .as_ref()
-            .is_some_and(|r| r.status != BackupStatus::Running)
-        {
-            continue;
-        }
-        let end = job_end(conn, job).await?;
-        let started = end.started.unwrap_or_else(Timestamp::now);
-        // A manual backup's id is in its record; a scheduled one's is what its script
-        // reported (or, without a report, its start time).
-        let id = recorded
-            .as_ref()
-            .map(|r| r.id.clone())
-            .or_else(|| {
-                end.result
-                    .as_ref()
-                    .map(|r| r.id.clone())
-                    .filter(|i| !i.is_empty())
-            })
-            .unwrap_or_else(|| backup::new_id(started));
-        let known = recorded.as_ref().or_else(|| by_id.get(&id));
-        if known.is_some_and(|r| r.status != BackupStatus::Running) {
-            continue;
-        }
-        let record = known.cloned().unwrap_or_else(|| Record {
-            store: store.to_string(),
-            id: id.clone(),
-            created: started.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            status: BackupStatus::Running,
-            reason: String::new(),
-            size: None,
-            sha256: String::new(),
-            location: Target::of(config).location(store, &id),
-            namespace: namespace.unwrap_or_default().to_string(),
-            job: name.clone(),
-        });
-        let settled = settle(conn, config, record, &end).await?;
-        for pruned in end.result.iter().flat_map(|r| &r.pruned) {
-            by_id.remove(pruned);
-        }
-        by_id.insert(id, settled);
     }
     let job_names: Vec<String> = jobs
         .iter()
@@ -169,6 +116,82 @@ pub async fn records(
         }
     }
     Ok(by_id.into_values().collect())
+}
+
+/// The records kept for `store`, by id.
+async fn recorded(
+    conn: &Connection,
+    config: &Config,
+    store: &str,
+) -> Result<BTreeMap<String, Record>, BackupError> {
+    let maps: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &config.platform.namespace);
+    let selector = format!("{BACKUP_OF_LABEL}={store},{MARK_LABEL}={MARK_VALUE}");
+    Ok(maps
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(conn.error("listing the backup records"))?
+        .items
+        .iter()
+        .filter_map(backup::from_config_map)
+        .map(|r| (r.id.clone(), r))
+        .collect())
+}
+
+/// Records how backup Job `name` ended, unless a record says so already; the backups its
+/// retention removed lose their records.
+async fn record_ended(
+    conn: &Connection,
+    config: &Config,
+    by_id: &mut BTreeMap<String, Record>,
+    store: &str,
+    namespace: Option<&str>,
+    job: &Job,
+    name: String,
+) -> Result<(), BackupError> {
+    // A Job already recorded as ended is not looked at again (its pods not listed).
+    let recorded = by_id.values().find(|r| r.job == name).cloned();
+    if recorded
+        .as_ref()
+        .is_some_and(|r| r.status != BackupStatus::Running)
+    {
+        return Ok(());
+    }
+    let end = job_end(conn, job).await?;
+    let started = end.started.unwrap_or_else(Timestamp::now);
+    // A manual backup's id is in its record; a scheduled one's is what its script
+    // reported (or, without a report, its start time).
+    let id = recorded
+        .as_ref()
+        .map(|r| r.id.clone())
+        .or_else(|| {
+            end.result
+                .as_ref()
+                .map(|r| r.id.clone())
+                .filter(|i| !i.is_empty())
+        })
+        .unwrap_or_else(|| backup::new_id(started));
+    let known = recorded.as_ref().or_else(|| by_id.get(&id));
+    if known.is_some_and(|r| r.status != BackupStatus::Running) {
+        return Ok(());
+    }
+    let record = known.cloned().unwrap_or_else(|| Record {
+        store: store.to_string(),
+        id: id.clone(),
+        created: started.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        status: BackupStatus::Running,
+        reason: String::new(),
+        size: None,
+        sha256: String::new(),
+        location: Target::of(config).location(store, &id),
+        namespace: namespace.unwrap_or_default().to_string(),
+        job: name,
+    });
+    let settled = settle(conn, config, record, &end).await?;
+    for pruned in end.result.iter().flat_map(|r| &r.pruned) {
+        by_id.remove(pruned);
+    }
+    by_id.insert(id, settled);
+    Ok(())
 }
 
 /// The newest complete backup among `records`.
