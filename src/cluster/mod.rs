@@ -22,5 +22,7 @@ pub mod rollout;
 pub mod slim;
 pub mod snapshot;
 pub mod upgrade;
+pub mod upgrade_error;
 pub mod version;
+pub mod volumes;
 pub mod watch;

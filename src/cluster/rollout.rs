@@ -12,12 +12,10 @@ use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
 use super::connect::Connection;
-use super::revisions;
 use super::upgrade::{self, Applied, Prepared, UpgradeError};
 use super::watch::{LiveModel, Scope};
-use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
-use crate::domain::revision;
 use crate::domain::status::{self, Phase, StatusRules, StoreObjects};
 use crate::domain::upgrade::{KeyChange, key_changes, waves};
 
@@ -43,56 +41,6 @@ impl Target {
     pub fn key_changes(&self) -> Vec<KeyChange> {
         key_changes(&self.from.1, &self.to)
     }
-}
-
-/// The store's configuration now (its latest revision, else `base`) and after `layers`.
-/// Where storectl writes outside the store (platform, backup target) is `base`'s, the
-/// operator's configuration, never the revision's; `layers` still go on top.
-pub async fn target(
-    conn: &Connection,
-    layout: &StoreLayout,
-    store: StoreObjects,
-    layers: &Sources,
-    base: &Config,
-) -> anyhow::Result<Target> {
-    // A store made before storectl bound its namespace gets the binding first, so that
-    // the upgrade runs on it (the one change even a dry run makes: storectl's own access).
-    super::access::bind_existing(conn, layout, base).await?;
-    let (number, from) = match revisions::latest_values(conn, layout).await? {
-        Some((n, values)) => {
-            let origin = format!("revision {n} of store {}", layout.name());
-            let recorded = layered((origin, values), &Sources::default())?;
-            (Some(n), revision::where_the_operator_says(recorded, base))
-        }
-        None => (None, base.clone()),
-    };
-    let to = layered(
-        (
-            format!("the configuration of store {}", layout.name()),
-            serde_yaml_ng::to_string(&from)?,
-        ),
-        layers,
-    )?;
-    Ok(Target {
-        layout: layout.clone(),
-        store,
-        from: (number, from),
-        to,
-    })
-}
-
-/// `base` (origin, values YAML) with the files, `--set`s and form fields of `layers` on
-/// top; the environment is not read.
-fn layered(base: (String, String), layers: &Sources) -> Result<Config, ConfigError> {
-    let mut files = vec![base];
-    files.extend(layers.files.iter().cloned());
-    config::load(&Sources {
-        files,
-        sets: layers.sets.clone(),
-        env: EnvVars::default(),
-        form: layers.form.clone(),
-        form_origin: layers.form_origin,
-    })
 }
 
 /// One store of a plan: checked and dry-run, or refused.

@@ -9,7 +9,6 @@ use k8s_openapi::jiff::Timestamp;
 
 use crate::cluster::backups::{self, BackupError};
 use crate::cluster::connect::Connection;
-use crate::cluster::rollout;
 use crate::domain::backup::{self as records, Record, human_size};
 use crate::domain::config::{Config, Sources};
 use crate::domain::layout::StoreLayout;
@@ -52,7 +51,7 @@ pub async fn settings_for(
     store: StoreObjects,
     config: &Config,
 ) -> anyhow::Result<Config> {
-    let mut own = rollout::target(conn, layout, store, &Sources::default(), config)
+    let mut own = super::upgrade::target(conn, layout, store, &Sources::default(), config)
         .await?
         .from
         .1;

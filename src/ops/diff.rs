@@ -4,7 +4,7 @@
 
 use crate::cluster::connect::Connection;
 use crate::cluster::diff::ObjectDiff;
-use crate::cluster::{rollout, upgrade};
+use crate::cluster::upgrade;
 use crate::domain::config::{Config, Sources};
 use crate::domain::layout::StoreLayout;
 use crate::domain::status::StoreObjects;
@@ -17,7 +17,7 @@ pub async fn run(
     layers: &Sources,
     base: &Config,
 ) -> anyhow::Result<Vec<ObjectDiff>> {
-    let target = rollout::target(conn, layout, store, layers, base).await?;
+    let target = super::upgrade::target(conn, layout, store, layers, base).await?;
     let prepared =
         upgrade::prepare(conn, layout, &target.store, &target.from.1, &target.to).await?;
     Ok(prepared.changes)

@@ -7,9 +7,11 @@ use std::time::Duration;
 use super::Error;
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
-use crate::cluster::rollout::{self, Options, Planned, Step};
-use crate::domain::config::{Config, Sources};
+use crate::cluster::rollout::{self, Options, Planned, Step, Target};
+use crate::cluster::{access, revisions};
+use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
 use crate::domain::layout::StoreLayout;
+use crate::domain::revision;
 use crate::domain::status::StoreObjects;
 
 /// How long one wave may take in the terminal UI, which has no `--timeout`.
@@ -25,9 +27,59 @@ pub async fn plan(
 ) -> anyhow::Result<Vec<Planned>> {
     let mut targets = Vec::new();
     for (store, layout) in stores {
-        targets.push(rollout::target(conn, &layout, store, layers, base).await?);
+        targets.push(target(conn, &layout, store, layers, base).await?);
     }
     Ok(rollout::plan(conn, targets).await)
+}
+
+/// The store's configuration now (its latest revision, else `base`) and after `layers`.
+/// Where storectl writes outside the store (platform, backup target) is `base`'s, the
+/// operator's configuration, never the revision's; `layers` still go on top.
+pub async fn target(
+    conn: &Connection,
+    layout: &StoreLayout,
+    store: StoreObjects,
+    layers: &Sources,
+    base: &Config,
+) -> anyhow::Result<Target> {
+    // A store made before storectl bound its namespace gets the binding first, so that
+    // the upgrade runs on it (the one change even a dry run makes: storectl's own access).
+    access::bind_existing(conn, layout, base).await?;
+    let (number, from) = match revisions::latest_values(conn, layout).await? {
+        Some((n, values)) => {
+            let origin = format!("revision {n} of store {}", layout.name());
+            let recorded = layered((origin, values), &Sources::default())?;
+            (Some(n), revision::where_the_operator_says(recorded, base))
+        }
+        None => (None, base.clone()),
+    };
+    let to = layered(
+        (
+            format!("the configuration of store {}", layout.name()),
+            serde_yaml_ng::to_string(&from)?,
+        ),
+        layers,
+    )?;
+    Ok(Target {
+        layout: layout.clone(),
+        store,
+        from: (number, from),
+        to,
+    })
+}
+
+/// `base` (origin, values YAML) with the files, `--set`s and form fields of `layers` on
+/// top; the environment is not read.
+fn layered(base: (String, String), layers: &Sources) -> Result<Config, ConfigError> {
+    let mut files = vec![base];
+    files.extend(layers.files.iter().cloned());
+    config::load(&Sources {
+        files,
+        sets: layers.sets.clone(),
+        env: EnvVars::default(),
+        form: layers.form.clone(),
+        form_origin: layers.form_origin,
+    })
 }
 
 /// The plan of one store, or that store's refusal as the error itself (with its exit
