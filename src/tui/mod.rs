@@ -37,17 +37,36 @@ pub async fn run(conn: Connection, options: Options) -> anyhow::Result<()> {
     result
 }
 
+/// The cluster as watched: the live model, its change pokes and health, and whether it
+/// has listed everything once.
+struct Watching {
+    model: LiveModel,
+    changes: mpsc::Receiver<()>,
+    health: tokio::sync::watch::Receiver<Health>,
+    listed: tokio::sync::oneshot::Receiver<()>,
+    ready: bool,
+}
+
+impl Watching {
+    fn start(conn: &Connection) -> Self {
+        let (model, changes, health) = LiveModel::start(conn, &Scope::Cluster);
+        let listed = listed_signal(&model);
+        Self {
+            model,
+            changes,
+            health,
+            listed,
+            ready: false,
+        }
+    }
+}
+
 async fn event_loop(
     tui: &mut ratatui::DefaultTerminal,
     mut conn: Connection,
     options: Options,
 ) -> anyhow::Result<()> {
-    let defaults = FormDefaults {
-        domain: options.config.global.domain.clone(),
-        storage: options.config.wordpress.storage.0.clone(),
-        admin_email: options.config.wordpress.admin.email.clone(),
-        namespace_prefix: options.config.stores.namespace_prefix.clone(),
-    };
+    let defaults = form_defaults(&options.config);
     let mut app = App::new(conn.target.context.clone(), options.readonly, defaults);
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
     let start_effects = |conn: &Connection| {
@@ -61,19 +80,17 @@ async fn event_loop(
         effects
     };
     let mut effects = start_effects(&conn);
-
-    let (mut model, mut changes, mut health) = LiveModel::start(&conn, &Scope::Cluster);
+    let mut watching = Watching::start(&conn);
     let rules = options.config.status_rules();
     let shared = options.config.stores.shared_namespace.as_str();
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut model_ready = false;
-    let mut listed = listed_signal(&model);
 
     loop {
         resize(&mut app, tui.size()?.height);
         tui.draw(|f| ui::draw(f, &app))?;
+        let w = &mut watching;
         let action = tokio::select! {
             event = keys.next() => match event {
                 Some(Ok(Event::Key(key))) => app::keys::action_for(&app, key),
@@ -81,56 +98,61 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e.into()),
                 None => Some(Action::Quit),
             },
-            Ok(()) = &mut listed, if !model_ready => {
-                model_ready = true;
-                Some(Action::Stores(rows(&model, &rules, shared)))
+            Ok(()) = &mut w.listed, if !w.ready => {
+                w.ready = true;
+                Some(Action::Stores(rows(&w.model, &rules, shared)))
             }
-            Some(()) = changes.recv() => model_ready.then(|| Action::Stores(rows(&model, &rules, shared))),
-            Ok(()) = health.changed() => Some(connection(&health.borrow())),
+            Some(()) = w.changes.recv() => w.ready.then(|| Action::Stores(rows(&w.model, &rules, shared))),
+            Ok(()) = w.health.changed() => Some(connection(&w.health.borrow())),
             Some(result) = results.recv() => Some(result),
-            _ = tick.tick() => model_ready.then(|| Action::Stores(rows(&model, &rules, shared))),
+            _ = tick.tick() => w.ready.then(|| Action::Stores(rows(&w.model, &rules, shared))),
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
         for command in app::update(&mut app, action) {
             match command {
                 Command::Quit => return Ok(()),
-                Command::Resync => {
-                    (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
-                    listed = listed_signal(&model);
-                    model_ready = false;
-                }
+                Command::Resync => watching = Watching::start(&conn),
                 Command::ListContexts => {
                     let names = connect::contexts(&options.connect).map_err(|e| e.to_string());
                     let _ = results_tx.send(Action::ContextsListed(names));
                 }
                 Command::SwitchContext(context) => {
-                    let options = ConnectOptions {
-                        context: Some(context.clone()),
-                        ..options.connect.clone()
-                    };
-                    let result = match Connection::open(&options).await {
-                        Ok(new) => {
-                            // Everything of the old context goes: its watches and tasks.
-                            effects.run(Command::StopLogs, &model);
-                            conn = new;
-                            effects = start_effects(&conn);
-                            (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
-                            listed = listed_signal(&model);
-                            model_ready = false;
-                            Ok(())
-                        }
-                        Err(e) => Err(e.to_string()),
-                    };
+                    let result = switch_context(&context, &options.connect).await.map(|new| {
+                        // Everything of the old context goes: its watches and tasks.
+                        effects.run(Command::StopLogs, &watching.model);
+                        conn = new;
+                        effects = start_effects(&conn);
+                        watching = Watching::start(&conn);
+                    });
                     let _ = results_tx.send(Action::ContextSwitched { context, result });
                 }
                 Command::Copy(text) => terminal::copy_to_clipboard(&text),
-                other => effects.run(other, &model),
+                other => effects.run(other, &watching.model),
             }
         }
         if app.quit {
             return Ok(());
         }
+    }
+}
+
+/// A connection to kubeconfig context `context`, the rest as before.
+async fn switch_context(context: &str, connect: &ConnectOptions) -> Result<Connection, String> {
+    let options = ConnectOptions {
+        context: Some(context.to_string()),
+        ..connect.clone()
+    };
+    Connection::open(&options).await.map_err(|e| e.to_string())
+}
+
+/// What the create form starts with.
+fn form_defaults(config: &Config) -> FormDefaults {
+    FormDefaults {
+        domain: config.global.domain.clone(),
+        storage: config.wordpress.storage.0.clone(),
+        admin_email: config.wordpress.admin.email.clone(),
+        namespace_prefix: config.stores.namespace_prefix.clone(),
     }
 }
 
