@@ -168,14 +168,13 @@ pub struct Options {
     pub change: String,
 }
 
-/// Runs the rollout over `planned` (in its order), calling `on_event` as each wave starts
-/// and whenever a store's step changes. Returns every store's last step.
-pub async fn run(
-    conn: &Connection,
+/// Each planned store's first step (skipped: at its target; failed: refused; else
+/// waiting), in the plan's order, and the targets still to roll out.
+fn first_steps(
     planned: Vec<Planned>,
     options: &Options,
-    mut on_event: impl FnMut(Event),
-) -> Vec<(String, Step)> {
+    on_event: &mut impl FnMut(Event),
+) -> (Vec<String>, BTreeMap<String, Step>, Vec<Target>) {
     let mut steps: BTreeMap<String, Step> = BTreeMap::new();
     let mut order = Vec::new();
     let mut todo = Vec::new();
@@ -197,6 +196,18 @@ pub async fn run(
         on_event(Event::store(&name, &step));
         steps.insert(name, step);
     }
+    (order, steps, todo)
+}
+
+/// Runs the rollout over `planned` (in its order), calling `on_event` as each wave starts
+/// and whenever a store's step changes. Returns every store's last step.
+pub async fn run(
+    conn: &Connection,
+    planned: Vec<Planned>,
+    options: &Options,
+    mut on_event: impl FnMut(Event),
+) -> Vec<(String, Step)> {
+    let (order, mut steps, todo) = first_steps(planned, options, &mut on_event);
     let mut failures = steps.values().filter(|s| s.is_failure()).count();
     let waves = waves(&todo, options.wave_size);
     let wait_last = options.wait || todo.len() > 1;
