@@ -559,46 +559,7 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
             return form::validate(app);
         }
         Action::OpenDelete if refused(app, Verb::Delete) => {}
-        Action::OpenDelete => {
-            let targets = app.table.targets();
-            let stores: Vec<(String, String)> = targets
-                .iter()
-                .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
-                .collect();
-            let (expected, what) = match targets.as_slice() {
-                [] => return vec![],
-                [one] => (one.summary.name.clone(), delete_description(one)),
-                many => (
-                    many.len().to_string(),
-                    format!(
-                        "{} stores ({}), each with its namespace or labelled objects and its data volumes (their data is lost)",
-                        many.len(),
-                        stores
-                            .iter()
-                            .map(|(n, _)| n.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-            };
-            let fetch = stores
-                .iter()
-                .map(|(name, namespace)| Command::FetchBackups {
-                    name: name.clone(),
-                    namespace: namespace.clone(),
-                })
-                .collect();
-            app.mode = Mode::Confirm(Confirm {
-                confirming: Confirming::Delete,
-                stores,
-                expected,
-                what,
-                typed: tui_input::Input::default(),
-                hint: None,
-                backups: None,
-            });
-            return fetch;
-        }
+        Action::OpenDelete => return open_delete(app),
         Action::BackUp => return backups::back_up(app),
         Action::ToggleMark => app.table.toggle_mark(),
         Action::MarkVisible => app.table.toggle_mark_visible(),
@@ -643,6 +604,49 @@ fn table_action(app: &mut App, action: Action) -> Vec<Command> {
         _ => {}
     }
     vec![]
+}
+
+/// `Ctrl-D`: the confirmation of deleting the marked (or selected) stores, saying what
+/// each loses; their backups are looked up meanwhile.
+fn open_delete(app: &mut App) -> Vec<Command> {
+    let targets = app.table.targets();
+    let stores: Vec<(String, String)> = targets
+        .iter()
+        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
+        .collect();
+    let (expected, what) = match targets.as_slice() {
+        [] => return vec![],
+        [one] => (one.summary.name.clone(), delete_description(one)),
+        many => (
+            many.len().to_string(),
+            format!(
+                "{} stores ({}), each with its namespace or labelled objects and its data volumes (their data is lost)",
+                many.len(),
+                stores
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    };
+    let fetch = stores
+        .iter()
+        .map(|(name, namespace)| Command::FetchBackups {
+            name: name.clone(),
+            namespace: namespace.clone(),
+        })
+        .collect();
+    app.mode = Mode::Confirm(Confirm {
+        confirming: Confirming::Delete,
+        stores,
+        expected,
+        what,
+        typed: tui_input::Input::default(),
+        hint: None,
+        backups: None,
+    });
+    fetch
 }
 
 /// Says why `verb` is refused in read-only mode, if it is (`Verb::allowed`, the one rule).
