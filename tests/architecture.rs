@@ -15,9 +15,10 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("cluster", &["domain"]),
     ("app", &["domain"]),
     ("ui", &["app", "domain"]),
-    ("tui", &["app", "ui", "cluster", "domain"]),
-    ("serve", &["cluster", "domain"]),
-    ("cli", &["domain", "cluster", "tui", "serve"]),
+    ("ops", &["cluster", "domain"]),
+    ("tui", &["app", "ui", "ops", "cluster", "domain"]),
+    ("serve", &["ops", "cluster", "domain"]),
+    ("cli", &["domain", "ops", "cluster", "tui", "serve"]),
     ("main.rs", &["cli"]),
 ];
 
@@ -35,14 +36,7 @@ const MAX_LINES: usize = 400;
 
 /// Files still over `MAX_LINES`, each with the issue that splits it. A file that has
 /// come under the limit must leave this list (the test says so).
-const TOO_LONG_FOR_NOW: &[(&str, &str)] = &[
-    ("src/cluster/backups.rs", "#22"),
-    ("src/cluster/upgrade.rs", "#22"),
-    ("src/cluster/apply.rs", "#22"),
-    ("src/tui/effects.rs", "#22"),
-    ("src/cli/mod.rs", "#22"),
-    ("src/serve/routes.rs", "#22"),
-];
+const TOO_LONG_FOR_NOW: &[(&str, &str)] = &[];
 
 struct Source {
     /// From the package root: `src/app/keys.rs`.
@@ -156,7 +150,9 @@ fn imports() -> BTreeMap<(String, String), String> {
         } else {
             "crate"
         };
-        for (number, line) in source.text.lines().enumerate() {
+        // Test modules may drive other layers (`ops/tests.rs` runs the TUI's model and
+        // the CLI's parser to prove them thin); the rules hold for the code they test.
+        for (number, line) in lines_outside_tests(&source).into_iter().enumerate() {
             if line.trim_start().starts_with("//") {
                 continue;
             }

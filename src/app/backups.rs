@@ -7,6 +7,7 @@
 use super::table::StoreTable;
 use super::{Action, App, Command, Confirm, Confirming, Mode, Severity};
 use crate::domain::backup::{BackupStatus, Record, database_running, human_size};
+use crate::domain::verb::Verb;
 
 /// Choosing which backup to restore into a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +49,7 @@ pub fn back_up(app: &mut App) -> Vec<Command> {
 }
 
 pub fn start(app: &mut App, stores: Vec<(String, String)>) -> Vec<Command> {
-    if app.readonly {
-        app.say(Severity::Error, "read-only mode: backups are disabled");
+    if super::refused(app, Verb::Backup) {
         return vec![];
     }
     // Stores whose database does not run are refused, as the CLI refuses them (said
@@ -92,8 +92,7 @@ pub(super) fn refusal(table: &StoreTable, name: &str, namespace: &str) -> Option
 
 /// `R` in details: the picker of the store's complete backups.
 pub fn open_restore(app: &mut App) -> Vec<Command> {
-    if app.readonly {
-        app.say(Severity::Error, "read-only mode: restoring is disabled");
+    if super::refused(app, Verb::Restore) {
         return vec![];
     }
     let (Mode::Details(d) | Mode::Events(d)) = &app.mode else {

@@ -2,6 +2,7 @@
 //! on, what must be typed, and what it destroys in words.
 
 use super::{Action, App, Command, Mode, Severity, StoreRow, backups};
+use crate::domain::verb::destroyed;
 
 /// What a typed confirmation is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +72,8 @@ pub(super) fn open_delete(app: &mut App) -> Vec<Command> {
     fetch
 }
 
-/// What deleting a store destroys, in words (for the confirmation).
+/// What deleting a store destroys, in words (for the confirmation): the rule of
+/// `verb::destroyed`, from the objects the row shows.
 fn delete_description(row: &StoreRow) -> String {
     let volumes: Vec<&str> = row
         .objects
@@ -80,22 +82,12 @@ fn delete_description(row: &StoreRow) -> String {
         .map(|o| o.name.as_str())
         .collect();
     let owns_namespace = row.objects.iter().any(|o| o.kind == "Namespace");
-    let scope = if owns_namespace {
-        format!("namespace {} and everything in it", row.summary.namespace)
-    } else {
-        format!(
-            "every object labelled app={} in namespace {}",
-            row.summary.name, row.summary.namespace
-        )
-    };
-    if volumes.is_empty() {
-        scope
-    } else {
-        format!(
-            "{scope}, including the data volumes {} (their data is lost)",
-            volumes.join(", ")
-        )
-    }
+    destroyed(
+        &row.summary.name,
+        &row.summary.namespace,
+        owns_namespace,
+        &volumes,
+    )
 }
 
 pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {

@@ -15,9 +15,11 @@ mod table;
 mod table_view;
 mod upgrade;
 
+use crate::domain::verb::Verb;
 pub use action::{
     Action, Command, ConnectionState, EventRow, Motion, Revealed, Severity, StoreRow,
 };
+
 pub use backups::RestorePicker;
 pub use confirm::{Confirm, Confirming};
 pub use contexts::ContextPicker;
@@ -235,6 +237,17 @@ fn on_created(app: &mut App, name: String, result: Result<String, String>) -> Ve
         }
     }
     vec![]
+}
+
+/// Says why `verb` is refused in read-only mode, if it is (`Verb::allowed`, the one rule).
+pub(crate) fn refused(app: &mut App, verb: Verb) -> bool {
+    match verb.allowed(app.readonly) {
+        Ok(()) => false,
+        Err(e) => {
+            app.say(Severity::Error, e.to_string());
+            true
+        }
+    }
 }
 
 /// Scroll position after `m` in a list of `len` lines.

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::domain::layout::Component;
 use crate::domain::status::Phase;
+use crate::domain::verb::{PAUSE_RULE, PauseCheck, Verb, pause_check};
 
 /// An action in the table view.
 pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
@@ -26,18 +27,12 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
             let key = app.table.sort;
             app.say(Severity::Info, format!("sorted by {}", key.label()));
         }
-        Action::OpenCreate if app.readonly => app.say(
-            Severity::Error,
-            "read-only mode: creating stores is disabled",
-        ),
+        Action::OpenCreate if super::refused(app, Verb::Create) => {}
         Action::OpenCreate => {
             app.mode = Mode::Create(CreateForm::new(&app.form_defaults));
             return form::validate(app);
         }
-        Action::OpenDelete if app.readonly => app.say(
-            Severity::Error,
-            "read-only mode: deleting stores is disabled",
-        ),
+        Action::OpenDelete if super::refused(app, Verb::Delete) => {}
         Action::OpenDelete => return confirm::open_delete(app),
         Action::BackUp => return backups::back_up(app),
         Action::ToggleMark => app.table.toggle_mark(),
@@ -45,10 +40,7 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::OpenUpgrade => return upgrade::open(app),
         Action::OpenRollout => upgrade::show_progress(app),
         Action::OpenContexts => return vec![Command::ListContexts],
-        Action::TogglePause if app.readonly => app.say(
-            Severity::Error,
-            "read-only mode: pausing stores is disabled",
-        ),
+        Action::TogglePause if super::refused(app, Verb::Pause) => {}
         Action::TogglePause => return toggle_pause(app),
         Action::OpenDetails | Action::OpenEvents => {
             if let Some((name, namespace)) = selected {
@@ -100,7 +92,7 @@ fn toggle_pause(app: &mut App) -> Vec<Command> {
         if resume {
             true
         } else {
-            matches!(r.summary.status, Phase::Ready | Phase::Failed)
+            pause_check(r.summary.status) == PauseCheck::Pause
         }
     });
     let commands: Vec<Command> = act
@@ -114,7 +106,7 @@ fn toggle_pause(app: &mut App) -> Vec<Command> {
     if let Some(first) = skip.first() {
         let s = &first.summary;
         let message = format!(
-            "{} store(s) left as they are: {} is {} (only a Ready or Failed store can be paused)",
+            "{} store(s) left as they are: {} is {} ({PAUSE_RULE})",
             skip.len(),
             s.name,
             s.status

@@ -8,6 +8,7 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, App, Command, Mode, Severity};
 use crate::domain::rollout::{Event, Step};
+use crate::domain::verb::Verb;
 
 #[derive(Debug, Clone)]
 pub struct UpgradeForm {
@@ -118,11 +119,7 @@ impl RolloutView {
 
 /// `u`: the form for the marked stores (or the selected one).
 pub fn open(app: &mut App) -> Vec<Command> {
-    if app.readonly {
-        app.say(
-            Severity::Error,
-            "read-only mode: upgrading stores is disabled",
-        );
+    if super::refused(app, Verb::Upgrade) {
         return vec![];
     }
     if app.rollout.as_ref().is_some_and(RolloutView::running) {

@@ -1,5 +1,6 @@
-//! `storectl delete NAME [--yes] [--wait]`: confirm by typing the name (on a terminal),
-//! delete, and optionally wait until nothing labelled for the store remains.
+//! `storectl delete NAME [--yes] [--wait] [--delete-backups]`: confirm by typing the name
+//! (on a terminal), `ops::forget` and `ops::delete`, and optionally wait until nothing
+//! labelled for the store remains.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -8,11 +9,10 @@ use crate::cluster::connect::Connection;
 use crate::cluster::{backups, delete, snapshot};
 use crate::domain::backup::BackupStatus;
 use crate::domain::config::Config;
-use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::selector_for;
-use crate::domain::manifests;
 use crate::domain::manifests::backup_target::BackupBucket;
 use crate::domain::name::StoreName;
+use crate::ops;
 
 pub async fn run(
     conn: &Connection,
@@ -35,7 +35,7 @@ pub async fn run(
         Err(e) => return Err(e.into()),
     };
     let folder = BackupBucket::of(config).folder(name.as_str());
-    let mut what = describe(&store);
+    let mut what = ops::delete::what(&store);
     if args.delete_backups {
         what.push_str(&format!(", and its backups at {folder}"));
     } else if kept > 0 {
@@ -46,14 +46,11 @@ pub async fn run(
     if !args.yes {
         confirm_by_name(name, &format!("This deletes {what}."), "delete", "deleted")?;
     }
-    let known = manifests::references(&layout, config);
     if args.delete_backups {
-        // Backups cannot come back: they go only once the delete passed every check.
-        delete::check(conn, &layout, &known).await?;
-        let removed = backups::forget(conn, &layout, config, args.timeout).await?;
+        let removed = ops::forget::run(conn, &layout, config, args.timeout).await?;
         println!("removed the backups of store {name} ({removed} recorded)");
     }
-    let pending = delete::delete(conn, &layout, &known, &config.platform.namespace).await?;
+    let pending = ops::delete::run(conn, &layout, config).await?;
     println!("deleting store {name}: {what}");
     if kept > 0 && !args.delete_backups {
         println!(
@@ -63,7 +60,7 @@ pub async fn run(
     if args.wait {
         let remaining = delete::wait_gone(pending, args.timeout).await;
         if !remaining.is_empty() {
-            return Err(CliError::TimedOut {
+            return Err(ops::Error::TimedOut {
                 after: args.timeout,
                 what: format!("still there: {}", remaining.join(", ")),
             }
@@ -88,31 +85,6 @@ async fn confirm_gone(conn: &Connection, name: &StoreName) -> anyhow::Result<()>
             namespace: store.namespace_name.clone(),
         }
         .into()),
-    }
-}
-
-/// What deleting the store removes, in words.
-fn describe(store: &StoreObjects) -> String {
-    let volumes = store
-        .claims
-        .iter()
-        .filter_map(|c| c.metadata.name.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let volumes = if volumes.is_empty() {
-        String::new()
-    } else {
-        format!("; its data volumes ({volumes}) are lost")
-    };
-    match &store.namespace {
-        Some(_) => format!(
-            "namespace {} and everything in it{volumes}",
-            store.namespace_name
-        ),
-        None => format!(
-            "every object labelled app={} in namespace {}{volumes}",
-            store.name, store.namespace_name
-        ),
     }
 }
 

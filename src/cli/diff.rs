@@ -1,15 +1,13 @@
-//! `storectl diff NAME [-f FILE] [--set K=V] [-o table|json|yaml]`: what `upgrade` would
-//! change, object by object and field by field, drift included. The new configuration
-//! is the store's latest revision with these layers on top (for a store without one, the
-//! configuration of this run). Exit 0: no difference; 1: some; more: an error (as
-//! `kubectl diff`).
+//! `storectl diff NAME [-f FILE] [--set K=V] [-o table|json|yaml]`: `ops::diff` printed,
+//! object by object and field by field. Exit 0: no difference; 1: some; more: an error
+//! (as `kubectl diff`).
 
 use super::{CliError, Format, OneStoreArgs, find, output};
 use crate::cluster::connect::Connection;
-use crate::cluster::{rollout, upgrade};
 use crate::domain::config::{Config, Sources};
 use crate::domain::diff::ObjectDiff;
 use crate::domain::name::StoreName;
+use crate::ops;
 
 pub async fn run(
     conn: &Connection,
@@ -18,11 +16,8 @@ pub async fn run(
     base: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, current) = find::to_act_on(conn, name, base).await?;
-    let target = rollout::target(conn, &current, store, layers, base).await?;
-    let changes = upgrade::prepare(conn, &current, &target.store, &target.from.1, &target.to)
-        .await?
-        .changes;
+    let (store, layout) = find::to_act_on(conn, name, base).await?;
+    let changes = ops::diff::run(conn, store, &layout, layers, base).await?;
     match args.format {
         Format::Table => print!("{}", describe(&changes)),
         other => output::structured(&changes, other)?,

@@ -4,10 +4,10 @@
 use super::output::{self, on_terminal};
 use super::{Format, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
-use crate::cluster::revisions;
 use crate::domain::config::Config;
 use crate::domain::name::StoreName;
 use crate::domain::revision::Revision;
+use crate::ops;
 
 pub async fn run(
     conn: &Connection,
@@ -16,11 +16,7 @@ pub async fn run(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     let (_, layout) = find::to_act_on(conn, name, config).await?;
-    let history: Vec<Revision> = revisions::list(conn, &layout)
-        .await?
-        .into_iter()
-        .map(|(revision, _)| revision)
-        .collect();
+    let history: Vec<Revision> = ops::history::run(conn, &layout).await?;
     if args.format != Format::Table {
         return output::structured(&history, args.format);
     }

@@ -1,8 +1,9 @@
 //! `storectl upgrade (NAME... | --all | -l SELECTOR) [-f FILE] [--set K=V] [--wave-size N]
 //! [--max-failures K] [--dry-run] [--yes] [--wait] [--timeout D]` and
 //! `storectl rollback NAME [--to REVISION] [--wait]`: each store re-rendered from its
-//! latest revision plus the new layers (or from a recorded revision), shown as a plan,
-//! confirmed on a terminal, and rolled out canary first, then in waves.
+//! latest revision plus the new layers (or from a recorded revision): `ops::upgrade` and
+//! `ops::rollback`'s plan shown, confirmed on a terminal, and rolled out canary first,
+//! then in waves; the stores chosen and the progress printed here.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -11,15 +12,15 @@ use serde::Serialize;
 use super::{CliError, Format, RollbackArgs, UpgradeArgs, find, output};
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
-use crate::cluster::rollout::{self, Options, Planned, Target};
-use crate::cluster::{revisions, snapshot};
+use crate::cluster::rollout::{self, Options, Planned};
+use crate::cluster::snapshot;
 use crate::domain::config::{Config, Sources};
 use crate::domain::labels::STORE_SELECTOR;
 use crate::domain::layout::StoreLayout;
 use crate::domain::name::StoreName;
-use crate::domain::revision;
 use crate::domain::rollout::{Event, Step};
 use crate::domain::status::{self, Phase};
+use crate::ops;
 
 pub async fn upgrade(
     conn: &Connection,
@@ -28,35 +29,20 @@ pub async fn upgrade(
     base: &Config,
     config: &Config,
 ) -> anyhow::Result<()> {
-    let mut targets = Vec::new();
-    for (store, layout) in selected(conn, args, config).await? {
-        targets.push(rollout::target(conn, &layout, store, layers, base).await?);
-    }
-    let planned = rollout::plan(conn, targets).await;
-    let options = Options {
-        wave_size: usize::from(args.wave_size),
-        max_failures: args.max_failures,
-        timeout: args.until.timeout,
-        wait: args.until.wait,
-        rules: config.status_rules(),
-        change: "upgrade".to_string(),
-    };
+    let stores = selected(conn, args, config).await?;
+    let mut planned = ops::upgrade::plan(conn, stores, layers, base).await?;
+    let options = ops::upgrade::options(
+        usize::from(args.wave_size),
+        args.max_failures,
+        args.until.timeout,
+        args.until.wait,
+        config,
+    );
     // One store named, refused: its own error (and exit code), nothing changed.
-    let mut planned = planned;
     if planned.len() == 1 && !args.dry_run {
-        planned = only_if_accepted(planned)?;
+        planned = ops::upgrade::only_if_accepted(planned)?;
     }
     go(conn, planned, &options, args.dry_run, args.yes, args.format).await
-}
-
-/// The plan of one store, or that store's refusal as the error itself (with its exit
-/// code).
-fn only_if_accepted(mut planned: Vec<Planned>) -> anyhow::Result<Vec<Planned>> {
-    match planned.pop() {
-        Some(Planned { check: Err(e), .. }) => Err(e.into()),
-        Some(one) => Ok(vec![one]),
-        None => Ok(planned),
-    }
 }
 
 pub async fn rollback(
@@ -66,53 +52,14 @@ pub async fn rollback(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     let (store, layout) = find::to_act_on(conn, name, config).await?;
-    let recorded = revisions::list(conn, &layout).await?;
-    let Some((latest, _)) = recorded.last() else {
-        return Err(CliError::NoRevision {
-            name: name.to_string(),
-            wanted: args.to,
-            kept: String::new(),
-        }
-        .into());
-    };
-    let wanted = args.to.unwrap_or(latest.revision.saturating_sub(1));
-    let Some((_, map)) = recorded.iter().find(|(r, _)| r.revision == wanted) else {
-        let kept = recorded
-            .iter()
-            .map(|(r, _)| r.revision.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(CliError::NoRevision {
-            name: name.to_string(),
-            wanted: Some(wanted),
-            kept,
-        }
-        .into());
-    };
-    // Where storectl writes is this run's configuration, never a revision's.
-    let recorded_config = |map| -> anyhow::Result<Config> {
-        Ok(revision::where_the_operator_says(
-            revision::config_of(map)?,
-            config,
-        ))
-    };
-    let target = Target {
-        layout: layout.clone(),
-        store,
-        from: (
-            Some(latest.revision),
-            recorded_config(&recorded[recorded.len() - 1].1)?,
-        ),
-        to: recorded_config(map)?,
-    };
-    let planned = only_if_accepted(rollout::plan(conn, vec![target]).await)?;
+    let (planned, change) = ops::rollback::plan(conn, store, &layout, config, args.to).await?;
     let options = Options {
         wave_size: 1,
         max_failures: 0,
         timeout: args.until.timeout,
         wait: args.until.wait,
         rules: config.status_rules(),
-        change: format!("rollback to revision {wanted}"),
+        change,
     };
     go(conn, planned, &options, false, true, Format::Table).await
 }
@@ -164,31 +111,12 @@ async fn go(
             .collect();
         output::structured(&rows, format)?;
     }
-    let done = results.iter().filter(|(_, s)| s.is_done()).count();
-    let failed: Vec<(String, String)> = results
-        .iter()
-        .filter_map(|(name, step)| match step {
-            Step::Failed { reason } => Some((name.clone(), reason.clone())),
-            _ => None,
-        })
-        .collect();
-    let untouched = results
-        .iter()
-        .filter(|(_, s)| matches!(s, Step::Untouched))
-        .count();
-    if failed.is_empty() {
-        if table {
-            println!("done: {done} of {} store(s) at the target", results.len());
-        }
-        return Ok(());
+    let summary = ops::upgrade::Summary::of(&results);
+    let line = summary.result(options.max_failures)?;
+    if table {
+        println!("done: {line}");
     }
-    Err(CliError::RolloutFailed {
-        failed,
-        done,
-        untouched,
-        max_failures: options.max_failures,
-    }
-    .into())
+    Ok(())
 }
 
 /// The stores named, all stores, or those whose objects match the selector; each seen

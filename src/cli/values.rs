@@ -9,7 +9,7 @@ use super::paths::Paths;
 use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
 
 /// `-f/--values` and `--set`, accepted before the subcommand and after it.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct ValuesArgs {
     /// A values file layered over the defaults; repeat it, later files win.
     #[arg(short = 'f', long = "values", value_name = "FILE")]

@@ -14,9 +14,9 @@ use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 
-use super::apply::{FIELD_MANAGER, create_params, namespaced};
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::objects::{FIELD_MANAGER, create_params, namespaced};
 use crate::domain::config::{Config, Isolation};
 use crate::domain::layout::StoreLayout;
 use crate::domain::manifests::{STORE_WRITER, writer_binding};

@@ -10,60 +10,23 @@ use futures::future::try_join_all;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::audit;
 use super::connect::Connection;
+pub use super::creation::CreateError;
+use super::creation::{Present, may_create, waves};
 use super::error::ClusterError;
+use super::objects::{FIELD_MANAGER, create_params, namespaced};
 use super::revisions;
 use super::snapshot;
 use crate::domain::config::Config;
 use crate::domain::credentials::Credentials;
 use crate::domain::layout::StoreLayout;
 use crate::domain::manifests::{self, Manifest};
-use crate::domain::ownership::{Owner, owner};
-
-pub const FIELD_MANAGER: &str = "storectl";
-
-/// How storectl creates an object (as the `storectl` field manager).
-pub fn create_params() -> PostParams {
-    PostParams {
-        field_manager: Some(FIELD_MANAGER.to_string()),
-        ..PostParams::default()
-    }
-}
-
-/// Why a store cannot be created.
-#[derive(Debug, thiserror::Error)]
-pub enum CreateError {
-    #[error(
-        "store '{name}' already exists in namespace {namespace}{how}; delete it first or pick another name"
-    )]
-    AlreadyExists {
-        name: String,
-        namespace: String,
-        how: String,
-    },
-    #[error("store '{name}' is being deleted; wait until it is gone, then create it again")]
-    BeingDeleted { name: String },
-    #[error(
-        "{object} already exists and is not storectl's (managed by {manager}); storectl will not change it: pick another store name, or move it out of the way yourself"
-    )]
-    NotOurs { object: String, manager: String },
-    #[error(
-        "the credentials secret {secret} is missing, but the volumes {volumes} still hold the store's data, which only the old passwords open; new passwords would lock WordPress out. Restore the secret (from a backup or `kubectl get secret -o yaml` taken earlier), or delete the store with its data first (storectl delete)"
-    )]
-    CredentialsLost { secret: String, volumes: String },
-    #[error("the system random number generator failed: {0}")]
-    NoRandomness(String),
-    #[error("the store was created, but its backup schedule has no target: {0}")]
-    Backups(String),
-    #[error(transparent)]
-    Cluster(#[from] ClusterError),
-}
 
 /// What `create` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,12 +60,6 @@ pub async fn create_store(
     Ok((created, objects))
 }
 
-/// An object of the store that exists already, with its metadata as the server has it.
-pub(super) struct Present<'a> {
-    pub manifest: &'a Manifest,
-    pub meta: ObjectMeta,
-}
-
 /// Applies every object of the store (rendered by `domain::manifests::render`), after
 /// checking that everything already there is storectl's (or the original platform's)
 /// for this store, and that the store's name is not taken elsewhere.
@@ -124,89 +81,8 @@ pub async fn create(
         });
     }
     let present = present?;
-    for p in &present {
-        match owner(&p.meta, layout, true) {
-            Owner::Foreign(manager) => {
-                return Err(CreateError::NotOurs {
-                    object: p.manifest.reference(),
-                    manager,
-                });
-            }
-            // Its own passwords live elsewhere: completing it would mint new ones.
-            Owner::OriginalPlatform => {
-                return Err(CreateError::AlreadyExists {
-                    name: layout.name().to_string(),
-                    namespace: layout.namespace.clone(),
-                    how: format!(
-                        " (created by {}, not storectl: a store of the original platform)",
-                        first_manager(&p.meta)
-                    ),
-                });
-            }
-            Owner::Storectl => {}
-        }
-    }
-    if present.iter().any(|p| p.meta.deletion_timestamp.is_some()) {
-        return Err(CreateError::BeingDeleted {
-            name: layout.name().to_string(),
-        });
-    }
-    // (A shared namespace is never "present": it belongs to no store.)
-    let own = manifests
-        .iter()
-        .filter(|m| layout.owns_namespace || !matches!(m, Manifest::Namespace(_)))
-        .count();
-    if present.len() == own {
-        return Err(CreateError::AlreadyExists {
-            name: layout.name().to_string(),
-            namespace: layout.namespace.clone(),
-            how: String::new(),
-        });
-    }
-    let is_present = |m: &Manifest| present.iter().any(|p| std::ptr::eq(p.manifest, m));
-    let secret_kept = manifests
-        .iter()
-        .any(|m| matches!(m, Manifest::Secret(_)) && is_present(m));
-    let volumes: Vec<&str> = present
-        .iter()
-        .filter(|p| matches!(p.manifest, Manifest::PersistentVolumeClaim(_)))
-        .map(|p| p.manifest.name())
-        .collect();
-    if !secret_kept && !volumes.is_empty() {
-        return Err(CreateError::CredentialsLost {
-            secret: layout.secret(),
-            volumes: volumes.join(", "),
-        });
-    }
-
-    // Waves: the namespace; the binding that lets storectl write in it; then everything pods need; then what makes pods. What exists
-    // is re-applied (completing a half-made store), except the Secret, which is never
-    // replaced, the setup Job, which ran (its template is immutable), and a shared
-    // namespace, which belongs to no store.
-    let keep_as_is = |m: &Manifest| match m {
-        Manifest::Secret(_) | Manifest::Job(_) => true,
-        Manifest::Namespace(_) => !layout.owns_namespace,
-        _ => false,
-    };
-    let todo = manifests
-        .iter()
-        .filter(|m| !(is_present(m) && keep_as_is(m)));
-    let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) =
-        todo.partition(|m| matches!(m, Manifest::Namespace(_)));
-    // storectl's writes in the namespace come from this binding: it goes before them.
-    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) = rest
-        .into_iter()
-        .partition(|m| matches!(m, Manifest::RoleBinding(_)));
-    let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
-        matches!(
-            m,
-            Manifest::Deployment(_)
-                | Manifest::Job(_)
-                | Manifest::CronJob(_)
-                | Manifest::Ingress(_)
-        )
-    });
-    for wave in [first, binding, middle, last] {
+    let secret_kept = may_create(layout, manifests, &present)?;
+    for wave in waves(layout, manifests, &present) {
         try_join_all(wave.into_iter().map(|m| apply_one(conn, m))).await?;
     }
     Ok(Created {
@@ -214,15 +90,6 @@ pub async fn create(
         applied: manifests.len(),
         kept_secret: secret_kept,
     })
-}
-
-/// Who created an object, as the API server recorded it.
-fn first_manager(meta: &ObjectMeta) -> String {
-    meta.managed_fields
-        .iter()
-        .flatten()
-        .find_map(|f| f.manager.clone())
-        .unwrap_or_else(|| "another tool".to_string())
 }
 
 /// The namespace of another store of the same name (either layout), if there is one.
@@ -349,17 +216,6 @@ where
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
         Err(e) => Err(conn.error(&format!("deleting {name}"))(e)),
     }
-}
-
-pub(super) fn namespaced<K>(conn: &Connection, object: &K) -> Api<K>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-    K::DynamicType: Default,
-{
-    Api::namespaced(
-        conn.client.clone(),
-        object.meta().namespace.as_deref().unwrap_or_default(),
-    )
 }
 
 async fn ssa<K>(conn: &Connection, api: Api<K>, object: &K) -> Result<(), ClusterError>

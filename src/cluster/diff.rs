@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::apply::{FIELD_MANAGER, namespaced};
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::objects::{FIELD_MANAGER, namespaced};
 use crate::domain::diff::{FieldChange, ObjectDiff};
 use crate::domain::leaves::{self, Arrays};
 use crate::domain::manifests::Manifest;

@@ -6,9 +6,9 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams};
 
-use super::apply::create_params;
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::objects::create_params;
 use crate::domain::config::Config;
 use crate::domain::labels::REVISION_LABEL;
 use crate::domain::layout::StoreLayout;

@@ -11,13 +11,11 @@ use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 
 use super::connect::Connection;
-use super::revisions;
 use super::upgrade::{self, Applied, Prepared, UpgradeError};
 use super::watch::{LiveModel, Scope};
-use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::config::Config;
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
-use crate::domain::revision;
 use crate::domain::rollout::{Event, Step};
 use crate::domain::status::{self, Phase, StatusRules};
 use crate::domain::upgrade::{KeyChange, key_changes, waves};
@@ -44,56 +42,6 @@ impl Target {
     pub fn key_changes(&self) -> Vec<KeyChange> {
         key_changes(&self.from.1, &self.to)
     }
-}
-
-/// The store's configuration now (its latest revision, else `base`) and after `layers`.
-/// Where storectl writes outside the store (platform, backup target) is `base`'s, the
-/// operator's configuration, never the revision's; `layers` still go on top.
-pub async fn target(
-    conn: &Connection,
-    layout: &StoreLayout,
-    store: StoreObjects,
-    layers: &Sources,
-    base: &Config,
-) -> anyhow::Result<Target> {
-    // A store made before storectl bound its namespace gets the binding first, so that
-    // the upgrade runs on it (the one change even a dry run makes: storectl's own access).
-    super::access::bind_existing(conn, layout, base).await?;
-    let (number, from) = match revisions::latest_values(conn, layout).await? {
-        Some((n, values)) => {
-            let origin = format!("revision {n} of store {}", layout.name());
-            let recorded = layered((origin, values), &Sources::default())?;
-            (Some(n), revision::where_the_operator_says(recorded, base))
-        }
-        None => (None, base.clone()),
-    };
-    let to = layered(
-        (
-            format!("the configuration of store {}", layout.name()),
-            serde_yaml_ng::to_string(&from)?,
-        ),
-        layers,
-    )?;
-    Ok(Target {
-        layout: layout.clone(),
-        store,
-        from: (number, from),
-        to,
-    })
-}
-
-/// `base` (origin, values YAML) with the files, `--set`s and form fields of `layers` on
-/// top; the environment is not read.
-fn layered(base: (String, String), layers: &Sources) -> Result<Config, ConfigError> {
-    let mut files = vec![base];
-    files.extend(layers.files.iter().cloned());
-    config::load(&Sources {
-        files,
-        sets: layers.sets.clone(),
-        env: EnvVars::default(),
-        form: layers.form.clone(),
-        form_origin: layers.form_origin,
-    })
 }
 
 /// One store of a plan: checked and dry-run, or refused.
@@ -151,14 +99,13 @@ pub struct Options {
     pub change: String,
 }
 
-/// Runs the rollout over `planned` (in its order), calling `on_event` as each wave starts
-/// and whenever a store's step changes. Returns every store's last step.
-pub async fn run(
-    conn: &Connection,
+/// Each planned store's first step (skipped: at its target; failed: refused; else
+/// waiting), in the plan's order, and the targets still to roll out.
+fn first_steps(
     planned: Vec<Planned>,
     options: &Options,
-    mut on_event: impl FnMut(Event),
-) -> Vec<(String, Step)> {
+    on_event: &mut impl FnMut(Event),
+) -> (Vec<String>, BTreeMap<String, Step>, Vec<Target>) {
     let mut steps: BTreeMap<String, Step> = BTreeMap::new();
     let mut order = Vec::new();
     let mut todo = Vec::new();
@@ -180,6 +127,18 @@ pub async fn run(
         on_event(Event::store(&name, &step));
         steps.insert(name, step);
     }
+    (order, steps, todo)
+}
+
+/// Runs the rollout over `planned` (in its order), calling `on_event` as each wave starts
+/// and whenever a store's step changes. Returns every store's last step.
+pub async fn run(
+    conn: &Connection,
+    planned: Vec<Planned>,
+    options: &Options,
+    mut on_event: impl FnMut(Event),
+) -> Vec<(String, Step)> {
+    let (order, mut steps, todo) = first_steps(planned, options, &mut on_event);
     let mut failures = steps.values().filter(|s| s.is_failure()).count();
     let waves = waves(&todo, options.wave_size);
     let wait_last = options.wait || todo.len() > 1;

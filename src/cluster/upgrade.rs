@@ -9,20 +9,20 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::PersistentVolumeClaim;
-use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PropagationPolicy};
 use serde_json::json;
 
-use super::apply::{self, CreateError};
+use super::apply;
 use super::audit;
 use super::connect::Connection;
 use super::diff;
 use super::error::ClusterError;
 use super::revisions;
-use crate::domain::config::{Config, Quantity};
+pub use super::upgrade_error::UpgradeError;
+use super::volumes::{check_expansion, check_volume};
+use crate::domain::config::Config;
 use crate::domain::credentials::Credentials;
 use crate::domain::diff::ObjectDiff;
 use crate::domain::inventory::StoreObjects;
@@ -36,62 +36,6 @@ use crate::domain::upgrade;
 /// The field manager of the revision annotations (apart from `storectl`'s, so a re-apply
 /// of the rendered objects neither removes them nor shows them as a difference).
 pub const REVISION_MANAGER: &str = "storectl-revision";
-
-#[derive(Debug, thiserror::Error)]
-pub enum UpgradeError {
-    #[error("{object} is not storectl's (managed by {manager}); nothing was changed")]
-    NotOurs { object: String, manager: String },
-    #[error("store '{name}' is being deleted; nothing was changed")]
-    BeingDeleted { name: String },
-    #[error(
-        "the credentials secret {secret} of store '{name}' is missing; storectl never makes new passwords for a store whose data exists: restore it (a store of the original platform: create it from the passwords the store runs with, keys {keys}), then upgrade"
-    )]
-    NoCredentials {
-        name: String,
-        secret: String,
-        keys: String,
-    },
-    #[error(
-        "volume {claim} cannot shrink from {from} to {to} (Kubernetes volumes only grow); nothing was changed"
-    )]
-    VolumeShrinks {
-        claim: String,
-        from: String,
-        to: String,
-    },
-    #[error("volume {claim} cannot grow from {from} to {to}: {why}; nothing was changed")]
-    VolumeCannotGrow {
-        claim: String,
-        from: String,
-        to: String,
-        why: String,
-    },
-    #[error(
-        "volume {claim} has storage class '{from}', which cannot change (to '{to}') without moving the data to a new volume; nothing was changed"
-    )]
-    StorageClassChanges {
-        claim: String,
-        from: String,
-        to: String,
-    },
-    #[error("preparing the backup target of the schedule: {0}")]
-    Backups(String),
-    #[error(transparent)]
-    Cluster(#[from] ClusterError),
-}
-
-impl From<CreateError> for UpgradeError {
-    fn from(e: CreateError) -> Self {
-        match e {
-            CreateError::BeingDeleted { name } => Self::BeingDeleted { name },
-            CreateError::Cluster(e) => Self::Cluster(e),
-            other => Self::Cluster(ClusterError::Other {
-                action: "checking the store's objects".to_string(),
-                detail: other.to_string(),
-            }),
-        }
-    }
-}
 
 /// An upgrade checked and dry-run, not yet applied.
 #[derive(Debug, Clone)]
@@ -193,101 +137,6 @@ pub async fn prepare(
     })
 }
 
-/// A volume that would grow: (claim, from, to, its storage class).
-type Growth = (String, String, String, Option<String>);
-
-/// Volumes only grow, and keep their storage class: said plainly before the API server
-/// would refuse it. Returns the growth to check, if the volume grows.
-fn check_volume(
-    store: &StoreObjects,
-    wanted: &PersistentVolumeClaim,
-) -> Result<Option<Growth>, UpgradeError> {
-    let name = wanted.metadata.name.clone().unwrap_or_default();
-    let Some(live) = store
-        .claims
-        .iter()
-        .find(|c| c.metadata.name.as_deref() == Some(name.as_str()))
-    else {
-        return Ok(None);
-    };
-    let storage = |c: &PersistentVolumeClaim| {
-        c.spec
-            .as_ref()
-            .and_then(|s| s.resources.as_ref())
-            .and_then(|r| r.requests.as_ref())
-            .and_then(|r| r.get("storage"))
-            .map(|q| Quantity(q.0.clone()))
-    };
-    if let (Some(from), Some(to)) = (storage(live), storage(wanted))
-        && to.value() < from.value()
-    {
-        return Err(UpgradeError::VolumeShrinks {
-            claim: name,
-            from: from.0,
-            to: to.0,
-        });
-    }
-    let class =
-        |c: &PersistentVolumeClaim| c.spec.as_ref().and_then(|s| s.storage_class_name.clone());
-    if let (Some(from), Some(to)) = (class(live), class(wanted))
-        && from != to
-    {
-        return Err(UpgradeError::StorageClassChanges {
-            claim: name,
-            from,
-            to,
-        });
-    }
-    Ok(match (storage(live), storage(wanted)) {
-        (Some(from), Some(to)) if to.value() > from.value() => {
-            Some((name, from.0, to.0, class(live)))
-        }
-        _ => None,
-    })
-}
-
-/// A volume grows only where its StorageClass allows expansion; a class that cannot be
-/// read (storage classes are cluster-wide, often not readable) is left to the dry run.
-async fn check_expansion(conn: &Connection, growth: Growth) -> Result<(), UpgradeError> {
-    let (claim, from, to, class) = growth;
-    let classes: Api<StorageClass> = Api::all(conn.client.clone());
-    let found = match &class {
-        Some(name) => classes.get_opt(name).await.map(|c| c.into_iter().collect()),
-        None => classes.list(&ListParams::default()).await.map(|l| {
-            l.items
-                .into_iter()
-                .filter(|c| {
-                    c.metadata
-                        .annotations
-                        .as_ref()
-                        .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
-                        .is_some_and(|v| v == "true")
-                })
-                .collect::<Vec<_>>()
-        }),
-    };
-    let Ok(found) = found else {
-        return Ok(());
-    };
-    let why = match found.first() {
-        Some(c) if c.allow_volume_expansion == Some(true) => return Ok(()),
-        Some(c) => format!(
-            "its storage class {} does not allow volume expansion",
-            c.metadata.name.as_deref().unwrap_or_default()
-        ),
-        None => match class {
-            Some(name) => format!("its storage class {name} does not exist"),
-            None => "it has no storage class that could expand it".to_string(),
-        },
-    };
-    Err(UpgradeError::VolumeCannotGrow {
-        claim,
-        from,
-        to,
-        why,
-    })
-}
-
 /// Applies a prepared upgrade from `from` to `to` and records `to` as the store's next
 /// revision (first recording `from` as revision 1 for a store that has none), saying
 /// `change`.
@@ -369,7 +218,7 @@ async fn leave_rolling_update(
     let api: Api<Deployment> = Api::namespaced(conn.client.clone(), namespace);
     let patch = json!({"spec": {"strategy": {"type": "Recreate", "rollingUpdate": null}}});
     let params = PatchParams {
-        field_manager: Some(super::apply::FIELD_MANAGER.to_string()),
+        field_manager: Some(super::objects::FIELD_MANAGER.to_string()),
         ..PatchParams::default()
     };
     api.patch(name, &params, &Patch::Merge(&patch))

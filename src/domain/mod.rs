@@ -22,3 +22,4 @@ pub mod status;
 pub mod summary;
 pub mod text;
 pub mod upgrade;
+pub mod verb;

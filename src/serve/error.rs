@@ -1,5 +1,5 @@
 //! An API error: a status code and `{"error": "..."}` with the message the CLI would
-//! print, and how each of the core's errors maps to a status.
+//! print; the core's errors get the status of their kind (`ops::Kind`).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -10,6 +10,8 @@ use crate::cluster::apply::CreateError;
 use crate::cluster::delete::DeleteError;
 use crate::cluster::error::ClusterError;
 use crate::domain::lookup::LookupError;
+use crate::domain::verb::ReadOnly;
+use crate::ops::Kind;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -46,55 +48,69 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl ApiError {
+    /// An error of the core, with the status of its kind (`ops::Kind::http_status`, the
+    /// one mapping) and its message.
+    pub fn of(error: &(dyn std::error::Error + 'static)) -> Self {
+        let status = StatusCode::from_u16(Kind::of(error).http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::new(status, error.to_string())
+    }
+}
+
 impl From<ClusterError> for ApiError {
     fn from(e: ClusterError) -> Self {
-        let status = match &e {
-            ClusterError::Forbidden { .. } | ClusterError::Api { code: 403, .. } => {
-                StatusCode::FORBIDDEN
-            }
-            ClusterError::Api { code: 409, .. } => StatusCode::CONFLICT,
-            ClusterError::NoKubeconfig
-            | ClusterError::BadKubeconfig(_)
-            | ClusterError::NoContext { .. }
-            | ClusterError::Unreachable { .. }
-            | ClusterError::Unauthorized { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ClusterError::Api { .. } | ClusterError::Other { .. } => StatusCode::BAD_GATEWAY,
-        };
-        Self::new(status, e.to_string())
+        Self::of(&e)
     }
 }
 
 impl From<LookupError> for ApiError {
     fn from(e: LookupError) -> Self {
-        let status = match e {
-            LookupError::NotFound(_) => StatusCode::NOT_FOUND,
-            LookupError::Ambiguous { .. } => StatusCode::CONFLICT,
-            LookupError::Unmarked { .. } => StatusCode::NOT_FOUND,
-        };
-        Self::new(status, e.to_string())
+        Self::of(&e)
     }
 }
 
 impl From<CreateError> for ApiError {
     fn from(e: CreateError) -> Self {
-        match e {
-            CreateError::Cluster(e) => e.into(),
-            CreateError::NoRandomness(_) | CreateError::Backups(_) => {
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-            }
-            CreateError::AlreadyExists { .. }
-            | CreateError::BeingDeleted { .. }
-            | CreateError::NotOurs { .. }
-            | CreateError::CredentialsLost { .. } => Self::new(StatusCode::CONFLICT, e.to_string()),
-        }
+        Self::of(&e)
     }
 }
 
 impl From<DeleteError> for ApiError {
     fn from(e: DeleteError) -> Self {
-        match e {
-            DeleteError::Cluster(e) => e.into(),
-            DeleteError::NotOurs { .. } => Self::new(StatusCode::CONFLICT, e.to_string()),
-        }
+        Self::of(&e)
+    }
+}
+
+impl From<ReadOnly> for ApiError {
+    fn from(e: ReadOnly) -> Self {
+        Self::of(&e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::verb::Verb;
+
+    #[test]
+    fn the_core_errors_answer_with_the_status_of_their_kind() {
+        let exists = CreateError::AlreadyExists {
+            name: "shop".into(),
+            namespace: "store-shop".into(),
+            how: String::new(),
+        };
+        let message = exists.to_string();
+        let api = ApiError::from(exists);
+        assert_eq!((api.status, api.message), (StatusCode::CONFLICT, message));
+        let refused = ApiError::from(ReadOnly(Verb::Delete));
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(
+            refused.message.contains("deleting stores"),
+            "{}",
+            refused.message
+        );
+        let missing = ApiError::from(LookupError::NotFound("shop".into()));
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
     }
 }

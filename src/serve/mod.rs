@@ -12,6 +12,7 @@ mod metrics;
 mod routes;
 mod streams;
 mod tls;
+mod writes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -195,10 +196,10 @@ fn router(
     open: bool,
 ) -> Router {
     let guarded = Router::new()
-        .route("/api/stores", get(routes::list).post(routes::create))
+        .route("/api/stores", get(routes::list).post(writes::create))
         .route(
             "/api/stores/{name}",
-            get(routes::get).delete(routes::remove),
+            get(routes::get).delete(writes::remove),
         )
         .route("/metrics", get(routes::metrics))
         .route_layer(middleware::from_fn_with_state(auth, auth::require));

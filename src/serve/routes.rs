@@ -1,22 +1,19 @@
 //! The endpoints of the original orchestrator's API, served from the watch-fed view:
-//! health, the store list (or its events), one store, create and delete (through the
-//! same core as `storectl create` and `delete`), metrics and the OpenAPI document. Every
-//! create and delete is logged with its caller and source address.
+//! health, the store list (or its events), one store, metrics and the OpenAPI document.
+//! Create and delete are in `writes`.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, Extension, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{Extension, Path, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use k8s_openapi::jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
 use super::caller::Caller;
@@ -25,20 +22,13 @@ use super::feed::{Feed, View};
 use super::metrics::Metrics;
 use super::streams::{Full, Streams};
 use crate::cluster::connect::Connection;
-use crate::cluster::{apply, delete};
 use crate::domain::changes::{ChangeKind, StoreChange};
-use crate::domain::config::{self, Config, Sources};
-use crate::domain::layout::StoreLayout;
+use crate::domain::config::{Config, Sources};
 use crate::domain::lookup::{LookupError, the_one};
-use crate::domain::manifests;
-use crate::domain::name::StoreName;
-use crate::domain::status::Phase;
-use crate::domain::summary::{StatusReport, StoreSummary, summarize};
+use crate::domain::summary::{StatusReport, StoreSummary};
 
 /// The OpenAPI document of every route here (schemathesis checks the server against it).
 pub const OPENAPI: &str = include_str!("../../assets/openapi.json");
-/// How long `POST` waits for the watches to show the store it created.
-const SEEN_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -59,7 +49,7 @@ pub struct Server {
     pub stopping: watch::Receiver<bool>,
 }
 
-type Shared = State<Arc<Server>>;
+pub(super) type Shared = State<Arc<Server>>;
 
 /// The store list's `watch` parameter: `true` or `false` (absent: false).
 pub fn watch_param(query: Option<&str>) -> Result<bool, ApiError> {
@@ -133,7 +123,7 @@ fn json_response(body: Bytes) -> Response {
         .into_response()
 }
 
-fn not_listed() -> ApiError {
+pub(super) fn not_listed() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "the watches have not listed every kind yet; try again in a moment",
@@ -220,7 +210,10 @@ fn sse_event(event: &StoreChange) -> Event {
 }
 
 /// The one store of that name in the view, or why not.
-fn find<'a>(stores: &'a [StoreSummary], name: &str) -> Result<&'a StoreSummary, LookupError> {
+pub(super) fn find<'a>(
+    stores: &'a [StoreSummary],
+    name: &str,
+) -> Result<&'a StoreSummary, LookupError> {
     let matches = stores.iter().filter(|s| s.name == name).collect();
     the_one(matches, name, |s| &s.namespace)
 }
@@ -240,187 +233,8 @@ pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Resp
     Ok(Json(report).into_response())
 }
 
-/// The body of `POST /api/stores`: the original dashboard's fields.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct NewStore {
-    name: String,
-    domain: Option<String>,
-    storage: Option<String>,
-    admin_email: Option<String>,
-}
-
-impl NewStore {
-    /// The request's fields as the configuration's top layer (as the TUI's form); an
-    /// empty field, as a web form sends it, keeps the server's value.
-    fn layer(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let mut put = |key: &str, value: &Option<String>| {
-            if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-                out.push((key.to_string(), v.clone()));
-            }
-        };
-        put("global.domain", &self.domain);
-        put("wordpress.storage", &self.storage);
-        put("mysql.storage", &self.storage);
-        put("wordpress.admin.email", &self.admin_email);
-        out
-    }
-}
-
-fn read_only() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "this server was started with --readonly: it does not create or delete stores",
-    )
-}
-
-fn bad_request(message: impl Into<String>) -> ApiError {
+pub(super) fn bad_request(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, message)
-}
-
-/// The body as a `NewStore`: 413 past the limit, 415 if not JSON, 400 if not one.
-fn parse_body(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<NewStore, ApiError> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {} KB", BODY_LIMIT / 1024),
-        ),
-        status => ApiError::new(status, rejection.body_text()),
-    })?;
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || mime.ends_with("+json")
-        });
-    if !json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the body must be JSON, sent with Content-Type: application/json",
-        ));
-    }
-    serde_json::from_slice(&body).map_err(|e| bad_request(format!("invalid body: {e}")))
-}
-
-/// The domain a new store gets: the one asked for if the server allows it, else the
-/// first allowed (or the configured domain, the only one allowed without
-/// `--allowed-domain`).
-fn domain_for(
-    asked: Option<&str>,
-    allowed: &[String],
-    configured: &str,
-) -> Result<String, ApiError> {
-    let configured = [configured.to_string()];
-    let allowed = if allowed.is_empty() {
-        &configured[..]
-    } else {
-        allowed
-    };
-    match asked.filter(|d| !d.is_empty()) {
-        None => Ok(allowed[0].clone()),
-        Some(domain) if allowed.iter().any(|a| a == domain) => Ok(domain.to_string()),
-        Some(domain) => Err(bad_request(format!(
-            "domain '{domain}' is not one this server creates stores under ({}); leave it out for {}",
-            allowed.join(", "),
-            allowed[0]
-        ))),
-    }
-}
-
-/// The connection acting for `caller`: the store's revision records them, not the
-/// server's own account.
-fn acting_for(conn: &Connection, caller: &Caller) -> Connection {
-    conn.acting_as(format!("{} (through storectl serve)", caller.name))
-}
-
-/// `POST /api/stores`: 202 with the store as it starts, checked and created as
-/// `storectl create` does.
-pub async fn create(
-    State(server): Shared,
-    Extension(caller): Extension<Caller>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let mut request = parse_body(&headers, body)?;
-    let domain = domain_for(
-        request.domain.as_deref(),
-        &server.allowed_domains,
-        &server.config.global.domain,
-    )?;
-    request.domain = Some(domain);
-    let mut sources = server.sources.clone();
-    sources.form = request.layer();
-    sources.form_origin = Some("the request");
-    let config = config::load(&sources).map_err(|e| bad_request(e.to_string()))?;
-    let name =
-        StoreName::parse_for(&request.name, &config).map_err(|e| bad_request(e.to_string()))?;
-    if server.readonly {
-        return Err(read_only());
-    }
-    let layout = StoreLayout::new(&name, &config);
-    tracing::info!("{caller} from {peer} creates store {name}");
-    println!("storectl serve: {caller} from {peer} creates store {name}");
-    let conn = acting_for(&server.conn, &caller);
-    let (created, objects) = apply::create_store(&conn, &layout, &config).await?;
-    tracing::info!(
-        "created store {name} in namespace {} ({} objects, {} already there) for {}",
-        layout.namespace,
-        created.applied,
-        created.already_present,
-        caller.name
-    );
-    // Read-your-writes: answer once the watches have seen the new store, so a GET that
-    // follows finds it; if they are slow, answer with the store as rendered.
-    let seen = server
-        .feed
-        .wait_for_store(&layout.namespace, name.as_str(), SEEN_WITHIN)
-        .await;
-    let summary = seen.unwrap_or_else(|| {
-        let store = manifests::as_observed(&layout, &objects);
-        summarize(&store, &config.status_rules(), Timestamp::now())
-    });
-    let mut response = (StatusCode::ACCEPTED, Json(summary)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/stores/{name}")) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
-}
-
-/// `DELETE /api/stores/NAME`: 202 once deletion is under way, as `storectl delete
-/// --yes` (only storectl's own objects, or the original platform's layout).
-pub async fn remove(
-    State(server): Shared,
-    Extension(caller): Extension<Caller>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(raw): Path<String>,
-) -> Result<Response, ApiError> {
-    let name =
-        StoreName::parse_for(&raw, &server.config).map_err(|e| bad_request(e.to_string()))?;
-    let view = server.feed.view();
-    if !view.listed {
-        return Err(not_listed());
-    }
-    let mut summary = find(&view.stores, name.as_str())?.clone();
-    if server.readonly {
-        return Err(read_only());
-    }
-    tracing::info!("{caller} from {peer} deletes store {name}");
-    println!("storectl serve: {caller} from {peer} deletes store {name}");
-    let layout = StoreLayout::found(&name, &summary.namespace, &server.config);
-    let known = manifests::references(&layout, &server.config);
-    let conn = acting_for(&server.conn, &caller);
-    delete::delete(&conn, &layout, &known, &server.config.platform.namespace).await?;
-    tracing::info!("deleting store {name} in namespace {}", summary.namespace);
-    summary.status = Phase::Deleting;
-    summary.reason = "deletion requested".to_string();
-    Ok((StatusCode::ACCEPTED, Json(summary)).into_response())
 }
 
 /// Any other path.
@@ -464,36 +278,5 @@ mod tests {
             let refused = watch_param(Some(bad)).err().map(|e| e.status);
             assert_eq!(refused, Some(StatusCode::BAD_REQUEST), "{bad}");
         }
-    }
-
-    #[test]
-    fn the_domain_is_one_the_server_allows() {
-        let allowed = ["shops.example".to_string(), "b.example".to_string()];
-        let pick = |asked| domain_for(asked, &allowed, "conf.example").map_err(|e| e.message);
-        assert_eq!(pick(None), Ok("shops.example".to_string()));
-        assert_eq!(pick(Some("")), Ok("shops.example".to_string()));
-        assert_eq!(pick(Some("b.example")), Ok("b.example".to_string()));
-        let refused = pick(Some("victim.example")).err().unwrap_or_default();
-        assert!(refused.contains("'victim.example' is not one"), "{refused}");
-        let only = |asked| domain_for(asked, &[], "conf.example").map_err(|e| e.message);
-        assert_eq!(only(None), Ok("conf.example".to_string()));
-        assert!(only(Some("other.example")).is_err());
-    }
-
-    #[test]
-    fn empty_fields_keep_the_servers_values_and_storage_sizes_both_volumes() {
-        let request = NewStore {
-            name: "shop".to_string(),
-            domain: Some(String::new()),
-            storage: Some("5Gi".to_string()),
-            admin_email: None,
-        };
-        assert_eq!(
-            request.layer(),
-            vec![
-                ("wordpress.storage".to_string(), "5Gi".to_string()),
-                ("mysql.storage".to_string(), "5Gi".to_string()),
-            ]
-        );
     }
 }

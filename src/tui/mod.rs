@@ -3,6 +3,7 @@
 //! tasks; their results come back as actions. The app itself never touches I/O.
 
 mod effects;
+mod logs;
 mod terminal;
 
 use std::time::Duration;

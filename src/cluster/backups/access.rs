@@ -14,9 +14,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 
-use super::apply::create_params;
-use super::backups::{BackupError, create_if_absent, platform_owned, wait_job};
-use super::connect::Connection;
+use super::error::BackupError;
+use super::jobs::wait_job;
+use super::owned::{create_if_absent, platform_owned};
+use crate::cluster::connect::Connection;
+use crate::cluster::objects::create_params;
 use crate::domain::backup::Record;
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
