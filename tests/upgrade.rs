@@ -437,3 +437,100 @@ async fn stores_without_revisions_get_a_first_one_when_first_upgraded() {
     block(|| storectl(c, ADMIN, &["delete", &original, "--yes"]).expect_code(0));
     block(|| storectl(c, ADMIN, &["delete", &older, "--yes"]).expect_code(0));
 }
+
+/// The revision names of a store, read through the API (not through `history`).
+async fn revision_maps(c: &TestCluster, name: &str) -> Vec<String> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let mut names: Vec<String> = maps
+        .list(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_cut_off_before_its_database_upgrade_job_is_finished_by_the_same_command() {
+    use k8s_openapi::api::core::v1::ResourceQuota;
+    use storectl::domain::config::{Sources, load};
+    use storectl::domain::layout::StoreLayout;
+    use storectl::domain::name::StoreName;
+    let c = cluster();
+    let name = unique("cutoff");
+    let namespace = format!("store-{name}");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    let admin = c.admin().await;
+    // The API server refuses every new Job in the namespace: the upgrade stops exactly
+    // where its database upgrade Job is created (the state a storectl killed there
+    // leaves), with no timing involved.
+    let quotas: Api<ResourceQuota> = Api::namespaced(admin.clone(), &namespace);
+    let no_jobs: ResourceQuota = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "test-no-new-jobs"},
+        "spec": {"hard": {"count/jobs.batch": "0"}},
+    }))
+    .unwrap();
+    quotas.create(&Default::default(), &no_jobs).await.unwrap();
+    common::wait_for(&quotas, "test-no-new-jobs", 30, "counted", |q| {
+        q.status.as_ref().and_then(|s| s.used.as_ref()).is_some()
+    })
+    .await;
+    let set = format!("wordpress.image={NEW}");
+    let args = [
+        "upgrade",
+        &name,
+        "--set",
+        &set,
+        "--wait",
+        "--timeout",
+        "90s",
+    ];
+    let cut = block(|| storectl(c, ADMIN, &args).expect_code(1));
+    assert!(
+        cut.stderr.contains("exceeded quota: test-no-new-jobs"),
+        "{cut:?}"
+    );
+    assert_eq!(wordpress_image(c, &name).await, NEW, "{cut:?}");
+    assert_eq!(
+        revision_maps(c, &name).await,
+        [format!("{name}-revision-1")],
+        "a revision whose database upgrade Job does not exist is not recorded"
+    );
+
+    quotas
+        .delete("test-no-new-jobs", &Default::default())
+        .await
+        .unwrap();
+    common::wait_gone(&quotas, "test-no-new-jobs", 30).await;
+    let again = block(|| storectl(c, ADMIN, &args).expect_code(0));
+    assert!(
+        again
+            .stdout
+            .contains(&format!("{name}: Ready on revision 2")),
+        "{again:?}"
+    );
+    assert_eq!(
+        revision_maps(c, &name).await,
+        [format!("{name}-revision-1"), format!("{name}-revision-2")]
+    );
+    let jobs: Api<Job> = Api::namespaced(admin, &namespace);
+    let job = jobs
+        .get(&format!("{name}-db-upgrade-2"))
+        .await
+        .unwrap_or_else(|e| panic!("no database upgrade Job after the rerun: {e}; {again:?}"));
+    let config = load(&Sources {
+        sets: vec![set.clone()],
+        ..Sources::default()
+    })
+    .unwrap();
+    let layout = StoreLayout::new(&StoreName::parse(&name, "store-").unwrap(), &config);
+    let wanted = storectl::domain::manifests::database_upgrade_job(&layout, &config, 2);
+    let container = |j: &Job| j.spec.clone().unwrap().template.spec.unwrap().containers[0].clone();
+    assert_eq!(container(&job).command, container(&wanted).command);
+    assert_eq!(container(&job).image, container(&wanted).image);
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
