@@ -509,14 +509,28 @@ fn restore_refuses_another_stores_backup_a_damaged_one_a_newer_schema_and_bad_cr
     );
     unchanged("a damaged backup");
 
-    // A backup from a newer WordPress than the store runs.
+    // From here on the store differs from backup b2, so a restore of b2 that went ahead
+    // would show in the database and in wp-content (the end of the test does one).
     let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "b2"));
     assert!(ok, "{stderr}");
+    env.sql(
+        "UPDATE wp_options SET option_value = 'GBP' WHERE option_name = 'woocommerce_currency'",
+    );
     std::fs::write(
-        env.wp_root.join("wp-includes/version.php"),
-        "<?php\n$wp_db_version = 57155;\n",
+        env.wp_root.join("wp-content/uploads/2026/11/after-b2.txt"),
+        "written after backup b2",
     )
     .unwrap();
+    let (state, files) = (env.dump(), env.files());
+    let unchanged = |why: &str| {
+        assert_eq!(env.dump(), state, "{why}: the database was touched");
+        assert_eq!(env.files(), files, "{why}: wp-content was touched");
+    };
+
+    // A backup from a newer WordPress than the store runs.
+    let version = env.wp_root.join("wp-includes/version.php");
+    let runs = std::fs::read_to_string(&version).unwrap();
+    std::fs::write(&version, "<?php\n$wp_db_version = 57155;\n").unwrap();
     let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b2"));
     assert!(!ok);
     assert!(
@@ -526,35 +540,59 @@ fn restore_refuses_another_stores_backup_a_damaged_one_a_newer_schema_and_bad_cr
         "{stderr}"
     );
     unchanged("a newer schema");
+    std::fs::write(&version, runs).unwrap();
 
-    // Unknown id, wrong secret, unreachable target: one clear line each.
+    // Unknown id, wrong secret, unreachable target: one clear line each, for the backup
+    // and for a restore of the good backup b2.
     let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "nope"));
     assert!(
         !ok && stderr
             .contains("not found on the backup target: backups/stores/shop/nope/manifest.json"),
         "{stderr}"
     );
-    let mut wrong = env.vars("shop", "b3");
-    wrong.retain(|(k, _)| k != "AWS_SECRET_ACCESS_KEY");
-    wrong.push(("AWS_SECRET_ACCESS_KEY".into(), "not-the-secret".into()));
-    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &wrong);
-    assert!(!ok);
-    assert!(
-        stderr.contains("the backup target refused the credentials for bucket backups (HTTP 403 SignatureDoesNotMatch)"),
-        "{stderr}"
+    let wrong = |id: &str| {
+        let mut vars = env.vars("shop", id);
+        vars.retain(|(k, _)| k != "AWS_SECRET_ACCESS_KEY");
+        vars.push(("AWS_SECRET_ACCESS_KEY".into(), "not-the-secret".into()));
+        vars
+    };
+    let away = |id: &str| {
+        let mut vars = env.vars("shop", id);
+        vars.retain(|(k, _)| k != "S3_ENDPOINT");
+        vars.push((
+            "S3_ENDPOINT".into(),
+            format!("http://127.0.0.1:{}", free_port()),
+        ));
+        vars
+    };
+    for (script, id) in [(BACKUP_SCRIPT, "b3"), (RESTORE_SCRIPT, "b2")] {
+        let (ok, _, stderr) = env.script(script, &wrong(id));
+        assert!(!ok);
+        assert!(
+            stderr.contains("the backup target refused the credentials for bucket backups (HTTP 403 SignatureDoesNotMatch)"),
+            "{id}: {stderr}"
+        );
+        unchanged("the wrong secret");
+        let (ok, _, stderr) = env.script(script, &away(id));
+        assert!(
+            !ok && stderr.contains("cannot reach the backup target http://127.0.0.1:"),
+            "{id}: {stderr}"
+        );
+        unchanged("an unreachable target");
+    }
+
+    // With the right credentials the same restore changes the store back to b2.
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b2"));
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        env.sql("SELECT option_value FROM wp_options WHERE option_name = 'woocommerce_currency'"),
+        "USD\n"
     );
-    let mut away = env.vars("shop", "b4");
-    away.retain(|(k, _)| k != "S3_ENDPOINT");
-    away.push((
-        "S3_ENDPOINT".into(),
-        format!("http://127.0.0.1:{}", free_port()),
-    ));
-    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &away);
     assert!(
-        !ok && stderr.contains("cannot reach the backup target http://127.0.0.1:"),
-        "{stderr}"
+        !env.wp_root
+            .join("wp-content/uploads/2026/11/after-b2.txt")
+            .exists()
     );
-    unchanged("failed backups");
 }
 
 /// A Job's script and environment as the kubelet would give them: plain values as
