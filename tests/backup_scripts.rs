@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::Job;
-use storectl::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT};
+use storectl::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
 use storectl::domain::config::{self, Config, Sources};
 use storectl::domain::layout::StoreLayout;
 use storectl::domain::manifests::backup_access::{
@@ -871,6 +871,127 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         "{stdout}"
     );
     assert_eq!(env.dump(), b_state, "store b's backup is in store a");
+
+    // The clone's rewrite container, as rendered after that restore, run with a stand-in
+    // for wp-cli (not packaged here): what it is asked to do, where, with which database
+    // login, and what the script reports. What `wp search-replace` itself does to the
+    // rows is wp-cli's and runs in no test.
+    let clone = restore_job(
+        &layout("a"),
+        &config,
+        "20261126-120000",
+        "b",
+        "20261126-110000",
+        Some(("http://shop.local", "http://a.local")),
+        Duration::from_secs(600),
+    );
+    let containers = &clone.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    assert_eq!(
+        containers
+            .init_containers
+            .as_ref()
+            .unwrap()
+            .last()
+            .unwrap()
+            .command
+            .as_ref()
+            .unwrap()[2],
+        RESTORE_SCRIPT,
+        "the restore runs before the rewrite"
+    );
+    let stand_in = env.dir.join("wp-stand-in");
+    std::fs::create_dir_all(&stand_in).unwrap();
+    let wp_log = env.dir.join("wp.log");
+    std::fs::write(
+        stand_in.join("wp"),
+        format!(
+            r#"#!/bin/sh
+{{ echo "cwd=$PWD"; for a in "$@"; do echo "arg=$a"; done
+  mysql -h "${{WORDPRESS_DB_HOST%:*}}" -P "${{WORDPRESS_DB_HOST#*:}}" -u "$WORDPRESS_DB_USER" -p"$WORDPRESS_DB_PASSWORD" -N -B "$WORDPRESS_DB_NAME" \
+    -e "SELECT CONCAT('siteurl=', option_value) FROM wp_options WHERE option_name = 'siteurl'"
+}} >>"{log}"
+exit "${{WP_EXIT:-0}}"
+"#,
+            log = wp_log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        stand_in.join("wp"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    // The database login comes from the store's Secret: its names are the rendered
+    // container's, its values this machine's.
+    let rendered: Vec<String> = containers.containers[0]
+        .env
+        .iter()
+        .flatten()
+        .map(|e| e.name.clone())
+        .collect();
+    for name in [
+        "WORDPRESS_DB_HOST",
+        "WORDPRESS_DB_USER",
+        "WORDPRESS_DB_PASSWORD",
+        "WORDPRESS_DB_NAME",
+        "OLD_URL",
+        "NEW_URL",
+    ] {
+        assert!(rendered.iter().any(|n| n == name), "{name} in {rendered:?}");
+    }
+    let rewrite_machine: Vec<(String, String)> = machine
+        .iter()
+        .filter(|(k, _)| {
+            ["WP_ROOT", "RESULT"].contains(&k.as_str()) || k.starts_with("WORDPRESS_DB_")
+        })
+        .cloned()
+        .chain([(
+            "PATH".to_string(),
+            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", stand_in.display()),
+        )])
+        .collect();
+    let (script, vars) = as_run(&clone, &secrets, &rewrite_machine);
+    assert_eq!(script, REWRITE_URLS_SCRIPT);
+    let (ok, stdout, stderr) = env.script(&script, &vars);
+    assert!(ok, "rewrite: {stderr}");
+    assert_eq!(stdout, "{\"rewritten\":\"http://a.local\"}\n");
+    assert_eq!(
+        std::fs::read_to_string(env.dir.join("result")).unwrap(),
+        stdout
+    );
+    let asked: Vec<String> = std::fs::read_to_string(&wp_log)
+        .unwrap_or_else(|e| panic!("wp was never run ({e}): {stdout}"))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let wanted: Vec<String> = [
+        format!("cwd={}", env.wp_root.display()),
+        "arg=search-replace".to_string(),
+        "arg=http://shop.local".to_string(),
+        "arg=http://a.local".to_string(),
+        "arg=--all-tables".to_string(),
+        "arg=--skip-columns=guid".to_string(),
+        "arg=--report-changed-only".to_string(),
+        "arg=--skip-plugins".to_string(),
+        "arg=--skip-themes".to_string(),
+        // The database login opens the restored database.
+        "siteurl=http://shop.local".to_string(),
+    ]
+    .into();
+    assert_eq!(asked, wanted);
+    // A failing rewrite fails the container, saying so in the result.
+    let mut failing = vars.clone();
+    failing.push(("WP_EXIT".to_string(), "1".to_string()));
+    let (ok, _, stderr) = env.script(&script, &failing);
+    assert!(!ok);
+    assert_eq!(
+        stderr,
+        "error: rewriting the URLs from http://shop.local to http://a.local failed\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.dir.join("result")).unwrap(),
+        "{\"error\":\"rewriting the URLs from http://shop.local to http://a.local failed\"}\n"
+    );
 }
 
 /// Backup `to` of store shop on the target: backup `from`'s objects with the dump
