@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::Job;
-use storectl::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
+use storectl::domain::backup::{
+    BACKUP_FILES, BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT,
+};
 use storectl::domain::config::{self, Config, Sources};
 use storectl::domain::layout::StoreLayout;
 use storectl::domain::manifests::backup_access::{
@@ -420,19 +422,49 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
         };
         assert_eq!(pruned, expected, "{result}");
     }
-    let mut kept: Vec<String> = std::fs::read_dir(env.dir.join("s3/backups/stores/shop"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| {
-            env.dir
-                .join("s3/backups/stores/shop")
-                .join(name)
-                .join("manifest.json")
-                .exists()
-        })
-        .collect();
-    kept.sort();
-    assert_eq!(kept, ["20261126-111500", "20261126-121500"]);
+    // Every file on the target, not only the manifests: a prune that stopped after the
+    // manifest would leave the rest.
+    let whole = |ids: &[&str]| {
+        let mut files: Vec<String> = ids
+            .iter()
+            .flat_map(|id| BACKUP_FILES.iter().map(move |f| format!("{id}/{f}")))
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(
+        files_under(&env.dir.join("s3/backups/stores/shop")),
+        whole(&["20261126-111500", "20261126-121500"])
+    );
+
+    // A scheduled run has no id given: the script makes one from the time.
+    let mut scheduled = env.vars("sched", "");
+    scheduled.retain(|(k, _)| k != "BACKUP_ID");
+    let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &scheduled);
+    assert!(ok, "{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let id = result["id"].as_str().unwrap().to_string();
+    assert!(
+        id.len() == 15
+            && id.chars().enumerate().all(|(i, ch)| if i == 8 {
+                ch == '-'
+            } else {
+                ch.is_ascii_digit()
+            }),
+        "{result}"
+    );
+    assert_eq!(
+        files_under(&env.dir.join("s3/backups/stores/sched")),
+        whole(&[id.as_str()])
+    );
+    // A bucket that does not exist is not made by the backup (the access Job makes a
+    // store's bucket): the backup fails and the bucket stays absent.
+    let mut absent = env.vars("shop", "20261126-140000");
+    absent.retain(|(k, _)| k != "S3_BUCKET");
+    absent.push(("S3_BUCKET".into(), "absent".into()));
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &absent);
+    assert!(!ok, "a backup into a missing bucket: {stderr}");
+    assert!(!env.dir.join("s3/absent").exists(), "{stderr}");
 
     // Forgetting the store's backups removes every one, and nothing of another store.
     let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("other", "20261126-130000"));
@@ -443,16 +475,30 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
         stdout.trim(),
         r#"{"removed":["20261126-111500","20261126-121500"]}"#
     );
-    let left = |store: &str| {
-        std::fs::read_dir(env.dir.join("s3/backups/stores").join(store))
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.path().join("manifest.json").exists())
-                    .count()
-            })
-            .unwrap_or(0)
-    };
-    assert_eq!((left("shop"), left("other")), (0, 1));
+    let left = |store: &str| files_under(&env.dir.join("s3/backups/stores").join(store));
+    assert_eq!(left("shop"), Vec::<String>::new());
+    assert_eq!(left("other"), whole(&["20261126-130000"]));
+}
+
+/// Every file below `dir` (none if it does not exist), as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(at) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&at) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[test]
