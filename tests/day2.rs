@@ -136,8 +136,17 @@ async fn pause_stops_every_pod_keeping_volumes_and_secret_and_resume_brings_the_
             .contains(&format!("store {name} is ready at")),
         "{resumed:?}"
     );
+    // Back as the API server says, at the moment storectl says ready: each Deployment's
+    // one replica updated and available, and a Ready pod of each.
     for d in deployments.list(&ListParams::default()).await.unwrap() {
         assert_eq!(d.spec.as_ref().unwrap().replicas, Some(1));
+        let status = d.status.clone().unwrap();
+        assert!(
+            status.observed_generation >= d.metadata.generation
+                && status.updated_replicas == Some(1)
+                && status.available_replicas == Some(1),
+            "{status:?}"
+        );
         assert!(
             !d.metadata
                 .labels
@@ -145,6 +154,23 @@ async fn pause_stops_every_pod_keeping_volumes_and_secret_and_resume_brings_the_
                 .contains_key("storectl.io/paused")
         );
     }
+    let mut ready: Vec<String> = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|p| {
+            p.metadata.deletion_timestamp.is_none()
+                && p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .filter_map(|p| p.metadata.labels.and_then(|l| l.get("component").cloned()))
+        .collect();
+    ready.sort();
+    assert_eq!(ready, ["mysql", "wordpress"], "a Ready pod of each");
     assert_eq!(uids(&secrets).await, secrets_before);
     assert_eq!(uids(&claims).await, claims_before);
     let not_paused = block(|| storectl(c, ADMIN, &["resume", &name]).expect_code(0));
@@ -302,10 +328,42 @@ async fn history_lists_the_revision_create_recorded_with_its_configuration() {
     let values: Value = serde_yaml_ng::from_str(&values).unwrap();
     assert_eq!(values["wordpress"]["storage"], "5Gi");
     assert_eq!(values["mysql"]["storage"], "10Gi");
-    // Completing is not a new revision; re-creating a complete store is refused.
+    // Re-creating a complete store is refused; completing a half-made one (its Ingress
+    // removed) is not a new revision.
     block(|| storectl(c, ADMIN, &["create", &name]).expect_code(3));
-    let again = block(|| storectl(c, ADMIN, &["history", &name]).expect_code(0));
-    assert_eq!(again.stdout.lines().count(), 1);
+    let ingresses: Api<k8s_openapi::api::networking::v1::Ingress> =
+        Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let ingress = format!("{name}-ingress");
+    ingresses
+        .delete(&ingress, &Default::default())
+        .await
+        .unwrap();
+    common::wait_gone(&ingresses, &ingress, 30).await;
+    let completed = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["create", &name, "--set", "wordpress.storage=5Gi"],
+        )
+        .expect_code(0)
+    });
+    assert!(
+        completed
+            .stdout
+            .starts_with(&format!("completed half-made store {name}:")),
+        "{completed:?}"
+    );
+    assert!(ingresses.get_opt(&ingress).await.unwrap().is_some());
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let revisions: Vec<String> = maps
+        .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    assert_eq!(revisions, [format!("{name}-revision-1")]);
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
