@@ -768,16 +768,27 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
     let cluster = cluster();
     let admin = cluster.admin().await;
-    // `operator` may read stores through the API, nothing else; `limited` nothing at all.
-    apply::<ClusterRole>(&admin, json!({
-        "metadata": {"name": "api-test-viewer"},
-        "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["get", "list", "watch"]}]
-    })).await;
-    apply::<ClusterRoleBinding>(&admin, json!({
-        "metadata": {"name": "api-test-viewer-operator"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "api-test-viewer"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"}]
-    })).await;
+    // The caller roles as shipped in assets/serve.yaml.
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/serve.yaml"))
+            .unwrap();
+    let shipped_role = |name: &str| {
+        serde_yaml_ng::Deserializer::from_str(&shipped)
+            .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+            .find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no ClusterRole {name} in assets/serve.yaml"))
+    };
+    let bind_operator = |role: &str| {
+        json!({
+            "metadata": {"name": format!("api-test-operator-{role}")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"}]
+        })
+    };
+    // `operator` holds the shipped viewer role: it may read stores through the API,
+    // nothing else; `limited` nothing at all.
+    apply::<ClusterRole>(&admin, shipped_role("storectl-api-viewer")).await;
+    apply::<ClusterRoleBinding>(&admin, bind_operator("storectl-api-viewer")).await;
     let served = Served::start(
         cluster,
         &cluster.kubeconfig,
@@ -844,13 +855,12 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
         logged.starts_with("storectl serve: admin (uid 1) [groups system:masters"),
         "{logged}"
     );
-    // Granting is RBAC, nothing else: the operator may delete once bound to the editor role.
+    // Granting is RBAC, nothing else: the operator may delete once bound to the shipped
+    // editor role.
     let before = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(&operator)));
     assert_eq!(before.status, 403);
-    apply::<ClusterRole>(&admin, json!({
-        "metadata": {"name": "api-test-viewer"},
-        "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["get", "list", "watch", "delete"]}]
-    })).await;
+    apply::<ClusterRole>(&admin, shipped_role("storectl-api-editor")).await;
+    apply::<ClusterRoleBinding>(&admin, bind_operator("storectl-api-editor")).await;
     // Decisions are cached for 10 s.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -870,6 +880,12 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
             format!("operator (through storectl serve) deleted store {name}")
         )]
     );
+    // The editor role also reads /metrics and creates stores.
+    assert_eq!(get(&operator, "/metrics").status, 200);
+    let by_editor = unique("editor");
+    let made = block(|| post_store(&served, &operator, &json!({"name": by_editor})));
+    assert_eq!(made.status, 202, "{made:?}");
+    block(|| storectl(cluster, ADMIN, &["delete", &by_editor, "--yes", "--wait"]).expect_code(0));
 }
 
 #[tokio::test(flavor = "multi_thread")]
