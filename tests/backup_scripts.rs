@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::Job;
-use storectl::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT};
+use storectl::domain::backup::{
+    BACKUP_FILES, BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT,
+};
 use storectl::domain::config::{self, Config, Sources};
 use storectl::domain::layout::StoreLayout;
 use storectl::domain::manifests::backup_access::{
@@ -419,19 +421,49 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
         };
         assert_eq!(pruned, expected, "{result}");
     }
-    let mut kept: Vec<String> = std::fs::read_dir(env.dir.join("s3/backups/stores/shop"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| {
-            env.dir
-                .join("s3/backups/stores/shop")
-                .join(name)
-                .join("manifest.json")
-                .exists()
-        })
-        .collect();
-    kept.sort();
-    assert_eq!(kept, ["20261126-111500", "20261126-121500"]);
+    // Every file on the target, not only the manifests: a prune that stopped after the
+    // manifest would leave the rest.
+    let whole = |ids: &[&str]| {
+        let mut files: Vec<String> = ids
+            .iter()
+            .flat_map(|id| BACKUP_FILES.iter().map(move |f| format!("{id}/{f}")))
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(
+        files_under(&env.dir.join("s3/backups/stores/shop")),
+        whole(&["20261126-111500", "20261126-121500"])
+    );
+
+    // A scheduled run has no id given: the script makes one from the time.
+    let mut scheduled = env.vars("sched", "");
+    scheduled.retain(|(k, _)| k != "BACKUP_ID");
+    let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &scheduled);
+    assert!(ok, "{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let id = result["id"].as_str().unwrap().to_string();
+    assert!(
+        id.len() == 15
+            && id.chars().enumerate().all(|(i, ch)| if i == 8 {
+                ch == '-'
+            } else {
+                ch.is_ascii_digit()
+            }),
+        "{result}"
+    );
+    assert_eq!(
+        files_under(&env.dir.join("s3/backups/stores/sched")),
+        whole(&[id.as_str()])
+    );
+    // A bucket that does not exist is not made by the backup (the access Job makes a
+    // store's bucket): the backup fails and the bucket stays absent.
+    let mut absent = env.vars("shop", "20261126-140000");
+    absent.retain(|(k, _)| k != "S3_BUCKET");
+    absent.push(("S3_BUCKET".into(), "absent".into()));
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &absent);
+    assert!(!ok, "a backup into a missing bucket: {stderr}");
+    assert!(!env.dir.join("s3/absent").exists(), "{stderr}");
 
     // Forgetting the store's backups removes every one, and nothing of another store.
     let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("other", "20261126-130000"));
@@ -442,16 +474,30 @@ fn a_backup_restores_the_database_and_files_exactly_after_damage() {
         stdout.trim(),
         r#"{"removed":["20261126-111500","20261126-121500"]}"#
     );
-    let left = |store: &str| {
-        std::fs::read_dir(env.dir.join("s3/backups/stores").join(store))
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.path().join("manifest.json").exists())
-                    .count()
-            })
-            .unwrap_or(0)
-    };
-    assert_eq!((left("shop"), left("other")), (0, 1));
+    let left = |store: &str| files_under(&env.dir.join("s3/backups/stores").join(store));
+    assert_eq!(left("shop"), Vec::<String>::new());
+    assert_eq!(left("other"), whole(&["20261126-130000"]));
+}
+
+/// Every file below `dir` (none if it does not exist), as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(at) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&at) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[test]
@@ -508,14 +554,28 @@ fn restore_refuses_another_stores_backup_a_damaged_one_a_newer_schema_and_bad_cr
     );
     unchanged("a damaged backup");
 
-    // A backup from a newer WordPress than the store runs.
+    // From here on the store differs from backup b2, so a restore of b2 that went ahead
+    // would show in the database and in wp-content (the end of the test does one).
     let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "b2"));
     assert!(ok, "{stderr}");
+    env.sql(
+        "UPDATE wp_options SET option_value = 'GBP' WHERE option_name = 'woocommerce_currency'",
+    );
     std::fs::write(
-        env.wp_root.join("wp-includes/version.php"),
-        "<?php\n$wp_db_version = 57155;\n",
+        env.wp_root.join("wp-content/uploads/2026/11/after-b2.txt"),
+        "written after backup b2",
     )
     .unwrap();
+    let (state, files) = (env.dump(), env.files());
+    let unchanged = |why: &str| {
+        assert_eq!(env.dump(), state, "{why}: the database was touched");
+        assert_eq!(env.files(), files, "{why}: wp-content was touched");
+    };
+
+    // A backup from a newer WordPress than the store runs.
+    let version = env.wp_root.join("wp-includes/version.php");
+    let runs = std::fs::read_to_string(&version).unwrap();
+    std::fs::write(&version, "<?php\n$wp_db_version = 57155;\n").unwrap();
     let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b2"));
     assert!(!ok);
     assert!(
@@ -525,35 +585,59 @@ fn restore_refuses_another_stores_backup_a_damaged_one_a_newer_schema_and_bad_cr
         "{stderr}"
     );
     unchanged("a newer schema");
+    std::fs::write(&version, runs).unwrap();
 
-    // Unknown id, wrong secret, unreachable target: one clear line each.
+    // Unknown id, wrong secret, unreachable target: one clear line each, for the backup
+    // and for a restore of the good backup b2.
     let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "nope"));
     assert!(
         !ok && stderr
             .contains("not found on the backup target: backups/stores/shop/nope/manifest.json"),
         "{stderr}"
     );
-    let mut wrong = env.vars("shop", "b3");
-    wrong.retain(|(k, _)| k != "AWS_SECRET_ACCESS_KEY");
-    wrong.push(("AWS_SECRET_ACCESS_KEY".into(), "not-the-secret".into()));
-    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &wrong);
-    assert!(!ok);
-    assert!(
-        stderr.contains("the backup target refused the credentials for bucket backups (HTTP 403 SignatureDoesNotMatch)"),
-        "{stderr}"
+    let wrong = |id: &str| {
+        let mut vars = env.vars("shop", id);
+        vars.retain(|(k, _)| k != "AWS_SECRET_ACCESS_KEY");
+        vars.push(("AWS_SECRET_ACCESS_KEY".into(), "not-the-secret".into()));
+        vars
+    };
+    let away = |id: &str| {
+        let mut vars = env.vars("shop", id);
+        vars.retain(|(k, _)| k != "S3_ENDPOINT");
+        vars.push((
+            "S3_ENDPOINT".into(),
+            format!("http://127.0.0.1:{}", free_port()),
+        ));
+        vars
+    };
+    for (script, id) in [(BACKUP_SCRIPT, "b3"), (RESTORE_SCRIPT, "b2")] {
+        let (ok, _, stderr) = env.script(script, &wrong(id));
+        assert!(!ok);
+        assert!(
+            stderr.contains("the backup target refused the credentials for bucket backups (HTTP 403 SignatureDoesNotMatch)"),
+            "{id}: {stderr}"
+        );
+        unchanged("the wrong secret");
+        let (ok, _, stderr) = env.script(script, &away(id));
+        assert!(
+            !ok && stderr.contains("cannot reach the backup target http://127.0.0.1:"),
+            "{id}: {stderr}"
+        );
+        unchanged("an unreachable target");
+    }
+
+    // With the right credentials the same restore changes the store back to b2.
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b2"));
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        env.sql("SELECT option_value FROM wp_options WHERE option_name = 'woocommerce_currency'"),
+        "USD\n"
     );
-    let mut away = env.vars("shop", "b4");
-    away.retain(|(k, _)| k != "S3_ENDPOINT");
-    away.push((
-        "S3_ENDPOINT".into(),
-        format!("http://127.0.0.1:{}", free_port()),
-    ));
-    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &away);
     assert!(
-        !ok && stderr.contains("cannot reach the backup target http://127.0.0.1:"),
-        "{stderr}"
+        !env.wp_root
+            .join("wp-content/uploads/2026/11/after-b2.txt")
+            .exists()
     );
-    unchanged("failed backups");
 }
 
 /// A Job's script and environment as the kubelet would give them: plain values as
@@ -832,6 +916,127 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         "{stdout}"
     );
     assert_eq!(env.dump(), b_state, "store b's backup is in store a");
+
+    // The clone's rewrite container, as rendered after that restore, run with a stand-in
+    // for wp-cli (not packaged here): what it is asked to do, where, with which database
+    // login, and what the script reports. What `wp search-replace` itself does to the
+    // rows is wp-cli's and runs in no test.
+    let clone = restore_job(
+        &layout("a"),
+        &config,
+        "20261126-120000",
+        "b",
+        "20261126-110000",
+        Some(("http://shop.local", "http://a.local")),
+        Duration::from_secs(600),
+    );
+    let containers = &clone.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    assert_eq!(
+        containers
+            .init_containers
+            .as_ref()
+            .unwrap()
+            .last()
+            .unwrap()
+            .command
+            .as_ref()
+            .unwrap()[2],
+        RESTORE_SCRIPT,
+        "the restore runs before the rewrite"
+    );
+    let stand_in = env.dir.join("wp-stand-in");
+    std::fs::create_dir_all(&stand_in).unwrap();
+    let wp_log = env.dir.join("wp.log");
+    std::fs::write(
+        stand_in.join("wp"),
+        format!(
+            r#"#!/bin/sh
+{{ echo "cwd=$PWD"; for a in "$@"; do echo "arg=$a"; done
+  mysql -h "${{WORDPRESS_DB_HOST%:*}}" -P "${{WORDPRESS_DB_HOST#*:}}" -u "$WORDPRESS_DB_USER" -p"$WORDPRESS_DB_PASSWORD" -N -B "$WORDPRESS_DB_NAME" \
+    -e "SELECT CONCAT('siteurl=', option_value) FROM wp_options WHERE option_name = 'siteurl'"
+}} >>"{log}"
+exit "${{WP_EXIT:-0}}"
+"#,
+            log = wp_log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        stand_in.join("wp"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    // The database login comes from the store's Secret: its names are the rendered
+    // container's, its values this machine's.
+    let rendered: Vec<String> = containers.containers[0]
+        .env
+        .iter()
+        .flatten()
+        .map(|e| e.name.clone())
+        .collect();
+    for name in [
+        "WORDPRESS_DB_HOST",
+        "WORDPRESS_DB_USER",
+        "WORDPRESS_DB_PASSWORD",
+        "WORDPRESS_DB_NAME",
+        "OLD_URL",
+        "NEW_URL",
+    ] {
+        assert!(rendered.iter().any(|n| n == name), "{name} in {rendered:?}");
+    }
+    let rewrite_machine: Vec<(String, String)> = machine
+        .iter()
+        .filter(|(k, _)| {
+            ["WP_ROOT", "RESULT"].contains(&k.as_str()) || k.starts_with("WORDPRESS_DB_")
+        })
+        .cloned()
+        .chain([(
+            "PATH".to_string(),
+            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", stand_in.display()),
+        )])
+        .collect();
+    let (script, vars) = as_run(&clone, &secrets, &rewrite_machine);
+    assert_eq!(script, REWRITE_URLS_SCRIPT);
+    let (ok, stdout, stderr) = env.script(&script, &vars);
+    assert!(ok, "rewrite: {stderr}");
+    assert_eq!(stdout, "{\"rewritten\":\"http://a.local\"}\n");
+    assert_eq!(
+        std::fs::read_to_string(env.dir.join("result")).unwrap(),
+        stdout
+    );
+    let asked: Vec<String> = std::fs::read_to_string(&wp_log)
+        .unwrap_or_else(|e| panic!("wp was never run ({e}): {stdout}"))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let wanted: Vec<String> = [
+        format!("cwd={}", env.wp_root.display()),
+        "arg=search-replace".to_string(),
+        "arg=http://shop.local".to_string(),
+        "arg=http://a.local".to_string(),
+        "arg=--all-tables".to_string(),
+        "arg=--skip-columns=guid".to_string(),
+        "arg=--report-changed-only".to_string(),
+        "arg=--skip-plugins".to_string(),
+        "arg=--skip-themes".to_string(),
+        // The database login opens the restored database.
+        "siteurl=http://shop.local".to_string(),
+    ]
+    .into();
+    assert_eq!(asked, wanted);
+    // A failing rewrite fails the container, saying so in the result.
+    let mut failing = vars.clone();
+    failing.push(("WP_EXIT".to_string(), "1".to_string()));
+    let (ok, _, stderr) = env.script(&script, &failing);
+    assert!(!ok);
+    assert_eq!(
+        stderr,
+        "error: rewriting the URLs from http://shop.local to http://a.local failed\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.dir.join("result")).unwrap(),
+        "{\"error\":\"rewriting the URLs from http://shop.local to http://a.local failed\"}\n"
+    );
 }
 
 /// Backup `to` of store shop on the target: backup `from`'s objects with the dump

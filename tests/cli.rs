@@ -103,13 +103,32 @@ fn a_store_goes_from_create_to_ready_and_is_deleted_without_a_trace() {
     let list = storectl(c, ADMIN, &["list", "-o", "json"]).expect_code(0);
     assert!(!list.stdout.contains(&format!("\"{name}\"")), "{list:#?}");
     storectl(c, ADMIN, &["status", &name]).expect_code(4);
+    // Gone as the API server says: the namespace, and with it every object in it.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+            kube::Api::all(c.admin().await);
+        assert!(
+            namespaces
+                .get_opt(&format!("store-{name}"))
+                .await
+                .unwrap()
+                .is_none(),
+            "the namespace outlived `delete --wait`"
+        );
+    });
 }
 
 #[test]
 fn deleting_needs_confirmation_without_a_terminal_and_a_store_that_exists() {
     let c = cluster();
     let name = store("confirm");
-    storectl(c, ADMIN, &["create", &name]).expect_code(0);
+    // Its volumes never bind: Provisioning for as long as the test looks.
+    storectl(
+        c,
+        ADMIN,
+        &["create", &name, "--set", "global.storageClass=sim-unbound"],
+    )
+    .expect_code(0);
     let refused = storectl(c, ADMIN, &["delete", &name]).expect_code(2);
     assert!(refused.stderr.contains("pass --yes"), "{refused:#?}");
     // Deleting while it is still provisioning works (and it was provisioning).

@@ -136,8 +136,17 @@ async fn pause_stops_every_pod_keeping_volumes_and_secret_and_resume_brings_the_
             .contains(&format!("store {name} is ready at")),
         "{resumed:?}"
     );
+    // Back as the API server says, at the moment storectl says ready: each Deployment's
+    // one replica updated and available, and a Ready pod of each.
     for d in deployments.list(&ListParams::default()).await.unwrap() {
         assert_eq!(d.spec.as_ref().unwrap().replicas, Some(1));
+        let status = d.status.clone().unwrap();
+        assert!(
+            status.observed_generation >= d.metadata.generation
+                && status.updated_replicas == Some(1)
+                && status.available_replicas == Some(1),
+            "{status:?}"
+        );
         assert!(
             !d.metadata
                 .labels
@@ -145,6 +154,23 @@ async fn pause_stops_every_pod_keeping_volumes_and_secret_and_resume_brings_the_
                 .contains_key("storectl.io/paused")
         );
     }
+    let mut ready: Vec<String> = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|p| {
+            p.metadata.deletion_timestamp.is_none()
+                && p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .filter_map(|p| p.metadata.labels.and_then(|l| l.get("component").cloned()))
+        .collect();
+    ready.sort();
+    assert_eq!(ready, ["mysql", "wordpress"], "a Ready pod of each");
     assert_eq!(uids(&secrets).await, secrets_before);
     assert_eq!(uids(&claims).await, claims_before);
     let not_paused = block(|| storectl(c, ADMIN, &["resume", &name]).expect_code(0));
@@ -155,18 +181,46 @@ async fn pause_stops_every_pod_keeping_volumes_and_secret_and_resume_brings_the_
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
-#[test]
-fn only_a_ready_or_failed_store_is_paused_and_a_missing_one_is_not_found() {
+/// Each Deployment of the store: (name, replicas, its paused label), read through the API.
+async fn workloads(
+    c: &common::TestCluster,
+    name: &str,
+) -> Vec<(String, Option<i32>, Option<String>)> {
+    let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let mut out: Vec<_> = api
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|d| {
+            let paused = d
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(storectl::domain::labels::PAUSED_LABEL).cloned());
+            (d.metadata.name.unwrap(), d.spec.unwrap().replicas, paused)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_a_ready_or_failed_store_is_paused_and_a_missing_one_is_not_found() {
     let c = cluster();
     // Its volumes never bind: Provisioning for as long as the test looks.
     let name = unique("unbound");
-    storectl(
-        c,
-        ADMIN,
-        &["create", &name, "--set", "global.storageClass=sim-unbound"],
-    )
-    .expect_code(0);
-    let refused = storectl(c, ADMIN, &["pause", &name]).expect_code(3);
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["create", &name, "--set", "global.storageClass=sim-unbound"],
+        )
+        .expect_code(0)
+    });
+    let before = workloads(c, &name).await;
+    let refused = block(|| storectl(c, ADMIN, &["pause", &name]).expect_code(3));
     assert!(
         refused
             .stderr
@@ -178,18 +232,61 @@ fn only_a_ready_or_failed_store_is_paused_and_a_missing_one_is_not_found() {
             .stderr
             .contains("only a Ready or Failed store can be paused")
     );
-    let status = storectl(c, ADMIN, &["status", &name, "-o", "json"]).expect_code(0);
+    assert_eq!(
+        workloads(c, &name).await,
+        before,
+        "the refusal changed nothing"
+    );
+    assert!(
+        before
+            .iter()
+            .all(|(_, replicas, paused)| *replicas == Some(1) && paused.is_none())
+    );
+    let status = block(|| storectl(c, ADMIN, &["status", &name, "-o", "json"]).expect_code(0));
     assert!(
         status.stdout.contains("\"status\": \"Provisioning\""),
         "{status:?}"
     );
-    storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0);
-    let missing = storectl(c, ADMIN, &["pause", "no-such-store"]).expect_code(4);
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+
+    // A Failed store (its setup Job failed: Failed for good, unlike a crash loop that
+    // is Provisioning between restarts) is paused.
+    let failed = unique("failed");
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "create",
+                &failed,
+                "--set",
+                "setup.image=wordpress:cli-sim-exit-1",
+                "--set",
+                "setup.backoffLimit=0",
+                "--wait",
+                "--timeout",
+                "90s",
+            ],
+        )
+        .expect_code(1)
+    });
+    block(|| storectl(c, ADMIN, &["pause", &failed]).expect_code(0));
+    let paused = workloads(c, &failed).await;
+    assert_eq!(paused.len(), 2, "{paused:?}");
+    assert!(
+        paused
+            .iter()
+            .all(|(_, replicas, label)| *replicas == Some(0) && label.is_some()),
+        "{paused:?}"
+    );
+    block(|| storectl(c, ADMIN, &["delete", &failed, "--yes"]).expect_code(0));
+
+    let missing = block(|| storectl(c, ADMIN, &["pause", "no-such-store"]).expect_code(4));
     assert!(
         missing.stderr.contains("store 'no-such-store' not found"),
         "{missing:?}"
     );
-    storectl(c, ADMIN, &["resume", "no-such-store"]).expect_code(4);
+    block(|| storectl(c, ADMIN, &["resume", "no-such-store"]).expect_code(4));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -231,10 +328,42 @@ async fn history_lists_the_revision_create_recorded_with_its_configuration() {
     let values: Value = serde_yaml_ng::from_str(&values).unwrap();
     assert_eq!(values["wordpress"]["storage"], "5Gi");
     assert_eq!(values["mysql"]["storage"], "10Gi");
-    // Completing is not a new revision; re-creating a complete store is refused.
+    // Re-creating a complete store is refused; completing a half-made one (its Ingress
+    // removed) is not a new revision.
     block(|| storectl(c, ADMIN, &["create", &name]).expect_code(3));
-    let again = block(|| storectl(c, ADMIN, &["history", &name]).expect_code(0));
-    assert_eq!(again.stdout.lines().count(), 1);
+    let ingresses: Api<k8s_openapi::api::networking::v1::Ingress> =
+        Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let ingress = format!("{name}-ingress");
+    ingresses
+        .delete(&ingress, &Default::default())
+        .await
+        .unwrap();
+    common::wait_gone(&ingresses, &ingress, 30).await;
+    let completed = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["create", &name, "--set", "wordpress.storage=5Gi"],
+        )
+        .expect_code(0)
+    });
+    assert!(
+        completed
+            .stdout
+            .starts_with(&format!("completed half-made store {name}:")),
+        "{completed:?}"
+    );
+    assert!(ingresses.get_opt(&ingress).await.unwrap().is_some());
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let revisions: Vec<String> = maps
+        .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    assert_eq!(revisions, [format!("{name}-revision-1")]);
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
@@ -271,6 +400,25 @@ async fn a_store_keeps_its_last_ten_revisions_and_the_original_platforms_has_non
         .map(|(r, _)| r.revision)
         .collect();
     assert_eq!(kept, (3..=12).collect::<Vec<_>>());
+    // Pruned in the cluster, not only in what the library lists.
+    let maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let mut stored: Vec<String> = maps
+        .list_metadata(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .filter(|n| n.contains("-revision-"))
+        .collect();
+    stored.sort_by_key(|n| n.rsplit('-').next().unwrap().parse::<u32>().unwrap());
+    assert_eq!(
+        stored,
+        (3..=12)
+            .map(|n| format!("{name}-revision-{n}"))
+            .collect::<Vec<_>>()
+    );
     let history = block(|| storectl(c, ADMIN, &["history", &name]).expect_code(0));
     assert!(history.stdout.lines().next().unwrap().starts_with("3 "));
     assert!(

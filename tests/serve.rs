@@ -189,11 +189,15 @@ impl Reply {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
     }
 
+    /// The body's `error`; a reply without one fails the test (an empty message would
+    /// be contained in any text).
     fn error(&self) -> String {
-        self.json()["error"]
+        let error = self.json()["error"]
             .as_str()
-            .unwrap_or_default()
-            .to_string()
+            .unwrap_or_else(|| panic!("no error message: {self:?}"))
+            .to_string();
+        assert!(!error.is_empty(), "an empty error message: {self:?}");
+        error
     }
 
     fn header(&self, name: &str) -> Option<&str> {
@@ -629,7 +633,18 @@ async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
     )
     .unwrap();
     stream.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // The server has accepted the connection and read every byte sent so far.
+    let client_port = stream.local_addr().unwrap().port();
+    let server_port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server_has_read_all(server_port, client_port) {
+        assert!(
+            Instant::now() < deadline,
+            "the server never read the request: {}",
+            std::fs::read_to_string("/proc/net/tcp").unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(10)); // the polling interval, not a wait
+    }
     let sent = Command::new("kill")
         .args(["-TERM", &served.child.id().to_string()])
         .status()
@@ -639,10 +654,24 @@ async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
         served.lines.recv_timeout(Duration::from_secs(10)).unwrap(),
         "storectl serve: stopping; finishing the requests in flight"
     );
-    // New connections are no longer taken.
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        std::net::TcpStream::connect(&address).is_err(),
+    // New connections are no longer taken: the listener goes (as the kernel says), and
+    // a connection is refused.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tcp_table()
+        .iter()
+        .any(|(local, _, state, _)| *local == server_port && state == "0A")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "still listening 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(10)); // the polling interval, not a wait
+    }
+    assert_eq!(
+        std::net::TcpStream::connect(&address)
+            .map(|_| ())
+            .map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::ConnectionRefused),
         "still accepting after SIGTERM"
     );
     stream.write_all(&body.as_bytes()[5..]).unwrap();
@@ -661,6 +690,42 @@ async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
     // The request really happened.
     block(|| storectl(cluster, ADMIN, &["status", &name]).expect_code(0));
     block(|| storectl(cluster, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+/// The IPv4 TCP sockets as the kernel lists them in /proc/net/tcp: (local port, remote
+/// port, state, bytes in the receive queue; for a listener, connections not accepted).
+fn tcp_table() -> Vec<(u16, u16, String, u64)> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port =
+        |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap(), 16).unwrap();
+    table
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let queued = u64::from_str_radix(fields[4].split(':').nth(1).unwrap(), 16).unwrap();
+            (
+                port(fields[1]),
+                port(fields[2]),
+                fields[3].to_string(),
+                queued,
+            )
+        })
+        .collect()
+}
+
+/// Whether the server on 127.0.0.1:`server` has accepted the connection from
+/// `client` (its listener's accept queue is empty) and read every byte that arrived on
+/// it (nothing in its receive queue).
+fn server_has_read_all(server: u16, client: u16) -> bool {
+    let table = tcp_table();
+    let listener_empty = table
+        .iter()
+        .any(|(local, _, state, queued)| *local == server && state == "0A" && *queued == 0);
+    let connection_read = table.iter().any(|(local, remote, state, queued)| {
+        *local == server && *remote == client && state == "01" && *queued == 0
+    });
+    listener_empty && connection_read
 }
 
 /// The bearer token of a user of the test kubeconfig.
@@ -703,16 +768,27 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
     let cluster = cluster();
     let admin = cluster.admin().await;
-    // `operator` may read stores through the API, nothing else; `limited` nothing at all.
-    apply::<ClusterRole>(&admin, json!({
-        "metadata": {"name": "api-test-viewer"},
-        "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["get", "list", "watch"]}]
-    })).await;
-    apply::<ClusterRoleBinding>(&admin, json!({
-        "metadata": {"name": "api-test-viewer-operator"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "api-test-viewer"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"}]
-    })).await;
+    // The caller roles as shipped in assets/serve.yaml.
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/serve.yaml"))
+            .unwrap();
+    let shipped_role = |name: &str| {
+        serde_yaml_ng::Deserializer::from_str(&shipped)
+            .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+            .find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no ClusterRole {name} in assets/serve.yaml"))
+    };
+    let bind_operator = |role: &str| {
+        json!({
+            "metadata": {"name": format!("api-test-operator-{role}")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"}]
+        })
+    };
+    // `operator` holds the shipped viewer role: it may read stores through the API,
+    // nothing else; `limited` nothing at all.
+    apply::<ClusterRole>(&admin, shipped_role("storectl-api-viewer")).await;
+    apply::<ClusterRoleBinding>(&admin, bind_operator("storectl-api-viewer")).await;
     let served = Served::start(
         cluster,
         &cluster.kubeconfig,
@@ -779,13 +855,12 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
         logged.starts_with("storectl serve: admin (uid 1) [groups system:masters"),
         "{logged}"
     );
-    // Granting is RBAC, nothing else: the operator may delete once bound to the editor role.
+    // Granting is RBAC, nothing else: the operator may delete once bound to the shipped
+    // editor role.
     let before = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(&operator)));
     assert_eq!(before.status, 403);
-    apply::<ClusterRole>(&admin, json!({
-        "metadata": {"name": "api-test-viewer"},
-        "rules": [{"apiGroups": ["storectl.io"], "resources": ["stores"], "verbs": ["get", "list", "watch", "delete"]}]
-    })).await;
+    apply::<ClusterRole>(&admin, shipped_role("storectl-api-editor")).await;
+    apply::<ClusterRoleBinding>(&admin, bind_operator("storectl-api-editor")).await;
     // Decisions are cached for 10 s.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -805,6 +880,12 @@ async fn cluster_auth_lets_the_clusters_rbac_decide_who_may_do_what() {
             format!("operator (through storectl serve) deleted store {name}")
         )]
     );
+    // The editor role also reads /metrics and creates stores.
+    assert_eq!(get(&operator, "/metrics").status, 200);
+    let by_editor = unique("editor");
+    let made = block(|| post_store(&served, &operator, &json!({"name": by_editor})));
+    assert_eq!(made.status, 202, "{made:?}");
+    block(|| storectl(cluster, ADMIN, &["delete", &by_editor, "--yes", "--wait"]).expect_code(0));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -17,7 +17,7 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolumeClaim, Pod, ResourceQuota, Secret,
 };
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
 
@@ -232,6 +232,8 @@ async fn ownership_one_foreign_object_in_the_shared_namespace_stops_delete_befor
         ..PostParams::default()
     };
     maps.create(&pp, &map).await.unwrap();
+    let before = labelled_in_shared(&client, &name).await;
+    assert!(before.len() > 10, "{before:?}");
     let run = block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(3));
     assert!(
         run.stderr.contains(&format!(
@@ -239,21 +241,57 @@ async fn ownership_one_foreign_object_in_the_shared_namespace_stops_delete_befor
         )),
         "{run:#?}"
     );
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "ecommerce-stores");
-    for component in ["mysql", "wordpress"] {
-        let d = deployments
-            .get(&format!("{name}-{component}"))
-            .await
-            .unwrap();
-        assert!(
-            d.metadata.deletion_timestamp.is_none(),
-            "{component} was deleted"
-        );
-    }
+    // Every object of the store is still there, none of them being deleted.
+    assert_eq!(labelled_in_shared(&client, &name).await, before);
     maps.delete(&format!("{name}-notes"), &Default::default())
         .await
         .unwrap();
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0));
+}
+
+/// Every object labelled `app=NAME` in the shared namespace, of each kind a shared store
+/// has: `Kind/name` and whether it is being deleted.
+async fn labelled_in_shared(client: &kube::Client, name: &str) -> Vec<(String, bool)> {
+    use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret, Service};
+    use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+    async fn of<K>(client: &kube::Client, name: &str) -> Vec<(String, bool)>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + std::fmt::Debug
+            + serde::de::DeserializeOwned,
+        K::DynamicType: Default,
+    {
+        let api: Api<K> = Api::namespaced(client.clone(), "ecommerce-stores");
+        api.list_metadata(&ListParams::default().labels(&format!("app={name}")))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|m| {
+                (
+                    format!(
+                        "{}/{}",
+                        K::kind(&Default::default()),
+                        m.metadata.name.unwrap()
+                    ),
+                    m.metadata.deletion_timestamp.is_some(),
+                )
+            })
+            .collect()
+    }
+    let mut all = Vec::new();
+    all.extend(of::<Deployment>(client, name).await);
+    all.extend(of::<Service>(client, name).await);
+    all.extend(of::<PersistentVolumeClaim>(client, name).await);
+    all.extend(of::<Secret>(client, name).await);
+    all.extend(of::<ConfigMap>(client, name).await);
+    all.extend(of::<Job>(client, name).await);
+    all.extend(of::<Ingress>(client, name).await);
+    all.extend(of::<NetworkPolicy>(client, name).await);
+    all.sort();
+    all
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -425,14 +463,38 @@ fn refused(result: Result<(), kube::Error>, what: &str) -> (u16, String) {
     }
 }
 
-/// `storectl create` with `sets` stops with exit 2 and `message`, and makes nothing.
+/// `storectl create` with `sets` stops with exit 2 and `message` before any API call (it
+/// is pointed at a server that does not answer: a call would exit 6), and the same
+/// create against the cluster makes nothing.
 fn refused_locally(sets: &[&str], message: &str) {
     let name = unique("local");
     let mut args = vec!["create", name.as_str()];
     for s in sets {
         args.extend(["--set", s]);
     }
-    let run = block(|| storectl(cluster(), ADMIN, &args).expect_code(2));
+    let home = common::fresh_home(cluster());
+    let nowhere = home.join("unreachable-kubeconfig");
+    std::fs::write(
+        &nowhere,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: {ADMIN}\nclusters:\n- name: x\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: {ADMIN}\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: t}}\n"
+        ),
+    )
+    .unwrap();
+    let nowhere = nowhere.display().to_string();
+    let offline = block(|| {
+        common::storectl_in(&home, cluster(), ADMIN, &args, &[("KUBECONFIG", &nowhere)])
+            .expect_code(2)
+    });
+    assert_eq!(
+        offline.stderr,
+        {
+            let online = block(|| storectl(cluster(), ADMIN, &args).expect_code(2));
+            online.stderr
+        },
+        "{sets:?}: the same refusal with and without a cluster"
+    );
+    let run = offline;
     assert!(
         run.stderr.contains(message),
         "{sets:?}: expected {message:?} in {run:#?}"
@@ -618,6 +680,21 @@ async fn restricted_pod_security_is_enforced_and_storectl_pods_meet_it() {
         let result = dry_run::<Pod>(&ns, pod_of(&restricted[key])).await;
         assert!(result.is_ok(), "{key} under restricted: {result:?}");
     }
+    // The backup schedule's pods too (a CronJob's template is one level deeper).
+    let scheduled = rendered(
+        "probe",
+        &["stores.podSecurity=restricted", "backup.schedule=@daily"],
+    );
+    let cron = scheduled
+        .iter()
+        .find(|(k, _)| k.starts_with("CronJob/"))
+        .map(|(_, v)| v)
+        .expect("a CronJob with backup.schedule");
+    let result = dry_run::<Pod>(&ns, pod_of(&cron["spec"]["jobTemplate"])).await;
+    assert!(
+        result.is_ok(),
+        "the backup schedule under restricted: {result:?}"
+    );
 
     // A whole store at restricted reaches Ready, and its namespace refuses a privileged pod.
     let name = unique("strict");
@@ -647,6 +724,66 @@ async fn restricted_pod_security_is_enforced_and_storectl_pods_meet_it() {
     );
     assert_eq!(code, 403, "{message}");
     assert!(message.contains("privileged"), "{message}");
+    // Backup, restore and the database upgrade start their pods there, under the API
+    // server's own Pod Security check: each Job completes only if its pod was admitted.
+    block(|| storectl(c, ADMIN, &["backup", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    let backups = block(|| storectl(c, ADMIN, &["backups", &name, "-o", "json"]).expect_code(0));
+    let backups: Vec<serde_json::Value> = serde_json::from_str(&backups.stdout).unwrap();
+    let id = backups[0]["id"].as_str().unwrap().to_string();
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "restore",
+                &name,
+                "--from",
+                &id,
+                "--yes",
+                "--wait",
+                "--timeout",
+                "90s",
+            ],
+        )
+        .expect_code(0)
+    });
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "upgrade",
+                &name,
+                "--set",
+                "wordpress.image=wordpress:6.9-apache",
+                "--yes",
+                "--wait",
+                "--timeout",
+                "90s",
+            ],
+        )
+        .expect_code(0)
+    });
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> =
+        Api::namespaced(admin().await, &format!("store-{name}"));
+    let mut completed: Vec<String> = jobs
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|j| j.status.as_ref().and_then(|s| s.succeeded) == Some(1))
+        .filter_map(|j| j.metadata.name)
+        .map(|n| n.replace(&name, "STORE"))
+        .map(|n| n.split('-').take(2).collect::<Vec<_>>().join("-"))
+        .collect();
+    completed.sort();
+    completed.dedup();
+    assert_eq!(
+        completed,
+        ["STORE-backup", "STORE-db", "STORE-restore", "STORE-setup"],
+        "each kind of Job ran a pod under restricted"
+    );
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--wait"]).expect_code(0));
 }
 

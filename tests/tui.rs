@@ -441,6 +441,8 @@ fn marked_stores_are_upgraded_with_a_plan_and_progress_then_deleted_together() {
     });
     tui.keys(&["q"]);
     tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+    // Gone, as the API server says (a row off the screen also passed "both deleting").
+    namespaces_gone(c, &names[..2]);
     let left = storectl(c, "devcluster-admin", &["status", &names[2], "-o", "json"]).expect_code(0);
     assert!(
         left.stdout.contains("\"Ready\""),
@@ -496,6 +498,32 @@ fn b_backs_up_details_list_it_r_restores_it_and_delete_says_it_stays() {
     });
     tui.keys(&["q"]);
     tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+    // The store is gone, as the API server says; its backup record stays.
+    namespaces_gone(c, std::slice::from_ref(&name));
     let kept = storectl(c, "devcluster-admin", &["backups", &name, "-o", "json"]).expect_code(0);
-    assert!(kept.stdout.contains("\"Complete\""), "{kept:?}");
+    let kept: Vec<serde_json::Value> = serde_json::from_str(&kept.stdout).unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["status"], "Complete");
+    let records = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.admin().await, "ecommerce-platform");
+        api.list_metadata(
+            &kube::api::ListParams::default().labels(&format!("storectl.io/backup-of={name}")),
+        )
+        .await
+        .unwrap()
+        .items
+        .len()
+    });
+    assert_eq!(records, 1, "the backup record outlives the store");
+}
+
+/// Waits (on watches) until the namespaces of the stores `names` are gone.
+fn namespaces_gone(c: &common::TestCluster, names: &[String]) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(c.admin().await);
+        for name in names {
+            common::wait_gone(&api, &format!("store-{name}"), 120).await;
+        }
+    });
 }

@@ -58,6 +58,140 @@ fn status_of(c: &TestCluster, name: &str) -> Value {
     serde_json::from_str(&run.stdout).unwrap()
 }
 
+/// What storectl could write in the stores, read through the API: each Deployment's
+/// generation (its spec), labels and annotations (not its status, which the controllers
+/// keep writing), and each revision ConfigMap's resourceVersion. Equal before and after
+/// means storectl wrote nothing there.
+async fn written_state(c: &TestCluster, names: &[String]) -> Vec<(String, String)> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let client = c.admin().await;
+    let mut out = Vec::new();
+    for name in names {
+        let namespace = format!("store-{name}");
+        let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+        let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+        for d in deployments
+            .list_metadata(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+        {
+            let m = d.metadata;
+            out.push((
+                format!("{namespace}/Deployment/{}", m.name.unwrap()),
+                format!(
+                    "generation {:?}, labels {:?}, annotations {:?}",
+                    m.generation, m.labels, m.annotations
+                ),
+            ));
+        }
+        for map in maps
+            .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+            .await
+            .unwrap()
+            .items
+        {
+            let m = map.metadata;
+            out.push((
+                format!("{namespace}/ConfigMap/{}", m.name.unwrap()),
+                m.resource_version.unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What the test's own watch saw happen to a store's WordPress Deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    /// Its template asks for the new image.
+    Changed(String),
+    /// Its one replica is updated and available on the new image.
+    ReadyOnNew(String),
+}
+
+/// Watches the WordPress Deployments of `names` (not through storectl) and logs, in the
+/// order the API server wrote them, when each took the new image and when it ran it.
+/// Returns once the watch has listed them.
+async fn follow_wordpress(
+    client: kube::Client,
+    names: &[String],
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use futures::StreamExt;
+    use kube::runtime::watcher::{self, Event};
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stores: Vec<String> = names.to_vec();
+    let writer = log.clone();
+    let (listed, on_list) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let api: Api<Deployment> = Api::all(client);
+        let config = watcher::Config::default().labels("component=wordpress");
+        let mut events = watcher::watcher(api, config).boxed();
+        let mut listed = Some(listed);
+        while let Some(event) = events.next().await {
+            let d = match event {
+                Ok(Event::Apply(d) | Event::InitApply(d)) => d,
+                Ok(Event::InitDone) => {
+                    if let Some(listed) = listed.take() {
+                        let _ = listed.send(());
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let name = d.metadata.name.clone().unwrap_or_default();
+            let Some(store) = stores.iter().find(|s| name == format!("{s}-wordpress")) else {
+                continue;
+            };
+            let spec = d.spec.clone().unwrap();
+            if spec.template.spec.unwrap().containers[0].image.as_deref() != Some(NEW) {
+                continue;
+            }
+            let status = d.status.clone().unwrap_or_default();
+            let running = status.observed_generation >= d.metadata.generation
+                && status.updated_replicas == Some(1)
+                && status.available_replicas == Some(1)
+                && status.replicas == Some(1);
+            let mut log = writer.lock().unwrap();
+            for seen in [
+                Some(Seen::Changed(store.clone())),
+                running.then(|| Seen::ReadyOnNew(store.clone())),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !log.contains(&seen) {
+                    log.push(seen);
+                }
+            }
+        }
+    });
+    on_list
+        .await
+        .expect("the watch of the Deployments ended before listing");
+    (log, task)
+}
+
+/// The pod templates of the store's two Deployments (labels and spec; annotations left
+/// out: storectl marks them with the revision).
+async fn pod_templates(c: &TestCluster, name: &str) -> Vec<Value> {
+    let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let mut out = Vec::new();
+    for component in ["mysql", "wordpress"] {
+        let d = api.get(&format!("{name}-{component}")).await.unwrap();
+        let template = d.spec.unwrap().template;
+        out.push(serde_json::json!({
+            "labels": template.metadata.and_then(|m| m.labels),
+            "spec": template.spec,
+        }));
+    }
+    out
+}
+
 fn block<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
@@ -84,6 +218,7 @@ async fn twenty_stores_upgrade_in_waves_each_ready_before_the_next_and_a_rerun_s
     let set = format!("wordpress.image={NEW}");
     args.extend(["--set", &set, "--wave-size", "5", "--timeout", "180s"]);
 
+    let before_dry_run = written_state(c, &names).await;
     let plan = block(|| {
         let mut dry = args.clone();
         dry.push("--dry-run");
@@ -101,29 +236,42 @@ async fn twenty_stores_upgrade_in_waves_each_ready_before_the_next_and_a_rerun_s
         OLD,
         "a dry run changes nothing"
     );
+    assert_eq!(
+        written_state(c, &names).await,
+        before_dry_run,
+        "a dry run writes nothing in any of the 20 stores"
+    );
 
+    let (seen, watching) = follow_wordpress(c.admin().await, &names).await;
     let run = block(|| storectl(c, ADMIN, &args).expect_code(0));
+    watching.abort();
     let waves = waves_in(&run.stdout);
     assert_eq!(
         waves.iter().map(Vec::len).collect::<Vec<_>>(),
         [1, 5, 5, 5, 4],
         "{run:?}"
     );
-    // Every store of a wave is Ready before the next wave starts.
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    // Every store of a wave runs the new image, as the API server says, before any
+    // Deployment of the next wave is changed.
+    let seen = seen.lock().unwrap().clone();
+    let at = |what: &Seen| {
+        seen.iter()
+            .position(|s| s == what)
+            .unwrap_or_else(|| panic!("never seen {what:?}: {seen:?}"))
+    };
     for (i, wave) in waves.iter().enumerate().skip(1) {
-        let start = lines
+        let started = wave
             .iter()
-            .position(|l| l.starts_with(&format!("wave {}/", i + 1)))
+            .map(|s| at(&Seen::Changed(s.clone())))
+            .min()
             .unwrap();
         for store in &waves[i - 1] {
-            let ready = lines
-                .iter()
-                .position(|l| *l == format!("{store}: Ready on revision 2"))
-                .unwrap_or_else(|| panic!("{store} never Ready: {run:?}"));
-            assert!(ready < start, "{store} Ready after wave {} began", i + 1);
+            assert!(
+                at(&Seen::ReadyOnNew(store.clone())) < started,
+                "{store} ran the new image only after wave {} began: {seen:?}",
+                i + 1
+            );
         }
-        assert!(!wave.is_empty());
     }
     assert!(
         run.stdout
@@ -134,10 +282,25 @@ async fn twenty_stores_upgrade_in_waves_each_ready_before_the_next_and_a_rerun_s
         .get(&format!("{}-db-upgrade-2", names[7]))
         .await
         .unwrap();
+    // The Job runs the database upgrade storectl renders for that revision (the
+    // simulator completes any Job: `wp core update-db` itself runs in no test).
+    let config = storectl::domain::config::load(&storectl::domain::config::Sources {
+        sets: vec![set.clone()],
+        ..Default::default()
+    })
+    .unwrap();
+    let layout = storectl::domain::layout::StoreLayout::new(
+        &storectl::domain::name::StoreName::parse(&names[7], "store-").unwrap(),
+        &config,
+    );
+    let wanted = storectl::domain::manifests::database_upgrade_job(&layout, &config, 2);
+    let container = |j: &Job| j.spec.clone().unwrap().template.spec.unwrap().containers[0].clone();
+    assert_eq!(container(&upgrade_job).command, container(&wanted).command);
+    assert_eq!(container(&upgrade_job).image, container(&wanted).image);
     assert_eq!(
         upgrade_job.status.unwrap().succeeded,
         Some(1),
-        "the image change ran the database upgrade"
+        "the database upgrade Job completed"
     );
     for name in &names {
         assert_eq!(wordpress_image(c, name).await, NEW);
@@ -151,15 +314,14 @@ async fn twenty_stores_upgrade_in_waves_each_ready_before_the_next_and_a_rerun_s
         "{history:?}"
     );
 
-    // The same command again: every store is there already.
+    // The same command again: every store is there already, and nothing is written.
+    let before_rerun = written_state(c, &names).await;
     let again = block(|| storectl(c, ADMIN, &args).expect_code(0));
     assert_eq!(
         again.stdout,
         "nothing to do: every store is at its target revision (20 store(s))\n"
     );
-    for name in &names {
-        assert_eq!(block(|| revisions(c, name)), [1, 2]);
-    }
+    assert_eq!(written_state(c, &names).await, before_rerun);
 }
 
 fn wordpress_image_sync(c: &TestCluster, name: &str) -> String {
@@ -174,6 +336,7 @@ async fn an_unpullable_canary_stops_the_rollout_with_one_store_changed_and_rollb
     let prefix = unique("canary");
     let names = block(|| create_fleet(c, &prefix, 3));
     let selector = format!("app.kubernetes.io/instance in ({})", names.join(","));
+    let canary_templates = pod_templates(c, &names[0]).await;
     let run = block(|| {
         storectl(
             c,
@@ -193,6 +356,7 @@ async fn an_unpullable_canary_stops_the_rollout_with_one_store_changed_and_rollb
         .expect_code(1)
     });
     let canary = &names[0];
+    let admin = c.admin().await;
     assert!(
         run.stdout
             .contains(&format!("wave 1/2 (canary): {canary}\n")),
@@ -230,6 +394,22 @@ async fn an_unpullable_canary_stops_the_rollout_with_one_store_changed_and_rollb
         "{back:?}"
     );
     assert_eq!(wordpress_image(c, canary).await, OLD);
+    assert_eq!(
+        pod_templates(c, canary).await,
+        canary_templates,
+        "the rollback restores both Deployments' pod templates whole"
+    );
+    let values = |n: u32| {
+        let maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+            Api::namespaced(admin.clone(), &format!("store-{canary}"));
+        let name = format!("{canary}-revision-{n}");
+        async move { maps.get(&name).await.unwrap().data.unwrap()["values.yaml"].clone() }
+    };
+    assert_eq!(
+        values(3).await,
+        values(1).await,
+        "revision 3 is revision 1's configuration"
+    );
     assert_eq!(block(|| status_of(c, canary))["status"], "Ready");
     let history = block(|| storectl(c, ADMIN, &["history", canary]).expect_code(0));
     assert!(
@@ -285,6 +465,13 @@ async fn a_rollout_killed_mid_wave_leaves_every_store_ready_and_the_same_command
         seen.iter().any(|l| l.starts_with("wave 2/3: ")),
         "killed before the second wave: {seen:?}"
     );
+    let mut left = Vec::new();
+    for name in &names {
+        if wordpress_image(c, name).await == OLD {
+            left.push(name.clone());
+        }
+    }
+    assert_eq!(left, names[4..], "the kill left the third wave undone");
 
     // Every store comes to Ready on the old or the new image.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -327,14 +514,22 @@ async fn a_rollout_killed_mid_wave_leaves_every_store_ready_and_the_same_command
     }
     let pods: Api<k8s_openapi::api::core::v1::Pod> =
         Api::namespaced(c.admin().await, &format!("store-{}", names[6]));
-    assert!(
-        !pods
-            .list(&ListParams::default().labels("component=wordpress"))
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    let running: Vec<_> = pods
+        .list(&ListParams::default().labels("component=wordpress"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|p| {
+            p.metadata.deletion_timestamp.is_none()
+                && p.spec.as_ref().unwrap().containers[0].image.as_deref() == Some(NEW)
+                && p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .collect();
+    assert_eq!(running.len(), 1, "one Ready WordPress pod on the new image");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -375,6 +570,7 @@ async fn stores_without_revisions_get_a_first_one_when_first_upgraded() {
             .is_empty(),
         "nothing recorded"
     );
+    assert_eq!(shared_revisions(c, &original).await, Vec::<String>::new());
     let secrets: Api<Secret> = Api::namespaced(c.admin().await, "ecommerce-stores");
     let data: std::collections::BTreeMap<String, String> =
         storectl::domain::credentials::Credentials::placeholder()
@@ -400,6 +596,23 @@ async fn stores_without_revisions_get_a_first_one_when_first_upgraded() {
     secrets.create(&Default::default(), &secret).await.unwrap();
     // Its volumes are 1Gi; they cannot grow here (the simulator's volumes have no class
     // that expands): said before anything changes.
+    let shared: Api<Deployment> = Api::namespaced(c.admin().await, "ecommerce-stores");
+    let deployments = || async {
+        let mut out = Vec::new();
+        for component in ["mysql", "wordpress"] {
+            let d = shared
+                .get(&format!("{original}-{component}"))
+                .await
+                .unwrap();
+            let revision = d
+                .metadata
+                .annotations
+                .and_then(|a| a.get("storectl.io/revision").cloned());
+            out.push((d.metadata.generation, revision, d.spec.unwrap().strategy));
+        }
+        out
+    };
+    let before = deployments().await;
     let grow = block(|| storectl(c, ADMIN, &["upgrade", &original]).expect_code(2));
     assert!(
         grow.stderr.contains(&format!(
@@ -407,6 +620,12 @@ async fn stores_without_revisions_get_a_first_one_when_first_upgraded() {
         )),
         "{grow:?}"
     );
+    assert_eq!(
+        deployments().await,
+        before,
+        "refused before anything changes"
+    );
+    assert_eq!(shared_revisions(c, &original).await, Vec::<String>::new());
     let run = block(|| {
         storectl(
             c,
@@ -434,6 +653,133 @@ async fn stores_without_revisions_get_a_first_one_when_first_upgraded() {
             && history.stdout.contains("recorded at its first upgrade"),
         "{history:?}"
     );
+    assert_eq!(
+        shared_revisions(c, &original).await,
+        [
+            format!("{original}-revision-1"),
+            format!("{original}-revision-2")
+        ]
+    );
+    for (_, _, strategy) in deployments().await {
+        let strategy = strategy.unwrap();
+        assert_eq!(strategy.type_.as_deref(), Some("Recreate"));
+        assert!(strategy.rolling_update.is_none(), "{strategy:?}");
+    }
     block(|| storectl(c, ADMIN, &["delete", &original, "--yes"]).expect_code(0));
     block(|| storectl(c, ADMIN, &["delete", &older, "--yes"]).expect_code(0));
+}
+
+/// The revision ConfigMaps of a store of the original platform (in the shared
+/// namespace), read through the API.
+async fn shared_revisions(c: &TestCluster, name: &str) -> Vec<String> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, "ecommerce-stores");
+    let mut names: Vec<String> = maps
+        .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .filter(|n| n.starts_with(&format!("{name}-revision-")))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The revision names of a store, read through the API (not through `history`).
+async fn revision_maps(c: &TestCluster, name: &str) -> Vec<String> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let mut names: Vec<String> = maps
+        .list(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_cut_off_before_its_database_upgrade_job_is_finished_by_the_same_command() {
+    use k8s_openapi::api::core::v1::ResourceQuota;
+    use storectl::domain::config::{Sources, load};
+    use storectl::domain::layout::StoreLayout;
+    use storectl::domain::name::StoreName;
+    let c = cluster();
+    let name = unique("cutoff");
+    let namespace = format!("store-{name}");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    let admin = c.admin().await;
+    // The API server refuses every new Job in the namespace: the upgrade stops exactly
+    // where its database upgrade Job is created (the state a storectl killed there
+    // leaves), with no timing involved.
+    let quotas: Api<ResourceQuota> = Api::namespaced(admin.clone(), &namespace);
+    let no_jobs: ResourceQuota = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "test-no-new-jobs"},
+        "spec": {"hard": {"count/jobs.batch": "0"}},
+    }))
+    .unwrap();
+    quotas.create(&Default::default(), &no_jobs).await.unwrap();
+    common::wait_for(&quotas, "test-no-new-jobs", 30, "counted", |q| {
+        q.status.as_ref().and_then(|s| s.used.as_ref()).is_some()
+    })
+    .await;
+    let set = format!("wordpress.image={NEW}");
+    let args = [
+        "upgrade",
+        &name,
+        "--set",
+        &set,
+        "--wait",
+        "--timeout",
+        "90s",
+    ];
+    let cut = block(|| storectl(c, ADMIN, &args).expect_code(1));
+    assert!(
+        cut.stderr.contains("exceeded quota: test-no-new-jobs"),
+        "{cut:?}"
+    );
+    assert_eq!(wordpress_image(c, &name).await, NEW, "{cut:?}");
+    assert_eq!(
+        revision_maps(c, &name).await,
+        [format!("{name}-revision-1")],
+        "a revision whose database upgrade Job does not exist is not recorded"
+    );
+
+    quotas
+        .delete("test-no-new-jobs", &Default::default())
+        .await
+        .unwrap();
+    common::wait_gone(&quotas, "test-no-new-jobs", 30).await;
+    let again = block(|| storectl(c, ADMIN, &args).expect_code(0));
+    assert!(
+        again
+            .stdout
+            .contains(&format!("{name}: Ready on revision 2")),
+        "{again:?}"
+    );
+    assert_eq!(
+        revision_maps(c, &name).await,
+        [format!("{name}-revision-1"), format!("{name}-revision-2")]
+    );
+    let jobs: Api<Job> = Api::namespaced(admin, &namespace);
+    let job = jobs
+        .get(&format!("{name}-db-upgrade-2"))
+        .await
+        .unwrap_or_else(|e| panic!("no database upgrade Job after the rerun: {e}; {again:?}"));
+    let config = load(&Sources {
+        sets: vec![set.clone()],
+        ..Sources::default()
+    })
+    .unwrap();
+    let layout = StoreLayout::new(&StoreName::parse(&name, "store-").unwrap(), &config);
+    let wanted = storectl::domain::manifests::database_upgrade_job(&layout, &config, 2);
+    let container = |j: &Job| j.spec.clone().unwrap().template.spec.unwrap().containers[0].clone();
+    assert_eq!(container(&job).command, container(&wanted).command);
+    assert_eq!(container(&job).image, container(&wanted).image);
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }

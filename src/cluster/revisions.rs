@@ -42,8 +42,45 @@ pub async fn record(
     config: &Config,
     change: &str,
 ) -> Result<Revision, ClusterError> {
-    let existing = list(conn, layout).await?;
-    write(conn, layout, config, change, &existing).await
+    next(conn, layout).await?.record(conn, config, change).await
+}
+
+/// The store's next revision, numbered but not yet recorded: what a revision does
+/// happens before it is recorded ([`Next::record`]), so a recorded revision is a
+/// finished one.
+#[derive(Debug)]
+pub struct Next {
+    layout: StoreLayout,
+    existing: Vec<(Revision, ConfigMap)>,
+}
+
+/// The store's next revision (see [`Next`]).
+pub async fn next(conn: &Connection, layout: &StoreLayout) -> Result<Next, ClusterError> {
+    Ok(Next {
+        layout: layout.clone(),
+        existing: list(conn, layout).await?,
+    })
+}
+
+impl Next {
+    pub fn number(&self) -> u32 {
+        next_number(&self.existing)
+    }
+
+    /// Records `config` as this revision (refused by the API server if another writer
+    /// took its number meanwhile); keeps the last ten.
+    pub async fn record(
+        self,
+        conn: &Connection,
+        config: &Config,
+        change: &str,
+    ) -> Result<Revision, ClusterError> {
+        write(conn, &self.layout, config, change, &self.existing).await
+    }
+}
+
+fn next_number(existing: &[(Revision, ConfigMap)]) -> u32 {
+    existing.last().map_or(1, |(r, _)| r.revision + 1)
 }
 
 /// Records `config` as revision 1, "created", unless the store has a revision already
@@ -69,7 +106,7 @@ async fn write(
     change: &str,
     existing: &[(Revision, ConfigMap)],
 ) -> Result<Revision, ClusterError> {
-    let next = existing.last().map_or(1, |(r, _)| r.revision + 1);
+    let next = next_number(existing);
     let revision = Revision {
         revision: next,
         recorded: Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),

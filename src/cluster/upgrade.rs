@@ -3,9 +3,10 @@
 //! object present must be the store's own, no volume may shrink or change its storage
 //! class, and the API server must accept every object in a dry run; so a refused
 //! upgrade changes nothing. The Secret is never replaced and the setup Job (run once; its
-//! template is immutable) is left as it ran. Then the new configuration is recorded as
-//! the store's next revision, the Deployments are annotated with it, and a new WordPress
-//! image starts a database upgrade Job.
+//! template is immutable) is left as it ran. Then the Deployments are annotated with the
+//! store's next revision, a new WordPress image starts a database upgrade Job, and only
+//! then is the new configuration recorded as that revision: a recorded revision is a
+//! finished one, and an interrupted upgrade is done again in full by the same command.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
@@ -190,17 +191,22 @@ pub async fn apply(
     }
     futures::future::try_join_all(prepared.dropped.iter().map(|m| apply::delete_one(conn, m)))
         .await?;
-    let revision = revisions::record(conn, layout, to, change).await?;
-    let detail = format!(" to revision {} ({change})", revision.revision);
-    audit::record(conn, layout, audit::Change::Upgraded, &detail).await;
-    let generations = annotate(conn, layout, revision.revision).await?;
+    // Everything the revision does comes before it is recorded: a rollout skips a store
+    // whose latest revision is its target, so a revision recorded before its database
+    // upgrade Job existed would never get one once storectl was interrupted there.
+    let next = revisions::next(conn, layout).await?;
+    let number = next.number();
+    let generations = annotate(conn, layout, number).await?;
     let database_job = if upgrade::needs_database_upgrade(from.1, to) {
-        let job = manifests::database_upgrade_job(layout, to, revision.revision);
+        let job = manifests::database_upgrade_job(layout, to, number);
         apply::apply_one(conn, &Manifest::Job(job)).await?;
-        Some(layout.database_upgrade_job(revision.revision))
+        Some(layout.database_upgrade_job(number))
     } else {
         None
     };
+    let revision = next.record(conn, to, change).await?;
+    let detail = format!(" to revision {} ({change})", revision.revision);
+    audit::record(conn, layout, audit::Change::Upgraded, &detail).await;
     Ok(Applied {
         revision,
         generations,
