@@ -149,10 +149,10 @@ pub async fn apply(
     change: &str,
 ) -> Result<Applied, UpgradeError> {
     let layout = &prepared.layout;
+    remove_finished_database_jobs(conn, layout).await?;
     if from.0.is_none() {
         revisions::record(conn, layout, from.1, "recorded at its first upgrade").await?;
     }
-    remove_finished_database_jobs(conn, layout).await?;
     if !to.backup.schedule.is_empty() {
         // The schedule's Jobs need the target and its credentials in the namespace.
         super::backups::prepare_target(conn, layout, to)
@@ -267,32 +267,59 @@ async fn annotate(
 }
 
 /// Earlier database upgrade Jobs go before a new revision: a failed one would otherwise
-/// keep the store Failed after the fix.
+/// keep the store Failed after the fix. One still running is a migration in flight: the
+/// upgrade is refused before anything changes, never killing it.
 async fn remove_finished_database_jobs(
     conn: &Connection,
     layout: &StoreLayout,
-) -> Result<(), ClusterError> {
+) -> Result<(), UpgradeError> {
     let api: Api<Job> = Api::namespaced(conn.client.clone(), &layout.namespace);
     let jobs = api
-        .list_metadata(&ListParams::default().labels(&layout.store_selector()))
+        .list(&ListParams::default().labels(&layout.store_selector()))
         .await
         .map_err(conn.error("listing the store's jobs"))?;
     let prefix = format!("{}-{DATABASE_UPGRADE}-", layout.name());
+    let earlier: Vec<&Job> = jobs
+        .items
+        .iter()
+        .filter(|j| {
+            j.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .collect();
+    if let Some(running) = earlier.iter().find(|j| !finished(j)) {
+        return Err(UpgradeError::DatabaseUpgradeRunning {
+            name: layout.name().to_string(),
+            job: running.metadata.name.clone().unwrap_or_default(),
+        });
+    }
     let params = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Background),
         ..DeleteParams::default()
     };
-    for job in jobs.items {
-        let name = job.metadata.name.unwrap_or_default();
-        if name.starts_with(&prefix) {
-            match api.delete(&name, &params).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(status)) if status.code == 404 => {}
-                Err(e) => return Err(conn.error(&format!("removing job {name}"))(e)),
-            }
+    for job in earlier {
+        let name = job.metadata.name.clone().unwrap_or_default();
+        match api.delete(&name, &params).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(e) => return Err(conn.error(&format!("removing job {name}"))(e).into()),
         }
     }
     Ok(())
+}
+
+/// A Job that has ended: its Complete or Failed condition is true.
+fn finished(job: &Job) -> bool {
+    job.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
+        })
 }
 
 /// The revision a store's objects were applied from: every watched Deployment has
@@ -314,4 +341,43 @@ pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
             .iter()
             .any(|j| j.metadata.name.as_deref() == Some(job.as_str()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
+
+    use super::finished;
+
+    fn job_with(conditions: &[(&str, &str)]) -> Job {
+        Job {
+            status: Some(JobStatus {
+                conditions: Some(
+                    conditions
+                        .iter()
+                        .map(|(type_, status)| JobCondition {
+                            type_: (*type_).to_string(),
+                            status: (*status).to_string(),
+                            ..JobCondition::default()
+                        })
+                        .collect(),
+                ),
+                ..JobStatus::default()
+            }),
+            ..Job::default()
+        }
+    }
+
+    #[test]
+    fn only_a_job_with_a_true_complete_or_failed_condition_has_finished() {
+        assert!(!finished(&Job::default()), "no status yet: running");
+        assert!(!finished(&job_with(&[])));
+        assert!(!finished(&job_with(&[("Suspended", "True")])));
+        assert!(!finished(&job_with(&[("Failed", "False")])));
+        assert!(finished(&job_with(&[("Complete", "True")])));
+        assert!(finished(&job_with(&[
+            ("FailureTarget", "True"),
+            ("Failed", "True")
+        ])));
+    }
 }

@@ -41,6 +41,10 @@ pub enum UpgradeError {
         from: String,
         to: String,
     },
+    #[error(
+        "store '{name}' is upgrading its database (job {job} is running); nothing was changed: upgrade again once it has finished"
+    )]
+    DatabaseUpgradeRunning { name: String, job: String },
     #[error("preparing the backup target of the schedule: {0}")]
     Backups(String),
     #[error(transparent)]

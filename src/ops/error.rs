@@ -202,7 +202,8 @@ impl Kind {
             return Some(match e {
                 UpgradeError::NotOurs { .. }
                 | UpgradeError::BeingDeleted { .. }
-                | UpgradeError::NoCredentials { .. } => Self::Conflict,
+                | UpgradeError::NoCredentials { .. }
+                | UpgradeError::DatabaseUpgradeRunning { .. } => Self::Conflict,
                 UpgradeError::VolumeShrinks { .. }
                 | UpgradeError::VolumeCannotGrow { .. }
                 | UpgradeError::StorageClassChanges { .. } => Self::Invalid,
