@@ -267,8 +267,9 @@ async fn annotate(
 }
 
 /// Earlier database upgrade Jobs go before a new revision: a failed one would otherwise
-/// keep the store Failed after the fix. One still running is a migration in flight: the
-/// upgrade is refused before anything changes, never killing it.
+/// keep the store Failed after the fix, and one whose pod never started (an unpullable
+/// image) has run nothing. One whose pod runs is a migration in flight: the upgrade is
+/// refused before anything changes, never killing it.
 async fn remove_finished_database_jobs(
     conn: &Connection,
     layout: &StoreLayout,
@@ -289,7 +290,7 @@ async fn remove_finished_database_jobs(
                 .is_some_and(|n| n.starts_with(&prefix))
         })
         .collect();
-    if let Some(running) = earlier.iter().find(|j| !finished(j)) {
+    if let Some(running) = earlier.iter().find(|j| in_flight(j)) {
         return Err(UpgradeError::DatabaseUpgradeRunning {
             name: layout.name().to_string(),
             job: running.metadata.name.clone().unwrap_or_default(),
@@ -310,16 +311,18 @@ async fn remove_finished_database_jobs(
     Ok(())
 }
 
-/// A Job that has ended: its Complete or Failed condition is true.
-fn finished(job: &Job) -> bool {
-    job.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|conditions| {
-            conditions
-                .iter()
-                .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
-        })
+/// A Job whose pod runs now: it has not ended (no true Complete or Failed condition) and
+/// the Job controller counts a ready pod.
+fn in_flight(job: &Job) -> bool {
+    let Some(status) = &job.status else {
+        return false;
+    };
+    let ended = status
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True");
+    !ended && status.ready.unwrap_or(0) > 0
 }
 
 /// The revision a store's objects were applied from: every watched Deployment has
@@ -347,11 +350,12 @@ pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
 mod tests {
     use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
 
-    use super::finished;
+    use super::in_flight;
 
-    fn job_with(conditions: &[(&str, &str)]) -> Job {
+    fn job(ready: i32, conditions: &[(&str, &str)]) -> Job {
         Job {
             status: Some(JobStatus {
+                ready: Some(ready),
                 conditions: Some(
                     conditions
                         .iter()
@@ -369,15 +373,16 @@ mod tests {
     }
 
     #[test]
-    fn only_a_job_with_a_true_complete_or_failed_condition_has_finished() {
-        assert!(!finished(&Job::default()), "no status yet: running");
-        assert!(!finished(&job_with(&[])));
-        assert!(!finished(&job_with(&[("Suspended", "True")])));
-        assert!(!finished(&job_with(&[("Failed", "False")])));
-        assert!(finished(&job_with(&[("Complete", "True")])));
-        assert!(finished(&job_with(&[
-            ("FailureTarget", "True"),
-            ("Failed", "True")
-        ])));
+    fn a_database_upgrade_is_in_flight_while_its_pod_runs_and_the_job_has_not_ended() {
+        assert!(in_flight(&job(1, &[])));
+        assert!(in_flight(&job(1, &[("Failed", "False")])));
+        // Not started (image not pulled yet, or never), or ended.
+        assert!(!in_flight(&Job::default()));
+        assert!(!in_flight(&job(0, &[])));
+        assert!(!in_flight(&job(1, &[("Complete", "True")])));
+        assert!(!in_flight(&job(
+            1,
+            &[("FailureTarget", "True"), ("Failed", "True")]
+        )));
     }
 }
