@@ -8,6 +8,7 @@ use crate::domain::diff::ObjectDiff;
 use crate::domain::layout::Component;
 use crate::domain::revision::Revision;
 use crate::domain::rollout::Event as RolloutEvent;
+use crate::domain::store_ref::StoreRef;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
 /// What the runtime must do for the app.
@@ -61,7 +62,7 @@ pub enum Command {
     /// Work out the upgrade of these stores with these `--set`s (answered with a plan,
     /// kept by the runtime until `StartUpgrade`).
     PlanUpgrade {
-        stores: Vec<(String, String)>,
+        stores: Vec<StoreRef>,
         sets: Vec<String>,
         wave_size: usize,
     },
@@ -69,7 +70,7 @@ pub enum Command {
     StartUpgrade,
     /// Back these stores up.
     Backup {
-        stores: Vec<(String, String)>,
+        stores: Vec<StoreRef>,
     },
     /// The store's backup records (details, the delete confirmation).
     FetchBackups {

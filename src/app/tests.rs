@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate::domain::layout::Component;
 use crate::domain::status::Phase;
+use crate::domain::store_ref::StoreRef;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
 pub fn row(name: &str, phase: Phase) -> StoreRow {
@@ -167,7 +168,7 @@ fn deleting_needs_the_exact_name_typed() {
     let Mode::Confirm(c) = &app.mode else {
         panic!("no confirmation")
     };
-    assert_eq!(c.stores, [("beta".to_string(), "store-beta".to_string())]);
+    assert_eq!(c.stores, [StoreRef::new("beta", "store-beta")]);
     assert!(
         c.what.contains("beta-mysql-pvc"),
         "names the data volumes: {}",
@@ -627,8 +628,8 @@ fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
     press(&mut app, &typed("1"));
     let cmds = press(&mut app, &[key(KeyCode::Enter)]);
     let stores = vec![
-        ("alpha".to_string(), "store-alpha".to_string()),
-        ("beta".to_string(), "store-beta".to_string()),
+        StoreRef::new("alpha", "store-alpha"),
+        StoreRef::new("beta", "store-beta"),
     ];
     assert_eq!(
         cmds,
@@ -714,8 +715,8 @@ fn b_backs_up_the_marked_stores_and_details_restore_a_complete_backup_after_typi
         cmds,
         vec![Command::Backup {
             stores: vec![
-                ("alpha".into(), "store-alpha".into()),
-                ("beta".into(), "store-beta".into())
+                StoreRef::new("alpha", "store-alpha"),
+                StoreRef::new("beta", "store-beta")
             ]
         }]
     );
@@ -818,7 +819,7 @@ fn a_paused_store_is_refused_backup_and_restore_as_the_cli_refuses_it() {
     assert_eq!(
         cmds,
         vec![Command::Backup {
-            stores: vec![("beta".into(), "store-beta".into())]
+            stores: vec![StoreRef::new("beta", "store-beta")]
         }]
     );
     assert_eq!(

@@ -8,12 +8,13 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, App, Command, Mode, Severity};
 use crate::domain::rollout::{Event, Step};
+use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::Verb;
 
 #[derive(Debug, Clone)]
 pub struct UpgradeForm {
-    /// (name, namespace) of each store to upgrade.
-    pub stores: Vec<(String, String)>,
+    /// Each store to upgrade.
+    pub stores: Vec<StoreRef>,
     /// `key=value` pairs separated by spaces, as `--set` takes them.
     pub sets: Input,
     pub wave_size: Input,
@@ -24,7 +25,7 @@ pub struct UpgradeForm {
 }
 
 impl UpgradeForm {
-    pub fn new(stores: Vec<(String, String)>) -> Self {
+    pub fn new(stores: Vec<StoreRef>) -> Self {
         Self {
             stores,
             sets: Input::default(),
@@ -62,8 +63,8 @@ impl UpgradeForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanView {
     pub lines: Vec<String>,
-    /// (name, namespace) of every store in the plan, in its order.
-    pub stores: Vec<(String, String)>,
+    /// Every store in the plan, in its order.
+    pub stores: Vec<StoreRef>,
     pub to_upgrade: usize,
     pub scroll: usize,
 }
@@ -80,11 +81,11 @@ pub struct RolloutView {
 }
 
 impl RolloutView {
-    fn new(stores: &[(String, String)]) -> Self {
+    fn new(stores: &[StoreRef]) -> Self {
         Self {
             stores: stores
                 .iter()
-                .map(|(name, _)| (name.clone(), Step::Waiting))
+                .map(|s| (s.name.clone(), Step::Waiting))
                 .collect(),
             wave: None,
             finished: None,
@@ -129,11 +130,11 @@ pub fn open(app: &mut App) -> Vec<Command> {
         );
         return vec![];
     }
-    let stores: Vec<(String, String)> = app
+    let stores: Vec<StoreRef> = app
         .table
         .targets()
         .iter()
-        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
+        .map(|r| r.summary.store_ref())
         .collect();
     if !stores.is_empty() {
         app.mode = Mode::Upgrade(UpgradeForm::new(stores));

@@ -12,7 +12,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::connect::Connection;
 use super::upgrade::{self, Applied, Prepared, UpgradeError};
-use super::watch::{LiveModel, Scope};
+use super::watch::{LiveModel, Scope, Started};
 use crate::domain::config::Config;
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
@@ -28,9 +28,11 @@ const PLANNING_CONCURRENCY: usize = 8;
 pub struct Target {
     pub layout: StoreLayout,
     pub store: StoreObjects,
-    /// The latest revision's number (None: the store has none yet) and configuration
-    /// (for a store without one: the configuration of this run without its own layers).
-    pub from: (Option<u32>, Config),
+    /// The latest revision's number (None: the store has none yet).
+    pub from_revision: Option<u32>,
+    /// The latest revision's configuration (for a store without one: the configuration
+    /// of this run without its own layers).
+    pub from: Config,
     pub to: Config,
 }
 
@@ -40,7 +42,7 @@ impl Target {
     }
 
     pub fn key_changes(&self) -> Vec<KeyChange> {
-        key_changes(&self.from.1, &self.to)
+        key_changes(&self.from, &self.to)
     }
 }
 
@@ -59,8 +61,8 @@ impl Planned {
             return false;
         };
         let phase = status::derive(&self.target.store, rules, Timestamp::now()).phase;
-        self.target.from.0.is_some()
-            && self.target.from.1 == self.target.to
+        self.target.from_revision.is_some()
+            && self.target.from == self.target.to
             && prepared.changes.is_empty()
             && matches!(phase, Phase::Ready | Phase::Paused)
     }
@@ -74,7 +76,7 @@ pub async fn plan(conn: &Connection, targets: Vec<Target>) -> Vec<Planned> {
                 conn,
                 &target.layout,
                 &target.store,
-                &target.from.1,
+                &target.from,
                 &target.to,
             )
             .await;
@@ -114,7 +116,7 @@ fn first_steps(
         order.push(name.clone());
         let step = if p.done(&options.rules) {
             Step::Skipped {
-                revision: p.target.from.0,
+                revision: p.target.from_revision,
             }
         } else if let Err(e) = &p.check {
             Step::Failed {
@@ -144,7 +146,7 @@ pub async fn run(
     let wait_last = options.wait || todo.len() > 1;
     let mut model =
         (wait_last && !todo.is_empty()).then(|| LiveModel::start(conn, &Scope::Cluster));
-    if let Some((model, _, _)) = &model {
+    if let Some(Started { model, .. }) = &model {
         // Best effort: without a listed model each store is judged on later events.
         let _ = tokio::time::timeout(options.timeout, model.ready()).await;
     }
@@ -168,7 +170,7 @@ pub async fn run(
         }
         let applied = futures::future::join_all(
             wave.iter()
-                .map(|t| apply_one(conn, t, model.as_ref().map(|m| &m.0), options)),
+                .map(|t| apply_one(conn, t, model.as_ref().map(|m| &m.model), options)),
         )
         .await;
         let mut rolling = Vec::new();
@@ -194,7 +196,7 @@ pub async fn run(
             on_event(Event::store(&name, &step));
             steps.insert(name, step);
         }
-        if let Some((model, changes, _)) = model.as_mut() {
+        if let Some(Started { model, changes, .. }) = model.as_mut() {
             for (name, step) in settle(model, changes, rolling, options, &mut on_event).await {
                 steps.insert(name, step);
             }
@@ -225,8 +227,7 @@ async fn apply_one(
                 .find(|s| s.name == target.name())
         })
         .unwrap_or_else(|| target.store.clone());
-    let prepared =
-        upgrade::prepare(conn, &target.layout, &store, &target.from.1, &target.to).await?;
+    let prepared = upgrade::prepare(conn, &target.layout, &store, &target.from, &target.to).await?;
     let changes = crate::domain::upgrade::summary(&target.key_changes());
     let change = match (options.change.as_str(), changes.is_empty()) {
         (what, true) => format!("{what}: no configuration change (objects re-applied)"),
@@ -235,7 +236,8 @@ async fn apply_one(
     upgrade::apply(
         conn,
         &prepared,
-        (target.from.0, &target.from.1),
+        target.from_revision,
+        &target.from,
         &target.to,
         &change,
     )

@@ -138,19 +138,20 @@ pub async fn prepare(
     })
 }
 
-/// Applies a prepared upgrade from `from` to `to` and records `to` as the store's next
-/// revision (first recording `from` as revision 1 for a store that has none), saying
-/// `change`.
+/// Applies a prepared upgrade from `from` (revision `from_revision`) to `to` and records
+/// `to` as the store's next revision (first recording `from` as revision 1 for a store
+/// that has none), saying `change`.
 pub async fn apply(
     conn: &Connection,
     prepared: &Prepared,
-    from: (Option<u32>, &Config),
+    from_revision: Option<u32>,
+    from: &Config,
     to: &Config,
     change: &str,
 ) -> Result<Applied, UpgradeError> {
     let layout = &prepared.layout;
-    if from.0.is_none() {
-        revisions::record(conn, layout, from.1, "recorded at its first upgrade").await?;
+    if from_revision.is_none() {
+        revisions::record(conn, layout, from, "recorded at its first upgrade").await?;
     }
     remove_finished_database_jobs(conn, layout).await?;
     if !to.backup.schedule.is_empty() {
@@ -197,7 +198,7 @@ pub async fn apply(
     let next = revisions::next(conn, layout).await?;
     let number = next.number();
     let generations = annotate(conn, layout, number).await?;
-    let database_job = if upgrade::needs_database_upgrade(from.1, to) {
+    let database_job = if upgrade::needs_database_upgrade(from, to) {
         let job = manifests::database_upgrade_job(layout, to, number);
         apply::apply_one(conn, &Manifest::Job(job)).await?;
         Some(layout.database_upgrade_job(number))

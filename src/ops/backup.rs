@@ -54,8 +54,7 @@ pub async fn settings_for(
 ) -> anyhow::Result<Config> {
     let mut own = super::upgrade::target(conn, layout, store, &Sources::default(), config)
         .await?
-        .from
-        .1;
+        .from;
     own.backup = config.backup.clone();
     own.platform = config.platform.clone();
     Ok(own)

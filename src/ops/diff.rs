@@ -18,7 +18,6 @@ pub async fn run(
     base: &Config,
 ) -> anyhow::Result<Vec<ObjectDiff>> {
     let target = super::upgrade::target(conn, layout, store, layers, base).await?;
-    let prepared =
-        upgrade::prepare(conn, layout, &target.store, &target.from.1, &target.to).await?;
+    let prepared = upgrade::prepare(conn, layout, &target.store, &target.from, &target.to).await?;
     Ok(prepared.changes)
 }

@@ -53,7 +53,8 @@ pub async fn plan(
     let target = Target {
         layout: layout.clone(),
         store,
-        from: (Some(latest.revision), recorded_config(latest_map)?),
+        from_revision: Some(latest.revision),
+        from: recorded_config(latest_map)?,
         to: recorded_config(map)?,
     };
     let planned = upgrade::only_if_accepted(rollout::plan(conn, vec![target]).await)?;

@@ -64,7 +64,8 @@ pub async fn target(
     Ok(Target {
         layout: layout.clone(),
         store,
-        from: (number, from),
+        from_revision: number,
+        from,
         to,
     })
 }

@@ -34,7 +34,7 @@ use routes::Server;
 use streams::Streams;
 
 use crate::cluster::connect::Connection;
-use crate::cluster::watch::{LiveModel, Scope};
+use crate::cluster::watch::{LiveModel, Scope, Started};
 use crate::domain::config::{Config, Sources};
 
 /// How requests are authenticated, from the command line.
@@ -139,7 +139,11 @@ pub async fn run(
     let local = tcp.local_addr()?;
 
     let metrics = Arc::new(Metrics::default());
-    let (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
+    let Started {
+        model,
+        changes,
+        health,
+    } = LiveModel::start(&conn, &Scope::Cluster);
     let feed = Feed::start(
         model,
         changes,

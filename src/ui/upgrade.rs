@@ -14,7 +14,7 @@ use crate::domain::rollout::Step;
 pub fn draw_form(frame: &mut Frame, f: &UpgradeForm, area: Rect) {
     let rect = dialog(area, 76, 12);
     frame.render_widget(Clear, rect);
-    let names: Vec<&str> = f.stores.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = f.stores.iter().map(|s| s.name.as_str()).collect();
     let title = match names.as_slice() {
         [one] => format!(" upgrade store {one} "),
         many => format!(" upgrade {} stores ", many.len()),

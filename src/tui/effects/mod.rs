@@ -132,13 +132,13 @@ impl Effects {
                 sets,
                 wave_size,
             } => {
-                let found = stores.iter().map(|(n, ns)| find(n, ns)).collect();
+                let found = stores.iter().map(|s| find(&s.name, &s.namespace)).collect();
                 self.plan_upgrade(found, sets, wave_size);
             }
             Command::Backup { stores } => {
-                for (name, namespace) in stores {
-                    let store = find(&name, &namespace);
-                    self.back_up(name, store);
+                for s in stores {
+                    let store = find(&s.name, &s.namespace);
+                    self.back_up(s.name, store);
                 }
             }
             Command::FetchBackups { name, namespace } => self.backups(name, namespace),

@@ -7,6 +7,7 @@ use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Planned};
 use crate::domain::config::Sources;
 use crate::domain::inventory::StoreObjects;
+use crate::domain::store_ref::StoreRef;
 use crate::ops;
 
 impl Effects {
@@ -73,12 +74,7 @@ fn plan_view(planned: &[Planned], options: &rollout::Options) -> PlanView {
         lines: ops::upgrade::plan_lines(&plan),
         stores: planned
             .iter()
-            .map(|p| {
-                (
-                    p.target.name().to_string(),
-                    p.target.layout.namespace.clone(),
-                )
-            })
+            .map(|p| StoreRef::new(p.target.name(), p.target.layout.namespace.clone()))
             .collect(),
         to_upgrade: plan.to_upgrade(),
         scroll: 0,
