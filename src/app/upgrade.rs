@@ -7,7 +7,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, App, Command, Mode, Severity};
-use crate::domain::rollout::{Event, Step};
+use crate::domain::rollout::{Event, Step, StoreStep};
 use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::Verb;
 
@@ -69,12 +69,19 @@ pub struct PlanView {
     pub scroll: usize,
 }
 
+/// Wave `number` of `of` (1: the canary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaveAt {
+    pub number: usize,
+    pub of: usize,
+}
+
 /// A rollout's progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RolloutView {
-    pub stores: Vec<(String, Step)>,
-    /// The wave running: (number, of).
-    pub wave: Option<(usize, usize)>,
+    pub stores: Vec<StoreStep>,
+    /// The wave running.
+    pub wave: Option<WaveAt>,
     /// Set when the rollout has ended: its summary, or why it stopped.
     pub finished: Option<Result<String, String>>,
     pub scroll: usize,
@@ -85,7 +92,7 @@ impl RolloutView {
         Self {
             stores: stores
                 .iter()
-                .map(|s| (s.name.clone(), Step::Waiting))
+                .map(|s| StoreStep::new(s.name.clone(), Step::Waiting))
                 .collect(),
             wave: None,
             finished: None,
@@ -95,11 +102,11 @@ impl RolloutView {
 
     /// Stores at their target (or never needing it).
     pub fn done(&self) -> usize {
-        self.stores.iter().filter(|(_, s)| s.is_done()).count()
+        self.stores.iter().filter(|s| s.step.is_done()).count()
     }
 
     pub fn failed(&self) -> usize {
-        self.stores.iter().filter(|(_, s)| s.is_failure()).count()
+        self.stores.iter().filter(|s| s.step.is_failure()).count()
     }
 
     pub fn running(&self) -> bool {
@@ -108,10 +115,10 @@ impl RolloutView {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Wave { number, of, .. } => self.wave = Some((number, of)),
+            Event::Wave { number, of, .. } => self.wave = Some(WaveAt { number, of }),
             Event::Store { name, step } => {
-                if let Some(entry) = self.stores.iter_mut().find(|(n, _)| *n == name) {
-                    entry.1 = step;
+                if let Some(entry) = self.stores.iter_mut().find(|s| s.name == name) {
+                    entry.step = step;
                 }
             }
         }

@@ -7,8 +7,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use serde::Serialize;
-
 use super::{CliError, Format, RollbackArgs, UpgradeArgs, find, output};
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
@@ -102,14 +100,7 @@ async fn go(
     })
     .await;
     if !table {
-        let rows: Vec<StoreResult> = results
-            .iter()
-            .map(|(name, step)| StoreResult {
-                name: name.clone(),
-                result: step.clone(),
-            })
-            .collect();
-        output::structured(&rows, format)?;
+        output::structured(&results, format)?;
     }
     let summary = ops::upgrade::Summary::of(&results);
     let line = summary.result(options.max_failures)?;
@@ -205,12 +196,4 @@ fn print_event(event: &Event) {
             Step::Failed { reason } => println!("{name}: failed: {reason}"),
         },
     }
-}
-
-/// One store's result, for `-o json|yaml`.
-#[derive(Debug, Serialize)]
-struct StoreResult {
-    name: String,
-    #[serde(flatten)]
-    result: Step,
 }

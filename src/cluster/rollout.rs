@@ -16,7 +16,7 @@ use super::watch::{LiveModel, Scope, Started};
 use crate::domain::config::Config;
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
-use crate::domain::rollout::{Event, Step};
+use crate::domain::rollout::{Event, Step, StoreStep};
 use crate::domain::status::{self, Phase, StatusRules};
 use crate::domain::upgrade::{KeyChange, key_changes, waves};
 
@@ -139,7 +139,7 @@ pub async fn run(
     planned: Vec<Planned>,
     options: &Options,
     mut on_event: impl FnMut(Event),
-) -> Vec<(String, Step)> {
+) -> Vec<StoreStep> {
     let (order, mut steps, todo) = first_steps(planned, options, &mut on_event);
     let mut failures = steps.values().filter(|s| s.is_failure()).count();
     let waves = waves(&todo, options.wave_size);
@@ -189,7 +189,11 @@ pub async fn run(
                         revision: applied.revision.revision,
                         reason: "applied".to_string(),
                     };
-                    rolling.push((name.clone(), target.layout.namespace.clone(), applied));
+                    rolling.push(Rolling {
+                        name: name.clone(),
+                        namespace: target.layout.namespace.clone(),
+                        applied,
+                    });
                     step
                 }
             };
@@ -197,8 +201,8 @@ pub async fn run(
             steps.insert(name, step);
         }
         if let Some(Started { model, changes, .. }) = model.as_mut() {
-            for (name, step) in settle(model, changes, rolling, options, &mut on_event).await {
-                steps.insert(name, step);
+            for settled in settle(model, changes, rolling, options, &mut on_event).await {
+                steps.insert(settled.name, settled.step);
             }
         }
         failures = steps.values().filter(|s| s.is_failure()).count();
@@ -207,7 +211,7 @@ pub async fn run(
         .into_iter()
         .map(|name| {
             let step = steps.remove(&name).unwrap_or(Step::Untouched);
-            (name, step)
+            StoreStep { name, step }
         })
         .collect()
 }
@@ -244,15 +248,22 @@ async fn apply_one(
     .await
 }
 
+/// A store applied and not yet settled.
+struct Rolling {
+    name: String,
+    namespace: String,
+    applied: Applied,
+}
+
 /// Follows the applied stores until each runs its revision and is Ready (or Paused),
 /// fails, or the wave's time is up.
 async fn settle(
     model: &LiveModel,
     changes: &mut tokio::sync::mpsc::Receiver<()>,
-    mut rolling: Vec<(String, String, Applied)>,
+    mut rolling: Vec<Rolling>,
     options: &Options,
     on_event: &mut impl FnMut(Event),
-) -> Vec<(String, Step)> {
+) -> Vec<StoreStep> {
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + options.timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -265,7 +276,12 @@ async fn settle(
         };
         let now = Timestamp::now();
         let mut still = Vec::new();
-        for (name, namespace, applied) in rolling {
+        for Rolling {
+            name,
+            namespace,
+            applied,
+        } in rolling
+        {
             // Only the store's namespace is grouped: a change is cheap at any fleet size.
             let stores = model.inventory_in(&namespace).groups();
             let store = stores.iter().find(|s| s.name == name);
@@ -315,9 +331,13 @@ async fn settle(
             match step {
                 Some(step) => {
                     on_event(Event::store(&name, &step));
-                    out.push((name, step));
+                    out.push(StoreStep { name, step });
                 }
-                None => still.push((name, namespace, applied)),
+                None => still.push(Rolling {
+                    name,
+                    namespace,
+                    applied,
+                }),
             }
         }
         rolling = still;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::Error;
+use super::error::FailedStore;
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Options, Planned, Target};
@@ -13,7 +14,7 @@ use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
 use crate::domain::revision;
-use crate::domain::rollout::Step;
+use crate::domain::rollout::{Step, StoreStep};
 
 /// How long one wave may take in the terminal UI, which has no `--timeout`.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(600);
@@ -126,26 +127,29 @@ pub fn plan_lines(plan: &Plan) -> Vec<String> {
 pub struct Summary {
     pub stores: usize,
     pub done: usize,
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<FailedStore>,
     pub untouched: usize,
 }
 
 impl Summary {
     /// The end of a rollout from each store's last step.
-    pub fn of(results: &[(String, Step)]) -> Self {
+    pub fn of(results: &[StoreStep]) -> Self {
         Self {
             stores: results.len(),
-            done: results.iter().filter(|(_, s)| s.is_done()).count(),
+            done: results.iter().filter(|r| r.step.is_done()).count(),
             failed: results
                 .iter()
-                .filter_map(|(name, step)| match step {
-                    Step::Failed { reason } => Some((name.clone(), reason.clone())),
+                .filter_map(|r| match &r.step {
+                    Step::Failed { reason } => Some(FailedStore {
+                        name: r.name.clone(),
+                        reason: reason.clone(),
+                    }),
                     _ => None,
                 })
                 .collect(),
             untouched: results
                 .iter()
-                .filter(|(_, s)| matches!(s, Step::Untouched))
+                .filter(|r| matches!(r.step, Step::Untouched))
                 .count(),
         }
     }
@@ -174,14 +178,14 @@ mod tests {
     #[test]
     fn a_rollout_with_a_failure_ends_in_the_failure_for_every_front_end() {
         let results = vec![
-            ("a".to_string(), Step::Ready { revision: 2 }),
-            (
-                "b".to_string(),
+            StoreStep::new("a", Step::Ready { revision: 2 }),
+            StoreStep::new(
+                "b",
                 Step::Failed {
                     reason: "boom".to_string(),
                 },
             ),
-            ("c".to_string(), Step::Untouched),
+            StoreStep::new("c", Step::Untouched),
         ];
         let summary = Summary::of(&results);
         assert_eq!((summary.done, summary.untouched), (1, 1));
