@@ -4,6 +4,7 @@
 
 use super::{LogLine, PlanView};
 use crate::domain::backup::Record;
+use crate::domain::config::FormField;
 use crate::domain::diff::ObjectDiff;
 use crate::domain::layout::Component;
 use crate::domain::revision::Revision;
@@ -17,12 +18,12 @@ pub enum Command {
     /// Create a store with these `--set` overrides on top of the configuration.
     Create {
         name: String,
-        sets: Vec<(String, String)>,
+        sets: Vec<FormField>,
     },
     /// Live check of the create form (the runtime validates against the configuration).
     ValidateForm {
         name: String,
-        sets: Vec<(String, String)>,
+        sets: Vec<FormField>,
     },
     Delete {
         name: String,

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
+use crate::domain::config::FormField;
 use crate::domain::layout::Component;
 use crate::domain::status::Phase;
 use crate::domain::store_ref::StoreRef;
@@ -117,10 +118,10 @@ fn creating_validates_as_you_type_and_submits_the_fields_as_sets() {
     };
     assert_eq!(name, "shop2");
     assert!(
-        sets.contains(&("global.domain".to_string(), "local.example".to_string())),
+        sets.contains(&FormField::new("global.domain", "local.example")),
         "{sets:?}"
     );
-    assert!(sets.contains(&("wordpress.storage".to_string(), "10Gi".to_string())));
+    assert!(sets.contains(&FormField::new("wordpress.storage", "10Gi")));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Options, Planned, Target};
 use crate::cluster::{access, revisions};
-use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources, ValuesText};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
 use crate::domain::revision;
@@ -50,13 +50,13 @@ pub async fn target(
     let (number, from) = match revisions::latest_values(conn, layout).await? {
         Some((n, values)) => {
             let origin = format!("revision {n} of store {}", layout.name());
-            let recorded = layered((origin, values), &Sources::default())?;
+            let recorded = layered(ValuesText::new(origin, values), &Sources::default())?;
             (Some(n), revision::where_the_operator_says(recorded, base))
         }
         None => (None, base.clone()),
     };
     let to = layered(
-        (
+        ValuesText::new(
             format!("the configuration of store {}", layout.name()),
             serde_yaml_ng::to_string(&from)?,
         ),
@@ -71,9 +71,9 @@ pub async fn target(
     })
 }
 
-/// `base` (origin, values YAML) with the files, `--set`s and form fields of `layers` on
+/// `base` with the files, `--set`s and form fields of `layers` on
 /// top; the environment is not read.
-fn layered(base: (String, String), layers: &Sources) -> Result<Config, ConfigError> {
+fn layered(base: ValuesText, layers: &Sources) -> Result<Config, ConfigError> {
     let mut files = vec![base];
     files.extend(layers.files.iter().cloned());
     config::load(&Sources {

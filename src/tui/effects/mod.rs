@@ -13,7 +13,7 @@ use crate::cluster::connect::Connection;
 use crate::cluster::rollout::{self, Planned};
 use crate::cluster::watch::LiveModel;
 use crate::cluster::{credentials, events};
-use crate::domain::config::{self, Config, Sources};
+use crate::domain::config::{self, Config, FormField, Sources};
 use crate::domain::diff::ObjectDiff;
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
@@ -179,7 +179,7 @@ impl Effects {
         Ok((store, layout))
     }
 
-    fn create(&self, name: String, sets: &[(String, String)]) {
+    fn create(&self, name: String, sets: &[FormField]) {
         tracing::info!("create store {name} requested");
         let config = self.config_with(sets);
         let (conn, tx) = (self.conn.clone(), self.results.clone());
@@ -314,7 +314,7 @@ impl Effects {
     }
 
     /// The startup configuration with the form's `--set`s on top.
-    fn config_with(&self, sets: &[(String, String)]) -> Result<Config, String> {
+    fn config_with(&self, sets: &[FormField]) -> Result<Config, String> {
         let mut sources = self.sources.clone();
         sources.form.extend(sets.iter().cloned());
         config::load(&sources).map_err(text)
