@@ -254,6 +254,13 @@ pub enum ConnectionState {
     Reconnecting(String),
 }
 
+/// What the app said last, on the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub severity: Severity,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Info,

@@ -18,7 +18,7 @@ mod upgrade;
 use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::Verb;
 pub use action::{
-    Action, Command, ConnectionState, EventRow, Motion, Revealed, Severity, StoreRow,
+    Action, Command, ConnectionState, EventRow, Motion, Revealed, Severity, StatusLine, StoreRow,
 };
 
 pub use backups::RestorePicker;
@@ -58,7 +58,7 @@ pub struct App {
     pub mode: Mode,
     pub help: bool,
     pub readonly: bool,
-    pub status: Option<(Severity, String)>,
+    pub status: Option<StatusLine>,
     /// Defaults shown in the create form (from the configuration).
     pub form_defaults: form::Defaults,
     /// The last rollout started here, running or ended.
@@ -85,7 +85,10 @@ impl App {
     }
 
     pub(crate) fn say(&mut self, severity: Severity, message: impl Into<String>) {
-        self.status = Some((severity, message.into()));
+        self.status = Some(StatusLine {
+            severity,
+            message: message.into(),
+        });
     }
 }
 

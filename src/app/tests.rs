@@ -229,7 +229,7 @@ fn readonly_refuses_create_and_delete_with_a_message() {
     assert!(
         app.status
             .as_ref()
-            .is_some_and(|(s, m)| *s == Severity::Error && m.contains("read-only"))
+            .is_some_and(|s| s.severity == Severity::Error && s.message.contains("read-only"))
     );
 }
 
@@ -242,7 +242,7 @@ fn a_store_deleted_elsewhere_closes_its_views() {
     assert_eq!(cmds, vec![Command::StopLogs]);
     assert!(matches!(app.mode, Mode::Table));
     assert_eq!(
-        app.status.as_ref().map(|(_, m)| m.as_str()),
+        app.status.as_ref().map(|s| s.message.as_str()),
         Some("store alpha was deleted")
     );
 
@@ -394,7 +394,7 @@ fn copy_after_reveal_puts_the_password_on_the_clipboard_not_the_user() {
     let cmds = press(&mut app, &[key(KeyCode::Char('c'))]);
     assert_eq!(cmds, vec![Command::Copy("s3cret-Pw".into())]);
     assert_eq!(
-        app.status.as_ref().map(|(_, m)| m.as_str()),
+        app.status.as_ref().map(|s| s.message.as_str()),
         Some("copied the admin password to the clipboard (OSC 52)")
     );
     // Masked again: copy falls back to the URL.
@@ -429,7 +429,7 @@ fn p_pauses_a_ready_store_resumes_a_paused_one_and_refuses_the_others() {
     let said = app
         .status
         .as_ref()
-        .map(|(_, s)| s.clone())
+        .map(|s| s.message.clone())
         .unwrap_or_default();
     assert!(
         said.contains("only a Ready or Failed store can be paused"),
@@ -588,7 +588,7 @@ fn star_marks_what_the_filter_shows_and_pause_acts_on_the_marked() {
     assert!(
         app.status
             .as_ref()
-            .is_some_and(|(_, m)| m.contains("shop-b is Provisioning")),
+            .is_some_and(|s| s.message.contains("shop-b is Provisioning")),
         "{:?}",
         app.status
     );
@@ -803,7 +803,11 @@ fn a_paused_store_is_refused_backup_and_restore_as_the_cli_refuses_it() {
     use crate::domain::backup::BackupStatus;
     let paused =
         "store 'alpha' is paused: its database is stopped; resume it first (storectl resume alpha)";
-    let said = |app: &App| app.status.clone().map(|(s, m)| (s == Severity::Error, m));
+    let said = |app: &App| {
+        app.status
+            .clone()
+            .map(|s| (s.severity == Severity::Error, s.message))
+    };
     let mut app = app_with(&[("alpha", Phase::Paused), ("beta", Phase::Ready)]);
     assert_eq!(
         app.table.selected_row().map(|r| r.summary.name.as_str()),

@@ -58,7 +58,7 @@ fn yaml<T: serde::de::DeserializeOwned>(text: &str) -> T {
 fn said(app: &App) -> String {
     app.status
         .as_ref()
-        .map(|(_, s)| s.clone())
+        .map(|s| s.message.clone())
         .unwrap_or_default()
 }
 
