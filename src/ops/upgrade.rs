@@ -20,7 +20,9 @@ use crate::domain::rollout::{Step, StoreStep};
 pub const UI_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The plan for `stores`: each one's latest revision with `layers` on top of `base`,
-/// checked and dry-run.
+/// checked and dry-run. A store made before storectl bound its namespace gets the
+/// binding first, so that the upgrade runs on it: the one change even `upgrade
+/// --dry-run` makes (storectl's own access), on purpose; `diff` never makes it.
 pub async fn plan(
     conn: &Connection,
     stores: Vec<(StoreObjects, StoreLayout)>,
@@ -29,6 +31,7 @@ pub async fn plan(
 ) -> anyhow::Result<Vec<Planned>> {
     let mut targets = Vec::new();
     for (store, layout) in stores {
+        access::bind_existing(conn, &layout, base).await?;
         targets.push(target(conn, &layout, store, layers, base).await?);
     }
     Ok(rollout::plan(conn, targets).await)
@@ -36,7 +39,9 @@ pub async fn plan(
 
 /// The store's configuration now (its latest revision, else `base`) and after `layers`.
 /// Where storectl writes outside the store (platform, backup target) is `base`'s, the
-/// operator's configuration, never the revision's; `layers` still go on top.
+/// operator's configuration, never the revision's; `layers` still go on top. Only reads
+/// (`diff` relies on it): the verbs that change the store bind its namespace first
+/// (`access::bind_existing`).
 pub async fn target(
     conn: &Connection,
     layout: &StoreLayout,
@@ -44,9 +49,6 @@ pub async fn target(
     layers: &Sources,
     base: &Config,
 ) -> anyhow::Result<Target> {
-    // A store made before storectl bound its namespace gets the binding first, so that
-    // the upgrade runs on it (the one change even a dry run makes: storectl's own access).
-    access::bind_existing(conn, layout, base).await?;
     let (number, from) = match revisions::latest_values(conn, layout).await? {
         Some((n, values)) => {
             let origin = format!("revision {n} of store {}", layout.name());
