@@ -79,15 +79,18 @@ async fn go(
         }
         return Ok(());
     }
-    if plan.to_upgrade() == 0 && plan.refused() == 0 {
-        println!(
-            "nothing to do: every store is at its target revision ({} store(s))",
-            plan.stores.len()
-        );
+    let nothing = ops::upgrade::nothing_to_upgrade(&plan);
+    if plan.refused() == 0
+        && let Some(line) = &nothing
+    {
+        println!("{line}");
         return Ok(());
     }
     if format == Format::Table {
         print!("{}", plan.describe());
+        if let Some(line) = &nothing {
+            println!("{line}");
+        }
     }
     if !yes && std::io::stdin().is_terminal() {
         confirm(plan.to_upgrade())?;

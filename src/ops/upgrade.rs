@@ -118,10 +118,26 @@ pub fn options(
 /// The plan in lines, with what to say when nothing would be upgraded.
 pub fn plan_lines(plan: &Plan) -> Vec<String> {
     let mut lines: Vec<String> = plan.describe().lines().map(str::to_string).collect();
-    if plan.to_upgrade() == 0 {
-        lines.push("nothing to upgrade: every store is at its target or refused".to_string());
-    }
+    lines.extend(nothing_to_upgrade(plan));
     lines
+}
+
+/// What every front end says when a plan upgrades no store (None when it upgrades
+/// some): every store at its target, or some refused (the plan's lines say why).
+pub fn nothing_to_upgrade(plan: &Plan) -> Option<String> {
+    if plan.to_upgrade() > 0 {
+        return None;
+    }
+    Some(match plan.refused() {
+        0 => format!(
+            "nothing to do: every store is at its target revision ({} store(s))",
+            plan.stores.len()
+        ),
+        refused => format!(
+            "nothing to upgrade: {refused} of {} store(s) refused, the others at their target",
+            plan.stores.len()
+        ),
+    })
 }
 
 /// How a rollout ended.
