@@ -50,7 +50,8 @@ pub async fn rollback(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     let (store, layout) = find::to_act_on(conn, name, config).await?;
-    let (planned, change) = ops::rollback::plan(conn, store, &layout, config, args.to).await?;
+    let ops::rollback::RollbackPlan { planned, change } =
+        ops::rollback::plan(conn, store, &layout, config, args.to).await?;
     let options = Options {
         wave_size: 1,
         max_failures: 0,

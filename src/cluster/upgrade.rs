@@ -58,9 +58,16 @@ pub struct Applied {
     pub revision: Revision,
     /// Each Deployment and its generation once the new revision was applied: the store
     /// runs the revision once the watched Deployments have observed these.
-    pub generations: Vec<(String, i64)>,
+    pub generations: Vec<Generation>,
     /// The database upgrade Job started, if the images changed.
     pub database_job: Option<String>,
+}
+
+/// A Deployment and its generation once a revision was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub deployment: String,
+    pub generation: i64,
 }
 
 /// Checks that `store` may become `target` and dry-runs it; changes nothing.
@@ -240,7 +247,7 @@ async fn annotate(
     conn: &Connection,
     layout: &StoreLayout,
     revision: u32,
-) -> Result<Vec<(String, i64)>, ClusterError> {
+) -> Result<Vec<Generation>, ClusterError> {
     let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
     let params = PatchParams::apply(REVISION_MANAGER).force();
     let now = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -262,7 +269,10 @@ async fn annotate(
             .patch(&name, &params, &Patch::Apply(&patch))
             .await
             .map_err(conn.error(&format!("annotating deployment {name}")))?;
-        out.push((name, applied.metadata.generation.unwrap_or(0)));
+        out.push(Generation {
+            deployment: name,
+            generation: applied.metadata.generation.unwrap_or(0),
+        });
     }
     Ok(out)
 }
@@ -299,15 +309,15 @@ async fn remove_finished_database_jobs(
 /// The revision a store's objects were applied from: every watched Deployment has
 /// observed its applied generation.
 pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
-    applied.generations.iter().all(|(name, generation)| {
+    applied.generations.iter().all(|g| {
         store.deployments.iter().any(|d| {
-            d.metadata.name.as_deref() == Some(name.as_str())
-                && d.metadata.generation.unwrap_or(0) >= *generation
+            d.metadata.name.as_deref() == Some(g.deployment.as_str())
+                && d.metadata.generation.unwrap_or(0) >= g.generation
                 && d.status
                     .as_ref()
                     .and_then(|s| s.observed_generation)
                     .unwrap_or(0)
-                    >= *generation
+                    >= g.generation
         })
     }) && applied.database_job.as_ref().is_none_or(|job| {
         store

@@ -50,7 +50,10 @@ pub async fn target(
     base: &Config,
 ) -> anyhow::Result<Target> {
     let (number, from) = match revisions::latest_values(conn, layout).await? {
-        Some((n, values)) => {
+        Some(revisions::LatestValues {
+            revision: n,
+            values,
+        }) => {
             let origin = format!("revision {n} of store {}", layout.name());
             let recorded = layered(ValuesText::new(origin, values), &Sources::default())?;
             (Some(n), revision::where_the_operator_says(recorded, base))
