@@ -12,6 +12,7 @@ use crate::cluster::connect::Connection;
 use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
 use crate::domain::lookup::LookupError;
+use crate::domain::manifests::backups::UrlRewrite;
 use crate::domain::name::StoreName;
 
 /// What a clone did.
@@ -85,7 +86,10 @@ pub async fn run(
         &layout,
         &settings,
         record,
-        Some((&old, &new)),
+        Some(UrlRewrite {
+            old: &old,
+            new: &new,
+        }),
         timeout,
     )
     .await?;
