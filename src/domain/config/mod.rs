@@ -210,7 +210,7 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
             why: e.into_inner().to_string(),
         }
     })?;
-    validate::check(&config).map_err(|(key, why)| ConfigError::Invalid {
+    validate::check(&config).map_err(|keys::Failure { key, why }| ConfigError::Invalid {
         origin: provenance
             .source_of(&key)
             .unwrap_or(DEFAULTS_ORIGIN)
