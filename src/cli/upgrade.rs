@@ -49,7 +49,7 @@ pub async fn rollback(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, config).await?;
     let ops::rollback::RollbackPlan { planned, change } =
         ops::rollback::plan(conn, store, &layout, config, args.to).await?;
     let options = Options {
@@ -120,7 +120,7 @@ async fn selected(
     conn: &Connection,
     args: &UpgradeArgs,
     config: &Config,
-) -> anyhow::Result<Vec<(crate::domain::inventory::StoreObjects, StoreLayout)>> {
+) -> anyhow::Result<Vec<find::Located>> {
     if !args.names.is_empty() {
         let mut out = Vec::new();
         for raw in &args.names {
@@ -161,7 +161,7 @@ async fn selected(
         }
         let name = StoreName::parse_for(&store.name, config)?;
         let layout = StoreLayout::found(&name, &store.namespace_name, config);
-        out.push((store, layout));
+        out.push(find::Located { store, layout });
     }
     if out.is_empty() {
         return Err(CliError::NoStoresSelected(args.selector.clone()).into());

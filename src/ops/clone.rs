@@ -49,7 +49,7 @@ pub async fn run(
     }
     // The source may be gone: its backups and the configuration of this run remain.
     let (namespace, settings) = match find::to_act_on(conn, source, config).await {
-        Ok((store, layout)) => (
+        Ok(find::Located { store, layout }) => (
             Some(layout.namespace.clone()),
             backup::settings_for(conn, &layout, store, config).await?,
         ),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Error;
 use super::error::FailedStore;
+use super::find::Located;
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Options, Planned, Target};
@@ -25,12 +26,12 @@ pub const UI_TIMEOUT: Duration = Duration::from_secs(600);
 /// --dry-run` makes (storectl's own access), on purpose; `diff` never makes it.
 pub async fn plan(
     conn: &Connection,
-    stores: Vec<(StoreObjects, StoreLayout)>,
+    stores: Vec<Located>,
     layers: &Sources,
     base: &Config,
 ) -> anyhow::Result<Vec<Planned>> {
     let mut targets = Vec::new();
-    for (store, layout) in stores {
+    for Located { store, layout } in stores {
         access::bind_existing(conn, &layout, base).await?;
         targets.push(target(conn, &layout, store, layers, base).await?);
     }

@@ -16,9 +16,9 @@ use crate::cluster::{credentials, events};
 use crate::domain::config::{self, Config, FormField, Sources};
 use crate::domain::diff::ObjectDiff;
 use crate::domain::inventory::StoreObjects;
-use crate::domain::layout::StoreLayout;
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
+use crate::ops::find::Located;
 use crate::ops::{self, layout_of};
 
 use super::logs::follow_logs;
@@ -169,14 +169,10 @@ impl Effects {
     }
 
     /// The store found and its layout, or why not (`gone`: how its absence is said).
-    fn located(
-        &self,
-        store: Option<StoreObjects>,
-        gone: &str,
-    ) -> Result<(StoreObjects, StoreLayout), String> {
+    fn located(&self, store: Option<StoreObjects>, gone: &str) -> Result<Located, String> {
         let store = store.ok_or_else(|| gone.to_string())?;
         let layout = layout_of(&store, &self.config).map_err(text)?;
-        Ok((store, layout))
+        Ok(Located { store, layout })
     }
 
     fn create(&self, name: String, sets: &[FormField]) {
@@ -208,7 +204,7 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((_, layout)) => ops::delete::run(&conn, &layout, &config)
+                Ok(Located { layout, .. }) => ops::delete::run(&conn, &layout, &config)
                     .await
                     .map(drop)
                     .map_err(text),
@@ -223,10 +219,12 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((store, layout)) if paused => {
+                Ok(Located { store, layout }) if paused => {
                     ops::pause::pause(&conn, &store, &layout, &config).await
                 }
-                Ok((store, layout)) => ops::pause::resume(&conn, &store, &layout, &config).await,
+                Ok(Located { store, layout }) => {
+                    ops::pause::resume(&conn, &store, &layout, &config).await
+                }
                 Err(e) => Err(anyhow::anyhow!(e)),
             };
             let result = result.map(drop).map_err(text);
@@ -278,7 +276,7 @@ impl Effects {
         let (conn, tx) = (self.conn.clone(), self.results.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((_, layout)) => ops::history::run(&conn, &layout).await.map_err(text),
+                Ok(Located { layout, .. }) => ops::history::run(&conn, &layout).await.map_err(text),
                 Err(e) => Err(e),
             };
             let _ = tx.send(Action::History { name, result });
@@ -291,7 +289,7 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result: Result<Vec<ObjectDiff>, String> = match located {
-                Ok((store, layout)) => {
+                Ok(Located { store, layout }) => {
                     ops::diff::run(&conn, store, &layout, &Sources::default(), &config)
                         .await
                         .map_err(text)
