@@ -37,7 +37,10 @@ pub struct Effects {
 }
 
 /// A plan shown to the user and how it would run.
-type PendingRollout = (Vec<Planned>, rollout::Options);
+struct PendingRollout {
+    planned: Vec<Planned>,
+    options: rollout::Options,
+}
 
 /// The text of a failure, as the app shows it.
 fn text(e: impl ToString) -> String {

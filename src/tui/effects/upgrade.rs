@@ -40,7 +40,8 @@ impl Effects {
                 let options =
                     ops::upgrade::options(wave_size, 0, ops::upgrade::UI_TIMEOUT, true, &config);
                 let view = plan_view(&planned, &options);
-                *pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((planned, options));
+                *pending.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(super::PendingRollout { planned, options });
                 view
             });
             let _ = tx.send(Action::UpgradePlanned(view));
@@ -48,7 +49,8 @@ impl Effects {
     }
 
     pub(super) fn start_upgrade(&self) {
-        let Some((planned, options)) = self.plan.lock().unwrap_or_else(|e| e.into_inner()).take()
+        let Some(super::PendingRollout { planned, options }) =
+            self.plan.lock().unwrap_or_else(|e| e.into_inner()).take()
         else {
             return;
         };
