@@ -20,10 +20,11 @@ use storectl::domain::backup::{
 use storectl::domain::config::{self, Config, Sources};
 use storectl::domain::layout::StoreLayout;
 use storectl::domain::manifests::backup_access::{
-    access_job, fetch_through, presigned_files, store_access_key_id, store_key_secret,
+    PresignedFile, access_job, fetch_through, presigned_files, store_access_key_id,
+    store_key_secret,
 };
 use storectl::domain::manifests::backup_target::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER};
-use storectl::domain::manifests::backups::{backup_job, restore_job};
+use storectl::domain::manifests::backups::{UrlRewrite, backup_job, restore_job};
 use storectl::domain::name::StoreName;
 use storectl::domain::presign::SigningKey;
 
@@ -848,7 +849,7 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
 
     // Store a's restore Job, pointed at store b's backup without URLs, looks in store a's
     // bucket alone: nothing there, nothing touched.
-    let restore = |urls: Option<&[(String, String)]>| {
+    let restore = |urls: Option<&[PresignedFile]>| {
         let mut job = restore_job(
             &layout("a"),
             &config,
@@ -888,10 +889,10 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         now,
         Duration::from_secs(900),
     );
-    assert!(urls[0].1.starts_with(IN_CLUSTER), "{}", urls[0].0);
+    assert!(urls[0].url.starts_with(IN_CLUSTER), "{}", urls[0].key);
     // They open those files only, and only until they expire.
-    assert_eq!(fetch(&home, &urls[0].1), "200");
-    let elsewhere = urls[0].1.replace(
+    assert_eq!(fetch(&home, &urls[0].url), "200");
+    let elsewhere = urls[0].url.replace(
         "20261126-110000/manifest.json",
         "20261126-110000/database.sql.gz",
     );
@@ -908,7 +909,7 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         now - Duration::from_secs(3600),
         Duration::from_secs(60),
     );
-    assert_eq!(fetch(&home, &old[0].1), "403", "an expired URL");
+    assert_eq!(fetch(&home, &old[0].url), "403", "an expired URL");
     let (ok, stdout, stderr) = restore(Some(&urls));
     assert!(ok, "clone restore: {stderr}");
     assert!(
@@ -927,7 +928,10 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         "20261126-120000",
         "b",
         "20261126-110000",
-        Some(("http://shop.local", "http://a.local")),
+        Some(UrlRewrite {
+            old: "http://shop.local",
+            new: "http://a.local",
+        }),
         Duration::from_secs(600),
     );
     let containers = &clone.spec.as_ref().unwrap().template.spec.as_ref().unwrap();

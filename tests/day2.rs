@@ -397,7 +397,7 @@ async fn a_store_keeps_its_last_ten_revisions_and_the_original_platforms_has_non
         .await
         .unwrap()
         .iter()
-        .map(|(r, _)| r.revision)
+        .map(|r| r.revision.revision)
         .collect();
     assert_eq!(kept, (3..=12).collect::<Vec<_>>());
     // Pruned in the cluster, not only in what the library lists.

@@ -4,10 +4,12 @@
 
 use super::{LogLine, PlanView};
 use crate::domain::backup::Record;
+use crate::domain::config::FormField;
 use crate::domain::diff::ObjectDiff;
 use crate::domain::layout::Component;
 use crate::domain::revision::Revision;
 use crate::domain::rollout::Event as RolloutEvent;
+use crate::domain::store_ref::StoreRef;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
 /// What the runtime must do for the app.
@@ -16,12 +18,12 @@ pub enum Command {
     /// Create a store with these `--set` overrides on top of the configuration.
     Create {
         name: String,
-        sets: Vec<(String, String)>,
+        sets: Vec<FormField>,
     },
     /// Live check of the create form (the runtime validates against the configuration).
     ValidateForm {
         name: String,
-        sets: Vec<(String, String)>,
+        sets: Vec<FormField>,
     },
     Delete {
         name: String,
@@ -61,7 +63,7 @@ pub enum Command {
     /// Work out the upgrade of these stores with these `--set`s (answered with a plan,
     /// kept by the runtime until `StartUpgrade`).
     PlanUpgrade {
-        stores: Vec<(String, String)>,
+        stores: Vec<StoreRef>,
         sets: Vec<String>,
         wave_size: usize,
     },
@@ -69,7 +71,7 @@ pub enum Command {
     StartUpgrade,
     /// Back these stores up.
     Backup {
-        stores: Vec<(String, String)>,
+        stores: Vec<StoreRef>,
     },
     /// The store's backup records (details, the delete confirmation).
     FetchBackups {
@@ -250,6 +252,13 @@ pub enum ConnectionState {
     Connecting,
     Live,
     Reconnecting(String),
+}
+
+/// What the app said last, on the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    pub severity: Severity,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 use super::table::StoreTable;
 use super::{Action, App, Command, Confirm, Confirming, Mode, Severity};
 use crate::domain::backup::{BackupStatus, Record, database_running, human_size};
+use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::Verb;
 
 /// Choosing which backup to restore into a store.
@@ -43,22 +44,22 @@ pub fn back_up(app: &mut App) -> Vec<Command> {
         .table
         .targets()
         .iter()
-        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
+        .map(|r| r.summary.store_ref())
         .collect();
     start(app, stores)
 }
 
-pub fn start(app: &mut App, stores: Vec<(String, String)>) -> Vec<Command> {
+pub fn start(app: &mut App, stores: Vec<StoreRef>) -> Vec<Command> {
     if super::refused(app, Verb::Backup) {
         return vec![];
     }
     // Stores whose database does not run are refused, as the CLI refuses them (said
     // first); the others start.
     let (mut said, mut allowed) = (Vec::new(), Vec::new());
-    for (name, namespace) in stores {
-        match refusal(&app.table, &name, &namespace) {
+    for store in stores {
+        match refusal(&app.table, &store.name, &store.namespace) {
             Some(why) => said.push(why),
-            None => allowed.push((name, namespace)),
+            None => allowed.push(store),
         }
     }
     let severity = if said.is_empty() {
@@ -67,7 +68,7 @@ pub fn start(app: &mut App, stores: Vec<(String, String)>) -> Vec<Command> {
         Severity::Error
     };
     if !allowed.is_empty() {
-        let names: Vec<&str> = allowed.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = allowed.iter().map(|s| s.name.as_str()).collect();
         said.push(format!("starting a backup of {}...", names.join(", ")));
     }
     if said.is_empty() {
@@ -155,7 +156,7 @@ pub fn picker_action(app: &mut App, action: Action) -> Vec<Command> {
                 confirming: Confirming::Restore {
                     id: chosen.id.clone(),
                 },
-                stores: vec![(picker.name.clone(), picker.namespace.clone())],
+                stores: vec![StoreRef::new(picker.name.clone(), picker.namespace.clone())],
                 expected: picker.name.clone(),
                 what,
                 typed: tui_input::Input::default(),

@@ -2,6 +2,7 @@
 //! on, what must be typed, and what it destroys in words.
 
 use super::{Action, App, Command, Mode, Severity, StoreRow, backups};
+use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::destroyed;
 
 /// What a typed confirmation is for.
@@ -18,8 +19,8 @@ pub enum Confirming {
 #[derive(Debug, Clone)]
 pub struct Confirm {
     pub confirming: Confirming,
-    /// (name, namespace) of each store it acts on.
-    pub stores: Vec<(String, String)>,
+    /// Each store it acts on.
+    pub stores: Vec<StoreRef>,
     /// What must be typed: the store's name, or the number of stores.
     pub expected: String,
     pub what: String,
@@ -33,10 +34,7 @@ pub struct Confirm {
 /// for their backup records, which the confirmation names.
 pub(super) fn open_delete(app: &mut App) -> Vec<Command> {
     let targets = app.table.targets();
-    let stores: Vec<(String, String)> = targets
-        .iter()
-        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
-        .collect();
+    let stores: Vec<StoreRef> = targets.iter().map(|r| r.summary.store_ref()).collect();
     let (expected, what) = match targets.as_slice() {
         [] => return vec![],
         [one] => (one.summary.name.clone(), delete_description(one)),
@@ -47,7 +45,7 @@ pub(super) fn open_delete(app: &mut App) -> Vec<Command> {
                 many.len(),
                 stores
                     .iter()
-                    .map(|(n, _)| n.as_str())
+                    .map(|s| s.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -55,9 +53,9 @@ pub(super) fn open_delete(app: &mut App) -> Vec<Command> {
     };
     let fetch = stores
         .iter()
-        .map(|(name, namespace)| Command::FetchBackups {
-            name: name.clone(),
-            namespace: namespace.clone(),
+        .map(|s| Command::FetchBackups {
+            name: s.name.clone(),
+            namespace: s.namespace.clone(),
         })
         .collect();
     app.mode = Mode::Confirm(Confirm {
@@ -107,7 +105,7 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
                 Confirming::Restore { .. } => c
                     .stores
                     .iter()
-                    .find_map(|(name, namespace)| backups::refusal(&app.table, name, namespace)),
+                    .find_map(|s| backups::refusal(&app.table, &s.name, &s.namespace)),
                 Confirming::Delete => None,
             };
             if let Some(why) = refused {
@@ -119,17 +117,17 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
                 Confirming::Delete => c
                     .stores
                     .iter()
-                    .map(|(name, namespace)| Command::Delete {
-                        name: name.clone(),
-                        namespace: namespace.clone(),
+                    .map(|s| Command::Delete {
+                        name: s.name.clone(),
+                        namespace: s.namespace.clone(),
                     })
                     .collect(),
                 Confirming::Restore { id } => c
                     .stores
                     .iter()
-                    .map(|(name, namespace)| Command::Restore {
-                        name: name.clone(),
-                        namespace: namespace.clone(),
+                    .map(|s| Command::Restore {
+                        name: s.name.clone(),
+                        namespace: s.namespace.clone(),
                         id: id.clone(),
                     })
                     .collect(),

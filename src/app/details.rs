@@ -6,6 +6,7 @@ use crate::domain::backup::Record;
 use crate::domain::diff::ObjectDiff;
 use crate::domain::layout::Component;
 use crate::domain::revision::Revision;
+use crate::domain::store_ref::StoreRef;
 
 #[derive(Debug, Clone)]
 pub struct Details {
@@ -45,7 +46,7 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::History { name, result } if name == d.name => d.history = Some(result),
         Action::Diff { name, result } if name == d.name => d.diff = Some(result),
         Action::BackUp => {
-            let stores = vec![(d.name.clone(), d.namespace.clone())];
+            let stores = vec![StoreRef::new(d.name.clone(), d.namespace.clone())];
             return backups::start(app, stores);
         }
         Action::OpenRestore => return backups::open_restore(app),

@@ -5,6 +5,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, App, Command, Mode, Severity};
+use crate::domain::config::FormField;
 use crate::domain::name::StoreName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +76,8 @@ impl CreateForm {
         self.inputs[field as usize].value()
     }
 
-    /// The optional fields as (key, value) overrides: the configuration's top layer.
-    pub fn sets(&self) -> Vec<(String, String)> {
+    /// The optional fields as configuration keys: the configuration's top layer.
+    pub fn sets(&self) -> Vec<FormField> {
         let size = self.value(Field::Storage);
         [
             ("global.domain", self.value(Field::Domain)),
@@ -85,7 +86,7 @@ impl CreateForm {
             ("wordpress.admin.email", self.value(Field::AdminEmail)),
         ]
         .into_iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .map(|(key, value)| FormField::new(key, value))
         .collect()
     }
 

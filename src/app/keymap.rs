@@ -7,6 +7,7 @@ use crossterm::event::KeyCode;
 
 use super::{Action, Motion};
 use crate::domain::layout::Component;
+use crate::domain::verb::Verb;
 
 /// What the keys act on: the screen in front, or the text field that has the keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,9 +98,10 @@ pub struct Binding {
     /// What they do, as help says it.
     pub does: &'static str,
     pub hint: Hint,
-    /// It changes the cluster: hidden from help and hints in read-only mode (where the
-    /// key is refused with a message).
-    pub changes: bool,
+    /// The verb the key starts, if any: when it changes something (`Verb::mutates`,
+    /// the one read-only rule) the row is hidden from help and hints in read-only mode,
+    /// where the key is refused with a message.
+    pub verb: Option<Verb>,
     /// The action of the key pressed (one of `keys`).
     pub action: fn(KeyCode) -> Action,
 }
@@ -117,7 +119,7 @@ const fn row(
         label,
         does,
         hint: Hint::None,
-        changes: false,
+        verb: None,
         action,
     }
 }
@@ -138,9 +140,19 @@ impl Binding {
         self
     }
 
-    const fn changes(mut self) -> Self {
-        self.changes = true;
+    /// The key starts `verb`.
+    const fn verb(mut self, verb: Verb) -> Self {
+        self.verb = Some(verb);
         self
+    }
+
+    /// Whether the row is offered with `readonly` as it is: not when its verb is refused
+    /// (`Verb::allowed`, the rule every front end asks).
+    pub fn offered(&self, readonly: bool) -> bool {
+        match self.verb {
+            Some(verb) => verb.allowed(readonly).is_ok(),
+            None => true,
+        }
     }
 }
 
@@ -251,12 +263,12 @@ pub const KEYMAP: &[Binding] = &[
     // The table.
     row(&[Table], ARROWS, "j/k ↑/↓", "move", up_or_down),
     row(&[Table], PAGES, "PgUp/PgDn g/G Home/End", "page, top, bottom", page),
-    row(&[Table], &[ch('c'), ch('n')], "c / n", "create store", |_| Action::OpenCreate).hint("c create").changes(),
-    row(&[Table], &[ctrl('d')], "Ctrl-D", "delete store(s): selected or marked (confirmed)", |_| Action::OpenDelete).hint("^D delete").changes(),
+    row(&[Table], &[ch('c'), ch('n')], "c / n", "create store", |_| Action::OpenCreate).hint("c create").verb(Verb::Create),
+    row(&[Table], &[ctrl('d')], "Ctrl-D", "delete store(s): selected or marked (confirmed)", |_| Action::OpenDelete).hint("^D delete").verb(Verb::Delete),
     row(&[Table], &[ch(' '), ch('*')], "Space / *", "mark row / mark all shown (again: unmark)", mark).hint_read_write("Space mark"),
-    row(&[Table], &[ch('u')], "u", "upgrade store(s): --set lines, plan, rollout", |_| Action::OpenUpgrade).hint("u upgrade").changes(),
-    row(&[Table], &[ch('b')], "b", "back up store(s)", |_| Action::BackUp).hint("b backup").changes(),
-    row(&[Table], &[ch('p')], "p", "pause / resume store(s) (volumes kept)", |_| Action::TogglePause).hint("p pause").changes(),
+    row(&[Table], &[ch('u')], "u", "upgrade store(s): --set lines, plan, rollout", |_| Action::OpenUpgrade).hint("u upgrade").verb(Verb::Upgrade),
+    row(&[Table], &[ch('b')], "b", "back up store(s)", |_| Action::BackUp).hint("b backup").verb(Verb::Backup),
+    row(&[Table], &[ch('p')], "p", "pause / resume store(s) (volumes kept)", |_| Action::TogglePause).hint("p pause").verb(Verb::Pause),
     row(&[Table], ENTER, "Enter", "details", |_| Action::OpenDetails).hint_read_only("Enter details"),
     row(&[Table], &[ch('l')], "l", "logs", |_| Action::OpenLogs).hint_read_only("l logs"),
     row(&[Table], &[ch('e')], "e", "events", |_| Action::OpenEvents).hint_read_only("e events"),
@@ -272,9 +284,9 @@ pub const KEYMAP: &[Binding] = &[
     row(&[Details], ENTER, "Enter", "details", |_| Action::OpenDetails),
     row(&[Details], &[ch('e')], "e", "events", |_| Action::OpenEvents).hint("e events"),
     row(&[Details], &[ch('l')], "l", "logs", |_| Action::OpenLogs).hint("l logs"),
-    row(&[Details], &[ch('d')], "d", "diff: what an upgrade would change (drift)", |_| Action::ShowDiff).hint("d diff"),
-    row(&[Details], &[ch('b')], "b", "back this store up", |_| Action::BackUp).hint("b backup").changes(),
-    row(&[Details], &[ch('R')], "R", "restore one of its backups (the name is typed)", |_| Action::OpenRestore).hint("R restore").changes(),
+    row(&[Details], &[ch('d')], "d", "diff: what an upgrade would change (drift)", |_| Action::ShowDiff).hint("d diff").verb(Verb::Diff),
+    row(&[Details], &[ch('b')], "b", "back this store up", |_| Action::BackUp).hint("b backup").verb(Verb::Backup),
+    row(&[Details], &[ch('R')], "R", "restore one of its backups (the name is typed)", |_| Action::OpenRestore).hint("R restore").verb(Verb::Restore),
     row(&[Details], &[ch('r')], "r", "reveal / hide credentials", |_| Action::Reveal).hint("r reveal"),
     row(&[Details], &[ch('c')], "c", "copy password (revealed) or URL, via OSC 52", |_| Action::Copy).hint("c copy"),
     row(&[Details], ESC, "Esc", "back", |_| Action::Back).hint("Esc back"),

@@ -53,21 +53,14 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
     }
 }
 
-/// Whether a row is shown: the rows that change something are not, in read-only mode.
-fn shown(binding: &Binding, readonly: bool) -> bool {
-    !(readonly && binding.changes)
-}
-
-/// (keys, what they do) for the help overlay: the keys of the screen under it.
-pub fn help(app: &App) -> Vec<(&'static str, &'static str)> {
+/// The rows the help overlay lists (each its `label` and what it `does`): the keys of
+/// the screen under it.
+pub fn help(app: &App) -> Vec<&'static Binding> {
     help_of(screen(app), app.readonly)
 }
 
-pub fn help_of(view: View, readonly: bool) -> Vec<(&'static str, &'static str)> {
-    rows(view)
-        .filter(|b| shown(b, readonly))
-        .map(|b| (b.label, b.does))
-        .collect()
+pub fn help_of(view: View, readonly: bool) -> Vec<&'static Binding> {
+    rows(view).filter(|b| b.offered(readonly)).collect()
 }
 
 /// The hint bar of the screen in front.
@@ -78,7 +71,7 @@ pub fn hints(app: &App) -> String {
 /// Each hint of `view`'s bar, in order.
 pub fn hints_of(view: View, readonly: bool) -> Vec<&'static str> {
     rows(view)
-        .filter(|b| shown(b, readonly))
+        .filter(|b| b.offered(readonly))
         .filter_map(|b| match b.hint {
             Hint::Shown(text) => Some(text),
             Hint::ReadWrite(text) if !readonly => Some(text),

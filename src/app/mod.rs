@@ -15,9 +15,10 @@ mod table;
 mod table_view;
 mod upgrade;
 
+use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::Verb;
 pub use action::{
-    Action, Command, ConnectionState, EventRow, Motion, Revealed, Severity, StoreRow,
+    Action, Command, ConnectionState, EventRow, Motion, Revealed, Severity, StatusLine, StoreRow,
 };
 
 pub use backups::RestorePicker;
@@ -57,7 +58,7 @@ pub struct App {
     pub mode: Mode,
     pub help: bool,
     pub readonly: bool,
-    pub status: Option<(Severity, String)>,
+    pub status: Option<StatusLine>,
     /// Defaults shown in the create form (from the configuration).
     pub form_defaults: form::Defaults,
     /// The last rollout started here, running or ended.
@@ -84,7 +85,10 @@ impl App {
     }
 
     pub(crate) fn say(&mut self, severity: Severity, message: impl Into<String>) {
-        self.status = Some((severity, message.into()));
+        self.status = Some(StatusLine {
+            severity,
+            message: message.into(),
+        });
     }
 }
 
@@ -175,12 +179,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
 fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
     app.table.set_rows(rows);
     let open = match &app.mode {
-        Mode::Details(d) | Mode::Events(d) => Some((d.name.clone(), d.namespace.clone())),
-        Mode::Logs(l) => Some((l.name.clone(), l.namespace.clone())),
+        Mode::Details(d) | Mode::Events(d) => {
+            Some(StoreRef::new(d.name.clone(), d.namespace.clone()))
+        }
+        Mode::Logs(l) => Some(StoreRef::new(l.name.clone(), l.namespace.clone())),
         Mode::Confirm(c) => c
             .stores
             .iter()
-            .find(|(name, namespace)| !app.table.contains(name, namespace))
+            .find(|s| !app.table.contains(&s.name, &s.namespace))
             .cloned(),
         Mode::Table
         | Mode::Create(_)
@@ -188,9 +194,9 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
         | Mode::Upgrade(_)
         | Mode::UpgradePlan(_)
         | Mode::Rollout => None,
-        Mode::RestorePick(p) => Some((p.name.clone(), p.namespace.clone())),
+        Mode::RestorePick(p) => Some(StoreRef::new(p.name.clone(), p.namespace.clone())),
     };
-    if let Some((name, namespace)) = open
+    if let Some(StoreRef { name, namespace }) = open
         && !app.table.contains(&name, &namespace)
     {
         let stop_logs = matches!(app.mode, Mode::Logs(_));

@@ -7,6 +7,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, Command, Motion, StoreRow};
+use crate::domain::store_ref::StoreRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -37,22 +38,21 @@ pub struct StoreTable {
     pub sort: SortKey,
     /// Rows that fit on screen (set by the runtime on resize; paging uses it).
     pub page: usize,
-    /// Marked stores, by (name, namespace); a store that goes loses its mark.
-    marked: BTreeSet<(String, String)>,
+    /// Marked stores; a store that goes loses its mark.
+    marked: BTreeSet<StoreRef>,
 }
 
 impl StoreTable {
     pub fn set_rows(&mut self, rows: Vec<StoreRow>) {
-        let keep = self
-            .selected_row()
-            .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()));
+        let keep = self.selected_row().map(key);
         self.rows = rows;
-        let present: BTreeSet<(String, String)> = self.rows.iter().map(key).collect();
+        let present: BTreeSet<StoreRef> = self.rows.iter().map(key).collect();
         self.marked.retain(|m| present.contains(m));
         self.refresh();
-        if let Some((name, namespace)) = keep
+        if let Some(kept) = keep
             && let Some(i) = self.visible.iter().position(|&i| {
-                self.rows[i].summary.name == name && self.rows[i].summary.namespace == namespace
+                self.rows[i].summary.name == kept.name
+                    && self.rows[i].summary.namespace == kept.namespace
             })
         {
             self.selected = i;
@@ -117,7 +117,7 @@ impl StoreTable {
 
     /// Marks every row the filter shows; if all are marked already, unmarks them.
     pub fn toggle_mark_visible(&mut self) {
-        let shown: Vec<(String, String)> = self.visible_rows().map(key).collect();
+        let shown: Vec<StoreRef> = self.visible_rows().map(key).collect();
         if shown.iter().all(|k| self.marked.contains(k)) {
             for k in &shown {
                 self.marked.remove(k);
@@ -208,8 +208,8 @@ impl StoreTable {
     }
 }
 
-fn key(row: &StoreRow) -> (String, String) {
-    (row.summary.name.clone(), row.summary.namespace.clone())
+fn key(row: &StoreRow) -> StoreRef {
+    row.summary.store_ref()
 }
 
 /// Keys while the filter line has focus: typing filters live, Enter keeps it, Esc clears.

@@ -4,8 +4,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
+use crate::domain::config::FormField;
 use crate::domain::layout::Component;
 use crate::domain::status::Phase;
+use crate::domain::store_ref::StoreRef;
 use crate::domain::summary::{ObjectState, StoreSummary};
 
 pub fn row(name: &str, phase: Phase) -> StoreRow {
@@ -116,10 +118,10 @@ fn creating_validates_as_you_type_and_submits_the_fields_as_sets() {
     };
     assert_eq!(name, "shop2");
     assert!(
-        sets.contains(&("global.domain".to_string(), "local.example".to_string())),
+        sets.contains(&FormField::new("global.domain", "local.example")),
         "{sets:?}"
     );
-    assert!(sets.contains(&("wordpress.storage".to_string(), "10Gi".to_string())));
+    assert!(sets.contains(&FormField::new("wordpress.storage", "10Gi")));
 }
 
 #[test]
@@ -167,7 +169,7 @@ fn deleting_needs_the_exact_name_typed() {
     let Mode::Confirm(c) = &app.mode else {
         panic!("no confirmation")
     };
-    assert_eq!(c.stores, [("beta".to_string(), "store-beta".to_string())]);
+    assert_eq!(c.stores, [StoreRef::new("beta", "store-beta")]);
     assert!(
         c.what.contains("beta-mysql-pvc"),
         "names the data volumes: {}",
@@ -227,7 +229,7 @@ fn readonly_refuses_create_and_delete_with_a_message() {
     assert!(
         app.status
             .as_ref()
-            .is_some_and(|(s, m)| *s == Severity::Error && m.contains("read-only"))
+            .is_some_and(|s| s.severity == Severity::Error && s.message.contains("read-only"))
     );
 }
 
@@ -240,7 +242,7 @@ fn a_store_deleted_elsewhere_closes_its_views() {
     assert_eq!(cmds, vec![Command::StopLogs]);
     assert!(matches!(app.mode, Mode::Table));
     assert_eq!(
-        app.status.as_ref().map(|(_, m)| m.as_str()),
+        app.status.as_ref().map(|s| s.message.as_str()),
         Some("store alpha was deleted")
     );
 
@@ -392,7 +394,7 @@ fn copy_after_reveal_puts_the_password_on_the_clipboard_not_the_user() {
     let cmds = press(&mut app, &[key(KeyCode::Char('c'))]);
     assert_eq!(cmds, vec![Command::Copy("s3cret-Pw".into())]);
     assert_eq!(
-        app.status.as_ref().map(|(_, m)| m.as_str()),
+        app.status.as_ref().map(|s| s.message.as_str()),
         Some("copied the admin password to the clipboard (OSC 52)")
     );
     // Masked again: copy falls back to the URL.
@@ -427,7 +429,7 @@ fn p_pauses_a_ready_store_resumes_a_paused_one_and_refuses_the_others() {
     let said = app
         .status
         .as_ref()
-        .map(|(_, s)| s.clone())
+        .map(|s| s.message.clone())
         .unwrap_or_default();
     assert!(
         said.contains("only a Ready or Failed store can be paused"),
@@ -586,7 +588,7 @@ fn star_marks_what_the_filter_shows_and_pause_acts_on_the_marked() {
     assert!(
         app.status
             .as_ref()
-            .is_some_and(|(_, m)| m.contains("shop-b is Provisioning")),
+            .is_some_and(|s| s.message.contains("shop-b is Provisioning")),
         "{:?}",
         app.status
     );
@@ -627,8 +629,8 @@ fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
     press(&mut app, &typed("1"));
     let cmds = press(&mut app, &[key(KeyCode::Enter)]);
     let stores = vec![
-        ("alpha".to_string(), "store-alpha".to_string()),
-        ("beta".to_string(), "store-beta".to_string()),
+        StoreRef::new("alpha", "store-alpha"),
+        StoreRef::new("beta", "store-beta"),
     ];
     assert_eq!(
         cmds,
@@ -714,8 +716,8 @@ fn b_backs_up_the_marked_stores_and_details_restore_a_complete_backup_after_typi
         cmds,
         vec![Command::Backup {
             stores: vec![
-                ("alpha".into(), "store-alpha".into()),
-                ("beta".into(), "store-beta".into())
+                StoreRef::new("alpha", "store-alpha"),
+                StoreRef::new("beta", "store-beta")
             ]
         }]
     );
@@ -801,7 +803,11 @@ fn a_paused_store_is_refused_backup_and_restore_as_the_cli_refuses_it() {
     use crate::domain::backup::BackupStatus;
     let paused =
         "store 'alpha' is paused: its database is stopped; resume it first (storectl resume alpha)";
-    let said = |app: &App| app.status.clone().map(|(s, m)| (s == Severity::Error, m));
+    let said = |app: &App| {
+        app.status
+            .clone()
+            .map(|s| (s.severity == Severity::Error, s.message))
+    };
     let mut app = app_with(&[("alpha", Phase::Paused), ("beta", Phase::Ready)]);
     assert_eq!(
         app.table.selected_row().map(|r| r.summary.name.as_str()),
@@ -818,7 +824,7 @@ fn a_paused_store_is_refused_backup_and_restore_as_the_cli_refuses_it() {
     assert_eq!(
         cmds,
         vec![Command::Backup {
-            stores: vec![("beta".into(), "store-beta".into())]
+            stores: vec![StoreRef::new("beta", "store-beta")]
         }]
     );
     assert_eq!(

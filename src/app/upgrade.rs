@@ -7,13 +7,14 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, App, Command, Mode, Severity};
-use crate::domain::rollout::{Event, Step};
+use crate::domain::rollout::{Event, Step, StoreStep};
+use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::Verb;
 
 #[derive(Debug, Clone)]
 pub struct UpgradeForm {
-    /// (name, namespace) of each store to upgrade.
-    pub stores: Vec<(String, String)>,
+    /// Each store to upgrade.
+    pub stores: Vec<StoreRef>,
     /// `key=value` pairs separated by spaces, as `--set` takes them.
     pub sets: Input,
     pub wave_size: Input,
@@ -24,7 +25,7 @@ pub struct UpgradeForm {
 }
 
 impl UpgradeForm {
-    pub fn new(stores: Vec<(String, String)>) -> Self {
+    pub fn new(stores: Vec<StoreRef>) -> Self {
         Self {
             stores,
             sets: Input::default(),
@@ -62,29 +63,36 @@ impl UpgradeForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanView {
     pub lines: Vec<String>,
-    /// (name, namespace) of every store in the plan, in its order.
-    pub stores: Vec<(String, String)>,
+    /// Every store in the plan, in its order.
+    pub stores: Vec<StoreRef>,
     pub to_upgrade: usize,
     pub scroll: usize,
+}
+
+/// Wave `number` of `of` (1: the canary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaveAt {
+    pub number: usize,
+    pub of: usize,
 }
 
 /// A rollout's progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RolloutView {
-    pub stores: Vec<(String, Step)>,
-    /// The wave running: (number, of).
-    pub wave: Option<(usize, usize)>,
+    pub stores: Vec<StoreStep>,
+    /// The wave running.
+    pub wave: Option<WaveAt>,
     /// Set when the rollout has ended: its summary, or why it stopped.
     pub finished: Option<Result<String, String>>,
     pub scroll: usize,
 }
 
 impl RolloutView {
-    fn new(stores: &[(String, String)]) -> Self {
+    fn new(stores: &[StoreRef]) -> Self {
         Self {
             stores: stores
                 .iter()
-                .map(|(name, _)| (name.clone(), Step::Waiting))
+                .map(|s| StoreStep::new(s.name.clone(), Step::Waiting))
                 .collect(),
             wave: None,
             finished: None,
@@ -94,11 +102,11 @@ impl RolloutView {
 
     /// Stores at their target (or never needing it).
     pub fn done(&self) -> usize {
-        self.stores.iter().filter(|(_, s)| s.is_done()).count()
+        self.stores.iter().filter(|s| s.step.is_done()).count()
     }
 
     pub fn failed(&self) -> usize {
-        self.stores.iter().filter(|(_, s)| s.is_failure()).count()
+        self.stores.iter().filter(|s| s.step.is_failure()).count()
     }
 
     pub fn running(&self) -> bool {
@@ -107,10 +115,10 @@ impl RolloutView {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Wave { number, of, .. } => self.wave = Some((number, of)),
+            Event::Wave { number, of, .. } => self.wave = Some(WaveAt { number, of }),
             Event::Store { name, step } => {
-                if let Some(entry) = self.stores.iter_mut().find(|(n, _)| *n == name) {
-                    entry.1 = step;
+                if let Some(entry) = self.stores.iter_mut().find(|s| s.name == name) {
+                    entry.step = step;
                 }
             }
         }
@@ -129,11 +137,11 @@ pub fn open(app: &mut App) -> Vec<Command> {
         );
         return vec![];
     }
-    let stores: Vec<(String, String)> = app
+    let stores: Vec<StoreRef> = app
         .table
         .targets()
         .iter()
-        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()))
+        .map(|r| r.summary.store_ref())
         .collect();
     if !stores.is_empty() {
         app.mode = Mode::Upgrade(UpgradeForm::new(stores));

@@ -20,7 +20,7 @@ pub async fn backup(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, config).await?;
     let started = ops::backup::start(conn, store, &layout, config).await?;
     println!("{}", started.summary());
     if !args.wait {
@@ -101,7 +101,7 @@ pub async fn restore(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, config).await?;
     let restore = ops::restore::prepare(conn, store, &layout, config, &args.from).await?;
     if !args.yes {
         confirm_by_name(name, &restore.warning(name.as_str()), "restore", "restored")?;

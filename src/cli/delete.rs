@@ -20,7 +20,7 @@ pub async fn run(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, config).await?;
     // Finished backups are recorded before the store (and its Jobs) go. Records are
     // bookkeeping (the backups stay on the target): one that cannot be read is said.
     let kept = match backups::records(conn, config, name.as_str(), Some(&layout.namespace)).await {

@@ -16,7 +16,7 @@ pub async fn run(
     base: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, base).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, base).await?;
     let changes = ops::diff::run(conn, store, &layout, layers, base).await?;
     match args.format {
         Format::Table => print!("{}", describe(&changes)),

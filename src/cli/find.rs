@@ -3,7 +3,7 @@
 
 use crate::cli::CliError;
 use crate::cluster::error::ClusterError;
-pub use crate::ops::find::{Found, store, to_act_on};
+pub use crate::ops::find::{Found, Located, store, to_act_on};
 
 /// After printing what could be seen: names each refused kind once on stderr and ends
 /// with exit code 5, or succeeds when nothing was refused.

@@ -15,7 +15,7 @@ pub async fn run(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (_, layout) = find::to_act_on(conn, name, config).await?;
+    let find::Located { layout, .. } = find::to_act_on(conn, name, config).await?;
     let history: Vec<Revision> = ops::history::run(conn, &layout).await?;
     if args.format != Format::Table {
         return output::structured(&history, args.format);

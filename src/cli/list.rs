@@ -9,7 +9,7 @@ use super::{Format, ListArgs, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::health::Health;
 use crate::cluster::snapshot;
-use crate::cluster::watch::{LiveModel, Scope};
+use crate::cluster::watch::{LiveModel, Scope, Started};
 use crate::domain::changes::{ChangeKind, StatusChanges};
 use crate::domain::config::Config;
 use crate::domain::labels::STORE_SELECTOR;
@@ -41,7 +41,11 @@ pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow:
 
 /// Prints the table once the watches have listed, then a line per status change.
 async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
-    let (model, mut changes, mut health) = LiveModel::start(conn, &Scope::Cluster);
+    let Started {
+        model,
+        mut changes,
+        mut health,
+    } = LiveModel::start(conn, &Scope::Cluster);
     let rules = config.status_rules();
     let mut seen = StatusChanges::default();
     let mut first = true;

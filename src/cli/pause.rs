@@ -8,7 +8,7 @@ use crate::domain::name::StoreName;
 use crate::ops;
 
 pub async fn pause(conn: &Connection, config: &Config, name: &StoreName) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, config).await?;
     let outcome = ops::pause::pause(conn, &store, &layout, config).await?;
     println!("{}", outcome.summary(name.as_str()));
     Ok(())
@@ -20,7 +20,7 @@ pub async fn resume(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, config).await?;
     let outcome = ops::pause::resume(conn, &store, &layout, config).await?;
     println!("{}", outcome.summary(name.as_str()));
     if outcome == ops::pause::Outcome::Resumed && args.until.wait {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{CliError, values};
-use crate::serve::{AuthMode, Options};
+use crate::serve::{AuthMode, Options, TlsFiles};
 
 pub fn options(args: &ServeArgs, readonly: bool) -> anyhow::Result<Options> {
     let auth = match (&args.token_file, args.cluster_auth, args.insecure_no_auth) {
@@ -20,7 +20,11 @@ pub fn options(args: &ServeArgs, readonly: bool) -> anyhow::Result<Options> {
     let options = Options {
         listen: args.listen,
         auth,
-        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        tls: args
+            .tls_cert
+            .clone()
+            .zip(args.tls_key.clone())
+            .map(|(cert, key)| TlsFiles { cert, key }),
         cors_origins: args.cors_origins.clone(),
         readonly,
         allowed_domains: args.allowed_domains.clone(),

@@ -7,8 +7,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use serde::Serialize;
-
 use super::{CliError, Format, RollbackArgs, UpgradeArgs, find, output};
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
@@ -51,8 +49,9 @@ pub async fn rollback(
     config: &Config,
     name: &StoreName,
 ) -> anyhow::Result<()> {
-    let (store, layout) = find::to_act_on(conn, name, config).await?;
-    let (planned, change) = ops::rollback::plan(conn, store, &layout, config, args.to).await?;
+    let find::Located { store, layout } = find::to_act_on(conn, name, config).await?;
+    let ops::rollback::RollbackPlan { planned, change } =
+        ops::rollback::plan(conn, store, &layout, config, args.to).await?;
     let options = Options {
         wave_size: 1,
         max_failures: 0,
@@ -81,15 +80,18 @@ async fn go(
         }
         return Ok(());
     }
-    if plan.to_upgrade() == 0 && plan.refused() == 0 {
-        println!(
-            "nothing to do: every store is at its target revision ({} store(s))",
-            plan.stores.len()
-        );
+    let nothing = ops::upgrade::nothing_to_upgrade(&plan);
+    if plan.refused() == 0
+        && let Some(line) = &nothing
+    {
+        println!("{line}");
         return Ok(());
     }
     if format == Format::Table {
         print!("{}", plan.describe());
+        if let Some(line) = &nothing {
+            println!("{line}");
+        }
     }
     if !yes && std::io::stdin().is_terminal() {
         confirm(plan.to_upgrade())?;
@@ -102,14 +104,7 @@ async fn go(
     })
     .await;
     if !table {
-        let rows: Vec<StoreResult> = results
-            .iter()
-            .map(|(name, step)| StoreResult {
-                name: name.clone(),
-                result: step.clone(),
-            })
-            .collect();
-        output::structured(&rows, format)?;
+        output::structured(&results, format)?;
     }
     let summary = ops::upgrade::Summary::of(&results);
     let line = summary.result(options.max_failures)?;
@@ -125,7 +120,7 @@ async fn selected(
     conn: &Connection,
     args: &UpgradeArgs,
     config: &Config,
-) -> anyhow::Result<Vec<(crate::domain::inventory::StoreObjects, StoreLayout)>> {
+) -> anyhow::Result<Vec<find::Located>> {
     if !args.names.is_empty() {
         let mut out = Vec::new();
         for raw in &args.names {
@@ -166,7 +161,7 @@ async fn selected(
         }
         let name = StoreName::parse_for(&store.name, config)?;
         let layout = StoreLayout::found(&name, &store.namespace_name, config);
-        out.push((store, layout));
+        out.push(find::Located { store, layout });
     }
     if out.is_empty() {
         return Err(CliError::NoStoresSelected(args.selector.clone()).into());
@@ -205,12 +200,4 @@ fn print_event(event: &Event) {
             Step::Failed { reason } => println!("{name}: failed: {reason}"),
         },
     }
-}
-
-/// One store's result, for `-o json|yaml`.
-#[derive(Debug, Serialize)]
-struct StoreResult {
-    name: String,
-    #[serde(flatten)]
-    result: Step,
 }

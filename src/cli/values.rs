@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::paths::Paths;
-use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources, ValuesText};
 
 /// `-f/--values` and `--set`, accepted before the subcommand and after it.
 #[derive(Debug, Clone, Args, Default)]
@@ -80,10 +80,10 @@ impl ValuesArgs {
     }
 }
 
-fn read(path: &Path) -> Result<(String, String), ConfigError> {
+fn read(path: &Path) -> Result<ValuesText, ConfigError> {
     let name = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok((name, text)),
+        Ok(text) => Ok(ValuesText::new(name, text)),
         Err(e) => Err(ConfigError::Unreadable {
             path: name,
             why: e.to_string(),

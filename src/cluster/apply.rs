@@ -38,13 +38,20 @@ pub struct Created {
     pub kept_secret: bool,
 }
 
+/// What `create_store` did, and the objects it rendered.
+#[derive(Debug, Clone)]
+pub struct StoreCreated {
+    pub created: Created,
+    pub objects: Vec<Manifest>,
+}
+
 /// Creates the store of `layout` as `config` renders it, with fresh credentials (kept
 /// only if no Secret exists yet). Returns what was done and the rendered objects.
 pub async fn create_store(
     conn: &Connection,
     layout: &StoreLayout,
     config: &Config,
-) -> Result<(Created, Vec<Manifest>), CreateError> {
+) -> Result<StoreCreated, CreateError> {
     let credentials =
         Credentials::generate().map_err(|e| CreateError::NoRandomness(e.to_string()))?;
     let objects = manifests::render(layout, config, &credentials);
@@ -57,7 +64,7 @@ pub async fn create_store(
             .map_err(|e| CreateError::Backups(e.to_string()))?;
     }
     audit::record(conn, layout, audit::Change::Created, "").await;
-    Ok((created, objects))
+    Ok(StoreCreated { created, objects })
 }
 
 /// Applies every object of the store (rendered by `domain::manifests::render`), after

@@ -123,9 +123,6 @@ fn comparable<K: Serialize>(object: &K) -> Value {
 /// Every leaf where `before` and `after` differ, with its path.
 fn compare(before: &Value, after: &Value) -> Vec<FieldChange> {
     leaves::changed(before, after, Arrays::ByIndex)
-        .into_iter()
-        .map(|(path, from, to)| FieldChange { path, from, to })
-        .collect()
 }
 
 #[cfg(test)]

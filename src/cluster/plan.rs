@@ -50,7 +50,7 @@ impl Plan {
                 PlannedStore {
                     name: p.target.name().to_string(),
                     namespace: p.target.layout.namespace.clone(),
-                    revision: p.target.from.0,
+                    revision: p.target.from_revision,
                     action,
                     reason,
                     changes: p.target.key_changes(),

@@ -14,23 +14,37 @@ use crate::domain::labels::REVISION_LABEL;
 use crate::domain::layout::StoreLayout;
 use crate::domain::revision::{self, KEEP, Revision};
 
+/// A recorded revision and the ConfigMap it is kept in.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub revision: Revision,
+    pub map: ConfigMap,
+}
+
+/// The configuration (as values YAML) of a store's latest revision, and its number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatestValues {
+    pub revision: u32,
+    pub values: String,
+}
+
 /// The store's revisions, oldest first, each with its ConfigMap.
-pub async fn list(
-    conn: &Connection,
-    layout: &StoreLayout,
-) -> Result<Vec<(Revision, ConfigMap)>, ClusterError> {
+pub async fn list(conn: &Connection, layout: &StoreLayout) -> Result<Vec<Recorded>, ClusterError> {
     let api: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &layout.namespace);
     let selector = format!("{},{REVISION_LABEL}", layout.store_selector());
     let maps = api
         .list(&ListParams::default().labels(&selector))
         .await
         .map_err(conn.error("listing the store's revisions"))?;
-    let mut out: Vec<(Revision, ConfigMap)> = maps
+    let mut out: Vec<Recorded> = maps
         .items
         .into_iter()
-        .filter_map(|map| revision::from_config_map(&map, layout.name()).map(|r| (r, map)))
+        .filter_map(|map| {
+            revision::from_config_map(&map, layout.name())
+                .map(|revision| Recorded { revision, map })
+        })
         .collect();
-    out.sort_by_key(|(r, _)| r.revision);
+    out.sort_by_key(|r| r.revision.revision);
     Ok(out)
 }
 
@@ -51,7 +65,7 @@ pub async fn record(
 #[derive(Debug)]
 pub struct Next {
     layout: StoreLayout,
-    existing: Vec<(Revision, ConfigMap)>,
+    existing: Vec<Recorded>,
 }
 
 /// The store's next revision (see [`Next`]).
@@ -79,8 +93,8 @@ impl Next {
     }
 }
 
-fn next_number(existing: &[(Revision, ConfigMap)]) -> u32 {
-    existing.last().map_or(1, |(r, _)| r.revision + 1)
+fn next_number(existing: &[Recorded]) -> u32 {
+    existing.last().map_or(1, |r| r.revision.revision + 1)
 }
 
 /// Records `config` as revision 1, "created", unless the store has a revision already
@@ -104,7 +118,7 @@ async fn write(
     layout: &StoreLayout,
     config: &Config,
     change: &str,
-    existing: &[(Revision, ConfigMap)],
+    existing: &[Recorded],
 ) -> Result<Revision, ClusterError> {
     let next = next_number(existing);
     let revision = Revision {
@@ -123,8 +137,8 @@ async fn write(
     .await
     .map_err(conn.error(&format!("recording revision {next}")))?;
     let surplus = (existing.len() + 1).saturating_sub(KEEP);
-    for (old, _) in existing.iter().take(surplus) {
-        let name = revision::name(layout, old.revision);
+    for old in existing.iter().take(surplus) {
+        let name = revision::name(layout, old.revision.revision);
         api.delete(&name, &DeleteParams::default())
             .await
             .map_err(conn.error(&format!("deleting the old revision {name}")))?;
@@ -132,16 +146,20 @@ async fn write(
     Ok(revision)
 }
 
-/// The configuration (as values YAML) of the store's latest revision, and its number.
+/// The configuration of the store's latest revision, and its number.
 pub async fn latest_values(
     conn: &Connection,
     layout: &StoreLayout,
-) -> Result<Option<(u32, String)>, ClusterError> {
-    Ok(list(conn, layout).await?.pop().map(|(revision, map)| {
-        let values = map
+) -> Result<Option<LatestValues>, ClusterError> {
+    Ok(list(conn, layout).await?.pop().map(|latest| {
+        let values = latest
+            .map
             .data
             .and_then(|mut d| d.remove(revision::VALUES))
             .unwrap_or_default();
-        (revision.revision, values)
+        LatestValues {
+            revision: latest.revision.revision,
+            values,
+        }
     }))
 }

@@ -12,11 +12,11 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::connect::Connection;
 use super::upgrade::{self, Applied, Prepared, UpgradeError};
-use super::watch::{LiveModel, Scope};
+use super::watch::{LiveModel, Scope, Started};
 use crate::domain::config::Config;
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
-use crate::domain::rollout::{Event, Step};
+use crate::domain::rollout::{Event, Step, StoreStep};
 use crate::domain::status::{self, Phase, StatusRules};
 use crate::domain::upgrade::{KeyChange, key_changes, waves};
 
@@ -28,9 +28,11 @@ const PLANNING_CONCURRENCY: usize = 8;
 pub struct Target {
     pub layout: StoreLayout,
     pub store: StoreObjects,
-    /// The latest revision's number (None: the store has none yet) and configuration
-    /// (for a store without one: the configuration of this run without its own layers).
-    pub from: (Option<u32>, Config),
+    /// The latest revision's number (None: the store has none yet).
+    pub from_revision: Option<u32>,
+    /// The latest revision's configuration (for a store without one: the configuration
+    /// of this run without its own layers).
+    pub from: Config,
     pub to: Config,
 }
 
@@ -40,7 +42,7 @@ impl Target {
     }
 
     pub fn key_changes(&self) -> Vec<KeyChange> {
-        key_changes(&self.from.1, &self.to)
+        key_changes(&self.from, &self.to)
     }
 }
 
@@ -59,8 +61,8 @@ impl Planned {
             return false;
         };
         let phase = status::derive(&self.target.store, rules, Timestamp::now()).phase;
-        self.target.from.0.is_some()
-            && self.target.from.1 == self.target.to
+        self.target.from_revision.is_some()
+            && self.target.from == self.target.to
             && prepared.changes.is_empty()
             && matches!(phase, Phase::Ready | Phase::Paused)
     }
@@ -74,7 +76,7 @@ pub async fn plan(conn: &Connection, targets: Vec<Target>) -> Vec<Planned> {
                 conn,
                 &target.layout,
                 &target.store,
-                &target.from.1,
+                &target.from,
                 &target.to,
             )
             .await;
@@ -114,7 +116,7 @@ fn first_steps(
         order.push(name.clone());
         let step = if p.done(&options.rules) {
             Step::Skipped {
-                revision: p.target.from.0,
+                revision: p.target.from_revision,
             }
         } else if let Err(e) = &p.check {
             Step::Failed {
@@ -137,14 +139,14 @@ pub async fn run(
     planned: Vec<Planned>,
     options: &Options,
     mut on_event: impl FnMut(Event),
-) -> Vec<(String, Step)> {
+) -> Vec<StoreStep> {
     let (order, mut steps, todo) = first_steps(planned, options, &mut on_event);
     let mut failures = steps.values().filter(|s| s.is_failure()).count();
     let waves = waves(&todo, options.wave_size);
     let wait_last = options.wait || todo.len() > 1;
     let mut model =
         (wait_last && !todo.is_empty()).then(|| LiveModel::start(conn, &Scope::Cluster));
-    if let Some((model, _, _)) = &model {
+    if let Some(Started { model, .. }) = &model {
         // Best effort: without a listed model each store is judged on later events.
         let _ = tokio::time::timeout(options.timeout, model.ready()).await;
     }
@@ -168,7 +170,7 @@ pub async fn run(
         }
         let applied = futures::future::join_all(
             wave.iter()
-                .map(|t| apply_one(conn, t, model.as_ref().map(|m| &m.0), options)),
+                .map(|t| apply_one(conn, t, model.as_ref().map(|m| &m.model), options)),
         )
         .await;
         let mut rolling = Vec::new();
@@ -187,16 +189,20 @@ pub async fn run(
                         revision: applied.revision.revision,
                         reason: "applied".to_string(),
                     };
-                    rolling.push((name.clone(), target.layout.namespace.clone(), applied));
+                    rolling.push(Rolling {
+                        name: name.clone(),
+                        namespace: target.layout.namespace.clone(),
+                        applied,
+                    });
                     step
                 }
             };
             on_event(Event::store(&name, &step));
             steps.insert(name, step);
         }
-        if let Some((model, changes, _)) = model.as_mut() {
-            for (name, step) in settle(model, changes, rolling, options, &mut on_event).await {
-                steps.insert(name, step);
+        if let Some(Started { model, changes, .. }) = model.as_mut() {
+            for settled in settle(model, changes, rolling, options, &mut on_event).await {
+                steps.insert(settled.name, settled.step);
             }
         }
         failures = steps.values().filter(|s| s.is_failure()).count();
@@ -205,7 +211,7 @@ pub async fn run(
         .into_iter()
         .map(|name| {
             let step = steps.remove(&name).unwrap_or(Step::Untouched);
-            (name, step)
+            StoreStep { name, step }
         })
         .collect()
 }
@@ -225,8 +231,7 @@ async fn apply_one(
                 .find(|s| s.name == target.name())
         })
         .unwrap_or_else(|| target.store.clone());
-    let prepared =
-        upgrade::prepare(conn, &target.layout, &store, &target.from.1, &target.to).await?;
+    let prepared = upgrade::prepare(conn, &target.layout, &store, &target.from, &target.to).await?;
     let changes = crate::domain::upgrade::summary(&target.key_changes());
     let change = match (options.change.as_str(), changes.is_empty()) {
         (what, true) => format!("{what}: no configuration change (objects re-applied)"),
@@ -235,11 +240,19 @@ async fn apply_one(
     upgrade::apply(
         conn,
         &prepared,
-        (target.from.0, &target.from.1),
+        target.from_revision,
+        &target.from,
         &target.to,
         &change,
     )
     .await
+}
+
+/// A store applied and not yet settled.
+struct Rolling {
+    name: String,
+    namespace: String,
+    applied: Applied,
 }
 
 /// Follows the applied stores until each runs its revision and is Ready (or Paused),
@@ -247,10 +260,10 @@ async fn apply_one(
 async fn settle(
     model: &LiveModel,
     changes: &mut tokio::sync::mpsc::Receiver<()>,
-    mut rolling: Vec<(String, String, Applied)>,
+    mut rolling: Vec<Rolling>,
     options: &Options,
     on_event: &mut impl FnMut(Event),
-) -> Vec<(String, Step)> {
+) -> Vec<StoreStep> {
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + options.timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -263,7 +276,12 @@ async fn settle(
         };
         let now = Timestamp::now();
         let mut still = Vec::new();
-        for (name, namespace, applied) in rolling {
+        for Rolling {
+            name,
+            namespace,
+            applied,
+        } in rolling
+        {
             // Only the store's namespace is grouped: a change is cheap at any fleet size.
             let stores = model.inventory_in(&namespace).groups();
             let store = stores.iter().find(|s| s.name == name);
@@ -313,9 +331,13 @@ async fn settle(
             match step {
                 Some(step) => {
                     on_event(Event::store(&name, &step));
-                    out.push((name, step));
+                    out.push(StoreStep { name, step });
                 }
-                None => still.push((name, namespace, applied)),
+                None => still.push(Rolling {
+                    name,
+                    namespace,
+                    applied,
+                }),
             }
         }
         rolling = still;

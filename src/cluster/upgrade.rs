@@ -58,9 +58,16 @@ pub struct Applied {
     pub revision: Revision,
     /// Each Deployment and its generation once the new revision was applied: the store
     /// runs the revision once the watched Deployments have observed these.
-    pub generations: Vec<(String, i64)>,
+    pub generations: Vec<Generation>,
     /// The database upgrade Job started, if the images changed.
     pub database_job: Option<String>,
+}
+
+/// A Deployment and its generation once a revision was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub deployment: String,
+    pub generation: i64,
 }
 
 /// Checks that `store` may become `target` and dry-runs it; changes nothing.
@@ -138,20 +145,21 @@ pub async fn prepare(
     })
 }
 
-/// Applies a prepared upgrade from `from` to `to` and records `to` as the store's next
-/// revision (first recording `from` as revision 1 for a store that has none), saying
-/// `change`.
+/// Applies a prepared upgrade from `from` (revision `from_revision`) to `to` and records
+/// `to` as the store's next revision (first recording `from` as revision 1 for a store
+/// that has none), saying `change`.
 pub async fn apply(
     conn: &Connection,
     prepared: &Prepared,
-    from: (Option<u32>, &Config),
+    from_revision: Option<u32>,
+    from: &Config,
     to: &Config,
     change: &str,
 ) -> Result<Applied, UpgradeError> {
     let layout = &prepared.layout;
     remove_finished_database_jobs(conn, layout).await?;
-    if from.0.is_none() {
-        revisions::record(conn, layout, from.1, "recorded at its first upgrade").await?;
+    if from_revision.is_none() {
+        revisions::record(conn, layout, from, "recorded at its first upgrade").await?;
     }
     if !to.backup.schedule.is_empty() {
         // The schedule's Jobs need the target and its credentials in the namespace.
@@ -197,7 +205,7 @@ pub async fn apply(
     let next = revisions::next(conn, layout).await?;
     let number = next.number();
     let generations = annotate(conn, layout, number).await?;
-    let database_job = if upgrade::needs_database_upgrade(from.1, to) {
+    let database_job = if upgrade::needs_database_upgrade(from, to) {
         let job = manifests::database_upgrade_job(layout, to, number);
         apply::apply_one(conn, &Manifest::Job(job)).await?;
         Some(layout.database_upgrade_job(number))
@@ -239,7 +247,7 @@ async fn annotate(
     conn: &Connection,
     layout: &StoreLayout,
     revision: u32,
-) -> Result<Vec<(String, i64)>, ClusterError> {
+) -> Result<Vec<Generation>, ClusterError> {
     let api: Api<Deployment> = Api::namespaced(conn.client.clone(), &layout.namespace);
     let params = PatchParams::apply(REVISION_MANAGER).force();
     let now = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -261,7 +269,10 @@ async fn annotate(
             .patch(&name, &params, &Patch::Apply(&patch))
             .await
             .map_err(conn.error(&format!("annotating deployment {name}")))?;
-        out.push((name, applied.metadata.generation.unwrap_or(0)));
+        out.push(Generation {
+            deployment: name,
+            generation: applied.metadata.generation.unwrap_or(0),
+        });
     }
     Ok(out)
 }
@@ -328,15 +339,15 @@ fn in_flight(job: &Job) -> bool {
 /// The revision a store's objects were applied from: every watched Deployment has
 /// observed its applied generation.
 pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
-    applied.generations.iter().all(|(name, generation)| {
+    applied.generations.iter().all(|g| {
         store.deployments.iter().any(|d| {
-            d.metadata.name.as_deref() == Some(name.as_str())
-                && d.metadata.generation.unwrap_or(0) >= *generation
+            d.metadata.name.as_deref() == Some(g.deployment.as_str())
+                && d.metadata.generation.unwrap_or(0) >= g.generation
                 && d.status
                     .as_ref()
                     .and_then(|s| s.observed_generation)
                     .unwrap_or(0)
-                    >= *generation
+                    >= g.generation
         })
     }) && applied.database_job.as_ref().is_none_or(|job| {
         store

@@ -11,8 +11,15 @@ use super::upgrade_error::UpgradeError;
 use crate::domain::config::Quantity;
 use crate::domain::inventory::StoreObjects;
 
-/// A volume that would grow: (claim, from, to, its storage class).
-pub(super) type Growth = (String, String, String, Option<String>);
+/// A volume that would grow.
+pub(super) struct Growth {
+    claim: String,
+    /// Its size now and the size asked for.
+    from: String,
+    to: String,
+    /// Its storage class (None: the default class).
+    class: Option<String>,
+}
 
 /// Volumes only grow, and keep their storage class: said plainly before the API server
 /// would refuse it. Returns the growth to check, if the volume grows.
@@ -57,9 +64,12 @@ pub(super) fn check_volume(
         });
     }
     Ok(match (storage(live), storage(wanted)) {
-        (Some(from), Some(to)) if to.value() > from.value() => {
-            Some((name, from.0, to.0, class(live)))
-        }
+        (Some(from), Some(to)) if to.value() > from.value() => Some(Growth {
+            claim: name,
+            from: from.0,
+            to: to.0,
+            class: class(live),
+        }),
         _ => None,
     })
 }
@@ -67,7 +77,12 @@ pub(super) fn check_volume(
 /// A volume grows only where its StorageClass allows expansion; a class that cannot be
 /// read (storage classes are cluster-wide, often not readable) is left to the dry run.
 pub(super) async fn check_expansion(conn: &Connection, growth: Growth) -> Result<(), UpgradeError> {
-    let (claim, from, to, class) = growth;
+    let Growth {
+        claim,
+        from,
+        to,
+        class,
+    } = growth;
     let classes: Api<StorageClass> = Api::all(conn.client.clone());
     let found = match &class {
         Some(name) => classes.get_opt(name).await.map(|c| c.into_iter().collect()),

@@ -78,13 +78,18 @@ impl Listed {
     }
 }
 
+/// A live model just started, with the channels that follow it.
+pub struct Started {
+    pub model: LiveModel,
+    /// Receives `()` after every applied event.
+    pub changes: mpsc::Receiver<()>,
+    /// Follows the watchers and the server probe.
+    pub health: watch::Receiver<Health>,
+}
+
 impl LiveModel {
-    /// Starts the watchers and the server probe. `changes` receives `()` after every
-    /// applied event; `health` follows the watchers and the probe.
-    pub fn start(
-        conn: &Connection,
-        scope: &Scope,
-    ) -> (Self, mpsc::Receiver<()>, watch::Receiver<Health>) {
+    /// Starts the watchers and the server probe.
+    pub fn start(conn: &Connection, scope: &Scope) -> Started {
         let (tx, rx) = mpsc::channel(1);
         let (health_tx, health_rx) = watch::channel(Health::Connecting);
         let board = Arc::new(HealthBoard::new(health_tx));
@@ -128,7 +133,11 @@ impl LiveModel {
             ingresses,
             _tasks: Arc::new(Tasks(tasks)),
         };
-        (model, rx, health_rx)
+        Started {
+            model,
+            changes: rx,
+            health: health_rx,
+        }
     }
 
     /// A signal for when every watcher has listed once.

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use super::diff::FieldChange;
+
 /// How arrays are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arrays {
@@ -13,15 +15,15 @@ pub enum Arrays {
     Whole,
 }
 
-/// Every leaf where `before` and `after` differ: (path, before, after), nulls where absent,
-/// in key order.
-pub fn changed(before: &Value, after: &Value, arrays: Arrays) -> Vec<(String, Value, Value)> {
+/// Every leaf where `before` and `after` differ: its path and both values, nulls where
+/// absent, in key order.
+pub fn changed(before: &Value, after: &Value, arrays: Arrays) -> Vec<FieldChange> {
     let mut out = Vec::new();
     walk(before, after, "", arrays, &mut out);
     out
 }
 
-fn walk(a: &Value, b: &Value, path: &str, arrays: Arrays, out: &mut Vec<(String, Value, Value)>) {
+fn walk(a: &Value, b: &Value, path: &str, arrays: Arrays, out: &mut Vec<FieldChange>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
@@ -45,7 +47,11 @@ fn walk(a: &Value, b: &Value, path: &str, arrays: Arrays, out: &mut Vec<(String,
                 walk(p, q, &format!("{path}[{i}]"), arrays, out);
             }
         }
-        (a, b) if a != b => out.push((path.to_string(), a.clone(), b.clone())),
+        (a, b) if a != b => out.push(FieldChange {
+            path: path.to_string(),
+            from: a.clone(),
+            to: b.clone(),
+        }),
         _ => {}
     }
 }
@@ -55,6 +61,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn change(path: &str, from: Value, to: Value) -> FieldChange {
+        FieldChange {
+            path: path.to_string(),
+            from,
+            to,
+        }
+    }
+
     #[test]
     fn arrays_are_compared_by_index_or_whole() {
         let a = json!({"list": [1, 2], "same": {"x": 1}, "gone": true});
@@ -62,14 +76,14 @@ mod tests {
         assert_eq!(
             changed(&a, &b, Arrays::ByIndex),
             vec![
-                ("gone".to_string(), json!(true), Value::Null),
-                ("list[1]".to_string(), json!(2), json!(3)),
-                ("new".to_string(), Value::Null, json!("y")),
+                change("gone", json!(true), Value::Null),
+                change("list[1]", json!(2), json!(3)),
+                change("new", Value::Null, json!("y")),
             ]
         );
         assert_eq!(
             changed(&a, &b, Arrays::Whole)[1],
-            ("list".to_string(), json!([1, 2]), json!([1, 3]))
+            change("list", json!([1, 2]), json!([1, 3]))
         );
     }
 }

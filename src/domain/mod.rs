@@ -19,6 +19,7 @@ pub mod presign;
 pub mod revision;
 pub mod rollout;
 pub mod status;
+pub mod store_ref;
 pub mod summary;
 pub mod text;
 pub mod upgrade;

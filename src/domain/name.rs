@@ -98,7 +98,11 @@ impl StoreName {
         if raw.contains("--") {
             return Err(NameError::DoubleHyphen { suggestion });
         }
-        let (max, longest, limit) = max_len(namespace_prefix);
+        let MaxLen {
+            max,
+            longest,
+            limit,
+        } = max_len(namespace_prefix);
         if raw.len() > max {
             return Err(NameError::TooLong {
                 len: raw.len(),
@@ -158,8 +162,18 @@ impl fmt::Display for StoreName {
     }
 }
 
+/// The longest accepted name, and which derived name sets that limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaxLen {
+    pub max: usize,
+    /// The derived name that sets it (`NAME` stands for the store's name).
+    pub longest: String,
+    /// That name's own limit, in words.
+    pub limit: &'static str,
+}
+
 /// Longest accepted name, and which derived name sets that limit.
-pub fn max_len(namespace_prefix: &str) -> (usize, String, &'static str) {
+pub fn max_len(namespace_prefix: &str) -> MaxLen {
     let longest_suffix = LABEL_LIMITED_SUFFIXES
         .iter()
         .map(|s| s.len())
@@ -168,17 +182,17 @@ pub fn max_len(namespace_prefix: &str) -> (usize, String, &'static str) {
     let by_suffix = DNS_LABEL_MAX - longest_suffix;
     let by_namespace = DNS_LABEL_MAX.saturating_sub(namespace_prefix.len());
     if by_namespace < by_suffix {
-        (
-            by_namespace,
-            format!("the namespace '{namespace_prefix}NAME'"),
-            "63 characters",
-        )
+        MaxLen {
+            max: by_namespace,
+            longest: format!("the namespace '{namespace_prefix}NAME'"),
+            limit: "63 characters",
+        }
     } else {
-        (
-            by_suffix,
-            "the Service 'NAME-wordpress'".to_string(),
-            "63 characters",
-        )
+        MaxLen {
+            max: by_suffix,
+            longest: "the Service 'NAME-wordpress'".to_string(),
+            limit: "63 characters",
+        }
     }
 }
 
@@ -293,7 +307,7 @@ mod tests {
 
     #[test]
     fn longest_accepted_length_is_exact() {
-        let (max, _, _) = max_len(PREFIX);
+        let max = max_len(PREFIX).max;
         assert_eq!(max, 53, "the Service '<name>-wordpress' must fit in 63");
         assert!(StoreName::parse(&"a".repeat(max), PREFIX).is_ok());
         let msg = err(&"a".repeat(max + 1));
@@ -307,7 +321,7 @@ mod tests {
     #[test]
     fn a_long_namespace_prefix_lowers_the_limit() {
         let prefix = "a-very-long-prefix-for-store-namespaces-";
-        let (max, longest, _) = max_len(prefix);
+        let MaxLen { max, longest, .. } = max_len(prefix);
         assert_eq!(max, 63 - prefix.len());
         assert!(longest.contains(prefix));
         assert!(StoreName::parse(&"b".repeat(max), prefix).is_ok());

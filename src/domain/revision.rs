@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::config::{self, Config, ConfigError, EnvVars, Sources};
+use super::config::{self, Config, ConfigError, EnvVars, Sources, ValuesText};
 use super::layout::StoreLayout;
 use super::ownership::marked_for;
 use crate::domain::labels::REVISION_LABEL;
@@ -116,7 +116,7 @@ pub fn config_of(map: &ConfigMap) -> Result<Config, ConfigError> {
         .unwrap_or_default();
     let origin = format!("revision {} of the store", number(map).unwrap_or(0));
     config::load(&Sources {
-        files: vec![(origin, text)],
+        files: vec![ValuesText::new(origin, text)],
         env: EnvVars::default(),
         ..Sources::default()
     })

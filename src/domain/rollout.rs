@@ -50,6 +50,23 @@ impl Step {
     }
 }
 
+/// Where one store is (or ended) in a rollout; `-o json|yaml` prints it flat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreStep {
+    pub name: String,
+    #[serde(flatten)]
+    pub step: Step,
+}
+
+impl StoreStep {
+    pub fn new(name: impl Into<String>, step: Step) -> Self {
+        Self {
+            name: name.into(),
+            step,
+        }
+    }
+}
+
 /// What a rollout reports as it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::status::{self, Phase, StatusRules};
 use crate::domain::inventory::StoreObjects;
+use crate::domain::store_ref::StoreRef;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreSummary {
@@ -21,6 +22,13 @@ pub struct StoreSummary {
     pub pods_total: usize,
     /// RFC 3339 creation time.
     pub created: Option<String>,
+}
+
+impl StoreSummary {
+    /// Which store this is (name and namespace).
+    pub fn store_ref(&self) -> StoreRef {
+        StoreRef::new(self.name.clone(), self.namespace.clone())
+    }
 }
 
 pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> StoreSummary {

@@ -25,10 +25,10 @@ pub fn key_changes(from: &Config, to: &Config) -> Vec<KeyChange> {
     );
     leaves::changed(&a, &b, Arrays::Whole)
         .into_iter()
-        .map(|(key, from, to)| KeyChange {
-            key,
-            from: scalar(&from),
-            to: scalar(&to),
+        .map(|c| KeyChange {
+            from: scalar(&c.from),
+            to: scalar(&c.to),
+            key: c.path,
         })
         .collect()
 }

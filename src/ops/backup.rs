@@ -46,16 +46,18 @@ pub async fn running_store(
 
 /// The store's own configuration (its latest revision: database name and user, images)
 /// with this run's backup target and platform namespace: what its backup Jobs run with.
+/// A store made before storectl bound its namespace gets the binding first (the Jobs run
+/// there).
 pub async fn settings_for(
     conn: &Connection,
     layout: &StoreLayout,
     store: StoreObjects,
     config: &Config,
 ) -> anyhow::Result<Config> {
+    crate::cluster::access::bind_existing(conn, layout, config).await?;
     let mut own = super::upgrade::target(conn, layout, store, &Sources::default(), config)
         .await?
-        .from
-        .1;
+        .from;
     own.backup = config.backup.clone();
     own.platform = config.platform.clone();
     Ok(own)

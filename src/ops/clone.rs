@@ -12,6 +12,7 @@ use crate::cluster::connect::Connection;
 use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
 use crate::domain::lookup::LookupError;
+use crate::domain::manifests::backups::UrlRewrite;
 use crate::domain::name::StoreName;
 
 /// What a clone did.
@@ -48,7 +49,7 @@ pub async fn run(
     }
     // The source may be gone: its backups and the configuration of this run remain.
     let (namespace, settings) = match find::to_act_on(conn, source, config).await {
-        Ok((store, layout)) => (
+        Ok(find::Located { store, layout }) => (
             Some(layout.namespace.clone()),
             backup::settings_for(conn, &layout, store, config).await?,
         ),
@@ -85,7 +86,10 @@ pub async fn run(
         &layout,
         &settings,
         record,
-        Some((&old, &new)),
+        Some(UrlRewrite {
+            old: &old,
+            new: &new,
+        }),
         timeout,
     )
     .await?;

@@ -51,7 +51,8 @@ pub async fn run(
     config: &Config,
 ) -> Result<Created, CreateError> {
     let layout = StoreLayout::new(name, config);
-    let (created, objects) = apply::create_store(conn, &layout, config).await?;
+    let apply::StoreCreated { created, objects } =
+        apply::create_store(conn, &layout, config).await?;
     Ok(Created {
         layout,
         already_present: created.already_present,

@@ -33,7 +33,7 @@ pub enum Error {
     RestoreRunning { name: String, job: String },
     #[error("{}", rollout_failed(failed, *done, *untouched, *max_failures))]
     RolloutFailed {
-        failed: Vec<(String, String)>,
+        failed: Vec<FailedStore>,
         done: usize,
         untouched: usize,
         max_failures: usize,
@@ -50,15 +50,22 @@ pub enum Error {
     TimedOut { after: Duration, what: String },
 }
 
+/// A store a rollout failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedStore {
+    pub name: String,
+    pub reason: String,
+}
+
 fn rollout_failed(
-    failed: &[(String, String)],
+    failed: &[FailedStore],
     done: usize,
     untouched: usize,
     max_failures: usize,
 ) -> String {
     let which = failed
         .iter()
-        .map(|(name, why)| format!("{name}: {why}"))
+        .map(|f| format!("{}: {}", f.name, f.reason))
         .collect::<Vec<_>>()
         .join("; ");
     let stopped = if untouched > 0 {

@@ -56,13 +56,20 @@ pub async fn store(conn: &Connection, name: &StoreName, config: &Config) -> anyh
     Ok(Found { store, forbidden })
 }
 
+/// A store seen whole, and where its objects are: what a verb acts on.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub store: StoreObjects,
+    pub layout: StoreLayout,
+}
+
 /// The store, seen whole, and where its objects are: for the commands that act on it.
 pub async fn to_act_on(
     conn: &Connection,
     name: &StoreName,
     config: &Config,
-) -> anyhow::Result<(StoreObjects, StoreLayout)> {
+) -> anyhow::Result<Located> {
     let store = store(conn, name, config).await?.complete()?;
     let layout = StoreLayout::found(name, &store.namespace_name, config);
-    Ok((store, layout))
+    Ok(Located { store, layout })
 }

@@ -10,6 +10,6 @@ pub async fn run(conn: &Connection, layout: &StoreLayout) -> anyhow::Result<Vec<
     Ok(revisions::list(conn, layout)
         .await?
         .into_iter()
-        .map(|(revision, _)| revision)
+        .map(|r| r.revision)
         .collect())
 }

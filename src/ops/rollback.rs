@@ -11,6 +11,13 @@ use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
 use crate::domain::revision;
 
+/// A rollback worked out: the one store's plan, and the change it records.
+#[derive(Debug)]
+pub struct RollbackPlan {
+    pub planned: Vec<Planned>,
+    pub change: String,
+}
+
 /// The plan of the rollback of `store` to revision `to` and the change it records.
 pub async fn plan(
     conn: &Connection,
@@ -18,10 +25,10 @@ pub async fn plan(
     layout: &StoreLayout,
     config: &Config,
     to: Option<u32>,
-) -> anyhow::Result<(Vec<Planned>, String)> {
+) -> anyhow::Result<RollbackPlan> {
     let name = layout.name();
     let recorded = revisions::list(conn, layout).await?;
-    let Some((latest, latest_map)) = recorded.last() else {
+    let Some(latest) = recorded.last() else {
         return Err(Error::NoRevision {
             name: name.to_string(),
             wanted: to,
@@ -29,11 +36,11 @@ pub async fn plan(
         }
         .into());
     };
-    let wanted = to.unwrap_or(latest.revision.saturating_sub(1));
-    let Some((_, map)) = recorded.iter().find(|(r, _)| r.revision == wanted) else {
+    let wanted = to.unwrap_or(latest.revision.revision.saturating_sub(1));
+    let Some(back_to) = recorded.iter().find(|r| r.revision.revision == wanted) else {
         let kept = recorded
             .iter()
-            .map(|(r, _)| r.revision.to_string())
+            .map(|r| r.revision.revision.to_string())
             .collect::<Vec<_>>()
             .join(", ");
         return Err(Error::NoRevision {
@@ -53,9 +60,13 @@ pub async fn plan(
     let target = Target {
         layout: layout.clone(),
         store,
-        from: (Some(latest.revision), recorded_config(latest_map)?),
-        to: recorded_config(map)?,
+        from_revision: Some(latest.revision.revision),
+        from: recorded_config(&latest.map)?,
+        to: recorded_config(&back_to.map)?,
     };
     let planned = upgrade::only_if_accepted(rollout::plan(conn, vec![target]).await)?;
-    Ok((planned, format!("rollback to revision {wanted}")))
+    Ok(RollbackPlan {
+        planned,
+        change: format!("rollback to revision {wanted}"),
+    })
 }

@@ -58,7 +58,7 @@ fn yaml<T: serde::de::DeserializeOwned>(text: &str) -> T {
 fn said(app: &App) -> String {
     app.status
         .as_ref()
-        .map(|(_, s)| s.clone())
+        .map(|s| s.message.clone())
         .unwrap_or_default()
 }
 
@@ -232,4 +232,61 @@ fn the_tui_and_the_cli_say_the_same_about_what_a_delete_destroys() {
     };
     assert_eq!(confirm.what, super::delete::what(&store));
     assert!(confirm.what.contains("shop-mysql-pvc"), "{}", confirm.what);
+}
+
+#[test]
+fn the_tui_and_the_cli_say_the_same_when_nothing_is_to_upgrade() {
+    use crate::app::{PlanView, UpgradeForm};
+    use crate::cluster::plan::{Plan, PlannedStore};
+    use crate::domain::store_ref::StoreRef;
+
+    let store = |name: &str, action: &'static str, reason: Option<&str>| PlannedStore {
+        name: name.into(),
+        namespace: format!("store-{name}"),
+        revision: Some(2),
+        action,
+        reason: reason.map(str::to_string),
+        changes: vec![],
+        objects: vec![],
+    };
+    let at_target = Plan {
+        stores: vec![store("a", "skip", None), store("b", "skip", None)],
+        waves: vec![],
+        wave_size: 10,
+        max_failures: 0,
+    };
+    let some_refused = Plan {
+        stores: vec![store("a", "skip", None), store("b", "refused", Some("no"))],
+        waves: vec![],
+        wave_size: 10,
+        max_failures: 0,
+    };
+    for (plan, words) in [
+        (
+            &at_target,
+            "nothing to do: every store is at its target revision (2 store(s))",
+        ),
+        (
+            &some_refused,
+            "nothing to upgrade: 1 of 2 store(s) refused, the others at their target",
+        ),
+    ] {
+        // The CLI prints this line (`cli::upgrade`)...
+        let cli = super::upgrade::nothing_to_upgrade(plan);
+        assert_eq!(cli.as_deref(), Some(words));
+        // ...and the TUI's form shows the plan's last line, from the same function.
+        let mut app = app(vec![row(Phase::Ready)], false);
+        app.mode = Mode::Upgrade(UpgradeForm::new(vec![StoreRef::new("a", "store-a")]));
+        let view = PlanView {
+            lines: super::upgrade::plan_lines(plan),
+            stores: vec![],
+            to_upgrade: plan.to_upgrade(),
+            scroll: 0,
+        };
+        app::update(&mut app, Action::UpgradePlanned(Ok(view)));
+        let Mode::Upgrade(form) = &app.mode else {
+            panic!("the form stays open when nothing is to upgrade");
+        };
+        assert_eq!(form.error.as_deref(), Some(words));
+    }
 }

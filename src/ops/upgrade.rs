@@ -5,29 +5,34 @@
 use std::time::Duration;
 
 use super::Error;
+use super::error::FailedStore;
+use super::find::Located;
 use crate::cluster::connect::Connection;
 use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Options, Planned, Target};
 use crate::cluster::{access, revisions};
-use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources};
+use crate::domain::config::{self, Config, ConfigError, EnvVars, Sources, ValuesText};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
 use crate::domain::revision;
-use crate::domain::rollout::Step;
+use crate::domain::rollout::{Step, StoreStep};
 
 /// How long one wave may take in the terminal UI, which has no `--timeout`.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The plan for `stores`: each one's latest revision with `layers` on top of `base`,
-/// checked and dry-run.
+/// checked and dry-run. A store made before storectl bound its namespace gets the
+/// binding first, so that the upgrade runs on it: the one change even `upgrade
+/// --dry-run` makes (storectl's own access), on purpose; `diff` never makes it.
 pub async fn plan(
     conn: &Connection,
-    stores: Vec<(StoreObjects, StoreLayout)>,
+    stores: Vec<Located>,
     layers: &Sources,
     base: &Config,
 ) -> anyhow::Result<Vec<Planned>> {
     let mut targets = Vec::new();
-    for (store, layout) in stores {
+    for Located { store, layout } in stores {
+        access::bind_existing(conn, &layout, base).await?;
         targets.push(target(conn, &layout, store, layers, base).await?);
     }
     Ok(rollout::plan(conn, targets).await)
@@ -35,7 +40,9 @@ pub async fn plan(
 
 /// The store's configuration now (its latest revision, else `base`) and after `layers`.
 /// Where storectl writes outside the store (platform, backup target) is `base`'s, the
-/// operator's configuration, never the revision's; `layers` still go on top.
+/// operator's configuration, never the revision's; `layers` still go on top. Only reads
+/// (`diff` relies on it): the verbs that change the store bind its namespace first
+/// (`access::bind_existing`).
 pub async fn target(
     conn: &Connection,
     layout: &StoreLayout,
@@ -43,19 +50,19 @@ pub async fn target(
     layers: &Sources,
     base: &Config,
 ) -> anyhow::Result<Target> {
-    // A store made before storectl bound its namespace gets the binding first, so that
-    // the upgrade runs on it (the one change even a dry run makes: storectl's own access).
-    access::bind_existing(conn, layout, base).await?;
     let (number, from) = match revisions::latest_values(conn, layout).await? {
-        Some((n, values)) => {
+        Some(revisions::LatestValues {
+            revision: n,
+            values,
+        }) => {
             let origin = format!("revision {n} of store {}", layout.name());
-            let recorded = layered((origin, values), &Sources::default())?;
+            let recorded = layered(ValuesText::new(origin, values), &Sources::default())?;
             (Some(n), revision::where_the_operator_says(recorded, base))
         }
         None => (None, base.clone()),
     };
     let to = layered(
-        (
+        ValuesText::new(
             format!("the configuration of store {}", layout.name()),
             serde_yaml_ng::to_string(&from)?,
         ),
@@ -64,14 +71,15 @@ pub async fn target(
     Ok(Target {
         layout: layout.clone(),
         store,
-        from: (number, from),
+        from_revision: number,
+        from,
         to,
     })
 }
 
-/// `base` (origin, values YAML) with the files, `--set`s and form fields of `layers` on
+/// `base` with the files, `--set`s and form fields of `layers` on
 /// top; the environment is not read.
-fn layered(base: (String, String), layers: &Sources) -> Result<Config, ConfigError> {
+fn layered(base: ValuesText, layers: &Sources) -> Result<Config, ConfigError> {
     let mut files = vec![base];
     files.extend(layers.files.iter().cloned());
     config::load(&Sources {
@@ -114,10 +122,26 @@ pub fn options(
 /// The plan in lines, with what to say when nothing would be upgraded.
 pub fn plan_lines(plan: &Plan) -> Vec<String> {
     let mut lines: Vec<String> = plan.describe().lines().map(str::to_string).collect();
-    if plan.to_upgrade() == 0 {
-        lines.push("nothing to upgrade: every store is at its target or refused".to_string());
-    }
+    lines.extend(nothing_to_upgrade(plan));
     lines
+}
+
+/// What every front end says when a plan upgrades no store (None when it upgrades
+/// some): every store at its target, or some refused (the plan's lines say why).
+pub fn nothing_to_upgrade(plan: &Plan) -> Option<String> {
+    if plan.to_upgrade() > 0 {
+        return None;
+    }
+    Some(match plan.refused() {
+        0 => format!(
+            "nothing to do: every store is at its target revision ({} store(s))",
+            plan.stores.len()
+        ),
+        refused => format!(
+            "nothing to upgrade: {refused} of {} store(s) refused, the others at their target",
+            plan.stores.len()
+        ),
+    })
 }
 
 /// How a rollout ended.
@@ -125,26 +149,29 @@ pub fn plan_lines(plan: &Plan) -> Vec<String> {
 pub struct Summary {
     pub stores: usize,
     pub done: usize,
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<FailedStore>,
     pub untouched: usize,
 }
 
 impl Summary {
     /// The end of a rollout from each store's last step.
-    pub fn of(results: &[(String, Step)]) -> Self {
+    pub fn of(results: &[StoreStep]) -> Self {
         Self {
             stores: results.len(),
-            done: results.iter().filter(|(_, s)| s.is_done()).count(),
+            done: results.iter().filter(|r| r.step.is_done()).count(),
             failed: results
                 .iter()
-                .filter_map(|(name, step)| match step {
-                    Step::Failed { reason } => Some((name.clone(), reason.clone())),
+                .filter_map(|r| match &r.step {
+                    Step::Failed { reason } => Some(FailedStore {
+                        name: r.name.clone(),
+                        reason: reason.clone(),
+                    }),
                     _ => None,
                 })
                 .collect(),
             untouched: results
                 .iter()
-                .filter(|(_, s)| matches!(s, Step::Untouched))
+                .filter(|r| matches!(r.step, Step::Untouched))
                 .count(),
         }
     }
@@ -173,14 +200,14 @@ mod tests {
     #[test]
     fn a_rollout_with_a_failure_ends_in_the_failure_for_every_front_end() {
         let results = vec![
-            ("a".to_string(), Step::Ready { revision: 2 }),
-            (
-                "b".to_string(),
+            StoreStep::new("a", Step::Ready { revision: 2 }),
+            StoreStep::new(
+                "b",
                 Step::Failed {
                     reason: "boom".to_string(),
                 },
             ),
-            ("c".to_string(), Step::Untouched),
+            StoreStep::new("c", Step::Untouched),
         ];
         let summary = Summary::of(&results);
         assert_eq!((summary.done, summary.untouched), (1, 1));

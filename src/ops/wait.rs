@@ -7,7 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::Error;
 use crate::cluster::connect::Connection;
-use crate::cluster::watch::{LiveModel, Scope};
+use crate::cluster::watch::{LiveModel, Scope, Started};
 use crate::domain::config::Config;
 use crate::domain::layout::StoreLayout;
 use crate::domain::status::{self, Phase};
@@ -25,7 +25,9 @@ pub async fn until_settled(
         namespace: layout.namespace.clone(),
         selector: layout.store_selector(),
     };
-    let (model, mut changes, _health) = LiveModel::start(conn, &scope);
+    let Started {
+        model, mut changes, ..
+    } = LiveModel::start(conn, &scope);
     let rules = config.status_rules();
     if tokio::time::timeout(timeout, model.ready()).await.is_err() {
         return Err(Error::TimedOut {

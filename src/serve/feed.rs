@@ -64,6 +64,12 @@ pub struct Feed {
     events: broadcast::Sender<StoreChange>,
 }
 
+/// A watcher's start: the view now, and every change after it.
+pub struct Subscription {
+    pub view: Arc<View>,
+    pub events: broadcast::Receiver<StoreChange>,
+}
+
 impl Feed {
     /// Starts deriving from `model`; the task ends when the model's watchers do.
     pub fn start(
@@ -104,9 +110,12 @@ impl Feed {
     }
 
     /// The events from now on, and the view they start from.
-    pub fn subscribe(&self) -> (Arc<View>, broadcast::Receiver<StoreChange>) {
+    pub fn subscribe(&self) -> Subscription {
         let events = self.events.subscribe();
-        (self.view(), events)
+        Subscription {
+            view: self.view(),
+            events,
+        }
     }
 
     /// The store's summary once the view has it, or None after `within`.

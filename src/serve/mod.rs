@@ -34,7 +34,7 @@ use routes::Server;
 use streams::Streams;
 
 use crate::cluster::connect::Connection;
-use crate::cluster::watch::{LiveModel, Scope};
+use crate::cluster::watch::{LiveModel, Scope, Started};
 use crate::domain::config::{Config, Sources};
 
 /// How requests are authenticated, from the command line.
@@ -49,11 +49,18 @@ pub enum AuthMode {
     None,
 }
 
+/// The HTTPS certificate chain and its private key (PEM files).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub listen: SocketAddr,
     pub auth: AuthMode,
-    pub tls: Option<(PathBuf, PathBuf)>,
+    pub tls: Option<TlsFiles>,
     /// Origins a browser may call the API from (`*` for any).
     pub cors_origins: Vec<String>,
     pub readonly: bool,
@@ -127,7 +134,7 @@ pub async fn run(
     };
     let cors = cors(&options.cors_origins)?;
     let tls = match &options.tls {
-        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        Some(TlsFiles { cert, key }) => Some(tls::acceptor(cert, key)?),
         None => None,
     };
     let tcp = tokio::net::TcpListener::bind(options.listen)
@@ -139,7 +146,11 @@ pub async fn run(
     let local = tcp.local_addr()?;
 
     let metrics = Arc::new(Metrics::default());
-    let (model, changes, health) = LiveModel::start(&conn, &Scope::Cluster);
+    let Started {
+        model,
+        changes,
+        health,
+    } = LiveModel::start(&conn, &Scope::Cluster);
     let feed = Feed::start(
         model,
         changes,
@@ -324,7 +335,10 @@ mod tests {
         let options = |listen: &str, tls: bool, insecure_plaintext: bool| Options {
             listen: listen.parse().unwrap_or_else(|e| panic!("{e}")),
             auth: AuthMode::TokenFile(PathBuf::from("tokens")),
-            tls: tls.then(|| (PathBuf::from("c"), PathBuf::from("k"))),
+            tls: tls.then(|| TlsFiles {
+                cert: PathBuf::from("c"),
+                key: PathBuf::from("k"),
+            }),
             cors_origins: Vec::new(),
             readonly: false,
             allowed_domains: Vec::new(),

@@ -179,7 +179,7 @@ fn watch(
     server: &Server,
     slot: super::streams::Slot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
-    let (view, events) = server.feed.subscribe();
+    let super::feed::Subscription { view, events } = server.feed.subscribe();
     let changes = futures::stream::unfold(events, |mut events| async move {
         match events.recv().await {
             Ok(event) => Some((event, events)),

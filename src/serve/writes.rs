@@ -42,11 +42,11 @@ struct NewStore {
 impl NewStore {
     /// The request's fields as the configuration's top layer (as the TUI's form); an
     /// empty field, as a web form sends it, keeps the server's value.
-    fn layer(&self) -> Vec<(String, String)> {
+    fn layer(&self) -> Vec<config::FormField> {
         let mut out = Vec::new();
         let mut put = |key: &str, value: &Option<String>| {
             if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-                out.push((key.to_string(), v.clone()));
+                out.push(config::FormField::new(key, v.clone()));
             }
         };
         put("global.domain", &self.domain);
@@ -225,8 +225,8 @@ mod tests {
         assert_eq!(
             request.layer(),
             vec![
-                ("wordpress.storage".to_string(), "5Gi".to_string()),
-                ("mysql.storage".to_string(), "5Gi".to_string()),
+                config::FormField::new("wordpress.storage", "5Gi"),
+                config::FormField::new("mysql.storage", "5Gi"),
             ]
         );
     }

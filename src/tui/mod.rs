@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, StoreRow};
 use crate::cluster::connect::{self, ConnectOptions, Connection};
 use crate::cluster::health::Health;
-use crate::cluster::watch::{LiveModel, Scope};
+use crate::cluster::watch::{LiveModel, Scope, Started};
 use crate::domain::config::{Config, Sources};
 use crate::domain::summary::{object_states, summarize};
 use crate::ui;
@@ -123,7 +123,11 @@ struct Live {
 
 impl Live {
     fn start(conn: &Connection) -> Self {
-        let (model, changes, health) = LiveModel::start(conn, &Scope::Cluster);
+        let Started {
+            model,
+            changes,
+            health,
+        } = LiveModel::start(conn, &Scope::Cluster);
         let listed = listed_signal(&model);
         Self {
             model,

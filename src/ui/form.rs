@@ -73,13 +73,13 @@ pub fn draw_confirm(frame: &mut Frame, c: &Confirm, area: Rect) {
             " restore store ".to_string(),
             format!(
                 "Restore backup {id} into store {}?",
-                stores.first().map_or("", |(n, _)| n.as_str())
+                stores.first().map_or("", |s| s.name.as_str())
             ),
             format!("This replaces {}.", c.what),
         ),
-        (Confirming::Delete, [(name, _)]) => (
+        (Confirming::Delete, [one]) => (
             " delete store ".to_string(),
-            format!("Delete store {name}?"),
+            format!("Delete store {}?", one.name),
             format!("This removes {}.", c.what),
         ),
         (Confirming::Delete, many) => (

@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Clear, rect);
     let lines: Vec<Line> = bindings
         .iter()
-        .map(|(k, what)| Line::from(format!(" {k:<16} {what}")))
+        .map(|b| Line::from(format!(" {:<16} {}", b.label, b.does)))
         .collect();
     let block = Block::new()
         .borders(Borders::ALL)

@@ -16,7 +16,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, ConnectionState, Mode, Severity, keys};
+use crate::app::{App, ConnectionState, Mode, Severity, StatusLine, keys};
 use crate::domain::status::Phase;
 
 /// Smallest terminal the layout works in.
@@ -156,7 +156,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
-    if let Some((severity, message)) = &app.status {
+    if let Some(StatusLine { severity, message }) = &app.status {
         let style = match severity {
             Severity::Info => Style::new().fg(Color::Cyan),
             Severity::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),

@@ -7,6 +7,7 @@ use ratatui::backend::TestBackend;
 use crate::app::tests::app_with;
 use crate::app::{self, Action, App, EventRow, LogLine, keys};
 use crate::domain::status::Phase;
+use crate::domain::store_ref::StoreRef;
 
 fn render(app: &App, width: u16, height: u16) -> String {
     let mut terminal =
@@ -206,8 +207,8 @@ fn upgrade_form_and_rollout_progress() {
     }
     both_sizes("upgrade_form", &app);
     let stores = vec![
-        ("alpha".to_string(), "store-alpha".to_string()),
-        ("bravo".to_string(), "store-bravo".to_string()),
+        StoreRef::new("alpha", "store-alpha"),
+        StoreRef::new("bravo", "store-bravo"),
     ];
     app::update(
         &mut app,

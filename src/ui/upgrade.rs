@@ -14,7 +14,7 @@ use crate::domain::rollout::Step;
 pub fn draw_form(frame: &mut Frame, f: &UpgradeForm, area: Rect) {
     let rect = dialog(area, 76, 12);
     frame.render_widget(Clear, rect);
-    let names: Vec<&str> = f.stores.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = f.stores.iter().map(|s| s.name.as_str()).collect();
     let title = match names.as_slice() {
         [one] => format!(" upgrade store {one} "),
         many => format!(" upgrade {} stores ", many.len()),
@@ -101,7 +101,7 @@ pub fn draw_progress(frame: &mut Frame, view: &RolloutView, area: Rect) {
     };
     let wave = view
         .wave
-        .map_or(String::new(), |(n, of)| format!(", wave {n}/{of}"));
+        .map_or(String::new(), |w| format!(", wave {}/{}", w.number, w.of));
     let block = Block::new().borders(Borders::ALL).title(format!(
         " rollout {state}{wave} (Esc: back, it goes on; U returns) "
     ));
@@ -139,10 +139,10 @@ pub fn draw_progress(frame: &mut Frame, view: &RolloutView, area: Rect) {
         .stores
         .iter()
         .skip(view.scroll)
-        .map(|(name, step)| {
-            let (what, color) = describe(step);
+        .map(|s| {
+            let (what, color) = describe(&s.step);
             Line::from(vec![
-                Span::raw(format!("  {name:<28} ")),
+                Span::raw(format!("  {:<28} ", s.name)),
                 Span::styled(what, Style::new().fg(color)),
             ])
         })

@@ -79,7 +79,7 @@ fn every_bound_key_appears_in_help() {
     for view in VIEWS {
         let named: Vec<Key> = help_of(view, false)
             .iter()
-            .flat_map(|(label, _)| keys_named(label))
+            .flat_map(|b| keys_named(b.label))
             .collect();
         for binding in rows(view) {
             for key in binding.keys {
@@ -139,7 +139,7 @@ fn no_key_means_two_things_in_one_view() {
 
 #[test]
 fn read_only_hides_the_keys_that_change_something() {
-    let help: Vec<&str> = help_of(Table, true).iter().map(|(k, _)| *k).collect();
+    let help: Vec<&str> = help_of(Table, true).iter().map(|b| b.label).collect();
     for label in ["c / n", "Ctrl-D", "p", "u", "b"] {
         assert!(!help.contains(&label), "read-only help lists {label}");
     }
@@ -157,4 +157,143 @@ fn read_only_hides_the_keys_that_change_something() {
             .iter()
             .any(|h| h.starts_with("b ") || h.starts_with("R "))
     );
+}
+
+/// An app showing `view` (one Ready store, `alpha`), read-only or not.
+fn app_in(view: View, readonly: bool) -> crate::app::App {
+    use crate::app::tests::app_with;
+    use crate::app::{Confirm, Confirming, ContextPicker, CreateForm, Mode, PlanView};
+    use crate::app::{RestorePicker, RolloutView, UpgradeForm, update};
+    use crate::domain::status::Phase;
+    use crate::domain::store_ref::StoreRef;
+
+    let mut app = app_with(&[("alpha", Phase::Ready)]);
+    app.readonly = readonly;
+    let alpha = || StoreRef::new("alpha", "store-alpha");
+    let press = |app: &mut crate::app::App, c: char| {
+        let k = crossterm::event::KeyEvent::from(KeyCode::Char(c));
+        if let Some(action) = crate::app::keys::action_for(app, k) {
+            update(app, action);
+        }
+    };
+    let confirm = |confirming, stores: Vec<StoreRef>| {
+        Mode::Confirm(Confirm {
+            confirming,
+            stores,
+            expected: "alpha".into(),
+            what: "everything".into(),
+            typed: tui_input::Input::default(),
+            hint: None,
+            backups: None,
+        })
+    };
+    match view {
+        Table => {}
+        Filter => press(&mut app, '/'),
+        Details => {
+            update(&mut app, crate::app::Action::OpenDetails);
+        }
+        Logs => press(&mut app, 'l'),
+        LogSearch => {
+            press(&mut app, 'l');
+            press(&mut app, '/');
+        }
+        Help => press(&mut app, '?'),
+        Contexts => {
+            app.mode = Mode::Contexts(ContextPicker {
+                names: vec!["one".into()],
+                selected: 0,
+            });
+        }
+        Create => app.mode = Mode::Create(CreateForm::new(&app.form_defaults)),
+        Upgrade => app.mode = Mode::Upgrade(UpgradeForm::new(vec![alpha()])),
+        UpgradePlan => {
+            app.mode = Mode::UpgradePlan(PlanView {
+                lines: vec!["plan: 1 store".into()],
+                stores: vec![alpha()],
+                to_upgrade: 1,
+                scroll: 0,
+            });
+        }
+        Rollout => {
+            app.rollout = Some(RolloutView {
+                stores: vec![],
+                wave: None,
+                finished: None,
+                scroll: 0,
+            });
+            app.mode = Mode::Rollout;
+        }
+        RestorePick => {
+            app.mode = Mode::RestorePick(RestorePicker {
+                name: "alpha".into(),
+                namespace: "store-alpha".into(),
+                backups: vec![crate::app::tests::record(
+                    "b1",
+                    crate::domain::backup::BackupStatus::Complete,
+                )],
+                selected: 0,
+            });
+        }
+        ConfirmDelete => app.mode = confirm(Confirming::Delete, vec![alpha()]),
+        ConfirmDeleteMany => {
+            app.mode = confirm(
+                Confirming::Delete,
+                vec![alpha(), StoreRef::new("beta", "store-beta")],
+            );
+        }
+        ConfirmRestore => {
+            app.mode = confirm(Confirming::Restore { id: "b1".into() }, vec![alpha()]);
+        }
+    }
+    assert_eq!(
+        crate::app::keys::view_of(&app),
+        view,
+        "the app shows {view:?}"
+    );
+    app
+}
+
+/// Presses `key` in `view`; whether the app refused it as read-only.
+fn refused_as_read_only(view: View, readonly: bool, key: Key) -> bool {
+    let mut app = app_in(view, readonly);
+    app.status = None;
+    let modifiers = if key.ctrl {
+        crossterm::event::KeyModifiers::CONTROL
+    } else {
+        crossterm::event::KeyModifiers::NONE
+    };
+    let event = crossterm::event::KeyEvent::new(key.code, modifiers);
+    if let Some(action) = crate::app::keys::action_for(&app, event) {
+        crate::app::update(&mut app, action);
+    }
+    app.status
+        .is_some_and(|s| s.message.starts_with("read-only mode"))
+}
+
+#[test]
+fn read_only_hides_exactly_the_keys_it_refuses() {
+    for view in VIEWS {
+        for binding in rows(view) {
+            for key in binding.keys {
+                let refused = refused_as_read_only(view, true, *key);
+                assert_eq!(
+                    refused,
+                    !binding.offered(true),
+                    "{view:?} {key:?} ({}): refused read-only: {refused}, hidden: {}",
+                    binding.does,
+                    !binding.offered(true)
+                );
+                assert!(
+                    !refused_as_read_only(view, false, *key),
+                    "{view:?} {key:?} ({}) is refused without --readonly",
+                    binding.does
+                );
+                let hidden_from_help = !help_of(view, true)
+                    .iter()
+                    .any(|b| std::ptr::eq(*b, binding));
+                assert_eq!(hidden_from_help, refused, "{view:?} {key:?}: help");
+            }
+        }
+    }
 }

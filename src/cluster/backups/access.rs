@@ -24,8 +24,8 @@ use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::random_string;
 use crate::domain::labels::{ACCESS_OF_LABEL, MARK_LABEL, MARK_VALUE};
 use crate::domain::manifests::backup_access::{
-    ACCESS_DEADLINE, access_job, platform_key_secret, presigned_files, store_access_key_id,
-    store_key_secret,
+    ACCESS_DEADLINE, PresignedFile, access_job, platform_key_secret, presigned_files,
+    store_access_key_id, store_key_secret,
 };
 use crate::domain::manifests::backup_target::{ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY};
 use crate::domain::presign::SigningKey;
@@ -143,7 +143,7 @@ pub async fn read_key(conn: &Connection, namespace: &str, name: &str) -> Result<
     }
 }
 
-/// (object key, presigned GET URL) for each file of `backup`, signed with the platform
+/// Each file of `backup` with its presigned GET URL, signed with the platform
 /// key, valid for `wait` (at least a quarter of an hour): what a restore of another
 /// store's backup fetches it through. For the cluster target the backup's store gets its
 /// bucket first (its backups of earlier versions are moved there).
@@ -152,7 +152,7 @@ pub async fn presigned_urls(
     config: &Config,
     backup: &Record,
     wait: Duration,
-) -> Result<Vec<(String, String)>, BackupError> {
+) -> Result<Vec<PresignedFile>, BackupError> {
     if config.backup.target == BackupTarget::Cluster {
         store_key(conn, config, &backup.store).await?;
     }

@@ -76,18 +76,30 @@ pub async fn wait_job(
 /// How long to wait before watching a Job again after its watch broke.
 pub(super) const WATCH_RETRY: Duration = Duration::from_secs(2);
 
-/// (complete, the Job's reason) once the Job has ended.
-pub(super) fn end_of(job: &Job) -> Option<(bool, String)> {
+/// How a Job's own conditions say it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Ended {
+    /// Complete (else Failed).
+    pub complete: bool,
+    /// The condition's reason.
+    pub reason: String,
+}
+
+/// How the Job ended, once it has.
+pub(super) fn end_of(job: &Job) -> Option<Ended> {
     job.status
         .iter()
         .flat_map(|s| s.conditions.iter().flatten())
         .find(|c| c.status == "True" && (c.type_ == "Complete" || c.type_ == "Failed"))
-        .map(|c| (c.type_ == "Complete", c.reason.clone().unwrap_or_default()))
+        .map(|c| Ended {
+            complete: c.type_ == "Complete",
+            reason: c.reason.clone().unwrap_or_default(),
+        })
 }
 
 /// How an ended Job ended, with its newest pod's termination message.
 pub(super) async fn job_end(conn: &Connection, job: &Job) -> Result<JobEnd, BackupError> {
-    let (complete, reason) = end_of(job).unwrap_or((false, String::new()));
+    let Ended { complete, reason } = end_of(job).unwrap_or_default();
     let name = job.metadata.name.clone().unwrap_or_default();
     let namespace = job.metadata.namespace.clone().unwrap_or_default();
     let pods: Api<Pod> = Api::namespaced(conn.client.clone(), &namespace);

@@ -23,13 +23,13 @@ use crate::domain::manifests::backups::{self as objects};
 /// `timeout`, which is also the Job's own deadline). WordPress starts again only when the
 /// Job completed, or when its script reported that it changed nothing; otherwise (the
 /// outcome unknown: a failure mid-way, a timeout) it stays stopped, and the store's
-/// status says so. `urls` (old, new) are rewritten for a clone.
+/// status says so. `urls` are rewritten for a clone.
 pub async fn restore(
     conn: &Connection,
     layout: &StoreLayout,
     config: &Config,
     backup: &Record,
-    urls: Option<(&str, &str)>,
+    urls: Option<objects::UrlRewrite<'_>>,
     timeout: Duration,
 ) -> Result<JobEnd, BackupError> {
     prepare_target(conn, layout, config).await?;

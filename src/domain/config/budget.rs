@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::model::{Config, Isolation, Quantity, Resources};
 
-type Failure = (String, String);
+use super::keys::Failure;
 
 pub fn check(c: &Config) -> Result<(), Failure> {
     for (key, q) in [
@@ -15,7 +15,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
         ("mysql.storage", &c.mysql.storage),
     ] {
         if q.value() <= 0.0 {
-            return Err((
+            return Err(Failure::new(
                 key.to_string(),
                 format!(
                     "'{}' is no space at all: a volume needs a size above zero, like 10Gi",
@@ -65,7 +65,7 @@ fn within_limits(
         if let Some(limit) = limits.get(resource)
             && request.value() > limit.value()
         {
-            return Err((
+            return Err(Failure::new(
                 format!("{requests_key}.{resource}"),
                 format!(
                     "the request {} is above the limit {} ({limits_key}.{resource}); the API server refuses a request larger than its limit",
@@ -163,7 +163,7 @@ fn within_quota(c: &Config, range: Option<&super::model::LimitRange>) -> Result<
         };
         // A hair of slack for binary/decimal rounding.
         if need > hard.value() * (1.0 + 1e-9) {
-            return Err((
+            return Err(Failure::new(
                 format!("quota.hard.{resource}"),
                 format!(
                     "{} leaves too little: {what} {}; the store would be refused part of what it needs",

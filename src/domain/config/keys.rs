@@ -6,7 +6,21 @@ use std::collections::BTreeMap;
 
 use super::model::{Config, Quantity};
 
-type Failure = (String, String);
+/// A value refused: its dotted key and why (the loader adds which layer set it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Failure {
+    pub key: String,
+    pub why: String,
+}
+
+impl Failure {
+    pub(super) fn new(key: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            why: why.into(),
+        }
+    }
+}
 
 /// Resources a container asks for, besides hugepages and extended (`domain/name`) ones.
 const CONTAINER_RESOURCES: &[&str] = &["cpu", "memory", "ephemeral-storage"];
@@ -61,7 +75,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
     }
     for key in c.ingress.annotations.keys() {
         if !qualified_name(key) {
-            return Err((
+            return Err(Failure::new(
                 format!("ingress.annotations.{key}"),
                 "an annotation key is an optional DNS prefix and '/', then a name of at most 63 characters of a-z, A-Z, 0-9, '-', '_' and '.' (e.g. nginx.ingress.kubernetes.io/proxy-body-size)".to_string(),
             ));
@@ -151,7 +165,7 @@ fn unknown(path: &str, key: &str, known: &[&str], what: &str) -> Failure {
         .filter(|(d, _)| *d <= 3)
         .map(|(_, k)| format!(" (did you mean '{k}'?)"))
         .unwrap_or_default();
-    (
+    Failure::new(
         format!("{path}.{key}"),
         format!("'{key}' is not {what} the API server accepts{guess}"),
     )

@@ -80,18 +80,51 @@ impl EnvVars {
     }
 }
 
+/// A values file read into memory: the name messages give it, and its YAML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesText {
+    pub origin: String,
+    pub text: String,
+}
+
+impl ValuesText {
+    pub fn new(origin: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            origin: origin.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// One field of a form as a configuration key: its dotted key and the value typed, taken
+/// as a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormField {
+    pub key: String,
+    pub value: String,
+}
+
+impl FormField {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
 /// Everything a configuration is built from, already read into memory.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
-    /// `-f/--values` files in command-line order: (name shown in messages, contents).
-    pub files: Vec<(String, String)>,
+    /// `-f/--values` files in command-line order.
+    pub files: Vec<ValuesText>,
     /// `--set` arguments in command-line order.
     pub sets: Vec<String>,
     pub env: EnvVars,
-    /// (dotted key, value) pairs typed into the TUI's create form, each value taken as
-    /// a string: the top layer, above the environment, since they are the newest and
+    /// The fields typed into the TUI's create form, each value taken as a string: the
+    /// top layer, above the environment, since they are the newest and
     /// most specific word. `storectl serve` puts a request's fields here.
-    pub form: Vec<(String, String)>,
+    pub form: Vec<FormField>,
     /// What messages call that layer (default: "the create form").
     pub form_origin: Option<&'static str>,
 }
@@ -144,7 +177,7 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
         deep_merge(&mut merged, overlay, origin, &mut provenance);
         Ok(())
     };
-    for (origin, text) in &sources.files {
+    for ValuesText { origin, text } in &sources.files {
         apply(parse_yaml(text, origin)?, origin)?;
     }
     for arg in &sources.sets {
@@ -159,7 +192,7 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
         }
     }
     let form_origin = sources.form_origin.unwrap_or("the create form");
-    for (key, value) in &sources.form {
+    for FormField { key, value } in &sources.form {
         apply(
             set::nested(key, Value::String(value.clone())),
             &format!("{form_origin} ({key}={value})"),
@@ -177,7 +210,7 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
             why: e.into_inner().to_string(),
         }
     })?;
-    validate::check(&config).map_err(|(key, why)| ConfigError::Invalid {
+    validate::check(&config).map_err(|keys::Failure { key, why }| ConfigError::Invalid {
         origin: provenance
             .source_of(&key)
             .unwrap_or(DEFAULTS_ORIGIN)

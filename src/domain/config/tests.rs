@@ -4,10 +4,7 @@ use super::*;
 
 fn sources(files: &[(&str, &str)], sets: &[&str]) -> Sources {
     Sources {
-        files: files
-            .iter()
-            .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
-            .collect(),
+        files: files.iter().map(|(n, t)| ValuesText::new(*n, *t)).collect(),
         sets: sets.iter().map(|s| (*s).to_string()).collect(),
         env: EnvVars::default(),
         form: Vec::new(),
@@ -97,19 +94,19 @@ fn later_layers_win_in_the_documented_order() {
     assert_eq!(c.global.storage_class, "fast");
     assert_eq!(c.log_level, LogLevel::Debug);
 
-    s.form = vec![("global.domain".into(), "form.example".into())];
+    s.form = vec![FormField::new("global.domain", "form.example")];
     let c = load(&s).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         c.global.domain, "form.example",
         "what is typed into the create form beats every variable"
     );
-    s.form = vec![("wordpress.admin.email".into(), "true".into())];
+    s.form = vec![FormField::new("wordpress.admin.email", "true")];
     assert!(
         error(&s).contains("'true' is not an email address"),
         "a form value is a string, never a boolean: {}",
         error(&s)
     );
-    s.form = vec![("wordpress.storage".into(), "lots".into())];
+    s.form = vec![FormField::new("wordpress.storage", "lots")];
     assert!(
         error(&s)
             .starts_with("wordpress.storage (set in the create form (wordpress.storage=lots))"),

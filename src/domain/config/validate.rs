@@ -1,11 +1,9 @@
-//! Checks on configuration values that their YAML types cannot express. Each failure is
-//! (dotted key, why) so the loader can add which layer set the key.
+//! Checks on configuration values that their YAML types cannot express. Each failure
+//! names the dotted key and why, so the loader can add which layer set the key.
 
-use super::keys;
+use super::keys::{self, Failure};
 use super::model::{Config, Isolation};
 use crate::domain::dns::{DNS_LABEL_MAX, HOST_MAX};
-
-type Failure = (String, String);
 
 pub fn check(c: &Config) -> Result<(), Failure> {
     dns_subdomain("global.domain", &c.global.domain)?;
@@ -216,7 +214,7 @@ fn writers(w: &super::model::Writers) -> Result<(), Failure> {
 }
 
 fn fail(key: &str, why: impl Into<String>) -> Result<(), Failure> {
-    Err((key.to_string(), why.into()))
+    Err(Failure::new(key, why))
 }
 
 fn is_label(s: &str) -> bool {

@@ -156,8 +156,16 @@ fn access_container(config: &Config, env: Vec<EnvVar>) -> Container {
     }
 }
 
-/// (object key, presigned GET URL) for each file of backup `id` of `store`, signed with
-/// `key` (the platform's) at `now`, valid for `valid_for`.
+/// One object of a backup and a presigned GET URL that opens it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedFile {
+    /// The object's key in its bucket.
+    pub key: String,
+    pub url: String,
+}
+
+/// Each file of backup `id` of `store` with its presigned GET URL, signed with `key`
+/// (the platform's) at `now`, valid for `valid_for`.
 pub fn presigned_files(
     config: &Config,
     store: &str,
@@ -165,7 +173,7 @@ pub fn presigned_files(
     key: &SigningKey,
     now: Timestamp,
     valid_for: Duration,
-) -> Vec<(String, String)> {
+) -> Vec<PresignedFile> {
     let target = BackupBucket::of(config);
     BACKUP_FILES
         .iter()
@@ -173,22 +181,22 @@ pub fn presigned_files(
             let object = format!("{}{id}/{file}", target.key_folder(store));
             let path = format!("/{}/{object}", target.bucket_of(store));
             let url = presign::get_url(&target.endpoint, &path, key, now, valid_for);
-            (object, url)
+            PresignedFile { key: object, url }
         })
         .collect()
 }
 
-/// Gives a restore Job `urls` (object key, presigned URL): its script fetches those
+/// Gives a restore Job `urls` (object key and presigned URL): its script fetches those
 /// objects through them rather than with the store's own key. Only the script's container
 /// gets them (for a clone an init container; the URL rewrite after it gets none); no
 /// `urls`, no change.
-pub fn fetch_through(job: &mut Job, urls: &[(String, String)]) {
+pub fn fetch_through(job: &mut Job, urls: &[PresignedFile]) {
     if urls.is_empty() {
         return;
     }
     let lines = urls
         .iter()
-        .map(|(key, url)| format!("{key} {url}"))
+        .map(|f| format!("{} {}", f.key, f.url))
         .collect::<Vec<_>>()
         .join("\n");
     let Some(pod) = job.spec.as_mut().and_then(|s| s.template.spec.as_mut()) else {
@@ -295,7 +303,7 @@ mod tests {
             now,
             Duration::from_secs(900),
         );
-        let keys: Vec<&str> = urls.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = urls.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(
             keys,
             [
@@ -305,12 +313,15 @@ mod tests {
             ]
         );
         assert!(
-            urls.iter().all(|(_, u)| u.starts_with(
+            urls.iter().all(|f| f.url.starts_with(
                 "http://storectl-backups.ecommerce-platform.svc:7070/backups-shop/stores/shop/"
-            ) && u.contains("X-Amz-Expires=900&")),
+            ) && f.url.contains("X-Amz-Expires=900&")),
             "each URL opens one object of the source's bucket, for a while"
         );
-        let rewrite = Some(("http://shop.local", "http://copy.local"));
+        let rewrite = Some(super::super::backups::UrlRewrite {
+            old: "http://shop.local",
+            new: "http://copy.local",
+        });
         let mut job = restore_job(
             &layout,
             &config,

@@ -54,10 +54,17 @@ pub fn backup_job(layout: &StoreLayout, config: &Config, id: &str) -> Job {
     job.render(layout, config)
 }
 
+/// A clone's URL rewrite: the source store's URL, and the clone's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlRewrite<'a> {
+    pub old: &'a str,
+    pub new: &'a str,
+}
+
 /// The restore Job: backup `id` of store `from` (this store, or a clone's source) into
 /// the store, stopped by Kubernetes after `deadline` (how long storectl waits for it).
 /// The script gets the MySQL root password for one statement (rights on its side
-/// databases). For a clone, `urls` (old, new) are rewritten afterwards by a container
+/// databases). For a clone, `urls` are rewritten afterwards by a container
 /// of its own with the store's database login alone: no target keys, no root password.
 pub fn restore_job(
     layout: &StoreLayout,
@@ -65,7 +72,7 @@ pub fn restore_job(
     at: &str,
     from: &str,
     id: &str,
-    urls: Option<(&str, &str)>,
+    urls: Option<UrlRewrite>,
     deadline: Duration,
 ) -> Job {
     let mut job = StoreJob {
@@ -97,7 +104,7 @@ pub fn restore_job(
                 ));
         }
     }
-    if let Some((old, new)) = urls {
+    if let Some(UrlRewrite { old, new }) = urls {
         let mut env = database_env(layout, config);
         env.extend([plain_env("OLD_URL", old), plain_env("NEW_URL", new)]);
         followed_by(&mut job, REWRITE_URLS, REWRITE_URLS_SCRIPT, env);
@@ -350,7 +357,10 @@ mod tests {
             "20261126-120000",
             "source",
             "20261126-101500",
-            Some(("http://source.local", "http://shop.local")),
+            Some(UrlRewrite {
+                old: "http://source.local",
+                new: "http://shop.local",
+            }),
             Duration::from_secs(600),
         );
         let pod = job.spec.as_ref().and_then(|s| s.template.spec.clone());

@@ -11,6 +11,7 @@ use crate::domain::config::Config;
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
 use crate::ops;
+use crate::ops::find::Located;
 
 /// How long a restore from the terminal UI may take.
 const RESTORE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -21,7 +22,7 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((store, layout)) => ops::backup::start(&conn, store, &layout, &config)
+                Ok(Located { store, layout }) => ops::backup::start(&conn, store, &layout, &config)
                     .await
                     .map(|started| started.record.id)
                     .map_err(text),
@@ -48,7 +49,7 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((store, layout)) => restore(&conn, store, &layout, &config, &id)
+                Ok(Located { store, layout }) => restore(&conn, store, &layout, &config, &id)
                     .await
                     .map_err(text),
                 Err(e) => Err(e),

@@ -13,12 +13,12 @@ use crate::cluster::connect::Connection;
 use crate::cluster::rollout::{self, Planned};
 use crate::cluster::watch::LiveModel;
 use crate::cluster::{credentials, events};
-use crate::domain::config::{self, Config, Sources};
+use crate::domain::config::{self, Config, FormField, Sources};
 use crate::domain::diff::ObjectDiff;
 use crate::domain::inventory::StoreObjects;
-use crate::domain::layout::StoreLayout;
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
+use crate::ops::find::Located;
 use crate::ops::{self, layout_of};
 
 use super::logs::follow_logs;
@@ -37,7 +37,10 @@ pub struct Effects {
 }
 
 /// A plan shown to the user and how it would run.
-type PendingRollout = (Vec<Planned>, rollout::Options);
+struct PendingRollout {
+    planned: Vec<Planned>,
+    options: rollout::Options,
+}
 
 /// The text of a failure, as the app shows it.
 fn text(e: impl ToString) -> String {
@@ -132,13 +135,13 @@ impl Effects {
                 sets,
                 wave_size,
             } => {
-                let found = stores.iter().map(|(n, ns)| find(n, ns)).collect();
+                let found = stores.iter().map(|s| find(&s.name, &s.namespace)).collect();
                 self.plan_upgrade(found, sets, wave_size);
             }
             Command::Backup { stores } => {
-                for (name, namespace) in stores {
-                    let store = find(&name, &namespace);
-                    self.back_up(name, store);
+                for s in stores {
+                    let store = find(&s.name, &s.namespace);
+                    self.back_up(s.name, store);
                 }
             }
             Command::FetchBackups { name, namespace } => self.backups(name, namespace),
@@ -169,17 +172,13 @@ impl Effects {
     }
 
     /// The store found and its layout, or why not (`gone`: how its absence is said).
-    fn located(
-        &self,
-        store: Option<StoreObjects>,
-        gone: &str,
-    ) -> Result<(StoreObjects, StoreLayout), String> {
+    fn located(&self, store: Option<StoreObjects>, gone: &str) -> Result<Located, String> {
         let store = store.ok_or_else(|| gone.to_string())?;
         let layout = layout_of(&store, &self.config).map_err(text)?;
-        Ok((store, layout))
+        Ok(Located { store, layout })
     }
 
-    fn create(&self, name: String, sets: &[(String, String)]) {
+    fn create(&self, name: String, sets: &[FormField]) {
         tracing::info!("create store {name} requested");
         let config = self.config_with(sets);
         let (conn, tx) = (self.conn.clone(), self.results.clone());
@@ -208,7 +207,7 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((_, layout)) => ops::delete::run(&conn, &layout, &config)
+                Ok(Located { layout, .. }) => ops::delete::run(&conn, &layout, &config)
                     .await
                     .map(drop)
                     .map_err(text),
@@ -223,10 +222,12 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((store, layout)) if paused => {
+                Ok(Located { store, layout }) if paused => {
                     ops::pause::pause(&conn, &store, &layout, &config).await
                 }
-                Ok((store, layout)) => ops::pause::resume(&conn, &store, &layout, &config).await,
+                Ok(Located { store, layout }) => {
+                    ops::pause::resume(&conn, &store, &layout, &config).await
+                }
                 Err(e) => Err(anyhow::anyhow!(e)),
             };
             let result = result.map(drop).map_err(text);
@@ -278,7 +279,7 @@ impl Effects {
         let (conn, tx) = (self.conn.clone(), self.results.clone());
         tokio::spawn(async move {
             let result = match located {
-                Ok((_, layout)) => ops::history::run(&conn, &layout).await.map_err(text),
+                Ok(Located { layout, .. }) => ops::history::run(&conn, &layout).await.map_err(text),
                 Err(e) => Err(e),
             };
             let _ = tx.send(Action::History { name, result });
@@ -291,7 +292,7 @@ impl Effects {
         let (conn, tx, config) = (self.conn.clone(), self.results.clone(), self.config.clone());
         tokio::spawn(async move {
             let result: Result<Vec<ObjectDiff>, String> = match located {
-                Ok((store, layout)) => {
+                Ok(Located { store, layout }) => {
                     ops::diff::run(&conn, store, &layout, &Sources::default(), &config)
                         .await
                         .map_err(text)
@@ -314,7 +315,7 @@ impl Effects {
     }
 
     /// The startup configuration with the form's `--set`s on top.
-    fn config_with(&self, sets: &[(String, String)]) -> Result<Config, String> {
+    fn config_with(&self, sets: &[FormField]) -> Result<Config, String> {
         let mut sources = self.sources.clone();
         sources.form.extend(sets.iter().cloned());
         config::load(&sources).map_err(text)

@@ -7,6 +7,7 @@ use crate::cluster::plan::Plan;
 use crate::cluster::rollout::{self, Planned};
 use crate::domain::config::Sources;
 use crate::domain::inventory::StoreObjects;
+use crate::domain::store_ref::StoreRef;
 use crate::ops;
 
 impl Effects {
@@ -39,7 +40,8 @@ impl Effects {
                 let options =
                     ops::upgrade::options(wave_size, 0, ops::upgrade::UI_TIMEOUT, true, &config);
                 let view = plan_view(&planned, &options);
-                *pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((planned, options));
+                *pending.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(super::PendingRollout { planned, options });
                 view
             });
             let _ = tx.send(Action::UpgradePlanned(view));
@@ -47,7 +49,8 @@ impl Effects {
     }
 
     pub(super) fn start_upgrade(&self) {
-        let Some((planned, options)) = self.plan.lock().unwrap_or_else(|e| e.into_inner()).take()
+        let Some(super::PendingRollout { planned, options }) =
+            self.plan.lock().unwrap_or_else(|e| e.into_inner()).take()
         else {
             return;
         };
@@ -73,12 +76,7 @@ fn plan_view(planned: &[Planned], options: &rollout::Options) -> PlanView {
         lines: ops::upgrade::plan_lines(&plan),
         stores: planned
             .iter()
-            .map(|p| {
-                (
-                    p.target.name().to_string(),
-                    p.target.layout.namespace.clone(),
-                )
-            })
+            .map(|p| StoreRef::new(p.target.name(), p.target.layout.namespace.clone()))
             .collect(),
         to_upgrade: plan.to_upgrade(),
         scroll: 0,
