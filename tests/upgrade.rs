@@ -783,3 +783,90 @@ async fn an_upgrade_cut_off_before_its_database_upgrade_job_is_finished_by_the_s
     assert_eq!(container(&job).image, container(&wanted).image);
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started_is_replaced() {
+    use storectl::domain::config::{Sources, load};
+    use storectl::domain::layout::StoreLayout;
+    use storectl::domain::name::StoreName;
+    let c = cluster();
+    let name = unique("migrating");
+    let namespace = format!("store-{name}");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    let admin = c.admin().await;
+    let jobs: Api<Job> = Api::namespaced(admin.clone(), &namespace);
+    // An earlier revision's database upgrade, as storectl renders it, whose `wp` runs
+    // on: a migration in flight.
+    let earlier_job = |image: &str, revision: u32| {
+        let config = load(&Sources {
+            sets: vec![format!("setup.image={image}")],
+            ..Sources::default()
+        })
+        .unwrap();
+        let layout = StoreLayout::new(&StoreName::parse(&name, "store-").unwrap(), &config);
+        storectl::domain::manifests::database_upgrade_job(&layout, &config, revision)
+    };
+    let running = earlier_job("wordpress:cli-sim-runs-forever", 7);
+    let running_name = running.metadata.name.clone().unwrap();
+    jobs.create(&Default::default(), &running).await.unwrap();
+    common::wait_for(&jobs, &running_name, 60, "its pod ready", |j| {
+        j.status.as_ref().and_then(|s| s.ready) == Some(1)
+    })
+    .await;
+
+    let set = format!("wordpress.image={NEW}");
+    let args = [
+        "upgrade",
+        &name,
+        "--set",
+        &set,
+        "--wait",
+        "--timeout",
+        "90s",
+    ];
+    let refused = block(|| storectl(c, ADMIN, &args).expect_code(3));
+    assert!(
+        refused.stderr.contains(&format!(
+            "store '{name}' is upgrading its database (job {running_name} is running); nothing was changed"
+        )),
+        "{refused:?}"
+    );
+    // Through the API: the migration runs on, and nothing of the upgrade happened.
+    let still = jobs.get(&running_name).await.unwrap();
+    assert!(still.metadata.deletion_timestamp.is_none(), "{still:?}");
+    assert_eq!(still.status.and_then(|s| s.ready), Some(1));
+    assert_eq!(wordpress_image(c, &name).await, OLD);
+    assert_eq!(revision_maps(c, &name).await, [format!("{name}-revision-1")]);
+
+    // Once it has ended (here: deleted by its owner), a Job whose pod never started (an
+    // unpullable image) has run nothing, and the upgrade replaces it.
+    jobs.delete(&running_name, &Default::default()).await.unwrap();
+    common::wait_gone(&jobs, &running_name, 60).await;
+    let stuck = earlier_job("registry.invalid/wordpress:cli", 8);
+    let stuck_name = stuck.metadata.name.clone().unwrap();
+    jobs.create(&Default::default(), &stuck).await.unwrap();
+    common::wait_for(&jobs, &stuck_name, 60, "active, not ready", |j| {
+        j.status.as_ref().and_then(|s| s.active) == Some(1)
+    })
+    .await;
+    let upgraded = block(|| storectl(c, ADMIN, &args).expect_code(0));
+    assert!(
+        upgraded
+            .stdout
+            .contains(&format!("{name}: Ready on revision 2")),
+        "{upgraded:?}"
+    );
+    assert_eq!(wordpress_image(c, &name).await, NEW);
+    let left: Vec<String> = jobs
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|j| j.metadata.deletion_timestamp.is_none())
+        .filter_map(|j| j.metadata.name)
+        .filter(|n| n.contains("-db-upgrade-"))
+        .collect();
+    assert_eq!(left, [format!("{name}-db-upgrade-2")], "{upgraded:?}");
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}

@@ -20,6 +20,9 @@ pub enum ImageFault {
     ExitsUnchanged,
     /// Runs but never passes its readiness probe: the tag contains `sim-never-ready`.
     NeverReady,
+    /// Runs and is ready (a container without a probe), and never exits, even in a Job:
+    /// a migration in flight. The tag contains `sim-runs-forever`.
+    RunsForever,
 }
 
 pub fn image_fault(image: &str) -> ImageFault {
@@ -48,6 +51,9 @@ pub fn image_fault(image: &str) -> ImageFault {
     }
     if image.contains("sim-never-ready") {
         return ImageFault::NeverReady;
+    }
+    if image.contains("sim-runs-forever") {
+        return ImageFault::RunsForever;
     }
     ImageFault::None
 }
@@ -79,6 +85,10 @@ mod tests {
         assert_eq!(
             image_fault("wordpress:cli-sim-exit-1-unchanged"),
             ImageFault::ExitsUnchanged
+        );
+        assert_eq!(
+            image_fault("wordpress:cli-sim-runs-forever"),
+            ImageFault::RunsForever
         );
         assert_eq!(
             image_fault("wordpress:cli-sim-never-ready"),

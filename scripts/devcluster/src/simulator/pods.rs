@@ -393,7 +393,7 @@ fn run_container(
                 Some(terminated),
             ))
         }
-        fault @ (ImageFault::None | ImageFault::NeverReady) => {
+        fault @ (ImageFault::None | ImageFault::NeverReady | ImageFault::RunsForever) => {
             let done_at = completes_after.filter(|_| fault == ImageFault::None);
             if let Some(done_at) = done_at.filter(|d| elapsed >= secs(*d)) {
                 let mut status = base_status(c, false, 0);
@@ -414,9 +414,14 @@ fn run_container(
                     running: false,
                 };
             }
-            let ready = fault == ImageFault::None
-                && elapsed >= secs(t.ready_delay)
-                && completes_after.is_none();
+            let ready = match fault {
+                ImageFault::RunsForever => elapsed >= secs(t.ready_delay),
+                _ => {
+                    fault == ImageFault::None
+                        && elapsed >= secs(t.ready_delay)
+                        && completes_after.is_none()
+                }
+            };
             running(c, start, ready)
         }
     }
