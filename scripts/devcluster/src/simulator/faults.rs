@@ -20,8 +20,9 @@ pub enum ImageFault {
     ExitsUnchanged,
     /// Runs but never passes its readiness probe: the tag contains `sim-never-ready`.
     NeverReady,
-    /// Runs and is ready (a container without a probe), and never exits, even in a Job:
-    /// a migration in flight. The tag contains `sim-runs-forever`.
+    /// A Job's container runs and is ready (as one without a probe) and never exits: a
+    /// migration in flight. Elsewhere (init containers, Deployments) it runs normally.
+    /// The tag contains `sim-runs-forever`.
     RunsForever,
 }
 

@@ -241,7 +241,11 @@ fn simulate(
             all_succeeded = false;
             continue;
         }
-        let completes_after = is_job.then_some(t.job_duration);
+        // A Job's container exits after a while, unless its image asks to run on (then
+        // it is ready like any container without a probe).
+        let runs_on =
+            image_fault(c.image.as_deref().unwrap_or_default()) == ImageFault::RunsForever;
+        let completes_after = (is_job && !runs_on).then_some(t.job_duration);
         let out = run_container(
             c,
             namespace,
@@ -394,7 +398,7 @@ fn run_container(
             ))
         }
         fault @ (ImageFault::None | ImageFault::NeverReady | ImageFault::RunsForever) => {
-            let done_at = completes_after.filter(|_| fault == ImageFault::None);
+            let done_at = completes_after.filter(|_| fault != ImageFault::NeverReady);
             if let Some(done_at) = done_at.filter(|d| elapsed >= secs(*d)) {
                 let mut status = base_status(c, false, 0);
                 status.state = Some(ContainerState {
@@ -414,14 +418,9 @@ fn run_container(
                     running: false,
                 };
             }
-            let ready = match fault {
-                ImageFault::RunsForever => elapsed >= secs(t.ready_delay),
-                _ => {
-                    fault == ImageFault::None
-                        && elapsed >= secs(t.ready_delay)
-                        && completes_after.is_none()
-                }
-            };
+            let ready = fault != ImageFault::NeverReady
+                && elapsed >= secs(t.ready_delay)
+                && completes_after.is_none();
             running(c, start, ready)
         }
     }
