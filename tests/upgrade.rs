@@ -53,6 +53,20 @@ fn revisions(c: &TestCluster, name: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The database upgrade Job storectl renders for store `name`'s `revision` under `set`.
+fn rendered_database_upgrade_job(name: &str, set: &str, revision: u32) -> Job {
+    use storectl::domain::config::{Sources, load};
+    use storectl::domain::layout::StoreLayout;
+    use storectl::domain::name::StoreName;
+    let config = load(&Sources {
+        sets: vec![set.to_string()],
+        ..Sources::default()
+    })
+    .unwrap();
+    let layout = StoreLayout::new(&StoreName::parse(name, "store-").unwrap(), &config);
+    storectl::domain::manifests::database_upgrade_job(&layout, &config, revision)
+}
+
 fn status_of(c: &TestCluster, name: &str) -> Value {
     let run = storectl(c, ADMIN, &["status", name, "-o", "json"]).expect_code(0);
     serde_json::from_str(&run.stdout).unwrap()
@@ -284,16 +298,7 @@ async fn twenty_stores_upgrade_in_waves_each_ready_before_the_next_and_a_rerun_s
         .unwrap();
     // The Job runs the database upgrade storectl renders for that revision (the
     // simulator completes any Job: `wp core update-db` itself runs in no test).
-    let config = storectl::domain::config::load(&storectl::domain::config::Sources {
-        sets: vec![set.clone()],
-        ..Default::default()
-    })
-    .unwrap();
-    let layout = storectl::domain::layout::StoreLayout::new(
-        &storectl::domain::name::StoreName::parse(&names[7], "store-").unwrap(),
-        &config,
-    );
-    let wanted = storectl::domain::manifests::database_upgrade_job(&layout, &config, 2);
+    let wanted = rendered_database_upgrade_job(&names[7], &set, 2);
     let container = |j: &Job| j.spec.clone().unwrap().template.spec.unwrap().containers[0].clone();
     assert_eq!(container(&upgrade_job).command, container(&wanted).command);
     assert_eq!(container(&upgrade_job).image, container(&wanted).image);
@@ -706,9 +711,6 @@ async fn revision_maps(c: &TestCluster, name: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_upgrade_cut_off_before_its_database_upgrade_job_is_finished_by_the_same_command() {
     use k8s_openapi::api::core::v1::ResourceQuota;
-    use storectl::domain::config::{Sources, load};
-    use storectl::domain::layout::StoreLayout;
-    use storectl::domain::name::StoreName;
     let c = cluster();
     let name = unique("cutoff");
     let namespace = format!("store-{name}");
@@ -771,13 +773,7 @@ async fn an_upgrade_cut_off_before_its_database_upgrade_job_is_finished_by_the_s
         .get(&format!("{name}-db-upgrade-2"))
         .await
         .unwrap_or_else(|e| panic!("no database upgrade Job after the rerun: {e}; {again:?}"));
-    let config = load(&Sources {
-        sets: vec![set.clone()],
-        ..Sources::default()
-    })
-    .unwrap();
-    let layout = StoreLayout::new(&StoreName::parse(&name, "store-").unwrap(), &config);
-    let wanted = storectl::domain::manifests::database_upgrade_job(&layout, &config, 2);
+    let wanted = rendered_database_upgrade_job(&name, &set, 2);
     let container = |j: &Job| j.spec.clone().unwrap().template.spec.unwrap().containers[0].clone();
     assert_eq!(container(&job).command, container(&wanted).command);
     assert_eq!(container(&job).image, container(&wanted).image);
@@ -786,9 +782,6 @@ async fn an_upgrade_cut_off_before_its_database_upgrade_job_is_finished_by_the_s
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started_is_replaced() {
-    use storectl::domain::config::{Sources, load};
-    use storectl::domain::layout::StoreLayout;
-    use storectl::domain::name::StoreName;
     let c = cluster();
     let name = unique("migrating");
     let namespace = format!("store-{name}");
@@ -798,13 +791,7 @@ async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started
     // An earlier revision's database upgrade, as storectl renders it, whose `wp` runs
     // on: a migration in flight.
     let earlier_job = |image: &str, revision: u32| {
-        let config = load(&Sources {
-            sets: vec![format!("setup.image={image}")],
-            ..Sources::default()
-        })
-        .unwrap();
-        let layout = StoreLayout::new(&StoreName::parse(&name, "store-").unwrap(), &config);
-        storectl::domain::manifests::database_upgrade_job(&layout, &config, revision)
+        rendered_database_upgrade_job(&name, &format!("setup.image={image}"), revision)
     };
     let running = earlier_job("wordpress:cli-sim-runs-forever", 7);
     let running_name = running.metadata.name.clone().unwrap();
