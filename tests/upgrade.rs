@@ -876,3 +876,96 @@ async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started
     assert_eq!(left, [format!("{name}-db-upgrade-2")], "{upgraded:?}");
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+/// A store from before core came from the image: its WordPress Deployment as storectl
+/// applied it then (the whole volume at /var/www/html, core on it), written under
+/// storectl's own field manager as an older storectl did.
+async fn with_core_on_the_volume(c: &TestCluster, name: &str) {
+    use kube::api::{Patch, PatchParams};
+    let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let live = api.get(&format!("{name}-wordpress")).await.unwrap();
+    let mut old = serde_json::to_value(&live).unwrap();
+    for key in [
+        "managedFields",
+        "resourceVersion",
+        "uid",
+        "generation",
+        "creationTimestamp",
+    ] {
+        old["metadata"].as_object_mut().unwrap().remove(key);
+    }
+    old.as_object_mut().unwrap().remove("status");
+    old["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
+        serde_json::json!([{"name": "data", "mountPath": "/var/www/html"}]);
+    api.patch(
+        &format!("{name}-wordpress"),
+        &PatchParams::apply("storectl").force(),
+        &Patch::Apply(old),
+    )
+    .await
+    .unwrap();
+}
+
+/// The WordPress container's mounts and the claim of each volume they name, read
+/// through the API.
+async fn wordpress_mounts(c: &TestCluster, name: &str) -> Vec<(String, Option<String>, String)> {
+    let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let spec = api.get(&format!("{name}-wordpress")).await.unwrap().spec;
+    let pod = spec.and_then(|s| s.template.spec).unwrap();
+    let claim = |volume: &str| {
+        pod.volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == volume)
+            .and_then(|v| v.persistent_volume_claim.as_ref())
+            .map(|p| p.claim_name.clone())
+            .unwrap_or_default()
+    };
+    pod.containers[0]
+        .volume_mounts
+        .iter()
+        .flatten()
+        .map(|m| (m.mount_path.clone(), m.sub_path.clone(), claim(&m.name)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_upgrade() {
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+    let c = cluster();
+    let name = unique("oldcore");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    with_core_on_the_volume(c, &name).await;
+    let claim = format!("{name}-wordpress-pvc");
+    assert_eq!(
+        wordpress_mounts(c, &name).await,
+        [("/var/www/html".to_string(), None, claim.clone())]
+    );
+    let claims: Api<PersistentVolumeClaim> =
+        Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let uid = claims.get(&claim).await.unwrap().metadata.uid;
+
+    // The plan names the move; the dry run changes nothing.
+    let set = format!("wordpress.image={NEW}");
+    let dry = block(|| {
+        storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--dry-run"]).expect_code(0)
+    });
+    eprintln!("{}", dry.stdout);
+    assert_eq!(
+        wordpress_mounts(c, &name).await,
+        [("/var/www/html".to_string(), None, claim.clone())]
+    );
+
+    block(|| storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--wait"]).expect_code(0));
+    assert_eq!(
+        wordpress_mounts(c, &name).await,
+        [(
+            "/var/www/html/wp-content".to_string(),
+            Some("wp-content".to_string()),
+            claim.clone()
+        )],
+        "the same claim, its wp-content folder alone"
+    );
+    assert_eq!(claims.get(&claim).await.unwrap().metadata.uid, uid);
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
