@@ -950,7 +950,12 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     let dry = block(|| {
         storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--dry-run"]).expect_code(0)
     });
-    eprintln!("{}", dry.stdout);
+    assert_eq!(
+        dry.stdout,
+        format!(
+            "{name}: revision 1 -> next; wordpress.image: {OLD} -> {NEW}; 1 object(s) change (Deployment/{name}-wordpress); moves to the core-from-image layout (only wp-content on the volume)\nplan: 1 store\n"
+        )
+    );
     assert_eq!(
         wordpress_mounts(c, &name).await,
         [("/var/www/html".to_string(), None, claim.clone())]

@@ -6,7 +6,35 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::config::Config;
+use super::diff::ObjectDiff;
 use super::leaves::{self, Arrays};
+use super::manifests::WP_CONTENT_FOLDER;
+
+/// What the plan says of a store whose WordPress volume was mounted whole (core on it)
+/// and now mounts only its wp-content folder: no file is copied or moved.
+pub const MOVES_CORE_TO_THE_IMAGE: &str =
+    "moves to the core-from-image layout (only wp-content on the volume)";
+
+/// Whether applying `changes` mounts the WordPress volume's wp-content folder
+/// (`subPath`) where it was not before: a store from before core came from the image.
+pub fn moves_core_to_the_image(changes: &[ObjectDiff]) -> bool {
+    changes
+        .iter()
+        .flat_map(|c| &c.fields)
+        .any(|f| mounts_content(&f.path, &f.to) && !mounts_content(&f.path, &f.from))
+}
+
+/// A `subPath: wp-content` at `path` or anywhere in `value`.
+fn mounts_content(path: &str, value: &Value) -> bool {
+    match value {
+        Value::String(s) => path.ends_with(".subPath") && s == WP_CONTENT_FOLDER,
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, v)| mounts_content(&format!("{path}.{key}"), v)),
+        Value::Array(items) => items.iter().any(|v| mounts_content(path, v)),
+        _ => false,
+    }
+}
 
 /// One configuration key a change touches, with both values (None where unset).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,6 +99,60 @@ pub fn waves<T: Clone>(stores: &[T], size: usize) -> Vec<Vec<T>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::diff::FieldChange;
+
+    fn wordpress(fields: Vec<FieldChange>) -> Vec<ObjectDiff> {
+        vec![ObjectDiff {
+            object: "Deployment/shop-wordpress".to_string(),
+            change: "changed",
+            fields,
+        }]
+    }
+
+    fn field(path: &str, from: Value, to: Value) -> FieldChange {
+        FieldChange {
+            path: path.to_string(),
+            from,
+            to,
+        }
+    }
+
+    #[test]
+    fn a_plan_names_the_move_to_core_from_the_image_and_nothing_else() {
+        let mounts = "spec.template.spec.containers[0].volumeMounts";
+        let moved = wordpress(vec![
+            field(
+                &format!("{mounts}[0].mountPath"),
+                Value::from("/var/www/html"),
+                Value::from("/var/www/html/wp-content"),
+            ),
+            field(
+                &format!("{mounts}[0].subPath"),
+                Value::Null,
+                Value::from("wp-content"),
+            ),
+        ]);
+        assert!(moves_core_to_the_image(&moved));
+        let whole = wordpress(vec![field(
+            mounts,
+            serde_json::json!([{"name": "data", "mountPath": "/var/www/html"}]),
+            serde_json::json!([{"name": "data", "mountPath": "/var/www/html/wp-content", "subPath": "wp-content"}, {"name": "x", "mountPath": "/x"}]),
+        )]);
+        assert!(moves_core_to_the_image(&whole));
+        let image = wordpress(vec![field(
+            "spec.template.spec.containers[0].image",
+            Value::from("wordpress:6.8-apache"),
+            Value::from("wordpress:6.9-apache"),
+        )]);
+        assert!(!moves_core_to_the_image(&image));
+        let already = wordpress(vec![field(
+            mounts,
+            serde_json::json!([{"name": "data", "mountPath": "/var/www/html/wp-content", "subPath": "wp-content"}]),
+            serde_json::json!([{"name": "data", "mountPath": "/var/www/html/wp-content", "subPath": "wp-content"}, {"name": "x", "mountPath": "/x"}]),
+        )]);
+        assert!(!moves_core_to_the_image(&already));
+    }
+
     use super::*;
     use crate::domain::config::{self, tests::sources_with};
 
