@@ -945,6 +945,14 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
         Api::namespaced(c.admin().await, &format!("store-{name}"));
     let uid = claims.get(&claim).await.unwrap().metadata.uid;
 
+    // diff names the mount that changes.
+    let drift = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(1));
+    assert_eq!(
+        drift.stdout,
+        format!(
+            "Deployment/{name}-wordpress (update)\n  spec.template.spec.containers[0].volumeMounts[0].mountPath: \"/var/www/html\" -> \"/var/www/html/wp-content\"\n  spec.template.spec.containers[0].volumeMounts[0].subPath: null -> \"wp-content\"\n"
+        )
+    );
     // The plan names the move; the dry run changes nothing.
     let set = format!("wordpress.image={NEW}");
     let dry = block(|| {
