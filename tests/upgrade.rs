@@ -880,10 +880,9 @@ async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
-/// A store from before core came from the image: its WordPress Deployment as storectl
-/// applied it then (the whole volume at /var/www/html, core on it), written under
-/// storectl's own field manager as an older storectl did.
-async fn with_core_on_the_volume(c: &TestCluster, name: &str) {
+/// The store's WordPress container with `mounts`, written under storectl's own field
+/// manager as an older storectl (or a hand edit it took over) left it.
+async fn with_mounts(c: &TestCluster, name: &str, mounts: Value) {
     use kube::api::{Patch, PatchParams};
     let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
     let live = api.get(&format!("{name}-wordpress")).await.unwrap();
@@ -898,8 +897,7 @@ async fn with_core_on_the_volume(c: &TestCluster, name: &str) {
         old["metadata"].as_object_mut().unwrap().remove(key);
     }
     old.as_object_mut().unwrap().remove("status");
-    old["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
-        serde_json::json!([{"name": "data", "mountPath": "/var/www/html"}]);
+    old["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = mounts;
     api.patch(
         &format!("{name}-wordpress"),
         &PatchParams::apply("storectl").force(),
@@ -938,8 +936,50 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     let c = cluster();
     let name = unique("oldcore");
     block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
-    with_core_on_the_volume(c, &name).await;
     let claim = format!("{name}-wordpress-pvc");
+    let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let set = format!("wordpress.image={NEW}");
+
+    // A volume whose root is wp-content (mounted there whole): refused, nothing changed.
+    with_mounts(
+        c,
+        &name,
+        serde_json::json!([{"name": "data", "mountPath": "/var/www/html/wp-content"}]),
+    )
+    .await;
+    let generation = api
+        .get(&format!("{name}-wordpress"))
+        .await
+        .unwrap()
+        .metadata
+        .generation;
+    let refused =
+        block(|| storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--yes"]).expect_code(3));
+    assert!(
+        refused.stderr.contains(&format!("store '{name}' mounts a volume of its WordPress container at /var/www/html/wp-content, where storectl's stores never had one")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        api.get(&format!("{name}-wordpress"))
+            .await
+            .unwrap()
+            .metadata
+            .generation,
+        generation
+    );
+    assert_eq!(
+        wordpress_mounts(c, &name).await,
+        [("/var/www/html/wp-content".to_string(), None, claim.clone())]
+    );
+    assert_eq!(block(|| revisions(c, &name)), [1]);
+
+    // Core on the volume, as storectl's stores had it.
+    with_mounts(
+        c,
+        &name,
+        serde_json::json!([{"name": "data", "mountPath": "/var/www/html"}]),
+    )
+    .await;
     assert_eq!(
         wordpress_mounts(c, &name).await,
         [("/var/www/html".to_string(), None, claim.clone())]
@@ -957,7 +997,6 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
         )
     );
     // The plan names the move; the dry run changes nothing.
-    let set = format!("wordpress.image={NEW}");
     let dry = block(|| {
         storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--dry-run"]).expect_code(0)
     });

@@ -27,9 +27,11 @@ const MYSQL_USER: i64 = 999;
 /// (the official entrypoint copies it from /usr/src/wordpress on each start), never the
 /// volume, so a new image is new core.
 pub(super) const WORDPRESS_ROOT: &str = "/var/www/html";
+/// Where stores from before that mounted the whole WordPress volume (core on it).
+pub const CORE_ON_THE_VOLUME: &str = WORDPRESS_ROOT;
 /// The one layout of the WordPress volume: its folder `wp-content` is the store's
 /// wp-content (uploads, plugins, themes), mounted over the image's at this path.
-pub(super) const WP_CONTENT: &str = "/var/www/html/wp-content";
+pub const WP_CONTENT: &str = "/var/www/html/wp-content";
 /// The volume's folder that is mounted at [`WP_CONTENT`] (`subPath`). The volume of a
 /// store from before this layout held core at its root and wp-content in this folder,
 /// so the same mount serves it without moving a file.
