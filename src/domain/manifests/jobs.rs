@@ -161,10 +161,11 @@ pub const VOLUME_ROOT: &str = "/wordpress-volume";
 /// Copies the image's WordPress core (not its wp-content) and its wp-config.php, which
 /// reads the database settings and salts from the environment, as the image's
 /// entrypoint does on each start of the WordPress container.
-const CORE_FROM_IMAGE: &str = r"set -eu
+const CORE_FROM_IMAGE: &str = r#"set -eu
 tar -C /usr/src/wordpress --exclude=./wp-content -cf - . | tar -C /var/www/html --no-overwrite-dir -xf -
 cp /usr/src/wordpress/wp-config-docker.php /var/www/html/wp-config.php
-";
+[ -f /var/www/html/wp-includes/version.php ] || { echo "the image has no WordPress core in /usr/src/wordpress" >&2; exit 1; }
+"#;
 
 /// A Job's mounts and the variables that tell its script where they are.
 fn file_mounts(files: Files) -> (Vec<VolumeMount>, Vec<EnvVar>) {
