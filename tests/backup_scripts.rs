@@ -217,6 +217,8 @@ impl Env {
             ("WORDPRESS_DB_NAME", "wordpress".to_string()),
             ("MYSQL_ROOT_PASSWORD", ROOT_PASSWORD.to_string()),
             ("WP_ROOT", self.wp_root.display().to_string()),
+            // Core beside wp-content, as on a volume from before core came from the image.
+            ("WP_CORE", self.wp_root.display().to_string()),
             ("S3_ENDPOINT", self.endpoint.clone()),
             ("S3_BUCKET", "backups".to_string()),
             ("S3_PREFIX", "stores/".to_string()),
@@ -760,7 +762,14 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         .vars("", "")
         .into_iter()
         .filter(|(k, _)| {
-            ["WP_ROOT", "WORK", "RESULT", "MYSQL_ROOT_PASSWORD"].contains(&k.as_str())
+            [
+                "WP_ROOT",
+                "WP_CORE",
+                "WORK",
+                "RESULT",
+                "MYSQL_ROOT_PASSWORD",
+            ]
+            .contains(&k.as_str())
                 || k.starts_with("WORDPRESS_DB_")
         })
         .collect();

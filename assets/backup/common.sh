@@ -3,7 +3,9 @@
 # payload's SHA-256 is sent, so the target checks what it stores).
 #
 # Environment: WORDPRESS_DB_HOST (host[:port]), WORDPRESS_DB_USER, WORDPRESS_DB_PASSWORD,
-# WORDPRESS_DB_NAME; WP_ROOT (the folder holding wp-content; default /var/www/html);
+# WORDPRESS_DB_NAME; WP_ROOT (the folder holding wp-content: the WordPress volume's root
+# in the Jobs; default /var/www/html); WP_CORE (WordPress core, whose schema version a
+# restore checks: the image's in the Jobs; default WP_ROOT);
 # S3_ENDPOINT (http(s)://host[:port]), S3_BUCKET, S3_PREFIX, S3_REGION (default
 # us-east-1), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (the store's own key); PRESIGNED
 # (optional, see s3); WORK (scratch folder);
@@ -12,6 +14,7 @@ set -eu
 umask 077
 FORMAT=1
 : "${WP_ROOT:=/var/www/html}" "${S3_REGION:=us-east-1}" "${S3_PREFIX:=}"
+: "${WP_CORE:=$WP_ROOT}"
 : "${RESULT:=/dev/termination-log}"
 
 # A script's own clean-up before it reports a failure (restore.sh removes its side

@@ -1,8 +1,8 @@
 # storectl's restore: a backup of BACKUP_STORE (the store itself, or a clone's source)
 # into STORE, all or nothing. Nothing is touched before every check passes: the
 # manifest names BACKUP_STORE and a format this script reads; both files match their
-# size and SHA-256; the backup's database schema is not newer than the WordPress on the
-# volume. Then the dump is imported into a side database (<db>_restore) and checked
+# size and SHA-256; the backup's database schema is not newer than the WordPress the
+# store runs (WP_CORE: the image's core). Then the dump is imported into a side database (<db>_restore) and checked
 # (every table there, the options table with a siteurl), and wp-content is unpacked
 # into a side folder on the same volume. Only then are both swapped in: wp-content by
 # renames, the tables by one atomic RENAME TABLE (the store's tables go to
@@ -48,7 +48,7 @@ prefix=$(json_string "$manifest" prefix)
 case $prefix in '' | *[!A-Za-z0-9_]*) fail "backup $BACKUP_ID names no usable table prefix ('$prefix')" ;; esac
 
 backup_schema=$(json_string "$manifest" wordpress_db_version)
-version_php=$WP_ROOT/wp-includes/version.php
+version_php=$WP_CORE/wp-includes/version.php
 if [ -f "$version_php" ]; then
   running_schema=$(sed -n 's/^\$wp_db_version = \([0-9]*\);.*/\1/p' "$version_php")
   if [ -n "$backup_schema" ] && [ -n "$running_schema" ] && [ "$backup_schema" -gt "$running_schema" ]; then

@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use super::rollout::{Options, Planned};
-use crate::domain::upgrade::{KeyChange, summary, waves};
+use crate::domain::upgrade::{
+    KeyChange, MOVES_CORE_TO_THE_IMAGE, moves_core_to_the_image, summary, waves,
+};
 
 /// One store's line of the plan.
 #[derive(Debug, Serialize)]
@@ -21,6 +23,9 @@ pub struct PlannedStore {
     pub changes: Vec<KeyChange>,
     /// `Kind/name` of each object that changes.
     pub objects: Vec<String>,
+    /// What the changes mean beyond their fields (`MOVES_CORE_TO_THE_IMAGE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<&'static str>,
 }
 
 /// What a rollout would do.
@@ -38,13 +43,16 @@ impl Plan {
         let stores: Vec<PlannedStore> = planned
             .iter()
             .map(|p| {
+                let mut notes = Vec::new();
                 let (action, reason, objects) = match &p.check {
                     _ if p.done(&options.rules) => ("skip", None, Vec::new()),
-                    Ok(prepared) => (
-                        "upgrade",
-                        None,
-                        prepared.changes.iter().map(|c| c.object.clone()).collect(),
-                    ),
+                    Ok(prepared) => {
+                        if moves_core_to_the_image(&prepared.changes) {
+                            notes.push(MOVES_CORE_TO_THE_IMAGE);
+                        }
+                        let objects = prepared.changes.iter().map(|c| c.object.clone());
+                        ("upgrade", None, objects.collect())
+                    }
                     Err(e) => ("refused", Some(e.to_string()), Vec::new()),
                 };
                 PlannedStore {
@@ -55,6 +63,7 @@ impl Plan {
                     reason,
                     changes: p.target.key_changes(),
                     objects,
+                    notes,
                 }
             })
             .collect();
@@ -100,14 +109,15 @@ impl Plan {
                         summary(&s.changes)
                     };
                     out.push_str(&format!(
-                        "{}: {from} -> next; {changes}; {} object(s) change{}\n",
+                        "{}: {from} -> next; {changes}; {} object(s) change{}{}\n",
                         s.name,
                         s.objects.len(),
                         if s.objects.is_empty() {
                             String::new()
                         } else {
                             format!(" ({})", s.objects.join(", "))
-                        }
+                        },
+                        s.notes.iter().map(|n| format!("; {n}")).collect::<String>()
                     ));
                 }
             }

@@ -22,7 +22,7 @@ use super::diff;
 use super::error::ClusterError;
 use super::revisions;
 pub use super::upgrade_error::UpgradeError;
-use super::volumes::{check_expansion, check_volume};
+use super::volumes::{check_expansion, check_mounts, check_volume};
 use crate::domain::config::Config;
 use crate::domain::credentials::Credentials;
 use crate::domain::diff::ObjectDiff;
@@ -132,6 +132,7 @@ pub async fn prepare(
         })
         .collect();
     let mut changes = diff::diff(conn, &objects).await?;
+    check_mounts(layout, &changes)?;
     changes.extend(dropped.iter().map(|p| ObjectDiff {
         object: p.manifest.reference(),
         change: "delete",

@@ -45,6 +45,10 @@ pub enum UpgradeError {
         "store '{name}' is upgrading its database (job {job} is running); nothing was changed: upgrade again once it has finished"
     )]
     DatabaseUpgradeRunning { name: String, job: String },
+    #[error(
+        "store '{name}' mounts a volume of its WordPress container at {path}, where storectl's stores never had one (the whole volume at /var/www/html, or its wp-content folder there); the upgrade would show WordPress other files as wp-content, so nothing was changed: put the store's wp-content into a folder wp-content at the volume's root first (docs/stores.md)"
+    )]
+    UnknownWordPressMount { name: String, path: String },
     #[error("preparing the backup target of the schedule: {0}")]
     Backups(String),
     #[error(transparent)]

@@ -9,7 +9,26 @@ use kube::api::ListParams;
 use super::connect::Connection;
 use super::upgrade_error::UpgradeError;
 use crate::domain::config::Quantity;
+use crate::domain::diff::ObjectDiff;
 use crate::domain::inventory::StoreObjects;
+use crate::domain::layout::{Component, StoreLayout};
+use crate::domain::upgrade::unknown_wordpress_mount;
+
+/// The WordPress container's volume is mounted as one of the layouts storectl knows, so
+/// the new mount (its wp-content folder) shows the store's own files.
+pub(super) fn check_mounts(
+    layout: &StoreLayout,
+    changes: &[ObjectDiff],
+) -> Result<(), UpgradeError> {
+    let wordpress = format!("Deployment/{}", layout.workload(Component::WordPress));
+    match unknown_wordpress_mount(changes, &wordpress) {
+        None => Ok(()),
+        Some(path) => Err(UpgradeError::UnknownWordPressMount {
+            name: layout.name().to_string(),
+            path,
+        }),
+    }
+}
 
 /// A volume that would grow.
 pub(super) struct Growth {

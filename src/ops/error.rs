@@ -210,7 +210,8 @@ impl Kind {
                 UpgradeError::NotOurs { .. }
                 | UpgradeError::BeingDeleted { .. }
                 | UpgradeError::NoCredentials { .. }
-                | UpgradeError::DatabaseUpgradeRunning { .. } => Self::Conflict,
+                | UpgradeError::DatabaseUpgradeRunning { .. }
+                | UpgradeError::UnknownWordPressMount { .. } => Self::Conflict,
                 UpgradeError::VolumeShrinks { .. }
                 | UpgradeError::VolumeCannotGrow { .. }
                 | UpgradeError::StorageClassChanges { .. } => Self::Invalid,

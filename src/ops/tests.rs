@@ -248,6 +248,7 @@ fn the_tui_and_the_cli_say_the_same_when_nothing_is_to_upgrade() {
         reason: reason.map(str::to_string),
         changes: vec![],
         objects: vec![],
+        notes: vec![],
     };
     let at_target = Plan {
         stores: vec![store("a", "skip", None), store("b", "skip", None)],

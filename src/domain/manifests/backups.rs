@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::backup_target::{BackupBucket, secret_key_env, server_selector};
-use super::jobs::{ScriptJob, followed_by, script_job};
+use super::jobs::{Files, ScriptJob, followed_by, script_job};
 use super::meta;
 use super::network::MYSQL_PORT;
 use super::workloads::{database_env, plain_env};
@@ -48,6 +48,7 @@ pub fn backup_job(layout: &StoreLayout, config: &Config, id: &str) -> Job {
             ("KEEP", &keep),
             ("JOB_DEADLINE_SECONDS", &deadline),
         ],
+        files: Files::Volume,
         wordpress_stopped: false,
         needs_database: true,
     };
@@ -79,6 +80,7 @@ pub fn restore_job(
         name: layout.restore_job(at),
         script: RESTORE_SCRIPT,
         vars: vec![("BACKUP_STORE", from), ("BACKUP_ID", id)],
+        files: Files::VolumeAndCore,
         wordpress_stopped: true,
         needs_database: true,
     }
@@ -122,6 +124,7 @@ pub fn forget_job(layout: &StoreLayout, config: &Config, at: &str) -> Job {
         name: layout.forget_job(at),
         script: FORGET_SCRIPT,
         vars: Vec::new(),
+        files: Files::Volume,
         wordpress_stopped: true,
         needs_database: false,
     }
@@ -135,6 +138,9 @@ struct StoreJob<'a> {
     script: &'a str,
     vars: Vec<(&'a str, &'a str)>,
     /// WordPress is stopped while it runs (so it is not scheduled next to it).
+    /// The volume's root; a restore also the image's core (its schema check, a
+    /// clone's URL rewrite).
+    files: Files,
     wordpress_stopped: bool,
     needs_database: bool,
 }
@@ -154,6 +160,7 @@ impl StoreJob<'_> {
                 image: config.backup.job_image(&config.setup),
                 script: self.script,
                 env,
+                files: self.files,
                 scratch: true,
                 beside_wordpress: !self.wordpress_stopped,
                 needs_database: self.needs_database,
@@ -367,7 +374,7 @@ mod tests {
         let pod = pod.unwrap_or_default();
         let names = |cs: &[Container]| cs.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         let init = pod.init_containers.clone().unwrap_or_default();
-        assert_eq!(names(&init), ["wait-for-mysql", "backup"]);
+        assert_eq!(names(&init), ["wait-for-mysql", "wordpress-core", "backup"]);
         assert_eq!(names(&pod.containers), [REWRITE_URLS]);
         let vars = |c: &Container| {
             c.env
@@ -377,11 +384,11 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         // The script holds the target's keys and root's password; the rewrite neither.
-        let script = vars(&init[1]);
+        let script = vars(&init[2]);
         assert!(script.contains(&"AWS_SECRET_ACCESS_KEY".to_string()));
         assert!(script.contains(&"MYSQL_ROOT_PASSWORD".to_string()));
         assert!(!script.contains(&"CREATE_BUCKET".to_string()));
-        let script = env_in(&init[1]);
+        let script = env_in(&init[2]);
         assert_eq!(script["BACKUP_STORE"], "source");
         assert_eq!(
             script["S3_BUCKET"], "shop-backups",
@@ -402,7 +409,8 @@ mod tests {
         let rewrite = pod.containers[0].command.clone().unwrap_or_default();
         assert!(rewrite[2].contains("--skip-plugins --skip-themes"));
         let mounts = pod.containers[0].volume_mounts.clone().unwrap_or_default();
-        assert_eq!(mounts.len(), 1, "the WordPress volume alone, no scratch");
+        let mounts: Vec<&str> = mounts.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(mounts, ["core", "data"], "WordPress as it runs, no scratch");
         let spec = job.spec.unwrap_or_default();
         assert_eq!(spec.backoff_limit, Some(0));
         assert_eq!(spec.active_deadline_seconds, Some(600));

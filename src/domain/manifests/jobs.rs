@@ -6,14 +6,14 @@
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Affinity, Container, EmptyDirVolumeSource, EnvVar, PodAffinity, PodAffinityTerm,
-    PodSecurityContext, PodTemplateSpec, Volume,
+    PodSecurityContext, PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::meta;
 use super::workloads::{
-    WORDPRESS_ROOT, WWW_DATA, database_env, mount, plain_env, pod_meta, pod_spec, resources,
-    restrict, secret_env, wait_for_mysql,
+    WORDPRESS_ROOT, WWW_DATA, content_mount, mount, plain_env, pod_meta, pod_spec, resources,
+    restrict, secret_env, wait_for_mysql, wordpress_env,
 };
 use crate::domain::config::{Config, PodSecurityLevel};
 use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
@@ -22,7 +22,6 @@ use crate::domain::layout::{Component, StoreLayout};
 /// Idempotent installation: safe to run again on a store that is already set up.
 const SETUP_SCRIPT: &str = r#"set -eu
 cd /var/www/html
-until [ -f wp-config.php ]; do echo "waiting for WordPress to write wp-config.php"; sleep 2; done
 if wp core is-installed; then
   echo "WordPress is already installed"
 else
@@ -56,7 +55,7 @@ pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
         config.wordpress.title.clone()
     };
     let scheme = if config.tls.enabled { "https" } else { "http" };
-    let mut env = database_env(layout, config);
+    let mut env = wordpress_env(layout, config);
     env.extend([
         plain_env("WP_URL", &format!("{scheme}://{}", layout.host)),
         plain_env("WP_TITLE", &title),
@@ -82,7 +81,7 @@ pub fn database_upgrade_job(layout: &StoreLayout, config: &Config, revision: u32
         config,
         layout.database_upgrade_job(revision),
         DATABASE_UPGRADE_SCRIPT,
-        database_env(layout, config),
+        wordpress_env(layout, config),
     );
     if let Some(spec) = job.spec.as_mut() {
         spec.ttl_seconds_after_finished = Some(FINISHED_JOB_TTL_SECONDS);
@@ -90,7 +89,8 @@ pub fn database_upgrade_job(layout: &StoreLayout, config: &Config, revision: u32
     job
 }
 
-/// A Job running `script` with wp-cli on the WordPress volume, once MySQL answers.
+/// A Job running `script` with wp-cli on the store's WordPress (the image's core, the
+/// volume's wp-content), once MySQL answers.
 fn wp_cli_job(
     layout: &StoreLayout,
     config: &Config,
@@ -107,6 +107,7 @@ fn wp_cli_job(
             image: &config.setup.image,
             script,
             env,
+            files: Files::WordPress,
             scratch: false,
             beside_wordpress: true,
             needs_database: true,
@@ -114,14 +115,15 @@ fn wp_cli_job(
     )
 }
 
-/// What a Job runs: `sh -c script` in `image` with `env`, the WordPress volume at
-/// /var/www/html, and (`scratch`) an empty folder at /work for what it makes.
+/// What a Job runs: `sh -c script` in `image` with `env`, the store's files as `files`
+/// says, and (`scratch`) an empty folder at /work for what it makes.
 pub(super) struct ScriptJob<'a> {
     pub name: String,
     pub component: Component,
     pub image: &'a str,
     pub script: &'a str,
     pub env: Vec<EnvVar>,
+    pub files: Files,
     pub scratch: bool,
     /// Scheduled next to the WordPress pod (its volume is ReadWriteOnce); false when
     /// WordPress is stopped for the Job (restore).
@@ -130,15 +132,88 @@ pub(super) struct ScriptJob<'a> {
     pub needs_database: bool,
 }
 
+/// How a Job's container sees the store's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Files {
+    /// As the WordPress container does: core from the WordPress image at
+    /// /var/www/html (copied with its wp-config.php into an empty folder by an init
+    /// container) and the volume's wp-content over it: what wp-cli needs.
+    WordPress,
+    /// The volume's root at [`VOLUME_ROOT`] (`WP_ROOT`, the folder holding
+    /// wp-content), where the backup scripts swap wp-content by renames.
+    Volume,
+    /// The volume's root as `Volume`, and core from the image as `WordPress` (`WP_CORE`:
+    /// the schema the store's WordPress has, which a restore checks).
+    VolumeAndCore,
+}
+
+impl Files {
+    fn core(self) -> bool {
+        self != Files::Volume
+    }
+}
+
 /// Where a script Job's scratch folder is mounted.
 pub(super) const SCRATCH: &str = "/work";
+/// Where the backup scripts' Jobs mount the WordPress volume's root (never where
+/// WordPress runs: that is the image's).
+pub const VOLUME_ROOT: &str = "/wordpress-volume";
+/// Copies the image's WordPress core (not its wp-content) and its wp-config.php, which
+/// reads the database settings and salts from the environment, as the image's
+/// entrypoint does on each start of the WordPress container.
+const CORE_FROM_IMAGE: &str = r#"set -eu
+tar -C /usr/src/wordpress --exclude=./wp-content -cf - . | tar -C /var/www/html --no-overwrite-dir -xf -
+cp /usr/src/wordpress/wp-config-docker.php /var/www/html/wp-config.php
+[ -f /var/www/html/wp-includes/version.php ] || { echo "the image has no WordPress core in /usr/src/wordpress" >&2; exit 1; }
+"#;
+
+/// A Job's mounts and the variables that tell its script where they are.
+fn file_mounts(files: Files) -> (Vec<VolumeMount>, Vec<EnvVar>) {
+    let core = mount("core", WORDPRESS_ROOT);
+    let root = mount("data", VOLUME_ROOT);
+    let root_env = plain_env("WP_ROOT", VOLUME_ROOT);
+    match files {
+        Files::WordPress => (vec![core, content_mount()], Vec::new()),
+        Files::Volume => (vec![root], vec![root_env]),
+        Files::VolumeAndCore => (
+            vec![root, core],
+            vec![root_env, plain_env("WP_CORE", WORDPRESS_ROOT)],
+        ),
+    }
+}
+
+/// The init container that puts the image's core where `Files::WordPress` wants it.
+fn core_from_image(config: &Config) -> Container {
+    Container {
+        name: "wordpress-core".to_string(),
+        image: Some(config.wordpress.image.clone()),
+        command: Some(vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            CORE_FROM_IMAGE.to_string(),
+        ]),
+        resources: Some(resources(&config.setup.resources)),
+        volume_mounts: Some(vec![mount("core", WORDPRESS_ROOT)]),
+        ..Container::default()
+    }
+}
+
+fn empty_dir(name: &str) -> Volume {
+    Volume {
+        name: name.to_string(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    }
+}
 
 pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) -> Job {
     let c = job.component;
-    let mut mounts = vec![mount("data", WORDPRESS_ROOT)];
+    let (mut mounts, files_env) = file_mounts(job.files);
     if job.scratch {
         mounts.push(mount("work", SCRATCH));
     }
+    let mut env = job.env;
+    env.extend(files_env);
     let container = Container {
         name: c.as_str().to_string(),
         image: Some(job.image.to_string()),
@@ -147,25 +222,27 @@ pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) 
             "-c".to_string(),
             job.script.to_string(),
         ]),
-        env: Some(job.env),
+        env: Some(env),
         resources: Some(resources(&config.setup.resources)),
         volume_mounts: Some(mounts),
         // The script's one-line result, or its log's end when it fails before writing it.
         termination_message_policy: Some("FallbackToLogsOnError".to_string()),
         ..Container::default()
     };
-    let init = if job.needs_database {
-        vec![wait_for_mysql(layout, config, job.image)]
-    } else {
-        Vec::new()
-    };
+    let mut init = Vec::new();
+    if job.needs_database {
+        init.push(wait_for_mysql(layout, config, job.image));
+    }
+    if job.files.core() {
+        init.push(core_from_image(config));
+    }
     let mut spec = pod_spec(layout, c, init, container);
+    let volumes = spec.volumes.get_or_insert_with(Vec::new);
+    if job.files.core() {
+        volumes.push(empty_dir("core"));
+    }
     if job.scratch {
-        spec.volumes.get_or_insert_with(Vec::new).push(Volume {
-            name: "work".to_string(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
-            ..Volume::default()
-        });
+        volumes.push(empty_dir("work"));
     }
     spec.restart_policy = Some("Never".to_string());
     spec.security_context = Some(PodSecurityContext {
@@ -210,7 +287,8 @@ pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) 
 
 /// Runs a second step after a script Job's script, in a container of its own: the
 /// script becomes the last init container (the step starts only if it succeeded) and the
-/// step, `sh -c script` with `env` alone and the WordPress volume alone, the main one.
+/// step, `sh -c script` with `env` alone and the store's files as WordPress sees them
+/// (`Files::WordPress`: the Job must have the core), the main one.
 pub(super) fn followed_by(job: &mut Job, name: &str, script: &str, env: Vec<EnvVar>) {
     let Some(pod) = job.spec.as_mut().and_then(|s| s.template.spec.as_mut()) else {
         return;
@@ -222,7 +300,7 @@ pub(super) fn followed_by(job: &mut Job, name: &str, script: &str, env: Vec<EnvV
         command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
         env: Some(env),
         resources: first.resources.clone(),
-        volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
+        volume_mounts: Some(file_mounts(Files::WordPress).0),
         termination_message_policy: first.termination_message_policy.clone(),
         security_context: first.security_context.clone(),
         ..Container::default()

@@ -13,6 +13,7 @@ mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
 pub use jobs::database_upgrade_job;
+pub use workloads::{CORE_ON_THE_VOLUME, WP_CONTENT, WP_CONTENT_FOLDER};
 
 use std::sync::Arc;
 

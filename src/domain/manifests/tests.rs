@@ -240,3 +240,145 @@ fn the_writer_binding_names_the_configured_principals_and_only_the_writer_role()
         ]
     );
 }
+
+/// Every pod template of a store, rendered or made by a verb (database upgrade, backup,
+/// restore with a clone's rewrite, forget, the schedule's CronJob).
+fn every_pod_template(config: &Config) -> Vec<(String, k8s_openapi::api::core::v1::PodSpec)> {
+    use std::time::Duration;
+    let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let layout = StoreLayout::new(&name, config);
+    let mut jobs: Vec<k8s_openapi::api::batch::v1::Job> = vec![
+        database_upgrade_job(&layout, config, 2),
+        backups::backup_job(&layout, config, "20261201-050000"),
+        backups::restore_job(
+            &layout,
+            config,
+            "1",
+            "shop0",
+            "20261201-050000",
+            Some(backups::UrlRewrite {
+                old: "http://shop0.local",
+                new: "http://shop1.local",
+            }),
+            Duration::from_secs(60),
+        ),
+        backups::forget_job(&layout, config, "1"),
+    ];
+    let mut specs = Vec::new();
+    for m in render_with(config) {
+        match m {
+            Manifest::Deployment(d) => specs.push((
+                m_ref(&d.metadata),
+                d.spec.and_then(|s| s.template.spec).unwrap_or_default(),
+            )),
+            Manifest::Job(j) => jobs.push(j),
+            Manifest::CronJob(c) => specs.push((
+                m_ref(&c.metadata),
+                c.spec
+                    .and_then(|s| s.job_template.spec)
+                    .and_then(|s| s.template.spec)
+                    .unwrap_or_default(),
+            )),
+            _ => {}
+        }
+    }
+    for j in jobs {
+        specs.push((
+            m_ref(&j.metadata),
+            j.spec.and_then(|s| s.template.spec).unwrap_or_default(),
+        ));
+    }
+    specs
+}
+
+fn m_ref(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+    meta.name.clone().unwrap_or_default()
+}
+
+#[test]
+fn core_comes_from_the_image_and_only_wp_content_from_the_volume() {
+    let config = config_with(&["backup.schedule=@daily"]);
+    let mut seen = std::collections::BTreeMap::new();
+    for (object, spec) in every_pod_template(&config) {
+        let claim_volumes: Vec<String> = spec
+            .volumes
+            .iter()
+            .flatten()
+            .filter(|v| {
+                v.persistent_volume_claim
+                    .as_ref()
+                    .map(|c| c.claim_name.as_str())
+                    == Some("shop1-wordpress-pvc")
+            })
+            .map(|v| v.name.clone())
+            .collect();
+        let containers = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(&spec.containers);
+        for container in containers {
+            let env = |name: &str| {
+                container
+                    .env
+                    .iter()
+                    .flatten()
+                    .find(|e| e.name == name)
+                    .and_then(|e| e.value.clone())
+            };
+            for m in container.volume_mounts.iter().flatten() {
+                if !claim_volumes.contains(&m.name) {
+                    continue;
+                }
+                let at = (m.mount_path.as_str(), m.sub_path.as_deref());
+                let how = match at {
+                    ("/var/www/html/wp-content", Some("wp-content")) => "wp-content",
+                    // The backup scripts' Jobs: the root, where wp-content is a folder
+                    // they can swap by renames, and told so.
+                    ("/wordpress-volume", None) => {
+                        assert_eq!(
+                            env("WP_ROOT").as_deref(),
+                            Some("/wordpress-volume"),
+                            "{object}/{}",
+                            container.name
+                        );
+                        "root"
+                    }
+                    other => panic!("{object}/{}: the claim at {other:?}", container.name),
+                };
+                // Where the store's WordPress runs, core is the image's: an empty folder
+                // the Job's init container filled, or the image's own.
+                if how == "wp-content" && !object.ends_with("-wordpress") {
+                    let core = container
+                        .volume_mounts
+                        .iter()
+                        .flatten()
+                        .find(|c| c.mount_path == "/var/www/html");
+                    let core =
+                        core.and_then(|c| spec.volumes.iter().flatten().find(|v| v.name == c.name));
+                    assert!(
+                        core.is_some_and(|v| v.empty_dir.is_some()),
+                        "{object}/{}: no core folder",
+                        container.name
+                    );
+                }
+                seen.insert(format!("{object}/{}", container.name), how);
+            }
+        }
+    }
+    let expected: std::collections::BTreeMap<String, &str> = [
+        ("shop1-wordpress/wordpress", "wp-content"),
+        ("shop1-setup/setup", "wp-content"),
+        ("shop1-db-upgrade-2/setup", "wp-content"),
+        ("shop1-backup/backup", "root"),
+        ("shop1-backup-20261201-050000/backup", "root"),
+        ("shop1-restore-1/backup", "root"),
+        ("shop1-restore-1/rewrite-urls", "wp-content"),
+        ("shop1-forget-1/backup", "root"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(seen, expected);
+}

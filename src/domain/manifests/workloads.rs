@@ -23,7 +23,19 @@ use crate::domain::layout::{Component, StoreLayout};
 pub(super) const WWW_DATA: i64 = 33;
 /// uid and gid of mysql in the official mysql images.
 const MYSQL_USER: i64 = 999;
+/// Where WordPress core lives in every container that runs it: the image's own copy
+/// (the official entrypoint copies it from /usr/src/wordpress on each start), never the
+/// volume, so a new image is new core.
 pub(super) const WORDPRESS_ROOT: &str = "/var/www/html";
+/// Where stores from before that mounted the whole WordPress volume (core on it).
+pub const CORE_ON_THE_VOLUME: &str = WORDPRESS_ROOT;
+/// The one layout of the WordPress volume: its folder `wp-content` is the store's
+/// wp-content (uploads, plugins, themes), mounted over the image's at this path.
+pub const WP_CONTENT: &str = "/var/www/html/wp-content";
+/// The volume's folder that is mounted at [`WP_CONTENT`] (`subPath`). The volume of a
+/// store from before this layout held core at its root and wp-content in this folder,
+/// so the same mount serves it without moving a file.
+pub const WP_CONTENT_FOLDER: &str = "wp-content";
 
 /// Exits once MySQL accepts the store's user over TCP; prints why it is still waiting.
 /// Gives up (exit 1, so the pod's failure shows) after 10 minutes.
@@ -85,16 +97,10 @@ pub fn mysql(layout: &StoreLayout, config: &Config) -> Deployment {
 
 pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
     let c = Component::WordPress;
-    let mut env = database_env(layout, config);
-    env.extend(
-        WORDPRESS_SALTS
-            .iter()
-            .map(|(key, var)| secret_env(var, layout, key)),
-    );
     let container = Container {
         name: c.as_str().to_string(),
         image: Some(config.wordpress.image.clone()),
-        env: Some(env),
+        env: Some(wordpress_env(layout, config)),
         ports: Some(vec![container_port("http", HTTP_PORT)]),
         readiness_probe: Some(Probe {
             http_get: Some(HTTPGetAction {
@@ -117,7 +123,7 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             ..Probe::default()
         }),
         resources: Some(resources(&config.wordpress.resources)),
-        volume_mounts: Some(vec![mount("data", WORDPRESS_ROOT)]),
+        volume_mounts: Some(vec![content_mount()]),
         ..Container::default()
     };
     let init = wait_for_mysql(layout, config, &config.wordpress.image);
@@ -241,6 +247,18 @@ pub(super) fn wait_for_mysql(layout: &StoreLayout, config: &Config, image: &str)
     }
 }
 
+/// What WordPress's wp-config.php reads (the image's `wp-config-docker.php`): the
+/// database settings and the keys and salts, all from the store's Secret.
+pub(super) fn wordpress_env(layout: &StoreLayout, config: &Config) -> Vec<EnvVar> {
+    let mut env = database_env(layout, config);
+    env.extend(
+        WORDPRESS_SALTS
+            .iter()
+            .map(|(key, var)| secret_env(var, layout, key)),
+    );
+    env
+}
+
 /// The official image's `WORDPRESS_DB_*` variables (wp-config.php reads them at run time).
 pub(super) fn database_env(layout: &StoreLayout, config: &Config) -> Vec<EnvVar> {
     vec![
@@ -291,6 +309,15 @@ pub(super) fn mount(volume: &str, path: &str) -> VolumeMount {
         name: volume.to_string(),
         mount_path: path.to_string(),
         ..VolumeMount::default()
+    }
+}
+
+/// The WordPress volume's wp-content folder at [`WP_CONTENT`]: how every container that
+/// runs WordPress (the Deployment's, the wp-cli Jobs') sees the store's files.
+pub(super) fn content_mount() -> VolumeMount {
+    VolumeMount {
+        sub_path: Some(WP_CONTENT_FOLDER.to_string()),
+        ..mount("data", WP_CONTENT)
     }
 }
 
