@@ -36,10 +36,21 @@ struct Served {
 impl Served {
     /// Starts the server as `context` with `args` after `serve --listen 127.0.0.1:0`.
     fn start(cluster: &TestCluster, kubeconfig: &Path, context: &str, args: &[&str]) -> Self {
+        Self::start_with(cluster, kubeconfig, &["--context", context], args)
+    }
+
+    /// The same, with the global options `globals` (before `serve`).
+    fn start_with(
+        cluster: &TestCluster,
+        kubeconfig: &Path,
+        globals: &[&str],
+        args: &[&str],
+    ) -> Self {
         let home = fresh_home(cluster);
         let stderr = home.join("serve.stderr");
         let mut child = Command::new(env!("CARGO_BIN_EXE_storectl"))
-            .args(["--context", context, "serve", "--listen", "127.0.0.1:0"])
+            .args(globals)
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .env_clear()
             .env("HOME", &home)
@@ -1196,6 +1207,56 @@ async fn the_in_cluster_manifests_apply_and_their_service_account_can_do_the_ser
     let deleted = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(&caller)));
     assert_eq!(deleted.status, 202, "{deleted:?}");
     wait_gone(&namespaces, &format!("store-{name}"), 60).await;
+}
+
+/// `--readonly`: POST and DELETE answer 403 with the one message, reads still answer,
+/// and nothing was made or deleted (read through the API).
+#[tokio::test(flavor = "multi_thread")]
+async fn readonly_answers_403_to_create_and_delete_and_changes_nothing() {
+    let cluster = cluster();
+    let name = unique("ro");
+    block(|| storectl(cluster, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let token = "token-for-readonly";
+    let file = token_file(cluster, &[token]);
+    let served = Served::start_with(
+        cluster,
+        &cluster.kubeconfig,
+        &["--context", ADMIN, "--readonly"],
+        &["--token-file", file.to_str().unwrap()],
+    );
+    served.wait_live();
+    let other = unique("ro");
+    let created = block(|| post_store(&served, token, &json!({"name": other})));
+    assert_eq!(created.status, 403, "{created:?}");
+    assert_eq!(
+        created.error(),
+        "read-only mode (--readonly): creating stores is disabled"
+    );
+    let deleted = block(|| served.send("DELETE", &format!("/api/stores/{name}"), Some(token)));
+    assert_eq!(deleted.status, 403, "{deleted:?}");
+    assert_eq!(
+        deleted.error(),
+        "read-only mode (--readonly): deleting stores is disabled"
+    );
+    let shown = block(|| served.send("GET", &format!("/api/stores/{name}"), Some(token)));
+    assert_eq!(shown.status, 200, "{shown:?}");
+    assert_eq!(shown.json()["name"], name.as_str());
+    let namespaces: Api<Namespace> = Api::all(cluster.admin().await);
+    assert!(
+        namespaces
+            .get_opt(&format!("store-{other}"))
+            .await
+            .unwrap()
+            .is_none(),
+        "a store was made"
+    );
+    let kept = namespaces.get(&format!("store-{name}")).await.unwrap();
+    assert_eq!(
+        kept.metadata.deletion_timestamp, None,
+        "the store is being deleted"
+    );
+    drop(served);
+    block(|| storectl(cluster, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
 /// /health follows the watches: 503 with the reason while the API server is away, 200

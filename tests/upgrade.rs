@@ -783,3 +783,62 @@ async fn an_upgrade_cut_off_before_its_database_upgrade_job_is_finished_by_the_s
     assert_eq!(container(&job).image, container(&wanted).image);
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+/// `rollback --to N` applies revision N's configuration as a new revision, not the one
+/// before the last: read back through the API (the Deployment and the revision
+/// ConfigMaps).
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_to_a_kept_revision_applies_that_revisions_configuration() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let c = cluster();
+    let name = unique("rbto");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let client = c.admin().await;
+    let namespace = format!("store-{name}");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let memory = || async {
+        let d = deployments.get(&format!("{name}-wordpress")).await.unwrap();
+        let container = d.spec.unwrap().template.spec.unwrap().containers[0].clone();
+        container
+            .resources
+            .and_then(|r| r.limits)
+            .and_then(|l| l.get("memory").map(|q| q.0.clone()))
+    };
+    let created = memory().await;
+    for limit in ["640Mi", "700Mi"] {
+        let set = format!("wordpress.resources.limits.memory={limit}");
+        block(|| storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--wait"]).expect_code(0));
+        assert_eq!(memory().await.as_deref(), Some(limit));
+    }
+    assert_ne!(created.as_deref(), Some("640Mi"));
+    block(|| storectl(c, ADMIN, &["rollback", &name, "--to", "1", "--wait"]).expect_code(0));
+    assert_eq!(
+        memory().await,
+        created,
+        "revision 1's limit (not revision 2's 640Mi)"
+    );
+    let values = |n: u32| {
+        let maps = maps.clone();
+        let name = format!("{name}-revision-{n}");
+        async move { maps.get(&name).await.unwrap().data.unwrap()["values.yaml"].clone() }
+    };
+    assert_eq!(values(4).await, values(1).await);
+    assert_ne!(values(4).await, values(2).await);
+    let mut kept: Vec<String> = maps
+        .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        (1..=4)
+            .map(|n| format!("{name}-revision-{n}"))
+            .collect::<Vec<_>>()
+    );
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
