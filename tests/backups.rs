@@ -79,9 +79,9 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     assert_eq!(record["size"], reported["size"].to_string());
     assert_eq!(record["sha256"], reported["sha256"].as_str().unwrap());
     assert_eq!(
-        run.stdout,
+        run.stdout.lines().last().unwrap(),
         format!(
-            "backup {id} complete: {}, manifest sha256 {} at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/\n",
+            "backup {id} complete: {}, manifest sha256 {} at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/",
             human_size(reported["size"].as_u64().unwrap()),
             reported["sha256"].as_str().unwrap()
         ),
@@ -452,17 +452,18 @@ async fn record_ids(c: &TestCluster, store: &str) -> Vec<String> {
 async fn each_backup_records_what_its_script_reported_and_retention_removes_the_oldest_records() {
     let c = cluster();
     let name = unique("bkkeep2");
-    block(|| {
-        storectl(
-            c,
-            ADMIN,
-            &["create", &name, "--wait", "--set", "backup.keep=2"],
-        )
-        .expect_code(0)
-    });
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
     let mut ids: Vec<String> = Vec::new();
     for n in 1..=3 {
-        let run = block(|| storectl(c, ADMIN, &["backup", &name, "--wait"]).expect_code(0));
+        // (The backup settings are this run's, as for the target.)
+        let run = block(|| {
+            storectl(
+                c,
+                ADMIN,
+                &["backup", &name, "--wait", "--set", "backup.keep=2"],
+            )
+            .expect_code(0)
+        });
         let id = run.stdout.split_whitespace().nth(1).unwrap().to_string();
         let reported = script_result(c, &name, &format!("{name}-backup-{id}")).await;
         assert_eq!(reported["id"], id.as_str());
@@ -494,6 +495,8 @@ async fn each_backup_records_what_its_script_reported_and_retention_removes_the_
     let mut listed = listed;
     listed.sort();
     assert_eq!(listed, ids[1..].to_vec());
+    // Looking again (the listing reads the Jobs) does not bring the pruned one back.
+    assert_eq!(record_ids(c, &name).await, ids[1..].to_vec());
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
