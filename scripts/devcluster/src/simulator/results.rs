@@ -220,7 +220,9 @@ mod tests {
         assert_eq!(result["pruned"], serde_json::json!([]));
         // Not a backup: the restore and setup containers.
         let mut restore = backup("20261126-101500", "2");
-        restore.env.as_mut().map(|e| e.retain(|v| v.name != "KEEP"));
+        if let Some(env) = restore.env.as_mut() {
+            env.retain(|v| v.name != "KEEP");
+        }
         assert_eq!(backup_run(&restore), None);
     }
 }
