@@ -353,6 +353,52 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     assert_eq!(after.len(), 1, "listed for a deleted store");
     assert_eq!(after[0]["status"], "Complete");
 
+    // A deleted store is still a clone's source: its backup restored into a new store
+    // (read through the API: the restore Job's backup, the store running).
+    let late = unique("bklate");
+    block(|| storectl(c, ADMIN, &["clone", &name, &late, "--wait"]).expect_code(0));
+    let late_ns = format!("store-{late}");
+    let late_jobs: Api<Job> = Api::namespaced(client.clone(), &late_ns);
+    let late_restore = late_jobs
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={late}")))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|j| j.metadata.name.as_deref().unwrap().contains("-restore-"))
+        .unwrap();
+    let late_pod = late_restore.spec.unwrap().template.spec.unwrap();
+    let (script, env) =
+        container_script_and_env(late_pod.init_containers.as_ref().unwrap().last().unwrap());
+    assert_eq!(script, RESTORE_SCRIPT);
+    assert_eq!(
+        (
+            env_value(&env, "BACKUP_STORE"),
+            env_value(&env, "BACKUP_ID")
+        ),
+        (name.clone(), id.clone())
+    );
+    assert_eq!(late_restore.status.unwrap().succeeded, Some(1));
+    assert_eq!(deployments_in(c, &late_ns).await, Some(1));
+    block(|| storectl(c, ADMIN, &["delete", &late, "--yes", "--wait"]).expect_code(0));
+    // A source without a complete backup: exit 4, nothing made.
+    let (never, unmade) = (unique("bknever"), unique("bkno"));
+    let none = block(|| storectl(c, ADMIN, &["clone", &never, &unmade]).expect_code(4));
+    assert_eq!(
+        none.stderr,
+        format!(
+            "error: store '{never}' has no complete backup: take one first (storectl backup {never})\n"
+        )
+    );
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    assert!(
+        namespaces
+            .get_opt(&format!("store-{unmade}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
     // --delete-backups: the clone's backup goes with it, record and all.
     block(|| storectl(c, ADMIN, &["backup", &copy, "--wait"]).expect_code(0));
     assert_eq!(block(|| backups_of(c, &copy)).len(), 1);

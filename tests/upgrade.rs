@@ -842,3 +842,90 @@ async fn rollback_to_a_kept_revision_applies_that_revisions_configuration() {
     );
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+/// A store refused by upgrade's checks counts as a failure before the first wave: with
+/// `--max-failures 0` nothing changes anywhere; with `--max-failures 1` the other store
+/// is upgraded and the refused one named (exit 1 both times). Read through the API; and
+/// `-l` matching no store is exit 4.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_store_is_a_failure_and_max_failures_above_0_lets_the_rest_go_on() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    let c = cluster();
+    let prefix = unique("maxf");
+    let names = block(|| create_fleet(c, &prefix, 2));
+    let (good, refused) = (&names[0], &names[1]);
+    let client = c.admin().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &format!("store-{refused}"));
+    secrets
+        .delete(&format!("{refused}-credentials"), &Default::default())
+        .await
+        .unwrap();
+    let set = "wordpress.resources.limits.memory=640Mi";
+    let upgrade = |max: &str| {
+        block(|| {
+            storectl(
+                c,
+                ADMIN,
+                &[
+                    "upgrade",
+                    good,
+                    refused,
+                    "--set",
+                    set,
+                    "--max-failures",
+                    max,
+                    "--timeout",
+                    "120s",
+                ],
+            )
+            .expect_code(1)
+        })
+    };
+    let before = written_state(c, &names).await;
+    let stopped = upgrade("0");
+    assert_eq!(
+        written_state(c, &names).await,
+        before,
+        "a refusal with --max-failures 0 changed a store: {stopped:?}"
+    );
+    let went = upgrade("1");
+    assert!(
+        went.stderr.contains(&format!(
+            "the credentials secret {refused}-credentials of store '{refused}' is missing"
+        )),
+        "{went:?}"
+    );
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &format!("store-{good}"));
+    let d = deployments.get(&format!("{good}-wordpress")).await.unwrap();
+    let limits = d.spec.unwrap().template.spec.unwrap().containers[0]
+        .resources
+        .clone()
+        .and_then(|r| r.limits)
+        .unwrap();
+    assert_eq!(limits["memory"].0, "640Mi", "{went:?}");
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &format!("store-{good}"));
+    let recorded = maps
+        .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(recorded, 2, "{went:?}");
+    let after = written_state(c, std::slice::from_ref(refused)).await;
+    let refused_before: Vec<(String, String)> = before
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(&format!("store-{refused}/")))
+        .collect();
+    assert_eq!(after, refused_before, "the refused store was changed");
+
+    let selector = format!("app.kubernetes.io/instance={}", unique("nomatch"));
+    let none =
+        block(|| storectl(c, ADMIN, &["upgrade", "-l", &selector, "--set", set]).expect_code(4));
+    assert_eq!(
+        none.stderr,
+        format!("error: no store matches the selector '{selector}'\n")
+    );
+    for name in &names {
+        block(|| storectl(c, ADMIN, &["delete", name, "--yes"]).expect_code(0));
+    }
+}
