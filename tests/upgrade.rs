@@ -929,3 +929,77 @@ async fn a_refused_store_is_a_failure_and_max_failures_above_0_lets_the_rest_go_
         block(|| storectl(c, ADMIN, &["delete", name, "--yes"]).expect_code(0));
     }
 }
+
+/// `upgrade --all` upgrades every store but one being deleted (said on stderr), read
+/// through the API. On a control plane of its own: `--all` would reach the other tests'
+/// stores.
+#[tokio::test(flavor = "multi_thread")]
+async fn upgrade_all_upgrades_every_store_but_one_being_deleted() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+    use kube::api::{Patch, PatchParams, PostParams};
+    let own = common::dedicated_cluster();
+    let prefix = unique("all");
+    let names = block(|| create_fleet(&own, &prefix, 3));
+    let client = own.admin().await;
+    // The third is being deleted, held by a finalizer on an object in its namespace.
+    let leaving = &names[2];
+    let held: Api<ConfigMap> = Api::namespaced(client.clone(), &format!("store-{leaving}"));
+    let hold: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "hold", "finalizers": ["storectl.test/hold"]}
+    }))
+    .unwrap();
+    held.create(&PostParams::default(), &hold).await.unwrap();
+    block(|| storectl(&own, ADMIN, &["delete", leaving, "--yes"]).expect_code(0));
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    common::wait_for(
+        &namespaces,
+        &format!("store-{leaving}"),
+        60,
+        "being deleted",
+        |n| n.metadata.deletion_timestamp.is_some(),
+    )
+    .await;
+
+    let set = "wordpress.resources.limits.memory=640Mi";
+    let run = block(|| storectl(&own, ADMIN, &["upgrade", "--all", "--set", set]).expect_code(0));
+    assert_eq!(
+        run.stderr,
+        format!("storectl: skipping store {leaving}: it is being deleted\n"),
+        "{run:?}"
+    );
+    let memory = |name: String| {
+        let client = client.clone();
+        async move {
+            let api: Api<Deployment> = Api::namespaced(client, &format!("store-{name}"));
+            api.get_opt(&format!("{name}-wordpress"))
+                .await
+                .unwrap()
+                .map(|d| {
+                    d.spec.unwrap().template.spec.unwrap().containers[0]
+                        .resources
+                        .clone()
+                        .and_then(|r| r.limits)
+                        .and_then(|l| l.get("memory").map(|q| q.0.clone()))
+                })
+        }
+    };
+    for name in &names[..2] {
+        assert_eq!(
+            memory(name.clone()).await,
+            Some(Some("640Mi".to_string())),
+            "{name}: {run:?}"
+        );
+    }
+    assert_ne!(
+        memory(leaving.clone()).await,
+        Some(Some("640Mi".to_string())),
+        "the store being deleted was upgraded: {run:?}"
+    );
+    held.patch(
+        "hold",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
+}
