@@ -910,6 +910,45 @@ async fn a_failing_backup_is_reported_with_its_reason_and_a_running_one_cannot_b
     );
     assert_eq!(wordpress_of(c, &name).await, (Some(1), None));
     assert_eq!(restore_jobs().await, Vec::<String>::new());
+
+    // Its Job gone without a result (deleted through the API): the record says Unknown,
+    // with why, in the cluster too.
+    let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let job = format!("{name}-backup-{running_id}");
+    jobs.delete(&job, &kube::api::DeleteParams::background())
+        .await
+        .unwrap();
+    common::wait_gone(&jobs, &job, 60).await;
+    let listed = block(|| backups_of(c, &name));
+    let unknown = listed
+        .iter()
+        .find(|b| b["id"] == running_id.as_str())
+        .unwrap();
+    assert_eq!(unknown["status"], "Unknown", "{listed:?}");
+    let record = record_of(c, &name, &running_id).await;
+    assert_eq!(
+        (record["status"].as_str(), record["reason"].clone()),
+        ("Unknown", format!("its Job {job} is gone without a result"))
+    );
+
+    // A backup that does not end within --timeout: exit 7.
+    let slow = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "backup",
+                &name,
+                "--wait",
+                "--timeout",
+                "3s",
+                "--set",
+                "backup.image=wordpress:sim-never-ready",
+            ],
+        )
+        .expect_code(7)
+    });
+    assert_eq!(slow.stderr.lines().count(), 1, "{slow:?}");
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
