@@ -543,6 +543,59 @@ async fn each_backup_records_what_its_script_reported_and_retention_removes_the_
     assert_eq!(listed, ids[1..].to_vec());
     // Looking again (the listing reads the Jobs) does not bring the pruned one back.
     assert_eq!(record_ids(c, &name).await, ids[1..].to_vec());
+
+    // Of several backups, `restore --from` takes the one named (the older here) and a
+    // clone the newest complete one: the restore Jobs' BACKUP_ID, read through the API.
+    let restored_id = |store: String| async move {
+        let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{store}"));
+        let restores: Vec<(String, String)> = jobs
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|j| j.metadata.name.as_deref().unwrap().contains("-restore-"))
+            .map(|j| {
+                let pod = j.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+                let script = pod
+                    .init_containers
+                    .iter()
+                    .flatten()
+                    .chain(&pod.containers)
+                    .find(|c| {
+                        c.command
+                            .as_ref()
+                            .is_some_and(|cmd| cmd[2] == RESTORE_SCRIPT)
+                    })
+                    .unwrap();
+                let (_, env) = container_script_and_env(script);
+                (
+                    env_value(&env, "BACKUP_STORE"),
+                    env_value(&env, "BACKUP_ID"),
+                )
+            })
+            .collect();
+        restores
+    };
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["restore", &name, "--from", &ids[1], "--yes", "--wait"],
+        )
+        .expect_code(0)
+    });
+    assert_eq!(
+        restored_id(name.clone()).await,
+        [(name.clone(), ids[1].clone())]
+    );
+    let copy = unique("bkkeepcopy");
+    block(|| storectl(c, ADMIN, &["clone", &name, &copy, "--wait"]).expect_code(0));
+    assert_eq!(
+        restored_id(copy.clone()).await,
+        [(name.clone(), ids[2].clone())]
+    );
+    block(|| storectl(c, ADMIN, &["delete", &copy, "--yes"]).expect_code(0));
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
