@@ -1245,3 +1245,64 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
     }
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+/// A scheduled run that succeeds is recorded under the id its script reported (made
+/// from the time: the CronJob names none), with its size and checksum; read through the
+/// API against the Job's own termination message.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_successful_scheduled_backup_is_recorded_under_the_id_its_script_reported() {
+    let c = cluster();
+    let name = unique("bkschedok");
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "create",
+                &name,
+                "--wait",
+                "--set",
+                "backup.schedule=* * * * *",
+            ],
+        )
+        .expect_code(0)
+    });
+    // Within a minute the CronJob starts a backup; the records are brought up to date
+    // whenever storectl looks.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let listed = loop {
+        let listed = block(|| backups_of(c, &name));
+        if listed.iter().any(|b| b["status"] == "Complete") {
+            break listed;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no complete scheduled backup: {listed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    };
+    let done = listed.iter().find(|b| b["status"] == "Complete").unwrap();
+    let id = done["id"].as_str().unwrap().to_string();
+    let job = done["job"].as_str().unwrap().to_string();
+    assert!(
+        job.starts_with(&format!("{name}-backup-")) && !job.ends_with(&id),
+        "a CronJob's Job, not a manual one: {done}"
+    );
+    let reported = script_result(c, &name, &job).await;
+    assert_eq!(reported["id"], id.as_str());
+    assert!(
+        id.len() == 15
+            && id.chars().enumerate().all(|(i, ch)| if i == 8 {
+                ch == '-'
+            } else {
+                ch.is_ascii_digit()
+            }),
+        "{id}"
+    );
+    let record = record_of(c, &name, &id).await;
+    assert_eq!(record["status"], "Complete");
+    assert_eq!(record["job"], job);
+    assert_eq!(record["size"], reported["size"].to_string());
+    assert_eq!(record["sha256"], reported["sha256"].as_str().unwrap());
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
