@@ -575,6 +575,33 @@ fn restore_refuses_another_stores_backup_a_damaged_one_a_newer_schema_and_bad_cr
         assert_eq!(env.files(), files, "{why}: wp-content was touched");
     };
 
+    // A wp-content archive that is not the one the manifest records (checked after the
+    // dump, which is good here): a valid archive with a planted file, so only the
+    // checksum can refuse it.
+    let archive = stored.join("shop/b2/wp-content.tar.gz");
+    let good_archive = std::fs::read(&archive).unwrap();
+    let planted = env.dir.join("planted");
+    run(Command::new("cp")
+        .arg("-a")
+        .arg(env.wp_root.join("wp-content"))
+        .arg(&planted));
+    std::fs::write(planted.join("planted.txt"), "not in backup b2").unwrap();
+    run(Command::new("tar")
+        .arg("-C")
+        .arg(&env.dir)
+        .arg("-czf")
+        .arg(&archive)
+        .arg("--transform=s,^planted,wp-content,")
+        .arg("planted"));
+    let (ok, _, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "b2"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("backup b2: wp-content.tar.gz does not match its checksum: the backup is damaged; nothing was restored"),
+        "{stderr}"
+    );
+    unchanged("a damaged wp-content archive");
+    std::fs::write(&archive, good_archive).unwrap();
+
     // A backup from a newer WordPress than the store runs.
     let version = env.wp_root.join("wp-includes/version.php");
     let runs = std::fs::read_to_string(&version).unwrap();
@@ -684,6 +711,20 @@ fn as_run(
     (c.command.clone().unwrap()[2].clone(), env)
 }
 
+/// The variables a script (common.sh in front of it) refuses to run without: its
+/// `for var in ...; do` list.
+fn required_variables(script: &str) -> Vec<String> {
+    let start = script.find("\nfor var in ").unwrap() + "\nfor var in ".len();
+    let end = start + script[start..].find("; do").unwrap();
+    let names: Vec<String> = script[start..end]
+        .split_whitespace()
+        .filter(|w| *w != "\\")
+        .map(str::to_string)
+        .collect();
+    assert!(names.len() > 5, "{names:?}");
+    names
+}
+
 /// Where the Jobs reach the zero-set-up target; curl here is sent to the local server
 /// instead (a .curlrc with `connect-to`), so the rendered endpoint and signed Host stay.
 const IN_CLUSTER: &str = "http://storectl-backups.ecommerce-platform.svc:7070";
@@ -774,6 +815,59 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         })
         .collect();
     machine.push(("CURL_HOME".to_string(), home.clone()));
+    // Every variable the scripts refuse to run without is set by the rendered Job itself:
+    // `as_run` adds this machine's values for names the Job lacks, so a Job that dropped
+    // one (WORK, WORDPRESS_DB_HOST, ...) would otherwise still run here.
+    let required = required_variables(BACKUP_SCRIPT);
+    assert_eq!(required, required_variables(RESTORE_SCRIPT));
+    let restore_only = [
+        "BACKUP_STORE".to_string(),
+        "MYSQL_ROOT_PASSWORD".to_string(),
+    ];
+    for (what, job, extra) in [
+        (
+            "backup",
+            backup_job(&layout("a"), &config, "20261126-100000"),
+            &[][..],
+        ),
+        (
+            "restore",
+            restore_job(
+                &layout("a"),
+                &config,
+                "20261126-120000",
+                "a",
+                "20261126-100000",
+                None,
+                Duration::from_secs(600),
+            ),
+            &restore_only[..],
+        ),
+    ] {
+        let set: Vec<String> = job
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .env
+            .iter()
+            .flatten()
+            .map(|e| e.name.clone())
+            .collect();
+        let missing: Vec<&String> = required
+            .iter()
+            .chain(extra)
+            .filter(|name| !set.contains(name))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the rendered {what} Job does not set {missing:?} (it sets {set:?})"
+        );
+    }
 
     // A backup of store a that an earlier version made: the shared bucket, the root key.
     let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("a", "20261101-000000"));

@@ -13,11 +13,11 @@ mod common;
 use common::{TestCluster, cluster, storectl, unique};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, Container, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, Secret, Service};
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
-use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
+use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT, human_size};
 use storectl::domain::labels::RESTORING_LABEL;
 
 const ADMIN: &str = "devcluster-admin";
@@ -72,9 +72,19 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         .and_then(|r| r.split_whitespace().next())
         .unwrap()
         .to_string();
-    assert!(
-        run.stdout
-            .contains(&format!("backup {id} complete: size not reported at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/")),
+    // What the script reported (the simulator writes the result line a finished script
+    // would, as its termination message) is what the record holds and storectl says.
+    let reported = script_result(c, &name, &format!("{name}-backup-{id}")).await;
+    let record = record_of(c, &name, &id).await;
+    assert_eq!(record["size"], reported["size"].to_string());
+    assert_eq!(record["sha256"], reported["sha256"].as_str().unwrap());
+    assert_eq!(
+        run.stdout.lines().last().unwrap(),
+        format!(
+            "backup {id} complete: {}, manifest sha256 {} at http://storectl-backups.{PLATFORM}.svc:7070/backups-{name}/stores/{name}/{id}/",
+            human_size(reported["size"].as_u64().unwrap()),
+            reported["sha256"].as_str().unwrap()
+        ),
         "{run:?}"
     );
     // The zero-set-up target in the platform namespace, and the Job running the one
@@ -177,6 +187,9 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         )),
         "{unknown:?}"
     );
+    // The test's own watch of the store's pods: which WordPress pods exist when the
+    // restore's pod first appears (none may: the restore writes WordPress's volume).
+    let (beside_restore, watching) = follow_restore(client.clone(), &name).await;
     let restored = block(|| {
         storectl(
             c,
@@ -185,6 +198,12 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         )
         .expect_code(0)
     });
+    watching.abort();
+    assert_eq!(
+        beside_restore.lock().unwrap().clone(),
+        Some(Vec::<String>::new()),
+        "the restore pod appeared (Some) with no WordPress pod beside it"
+    );
     assert!(
         restored.stdout.contains(&format!(
             "restored backup {id} into store {name}; WordPress started again"
@@ -205,6 +224,27 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     assert_eq!(env_value(&env, "BACKUP_ID"), id);
     let wordpress = deployments_in(c, &ns).await;
     assert_eq!(wordpress, Some(1), "WordPress runs again");
+    // ... and a WordPress pod is Ready again, as the API server says.
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let ready = |p: &Pod| {
+        p.metadata.deletion_timestamp.is_none()
+            && p.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    };
+    let ready_wordpress = pods
+        .list(&ListParams::default().labels("component=wordpress"))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|p| ready(p))
+        .count();
+    assert_eq!(
+        ready_wordpress, 1,
+        "one Ready WordPress pod after the restore"
+    );
 
     // Clone: a new store from the backup, its URLs rewritten.
     let cloned = block(|| storectl(c, ADMIN, &["clone", &name, &copy, "--wait"]).expect_code(0));
@@ -313,6 +353,52 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     assert_eq!(after.len(), 1, "listed for a deleted store");
     assert_eq!(after[0]["status"], "Complete");
 
+    // A deleted store is still a clone's source: its backup restored into a new store
+    // (read through the API: the restore Job's backup, the store running).
+    let late = unique("bklate");
+    block(|| storectl(c, ADMIN, &["clone", &name, &late, "--wait"]).expect_code(0));
+    let late_ns = format!("store-{late}");
+    let late_jobs: Api<Job> = Api::namespaced(client.clone(), &late_ns);
+    let late_restore = late_jobs
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={late}")))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|j| j.metadata.name.as_deref().unwrap().contains("-restore-"))
+        .unwrap();
+    let late_pod = late_restore.spec.unwrap().template.spec.unwrap();
+    let (script, env) =
+        container_script_and_env(late_pod.init_containers.as_ref().unwrap().last().unwrap());
+    assert_eq!(script, RESTORE_SCRIPT);
+    assert_eq!(
+        (
+            env_value(&env, "BACKUP_STORE"),
+            env_value(&env, "BACKUP_ID")
+        ),
+        (name.clone(), id.clone())
+    );
+    assert_eq!(late_restore.status.unwrap().succeeded, Some(1));
+    assert_eq!(deployments_in(c, &late_ns).await, Some(1));
+    block(|| storectl(c, ADMIN, &["delete", &late, "--yes", "--wait"]).expect_code(0));
+    // A source without a complete backup: exit 4, nothing made.
+    let (never, unmade) = (unique("bknever"), unique("bkno"));
+    let none = block(|| storectl(c, ADMIN, &["clone", &never, &unmade]).expect_code(4));
+    assert_eq!(
+        none.stderr,
+        format!(
+            "error: store '{never}' has no complete backup: take one first (storectl backup {never})\n"
+        )
+    );
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    assert!(
+        namespaces
+            .get_opt(&format!("store-{unmade}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
     // --delete-backups: the clone's backup goes with it, record and all.
     block(|| storectl(c, ADMIN, &["backup", &copy, "--wait"]).expect_code(0));
     assert_eq!(block(|| backups_of(c, &copy)).len(), 1);
@@ -358,6 +444,213 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
         "the clone's backup record is gone, as the API server says"
     );
     assert_eq!(record_names(name.clone()).await.len(), 1);
+}
+
+/// The result line the script of Job `job` in `store`'s namespace wrote as its
+/// termination message, read through the API.
+async fn script_result(c: &TestCluster, store: &str, job: &str) -> Value {
+    let pods: Api<Pod> = Api::namespaced(c.admin().await, &format!("store-{store}"));
+    let listed = pods
+        .list(&ListParams::default().labels(&format!("batch.kubernetes.io/job-name={job}")))
+        .await
+        .unwrap()
+        .items;
+    let messages: Vec<String> = listed
+        .iter()
+        .filter_map(|p| p.status.as_ref()?.container_statuses.as_ref())
+        .flatten()
+        .filter_map(|s| s.state.as_ref()?.terminated.as_ref()?.message.clone())
+        .collect();
+    assert_eq!(messages.len(), 1, "{job}: {listed:#?}");
+    serde_json::from_str(messages[0].trim()).unwrap()
+}
+
+/// The data of the record of backup `id` of `store`, read through the API.
+async fn record_of(
+    c: &TestCluster,
+    store: &str,
+    id: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, PLATFORM);
+    maps.get(&format!("backup-{store}-{id}"))
+        .await
+        .unwrap()
+        .data
+        .unwrap()
+}
+
+/// The ids of `store`'s backup records, read through the API.
+async fn record_ids(c: &TestCluster, store: &str) -> Vec<String> {
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, PLATFORM);
+    let mut ids: Vec<String> = maps
+        .list(&ListParams::default().labels(&format!("storectl.io/backup-of={store}")))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|m| m.data.unwrap()["id"].clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_backup_records_what_its_script_reported_and_retention_removes_the_oldest_records() {
+    let c = cluster();
+    let name = unique("bkkeep2");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let mut ids: Vec<String> = Vec::new();
+    for n in 1..=3 {
+        // (The backup settings are this run's, as for the target.)
+        let run = block(|| {
+            storectl(
+                c,
+                ADMIN,
+                &["backup", &name, "--wait", "--set", "backup.keep=2"],
+            )
+            .expect_code(0)
+        });
+        let id = run.stdout.split_whitespace().nth(1).unwrap().to_string();
+        let reported = script_result(c, &name, &format!("{name}-backup-{id}")).await;
+        assert_eq!(reported["id"], id.as_str());
+        let record = record_of(c, &name, &id).await;
+        assert_eq!(record["status"], "Complete");
+        assert_eq!(record["size"], reported["size"].to_string());
+        assert_eq!(record["sha256"], reported["sha256"].as_str().unwrap());
+        // The third backup's retention (keep 2) removed the first, on the target and so
+        // in the records.
+        let pruned: Vec<&str> = reported["pruned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = if n == 3 {
+            vec![ids[0].as_str()]
+        } else {
+            vec![]
+        };
+        assert_eq!(pruned, expected, "backup {n}: {reported}");
+        ids.push(id);
+    }
+    assert_eq!(record_ids(c, &name).await, ids[1..].to_vec());
+    let listed: Vec<String> = block(|| backups_of(c, &name))
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut listed = listed;
+    listed.sort();
+    assert_eq!(listed, ids[1..].to_vec());
+    // Looking again (the listing reads the Jobs) does not bring the pruned one back.
+    assert_eq!(record_ids(c, &name).await, ids[1..].to_vec());
+
+    // Of several backups, `restore --from` takes the one named (the older here) and a
+    // clone the newest complete one: the restore Jobs' BACKUP_ID, read through the API.
+    let restored_id = |store: String| async move {
+        let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{store}"));
+        let restores: Vec<(String, String)> = jobs
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|j| j.metadata.name.as_deref().unwrap().contains("-restore-"))
+            .map(|j| {
+                let pod = j.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+                let script = pod
+                    .init_containers
+                    .iter()
+                    .flatten()
+                    .chain(&pod.containers)
+                    .find(|c| {
+                        c.command
+                            .as_ref()
+                            .is_some_and(|cmd| cmd[2] == RESTORE_SCRIPT)
+                    })
+                    .unwrap();
+                let (_, env) = container_script_and_env(script);
+                (
+                    env_value(&env, "BACKUP_STORE"),
+                    env_value(&env, "BACKUP_ID"),
+                )
+            })
+            .collect();
+        restores
+    };
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["restore", &name, "--from", &ids[1], "--yes", "--wait"],
+        )
+        .expect_code(0)
+    });
+    assert_eq!(
+        restored_id(name.clone()).await,
+        [(name.clone(), ids[1].clone())]
+    );
+    let copy = unique("bkkeepcopy");
+    block(|| storectl(c, ADMIN, &["clone", &name, &copy, "--wait"]).expect_code(0));
+    assert_eq!(
+        restored_id(copy.clone()).await,
+        [(name.clone(), ids[2].clone())]
+    );
+    block(|| storectl(c, ADMIN, &["delete", &copy, "--yes"]).expect_code(0));
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+/// Watches the pods of `store`'s namespace (not through storectl); once a pod of a
+/// restore Job first appears, records the names of the WordPress pods that exist at that
+/// moment (terminating ones included). Returns once the watch has listed the pods.
+async fn follow_restore(
+    client: kube::Client,
+    store: &str,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Option<Vec<String>>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use futures::StreamExt;
+    use kube::runtime::watcher::{self, Event};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let writer = seen.clone();
+    let (wordpress, restore) = (format!("{store}-wordpress-"), format!("{store}-restore-"));
+    let pods: Api<Pod> = Api::namespaced(client, &format!("store-{store}"));
+    let (listed, on_list) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let mut events = watcher::watcher(pods, watcher::Config::default()).boxed();
+        let mut listed = Some(listed);
+        let mut existing = std::collections::BTreeSet::new();
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(Event::Apply(p) | Event::InitApply(p)) => {
+                    existing.insert(p.metadata.name.unwrap_or_default());
+                }
+                Ok(Event::Delete(p)) => {
+                    existing.remove(&p.metadata.name.unwrap_or_default());
+                }
+                Ok(Event::InitDone) => {
+                    if let Some(listed) = listed.take() {
+                        let _ = listed.send(());
+                    }
+                }
+                _ => {}
+            }
+            let mut seen = writer.lock().unwrap();
+            if seen.is_none() && existing.iter().any(|n| n.starts_with(&restore)) {
+                *seen = Some(
+                    existing
+                        .iter()
+                        .filter(|n| n.starts_with(&wordpress))
+                        .cloned()
+                        .collect(),
+                );
+            }
+        }
+    });
+    on_list
+        .await
+        .expect("the watch of the pods ended before listing");
+    (seen, task)
 }
 
 /// The secret of `store`'s own backup key (Secret `storectl-backups-<store>`).
@@ -619,6 +912,20 @@ async fn a_failing_backup_is_reported_with_its_reason_and_a_running_one_cannot_b
             .contains(&format!("backup '{failed_id}' of store '{name}' is Failed")),
         "{not_complete:?}"
     );
+    // Refused before anything changes: WordPress runs unheld, no restore Job exists.
+    let restore_jobs = || async {
+        let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+        jobs.list_metadata(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|j| j.metadata.name)
+            .filter(|n| n.starts_with(&format!("{name}-restore-")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(wordpress_of(c, &name).await, (Some(1), None));
+    assert_eq!(restore_jobs().await, Vec::<String>::new());
 
     // One that never ends stays Running, and is not restored from.
     let started = block(|| {
@@ -654,6 +961,47 @@ async fn a_failing_backup_is_reported_with_its_reason_and_a_running_one_cannot_b
         )),
         "{refused:?}"
     );
+    assert_eq!(wordpress_of(c, &name).await, (Some(1), None));
+    assert_eq!(restore_jobs().await, Vec::<String>::new());
+
+    // Its Job gone without a result (deleted through the API): the record says Unknown,
+    // with why, in the cluster too.
+    let jobs: Api<Job> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let job = format!("{name}-backup-{running_id}");
+    jobs.delete(&job, &kube::api::DeleteParams::background())
+        .await
+        .unwrap();
+    common::wait_gone(&jobs, &job, 60).await;
+    let listed = block(|| backups_of(c, &name));
+    let unknown = listed
+        .iter()
+        .find(|b| b["id"] == running_id.as_str())
+        .unwrap();
+    assert_eq!(unknown["status"], "Unknown", "{listed:?}");
+    let record = record_of(c, &name, &running_id).await;
+    assert_eq!(
+        (record["status"].as_str(), record["reason"].clone()),
+        ("Unknown", format!("its Job {job} is gone without a result"))
+    );
+
+    // A backup that does not end within --timeout: exit 7.
+    let slow = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "backup",
+                &name,
+                "--wait",
+                "--timeout",
+                "3s",
+                "--set",
+                "backup.image=wordpress:sim-never-ready",
+            ],
+        )
+        .expect_code(7)
+    });
+    assert_eq!(slow.stderr.lines().count(), 1, "{slow:?}");
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 
@@ -768,6 +1116,29 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
             .is_empty(),
         "nothing started"
     );
+    // Nothing made either: no record of a backup, no copy of the keys in the store.
+    let nothing_made = || async {
+        let records: Api<ConfigMap> = Api::namespaced(c.admin().await, PLATFORM);
+        let recorded: Vec<String> = records
+            .list_metadata(&ListParams::default().labels(&format!("storectl.io/backup-of={name}")))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|m| m.metadata.name)
+            .collect();
+        assert_eq!(recorded, Vec::<String>::new(), "a backup record was made");
+        let store_secrets: Api<Secret> = Api::namespaced(c.admin().await, &format!("store-{name}"));
+        assert!(
+            store_secrets
+                .get_opt(&format!("{name}-backup-target"))
+                .await
+                .unwrap()
+                .is_none(),
+            "the target's keys were copied into the store"
+        );
+    };
+    nothing_made().await;
     let half: Vec<&str> = ["backup", name.as_str()].into_iter().chain(s3).collect();
     let incomplete = block(|| storectl(c, ADMIN, &half).expect_code(2));
     assert!(
@@ -822,6 +1193,7 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
         )),
         "{own_missing:?}"
     );
+    nothing_made().await;
     let mut own_keys = keys.clone();
     own_keys.metadata.name = Some(format!("{secret}-{name}"));
     own_keys.string_data = Some(
@@ -871,5 +1243,66 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
             .await
             .unwrap();
     }
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+/// A scheduled run that succeeds is recorded under the id its script reported (made
+/// from the time: the CronJob names none), with its size and checksum; read through the
+/// API against the Job's own termination message.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_successful_scheduled_backup_is_recorded_under_the_id_its_script_reported() {
+    let c = cluster();
+    let name = unique("bkschedok");
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "create",
+                &name,
+                "--wait",
+                "--set",
+                "backup.schedule=* * * * *",
+            ],
+        )
+        .expect_code(0)
+    });
+    // Within a minute the CronJob starts a backup; the records are brought up to date
+    // whenever storectl looks.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let listed = loop {
+        let listed = block(|| backups_of(c, &name));
+        if listed.iter().any(|b| b["status"] == "Complete") {
+            break listed;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no complete scheduled backup: {listed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    };
+    let done = listed.iter().find(|b| b["status"] == "Complete").unwrap();
+    let id = done["id"].as_str().unwrap().to_string();
+    let job = done["job"].as_str().unwrap().to_string();
+    assert!(
+        job.starts_with(&format!("{name}-backup-")) && !job.ends_with(&id),
+        "a CronJob's Job, not a manual one: {done}"
+    );
+    let reported = script_result(c, &name, &job).await;
+    assert_eq!(reported["id"], id.as_str());
+    assert!(
+        id.len() == 15
+            && id.chars().enumerate().all(|(i, ch)| if i == 8 {
+                ch == '-'
+            } else {
+                ch.is_ascii_digit()
+            }),
+        "{id}"
+    );
+    let record = record_of(c, &name, &id).await;
+    assert_eq!(record["status"], "Complete");
+    assert_eq!(record["job"], job);
+    assert_eq!(record["size"], reported["size"].to_string());
+    assert_eq!(record["sha256"], reported["sha256"].as_str().unwrap());
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }

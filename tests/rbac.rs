@@ -9,7 +9,7 @@ mod common;
 
 use common::rbac::{OPERATORS, setup};
 use common::{cluster, fresh_home, unique};
-use k8s_openapi::api::core::v1::{Event, Namespace};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::Api;
 use kube::api::DeleteParams;
@@ -41,10 +41,13 @@ async fn a_user_in_the_operators_group_runs_the_whole_lifecycle() {
         let change = "wordpress.resources.limits.memory=640Mi";
         alice.storectl(c, &["diff", &name, "--set", change], 1);
         alice.storectl(c, &["upgrade", &name, "--set", change, "--wait"], 0);
+        alice.storectl(c, &["history", &name], 0);
+        alice.storectl(c, &["rollback", &name, "--wait"], 0);
         alice.storectl(c, &["pause", &name], 0);
         alice.storectl(c, &["resume", &name, "--wait"], 0);
         let backup = alice.storectl(c, &["backup", &name, "--wait"], 0);
         let id = backup.stdout.split_whitespace().nth(1).unwrap().to_string();
+        alice.storectl(c, &["backups", &name], 0);
         alice.storectl(c, &["restore", &name, "--from", &id, "--yes", "--wait"], 0);
         alice.storectl(c, &["clone", &name, &copy, "--wait"], 0);
         alice.storectl(c, &["delete", &copy, "--yes", "--wait"], 0);
@@ -85,6 +88,7 @@ async fn a_user_in_the_operators_group_runs_the_whole_lifecycle() {
             "StoreCreated",
             "StorePaused",
             "StoreResumed",
+            "StoreUpgraded",
             "StoreUpgraded"
         ],
         "{recorded:#?}"
@@ -98,7 +102,44 @@ async fn a_user_in_the_operators_group_runs_the_whole_lifecycle() {
                 && e.message.as_deref() == Some(&format!("alice deleted store {copy}"))),
         "no StoreDeleted event for {copy}"
     );
-    block(|| alice.storectl(c, &["delete", &name, "--yes", "--wait"], 0));
+    // The revisions are in the cluster: create's, the upgrade's and the rollback's.
+    let revisions: Api<ConfigMap> = Api::namespaced(admin.clone(), &format!("store-{name}"));
+    let mut kept: Vec<String> = revisions
+        .list_metadata(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .filter(|n| n.starts_with(&format!("{name}-revision-")))
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        (1..=3)
+            .map(|n| format!("{name}-revision-{n}"))
+            .collect::<Vec<_>>()
+    );
+    block(|| {
+        alice.storectl(
+            c,
+            &["delete", &name, "--yes", "--delete-backups", "--wait"],
+            0,
+        )
+    });
+    // Its backup records went with it (read through the API).
+    let records: Api<ConfigMap> = Api::namespaced(admin.clone(), "ecommerce-platform");
+    let left: Vec<String> = records
+        .list_metadata(
+            &kube::api::ListParams::default().labels(&format!("storectl.io/backup-of={name}")),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    assert_eq!(left, Vec::<String>::new(), "the backup records are gone");
     let namespaces: Api<Namespace> = Api::all(admin);
     assert!(
         namespaces

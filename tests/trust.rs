@@ -324,6 +324,34 @@ async fn no_stranded_data_credentials_are_never_minted_again_while_volumes_exist
             .is_none(),
         "a secret was minted"
     );
+    // Nor by an upgrade (a change that applies every object of the store but the Secret).
+    let upgrade = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "upgrade",
+                &name,
+                "--set",
+                "wordpress.resources.limits.memory=640Mi",
+            ],
+        )
+        .expect_code(3)
+    });
+    assert!(
+        upgrade.stderr.contains(&format!(
+            "the credentials secret {name}-credentials of store '{name}' is missing; storectl never makes new passwords for a store whose data exists"
+        )),
+        "{upgrade:#?}"
+    );
+    assert!(
+        secrets
+            .get_opt(&format!("{name}-credentials"))
+            .await
+            .unwrap()
+            .is_none(),
+        "a secret was minted by the upgrade"
+    );
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client, &ns);
     assert_eq!(
         claims.list(&Default::default()).await.unwrap().items.len(),

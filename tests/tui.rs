@@ -255,7 +255,7 @@ fn sigterm_and_a_tiny_terminal_are_handled() {
 }
 
 #[test]
-fn the_header_says_reconnecting_within_seconds_of_the_server_going_away() {
+fn the_header_says_reconnecting_once_the_server_goes_away_and_live_once_it_is_back() {
     let c = common::dedicated_cluster();
     let tui = Session::start(&c.kubeconfig, 140, 30);
     tui.wait("the live table", 30, |s| s.contains(" live"));
@@ -292,9 +292,30 @@ fn a_user_who_may_not_list_ingresses_sees_the_table_and_is_told_what_is_hidden()
         s.contains("no access to ingresses")
     });
     assert!(screen.contains(" live"), "{screen}");
-    tui.wait("the store's row, without its URL", 30, |s| {
+    let screen = tui.wait("the store's row", 30, |s| {
         row_of(s, &name).is_some_and(|r| r.contains("Ready") || r.contains("Provisioning"))
     });
+    // Without its URL (it comes from the Ingress, which this user may not read): the
+    // column shows "-", and the host is nowhere on the screen.
+    let row = row_of(&screen, &name).unwrap();
+    // (Columns counted in characters: the table's borders and an ellipsis are not ASCII.)
+    let header: Vec<char> = screen
+        .lines()
+        .find(|l| l.contains("NAME"))
+        .unwrap()
+        .chars()
+        .collect();
+    let column = (0..header.len())
+        .find(|&i| header[i..].starts_with(&[' ', 'U', 'R', 'L', ' ']))
+        .unwrap()
+        + 1;
+    let url: String = row
+        .chars()
+        .skip(column)
+        .take_while(|ch| !ch.is_whitespace())
+        .collect();
+    assert_eq!(url, "-", "{row}\n{screen}");
+    assert!(!screen.contains(&format!("{name}.local")), "{screen}");
     tui.keys(&["q"]);
     tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
     storectl(c, "devcluster-admin", &["delete", &name, "--yes", "--wait"]).expect_code(0);

@@ -1011,3 +1011,223 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     assert_eq!(claims.get(&claim).await.unwrap().metadata.uid, uid);
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+/// `rollback --to N` applies revision N's configuration as a new revision, not the one
+/// before the last: read back through the API (the Deployment and the revision
+/// ConfigMaps).
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_to_a_kept_revision_applies_that_revisions_configuration() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let c = cluster();
+    let name = unique("rbto");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait"]).expect_code(0));
+    let client = c.admin().await;
+    let namespace = format!("store-{name}");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let memory = || async {
+        let d = deployments.get(&format!("{name}-wordpress")).await.unwrap();
+        let container = d.spec.unwrap().template.spec.unwrap().containers[0].clone();
+        container
+            .resources
+            .and_then(|r| r.limits)
+            .and_then(|l| l.get("memory").map(|q| q.0.clone()))
+    };
+    let created = memory().await;
+    for limit in ["640Mi", "700Mi"] {
+        let set = format!("wordpress.resources.limits.memory={limit}");
+        block(|| storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--wait"]).expect_code(0));
+        assert_eq!(memory().await.as_deref(), Some(limit));
+    }
+    assert_ne!(created.as_deref(), Some("640Mi"));
+    block(|| storectl(c, ADMIN, &["rollback", &name, "--to", "1", "--wait"]).expect_code(0));
+    assert_eq!(
+        memory().await,
+        created,
+        "revision 1's limit (not revision 2's 640Mi)"
+    );
+    let values = |n: u32| {
+        let maps = maps.clone();
+        let name = format!("{name}-revision-{n}");
+        async move { maps.get(&name).await.unwrap().data.unwrap()["values.yaml"].clone() }
+    };
+    assert_eq!(values(4).await, values(1).await);
+    assert_ne!(values(4).await, values(2).await);
+    let mut kept: Vec<String> = maps
+        .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        (1..=4)
+            .map(|n| format!("{name}-revision-{n}"))
+            .collect::<Vec<_>>()
+    );
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+/// A store refused by upgrade's checks counts as a failure before the first wave: with
+/// `--max-failures 0` nothing changes anywhere; with `--max-failures 1` the other store
+/// is upgraded and the refused one named (exit 1 both times). Read through the API; and
+/// `-l` matching no store is exit 4.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_store_is_a_failure_and_max_failures_above_0_lets_the_rest_go_on() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    let c = cluster();
+    let prefix = unique("maxf");
+    let names = block(|| create_fleet(c, &prefix, 2));
+    let (good, refused) = (&names[0], &names[1]);
+    let client = c.admin().await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &format!("store-{refused}"));
+    secrets
+        .delete(&format!("{refused}-credentials"), &Default::default())
+        .await
+        .unwrap();
+    let set = "wordpress.resources.limits.memory=640Mi";
+    let upgrade = |max: &str| {
+        block(|| {
+            storectl(
+                c,
+                ADMIN,
+                &[
+                    "upgrade",
+                    good,
+                    refused,
+                    "--set",
+                    set,
+                    "--max-failures",
+                    max,
+                    "--timeout",
+                    "120s",
+                ],
+            )
+            .expect_code(1)
+        })
+    };
+    let before = written_state(c, &names).await;
+    let stopped = upgrade("0");
+    assert_eq!(
+        written_state(c, &names).await,
+        before,
+        "a refusal with --max-failures 0 changed a store: {stopped:?}"
+    );
+    let went = upgrade("1");
+    assert!(
+        went.stderr.contains(&format!(
+            "the credentials secret {refused}-credentials of store '{refused}' is missing"
+        )),
+        "{went:?}"
+    );
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &format!("store-{good}"));
+    let d = deployments.get(&format!("{good}-wordpress")).await.unwrap();
+    let limits = d.spec.unwrap().template.spec.unwrap().containers[0]
+        .resources
+        .clone()
+        .and_then(|r| r.limits)
+        .unwrap();
+    assert_eq!(limits["memory"].0, "640Mi", "{went:?}");
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), &format!("store-{good}"));
+    let recorded = maps
+        .list_metadata(&ListParams::default().labels("storectl.io/revision"))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(recorded, 2, "{went:?}");
+    let after = written_state(c, std::slice::from_ref(refused)).await;
+    let refused_before: Vec<(String, String)> = before
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(&format!("store-{refused}/")))
+        .collect();
+    assert_eq!(after, refused_before, "the refused store was changed");
+
+    let selector = format!("app.kubernetes.io/instance={}", unique("nomatch"));
+    let none =
+        block(|| storectl(c, ADMIN, &["upgrade", "-l", &selector, "--set", set]).expect_code(4));
+    assert_eq!(
+        none.stderr,
+        format!("error: no store matches the selector '{selector}'\n")
+    );
+    for name in &names {
+        block(|| storectl(c, ADMIN, &["delete", name, "--yes"]).expect_code(0));
+    }
+}
+
+/// `upgrade --all` upgrades every store but one being deleted (said on stderr), read
+/// through the API. On a control plane of its own: `--all` would reach the other tests'
+/// stores.
+#[tokio::test(flavor = "multi_thread")]
+async fn upgrade_all_upgrades_every_store_but_one_being_deleted() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+    use kube::api::{Patch, PatchParams, PostParams};
+    let own = common::dedicated_cluster();
+    let prefix = unique("all");
+    let names = block(|| create_fleet(&own, &prefix, 3));
+    let client = own.admin().await;
+    // The third is being deleted, held by a finalizer on an object in its namespace.
+    let leaving = &names[2];
+    let held: Api<ConfigMap> = Api::namespaced(client.clone(), &format!("store-{leaving}"));
+    let hold: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "hold", "finalizers": ["storectl.test/hold"]}
+    }))
+    .unwrap();
+    held.create(&PostParams::default(), &hold).await.unwrap();
+    block(|| storectl(&own, ADMIN, &["delete", leaving, "--yes"]).expect_code(0));
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    common::wait_for(
+        &namespaces,
+        &format!("store-{leaving}"),
+        60,
+        "being deleted",
+        |n| n.metadata.deletion_timestamp.is_some(),
+    )
+    .await;
+
+    let set = "wordpress.resources.limits.memory=640Mi";
+    let run = block(|| storectl(&own, ADMIN, &["upgrade", "--all", "--set", set]).expect_code(0));
+    assert_eq!(
+        run.stderr,
+        format!("storectl: skipping store {leaving}: it is being deleted\n"),
+        "{run:?}"
+    );
+    let memory = |name: String| {
+        let client = client.clone();
+        async move {
+            let api: Api<Deployment> = Api::namespaced(client, &format!("store-{name}"));
+            api.get_opt(&format!("{name}-wordpress"))
+                .await
+                .unwrap()
+                .map(|d| {
+                    d.spec.unwrap().template.spec.unwrap().containers[0]
+                        .resources
+                        .clone()
+                        .and_then(|r| r.limits)
+                        .and_then(|l| l.get("memory").map(|q| q.0.clone()))
+                })
+        }
+    };
+    for name in &names[..2] {
+        assert_eq!(
+            memory(name.clone()).await,
+            Some(Some("640Mi".to_string())),
+            "{name}: {run:?}"
+        );
+    }
+    assert_ne!(
+        memory(leaving.clone()).await,
+        Some(Some("640Mi".to_string())),
+        "the store being deleted was upgraded: {run:?}"
+    );
+    held.patch(
+        "hold",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
+}

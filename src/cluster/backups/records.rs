@@ -38,9 +38,50 @@ pub async fn settle(
     }
     write(conn, config, &record).await?;
     for pruned in end.result.iter().flat_map(|r| &r.pruned) {
-        remove(conn, config, &record.store, pruned).await?;
+        remove_pruned(conn, config, &record.store, pruned).await?;
     }
     Ok(record)
+}
+
+/// A backup the retention removed from the target: its Job goes first (were it left, the
+/// next look at the Jobs would record the backup again from it), then its record.
+async fn remove_pruned(
+    conn: &Connection,
+    config: &Config,
+    store: &str,
+    id: &str,
+) -> Result<(), BackupError> {
+    let maps: Api<ConfigMap> = Api::namespaced(conn.client.clone(), &config.platform.namespace);
+    let name = backup::record_name(store, id);
+    let map = maps
+        .get_opt(&name)
+        .await
+        .map_err(conn.error(&format!("reading the record of backup {id}")))?;
+    let made_by = map.as_ref().and_then(backup::from_config_map);
+    if let Some(record) = made_by.filter(|r| !r.namespace.is_empty() && !r.job.is_empty()) {
+        let jobs: Api<Job> = Api::namespaced(conn.client.clone(), &record.namespace);
+        let job = jobs
+            .get_opt(&record.job)
+            .await
+            .map_err(conn.error(&format!("reading job {}", record.job)))?;
+        let ours = job.as_ref().is_some_and(|j| {
+            j.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(BACKUP_OF_LABEL))
+                .is_some_and(|s| s == store)
+        });
+        if ours {
+            match jobs.delete(&record.job, &DeleteParams::background()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(e) => {
+                    return Err(conn.error(&format!("removing job {}", record.job))(e).into());
+                }
+            }
+        }
+    }
+    remove(conn, config, store, id).await
 }
 
 pub(super) async fn write(

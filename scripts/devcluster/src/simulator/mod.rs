@@ -7,6 +7,7 @@ pub mod faults;
 pub mod logs;
 mod node;
 pub mod pods;
+mod results;
 mod volumes;
 
 use std::collections::HashSet;
@@ -80,7 +81,16 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
             .collect();
         busy = !active.is_empty();
         if busy {
-            step_pods(&client, active, &claims, &secrets, &endpoints, &timing).await;
+            // What backups the simulated target holds: only looked for when a Job runs.
+            let backups = if active.iter().any(|p| pods::is_job(p)) {
+                results::on_target(pods.state().iter().map(AsRef::as_ref))
+            } else {
+                results::Backups::new()
+            };
+            step_pods(
+                &client, active, backups, &claims, &secrets, &endpoints, &timing,
+            )
+            .await;
         }
         busy |= provision(&client, &claims, &volumes).await;
     }
@@ -90,6 +100,7 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
 async fn step_pods(
     client: &Client,
     active: Vec<Arc<Pod>>,
+    backups: results::Backups,
     claims: &Store<PersistentVolumeClaim>,
     secrets: &Store<kube::core::PartialObjectMeta<Secret>>,
     endpoints: &Store<EndpointSlice>,
@@ -121,6 +132,7 @@ async fn step_pods(
                 ))
             })
             .collect(),
+        backups,
     };
     let now = Timestamp::now();
     let pod_steps = active.into_iter().filter_map(|pod| {

@@ -15,6 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use super::faults::{ImageFault, image_fault};
+use super::results::{self, Backups};
 
 /// How fast simulated things happen.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,8 @@ pub struct World {
     pub secrets: HashSet<String>,
     /// Services with at least one ready endpoint: what a connection would reach.
     pub ready_services: HashSet<String>,
+    /// The complete backups on the simulated target (what a backup's retention sees).
+    pub backups: Backups,
 }
 
 /// The variable naming the database an init container waits for (`host[:port]`), as the
@@ -149,7 +152,7 @@ pub fn at_rest(pod: &Pod) -> bool {
 }
 
 /// Whether a Job owns the pod (its containers run to completion).
-fn is_job(pod: &Pod) -> bool {
+pub fn is_job(pod: &Pod) -> bool {
     pod.metadata
         .owner_references
         .iter()
@@ -217,7 +220,7 @@ fn simulate(
             elapsed,
             t,
             restart_never,
-            Some(Duration::ZERO),
+            (Some(Duration::ZERO), None),
         );
         // A container that waits for the database keeps running until the database's
         // Service has a ready endpoint, as a real one keeps retrying its connection.
@@ -246,6 +249,12 @@ fn simulate(
         let runs_on =
             image_fault(c.image.as_deref().unwrap_or_default()) == ImageFault::RunsForever;
         let completes_after = (is_job && !runs_on).then_some(t.job_duration);
+        // What the script writes as its termination message when it finishes.
+        let result = is_job.then(|| results::backup_run(c)).flatten().map(|run| {
+            let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
+            let held = world.backups.get(&run.key(namespace));
+            run.result(namespace, pod_name, start, held)
+        });
         let out = run_container(
             c,
             namespace,
@@ -254,7 +263,7 @@ fn simulate(
             elapsed,
             t,
             restart_never,
-            completes_after,
+            (completes_after, result),
         );
         all_ready &= out.status.ready;
         all_succeeded &= out.succeeded;
@@ -319,7 +328,7 @@ fn run_container(
     elapsed: SignedDuration,
     t: &Timing,
     restart_never: bool,
-    completes_after: Option<Duration>,
+    (completes_after, result): (Option<Duration>, Option<String>),
 ) -> Outcome {
     let image = c.image.clone().unwrap_or_default();
     let secs = |d: Duration| SignedDuration::try_from(d).unwrap_or_default();
@@ -405,6 +414,7 @@ fn run_container(
                     terminated: Some(ContainerStateTerminated {
                         exit_code: 0,
                         reason: Some("Completed".to_string()),
+                        message: result,
                         started_at: Some(Time(start)),
                         finished_at: Some(Time(start + secs(done_at))),
                         ..ContainerStateTerminated::default()
