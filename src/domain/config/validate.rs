@@ -45,6 +45,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
             ),
         );
     }
+    version("woocommerce.version", &c.woocommerce.version)?;
     for plugin in &c.setup.plugins {
         let slug_ok = !plugin.is_empty()
             && plugin
@@ -287,6 +288,23 @@ fn image(key: &str, value: &str) -> Result<(), Failure> {
         )
     } else {
         Ok(())
+    }
+}
+
+/// A plugin release as WordPress.org numbers them: digits and dots (`10.1.2`). Never
+/// `latest` or a range: a store runs exactly the version its revision records.
+fn version(key: &str, value: &str) -> Result<(), Failure> {
+    let ok = value.len() <= 32
+        && value
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        fail(
+            key,
+            format!("'{value}' is not a version: use digits and dots, like 10.1.2"),
+        )
     }
 }
 
