@@ -56,6 +56,15 @@ async fn an_upgrade_to_a_new_woocommerce_version_installs_exactly_it_and_records
     );
 
     let set_b = format!("woocommerce.version={B}");
+    // diff names it: the pinned version is on the WordPress Deployment (not its pods).
+    let diff = block(|| storectl(c, ADMIN, &["diff", &name, "--set", &set_b]).expect_code(1));
+    assert_eq!(
+        diff.stdout,
+        format!(
+            "Deployment/{name}-wordpress (update)\n  metadata.annotations.storectl.io/woocommerce-version: \"{A}\" -> \"{B}\"\n"
+        ),
+        "{diff:?}"
+    );
     let upgrade = [
         "upgrade",
         &name,

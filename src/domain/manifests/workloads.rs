@@ -17,6 +17,7 @@ use super::network::{HTTP_PORT, MYSQL_PORT};
 use super::tenancy::quantities;
 use crate::domain::config::{Config, PodSecurityLevel, Resources};
 use crate::domain::credentials::{MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_SALTS};
+use crate::domain::labels::WOOCOMMERCE_ANNOTATION;
 use crate::domain::layout::{Component, StoreLayout};
 
 /// uid and gid of www-data in the official wordpress images.
@@ -139,7 +140,15 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             }]);
         }
     }
-    deployment(layout, c, spec)
+    let mut d = deployment(layout, c, spec);
+    d.metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(
+            WOOCOMMERCE_ANNOTATION.to_string(),
+            config.woocommerce.version.clone(),
+        );
+    d
 }
 
 /// A Deployment without `replicas` (one by default): that field is `storectl pause`'s
