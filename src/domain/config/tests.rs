@@ -198,6 +198,10 @@ fn bad_values_say_which_key_and_why() {
             "woocommerce.version (set in v.yaml): 'latest' is not a version: use digits and dots, like 10.1.2",
         ),
         (
+            "woocommerce: {version: 10.10}",
+            "woocommerce.version (set in v.yaml): expected a version in quotes like \"10.1.2\"",
+        ),
+        (
             "mysql: {user: 'bad user'}",
             "mysql.user (set in v.yaml): 'bad user' must be 1-32 characters",
         ),
