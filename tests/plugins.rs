@@ -158,3 +158,38 @@ async fn a_woocommerce_version_that_is_not_one_is_refused_and_nothing_is_made() 
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_extra_plugin_added_by_an_upgrade_is_installed_at_exactly_its_version() {
+    let c = cluster();
+    let name = unique("extra");
+    let namespace = format!("store-{name}");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    let file = c.kubeconfig.parent().unwrap().join(unique("extra.yaml"));
+    std::fs::write(
+        &file,
+        "woocommerce:\n  extraPlugins:\n    - {name: mailpoet, version: \"5.12\"}\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let upgrade = ["upgrade", &name, "-f", file, "--wait", "--timeout", "90s"];
+    let run = block(|| storectl(c, ADMIN, &upgrade).expect_code(0));
+    assert!(run.stdout.contains("woocommerce.extraPlugins: "), "{run:?}");
+    let jobs: Api<Job> = Api::namespaced(c.admin().await, &namespace);
+    let job = jobs
+        .get(&format!("{name}-db-upgrade-2"))
+        .await
+        .unwrap_or_else(|e| panic!("no database upgrade Job for the new plugin: {e}; {run:?}"));
+    let line = r#"[ "$(wp plugin get mailpoet --field=version 2>/dev/null || true)" = "5.12" ] || wp plugin install mailpoet --version=5.12 --force --activate"#;
+    assert!(
+        script_lines(&job).iter().any(|l| l == line),
+        "{:#?}",
+        script_lines(&job)
+    );
+    let maps: Api<ConfigMap> = Api::namespaced(c.admin().await, &namespace);
+    let recorded = maps.get(&format!("{name}-revision-2")).await.unwrap();
+    let config = storectl::domain::revision::config_of(&recorded).unwrap();
+    assert_eq!(config.woocommerce.extra_plugins[0].name, "mailpoet");
+    assert_eq!(config.woocommerce.extra_plugins[0].version, "5.12");
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}

@@ -33,6 +33,8 @@ pub const APPLIED_ANNOTATION: &str = "storectl.io/applied";
 /// (`woocommerce.version`, what the setup and database upgrade Jobs install), so `diff`
 /// shows a change of it; what the store runs is the store's to report, not this.
 pub const WOOCOMMERCE_ANNOTATION: &str = "storectl.io/woocommerce-version";
+/// Beside it, where `woocommerce.extraPlugins` lists any: `name=version,...` in order.
+pub const EXTRA_PLUGINS_ANNOTATION: &str = "storectl.io/extra-plugins";
 
 /// Label on every revision ConfigMap: its number.
 pub const REVISION_LABEL: &str = "storectl.io/revision";

@@ -129,12 +129,12 @@ pub fn summary(changes: &[KeyChange]) -> String {
 }
 
 /// Whether going from `from` to `to` changes what WordPress runs (an image, the pinned
-/// WooCommerce), so the database upgrade Job runs (`wp core update-db`, WooCommerce at
+/// WooCommerce or extra plugins), so the database upgrade Job runs (`wp core update-db`, WooCommerce at
 /// `woocommerce.version`, `wp wc update`).
 pub fn needs_database_upgrade(from: &Config, to: &Config) -> bool {
     from.wordpress.image != to.wordpress.image
         || from.setup.image != to.setup.image
-        || from.woocommerce.version != to.woocommerce.version
+        || from.woocommerce != to.woocommerce
 }
 
 /// The waves of a rollout over `stores` (in order): the first store alone (the canary),

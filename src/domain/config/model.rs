@@ -131,6 +131,18 @@ pub struct WooCommerce {
     /// A release of the plugin on WordPress.org, digits and dots (`10.1.2`).
     #[serde(deserialize_with = "version_text")]
     pub version: String,
+    /// Other plugins, each at exactly its version, installed and activated after it.
+    pub extra_plugins: Vec<PinnedPlugin>,
+}
+
+/// A WordPress.org plugin at one release.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PinnedPlugin {
+    /// Its WordPress.org slug (`woocommerce-payments`).
+    pub name: String,
+    #[serde(deserialize_with = "version_text")]
+    pub version: String,
 }
 
 /// A version as text: a string, or a whole number (`--set woocommerce.version=10`); a

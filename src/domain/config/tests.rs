@@ -202,6 +202,18 @@ fn bad_values_say_which_key_and_why() {
             "woocommerce.version (set in v.yaml): expected a version in quotes like \"10.1.2\"",
         ),
         (
+            "woocommerce: {extraPlugins: [{name: 'Mail Poet', version: '5.12'}]}",
+            "woocommerce.extraPlugins (set in v.yaml): 'Mail Poet' is not a WordPress.org plugin slug",
+        ),
+        (
+            "woocommerce: {extraPlugins: [{name: mailpoet, version: latest}]}",
+            "woocommerce.extraPlugins (set in v.yaml): plugin mailpoet: 'latest' is not a version: use digits and dots",
+        ),
+        (
+            "woocommerce: {extraPlugins: [{name: woocommerce, version: '10.1.2'}]}",
+            "woocommerce.extraPlugins (set in v.yaml): WooCommerce itself is pinned by woocommerce.version",
+        ),
+        (
             "mysql: {user: 'bad user'}",
             "mysql.user (set in v.yaml): 'bad user' must be 1-32 characters",
         ),

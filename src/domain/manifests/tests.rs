@@ -436,3 +436,56 @@ fn setup_and_database_upgrade_install_exactly_the_pinned_woocommerce() {
         position(update) < position("if wp plugin is-active woocommerce; then wp wc update; fi")
     );
 }
+
+#[test]
+fn extra_plugins_are_installed_at_exactly_their_versions_after_woocommerce() {
+    let config = load(&Sources {
+        files: vec![crate::domain::config::ValuesText::new(
+            "v.yaml",
+            "woocommerce: {version: '9.8.5', extraPlugins: [{name: woocommerce-payments, version: '9.5.0'}, {name: mailpoet, version: '5.12'}]}",
+        )],
+        ..Sources::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let setup = render_with(&config)
+        .into_iter()
+        .find_map(|m| match m {
+            Manifest::Job(j) => Some(script_of(&j)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let installs: Vec<&str> = setup
+        .lines()
+        .filter(|l| l.starts_with("wp plugin install"))
+        .collect();
+    assert_eq!(
+        installs,
+        [
+            "wp plugin install woocommerce --version=9.8.5 --activate",
+            "wp plugin install woocommerce-payments --version=9.5.0 --activate",
+            "wp plugin install mailpoet --version=5.12 --activate",
+        ]
+    );
+    let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let upgrade = script_of(&database_upgrade_job(
+        &StoreLayout::new(&name, &config),
+        &config,
+        2,
+    ));
+    assert!(
+        upgrade.lines().any(|l| l
+            == r#"[ "$(wp plugin get mailpoet --field=version 2>/dev/null || true)" = "5.12" ] || wp plugin install mailpoet --version=5.12 --force --activate"#),
+        "{upgrade}"
+    );
+    let wordpress = super::workloads::wordpress(&StoreLayout::new(&name, &config), &config);
+    assert_eq!(
+        wordpress
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .get("storectl.io/extra-plugins")
+            .map(String::as_str),
+        Some("woocommerce-payments=9.5.0,mailpoet=5.12")
+    );
+}
