@@ -29,6 +29,12 @@ pub const RESTORING_LABEL: &str = "storectl.io/restoring";
 /// `rollback`), and when; the status rules count the provisioning deadline from then.
 pub const REVISION_ANNOTATION: &str = "storectl.io/revision";
 pub const APPLIED_ANNOTATION: &str = "storectl.io/applied";
+/// On the WordPress Deployment: the WooCommerce version the configuration pins
+/// (`woocommerce.version`, what the setup and database upgrade Jobs install), so `diff`
+/// shows a change of it; what the store runs is the store's to report, not this.
+pub const WOOCOMMERCE_ANNOTATION: &str = "storectl.io/woocommerce-version";
+/// Beside it, where `woocommerce.extraPlugins` lists any: `name=version,...` in order.
+pub const EXTRA_PLUGINS_ANNOTATION: &str = "storectl.io/extra-plugins";
 
 /// Label on every revision ConfigMap: its number.
 pub const REVISION_LABEL: &str = "storectl.io/revision";

@@ -128,10 +128,13 @@ pub fn summary(changes: &[KeyChange]) -> String {
         .join("; ")
 }
 
-/// Whether going from `from` to `to` changes what WordPress runs, so the store's database
-/// is upgraded (`wp core update-db`, `wp wc update`).
+/// Whether going from `from` to `to` changes what WordPress runs (an image, the pinned
+/// WooCommerce or extra plugins), so the database upgrade Job runs (`wp core update-db`, WooCommerce at
+/// `woocommerce.version`, `wp wc update`).
 pub fn needs_database_upgrade(from: &Config, to: &Config) -> bool {
-    from.wordpress.image != to.wordpress.image || from.setup.image != to.setup.image
+    from.wordpress.image != to.wordpress.image
+        || from.setup.image != to.setup.image
+        || from.woocommerce != to.woocommerce
 }
 
 /// The waves of a rollout over `stores` (in order): the first store alone (the canary),
@@ -281,6 +284,17 @@ mod tests {
             &config(&["quota.hard.pods=12"])
         ));
         assert!(key_changes(&from, &from).is_empty());
+    }
+
+    #[test]
+    fn a_new_woocommerce_version_is_a_named_change_that_upgrades_the_database() {
+        let from = config(&["woocommerce.version=9.8.5"]);
+        let to = config(&["woocommerce.version=10.1.2"]);
+        assert!(needs_database_upgrade(&from, &to));
+        assert_eq!(
+            summary(&key_changes(&from, &to)),
+            "woocommerce.version: 9.8.5 -> 10.1.2"
+        );
     }
 
     #[test]

@@ -194,6 +194,26 @@ fn bad_values_say_which_key_and_why() {
             "setup.plugins (set in v.yaml): 'woo; rm -rf /' is not a WordPress.org plugin slug",
         ),
         (
+            "woocommerce: {version: latest}",
+            "woocommerce.version (set in v.yaml): 'latest' is not a version: use digits and dots, like 10.1.2",
+        ),
+        (
+            "woocommerce: {version: 10.10}",
+            "woocommerce.version (set in v.yaml): expected a version in quotes like \"10.1.2\"",
+        ),
+        (
+            "woocommerce: {extraPlugins: [{name: 'Mail Poet', version: '5.12'}]}",
+            "woocommerce.extraPlugins (set in v.yaml): 'Mail Poet' is not a WordPress.org plugin slug",
+        ),
+        (
+            "woocommerce: {extraPlugins: [{name: mailpoet, version: latest}]}",
+            "woocommerce.extraPlugins (set in v.yaml): plugin mailpoet: 'latest' is not a version: use digits and dots",
+        ),
+        (
+            "woocommerce: {extraPlugins: [{name: woocommerce, version: '10.1.2'}]}",
+            "woocommerce.extraPlugins (set in v.yaml): WooCommerce itself is pinned by woocommerce.version",
+        ),
+        (
             "mysql: {user: 'bad user'}",
             "mysql.user (set in v.yaml): 'bad user' must be 1-32 characters",
         ),
@@ -211,6 +231,34 @@ fn bad_values_say_which_key_and_why() {
         assert!(
             msg.starts_with(expected),
             "{yaml}:\n  got      {msg}\n  expected {expected}"
+        );
+    }
+}
+
+#[test]
+fn a_woocommerce_version_is_digits_and_dots_and_nothing_else() {
+    for ok in ["10.1.2", "9.8.5", "10", "10.1.2.1"] {
+        let config =
+            crate::domain::config::load(&sources(&[], &[&format!("woocommerce.version={ok}")]))
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert_eq!(config.woocommerce.version, ok);
+    }
+    for bad in [
+        "latest",
+        "10.1.",
+        ".1",
+        "10..1",
+        "10.1.2-beta",
+        "v10.1.2",
+        "10.1.2 ",
+        "1;rm -rf",
+    ] {
+        let msg = error(&sources(&[], &[&format!("woocommerce.version={bad}")]));
+        assert_eq!(
+            msg,
+            format!(
+                "woocommerce.version (set in --set woocommerce.version={bad}): '{bad}' is not a version: use digits and dots, like 10.1.2"
+            )
         );
     }
 }

@@ -45,19 +45,21 @@ pub fn check(c: &Config) -> Result<(), Failure> {
             ),
         );
     }
+    version("woocommerce.version", &c.woocommerce.version)?;
     for plugin in &c.setup.plugins {
-        let slug_ok = !plugin.is_empty()
-            && plugin
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
-        if !slug_ok {
+        slug("setup.plugins", plugin)?;
+    }
+    for plugin in &c.woocommerce.extra_plugins {
+        slug("woocommerce.extraPlugins", &plugin.name)?;
+        if plugin.name == "woocommerce" {
             return fail(
-                "setup.plugins",
-                format!(
-                    "'{plugin}' is not a WordPress.org plugin slug (a-z, 0-9, '-'), e.g. 'woocommerce'"
-                ),
+                "woocommerce.extraPlugins",
+                "WooCommerce itself is pinned by woocommerce.version, not listed here",
             );
         }
+        version("woocommerce.extraPlugins", &plugin.version).map_err(|f| {
+            keys::Failure::new(&f.key, format!("plugin {}: {}", plugin.name, f.why))
+        })?;
     }
     if c.tls.enabled && c.tls.cluster_issuer.is_empty() {
         return fail(
@@ -287,6 +289,41 @@ fn image(key: &str, value: &str) -> Result<(), Failure> {
         )
     } else {
         Ok(())
+    }
+}
+
+/// A WordPress.org plugin slug: a-z, 0-9 and '-' (safe in a shell line unquoted).
+fn slug(key: &str, plugin: &str) -> Result<(), Failure> {
+    let ok = !plugin.is_empty()
+        && plugin
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+    if ok {
+        Ok(())
+    } else {
+        fail(
+            key,
+            format!(
+                "'{plugin}' is not a WordPress.org plugin slug (a-z, 0-9, '-'), e.g. 'woocommerce'"
+            ),
+        )
+    }
+}
+
+/// A plugin release as WordPress.org numbers them: digits and dots (`10.1.2`). Never
+/// `latest` or a range: a store runs exactly the version its revision records.
+fn version(key: &str, value: &str) -> Result<(), Failure> {
+    let ok = value.len() <= 32
+        && value
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        fail(
+            key,
+            format!("'{value}' is not a version: use digits and dots, like 10.1.2"),
+        )
     }
 }
 

@@ -20,6 +20,8 @@ use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};
 
 /// Idempotent installation: safe to run again on a store that is already set up.
+/// `{WOOCOMMERCE}` is the lines that install the pinned WooCommerce and extra plugins
+/// ([`install_pinned`]).
 const SETUP_SCRIPT: &str = r#"set -eu
 cd /var/www/html
 if wp core is-installed; then
@@ -28,6 +30,7 @@ else
   printf '%s\n' "$WP_ADMIN_PASSWORD" | wp core install --url="$WP_URL" --title="$WP_TITLE" \
     --admin_user="$WP_ADMIN_USER" --admin_email="$WP_ADMIN_EMAIL" --skip-email --prompt=admin_password
 fi
+{WOOCOMMERCE}
 for plugin in $WP_PLUGINS; do
   wp plugin is-installed "$plugin" || wp plugin install "$plugin"
   wp plugin activate "$plugin"
@@ -36,14 +39,70 @@ wp rewrite structure '/%postname%/'
 echo "store setup complete"
 "#;
 
-/// After a new WordPress image: WordPress core's database upgrade, then WooCommerce's
-/// own. Both are idempotent (nothing to upgrade is a success).
+/// After a new WordPress image or pinned plugin version: WordPress core's database
+/// upgrade, WooCommerce and the extra plugins at exactly their pinned versions
+/// (`{UPDATE}`, installed over the store's only where that differs: [`update_pinned`]),
+/// then WooCommerce's own database update. Each step is idempotent (nothing to upgrade is a success).
 const DATABASE_UPGRADE_SCRIPT: &str = r#"set -eu
 cd /var/www/html
 wp core update-db
+{UPDATE}
 if wp plugin is-active woocommerce; then wp wc update; fi
 echo "database upgrade complete"
 "#;
+
+/// The setup script's line that installs and activates WooCommerce `version` (validated:
+/// digits and dots, so it needs no quoting). Without `--force` it leaves an installed
+/// copy as it is (a second run of the Job).
+pub fn install_woocommerce(version: &str) -> String {
+    install("woocommerce", version)
+}
+
+/// The database upgrade script's line that puts WooCommerce `version` in place of the
+/// store's, keeping whether it is active; nothing when the store has that version.
+pub fn update_woocommerce(version: &str) -> String {
+    update("woocommerce", version, "")
+}
+
+/// `plugin` (a validated slug) at `version`, installed and activated.
+fn install(plugin: &str, version: &str) -> String {
+    format!("wp plugin install {plugin} --version={version} --activate")
+}
+
+/// `plugin` at `version` over the store's copy where that differs (or is missing),
+/// with `extra` flags.
+fn update(plugin: &str, version: &str, extra: &str) -> String {
+    format!(
+        "[ \"$(wp plugin get {plugin} --field=version 2>/dev/null || true)\" = \"{version}\" ] || wp plugin install {plugin} --version={version} --force{extra}"
+    )
+}
+
+/// The setup script's lines for the pinned plugins: WooCommerce, then the extra ones.
+pub fn install_pinned(config: &Config) -> String {
+    let mut lines = vec![install_woocommerce(&config.woocommerce.version)];
+    lines.extend(
+        config
+            .woocommerce
+            .extra_plugins
+            .iter()
+            .map(|p| install(&p.name, &p.version)),
+    );
+    lines.join("\n")
+}
+
+/// The database upgrade script's lines for the pinned plugins: WooCommerce as it was
+/// (active or not), each extra plugin also activated (a new one would stay inactive).
+pub fn update_pinned(config: &Config) -> String {
+    let mut lines = vec![update_woocommerce(&config.woocommerce.version)];
+    lines.extend(
+        config
+            .woocommerce
+            .extra_plugins
+            .iter()
+            .map(|p| update(&p.name, &p.version, " --activate")),
+    );
+    lines.join("\n")
+}
 
 /// How long a finished database upgrade Job stays for its logs and status (a day).
 const FINISHED_JOB_TTL_SECONDS: i32 = 86_400;
@@ -64,23 +123,26 @@ pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
         secret_env("WP_ADMIN_PASSWORD", layout, WORDPRESS_ADMIN_PASSWORD),
         plain_env("WP_PLUGINS", &config.setup.plugins.join(" ")),
     ]);
+    let script = SETUP_SCRIPT.replace("{WOOCOMMERCE}", &install_pinned(config));
     wp_cli_job(
         layout,
         config,
         layout.workload(Component::Setup),
-        SETUP_SCRIPT,
+        &script,
         env,
     )
 }
 
 /// The Job that upgrades the store's database after revision `revision` changed an
-/// image (`wp core update-db`, `wp wc update`); removed a day after it finishes.
+/// image or `woocommerce.version` (`wp core update-db`, WooCommerce at that version,
+/// `wp wc update`); removed a day after it finishes.
 pub fn database_upgrade_job(layout: &StoreLayout, config: &Config, revision: u32) -> Job {
+    let script = DATABASE_UPGRADE_SCRIPT.replace("{UPDATE}", &update_pinned(config));
     let mut job = wp_cli_job(
         layout,
         config,
         layout.database_upgrade_job(revision),
-        DATABASE_UPGRADE_SCRIPT,
+        &script,
         wordpress_env(layout, config),
     );
     if let Some(spec) = job.spec.as_mut() {

@@ -12,7 +12,7 @@ mod tenancy;
 mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
-pub use jobs::database_upgrade_job;
+pub use jobs::{database_upgrade_job, install_woocommerce, update_woocommerce};
 pub use workloads::{CORE_ON_THE_VOLUME, WP_CONTENT, WP_CONTENT_FOLDER};
 
 use std::sync::Arc;

@@ -382,3 +382,110 @@ fn core_comes_from_the_image_and_only_wp_content_from_the_volume() {
     .collect();
     assert_eq!(seen, expected);
 }
+
+/// The `sh -c` script of a Job's main container.
+fn script_of(job: &k8s_openapi::api::batch::v1::Job) -> String {
+    job.spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.containers.first())
+        .and_then(|c| c.command.as_ref())
+        .and_then(|c| c.get(2).cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn setup_and_database_upgrade_install_exactly_the_pinned_woocommerce() {
+    let config = config_with(&["woocommerce.version=9.8.5"]);
+    let setup = render_with(&config)
+        .into_iter()
+        .find_map(|m| match m {
+            Manifest::Job(j) => Some(j),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no setup Job"));
+    let setup = script_of(&setup);
+    let lines: Vec<&str> = setup.lines().collect();
+    assert!(
+        lines.contains(&"wp plugin install woocommerce --version=9.8.5 --activate"),
+        "{setup}"
+    );
+    assert_eq!(
+        setup.matches("woocommerce").count(),
+        1,
+        "WooCommerce is installed once, pinned: {setup}"
+    );
+    let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let upgrade = script_of(&database_upgrade_job(
+        &StoreLayout::new(&name, &config),
+        &config,
+        2,
+    ));
+    let lines: Vec<&str> = upgrade.lines().collect();
+    let update = r#"[ "$(wp plugin get woocommerce --field=version 2>/dev/null || true)" = "9.8.5" ] || wp plugin install woocommerce --version=9.8.5 --force"#;
+    let position = |line: &str| {
+        lines
+            .iter()
+            .position(|l| *l == line)
+            .unwrap_or_else(|| panic!("no line {line:?} in {upgrade}"))
+    };
+    // Core's schema first, then the plugin's code, then the plugin's schema.
+    assert!(position("wp core update-db") < position(update));
+    assert!(
+        position(update) < position("if wp plugin is-active woocommerce; then wp wc update; fi")
+    );
+}
+
+#[test]
+fn extra_plugins_are_installed_at_exactly_their_versions_after_woocommerce() {
+    let config = load(&Sources {
+        files: vec![crate::domain::config::ValuesText::new(
+            "v.yaml",
+            "woocommerce: {version: '9.8.5', extraPlugins: [{name: woocommerce-payments, version: '9.5.0'}, {name: mailpoet, version: '5.12'}]}",
+        )],
+        ..Sources::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let setup = render_with(&config)
+        .into_iter()
+        .find_map(|m| match m {
+            Manifest::Job(j) => Some(script_of(&j)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let installs: Vec<&str> = setup
+        .lines()
+        .filter(|l| l.starts_with("wp plugin install"))
+        .collect();
+    assert_eq!(
+        installs,
+        [
+            "wp plugin install woocommerce --version=9.8.5 --activate",
+            "wp plugin install woocommerce-payments --version=9.5.0 --activate",
+            "wp plugin install mailpoet --version=5.12 --activate",
+        ]
+    );
+    let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let upgrade = script_of(&database_upgrade_job(
+        &StoreLayout::new(&name, &config),
+        &config,
+        2,
+    ));
+    assert!(
+        upgrade.lines().any(|l| l
+            == r#"[ "$(wp plugin get mailpoet --field=version 2>/dev/null || true)" = "5.12" ] || wp plugin install mailpoet --version=5.12 --force --activate"#),
+        "{upgrade}"
+    );
+    let wordpress = super::workloads::wordpress(&StoreLayout::new(&name, &config), &config);
+    assert_eq!(
+        wordpress
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .get("storectl.io/extra-plugins")
+            .map(String::as_str),
+        Some("woocommerce-payments=9.5.0,mailpoet=5.12")
+    );
+}

@@ -17,6 +17,7 @@ use super::network::{HTTP_PORT, MYSQL_PORT};
 use super::tenancy::quantities;
 use crate::domain::config::{Config, PodSecurityLevel, Resources};
 use crate::domain::credentials::{MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_SALTS};
+use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, WOOCOMMERCE_ANNOTATION};
 use crate::domain::layout::{Component, StoreLayout};
 
 /// uid and gid of www-data in the official wordpress images.
@@ -139,7 +140,21 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             }]);
         }
     }
-    deployment(layout, c, spec)
+    let mut d = deployment(layout, c, spec);
+    let annotations = d.metadata.annotations.get_or_insert_with(Default::default);
+    annotations.insert(
+        WOOCOMMERCE_ANNOTATION.to_string(),
+        config.woocommerce.version.clone(),
+    );
+    let extra = &config.woocommerce.extra_plugins;
+    if !extra.is_empty() {
+        let pinned: Vec<String> = extra
+            .iter()
+            .map(|p| format!("{}={}", p.name, p.version))
+            .collect();
+        annotations.insert(EXTRA_PLUGINS_ANNOTATION.to_string(), pinned.join(","));
+    }
+    d
 }
 
 /// A Deployment without `replicas` (one by default): that field is `storectl pause`'s
