@@ -13,11 +13,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{
-    TestCluster, apply_file, cluster, dedicated_cluster, fresh_home, storectl, unique, wait_gone,
+    TestCluster, apply_file, cluster, dedicated_cluster, fresh_home, labelled_in_shared,
+    original_platform_store, storectl, unique, wait_gone,
 };
-use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "devcluster-admin";
@@ -1257,6 +1260,128 @@ async fn readonly_answers_403_to_create_and_delete_and_changes_nothing() {
     );
     drop(served);
     block(|| storectl(cluster, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+/// `GET /api/stores/NAME` of a name in two namespaces (a per-store namespace and the
+/// original platform's shared one) is 409 with the CLI's words, and so is its DELETE;
+/// `DELETE` of a shared store with one object that is not storectl's is 409 with the
+/// CLI's words and deletes nothing (every labelled object read through the API).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_in_two_namespaces_and_a_foreign_object_are_409_and_nothing_is_deleted() {
+    let cluster = cluster();
+    let client = cluster.admin().await;
+    let twice = unique("twice");
+    block(|| storectl(cluster, ADMIN, &["create", &twice]).expect_code(0));
+    original_platform_store(cluster, &twice).await;
+    let shared = unique("foreign");
+    block(|| {
+        storectl(
+            cluster,
+            ADMIN,
+            &["create", &shared, "--set", "stores.isolation=shared"],
+        )
+        .expect_code(0)
+    });
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "ecommerce-stores");
+    let foreign: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": format!("{shared}-notes"),
+            "labels": {"app": shared, "managed-by": "ecommerce-platform"}},
+        "data": {"k": "v"}
+    }))
+    .unwrap();
+    let pp = PostParams {
+        field_manager: Some("someone".into()),
+        ..PostParams::default()
+    };
+    maps.create(&pp, &foreign).await.unwrap();
+
+    let token = "token-for-conflicts";
+    let (served, _file) = Served::with_tokens(cluster, &[token]);
+    // Until the list holds both copies of `twice` and the shared store.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = block(|| served.send("GET", "/api/stores", Some(token))).json();
+        let named = |n: &str| {
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["name"] == n)
+                .count()
+        };
+        if named(&twice) == 2 && named(&shared) == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never listed: {listed}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let ambiguous = |a: &str, b: &str| {
+        format!(
+            "store '{twice}' exists in several namespaces ({a}, {b}); delete the extra copies with kubectl"
+        )
+    };
+    let either = [
+        ambiguous(&format!("store-{twice}"), "ecommerce-stores"),
+        ambiguous("ecommerce-stores", &format!("store-{twice}")),
+    ];
+    let shown = block(|| served.send("GET", &format!("/api/stores/{twice}"), Some(token)));
+    assert_eq!(shown.status, 409, "{shown:?}");
+    assert!(either.contains(&shown.error()), "{shown:?}");
+    let deleted = block(|| served.send("DELETE", &format!("/api/stores/{twice}"), Some(token)));
+    assert_eq!(deleted.status, 409, "{deleted:?}");
+    assert!(either.contains(&deleted.error()), "{deleted:?}");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let own = namespaces.get(&format!("store-{twice}")).await.unwrap();
+    assert_eq!(
+        own.metadata.deletion_timestamp, None,
+        "store-{twice} is being deleted"
+    );
+    let original = labelled_in_shared(&client, &twice).await;
+    assert_eq!(original.len(), 5, "{original:?}");
+    assert!(
+        original.iter().all(|(_, deleting)| !deleting),
+        "{original:?}"
+    );
+
+    let before = labelled_in_shared(&client, &shared).await;
+    assert!(before.len() > 10, "{before:?}");
+    let refused = block(|| served.send("DELETE", &format!("/api/stores/{shared}"), Some(token)));
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert_eq!(
+        refused.error(),
+        format!(
+            "ConfigMap/{shared}-notes is not storectl's (managed by someone); nothing was deleted: remove it yourself if it should go"
+        )
+    );
+    assert_eq!(labelled_in_shared(&client, &shared).await, before);
+    drop(served);
+
+    maps.delete(&format!("{shared}-notes"), &Default::default())
+        .await
+        .unwrap();
+    block(|| storectl(cluster, ADMIN, &["delete", &shared, "--yes"]).expect_code(0));
+    // The original platform's copy by hand, then storectl's is the only one.
+    let by_label = ListParams::default().labels(&format!("app={twice}"));
+    let shared_ns = "ecommerce-stores";
+    Api::<Ingress>::namespaced(client.clone(), shared_ns)
+        .delete_collection(&Default::default(), &by_label)
+        .await
+        .unwrap();
+    Api::<Deployment>::namespaced(client.clone(), shared_ns)
+        .delete_collection(&Default::default(), &by_label)
+        .await
+        .unwrap();
+    Api::<PersistentVolumeClaim>::namespaced(client.clone(), shared_ns)
+        .delete_collection(&Default::default(), &by_label)
+        .await
+        .unwrap();
+    for component in ["mysql", "wordpress"] {
+        let claims = Api::<PersistentVolumeClaim>::namespaced(client.clone(), shared_ns);
+        wait_gone(&claims, &format!("{twice}-{component}-pvc"), 60).await;
+        let deployments = Api::<Deployment>::namespaced(client.clone(), shared_ns);
+        wait_gone(&deployments, &format!("{twice}-{component}"), 60).await;
+    }
+    block(|| storectl(cluster, ADMIN, &["delete", &twice, "--yes"]).expect_code(0));
 }
 
 /// /health follows the watches: 503 with the reason while the API server is away, 200
