@@ -1384,6 +1384,39 @@ async fn a_name_in_two_namespaces_and_a_foreign_object_are_409_and_nothing_is_de
     block(|| storectl(cluster, ADMIN, &["delete", &twice, "--yes"]).expect_code(0));
 }
 
+/// Before the watches' first complete list the server vouches for nothing: the list, its
+/// events, a store and a delete are 503 with why, and /health is 503. Pointed at an API
+/// server that does not answer, so the first list never completes.
+#[tokio::test(flavor = "multi_thread")]
+async fn before_the_first_complete_list_the_stores_are_503() {
+    let cluster = cluster();
+    let home = fresh_home(cluster);
+    let nowhere = home.join("unreachable-kubeconfig");
+    std::fs::write(
+        &nowhere,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: {ADMIN}\nclusters:\n- name: x\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: {ADMIN}\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: t}}\n"
+        ),
+    )
+    .unwrap();
+    let served = Served::start(cluster, &nowhere, ADMIN, &["--insecure-no-auth"]);
+    let not_yet =
+        json!({"error": "the watches have not listed every kind yet; try again in a moment"});
+    for (method, path) in [
+        ("GET", "/api/stores"),
+        ("GET", "/api/stores?watch=true"),
+        ("GET", "/api/stores/shop"),
+        ("DELETE", "/api/stores/shop"),
+    ] {
+        let reply = block(|| served.send(method, path, None));
+        assert_eq!(reply.status, 503, "{method} {path}: {reply:?}");
+        assert_eq!(reply.json(), not_yet, "{method} {path}: {reply:?}");
+    }
+    let health = block(|| served.send("GET", "/health", None));
+    assert_eq!(health.status, 503, "{health:?}");
+    assert_eq!(health.json()["status"], "unavailable", "{health:?}");
+}
+
 /// /health follows the watches: 503 with the reason while the API server is away, 200
 /// again once every watch has listed anew; the reconnect is counted.
 #[tokio::test(flavor = "multi_thread")]
