@@ -1417,6 +1417,238 @@ async fn before_the_first_complete_list_the_stores_are_503() {
     assert_eq!(health.json()["status"], "unavailable", "{health:?}");
 }
 
+/// The server as the shipped Deployment runs it: the container's arguments read from
+/// `assets/serve.yaml` (only the port changed), no kubeconfig, the ServiceAccount's token,
+/// CA and namespace at the kubelet's paths and `KUBERNETES_SERVICE_HOST/PORT` set (the
+/// in-cluster loader), the TLS pair at the paths the manifest names. Paths are provided in
+/// a user and mount namespace of its own (`unshare`), so nothing outside the test's folder
+/// is written. It creates a store that becomes Ready, and deletes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_manifests_arguments_run_in_cluster_with_the_service_accounts_own_files() {
+    let cluster = cluster();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let client = cluster.admin().await;
+    apply_file(&client, &root.join("assets/rbac.yaml")).await;
+    apply_file(&client, &root.join("assets/serve.yaml")).await;
+    let manifest = std::fs::read_to_string(root.join("assets/serve.yaml")).unwrap();
+    let container = serde_yaml_ng::Deserializer::from_str(&manifest)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+        .find(|d| d["kind"] == "Deployment")
+        .map(|d| d["spec"]["template"]["spec"]["containers"][0].clone())
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let args: Vec<String> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .map(|a| {
+            if a == "--listen=0.0.0.0:8443" {
+                format!("--listen=0.0.0.0:{port}")
+            } else {
+                a
+            }
+        })
+        .collect();
+    assert!(
+        args.contains(&format!("--listen=0.0.0.0:{port}")),
+        "{args:?}"
+    );
+
+    // The pod's files: the ServiceAccount's token as the kubelet mounts it, the CA, the
+    // namespace; the TLS pair the manifest's Secret would hold.
+    let dir = fresh_home(cluster);
+    let account = dir.join("serviceaccount");
+    std::fs::create_dir_all(&account).unwrap();
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "ecommerce-platform");
+    let request: k8s_openapi::api::authentication::v1::TokenRequest =
+        serde_json::from_value(json!({"spec": {"expirationSeconds": 3600}})).unwrap();
+    let issued = accounts
+        .create_token_request("storectl", &Default::default(), &request)
+        .await
+        .unwrap();
+    std::fs::write(account.join("token"), issued.status.unwrap().token).unwrap();
+    std::fs::write(account.join("namespace"), "ecommerce-platform").unwrap();
+    let kubeconfig: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&cluster.kubeconfig).unwrap()).unwrap();
+    let server = kubeconfig["clusters"][0]["cluster"]["server"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ca = kubeconfig["clusters"][0]["cluster"]["certificate-authority"]
+        .as_str()
+        .unwrap();
+    std::fs::copy(ca, account.join("ca.crt")).unwrap();
+    let (host, api_port) = server
+        .trim_start_matches("https://")
+        .rsplit_once(':')
+        .unwrap();
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(tls.join("tls.key"))
+        .arg("-out")
+        .arg(tls.join("tls.crt"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    // /run (and /var/run) and /etc of its own: the original /etc linked entry by entry.
+    let setup = r#"set -e
+mount -t tmpfs none /run
+mkdir -p /run/secrets/kubernetes.io/serviceaccount /run/etc
+cp "$ACCOUNT"/* /run/secrets/kubernetes.io/serviceaccount/
+mount --bind /etc /run/etc
+mount -t tmpfs none /etc
+for f in /run/etc/* /run/etc/.[!.]*; do [ -e "$f" ] && ln -s "$f" /etc/; done
+mkdir -p /etc/storectl/tls
+cp "$TLS"/tls.crt "$TLS"/tls.key /etc/storectl/tls/
+exec "$@""#;
+    let stderr = dir.join("serve.stderr");
+    let mut child = Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            setup,
+            "sh",
+        ])
+        .arg(env!("CARGO_BIN_EXE_storectl"))
+        .args(&args)
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBERNETES_SERVICE_HOST", host)
+        .env("KUBERNETES_SERVICE_PORT", api_port)
+        .env("ACCOUNT", &account)
+        .env("TLS", &tls)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let cert = tls.join("tls.crt");
+    let base = format!("https://127.0.0.1:{port}");
+    // The caller: a dashboard's ServiceAccount bound to the shipped storectl-api-editor,
+    // its token issued for the audience `storectl` (the server's default).
+    let callers_namespace = unique("dashboard");
+    Api::<Namespace>::all(client.clone())
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": callers_namespace}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let callers: Api<ServiceAccount> = Api::namespaced(client.clone(), &callers_namespace);
+    callers
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "dashboard"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    apply::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(&client, json!({
+        "metadata": {"name": format!("api-test-editor-{callers_namespace}")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "storectl-api-editor"},
+        "subjects": [{"kind": "ServiceAccount", "name": "dashboard", "namespace": callers_namespace}]
+    })).await;
+    let request: k8s_openapi::api::authentication::v1::TokenRequest = serde_json::from_value(
+        json!({"spec": {"audiences": ["storectl"], "expirationSeconds": 3600}}),
+    )
+    .unwrap();
+    let caller = callers
+        .create_token_request("dashboard", &Default::default(), &request)
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .token;
+    let auth = format!("Authorization: Bearer {caller}");
+    // (status, body) of a curl call.
+    let curl = |args: &[&str]| -> (u16, String) {
+        let out = Command::new("curl")
+            .args(["-sS", "--cacert"])
+            .arg(&cert)
+            .args(["-H", &auth, "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    };
+    let stopped = |child: &mut Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+        std::fs::read_to_string(&stderr).unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, body) = curl(&[&format!("{base}/health")]);
+        if code == 200 {
+            let health: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(health["status"], "ok", "{body}");
+            break;
+        }
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            panic!(
+                "never live over HTTPS ({code} {body}): {}",
+                stopped(&mut child)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let name = unique("incl");
+    let body = json!({"name": name}).to_string();
+    let (code, created) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        &body,
+        &format!("{base}/api/stores"),
+    ]);
+    assert_eq!(code, 202, "{created}");
+    let created: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(created["name"], name.as_str());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (code, body) = curl(&[&format!("{base}/api/stores/{name}")]);
+        if code == 200 {
+            let store: Value = serde_json::from_str(&body).unwrap();
+            if store["status"] == "Ready" {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "never Ready: {code} {body}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (code, body) = curl(&["-X", "DELETE", &format!("{base}/api/stores/{name}")]);
+    assert_eq!(code, 202, "{body}");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    wait_gone(&namespaces, &format!("store-{name}"), 60).await;
+    let log = stopped(&mut child);
+    assert!(!log.contains("panicked"), "{log}");
+}
+
 /// /health follows the watches: 503 with the reason while the API server is away, 200
 /// again once every watch has listed anew; the reconnect is counted.
 #[tokio::test(flavor = "multi_thread")]
