@@ -1100,6 +1100,24 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
     let mut args = vec!["backup", name.as_str()];
     args.extend(s3);
     args.extend(["--set", with_secret.as_str()]);
+    // The platform namespace exists (made here if no test made it yet), so a record
+    // written before the refusal would be seen.
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(c.admin().await);
+    let platform = k8s_openapi::api::core::v1::Namespace {
+        metadata: kube::api::ObjectMeta {
+            name: Some(PLATFORM.to_string()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    match namespaces
+        .create(&kube::api::PostParams::default(), &platform)
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 409 => {}
+        Err(e) => panic!("{e}"),
+    }
     let missing = block(|| storectl(c, ADMIN, &args).expect_code(2));
     assert!(
         missing.stderr.contains(&format!(
@@ -1146,23 +1164,7 @@ async fn an_s3_target_needs_its_credentials_secret_and_the_jobs_use_its_endpoint
         "{incomplete:?}"
     );
 
-    // The operator's Secret, in the platform namespace (made here if no test made it yet).
-    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(c.admin().await);
-    let platform = k8s_openapi::api::core::v1::Namespace {
-        metadata: kube::api::ObjectMeta {
-            name: Some(PLATFORM.to_string()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    match namespaces
-        .create(&kube::api::PostParams::default(), &platform)
-        .await
-    {
-        Ok(_) => {}
-        Err(kube::Error::Api(status)) if status.code == 409 => {}
-        Err(e) => panic!("{e}"),
-    }
+    // The operator's Secret, in the platform namespace.
     let secrets: Api<Secret> = Api::namespaced(c.admin().await, PLATFORM);
     let keys = Secret {
         metadata: kube::api::ObjectMeta {

@@ -13,11 +13,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{
-    TestCluster, apply_file, cluster, dedicated_cluster, fresh_home, storectl, unique, wait_gone,
+    TestCluster, apply_file, cluster, dedicated_cluster, fresh_home, labelled_in_shared,
+    original_platform_store, storectl, unique, wait_gone,
 };
-use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "devcluster-admin";
@@ -1257,6 +1260,393 @@ async fn readonly_answers_403_to_create_and_delete_and_changes_nothing() {
     );
     drop(served);
     block(|| storectl(cluster, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}
+
+/// `GET /api/stores/NAME` of a name in two namespaces (a per-store namespace and the
+/// original platform's shared one) is 409 with the CLI's words, and so is its DELETE;
+/// `DELETE` of a shared store with one object that is not storectl's is 409 with the
+/// CLI's words and deletes nothing (every labelled object read through the API).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_in_two_namespaces_and_a_foreign_object_are_409_and_nothing_is_deleted() {
+    let cluster = cluster();
+    let client = cluster.admin().await;
+    let twice = unique("twice");
+    block(|| storectl(cluster, ADMIN, &["create", &twice]).expect_code(0));
+    original_platform_store(cluster, &twice).await;
+    let shared = unique("foreign");
+    block(|| {
+        storectl(
+            cluster,
+            ADMIN,
+            &["create", &shared, "--set", "stores.isolation=shared"],
+        )
+        .expect_code(0)
+    });
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "ecommerce-stores");
+    let foreign: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": format!("{shared}-notes"),
+            "labels": {"app": shared, "managed-by": "ecommerce-platform"}},
+        "data": {"k": "v"}
+    }))
+    .unwrap();
+    let pp = PostParams {
+        field_manager: Some("someone".into()),
+        ..PostParams::default()
+    };
+    maps.create(&pp, &foreign).await.unwrap();
+
+    let token = "token-for-conflicts";
+    let (served, _file) = Served::with_tokens(cluster, &[token]);
+    // Until the list holds both copies of `twice` and the shared store.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = block(|| served.send("GET", "/api/stores", Some(token))).json();
+        let named = |n: &str| {
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["name"] == n)
+                .count()
+        };
+        if named(&twice) == 2 && named(&shared) == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never listed: {listed}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let ambiguous = |a: &str, b: &str| {
+        format!(
+            "store '{twice}' exists in several namespaces ({a}, {b}); delete the extra copies with kubectl"
+        )
+    };
+    let either = [
+        ambiguous(&format!("store-{twice}"), "ecommerce-stores"),
+        ambiguous("ecommerce-stores", &format!("store-{twice}")),
+    ];
+    let shown = block(|| served.send("GET", &format!("/api/stores/{twice}"), Some(token)));
+    assert_eq!(shown.status, 409, "{shown:?}");
+    assert!(either.contains(&shown.error()), "{shown:?}");
+    let deleted = block(|| served.send("DELETE", &format!("/api/stores/{twice}"), Some(token)));
+    assert_eq!(deleted.status, 409, "{deleted:?}");
+    assert!(either.contains(&deleted.error()), "{deleted:?}");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let own = namespaces.get(&format!("store-{twice}")).await.unwrap();
+    assert_eq!(
+        own.metadata.deletion_timestamp, None,
+        "store-{twice} is being deleted"
+    );
+    let original = labelled_in_shared(&client, &twice).await;
+    assert_eq!(original.len(), 5, "{original:?}");
+    assert!(
+        original.iter().all(|(_, deleting)| !deleting),
+        "{original:?}"
+    );
+
+    let before = labelled_in_shared(&client, &shared).await;
+    assert!(before.len() > 10, "{before:?}");
+    let refused = block(|| served.send("DELETE", &format!("/api/stores/{shared}"), Some(token)));
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert_eq!(
+        refused.error(),
+        format!(
+            "ConfigMap/{shared}-notes is not storectl's (managed by someone); nothing was deleted: remove it yourself if it should go"
+        )
+    );
+    assert_eq!(labelled_in_shared(&client, &shared).await, before);
+    drop(served);
+
+    maps.delete(&format!("{shared}-notes"), &Default::default())
+        .await
+        .unwrap();
+    block(|| storectl(cluster, ADMIN, &["delete", &shared, "--yes"]).expect_code(0));
+    // The original platform's copy by hand, then storectl's is the only one.
+    let by_label = ListParams::default().labels(&format!("app={twice}"));
+    let shared_ns = "ecommerce-stores";
+    Api::<Ingress>::namespaced(client.clone(), shared_ns)
+        .delete_collection(&Default::default(), &by_label)
+        .await
+        .unwrap();
+    Api::<Deployment>::namespaced(client.clone(), shared_ns)
+        .delete_collection(&Default::default(), &by_label)
+        .await
+        .unwrap();
+    Api::<PersistentVolumeClaim>::namespaced(client.clone(), shared_ns)
+        .delete_collection(&Default::default(), &by_label)
+        .await
+        .unwrap();
+    for component in ["mysql", "wordpress"] {
+        let claims = Api::<PersistentVolumeClaim>::namespaced(client.clone(), shared_ns);
+        wait_gone(&claims, &format!("{twice}-{component}-pvc"), 60).await;
+        let deployments = Api::<Deployment>::namespaced(client.clone(), shared_ns);
+        wait_gone(&deployments, &format!("{twice}-{component}"), 60).await;
+    }
+    block(|| storectl(cluster, ADMIN, &["delete", &twice, "--yes"]).expect_code(0));
+}
+
+/// Before the watches' first complete list the server vouches for nothing: the list, its
+/// events, a store and a delete are 503 with why, and /health is 503. Pointed at an API
+/// server that does not answer, so the first list never completes.
+#[tokio::test(flavor = "multi_thread")]
+async fn before_the_first_complete_list_the_stores_are_503() {
+    let cluster = cluster();
+    let home = fresh_home(cluster);
+    let nowhere = home.join("unreachable-kubeconfig");
+    std::fs::write(
+        &nowhere,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: {ADMIN}\nclusters:\n- name: x\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: {ADMIN}\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: t}}\n"
+        ),
+    )
+    .unwrap();
+    let served = Served::start(cluster, &nowhere, ADMIN, &["--insecure-no-auth"]);
+    let not_yet =
+        json!({"error": "the watches have not listed every kind yet; try again in a moment"});
+    for (method, path) in [
+        ("GET", "/api/stores"),
+        ("GET", "/api/stores?watch=true"),
+        ("GET", "/api/stores/shop"),
+        ("DELETE", "/api/stores/shop"),
+    ] {
+        let reply = block(|| served.send(method, path, None));
+        assert_eq!(reply.status, 503, "{method} {path}: {reply:?}");
+        assert_eq!(reply.json(), not_yet, "{method} {path}: {reply:?}");
+    }
+    let health = block(|| served.send("GET", "/health", None));
+    assert_eq!(health.status, 503, "{health:?}");
+    assert_eq!(health.json()["status"], "unavailable", "{health:?}");
+}
+
+/// The server as the shipped Deployment runs it: the container's arguments read from
+/// `assets/serve.yaml` (only the port changed), no kubeconfig, the ServiceAccount's token,
+/// CA and namespace at the kubelet's paths and `KUBERNETES_SERVICE_HOST/PORT` set (the
+/// in-cluster loader), the TLS pair at the paths the manifest names. Paths are provided in
+/// a user and mount namespace of its own (`unshare`), so nothing outside the test's folder
+/// is written. It creates a store that becomes Ready, and deletes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_manifests_arguments_run_in_cluster_with_the_service_accounts_own_files() {
+    let cluster = cluster();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let client = cluster.admin().await;
+    apply_file(&client, &root.join("assets/rbac.yaml")).await;
+    apply_file(&client, &root.join("assets/serve.yaml")).await;
+    let manifest = std::fs::read_to_string(root.join("assets/serve.yaml")).unwrap();
+    let container = serde_yaml_ng::Deserializer::from_str(&manifest)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+        .find(|d| d["kind"] == "Deployment")
+        .map(|d| d["spec"]["template"]["spec"]["containers"][0].clone())
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let args: Vec<String> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .map(|a| {
+            if a == "--listen=0.0.0.0:8443" {
+                format!("--listen=0.0.0.0:{port}")
+            } else {
+                a
+            }
+        })
+        .collect();
+    assert!(
+        args.contains(&format!("--listen=0.0.0.0:{port}")),
+        "{args:?}"
+    );
+
+    // The pod's files: the ServiceAccount's token as the kubelet mounts it, the CA, the
+    // namespace; the TLS pair the manifest's Secret would hold.
+    let dir = fresh_home(cluster);
+    let account = dir.join("serviceaccount");
+    std::fs::create_dir_all(&account).unwrap();
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "ecommerce-platform");
+    let request: k8s_openapi::api::authentication::v1::TokenRequest =
+        serde_json::from_value(json!({"spec": {"expirationSeconds": 3600}})).unwrap();
+    let issued = accounts
+        .create_token_request("storectl", &Default::default(), &request)
+        .await
+        .unwrap();
+    std::fs::write(account.join("token"), issued.status.unwrap().token).unwrap();
+    std::fs::write(account.join("namespace"), "ecommerce-platform").unwrap();
+    let kubeconfig: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&cluster.kubeconfig).unwrap()).unwrap();
+    let server = kubeconfig["clusters"][0]["cluster"]["server"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ca = kubeconfig["clusters"][0]["cluster"]["certificate-authority"]
+        .as_str()
+        .unwrap();
+    std::fs::copy(ca, account.join("ca.crt")).unwrap();
+    let (host, api_port) = server
+        .trim_start_matches("https://")
+        .rsplit_once(':')
+        .unwrap();
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(tls.join("tls.key"))
+        .arg("-out")
+        .arg(tls.join("tls.crt"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    // /run (and /var/run) and /etc of its own: the original /etc linked entry by entry.
+    let setup = r#"set -e
+mount -t tmpfs none /run
+mkdir -p /run/secrets/kubernetes.io/serviceaccount /run/etc
+cp "$ACCOUNT"/* /run/secrets/kubernetes.io/serviceaccount/
+mount --bind /etc /run/etc
+mount -t tmpfs none /etc
+for f in /run/etc/* /run/etc/.[!.]*; do [ -e "$f" ] && ln -s "$f" /etc/; done
+mkdir -p /etc/storectl/tls
+cp "$TLS"/tls.crt "$TLS"/tls.key /etc/storectl/tls/
+exec "$@""#;
+    let stderr = dir.join("serve.stderr");
+    let mut child = Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            setup,
+            "sh",
+        ])
+        .arg(env!("CARGO_BIN_EXE_storectl"))
+        .args(&args)
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBERNETES_SERVICE_HOST", host)
+        .env("KUBERNETES_SERVICE_PORT", api_port)
+        .env("ACCOUNT", &account)
+        .env("TLS", &tls)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let cert = tls.join("tls.crt");
+    let base = format!("https://127.0.0.1:{port}");
+    // The caller: a dashboard's ServiceAccount bound to the shipped storectl-api-editor,
+    // its token issued for the audience `storectl` (the server's default).
+    let callers_namespace = unique("dashboard");
+    Api::<Namespace>::all(client.clone())
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": callers_namespace}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let callers: Api<ServiceAccount> = Api::namespaced(client.clone(), &callers_namespace);
+    callers
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "dashboard"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    apply::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(&client, json!({
+        "metadata": {"name": format!("api-test-editor-{callers_namespace}")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "storectl-api-editor"},
+        "subjects": [{"kind": "ServiceAccount", "name": "dashboard", "namespace": callers_namespace}]
+    })).await;
+    let request: k8s_openapi::api::authentication::v1::TokenRequest = serde_json::from_value(
+        json!({"spec": {"audiences": ["storectl"], "expirationSeconds": 3600}}),
+    )
+    .unwrap();
+    let caller = callers
+        .create_token_request("dashboard", &Default::default(), &request)
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .token;
+    let auth = format!("Authorization: Bearer {caller}");
+    // (status, body) of a curl call.
+    let curl = |args: &[&str]| -> (u16, String) {
+        let out = Command::new("curl")
+            .args(["-sS", "--cacert"])
+            .arg(&cert)
+            .args(["-H", &auth, "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    };
+    let stopped = |child: &mut Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+        std::fs::read_to_string(&stderr).unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, body) = curl(&[&format!("{base}/health")]);
+        if code == 200 {
+            let health: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(health["status"], "ok", "{body}");
+            break;
+        }
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            panic!(
+                "never live over HTTPS ({code} {body}): {}",
+                stopped(&mut child)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let name = unique("incl");
+    let body = json!({"name": name}).to_string();
+    let (code, created) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        &body,
+        &format!("{base}/api/stores"),
+    ]);
+    assert_eq!(code, 202, "{created}");
+    let created: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(created["name"], name.as_str());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (code, body) = curl(&[&format!("{base}/api/stores/{name}")]);
+        if code == 200 {
+            let store: Value = serde_json::from_str(&body).unwrap();
+            if store["status"] == "Ready" {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "never Ready: {code} {body}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (code, body) = curl(&["-X", "DELETE", &format!("{base}/api/stores/{name}")]);
+    assert_eq!(code, 202, "{body}");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    wait_gone(&namespaces, &format!("store-{name}"), 60).await;
+    let log = stopped(&mut child);
+    assert!(!log.contains("panicked"), "{log}");
 }
 
 /// /health follows the watches: 503 with the reason while the API server is away, 200

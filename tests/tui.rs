@@ -548,3 +548,78 @@ fn namespaces_gone(c: &common::TestCluster, names: &[String]) {
         }
     });
 }
+
+/// The ClusterRole `tui-resync` bound to the user `twin` (used by no other test of this
+/// file): every kind storectl lists, ingresses too when `ingresses`.
+fn grant_twin(c: &common::TestCluster, ingresses: bool) {
+    use kube::api::{Patch, PatchParams};
+    let mut rules = vec![
+        serde_json::json!({"apiGroups": [""], "resources": ["namespaces", "pods", "persistentvolumeclaims", "events"], "verbs": ["get", "list", "watch"]}),
+        serde_json::json!({"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]}),
+        serde_json::json!({"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]}),
+    ];
+    if ingresses {
+        rules.push(serde_json::json!({"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "list", "watch"]}));
+    }
+    let role: k8s_openapi::api::rbac::v1::ClusterRole = serde_json::from_value(
+        serde_json::json!({"metadata": {"name": "tui-resync"}, "rules": rules}),
+    )
+    .unwrap();
+    let binding: k8s_openapi::api::rbac::v1::ClusterRoleBinding =
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "tui-resync-twin"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "tui-resync"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "twin"}]
+        }))
+        .unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = c.admin().await;
+        let pp = PatchParams::apply("storectl-test").force();
+        kube::Api::<k8s_openapi::api::rbac::v1::ClusterRole>::all(client.clone())
+            .patch("tui-resync", &pp, &Patch::Apply(role))
+            .await
+            .unwrap();
+        kube::Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client)
+            .patch("tui-resync-twin", &pp, &Patch::Apply(binding))
+            .await
+            .unwrap();
+    });
+}
+
+/// Ctrl-R lists everything again, as the user may now: a watch keeps running after its
+/// permission is taken away (the API server authorizes a watch when it starts), so only
+/// a new list shows `no access to ingresses` and the URL gone.
+#[test]
+fn ctrl_r_lists_everything_again_with_the_users_permissions_of_now() {
+    let c = cluster();
+    let name = unique("resync");
+    storectl(
+        c,
+        "devcluster-admin",
+        &["create", &name, "--wait", "--timeout", "90s"],
+    )
+    .expect_code(0);
+    grant_twin(c, true);
+    let tui = Session::start_as(&c.kubeconfig, "devcluster-twin", 160, 30);
+    let host = format!("{name}.local");
+    let screen = tui.wait("the store's row with its URL", 30, |s| {
+        row_of(s, &name).is_some_and(|r| r.contains(&host)) && s.contains(" live")
+    });
+    assert!(!screen.contains("no access"), "{screen}");
+    grant_twin(c, false);
+    tui.keys(&["C-r"]);
+    let screen = tui.wait("the header naming the hidden kind", 30, |s| {
+        s.contains("no access to ingresses")
+    });
+    let screen = if row_of(&screen, &name).is_some_and(|r| !r.contains(&host)) {
+        screen
+    } else {
+        tui.wait("the store's row without its URL", 30, |s| {
+            row_of(s, &name).is_some_and(|r| !r.contains(&host))
+        })
+    };
+    assert!(!screen.contains(&host), "{screen}");
+    tui.keys(&["q"]);
+    tui.wait("a clean exit", 10, |s| s.contains("STORECTL-EXITED-0"));
+    storectl(c, "devcluster-admin", &["delete", &name, "--yes", "--wait"]).expect_code(0);
+}

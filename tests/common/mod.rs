@@ -404,3 +404,51 @@ pub async fn apply_file(client: &kube::Client, file: &std::path::Path) -> Vec<St
     }
     applied
 }
+
+/// Every object labelled `app=NAME` in the shared namespace, of each kind a shared store
+/// has: `Kind/name` and whether it is being deleted.
+pub async fn labelled_in_shared(client: &kube::Client, name: &str) -> Vec<(String, bool)> {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+    use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+    use kube::Api;
+    use kube::api::ListParams;
+    async fn of<K>(client: &kube::Client, name: &str) -> Vec<(String, bool)>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + std::fmt::Debug
+            + serde::de::DeserializeOwned,
+        K::DynamicType: Default,
+    {
+        let api: Api<K> = Api::namespaced(client.clone(), "ecommerce-stores");
+        api.list_metadata(&ListParams::default().labels(&format!("app={name}")))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|m| {
+                (
+                    format!(
+                        "{}/{}",
+                        K::kind(&Default::default()),
+                        m.metadata.name.unwrap()
+                    ),
+                    m.metadata.deletion_timestamp.is_some(),
+                )
+            })
+            .collect()
+    }
+    let mut all = Vec::new();
+    all.extend(of::<Deployment>(client, name).await);
+    all.extend(of::<Service>(client, name).await);
+    all.extend(of::<PersistentVolumeClaim>(client, name).await);
+    all.extend(of::<Secret>(client, name).await);
+    all.extend(of::<ConfigMap>(client, name).await);
+    all.extend(of::<Job>(client, name).await);
+    all.extend(of::<Ingress>(client, name).await);
+    all.extend(of::<NetworkPolicy>(client, name).await);
+    all.sort();
+    all
+}
