@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, PodSecurityContext, PodSpec,
-    PodTemplateSpec, SeccompProfile, SecurityContext, Volume, VolumeMount,
+    Container, EmptyDirVolumeSource, EnvVar, PodSpec, PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
@@ -17,7 +16,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::backup_target::{
     ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY, TARGET_BUCKET, TARGET_SERVER, secret_key_env,
 };
-use super::workloads::plain_env;
+use super::workloads::{NOBODY, plain_env, restricted};
 use crate::domain::backup::{ACCESS_SCRIPT, BACKUP_FILES};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::labels::{ACCESS_OF_LABEL, MARK_LABEL, MARK_VALUE};
@@ -98,27 +97,20 @@ pub fn access_job(config: &Config, store: &str) -> Job {
                     labels: Some(labels),
                     ..ObjectMeta::default()
                 }),
-                spec: Some(PodSpec {
-                    containers: vec![container],
-                    restart_policy: Some("Never".to_string()),
-                    automount_service_account_token: Some(false),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(65_534),
-                        run_as_group: Some(65_534),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".to_string(),
-                            ..SeccompProfile::default()
-                        }),
-                        ..PodSecurityContext::default()
-                    }),
-                    volumes: Some(vec![Volume {
-                        name: "work".to_string(),
-                        empty_dir: Some(EmptyDirVolumeSource::default()),
-                        ..Volume::default()
-                    }]),
-                    ..PodSpec::default()
-                }),
+                spec: Some(restricted(
+                    PodSpec {
+                        containers: vec![container],
+                        restart_policy: Some("Never".to_string()),
+                        automount_service_account_token: Some(false),
+                        volumes: Some(vec![Volume {
+                            name: "work".to_string(),
+                            empty_dir: Some(EmptyDirVolumeSource::default()),
+                            ..Volume::default()
+                        }]),
+                        ..PodSpec::default()
+                    },
+                    NOBODY,
+                )),
             },
             ..JobSpec::default()
         }),
@@ -144,14 +136,6 @@ fn access_container(config: &Config, env: Vec<EnvVar>) -> Container {
             ..VolumeMount::default()
         }]),
         termination_message_policy: Some("FallbackToLogsOnError".to_string()),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
         ..Container::default()
     }
 }

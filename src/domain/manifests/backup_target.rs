@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
-    PodTemplateSpec, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServicePort,
-    ServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
+    Container, ContainerPort, EnvVar, EnvVarSource, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec,
+    SecretKeySelector, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::jobs::SCRATCH;
-use super::workloads::plain_env;
+use super::workloads::{NOBODY, plain_env, restricted};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::labels::{MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::StoreLayout;
@@ -257,14 +257,6 @@ fn server_container(config: &Config) -> Container {
             mount_path: "/data".to_string(),
             ..VolumeMount::default()
         }]),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
         ..Container::default()
     }
 }
@@ -287,31 +279,23 @@ fn server_deployment(config: &Config, meta: ObjectMeta) -> Deployment {
                     labels: meta.labels.clone(),
                     ..ObjectMeta::default()
                 }),
-                spec: Some(PodSpec {
-                    init_containers: Some(vec![iam_folder(&container)]),
-                    containers: vec![container],
-                    automount_service_account_token: Some(false),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(65_534),
-                        run_as_group: Some(65_534),
-                        fs_group: Some(65_534),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".to_string(),
-                            ..SeccompProfile::default()
-                        }),
-                        ..PodSecurityContext::default()
-                    }),
-                    volumes: Some(vec![Volume {
-                        name: "data".to_string(),
-                        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                            claim_name: TARGET_SERVER.to_string(),
-                            ..PersistentVolumeClaimVolumeSource::default()
-                        }),
-                        ..Volume::default()
-                    }]),
-                    ..PodSpec::default()
-                }),
+                spec: Some(restricted(
+                    PodSpec {
+                        init_containers: Some(vec![iam_folder(&container)]),
+                        containers: vec![container],
+                        automount_service_account_token: Some(false),
+                        volumes: Some(vec![Volume {
+                            name: "data".to_string(),
+                            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                                claim_name: TARGET_SERVER.to_string(),
+                                ..PersistentVolumeClaimVolumeSource::default()
+                            }),
+                            ..Volume::default()
+                        }]),
+                        ..PodSpec::default()
+                    },
+                    NOBODY,
+                )),
             },
             ..DeploymentSpec::default()
         }),

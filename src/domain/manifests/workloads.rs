@@ -216,6 +216,16 @@ pub(super) fn pod_spec(
     }
 }
 
+/// uid and gid `nobody`: the platform's own pods (the backup target server, the access
+/// Jobs), which need no user of an image.
+pub(super) const NOBODY: i64 = 65_534;
+
+/// `spec` as the restricted Pod Security level demands it ([`restrict`]).
+pub(super) fn restricted(mut spec: PodSpec, uid: i64) -> PodSpec {
+    restrict(&mut spec, uid);
+    spec
+}
+
 /// What the restricted Pod Security level demands of a pod: a fixed non-root user (with
 /// its group owning the volume), RuntimeDefault seccomp, and in every container no
 /// privilege escalation and no capabilities.
