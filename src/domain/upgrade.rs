@@ -260,6 +260,20 @@ mod tests {
             unknown_wordpress_mount(&whole(two), w).as_deref(),
             Some("/etc/extra")
         );
+        // Storectl's own health endpoint beside wp-content is a known mount.
+        let with_health = serde_json::json!([
+            {"name": "data", "mountPath": "/var/www/html/wp-content", "subPath": "wp-content"},
+            {"name": "storectl-health", "mountPath": "/var/www/html/storectl-health.php",
+             "subPath": "storectl-health.php", "readOnly": true}
+        ]);
+        assert_eq!(unknown_wordpress_mount(&whole(with_health), w), None);
+        let other_file = serde_json::json!([
+            {"name": "x", "mountPath": "/var/www/html/storectl-health.php"}
+        ]);
+        assert_eq!(
+            unknown_wordpress_mount(&whole(other_file), w).as_deref(),
+            Some("/var/www/html/storectl-health.php")
+        );
     }
 
     use super::*;
