@@ -868,7 +868,9 @@ async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started
 }
 
 /// The store's WordPress container with `mounts`, written under storectl's own field
-/// manager as an older storectl (or a hand edit it took over) left it.
+/// manager as an older storectl (or a hand edit it took over) left it: before the
+/// health endpoint too (no ConfigMap, no volume of it, the readiness probe on
+/// /wp-login.php).
 async fn with_mounts(c: &TestCluster, name: &str, mounts: Value) {
     use kube::api::{Patch, PatchParams};
     let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
@@ -884,7 +886,23 @@ async fn with_mounts(c: &TestCluster, name: &str, mounts: Value) {
         old["metadata"].as_object_mut().unwrap().remove(key);
     }
     old.as_object_mut().unwrap().remove("status");
-    old["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = mounts;
+    let pod = &mut old["spec"]["template"]["spec"];
+    pod["containers"][0]["volumeMounts"] = mounts;
+    pod["containers"][0]["readinessProbe"]["httpGet"]["path"] = "/wp-login.php".into();
+    let claim_only: Vec<Value> = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v.get("persistentVolumeClaim").is_some())
+        .cloned()
+        .collect();
+    pod["volumes"] = claim_only.into();
+    let maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(c.admin().await, &format!("store-{name}"));
+    let health = format!("{name}-wordpress-health");
+    if maps.get_opt(&health).await.unwrap().is_some() {
+        maps.delete(&health, &Default::default()).await.unwrap();
+    }
     api.patch(
         &format!("{name}-wordpress"),
         &PatchParams::apply("storectl").force(),
@@ -894,19 +912,20 @@ async fn with_mounts(c: &TestCluster, name: &str, mounts: Value) {
     .unwrap();
 }
 
-/// The WordPress container's mounts and the claim of each volume they name, read
-/// through the API.
+/// The WordPress container's mounts and the claim (or `ConfigMap/name`) of each volume
+/// they name, read through the API.
 async fn wordpress_mounts(c: &TestCluster, name: &str) -> Vec<(String, Option<String>, String)> {
     let api: Api<Deployment> = Api::namespaced(c.admin().await, &format!("store-{name}"));
     let spec = api.get(&format!("{name}-wordpress")).await.unwrap().spec;
     let pod = spec.and_then(|s| s.template.spec).unwrap();
     let claim = |volume: &str| {
-        pod.volumes
-            .iter()
-            .flatten()
-            .find(|v| v.name == volume)
-            .and_then(|v| v.persistent_volume_claim.as_ref())
+        let v = pod.volumes.iter().flatten().find(|v| v.name == volume);
+        v.and_then(|v| v.persistent_volume_claim.as_ref())
             .map(|p| p.claim_name.clone())
+            .or_else(|| {
+                v.and_then(|v| v.config_map.as_ref())
+                    .map(|m| format!("ConfigMap/{}", m.name))
+            })
             .unwrap_or_default()
     };
     pod.containers[0]
@@ -975,12 +994,21 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
         Api::namespaced(c.admin().await, &format!("store-{name}"));
     let uid = claims.get(&claim).await.unwrap().metadata.uid;
 
-    // diff names the mount that changes.
+    // diff names the mount that changes (and what a store from before the health
+    // endpoint gains: its ConfigMap, volume, mount and probe).
     let drift = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(1));
     assert_eq!(
         drift.stdout,
         format!(
-            "Deployment/{name}-wordpress (update)\n  spec.template.spec.containers[0].volumeMounts[0].mountPath: \"/var/www/html\" -> \"/var/www/html/wp-content\"\n  spec.template.spec.containers[0].volumeMounts[0].subPath: null -> \"wp-content\"\n"
+            "ConfigMap/{name}-wordpress-health (create)\n\
+             Deployment/{name}-wordpress (update)\n  \
+             spec.template.spec.containers[0].readinessProbe.httpGet.path: \"/wp-login.php\" -> \"/storectl-health.php\"\n  \
+             spec.template.spec.containers[0].volumeMounts: [{{\"mountPath\":\"/var/www/html\",\"name\":\"data\"}}] -> \
+             [{{\"mountPath\":\"/var/www/html/wp-content\",\"name\":\"data\",\"subPath\":\"wp-content\"}},\
+             {{\"mountPath\":\"/var/www/html/storectl-health.php\",\"name\":\"storectl-health\",\"readOnly\":true,\"subPath\":\"storectl-health.php\"}}]\n  \
+             spec.template.spec.volumes: [{{\"name\":\"data\",\"persistentVolumeClaim\":{{\"claimName\":\"{claim}\"}}}}] -> \
+             [{{\"name\":\"data\",\"persistentVolumeClaim\":{{\"claimName\":\"{claim}\"}}}},\
+             {{\"configMap\":{{\"defaultMode\":292,\"name\":\"{name}-wordpress-health\"}},\"name\":\"storectl-health\"}}]\n"
         )
     );
     // The plan names the move; the dry run changes nothing.
@@ -990,7 +1018,7 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     assert_eq!(
         dry.stdout,
         format!(
-            "{name}: revision 1 -> next; wordpress.image: {OLD} -> {NEW}; 1 object(s) change (Deployment/{name}-wordpress); moves to the core-from-image layout (only wp-content on the volume)\nplan: 1 store\n"
+            "{name}: revision 1 -> next; wordpress.image: {OLD} -> {NEW}; 2 object(s) change (ConfigMap/{name}-wordpress-health, Deployment/{name}-wordpress); moves to the core-from-image layout (only wp-content on the volume)\nplan: 1 store\n"
         )
     );
     assert_eq!(
@@ -1001,12 +1029,19 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     block(|| storectl(c, ADMIN, &["upgrade", &name, "--set", &set, "--wait"]).expect_code(0));
     assert_eq!(
         wordpress_mounts(c, &name).await,
-        [(
-            "/var/www/html/wp-content".to_string(),
-            Some("wp-content".to_string()),
-            claim.clone()
-        )],
-        "the same claim, its wp-content folder alone"
+        [
+            (
+                "/var/www/html/wp-content".to_string(),
+                Some("wp-content".to_string()),
+                claim.clone()
+            ),
+            (
+                "/var/www/html/storectl-health.php".to_string(),
+                Some("storectl-health.php".to_string()),
+                format!("ConfigMap/{name}-wordpress-health")
+            )
+        ],
+        "the same claim, its wp-content folder alone; the health endpoint from its ConfigMap"
     );
     assert_eq!(claims.get(&claim).await.unwrap().metadata.uid, uid);
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));

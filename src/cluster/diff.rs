@@ -31,6 +31,7 @@ pub async fn diff(
             Manifest::NetworkPolicy(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::PersistentVolumeClaim(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::Service(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::ConfigMap(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::Deployment(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::Ingress(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::CronJob(o) => one(conn, namespaced(conn, &**o), &**o).await,

@@ -8,7 +8,9 @@ use serde_json::Value;
 use super::config::Config;
 use super::diff::ObjectDiff;
 use super::leaves::{self, Arrays};
-use super::manifests::{CORE_ON_THE_VOLUME, WP_CONTENT, WP_CONTENT_FOLDER};
+use super::manifests::{
+    CORE_ON_THE_VOLUME, HEALTH_FILE, HEALTH_MOUNT, WP_CONTENT, WP_CONTENT_FOLDER,
+};
 
 /// What the plan says of a store whose WordPress volume was mounted whole (core on it)
 /// and now mounts only its wp-content folder: no file is copied or moved.
@@ -62,7 +64,8 @@ fn unknown_in(value: &Value) -> Option<String> {
             Some(path) => {
                 let sub = map.get("subPath").and_then(Value::as_str);
                 let known = (path == CORE_ON_THE_VOLUME && sub.is_none())
-                    || (path == WP_CONTENT && sub == Some(WP_CONTENT_FOLDER));
+                    || (path == WP_CONTENT && sub == Some(WP_CONTENT_FOLDER))
+                    || (path == HEALTH_MOUNT && sub == Some(HEALTH_FILE));
                 (!known).then(|| path.to_string())
             }
             None => map.values().find_map(unknown_in),
@@ -256,6 +259,20 @@ mod tests {
         assert_eq!(
             unknown_wordpress_mount(&whole(two), w).as_deref(),
             Some("/etc/extra")
+        );
+        // Storectl's own health endpoint beside wp-content is a known mount.
+        let with_health = serde_json::json!([
+            {"name": "data", "mountPath": "/var/www/html/wp-content", "subPath": "wp-content"},
+            {"name": "storectl-health", "mountPath": "/var/www/html/storectl-health.php",
+             "subPath": "storectl-health.php", "readOnly": true}
+        ]);
+        assert_eq!(unknown_wordpress_mount(&whole(with_health), w), None);
+        let other_file = serde_json::json!([
+            {"name": "x", "mountPath": "/var/www/html/storectl-health.php"}
+        ]);
+        assert_eq!(
+            unknown_wordpress_mount(&whole(other_file), w).as_deref(),
+            Some("/var/www/html/storectl-health.php")
         );
     }
 

@@ -5,6 +5,7 @@ mod access;
 pub mod backup_access;
 pub mod backup_target;
 pub mod backups;
+mod health;
 mod jobs;
 mod network;
 mod storage;
@@ -12,6 +13,7 @@ mod tenancy;
 mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
+pub use health::{HEALTH_FILE, HEALTH_MOUNT, HEALTH_PATH};
 pub use jobs::{database_upgrade_job, install_woocommerce, update_woocommerce};
 pub use workloads::{CORE_ON_THE_VOLUME, WP_CONTENT, WP_CONTENT_FOLDER};
 
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
+    ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::RoleBinding;
@@ -42,6 +44,7 @@ pub enum Manifest {
     LimitRange(LimitRange),
     NetworkPolicy(NetworkPolicy),
     Secret(Secret),
+    ConfigMap(ConfigMap),
     PersistentVolumeClaim(PersistentVolumeClaim),
     Service(Service),
     Deployment(Deployment),
@@ -77,6 +80,7 @@ impl Manifest {
             Self::LimitRange(o) => each.visit(o),
             Self::NetworkPolicy(o) => each.visit(o),
             Self::Secret(o) => each.visit(o),
+            Self::ConfigMap(o) => each.visit(o),
             Self::PersistentVolumeClaim(o) => each.visit(o),
             Self::Service(o) => each.visit(o),
             Self::Deployment(o) => each.visit(o),
@@ -124,7 +128,7 @@ impl Manifest {
 /// Every object of the store, in apply order: namespace, the binding that lets storectl's
 /// principals write in it (per-store mode; the platform admin binds the shared namespace
 /// once) and its guards first, then the secret and volumes, services, the database,
-/// WordPress, the setup Job, the schedule of backups (when `backup.schedule` is set), and
+/// WordPress's readiness endpoint and WordPress, the setup Job, the schedule of backups (when `backup.schedule` is set), and
 /// the ingress.
 pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) -> Vec<Manifest> {
     let mut out = Vec::with_capacity(16);
@@ -163,6 +167,7 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
             .map(Manifest::PersistentVolumeClaim),
     );
     out.extend(network::services(layout).into_iter().map(Manifest::Service));
+    out.push(Manifest::ConfigMap(health::config_map(layout)));
     out.push(Manifest::Deployment(workloads::mysql(layout, config)));
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
     out.push(Manifest::Job(jobs::setup_job(layout, config)));

@@ -77,6 +77,7 @@ fn names_follow_the_original_convention_in_apply_order() {
             "PersistentVolumeClaim/shop1-wordpress-pvc",
             "Service/shop1-mysql",
             "Service/shop1-wordpress",
+            "ConfigMap/shop1-wordpress-health",
             "Deployment/shop1-mysql",
             "Deployment/shop1-wordpress",
             "Job/shop1-setup",
@@ -174,6 +175,7 @@ fn toggles_remove_their_objects() {
             "PersistentVolumeClaim",
             "Service",
             "Service",
+            "ConfigMap",
             "Deployment",
             "Deployment",
             "Job"
@@ -488,4 +490,67 @@ fn extra_plugins_are_installed_at_exactly_their_versions_after_woocommerce() {
             .map(String::as_str),
         Some("woocommerce-payments=9.5.0,mailpoet=5.12")
     );
+}
+
+#[test]
+fn wordpress_is_ready_by_the_health_endpoint_mounted_from_its_config_map_not_the_claim() {
+    for level in ["baseline", "restricted"] {
+        let objects = render_with(&config_with(&[&format!("stores.podSecurity={level}")]));
+        let Some(Manifest::ConfigMap(map)) = objects
+            .iter()
+            .find(|m| m.reference() == "ConfigMap/shop1-wordpress-health")
+        else {
+            panic!("no ConfigMap/shop1-wordpress-health: {objects:#?}")
+        };
+        let php = map.data.as_ref().and_then(|d| d.get(HEALTH_FILE));
+        assert!(
+            php.is_some_and(|p| p.starts_with("<?php") && p.contains("SELECT 1")),
+            "{map:#?}"
+        );
+        let Some(Manifest::Deployment(wordpress)) = objects
+            .iter()
+            .find(|m| m.reference() == "Deployment/shop1-wordpress")
+        else {
+            panic!("no WordPress Deployment")
+        };
+        let spec = wordpress
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.clone())
+            .unwrap_or_default();
+        let container = &spec.containers[0];
+        let probe = container.readiness_probe.clone().unwrap_or_default();
+        let get = probe.http_get.unwrap_or_default();
+        assert_eq!(get.path.as_deref(), Some(HEALTH_PATH), "{level}");
+        assert_eq!(
+            get.port,
+            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("http".into())
+        );
+        // A database outage must not restart WordPress: liveness stays a TCP check.
+        let liveness = container.liveness_probe.clone().unwrap_or_default();
+        assert!(liveness.tcp_socket.is_some() && liveness.http_get.is_none());
+        let mounts: Vec<_> = container
+            .volume_mounts
+            .iter()
+            .flatten()
+            .filter(|m| m.mount_path == HEALTH_MOUNT)
+            .collect();
+        assert_eq!(mounts.len(), 1, "{:#?}", container.volume_mounts);
+        assert_eq!(mounts[0].sub_path.as_deref(), Some(HEALTH_FILE));
+        assert_eq!(mounts[0].read_only, Some(true));
+        let volume = spec
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == mounts[0].name)
+            .unwrap_or_else(|| panic!("no volume {}", mounts[0].name));
+        assert!(volume.persistent_volume_claim.is_none(), "{volume:#?}");
+        assert_eq!(
+            volume.config_map.as_ref().map(|c| c.name.as_str()),
+            Some("shop1-wordpress-health"),
+            "{volume:#?}"
+        );
+        // Apache serves HEALTH_PATH from core's folder: the mount is that file there.
+        assert_eq!(HEALTH_MOUNT, format!("/var/www/html{HEALTH_PATH}"));
+    }
 }

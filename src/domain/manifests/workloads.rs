@@ -4,7 +4,7 @@
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
+    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, ExecAction,
     PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
     ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Sysctl,
     TCPSocketAction, Volume, VolumeMount,
@@ -12,9 +12,9 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::meta;
 use super::network::{HTTP_PORT, MYSQL_PORT};
 use super::tenancy::quantities;
+use super::{health, meta};
 use crate::domain::config::{Config, PodSecurityLevel, Resources};
 use crate::domain::credentials::{MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_SALTS};
 use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, WOOCOMMERCE_ANNOTATION};
@@ -103,17 +103,7 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
         image: Some(config.wordpress.image.clone()),
         env: Some(wordpress_env(layout, config)),
         ports: Some(vec![container_port("http", HTTP_PORT)]),
-        readiness_probe: Some(Probe {
-            http_get: Some(HTTPGetAction {
-                path: Some("/wp-login.php".to_string()),
-                port: IntOrString::String("http".to_string()),
-                ..HTTPGetAction::default()
-            }),
-            initial_delay_seconds: Some(5),
-            period_seconds: Some(10),
-            timeout_seconds: Some(5),
-            ..Probe::default()
-        }),
+        readiness_probe: Some(health::readiness()),
         liveness_probe: Some(Probe {
             tcp_socket: Some(TCPSocketAction {
                 port: IntOrString::String("http".to_string()),
@@ -124,11 +114,14 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             ..Probe::default()
         }),
         resources: Some(resources(&config.wordpress.resources)),
-        volume_mounts: Some(vec![content_mount()]),
+        volume_mounts: Some(vec![content_mount(), health::mount()]),
         ..Container::default()
     };
     let init = wait_for_mysql(layout, config, &config.wordpress.image);
     let mut spec = pod_spec(layout, c, vec![init], container);
+    spec.volumes
+        .get_or_insert_with(Vec::new)
+        .push(health::volume(layout));
     if config.stores.pod_security == PodSecurityLevel::Restricted {
         restrict(&mut spec, WWW_DATA);
         // Apache listens on port 80 as www-data: a namespaced sysctl that the restricted
