@@ -20,7 +20,7 @@ use super::connect::Connection;
 pub use super::creation::CreateError;
 use super::creation::{Present, may_create, waves};
 use super::error::ClusterError;
-use super::objects::{FIELD_MANAGER, create_params, namespaced};
+use super::objects::{FIELD_MANAGER, create_params, namespaced, retrying_quota_conflicts};
 use super::revisions;
 use super::snapshot;
 use crate::domain::config::Config;
@@ -234,7 +234,8 @@ where
 {
     let name = object.meta().name.clone().unwrap_or_default();
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch(&name, &params, &Patch::Apply(object))
+    let patch = Patch::Apply(object);
+    retrying_quota_conflicts(|| api.patch(&name, &params, &patch))
         .await
         .map_err(conn.error(&format!("applying {name}")))?;
     Ok(())
@@ -266,9 +267,10 @@ async fn create_secret(conn: &Connection, secret: &Secret) -> Result<(), Cluster
     secret.data = Some(data);
     let api: Api<Secret> = namespaced(conn, &secret);
     let name = secret.metadata.name.clone().unwrap_or_default();
-    match api.create(&create_params(), &secret).await {
+    let params = create_params();
+    match retrying_quota_conflicts(|| api.create(&params, &secret)).await {
         Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+        Err(kube::Error::Api(status)) if status.reason == "AlreadyExists" => Ok(()),
         Err(e) => Err(conn.error(&format!("creating secret {name}"))(e)),
     }
 }
