@@ -85,7 +85,7 @@ fn sources() -> Vec<Source> {
 }
 
 /// The lines of a file outside its test modules (files named tests.rs, `#[cfg(test)]
-/// mod ... { }` blocks).
+/// mod ... { }` blocks and `#[cfg(test)] mod ...;` declarations).
 fn lines_outside_tests(source: &Source) -> Vec<&str> {
     if source.path.ends_with("/tests.rs") {
         return Vec::new();
@@ -94,6 +94,15 @@ fn lines_outside_tests(source: &Source) -> Vec<&str> {
     let mut lines = source.text.lines().peekable();
     while let Some(line) = lines.next() {
         let trimmed = line.trim_start();
+        // A test module in a file of its own: its declaration is test code too.
+        if trimmed.starts_with("#[cfg(test)]")
+            && lines
+                .peek()
+                .is_some_and(|next| next.trim_start().starts_with("mod ") && next.ends_with(';'))
+        {
+            lines.next();
+            continue;
+        }
         if trimmed.starts_with("#[cfg(test)]")
             && lines
                 .peek()
