@@ -123,40 +123,6 @@ pub struct Setup {
     pub resources: Resources,
 }
 
-/// The WooCommerce a store runs: installed at exactly `version` by the setup Job, and
-/// by the database upgrade Job of an upgrade that changes it.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct WooCommerce {
-    /// A release of the plugin on WordPress.org, digits and dots (`10.1.2`).
-    #[serde(deserialize_with = "version_text")]
-    pub version: String,
-    /// Other plugins, each at exactly its version, installed and activated after it.
-    pub extra_plugins: Vec<PinnedPlugin>,
-}
-
-/// A WordPress.org plugin at one release.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PinnedPlugin {
-    /// Its WordPress.org slug (`woocommerce-payments`).
-    pub name: String,
-    #[serde(deserialize_with = "version_text")]
-    pub version: String,
-}
-
-/// A version as text: a string, or a whole number (`--set woocommerce.version=10`); a
-/// YAML float (`9.10`, read as 9.1) is refused rather than read wrong.
-fn version_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match serde_yaml_ng::Value::deserialize(d)? {
-        serde_yaml_ng::Value::String(s) => Ok(s),
-        serde_yaml_ng::Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a version in quotes like \"10.1.2\", got {other:?}"
-        ))),
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
@@ -201,54 +167,6 @@ pub struct LimitRange {
     pub enabled: bool,
     pub default: BTreeMap<String, Quantity>,
     pub default_request: BTreeMap<String, Quantity>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Backup {
-    pub target: BackupTarget,
-    pub prefix: String,
-    pub s3: S3Target,
-    pub cluster: ClusterTarget,
-    pub schedule: String,
-    pub keep: u32,
-    pub image: String,
-}
-
-impl Backup {
-    /// The image of the backup and restore Jobs.
-    pub fn job_image<'a>(&'a self, setup: &'a Setup) -> &'a str {
-        if self.image.is_empty() {
-            &setup.image
-        } else {
-            &self.image
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackupTarget {
-    /// The S3-compatible server storectl runs in the platform namespace.
-    Cluster,
-    /// The operator's own bucket.
-    S3,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct S3Target {
-    pub endpoint: String,
-    pub bucket: String,
-    pub region: String,
-    pub credentials_secret: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ClusterTarget {
-    pub image: String,
-    pub storage: Quantity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -397,6 +315,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => Err(bad()),
     }
 }
+
+mod backup;
+mod plugins;
+
+pub use backup::*;
+pub use plugins::*;
 
 #[cfg(test)]
 mod tests;
