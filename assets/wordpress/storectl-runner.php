@@ -5,13 +5,16 @@
 // DISABLE_WP_CRON set for the store so page loads never do), then reports what the store
 // runs: WordPress, its database schema, WooCommerce and the pinned plugins as installed,
 // PHP and the database server, when cron last ran and how many Action Scheduler actions
-// are past due. The report goes to the store's ConfigMap (STORECTL_REPORT) through the
-// API server, with the store's own ServiceAccount token, which may patch that one
-// ConfigMap and nothing else. It is written when it changes, and at least every
+// are past due. The report goes to the store's Lease (STORECTL_REPORT) through the API
+// server (its renew time is when cron last ran), with the namespace's default
+// ServiceAccount token, mounted into the runner alone, which may patch that one
+// Lease and nothing else. It is written when it changes, and at least every
 // STORECTL_REPORT_EVERY seconds so storectl sees cron is alive. Nothing secret is read
 // into it or printed.
 
 const STORECTL_OVERDUE_AFTER = 600;
+// After this long without a renewal the Lease counts as expired: cron stopped.
+const STORECTL_LEASE_SECONDS = 600;
 
 function storectl_runner_env($name, $default)
 {
@@ -94,13 +97,14 @@ function storectl_runner_report($now)
     if ($fatal) {
         $report['error'] = 'a cron event failed: ' . $error['message'];
     } else {
-        $report['cron']['lastRun'] = gmdate('Y-m-d\TH:i:s\Z', $now);
+        $report['cron']['lastRun'] = gmdate('Y-m-d\TH:i:s.000000\Z', $now);
     }
     return $report;
 }
 
-/** PATCHes the store's ConfigMap with the report; an error line, or null. */
-function storectl_runner_send($json)
+/** PATCHes the store's Lease: the report as its annotation, the last run as its renew
+ * time. An error line, or null. */
+function storectl_runner_send($report)
 {
     $dir = storectl_runner_env('STORECTL_TOKEN_DIR', '/var/run/secrets/storectl');
     $host = storectl_runner_env('KUBERNETES_SERVICE_HOST', '');
@@ -109,17 +113,28 @@ function storectl_runner_send($json)
     $name = storectl_runner_env('STORECTL_REPORT', '');
     $token = trim((string) @file_get_contents($dir . '/token'));
     if ($host === '' || $namespace === '' || $name === '' || $token === '') {
-        return 'no API server, namespace, ConfigMap or token to report to';
+        return 'no API server, namespace, Lease or token to report to';
     }
     if (strpos($host, ':') !== false) {
         $host = '[' . $host . ']';
     }
-    $url = "https://$host:$port/api/v1/namespaces/" . rawurlencode($namespace) . '/configmaps/' . rawurlencode($name);
+    $url = "https://$host:$port/apis/coordination.k8s.io/v1/namespaces/" . rawurlencode($namespace)
+        . '/leases/' . rawurlencode($name) . '?fieldManager=storectl-runner';
+    $annotation = $report;
+    unset($annotation['cron']['lastRun']);
+    $patch = ['metadata' => ['annotations' => ['storectl.io/report' => json_encode($annotation, JSON_UNESCAPED_SLASHES)]]];
+    if (isset($report['cron']['lastRun'])) {
+        $patch['spec'] = [
+            'holderIdentity' => 'runner',
+            'leaseDurationSeconds' => STORECTL_LEASE_SECONDS,
+            'renewTime' => $report['cron']['lastRun'],
+        ];
+    }
     $context = stream_context_create([
         'http' => [
             'method' => 'PATCH',
             'header' => "Authorization: Bearer $token\r\nContent-Type: application/merge-patch+json\r\nAccept: application/json\r\n",
-            'content' => json_encode(['data' => ['report' => $json]]),
+            'content' => json_encode($patch, JSON_UNESCAPED_SLASHES),
             'timeout' => 10,
             'ignore_errors' => true,
         ],
@@ -150,14 +165,14 @@ function storectl_runner_finish($now)
     }
     $content = $report;
     unset($content['cron']['lastRun']);
+    $content = json_encode($content, JSON_UNESCAPED_SLASHES);
     $every = (int) storectl_runner_env('STORECTL_REPORT_EVERY', '300');
     $summary = isset($report['error']) ? $report['error'] : 'cron ran, ' . json_encode($report['cron']['overdue']) . ' overdue';
-    if (($state['content'] ?? null) == $content && $now - ($state['sent'] ?? 0) < $every) {
+    if (($state['content'] ?? null) === $content && $now - ($state['sent'] ?? 0) < $every) {
         storectl_runner_line("$summary; report unchanged");
         return;
     }
-    $json = json_encode($report, JSON_UNESCAPED_SLASHES);
-    $failed = storectl_runner_send($json);
+    $failed = storectl_runner_send($report);
     if ($failed !== null) {
         storectl_runner_line("$summary; report not sent: $failed");
         return;
