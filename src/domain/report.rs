@@ -183,6 +183,42 @@ pub fn drift(report: &StoreReport, pins: &[(String, String)]) -> Vec<String> {
     notes
 }
 
+/// One line of what a store runs, for `storectl status` and the TUI's details.
+pub fn versions_line(versions: Option<&Versions>) -> String {
+    let Some(v) = versions else {
+        return "not reported yet".to_string();
+    };
+    let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
+    let mut parts = vec![format!("WordPress {}", or_dash(&v.wordpress))];
+    if let Some(schema) = v.wordpress_database {
+        parts[0].push_str(&format!(" (schema {schema})"));
+    }
+    if v.woocommerce.is_some() {
+        parts.push(format!(
+            "WooCommerce {} (database {})",
+            or_dash(&v.woocommerce),
+            or_dash(&v.woocommerce_database)
+        ));
+    }
+    parts.push(format!("PHP {}", or_dash(&v.php)));
+    if let Some(db) = &v.database {
+        parts.push(format!("database {db}"));
+    }
+    parts.join(", ")
+}
+
+/// One line of the store's cron, for `storectl status` and the TUI's details.
+pub fn cron_line(cron: &Cron) -> String {
+    let last = match &cron.last_run {
+        Some(t) => format!("last run {t}"),
+        None => "no run reported yet".to_string(),
+    };
+    match cron.overdue {
+        Some(n) => format!("{last}, {n} Action Scheduler action(s) past due"),
+        None => last,
+    }
+}
+
 /// Minutes since cron last ran, when that is more than [`CRON_STALE_SECONDS`].
 pub fn cron_stopped(report: &StoreReport, now: Timestamp) -> Option<i64> {
     let last = report.last_run?;
