@@ -28,6 +28,8 @@ fn fleet(n: usize) -> App {
                 pods_ready: 2,
                 pods_total: 2,
                 created: None,
+                versions: None,
+                cron: Default::default(),
             },
             objects: vec![ObjectState {
                 kind: "Namespace",

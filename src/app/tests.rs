@@ -32,6 +32,8 @@ pub fn row(name: &str, phase: Phase) -> StoreRow {
             pods_ready: if phase == Phase::Ready { 2 } else { 1 },
             pods_total: 2,
             created: Some("2026-11-25T20:00:00Z".to_string()),
+            versions: None,
+            cron: Default::default(),
         },
         objects: vec![
             ObjectState {

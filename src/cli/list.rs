@@ -14,6 +14,7 @@ use crate::domain::changes::{ChangeKind, StatusChanges};
 use crate::domain::config::Config;
 use crate::domain::labels::STORE_SELECTOR;
 use crate::domain::name::StoreName;
+use crate::domain::report;
 use crate::domain::summary::{StatusReport, StoreSummary, summarize};
 
 pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow::Result<()> {
@@ -132,6 +133,8 @@ pub async fn status(
     println!("URL:       {}", s.url.as_deref().unwrap_or("-"));
     println!("Created:   {}", s.created.as_deref().unwrap_or("-"));
     println!("Pods:      {}/{} ready", s.pods_ready, s.pods_total);
+    println!("Runs:      {}", report::versions_line(s.versions.as_ref()));
+    println!("Cron:      {}", report::cron_line(&s.cron));
     println!();
     let rows: Vec<Vec<String>> = report
         .objects

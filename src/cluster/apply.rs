@@ -26,7 +26,7 @@ use super::snapshot;
 use crate::domain::config::Config;
 use crate::domain::credentials::Credentials;
 use crate::domain::layout::StoreLayout;
-use crate::domain::manifests::{self, Manifest};
+use crate::domain::manifests::{self, Manifest, STORE_WRITER};
 
 /// What `create` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +143,8 @@ pub(super) async fn present_objects<'a>(
                 Manifest::Namespace(_) if layout.owns_namespace => Ok(Some(ns_meta.clone())),
                 Manifest::Namespace(_) => Ok(None),
                 Manifest::RoleBinding(o) => metadata(conn, o).await,
+                Manifest::Role(o) => metadata(conn, o).await,
+                Manifest::Lease(o) => metadata(conn, o).await,
                 Manifest::ResourceQuota(o) => metadata(conn, o).await,
                 Manifest::LimitRange(o) => metadata(conn, o).await,
                 Manifest::NetworkPolicy(o) => metadata(conn, o).await,
@@ -182,7 +184,12 @@ where
 pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
         Manifest::Namespace(o) => apply_namespace(conn, o).await,
-        Manifest::RoleBinding(o) => super::access::apply_binding(conn, o).await,
+        Manifest::RoleBinding(o) if o.metadata.name.as_deref() == Some(STORE_WRITER) => {
+            super::access::apply_binding(conn, o).await
+        }
+        Manifest::RoleBinding(o) => ssa(conn, namespaced(conn, o), o).await,
+        Manifest::Role(o) => ssa(conn, namespaced(conn, o), o).await,
+        Manifest::Lease(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::ResourceQuota(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => ssa(conn, namespaced(conn, o), o).await,
         Manifest::NetworkPolicy(o) => ssa(conn, namespaced(conn, o), o).await,
@@ -202,6 +209,8 @@ pub(super) async fn delete_one(conn: &Connection, manifest: &Manifest) -> Result
     match manifest {
         Manifest::Namespace(o) => remove(conn, Api::all(conn.client.clone()), o).await,
         Manifest::RoleBinding(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::Role(o) => remove(conn, namespaced(conn, o), o).await,
+        Manifest::Lease(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::ResourceQuota(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::LimitRange(o) => remove(conn, namespaced(conn, o), o).await,
         Manifest::NetworkPolicy(o) => remove(conn, namespaced(conn, o), o).await,

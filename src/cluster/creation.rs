@@ -132,13 +132,13 @@ pub(super) fn waves<'a>(
     let (first, rest): (Vec<&Manifest>, Vec<&Manifest>) =
         todo.partition(|m| matches!(m, Manifest::Namespace(_)));
     // storectl's writes in the namespace come from this binding: it goes before them.
-    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) = rest
-        .into_iter()
-        .partition(|m| matches!(m, Manifest::RoleBinding(_)));
+    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) =
+        rest.into_iter().partition(|m| m.is_writer_binding());
     let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
         matches!(
             m,
             Manifest::Deployment(_)
+                | Manifest::RoleBinding(_)
                 | Manifest::Job(_)
                 | Manifest::CronJob(_)
                 | Manifest::Ingress(_)

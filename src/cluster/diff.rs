@@ -26,6 +26,8 @@ pub async fn diff(
         match m {
             Manifest::Namespace(o) => one(conn, Api::all(conn.client.clone()), o).await,
             Manifest::RoleBinding(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::Role(o) => one(conn, namespaced(conn, o), o).await,
+            Manifest::Lease(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::ResourceQuota(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::LimitRange(o) => one(conn, namespaced(conn, o), o).await,
             Manifest::NetworkPolicy(o) => one(conn, namespaced(conn, o), o).await,

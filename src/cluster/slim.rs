@@ -8,15 +8,18 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStatus};
 use k8s_openapi::api::batch::v1::{Job, JobStatus};
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{
     Namespace, NamespaceStatus, PersistentVolumeClaim, PersistentVolumeClaimSpec,
     PersistentVolumeClaimStatus, Pod, PodStatus,
 };
 use k8s_openapi::api::networking::v1::{Ingress, IngressSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::Resource;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+
+use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, REPORT_ANNOTATION, WOOCOMMERCE_ANNOTATION};
 
 /// A store object read slim (see the module comment). It lists and watches as its kind `K`.
 #[derive(Debug, Clone)]
@@ -123,7 +126,7 @@ struct ReplicasOnly {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DeploymentShape {
-    metadata: Meta,
+    metadata: AnnotatedMeta,
     spec: Option<ReplicasOnly>,
     status: Option<DeploymentStatus>,
 }
@@ -131,7 +134,9 @@ pub struct DeploymentShape {
 impl From<DeploymentShape> for Deployment {
     fn from(s: DeploymentShape) -> Self {
         Self {
-            metadata: s.metadata.into(),
+            metadata: s
+                .metadata
+                .keeping(&[WOOCOMMERCE_ANNOTATION, EXTRA_PLUGINS_ANNOTATION]),
             spec: s.spec.map(|spec| DeploymentSpec {
                 replicas: spec.replicas,
                 ..DeploymentSpec::default()
@@ -236,6 +241,57 @@ impl SlimKind for Ingress {
     type Shape = IngressShape;
 }
 
+/// A store's report (its runner's Lease): the report annotation alone, and when it was
+/// last renewed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LeaseShape {
+    metadata: AnnotatedMeta,
+    spec: Option<RenewOnly>,
+}
+
+/// [`Meta`] and the annotations, of which a kind keeps only the few it reads.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AnnotatedMeta {
+    #[serde(flatten)]
+    meta: Meta,
+    annotations: Option<BTreeMap<String, String>>,
+}
+
+impl AnnotatedMeta {
+    fn keeping(self, keys: &[&str]) -> ObjectMeta {
+        let mut metadata: ObjectMeta = self.meta.into();
+        metadata.annotations = self.annotations.map(|mut all| {
+            all.retain(|key, _| keys.contains(&key.as_str()));
+            all
+        });
+        metadata
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RenewOnly {
+    renew_time: Option<MicroTime>,
+}
+
+impl From<LeaseShape> for Lease {
+    fn from(s: LeaseShape) -> Self {
+        Self {
+            metadata: s.metadata.keeping(&[REPORT_ANNOTATION]),
+            spec: s.spec.map(|spec| LeaseSpec {
+                renew_time: spec.renew_time,
+                ..LeaseSpec::default()
+            }),
+        }
+    }
+}
+
+impl SlimKind for Lease {
+    type Shape = LeaseShape;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,7 +312,7 @@ metadata:
   generation: 3
   creationTimestamp: "2026-01-01T00:00:00Z"
   labels: {app: shop, component: wordpress}
-  annotations: {kubectl.kubernetes.io/last-applied-configuration: "{...}"}
+  annotations: {kubectl.kubernetes.io/last-applied-configuration: "{...}", storectl.io/woocommerce-version: "10.1.2"}
   managedFields: [{manager: storectl, operation: Apply}]
 spec:
   replicas: 2
@@ -275,9 +331,11 @@ status: {observedGeneration: 3, readyReplicas: 1, conditions: [{type: Available,
         assert_eq!(m.generation, Some(3));
         assert!(m.creation_timestamp.is_some());
         assert_eq!(m.labels.as_ref().map(BTreeMap::len), Some(2));
+        // Of the annotations, only the pins the report is compared with.
+        let pins = BTreeMap::from([(WOOCOMMERCE_ANNOTATION.to_string(), "10.1.2".to_string())]);
         assert_eq!(
             (m.annotations.as_ref(), m.managed_fields.as_ref()),
-            (None, None)
+            (Some(&pins), None)
         );
         let spec = d.spec.as_ref().unwrap();
         assert_eq!(spec.replicas, Some(2));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::Api;
@@ -37,14 +38,15 @@ impl Snapshot {
 
 /// Lists the store objects matching `selector` (`STORE_SELECTOR` for every store).
 pub async fn inventory(conn: &Connection, selector: &str) -> Result<Snapshot, ClusterError> {
-    // All six at once; refusals are reported in this fixed order.
-    let (namespaces, deployments, jobs, claims, pods, ingresses) = futures::join!(
+    // All at once; refusals are reported in this fixed order.
+    let (namespaces, deployments, jobs, claims, pods, ingresses, reports) = futures::join!(
         list::<Namespace>(conn, selector),
         list::<Deployment>(conn, selector),
         list::<Job>(conn, selector),
         list::<PersistentVolumeClaim>(conn, selector),
         list::<Pod>(conn, selector),
         list::<Ingress>(conn, selector),
+        list::<Lease>(conn, selector),
     );
     let mut forbidden = Vec::new();
     let f = &mut forbidden;
@@ -55,6 +57,7 @@ pub async fn inventory(conn: &Connection, selector: &str) -> Result<Snapshot, Cl
         claims: visible(claims, f)?,
         pods: visible(pods, f)?,
         ingresses: visible(ingresses, f)?,
+        reports: visible(reports, f)?,
     };
     Ok(Snapshot {
         inventory,

@@ -186,13 +186,15 @@ pub async fn apply(
         .objects
         .iter()
         .partition(|m| matches!(m, Manifest::Namespace(_)));
-    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) = rest
-        .into_iter()
-        .partition(|m| matches!(m, Manifest::RoleBinding(_)));
+    let (binding, rest): (Vec<&Manifest>, Vec<&Manifest>) =
+        rest.into_iter().partition(|m| m.is_writer_binding());
     let (last, middle): (Vec<&Manifest>, Vec<&Manifest>) = rest.into_iter().partition(|m| {
         matches!(
             m,
-            Manifest::Deployment(_) | Manifest::CronJob(_) | Manifest::Ingress(_)
+            Manifest::Deployment(_)
+                | Manifest::RoleBinding(_)
+                | Manifest::CronJob(_)
+                | Manifest::Ingress(_)
         )
     });
     for wave in [first, binding, middle, last] {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -53,6 +54,7 @@ pub struct LiveModel {
     claims: Mirror<PersistentVolumeClaim>,
     pods: Mirror<Pod>,
     ingresses: Mirror<Ingress>,
+    reports: Mirror<Lease>,
     _tasks: Arc<Tasks>,
 }
 
@@ -123,6 +125,7 @@ impl LiveModel {
         let claims = start!(namespaced!());
         let pods = start!(namespaced!());
         let ingresses = start!(namespaced!());
+        let reports = start!(namespaced!());
         tasks.push(tokio::spawn(probe(conn.clone(), board)));
         let model = Self {
             namespaces,
@@ -131,6 +134,7 @@ impl LiveModel {
             claims,
             pods,
             ingresses,
+            reports,
             _tasks: Arc::new(Tasks(tasks)),
         };
         Started {
@@ -149,6 +153,7 @@ impl LiveModel {
             self.claims.listed(),
             self.pods.listed(),
             self.ingresses.listed(),
+            self.reports.listed(),
         ])
     }
 
@@ -184,6 +189,7 @@ impl LiveModel {
             claims: pick(&self.claims, &keep),
             pods: pick(&self.pods, &keep),
             ingresses: pick(&self.ingresses, &keep),
+            reports: pick(&self.reports, &keep),
         }
     }
 }

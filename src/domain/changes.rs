@@ -91,6 +91,8 @@ mod tests {
             pods_ready: 0,
             pods_total: 0,
             created: None,
+            versions: None,
+            cron: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use k8s_openapi::Metadata;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -30,6 +31,8 @@ pub struct StoreObjects {
     pub claims: Vec<Arc<PersistentVolumeClaim>>,
     pub pods: Vec<Arc<Pod>>,
     pub ingresses: Vec<Arc<Ingress>>,
+    /// The store's report, written by its runner (none until it first reports).
+    pub reports: Vec<Arc<Lease>>,
 }
 
 /// Every store object seen on the cluster, by kind. Objects are shared, not copied:
@@ -42,6 +45,7 @@ pub struct Inventory {
     pub claims: Vec<Arc<PersistentVolumeClaim>>,
     pub pods: Vec<Arc<Pod>>,
     pub ingresses: Vec<Arc<Ingress>>,
+    pub reports: Vec<Arc<Lease>>,
 }
 
 impl Inventory {
@@ -68,14 +72,8 @@ impl Inventory {
         attach(&mut stores, &self.jobs, |s| &mut s.jobs);
         attach(&mut stores, &self.claims, |s| &mut s.claims);
         attach(&mut stores, &self.ingresses, |s| &mut s.ingresses);
-        for pod in &self.pods {
-            let app = pod.metadata.labels.as_ref().and_then(|l| l.get(LABEL_APP));
-            if let (Some(app), Some(ns)) = (app, pod.metadata.namespace.as_ref())
-                && let Some(s) = stores.get_mut(&(app.clone(), ns.clone()))
-            {
-                s.pods.push(pod.clone());
-            }
-        }
+        attach_to_existing(&mut stores, &self.pods, |s| &mut s.pods);
+        attach_to_existing(&mut stores, &self.reports, |s| &mut s.reports);
         stores.into_values().collect()
     }
 }
@@ -123,6 +121,24 @@ fn attach<K: Metadata<Ty = ObjectMeta>>(
 ) {
     for item in items {
         if let Some(store) = store_of(stores, item.metadata(), false) {
+            field(store).push(item.clone());
+        }
+    }
+}
+
+/// Objects that belong to a store but make none (pods, reports): added to the stores
+/// the other kinds found.
+fn attach_to_existing<K: Metadata<Ty = ObjectMeta>>(
+    stores: &mut Stores,
+    items: &[Arc<K>],
+    field: impl Fn(&mut StoreObjects) -> &mut Vec<Arc<K>>,
+) {
+    for item in items {
+        let meta = item.metadata();
+        let app = meta.labels.as_ref().and_then(|l| l.get(LABEL_APP));
+        if let (Some(app), Some(ns)) = (app, meta.namespace.as_ref())
+            && let Some(store) = stores.get_mut(&(app.clone(), ns.clone()))
+        {
             field(store).push(item.clone());
         }
     }

@@ -36,6 +36,10 @@ pub const WOOCOMMERCE_ANNOTATION: &str = "storectl.io/woocommerce-version";
 /// Beside it, where `woocommerce.extraPlugins` lists any: `name=version,...` in order.
 pub const EXTRA_PLUGINS_ANNOTATION: &str = "storectl.io/extra-plugins";
 
+/// On a store's Lease `<store>-report`: what its runner found the store runs (JSON,
+/// written by the store itself: `domain/report.rs` reads it as untrusted).
+pub const REPORT_ANNOTATION: &str = "storectl.io/report";
+
 /// Label on every revision ConfigMap: its number.
 pub const REVISION_LABEL: &str = "storectl.io/revision";
 

@@ -16,6 +16,7 @@ pub mod manifests;
 pub mod name;
 pub mod ownership;
 pub mod presign;
+pub mod report;
 pub mod revision;
 pub mod rollout;
 pub mod status;

@@ -17,10 +17,12 @@ use crate::domain::labels::{APPLIED_ANNOTATION, PAUSED_LABEL, RESTORING_LABEL};
 
 mod objects;
 mod readiness;
+mod reported;
 
 use objects::component_of;
 pub use objects::running_restore;
 use readiness::{failure, pod_ready, provisioned, ready_reason, waiting_for};
+pub use reported::{pins, report_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Phase {
@@ -111,7 +113,10 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
         return StoreStatus::new(Phase::Failed, reason);
     }
     match waiting_for(store) {
-        None => StoreStatus::new(Phase::Ready, ready_reason(store)),
+        None => StoreStatus::new(
+            Phase::Ready,
+            reported::with_report(ready_reason(store), store, now),
+        ),
         Some(waiting) => {
             let (since, what) = match last_applied(store) {
                 Some(applied) => (Some(applied), "its last upgrade"),

@@ -5,6 +5,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use super::report::{Cron, Versions};
 use super::status::{self, Phase, StatusRules};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::store_ref::StoreRef;
@@ -22,6 +23,10 @@ pub struct StoreSummary {
     pub pods_total: usize,
     /// RFC 3339 creation time.
     pub created: Option<String>,
+    /// What the store runs, as its runner last reported (null before its first report).
+    pub versions: Option<Versions>,
+    /// When its cron last ran and how much is past due, as its runner reported.
+    pub cron: Cron,
 }
 
 impl StoreSummary {
@@ -35,6 +40,7 @@ pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> S
     let status = status::derive(store, rules, now);
     let created = status::created(store);
     let pods = status::pods_ready(store);
+    let report = status::report_of(store).unwrap_or_default();
     StoreSummary {
         name: store.name.clone(),
         namespace: store.namespace_name.clone(),
@@ -45,6 +51,8 @@ pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> S
         pods_ready: pods.ready,
         pods_total: pods.total,
         created: created.map(|c| c.to_string()),
+        versions: report.versions,
+        cron: report.cron,
     }
 }
 

@@ -178,6 +178,7 @@ mod tests {
             claims: vec![],
             pods: vec![],
             ingresses: vec![],
+            reports: vec![],
         };
         // The answer does not matter here (the stand-in knows little), what was asked does.
         let _ = super::run(&conn, store, &layout, &Sources::default(), &config).await;

@@ -46,6 +46,8 @@ fn row(phase: Phase) -> StoreRow {
             pods_ready: 0,
             pods_total: 0,
             created: None,
+            versions: None,
+            cron: Default::default(),
         },
         objects: vec![],
     }

@@ -11,6 +11,7 @@ use super::phase_color;
 use crate::app::{App, Details, EventRow};
 use crate::domain::backup::{BackupStatus, human_size};
 use crate::domain::diff::ObjectDiff;
+use crate::domain::report;
 
 pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     let block = Block::new()
@@ -43,6 +44,11 @@ pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
             "Pods       {}/{} ready",
             s.pods_ready, s.pods_total
         )),
+        Line::from(format!(
+            "Runs       {}",
+            report::versions_line(s.versions.as_ref())
+        )),
+        Line::from(format!("Cron       {}", report::cron_line(&s.cron))),
     ];
     match &d.credentials {
         None => lines.push(Line::from("Admin      ******** (press r to reveal)")),

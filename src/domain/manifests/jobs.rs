@@ -223,8 +223,7 @@ pub const VOLUME_ROOT: &str = "/wordpress-volume";
 /// Copies the image's WordPress core (not its wp-content) and its wp-config.php, which
 /// reads the database settings and salts from the environment, as the image's
 /// entrypoint does on each start of the WordPress container.
-const CORE_FROM_IMAGE: &str = r#"set -eu
-tar -C /usr/src/wordpress --exclude=./wp-content -cf - . | tar -C /var/www/html --no-overwrite-dir -xf -
+pub(super) const CORE_FROM_IMAGE: &str = r#"tar -C /usr/src/wordpress --exclude=./wp-content -cf - . | tar -C /var/www/html --no-overwrite-dir -xf -
 cp /usr/src/wordpress/wp-config-docker.php /var/www/html/wp-config.php
 [ -f /var/www/html/wp-includes/version.php ] || { echo "the image has no WordPress core in /usr/src/wordpress" >&2; exit 1; }
 "#;
@@ -252,7 +251,7 @@ fn core_from_image(config: &Config) -> Container {
         command: Some(vec![
             "sh".to_string(),
             "-c".to_string(),
-            CORE_FROM_IMAGE.to_string(),
+            format!("set -eu\n{CORE_FROM_IMAGE}"),
         ]),
         resources: Some(resources(&config.setup.resources)),
         volume_mounts: Some(vec![mount("core", WORDPRESS_ROOT)]),

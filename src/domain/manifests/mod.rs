@@ -8,6 +8,7 @@ pub mod backups;
 mod health;
 mod jobs;
 mod network;
+pub mod runner;
 mod storage;
 mod tenancy;
 mod workloads;
@@ -15,17 +16,18 @@ mod workloads;
 pub use access::{STORE_WRITER, writer_binding};
 pub use health::{HEALTH_FILE, HEALTH_MOUNT, HEALTH_PATH};
 pub use jobs::{database_upgrade_job, install_woocommerce, update_woocommerce};
-pub use workloads::{CORE_ON_THE_VOLUME, WP_CONTENT, WP_CONTENT_FOLDER};
+pub use workloads::{CORE_ON_THE_VOLUME, WORDPRESS_CONFIG_EXTRA, WP_CONTENT, WP_CONTENT_FOLDER};
 
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use k8s_openapi::api::rbac::v1::RoleBinding;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -40,6 +42,8 @@ use crate::domain::inventory::StoreObjects;
 pub enum Manifest {
     Namespace(Namespace),
     RoleBinding(RoleBinding),
+    Role(Role),
+    Lease(Lease),
     ResourceQuota(ResourceQuota),
     LimitRange(LimitRange),
     NetworkPolicy(NetworkPolicy),
@@ -76,6 +80,8 @@ impl Manifest {
         match self {
             Self::Namespace(o) => each.visit(o),
             Self::RoleBinding(o) => each.visit(o),
+            Self::Role(o) => each.visit(o),
+            Self::Lease(o) => each.visit(o),
             Self::ResourceQuota(o) => each.visit(o),
             Self::LimitRange(o) => each.visit(o),
             Self::NetworkPolicy(o) => each.visit(o),
@@ -117,6 +123,12 @@ impl Manifest {
 
     pub fn name(&self) -> &str {
         self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// The RoleBinding that lets storectl's principals write in the store's namespace:
+    /// applied before anything else there. (Other bindings follow the Roles they bind.)
+    pub fn is_writer_binding(&self) -> bool {
+        matches!(self, Self::RoleBinding(b) if b.metadata.name.as_deref() == Some(STORE_WRITER))
     }
 
     /// `Kind/name`, as kubectl prints it.
@@ -168,6 +180,12 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     );
     out.extend(network::services(layout).into_iter().map(Manifest::Service));
     out.push(Manifest::ConfigMap(health::config_map(layout)));
+    out.push(Manifest::ConfigMap(runner::config_map(layout)));
+    if layout.owns_namespace {
+        out.push(Manifest::Lease(runner::lease(layout)));
+        out.push(Manifest::Role(runner::role(layout)));
+        out.push(Manifest::RoleBinding(runner::binding(layout)));
+    }
     out.push(Manifest::Deployment(workloads::mysql(layout, config)));
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
     out.push(Manifest::Job(jobs::setup_job(layout, config)));

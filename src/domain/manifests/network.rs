@@ -20,6 +20,8 @@ use crate::domain::layout::{Component, StoreLayout};
 
 pub const MYSQL_PORT: i32 = 3306;
 pub const HTTP_PORT: i32 = 80;
+/// Where kubeadm-made API servers listen (managed clusters' listen on 443).
+const API_SERVER_PORT: i32 = 6443;
 
 pub fn services(layout: &StoreLayout) -> Vec<Service> {
     vec![
@@ -96,7 +98,7 @@ pub fn ingress(layout: &StoreLayout, config: &Config) -> Ingress {
 /// Default deny for the store's pods, then: DNS for all of them; MySQL only from the same
 /// store's WordPress and setup pods; WordPress only from the ingress controller's
 /// namespace; HTTPS out for WordPress (payment gateways, updates) and setup (plugin
-/// downloads).
+/// downloads), and the API server's port for the runner's report.
 pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
     let all_store_pods = if layout.owns_namespace {
         LabelSelector::default()
@@ -161,9 +163,11 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
                     to: Some(vec![peer_pods(mysql_pods)]),
                     ports: Some(vec![port("TCP", MYSQL_PORT)]),
                 },
+                // HTTPS out; and the API server where it listens on its own port (6443,
+                // kubeadm's), for the runner's report (manifests/runner.rs).
                 NetworkPolicyEgressRule {
                     to: None,
-                    ports: Some(vec![port("TCP", 443)]),
+                    ports: Some(vec![port("TCP", 443), port("TCP", API_SERVER_PORT)]),
                 },
             ],
             &["Egress"],

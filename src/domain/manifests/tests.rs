@@ -78,6 +78,10 @@ fn names_follow_the_original_convention_in_apply_order() {
             "Service/shop1-mysql",
             "Service/shop1-wordpress",
             "ConfigMap/shop1-wordpress-health",
+            "ConfigMap/shop1-wordpress-runner",
+            "Lease/shop1-report",
+            "Role/storectl-runner",
+            "RoleBinding/storectl-runner",
             "Deployment/shop1-mysql",
             "Deployment/shop1-wordpress",
             "Job/shop1-setup",
@@ -176,6 +180,10 @@ fn toggles_remove_their_objects() {
             "Service",
             "Service",
             "ConfigMap",
+            "ConfigMap",
+            "Lease",
+            "Role",
+            "RoleBinding",
             "Deployment",
             "Deployment",
             "Job"
@@ -371,6 +379,7 @@ fn core_comes_from_the_image_and_only_wp_content_from_the_volume() {
     }
     let expected: std::collections::BTreeMap<String, &str> = [
         ("shop1-wordpress/wordpress", "wp-content"),
+        ("shop1-wordpress/runner", "wp-content"),
         ("shop1-setup/setup", "wp-content"),
         ("shop1-db-upgrade-2/setup", "wp-content"),
         ("shop1-backup/backup", "root"),

@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::network::{HTTP_PORT, MYSQL_PORT};
 use super::tenancy::quantities;
-use super::{health, meta};
+use super::{health, meta, runner};
 use crate::domain::config::{Config, PodSecurityLevel, Resources};
 use crate::domain::credentials::{MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_SALTS};
 use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, WOOCOMMERCE_ANNOTATION};
@@ -119,9 +119,10 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
     };
     let init = wait_for_mysql(layout, config, &config.wordpress.image);
     let mut spec = pod_spec(layout, c, vec![init], container);
-    spec.volumes
-        .get_or_insert_with(Vec::new)
-        .push(health::volume(layout));
+    spec.containers.push(runner::container(layout, config));
+    let volumes = spec.volumes.get_or_insert_with(Vec::new);
+    volumes.push(health::volume(layout));
+    volumes.extend(runner::volumes(layout));
     if config.stores.pod_security == PodSecurityLevel::Restricted {
         restrict(&mut spec, WWW_DATA);
         // Apache listens on port 80 as www-data: a namespaced sysctl that the restricted
@@ -265,10 +266,16 @@ pub(super) fn wait_for_mysql(layout: &StoreLayout, config: &Config, image: &str)
     }
 }
 
+/// PHP the image's wp-config.php runs (`WORDPRESS_CONFIG_EXTRA`): WordPress never starts
+/// cron from a page load; the store's runner runs it (`runner.rs`).
+pub const WORDPRESS_CONFIG_EXTRA: &str = "define('DISABLE_WP_CRON', true);";
+
 /// What WordPress's wp-config.php reads (the image's `wp-config-docker.php`): the
-/// database settings and the keys and salts, all from the store's Secret.
+/// database settings and the keys and salts, all from the store's Secret, and
+/// [`WORDPRESS_CONFIG_EXTRA`].
 pub(super) fn wordpress_env(layout: &StoreLayout, config: &Config) -> Vec<EnvVar> {
     let mut env = database_env(layout, config);
+    env.push(plain_env("WORDPRESS_CONFIG_EXTRA", WORDPRESS_CONFIG_EXTRA));
     env.extend(
         WORDPRESS_SALTS
             .iter()

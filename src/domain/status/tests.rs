@@ -86,6 +86,7 @@ fn ready_store() -> StoreObjects {
         ingresses: vec![arc_yaml(
             "metadata: {name: shop-ingress}\nspec: {rules: [{host: shop.local}]}",
         )],
+        reports: vec![],
     }
 }
 

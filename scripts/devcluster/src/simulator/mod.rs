@@ -7,6 +7,7 @@ pub mod faults;
 pub mod logs;
 mod node;
 pub mod pods;
+mod reports;
 mod results;
 mod volumes;
 
@@ -53,6 +54,7 @@ pub async fn run(client: Client, timing: Timing, state_dir: PathBuf) -> Result<(
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     tokio::spawn(node::heartbeat(client.clone()));
+    tokio::spawn(reports::run(client.clone(), pods.clone()));
     for store in [
         pods.wait_until_ready().await,
         claims.wait_until_ready().await,
