@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod rbac;
+pub mod wordpress;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
