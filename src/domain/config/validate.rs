@@ -293,8 +293,9 @@ fn image(key: &str, value: &str) -> Result<(), Failure> {
     }
 }
 
-/// An http(s) URL with a host, nothing in it a URL cannot hold unescaped (a PHP and
-/// shell word as it is). A trailing '/' is allowed (the Jobs drop it).
+/// An http(s) URL with a host, to which the Jobs append `/{slug}.{version}.zip`: no
+/// query or fragment, nothing a URL cannot hold unescaped (whitespace, quotes, `<>{}|\^`).
+/// A trailing '/' is allowed (the Jobs drop it).
 fn http_url(key: &str, value: &str) -> Result<(), Failure> {
     let host = value
         .strip_prefix("https://")
