@@ -119,6 +119,7 @@ impl Source {
         );
         let latest = plain_plugin("standin-latest", "4.2");
         zip(&zips, "standin-latest", "latest-stable", &latest);
+        std::fs::write(zips.join("standin-extra.9.9.zip"), "not a zip\n").unwrap();
         let log = dir.join("zips.log");
         let (server, port) = php_server(&zips, &BTreeMap::new(), &log);
         Self {
@@ -195,6 +196,11 @@ impl Store {
     /// alone, in its working directory (here the test's WordPress folder), the database
     /// host the one value changed (the MySQL Service's name does not resolve here).
     fn run(&self, job: &Job, config: &Config) -> Ran {
+        self.run_with(job, config, &[])
+    }
+
+    /// As `run`, with the environment's `changes` (a wrong password, say).
+    fn run_with(&self, job: &Job, config: &Config, changes: &[(&str, &str)]) -> Ran {
         let pod = job.spec.clone().unwrap().template.spec.unwrap();
         let main = &pod.containers[0];
         assert_eq!(main.image.as_deref(), Some(config.wordpress.image.as_str()));
@@ -211,6 +217,11 @@ impl Store {
         wait_env.insert("WORDPRESS_DB_HOST".into(), env["WORDPRESS_DB_HOST"].clone());
         let waited = command(wait.command.as_ref().unwrap(), &self.root, &wait_env);
         assert_eq!(waited.code, Some(0), "{}", waited.stderr);
+        env.extend(
+            changes
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+        );
         let ran = command(main.command.as_ref().unwrap(), &self.root, &env);
         // No value of the Secret (passwords, salts) is ever printed.
         for secret in self.secret.string_data.iter().flat_map(|d| d.values()) {
@@ -312,6 +323,28 @@ fn setup_installs_wordpress_and_the_pinned_plugins_and_upgrades_replace_exactly_
         secret,
         database: env["WORDPRESS_DB_NAME"].clone(),
     };
+
+    // The database refuses the login: one line saying so, no password in it.
+    let ran = store.run_with(
+        &setup,
+        &first,
+        &[("WORDPRESS_DB_PASSWORD", "N0tTheStoresPassw0rd")],
+    );
+    assert_eq!(ran.code, Some(1), "{}{}", ran.stdout, ran.stderr);
+    let prefix = format!(
+        "error: core-install: cannot connect to the database at 127.0.0.1:{}: Access denied for user",
+        store.db.port
+    );
+    assert!(
+        ran.stderr.starts_with(&prefix) && ran.stderr.lines().count() == 1,
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.stderr.contains("N0tTheStoresPassw0rd"),
+        "{}",
+        ran.stderr
+    );
 
     // A source without the zips: WordPress is installed, then the first download fails
     // with one line naming the URL.
@@ -435,6 +468,22 @@ fn setup_installs_wordpress_and_the_pinned_plugins_and_upgrades_replace_exactly_
     );
     assert_eq!(store.plugin_version("woocommerce"), WOO_2);
     assert_eq!(store.option("active_plugins"), active);
+    assert_eq!(store.leftovers(), Vec::<String>::new());
+
+    // Something that is not a zip: refused the same way.
+    let garbage = config(WOO_2, "9.9", &source.url);
+    let ran = store.run(
+        &database_upgrade_job(&layout(&garbage), &garbage, 4),
+        &garbage,
+    );
+    assert_failure(
+        &ran,
+        &format!(
+            "error: plugins-upgrade: {}/standin-extra.9.9.zip is not a zip WordPress can open: Incompatible Archive.",
+            source.url
+        ),
+    );
+    assert_eq!(store.plugin_version("standin-extra"), "1.1");
     assert_eq!(store.leftovers(), Vec::<String>::new());
 }
 
