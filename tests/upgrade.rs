@@ -791,12 +791,12 @@ async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started
     block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
     let admin = c.admin().await;
     let jobs: Api<Job> = Api::namespaced(admin.clone(), &namespace);
-    // An earlier revision's database upgrade, as storectl renders it, whose `wp` runs
-    // on: a migration in flight.
+    // An earlier revision's database upgrade, as storectl renders it, whose PHP runs on
+    // (its main container runs in the WordPress image): a migration in flight.
     let earlier_job = |image: &str, revision: u32| {
-        rendered_database_upgrade_job(&name, &format!("setup.image={image}"), revision)
+        rendered_database_upgrade_job(&name, &format!("wordpress.image={image}"), revision)
     };
-    let running = earlier_job("wordpress:cli-sim-runs-forever", 7);
+    let running = earlier_job("wordpress:6.8-apache-sim-runs-forever", 7);
     let running_name = running.metadata.name.clone().unwrap();
     jobs.create(&Default::default(), &running).await.unwrap();
     common::wait_for(&jobs, &running_name, 60, "its pod ready", |j| {
@@ -838,7 +838,7 @@ async fn a_database_upgrade_in_flight_is_never_killed_and_one_that_never_started
         .await
         .unwrap();
     common::wait_gone(&jobs, &running_name, 60).await;
-    let stuck = earlier_job("registry.invalid/wordpress:cli", 8);
+    let stuck = earlier_job("registry.invalid/wordpress:6.8-apache", 8);
     let stuck_name = stuck.metadata.name.clone().unwrap();
     jobs.create(&Default::default(), &stuck).await.unwrap();
     common::wait_for(&jobs, &stuck_name, 60, "active, not ready", |j| {

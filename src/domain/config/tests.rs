@@ -214,6 +214,22 @@ fn bad_values_say_which_key_and_why() {
             "woocommerce.extraPlugins (set in v.yaml): WooCommerce itself is pinned by woocommerce.version",
         ),
         (
+            "woocommerce: {source: 'ftp://mirror.example.com/plugin'}",
+            "woocommerce.source (set in v.yaml): 'ftp://mirror.example.com/plugin' is not an http(s) URL, e.g. 'https://downloads.wordpress.org/plugin'",
+        ),
+        (
+            "woocommerce: {source: 'https://'}",
+            "woocommerce.source (set in v.yaml): 'https://' is not an http(s) URL",
+        ),
+        (
+            "woocommerce: {source: 'https://mirror.example.com/plugin?x=1'}",
+            "woocommerce.source (set in v.yaml): 'https://mirror.example.com/plugin?x=1' is not an http(s) URL",
+        ),
+        (
+            "woocommerce: {source: 'https://mirror.example.com/my plugins'}",
+            "woocommerce.source (set in v.yaml): 'https://mirror.example.com/my plugins' is not an http(s) URL",
+        ),
+        (
             "mysql: {user: 'bad user'}",
             "mysql.user (set in v.yaml): 'bad user' must be 1-32 characters",
         ),

@@ -46,6 +46,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
         );
     }
     version("woocommerce.version", &c.woocommerce.version)?;
+    http_url("woocommerce.source", &c.woocommerce.source)?;
     for plugin in &c.setup.plugins {
         slug("setup.plugins", plugin)?;
     }
@@ -289,6 +290,28 @@ fn image(key: &str, value: &str) -> Result<(), Failure> {
         )
     } else {
         Ok(())
+    }
+}
+
+/// An http(s) URL with a host, to which the Jobs append `/{slug}.{version}.zip`: no
+/// query or fragment, nothing a URL cannot hold unescaped (whitespace, quotes, `<>{}|\^`).
+/// A trailing '/' is allowed (the Jobs drop it).
+fn http_url(key: &str, value: &str) -> Result<(), Failure> {
+    let host = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .map(|rest| rest.split('/').next().unwrap_or_default());
+    let clean = !value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"'`<>{}|\\^?#".contains(c));
+    match host {
+        Some(host) if clean && !host.is_empty() => Ok(()),
+        _ => fail(
+            key,
+            format!(
+                "'{value}' is not an http(s) URL, e.g. 'https://downloads.wordpress.org/plugin'"
+            ),
+        ),
     }
 }
 

@@ -1,7 +1,6 @@
-//! The Jobs of a store: the setup Job that installs WordPress and WooCommerce with
-//! wp-cli, the Job that upgrades their database after an image change, and the shape
-//! every script Job shares (backups, restores, the backup target's access), each
-//! waiting in an init container until MySQL accepts a real login.
+//! The shape every script Job of a store shares (the setup and database upgrade Jobs of
+//! `setup.rs`, backups, restores, the backup target's access), each waiting in an init
+//! container until MySQL accepts a real login.
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
@@ -13,169 +12,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use super::meta;
 use super::workloads::{
     WORDPRESS_ROOT, WWW_DATA, content_mount, mount, plain_env, pod_meta, pod_spec, resources,
-    restrict, secret_env, wait_for_mysql, wordpress_env,
+    restrict, wait_for_mysql,
 };
 use crate::domain::config::{Config, PodSecurityLevel};
-use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};
-
-/// Idempotent installation: safe to run again on a store that is already set up.
-/// `{WOOCOMMERCE}` is the lines that install the pinned WooCommerce and extra plugins
-/// ([`install_pinned`]).
-const SETUP_SCRIPT: &str = r#"set -eu
-cd /var/www/html
-if wp core is-installed; then
-  echo "WordPress is already installed"
-else
-  printf '%s\n' "$WP_ADMIN_PASSWORD" | wp core install --url="$WP_URL" --title="$WP_TITLE" \
-    --admin_user="$WP_ADMIN_USER" --admin_email="$WP_ADMIN_EMAIL" --skip-email --prompt=admin_password
-fi
-{WOOCOMMERCE}
-for plugin in $WP_PLUGINS; do
-  wp plugin is-installed "$plugin" || wp plugin install "$plugin"
-  wp plugin activate "$plugin"
-done
-wp rewrite structure '/%postname%/'
-echo "store setup complete"
-"#;
-
-/// After a new WordPress image or pinned plugin version: WordPress core's database
-/// upgrade, WooCommerce and the extra plugins at exactly their pinned versions
-/// (`{UPDATE}`, installed over the store's only where that differs: [`update_pinned`]),
-/// then WooCommerce's own database update. Each step is idempotent (nothing to upgrade is a success).
-const DATABASE_UPGRADE_SCRIPT: &str = r#"set -eu
-cd /var/www/html
-wp core update-db
-{UPDATE}
-if wp plugin is-active woocommerce; then wp wc update; fi
-echo "database upgrade complete"
-"#;
-
-/// The setup script's line that installs and activates WooCommerce `version` (validated:
-/// digits and dots, so it needs no quoting). Without `--force` it leaves an installed
-/// copy as it is (a second run of the Job).
-pub fn install_woocommerce(version: &str) -> String {
-    install("woocommerce", version)
-}
-
-/// The database upgrade script's line that puts WooCommerce `version` in place of the
-/// store's, keeping whether it is active; nothing when the store has that version.
-pub fn update_woocommerce(version: &str) -> String {
-    update("woocommerce", version, "")
-}
-
-/// `plugin` (a validated slug) at `version`, installed and activated.
-fn install(plugin: &str, version: &str) -> String {
-    format!("wp plugin install {plugin} --version={version} --activate")
-}
-
-/// `plugin` at `version` over the store's copy where that differs (or is missing),
-/// with `extra` flags.
-fn update(plugin: &str, version: &str, extra: &str) -> String {
-    format!(
-        "[ \"$(wp plugin get {plugin} --field=version 2>/dev/null || true)\" = \"{version}\" ] || wp plugin install {plugin} --version={version} --force{extra}"
-    )
-}
-
-/// The setup script's lines for the pinned plugins: WooCommerce, then the extra ones.
-pub fn install_pinned(config: &Config) -> String {
-    let mut lines = vec![install_woocommerce(&config.woocommerce.version)];
-    lines.extend(
-        config
-            .woocommerce
-            .extra_plugins
-            .iter()
-            .map(|p| install(&p.name, &p.version)),
-    );
-    lines.join("\n")
-}
-
-/// The database upgrade script's lines for the pinned plugins: WooCommerce as it was
-/// (active or not), each extra plugin also activated (a new one would stay inactive).
-pub fn update_pinned(config: &Config) -> String {
-    let mut lines = vec![update_woocommerce(&config.woocommerce.version)];
-    lines.extend(
-        config
-            .woocommerce
-            .extra_plugins
-            .iter()
-            .map(|p| update(&p.name, &p.version, " --activate")),
-    );
-    lines.join("\n")
-}
-
-/// How long a finished database upgrade Job stays for its logs and status (a day).
-const FINISHED_JOB_TTL_SECONDS: i32 = 86_400;
-
-pub fn setup_job(layout: &StoreLayout, config: &Config) -> Job {
-    let title = if config.wordpress.title.is_empty() {
-        layout.name().to_string()
-    } else {
-        config.wordpress.title.clone()
-    };
-    let scheme = if config.tls.enabled { "https" } else { "http" };
-    let mut env = wordpress_env(layout, config);
-    env.extend([
-        plain_env("WP_URL", &format!("{scheme}://{}", layout.host)),
-        plain_env("WP_TITLE", &title),
-        plain_env("WP_ADMIN_USER", &config.wordpress.admin.user),
-        plain_env("WP_ADMIN_EMAIL", &config.wordpress.admin.email),
-        secret_env("WP_ADMIN_PASSWORD", layout, WORDPRESS_ADMIN_PASSWORD),
-        plain_env("WP_PLUGINS", &config.setup.plugins.join(" ")),
-    ]);
-    let script = SETUP_SCRIPT.replace("{WOOCOMMERCE}", &install_pinned(config));
-    wp_cli_job(
-        layout,
-        config,
-        layout.workload(Component::Setup),
-        &script,
-        env,
-    )
-}
-
-/// The Job that upgrades the store's database after revision `revision` changed an
-/// image or `woocommerce.version` (`wp core update-db`, WooCommerce at that version,
-/// `wp wc update`); removed a day after it finishes.
-pub fn database_upgrade_job(layout: &StoreLayout, config: &Config, revision: u32) -> Job {
-    let script = DATABASE_UPGRADE_SCRIPT.replace("{UPDATE}", &update_pinned(config));
-    let mut job = wp_cli_job(
-        layout,
-        config,
-        layout.database_upgrade_job(revision),
-        &script,
-        wordpress_env(layout, config),
-    );
-    if let Some(spec) = job.spec.as_mut() {
-        spec.ttl_seconds_after_finished = Some(FINISHED_JOB_TTL_SECONDS);
-    }
-    job
-}
-
-/// A Job running `script` with wp-cli on the store's WordPress (the image's core, the
-/// volume's wp-content), once MySQL answers.
-fn wp_cli_job(
-    layout: &StoreLayout,
-    config: &Config,
-    name: String,
-    script: &str,
-    env: Vec<EnvVar>,
-) -> Job {
-    script_job(
-        layout,
-        config,
-        ScriptJob {
-            name,
-            component: Component::Setup,
-            image: &config.setup.image,
-            script,
-            env,
-            files: Files::WordPress,
-            scratch: false,
-            beside_wordpress: true,
-            needs_database: true,
-        },
-    )
-}
 
 /// What a Job runs: `sh -c script` in `image` with `env`, the store's files as `files`
 /// says, and (`scratch`) an empty folder at /work for what it makes.
@@ -199,7 +39,7 @@ pub(super) struct ScriptJob<'a> {
 pub(super) enum Files {
     /// As the WordPress container does: core from the WordPress image at
     /// /var/www/html (copied with its wp-config.php into an empty folder by an init
-    /// container) and the volume's wp-content over it: what wp-cli needs.
+    /// container) and the volume's wp-content over it: what WordPress's PHP needs.
     WordPress,
     /// The volume's root at [`VOLUME_ROOT`] (`WP_ROOT`, the folder holding
     /// wp-content), where the backup scripts swap wp-content by renames.

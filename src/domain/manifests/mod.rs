@@ -9,13 +9,14 @@ mod health;
 mod jobs;
 mod network;
 pub mod runner;
+mod setup;
 mod storage;
 mod tenancy;
 mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
 pub use health::{HEALTH_FILE, HEALTH_MOUNT, HEALTH_PATH};
-pub use jobs::{database_upgrade_job, install_woocommerce, update_woocommerce};
+pub use setup::{WORDPRESS_PHP, database_upgrade_job, pinned_plugins};
 pub use workloads::{CORE_ON_THE_VOLUME, WORDPRESS_CONFIG_EXTRA, WP_CONTENT, WP_CONTENT_FOLDER};
 
 use std::sync::Arc;
@@ -188,7 +189,7 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     }
     out.push(Manifest::Deployment(workloads::mysql(layout, config)));
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
-    out.push(Manifest::Job(jobs::setup_job(layout, config)));
+    out.push(Manifest::Job(setup::setup_job(layout, config)));
     if !config.backup.schedule.is_empty() {
         out.push(Manifest::CronJob(Box::new(backups::backup_schedule(
             layout, config,

@@ -394,57 +394,110 @@ fn core_comes_from_the_image_and_only_wp_content_from_the_volume() {
     assert_eq!(seen, expected);
 }
 
-/// The `sh -c` script of a Job's main container.
-fn script_of(job: &k8s_openapi::api::batch::v1::Job) -> String {
+/// A Job's main container.
+fn main_container(job: &k8s_openapi::api::batch::v1::Job) -> k8s_openapi::api::core::v1::Container {
     job.spec
         .as_ref()
         .and_then(|s| s.template.spec.as_ref())
         .and_then(|p| p.containers.first())
-        .and_then(|c| c.command.as_ref())
-        .and_then(|c| c.get(2).cloned())
+        .cloned()
         .unwrap_or_default()
 }
 
-#[test]
-fn setup_and_database_upgrade_install_exactly_the_pinned_woocommerce() {
-    let config = config_with(&["woocommerce.version=9.8.5"]);
-    let setup = render_with(&config)
+/// The value of `name` in the main container's environment.
+fn env_of(job: &k8s_openapi::api::batch::v1::Job, name: &str) -> String {
+    main_container(job)
+        .env
+        .unwrap_or_default()
+        .into_iter()
+        .find(|e| e.name == name)
+        .and_then(|e| e.value)
+        .unwrap_or_else(|| panic!("no {name} in the Job's environment"))
+}
+
+fn setup_job_of(config: &Config) -> k8s_openapi::api::batch::v1::Job {
+    render_with(config)
         .into_iter()
         .find_map(|m| match m {
             Manifest::Job(j) => Some(j),
             _ => None,
         })
-        .unwrap_or_else(|| panic!("no setup Job"));
-    let setup = script_of(&setup);
-    let lines: Vec<&str> = setup.lines().collect();
-    assert!(
-        lines.contains(&"wp plugin install woocommerce --version=9.8.5 --activate"),
-        "{setup}"
-    );
-    assert_eq!(
-        setup.matches("woocommerce").count(),
-        1,
-        "WooCommerce is installed once, pinned: {setup}"
-    );
+        .unwrap_or_else(|| panic!("no setup Job"))
+}
+
+/// Both Jobs run storectl's PHP (the file without its `<?php` line) with the store's
+/// WordPress image in core's folder, step after step, as `sh -c STEPS NAME PHP`.
+#[test]
+fn setup_and_database_upgrade_run_storectls_php_step_by_step_in_the_wordpress_image() {
+    let config = config_with(&["wordpress.image=wordpress:6.9-apache"]);
     let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
         .unwrap_or_else(|e| panic!("{e}"));
-    let upgrade = script_of(&database_upgrade_job(
-        &StoreLayout::new(&name, &config),
-        &config,
-        2,
-    ));
-    let lines: Vec<&str> = upgrade.lines().collect();
-    let update = r#"[ "$(wp plugin get woocommerce --field=version 2>/dev/null || true)" = "9.8.5" ] || wp plugin install woocommerce --version=9.8.5 --force"#;
-    let position = |line: &str| {
-        lines
-            .iter()
-            .position(|l| *l == line)
-            .unwrap_or_else(|| panic!("no line {line:?} in {upgrade}"))
-    };
-    // Core's schema first, then the plugin's code, then the plugin's schema.
-    assert!(position("wp core update-db") < position(update));
-    assert!(
-        position(update) < position("if wp plugin is-active woocommerce; then wp wc update; fi")
+    let upgrade = database_upgrade_job(&StoreLayout::new(&name, &config), &config, 2);
+    for (job, steps, last) in [
+        (
+            setup_job_of(&config),
+            &[
+                "core-install",
+                "plugins-install",
+                "permalinks",
+                "rewrite-rules",
+            ][..],
+            "store setup complete",
+        ),
+        (
+            upgrade,
+            &["core-upgrade", "plugins-upgrade", "woocommerce-update"][..],
+            "database upgrade complete",
+        ),
+    ] {
+        let main = main_container(&job);
+        assert_eq!(main.image.as_deref(), Some("wordpress:6.9-apache"));
+        assert_eq!(main.working_dir.as_deref(), Some("/var/www/html"));
+        let command = main.command.unwrap_or_default();
+        assert_eq!(command.len(), 5, "{command:?}");
+        assert_eq!(command[..2], ["sh", "-c"]);
+        let mut lines = vec!["set -eu".to_string()];
+        lines.extend(steps.iter().map(|s| format!("php -r \"$1\" {s}")));
+        lines.push(format!("echo \"{last}\""));
+        assert_eq!(command[2].lines().collect::<Vec<_>>(), lines);
+        assert!(WORDPRESS_PHP.starts_with("<?php\n"));
+        assert_eq!(command[4], WORDPRESS_PHP["<?php\n".len()..]);
+        // The init container that waits for MySQL keeps setup.image.
+        let init = job
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .and_then(|p| p.init_containers.clone())
+            .unwrap_or_default();
+        assert_eq!(init[0].name, "wait-for-mysql");
+        assert_eq!(init[0].image.as_deref(), Some(config.setup.image.as_str()));
+        assert_eq!(env_of(&job, "WP_URL"), "http://shop1.local");
+    }
+}
+
+#[test]
+fn setup_and_database_upgrade_install_exactly_the_pinned_woocommerce() {
+    let config = config_with(&[
+        "woocommerce.version=9.8.5",
+        "woocommerce.source=https://mirror.example.com/plugins/",
+    ]);
+    let setup = setup_job_of(&config);
+    let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let upgrade = database_upgrade_job(&StoreLayout::new(&name, &config), &config, 2);
+    for job in [&setup, &upgrade] {
+        assert_eq!(env_of(job, "WP_PINNED_PLUGINS"), "woocommerce=9.8.5");
+        // The source without its trailing '/': the PHP adds '/{slug}.{version}.zip'.
+        assert_eq!(
+            env_of(job, "WP_PLUGIN_SOURCE"),
+            "https://mirror.example.com/plugins"
+        );
+    }
+    assert_eq!(env_of(&setup, "WP_PLUGINS"), "");
+    let defaults = config_with(&[]);
+    assert_eq!(
+        env_of(&setup_job_of(&defaults), "WP_PLUGIN_SOURCE"),
+        "https://downloads.wordpress.org/plugin"
     );
 }
 
@@ -453,42 +506,22 @@ fn extra_plugins_are_installed_at_exactly_their_versions_after_woocommerce() {
     let config = load(&Sources {
         files: vec![crate::domain::config::ValuesText::new(
             "v.yaml",
-            "woocommerce: {version: '9.8.5', extraPlugins: [{name: woocommerce-payments, version: '9.5.0'}, {name: mailpoet, version: '5.12'}]}",
+            "woocommerce: {version: '9.8.5', extraPlugins: [{name: woocommerce-payments, version: '9.5.0'}, {name: mailpoet, version: '5.12'}]}\nsetup: {plugins: [akismet, jetpack]}",
         )],
         ..Sources::default()
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    let setup = render_with(&config)
-        .into_iter()
-        .find_map(|m| match m {
-            Manifest::Job(j) => Some(script_of(&j)),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let installs: Vec<&str> = setup
-        .lines()
-        .filter(|l| l.starts_with("wp plugin install"))
-        .collect();
-    assert_eq!(
-        installs,
-        [
-            "wp plugin install woocommerce --version=9.8.5 --activate",
-            "wp plugin install woocommerce-payments --version=9.5.0 --activate",
-            "wp plugin install mailpoet --version=5.12 --activate",
-        ]
-    );
+    let setup = setup_job_of(&config);
     let name = StoreName::parse("shop1", &config.stores.namespace_prefix)
         .unwrap_or_else(|e| panic!("{e}"));
-    let upgrade = script_of(&database_upgrade_job(
-        &StoreLayout::new(&name, &config),
-        &config,
-        2,
-    ));
-    assert!(
-        upgrade.lines().any(|l| l
-            == r#"[ "$(wp plugin get mailpoet --field=version 2>/dev/null || true)" = "5.12" ] || wp plugin install mailpoet --version=5.12 --force --activate"#),
-        "{upgrade}"
-    );
+    let upgrade = database_upgrade_job(&StoreLayout::new(&name, &config), &config, 2);
+    for job in [&setup, &upgrade] {
+        assert_eq!(
+            env_of(job, "WP_PINNED_PLUGINS"),
+            "woocommerce=9.8.5 woocommerce-payments=9.5.0 mailpoet=5.12"
+        );
+    }
+    assert_eq!(env_of(&setup, "WP_PLUGINS"), "akismet jetpack");
     let wordpress = super::workloads::wordpress(&StoreLayout::new(&name, &config), &config);
     assert_eq!(
         wordpress

@@ -12,6 +12,9 @@ pub struct WooCommerce {
     pub version: String,
     /// Other plugins, each at exactly its version, installed and activated after it.
     pub extra_plugins: Vec<PinnedPlugin>,
+    /// Where the Jobs download plugins: `{source}/{slug}.{version}.zip` for a pinned one,
+    /// `{source}/{slug}.latest-stable.zip` for `setup.plugins` (WordPress.org's layout).
+    pub source: String,
 }
 
 /// A WordPress.org plugin at one release.
