@@ -300,7 +300,10 @@ fn mail_is_off_by_default_and_each_bad_mail_key_is_named() {
         (&["mail.smtp.username=shop"][..], "mail.smtp.passwordSecret"),
         (&["mail.smtp.passwordSecret=smtp"][..], "mail.smtp.username"),
         (
-            &["mail.smtp.username=shop", "mail.smtp.passwordSecret=Bad_Name"][..],
+            &[
+                "mail.smtp.username=shop",
+                "mail.smtp.passwordSecret=Bad_Name",
+            ][..],
             "mail.smtp.passwordSecret",
         ),
     ] {
@@ -311,7 +314,10 @@ fn mail_is_off_by_default_and_each_bad_mail_key_is_named() {
         );
     }
     for host in ["192.0.2.10", "2001:db8::25", "SMTP.Example.com"] {
-        let sets = [format!("mail.smtp.host={host}"), "mail.from=a@example.com".into()];
+        let sets = [
+            format!("mail.smtp.host={host}"),
+            "mail.from=a@example.com".into(),
+        ];
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
         load(&sources(&[], &sets)).unwrap_or_else(|e| panic!("{host}: {e}"));
     }

@@ -117,10 +117,7 @@ fn mail(m: &super::model::Mail) -> Result<(), Failure> {
     }
     let host = &m.smtp.host;
     let is_ip = host.parse::<std::net::IpAddr>().is_ok();
-    let is_name = host.len() <= 253
-        && host
-            .split('.')
-            .all(|l| is_label(&l.to_ascii_lowercase()));
+    let is_name = host.len() <= 253 && host.split('.').all(|l| is_label(&l.to_ascii_lowercase()));
     if !(is_ip || is_name) {
         return fail(
             "mail.smtp.host",
@@ -146,10 +143,17 @@ fn mail(m: &super::model::Mail) -> Result<(), Failure> {
             format!("'{}' is not a mail address: {why}", m.from),
         );
     }
-    if sender.name.chars().any(|c| c.is_control() || "<>\"".contains(c)) {
+    if sender
+        .name
+        .chars()
+        .any(|c| c.is_control() || "<>\"".contains(c))
+    {
         return fail(
             "mail.from",
-            format!("'{}': the name before <address> has characters a From cannot have", m.from),
+            format!(
+                "'{}': the name before <address> has characters a From cannot have",
+                m.from
+            ),
         );
     }
     match (m.authenticates(), m.smtp.password_secret.is_empty()) {

@@ -7,6 +7,7 @@ pub mod backup_target;
 pub mod backups;
 mod health;
 mod jobs;
+pub mod mail;
 mod network;
 mod storage;
 mod tenancy;
@@ -15,7 +16,9 @@ mod workloads;
 pub use access::{STORE_WRITER, writer_binding};
 pub use health::{HEALTH_FILE, HEALTH_MOUNT, HEALTH_PATH};
 pub use jobs::{database_upgrade_job, install_woocommerce, update_woocommerce};
-pub use workloads::{CORE_ON_THE_VOLUME, WP_CONTENT, WP_CONTENT_FOLDER};
+pub use workloads::{
+    CORE_ON_THE_VOLUME, StorectlPhp, WP_CONTENT, WP_CONTENT_FOLDER, storectl_php_mounts,
+};
 
 use std::sync::Arc;
 
@@ -154,6 +157,7 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
             network::policies(layout, config)
                 .into_iter()
                 .chain(backups::policies(layout, config))
+                .chain(mail::policy(layout, config))
                 .map(Manifest::NetworkPolicy),
         );
     }
@@ -168,6 +172,9 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     );
     out.extend(network::services(layout).into_iter().map(Manifest::Service));
     out.push(Manifest::ConfigMap(health::config_map(layout)));
+    if config.mail.enabled() {
+        out.push(Manifest::ConfigMap(mail::config_map(layout)));
+    }
     out.push(Manifest::Deployment(workloads::mysql(layout, config)));
     out.push(Manifest::Deployment(workloads::wordpress(layout, config)));
     out.push(Manifest::Job(jobs::setup_job(layout, config)));

@@ -14,10 +14,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::network::{HTTP_PORT, MYSQL_PORT};
 use super::tenancy::quantities;
-use super::{health, meta};
+use super::{health, mail, meta};
 use crate::domain::config::{Config, PodSecurityLevel, Resources};
 use crate::domain::credentials::{MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_SALTS};
-use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, WOOCOMMERCE_ANNOTATION};
+use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, MAIL_ANNOTATION, WOOCOMMERCE_ANNOTATION};
 use crate::domain::layout::{Component, StoreLayout};
 
 /// uid and gid of www-data in the official wordpress images.
@@ -96,12 +96,43 @@ pub fn mysql(layout: &StoreLayout, config: &Config) -> Deployment {
     deployment(layout, c, spec)
 }
 
+/// What a container that runs the store's WordPress gets of storectl's PHP files: the
+/// health endpoint beside core, and while mail is on the mail plugin in `mu-plugins`
+/// with the SMTP settings in the environment. The WordPress container has them, and so
+/// does any other container that runs the store's WordPress code (a cron runner sends
+/// WooCommerce's mail too): add `mounts` and `env` to the container, `volumes` to the pod.
+pub struct StorectlPhp {
+    pub mounts: Vec<VolumeMount>,
+    pub volumes: Vec<Volume>,
+    pub env: Vec<EnvVar>,
+}
+
+/// storectl's PHP files for a container that runs the store's WordPress ([`StorectlPhp`]).
+pub fn storectl_php_mounts(layout: &StoreLayout, config: &Config) -> StorectlPhp {
+    let mut php = StorectlPhp {
+        mounts: vec![health::mount()],
+        volumes: vec![health::volume(layout)],
+        env: Vec::new(),
+    };
+    if config.mail.enabled() {
+        php.mounts.push(mail::plugin_mount());
+        php.volumes.push(mail::volume(layout));
+        php.env = mail::env(layout, &config.mail);
+    }
+    php
+}
+
 pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
     let c = Component::WordPress;
+    let php = storectl_php_mounts(layout, config);
+    let mut env = wordpress_env(layout, config);
+    env.extend(php.env);
+    let mut volume_mounts = vec![content_mount()];
+    volume_mounts.extend(php.mounts);
     let container = Container {
         name: c.as_str().to_string(),
         image: Some(config.wordpress.image.clone()),
-        env: Some(wordpress_env(layout, config)),
+        env: Some(env),
         ports: Some(vec![container_port("http", HTTP_PORT)]),
         readiness_probe: Some(health::readiness()),
         liveness_probe: Some(Probe {
@@ -114,14 +145,14 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             ..Probe::default()
         }),
         resources: Some(resources(&config.wordpress.resources)),
-        volume_mounts: Some(vec![content_mount(), health::mount()]),
+        volume_mounts: Some(volume_mounts),
         ..Container::default()
     };
     let init = wait_for_mysql(layout, config, &config.wordpress.image);
     let mut spec = pod_spec(layout, c, vec![init], container);
     spec.volumes
         .get_or_insert_with(Vec::new)
-        .push(health::volume(layout));
+        .extend(php.volumes);
     if config.stores.pod_security == PodSecurityLevel::Restricted {
         restrict(&mut spec, WWW_DATA);
         // Apache listens on port 80 as www-data: a namespaced sysctl that the restricted
@@ -146,6 +177,9 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             .map(|p| format!("{}={}", p.name, p.version))
             .collect();
         annotations.insert(EXTRA_PLUGINS_ANNOTATION.to_string(), pinned.join(","));
+    }
+    if let Some(settings) = mail::MailSettings::of(&config.mail) {
+        annotations.insert(MAIL_ANNOTATION.to_string(), settings.annotation());
     }
     d
 }
