@@ -73,10 +73,11 @@ $sent = wp_mail(
 // The answer: the server's acceptance of the message (its last 250 before QUIT's 221),
 // or its last refusal, or what PHPMailer said when no server answered.
 $answer = '';
-foreach (array_reverse($server) as $reply) {
-    if ($sent ? strpos($reply, '250') === 0 : preg_match('/^[45]\d\d|^SMTP ERROR/', $reply)) {
-        $answer = $reply;
-        break;
+foreach ($sent ? ['/^250/'] : ['/^[45]\d\d/', '/^SMTP ERROR/'] as $pattern) {
+    foreach (array_reverse($server) as $reply) {
+        if ($answer === '' && preg_match($pattern, $reply)) {
+            $answer = $reply;
+        }
     }
 }
 $result = $base + ['ok' => (bool) $sent, 'answer' => $answer !== '' ? $answer : $failure];

@@ -55,7 +55,9 @@ function storectl_mail_configure($mailer): void
         $mailer->SMTPSecure = '';
         $mailer->SMTPAutoTLS = true;
     }
+    // Connecting, and each answer of the server: a store's page waits no longer.
     $mailer->Timeout = 20;
+    $mailer->getSMTPInstance()->Timelimit = 30;
     if ($smtp['from'] !== '') {
         $mailer->setFrom($smtp['from'], $smtp['from_name'], false);
         $mailer->Sender = $smtp['from'];
@@ -63,3 +65,13 @@ function storectl_mail_configure($mailer): void
 }
 
 add_action('phpmailer_init', 'storectl_mail_configure', PHP_INT_MAX - 1);
+
+/** The From wp_mail() starts with: mail.from, whatever WordPress or a plugin chose. */
+add_filter('wp_mail_from', function ($from) {
+    $smtp = storectl_mail_settings();
+    return $smtp !== null && $smtp['from'] !== '' ? $smtp['from'] : $from;
+}, PHP_INT_MAX - 1);
+add_filter('wp_mail_from_name', function ($name) {
+    $smtp = storectl_mail_settings();
+    return $smtp !== null && $smtp['from'] !== '' && $smtp['from_name'] !== '' ? $smtp['from_name'] : $name;
+}, PHP_INT_MAX - 1);
