@@ -82,6 +82,27 @@ impl MailSettings {
     }
 }
 
+/// What `storectl-mail-test.php` reports (its one JSON line): whether the server
+/// accepted the message, its answer, and PHPMailer's error when it did not.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct MailTestResult {
+    pub ok: bool,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub error: String,
+}
+
+impl MailTestResult {
+    /// The script's line (the last line of a termination message that holds more).
+    pub fn parse(message: &str) -> Option<Self> {
+        message
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str(line.trim()).ok())
+    }
+}
+
 /// The ConfigMap `<store>-wordpress-mail`: the plugin and the mail test.
 pub fn config_map(layout: &StoreLayout) -> ConfigMap {
     ConfigMap {
