@@ -37,7 +37,7 @@ pub struct Cli {
     pub print_paths: bool,
 
     /// Remove every verb that changes something (create, delete, pause, resume, upgrade,
-    /// rollback, backup, restore, clone) from the terminal UI, `serve`'s API and the
+    /// rollback, backup, restore, clone, mail-test) from the terminal UI, `serve`'s API and the
     /// subcommands.
     #[arg(long)]
     pub readonly: bool,
@@ -81,6 +81,9 @@ pub enum Command {
     Clone(CloneArgs),
     /// List a store's recorded revisions: when, who, which storectl, what changed.
     History(OneStoreArgs),
+    /// Send one message from a store, as it sends mail (its SMTP settings, mail.*), and
+    /// print the SMTP server's answer (exit 1 when the server refused it).
+    MailTest(MailTestArgs),
     /// Print the logs of a store's component.
     Logs(LogsArgs),
     /// Print the Kubernetes events of a store (Warnings first).
@@ -249,6 +252,18 @@ pub struct PauseArgs {
     pub name: String,
 }
 
+/// `mail-test NAME --to ADDRESS`.
+#[derive(Debug, Args)]
+pub struct MailTestArgs {
+    #[command(flatten)]
+    pub values: values::ValuesArgs,
+    /// The store name.
+    pub name: String,
+    /// Where the test message goes.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: String,
+}
+
 /// A store name and an output format: the commands that show one store.
 #[derive(Debug, Args)]
 pub struct OneStoreArgs {
@@ -332,6 +347,7 @@ impl Command {
             Self::Restore(_) => Verb::Restore,
             Self::Clone(_) => Verb::Clone,
             Self::History(_) => Verb::History,
+            Self::MailTest(_) => Verb::MailTest,
             Self::Render(_)
             | Self::List(_)
             | Self::Status(_)
@@ -352,6 +368,7 @@ impl Command {
             Self::Delete(a) => &a.values,
             Self::Pause(a) => &a.values,
             Self::History(a) => &a.values,
+            Self::MailTest(a) => &a.values,
             Self::Diff(a) => &a.values,
             Self::Upgrade(a) => &a.values,
             Self::Rollback(a) => &a.values,

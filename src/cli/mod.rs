@@ -152,6 +152,13 @@ async fn change(
             let (source, target) = (name(&args.source)?, name(&args.target)?);
             backup::clone(&context.connect().await?, args, &config, &source, &target).await
         }
+        Command::MailTest(args) => {
+            let store = name(&args.name)?;
+            let conn = context.connect().await?;
+            let test = crate::ops::mail_test::run(&conn, &store, &config, &args.to).await?;
+            println!("{}", test.clone().accepted()?.summary());
+            Ok(())
+        }
         Command::Pause(args) => {
             let store = name(&args.name)?;
             pause::pause(&context.connect().await?, &config, &store).await

@@ -57,6 +57,9 @@ pub async fn create_store(
     let objects = manifests::render(layout, config, &credentials);
     let created = create(conn, layout, &config.stores.shared_namespace, &objects).await?;
     revisions::record_first(conn, layout, config).await?;
+    super::mail::copy_password(conn, layout, config)
+        .await
+        .map_err(|e| CreateError::Mail(e.to_string()))?;
     if !config.backup.schedule.is_empty() {
         // The schedule's Jobs need the target and its credentials in the namespace.
         super::backups::prepare_target(conn, layout, config)

@@ -34,6 +34,8 @@ pub enum CreateError {
     NoRandomness(String),
     #[error("the store was created, but its backup schedule has no target: {0}")]
     Backups(String),
+    #[error("the store was created, but its SMTP password was not copied: {0}")]
+    Mail(String),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod logs;
+pub mod mail;
 pub mod mirror;
 pub mod objects;
 pub mod pause;

@@ -1,12 +1,11 @@
 //! Upgrading one store: its objects re-rendered from a new configuration and applied over
 //! the live ones (server-side apply, manager `storectl`). Before anything changes, every
 //! object present must be the store's own, no volume may shrink or change its storage
-//! class, and the API server must accept every object in a dry run; so a refused
-//! upgrade changes nothing. The Secret is never replaced and the setup Job (run once; its
-//! template is immutable) is left as it ran. Then the Deployments are annotated with the
-//! store's next revision, a new WordPress image starts a database upgrade Job, and only
-//! then is the new configuration recorded as that revision: a recorded revision is a
-//! finished one, and an interrupted upgrade is done again in full by the same command.
+//! class, and the API server must accept a dry run: a refused upgrade changes nothing.
+//! The Secret is never replaced, the setup Job left as it ran. The Deployments are then
+//! annotated with the next revision, a new image starts a database upgrade Job, and only
+//! then is the configuration recorded as that revision (an interrupted upgrade is done
+//! again in full by the same command).
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
@@ -63,7 +62,6 @@ pub struct Applied {
     pub database_job: Option<String>,
 }
 
-/// A Deployment and its generation once a revision was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generation {
     pub deployment: String,
@@ -146,9 +144,8 @@ pub async fn prepare(
     })
 }
 
-/// Applies a prepared upgrade from `from` (revision `from_revision`) to `to` and records
-/// `to` as the store's next revision (first recording `from` as revision 1 for a store
-/// that has none), saying `change`.
+/// Applies a prepared upgrade from `from` (revision `from_revision`) to `to`, records `to`
+/// as the next revision (`from` first as revision 1 where none is), saying `change`.
 pub async fn apply(
     conn: &Connection,
     prepared: &Prepared,
@@ -162,8 +159,11 @@ pub async fn apply(
     if from_revision.is_none() {
         revisions::record(conn, layout, from, "recorded at its first upgrade").await?;
     }
+    // What pods need: the SMTP password; the backup target for the schedule's Jobs.
+    super::mail::copy_password(conn, layout, to)
+        .await
+        .map_err(|e| UpgradeError::Mail(e.to_string()))?;
     if !to.backup.schedule.is_empty() {
-        // The schedule's Jobs need the target and its credentials in the namespace.
         super::backups::prepare_target(conn, layout, to)
             .await
             .map_err(|e| UpgradeError::Backups(e.to_string()))?;

@@ -51,6 +51,8 @@ pub enum UpgradeError {
     UnknownWordPressMount { name: String, path: String },
     #[error("preparing the backup target of the schedule: {0}")]
     Backups(String),
+    #[error("copying the SMTP password into the store: {0}")]
+    Mail(String),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }

@@ -51,3 +51,9 @@ pub const BACKUP_LABEL: &str = "storectl.io/backup";
 
 /// Label on the platform-side objects of one store's access: the store's name.
 pub const ACCESS_OF_LABEL: &str = "storectl.io/backup-access-of";
+
+/// On the WordPress Deployment (metadata, read by `status`): the mail settings the store
+/// was given, as JSON `{"host":..,"port":..,"from":..}`; absent while mail is off.
+pub const MAIL_ANNOTATION: &str = "storectl.io/mail";
+/// On a `storectl mail-test` Job and its pod: the store it tests (not a setup Job).
+pub const MAIL_TEST_OF_LABEL: &str = "storectl.io/mail-test-of";

@@ -177,6 +177,16 @@ impl StoreLayout {
         format!("{}-backup-target", self.store)
     }
 
+    /// The store's own copy of the SMTP password (`mail.smtp.passwordSecret`).
+    pub fn mail_secret(&self) -> String {
+        format!("{}-mail", self.store)
+    }
+
+    /// The prefix of a `storectl mail-test` Job's name (the server adds a suffix).
+    pub fn mail_test_job_prefix(&self) -> String {
+        format!("{}-mail-test-", self.store)
+    }
+
     pub fn ingress(&self) -> String {
         format!("{}-ingress", self.store)
     }

@@ -20,6 +20,7 @@ pub enum Verb {
     Restore,
     Clone,
     Forget,
+    MailTest,
 }
 
 impl Verb {
@@ -36,7 +37,8 @@ impl Verb {
             | Self::Backup
             | Self::Restore
             | Self::Clone
-            | Self::Forget => true,
+            | Self::Forget
+            | Self::MailTest => true,
             Self::Diff | Self::History => false,
         }
     }
@@ -56,6 +58,7 @@ impl Verb {
             Self::Restore => "restoring backups",
             Self::Clone => "cloning stores",
             Self::Forget => "removing backups",
+            Self::MailTest => "sending test mail",
         }
     }
 

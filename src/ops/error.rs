@@ -48,6 +48,14 @@ pub enum Error {
     StoreFailed { name: String, reason: String },
     #[error("gave up after {}s: {what}", .after.as_secs())]
     TimedOut { after: Duration, what: String },
+    #[error(
+        "store '{name}' has no mail configured (mail.smtp.host is empty in its configuration): set the mail.* keys and upgrade it first (docs/stores.md, Mail)"
+    )]
+    MailNotConfigured { name: String },
+    #[error("'{to}' is not a mail address to send the test to")]
+    BadRecipient { to: String },
+    #[error("{summary}")]
+    MailRefused { summary: String },
 }
 
 /// A store a rollout failed, and why.
@@ -186,7 +194,9 @@ impl Kind {
                 | CreateError::NotOurs { .. }
                 | CreateError::CredentialsLost { .. } => Self::Conflict,
                 CreateError::Cluster(e) => cluster_kind(e),
-                CreateError::NoRandomness(_) | CreateError::Backups(_) => Self::Failed,
+                CreateError::NoRandomness(_) | CreateError::Backups(_) | CreateError::Mail(_) => {
+                    Self::Failed
+                }
             });
         }
         if let Some(e) = cause.downcast_ref::<DeleteError>() {
@@ -200,6 +210,16 @@ impl Kind {
                 PauseError::NotOurs { .. } => Self::Conflict,
                 PauseError::Missing { .. } => Self::Failed,
                 PauseError::Cluster(e) => cluster_kind(e),
+            });
+        }
+        if let Some(e) = cause.downcast_ref::<crate::cluster::mail::MailError>() {
+            use crate::cluster::mail::MailError;
+            return Some(match e {
+                MailError::PasswordSecret { .. } => Self::Invalid,
+                MailError::NotOurs { .. } => Self::Conflict,
+                MailError::TimedOut { .. } => Self::TimedOut,
+                MailError::NoResult { .. } => Self::Failed,
+                MailError::Cluster(e) => cluster_kind(e),
             });
         }
         if let Some(e) = cause.downcast_ref::<BackupError>() {
@@ -216,7 +236,7 @@ impl Kind {
                 | UpgradeError::VolumeCannotGrow { .. }
                 | UpgradeError::StorageClassChanges { .. } => Self::Invalid,
                 UpgradeError::Cluster(e) => cluster_kind(e),
-                UpgradeError::Backups(_) => Self::Failed,
+                UpgradeError::Backups(_) | UpgradeError::Mail(_) => Self::Failed,
             });
         }
         cause.downcast_ref::<ClusterError>().map(cluster_kind)
@@ -225,7 +245,11 @@ impl Kind {
 
 const fn ops_kind(e: &Error) -> Kind {
     match e {
-        Error::CannotPause { .. } | Error::RestoreRunning { .. } => Kind::Conflict,
+        Error::CannotPause { .. }
+        | Error::RestoreRunning { .. }
+        | Error::MailNotConfigured { .. } => Kind::Conflict,
+        Error::BadRecipient { .. } => Kind::Invalid,
+        Error::MailRefused { .. } => Kind::Failed,
         Error::NoRevision { .. } => Kind::NotFound,
         Error::TimedOut { .. } => Kind::TimedOut,
         Error::RolloutFailed { .. } | Error::StoreFailed { .. } => Kind::Failed,

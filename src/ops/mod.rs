@@ -13,6 +13,7 @@ pub mod error;
 pub mod find;
 pub mod forget;
 pub mod history;
+pub mod mail_test;
 pub mod pause;
 pub mod restore;
 pub mod rollback;

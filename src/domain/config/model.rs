@@ -22,6 +22,7 @@ pub struct Config {
     pub quota: Quota,
     pub limit_range: LimitRange,
     pub backup: Backup,
+    pub mail: Mail,
     pub log_level: LogLevel,
 }
 
@@ -317,9 +318,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 mod backup;
+mod mail;
 mod plugins;
 
 pub use backup::*;
+pub use mail::*;
 pub use plugins::*;
 
 #[cfg(test)]

@@ -287,3 +287,56 @@ fn bad_set_arguments_are_reported_with_the_argument() {
         "{msg}"
     );
 }
+
+#[test]
+fn mail_is_off_by_default_and_each_bad_mail_key_is_named() {
+    let c = defaults().unwrap_or_else(|e| panic!("{e}"));
+    assert!(!c.mail.enabled(), "mail is off by default");
+    assert_eq!(c.mail.smtp.port, 587);
+    let on = [
+        "mail.smtp.host=smtp.example.com",
+        "mail.from=Shop <shop@example.com>",
+    ];
+    let c = load(&sources(&[], &on)).unwrap_or_else(|e| panic!("{e}"));
+    let sender = c.mail.sender();
+    assert_eq!((sender.name, sender.address), ("Shop", "shop@example.com"));
+    let with = |more: &[&str]| {
+        let mut sets = on.to_vec();
+        sets.extend_from_slice(more);
+        refusal(&sets)
+    };
+    for (sets, key) in [
+        (&["mail.smtp.host=smtp example.com"][..], "mail.smtp.host"),
+        (&["mail.smtp.host=-smtp.example.com"][..], "mail.smtp.host"),
+        (&["mail.smtp.port=0"][..], "mail.smtp.port"),
+        (&["mail.smtp.port=65536"][..], "mail.smtp.port"),
+        (&["mail.from="][..], "mail.from"),
+        (&["mail.from=shop"][..], "mail.from"),
+        (&["mail.from=Sh<op <shop@example.com>"][..], "mail.from"),
+        (&["mail.smtp.username=shop"][..], "mail.smtp.passwordSecret"),
+        (&["mail.smtp.passwordSecret=smtp"][..], "mail.smtp.username"),
+        (
+            &[
+                "mail.smtp.username=shop",
+                "mail.smtp.passwordSecret=Bad_Name",
+            ][..],
+            "mail.smtp.passwordSecret",
+        ),
+    ] {
+        let message = with(sets);
+        assert!(
+            message.starts_with(&format!("{key} (set in")) && !message.contains('\n'),
+            "{sets:?}: {message}"
+        );
+    }
+    for host in ["192.0.2.10", "2001:db8::25", "SMTP.Example.com"] {
+        let sets = [
+            format!("mail.smtp.host={host}"),
+            "mail.from=a@example.com".into(),
+        ];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        load(&sources(&[], &sets)).unwrap_or_else(|e| panic!("{host}: {e}"));
+    }
+    let off = load(&sources(&[], &["mail.smtp.port=0", "mail.from=x"]));
+    assert!(off.is_ok(), "mail off: its other keys are not checked");
+}

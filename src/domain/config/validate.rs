@@ -5,6 +5,8 @@ use super::keys::{self, Failure};
 use super::model::{Config, Isolation};
 use crate::domain::dns::{DNS_LABEL_MAX, HOST_MAX};
 
+mod mail;
+
 pub fn check(c: &Config) -> Result<(), Failure> {
     dns_subdomain("global.domain", &c.global.domain)?;
     if c.global.domain.len() > HOST_MAX - 2 {
@@ -28,6 +30,7 @@ pub fn check(c: &Config) -> Result<(), Failure> {
     image("mysql.image", &c.mysql.image)?;
     image("setup.image", &c.setup.image)?;
     backup(&c.backup)?;
+    mail::check(&c.mail)?;
     mysql_identifier("mysql.database", &c.mysql.database)?;
     mysql_identifier("mysql.user", &c.mysql.user)?;
     if c.wordpress.admin.user.trim().is_empty() {

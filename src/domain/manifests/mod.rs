@@ -7,7 +7,9 @@ pub mod backup_target;
 pub mod backups;
 mod health;
 mod jobs;
+pub mod mail;
 mod network;
+mod php_files;
 pub mod runner;
 mod setup;
 mod storage;
@@ -16,6 +18,7 @@ mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
 pub use health::{HEALTH_FILE, HEALTH_MOUNT, HEALTH_PATH};
+pub use php_files::{StorectlPhp, storectl_php_mounts};
 pub use setup::{WORDPRESS_PHP, database_upgrade_job, pinned_plugins};
 pub use workloads::{CORE_ON_THE_VOLUME, WORDPRESS_CONFIG_EXTRA, WP_CONTENT, WP_CONTENT_FOLDER};
 
@@ -167,6 +170,7 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
             network::policies(layout, config)
                 .into_iter()
                 .chain(backups::policies(layout, config))
+                .chain(mail::policy(layout, config))
                 .map(Manifest::NetworkPolicy),
         );
     }
@@ -181,6 +185,9 @@ pub fn render(layout: &StoreLayout, config: &Config, credentials: &Credentials) 
     );
     out.extend(network::services(layout).into_iter().map(Manifest::Service));
     out.push(Manifest::ConfigMap(health::config_map(layout)));
+    if config.mail.enabled() {
+        out.push(Manifest::ConfigMap(mail::config_map(layout)));
+    }
     out.push(Manifest::ConfigMap(runner::config_map(layout)));
     if layout.owns_namespace {
         out.push(Manifest::Lease(runner::lease(layout)));

@@ -176,7 +176,7 @@ pub fn policies(layout: &StoreLayout, config: &Config) -> Vec<NetworkPolicy> {
 }
 
 /// The store's WordPress and setup pods.
-fn web_and_setup(layout: &StoreLayout) -> LabelSelector {
+pub(super) fn web_and_setup(layout: &StoreLayout) -> LabelSelector {
     LabelSelector {
         match_labels: Some(BTreeMap::from([(
             LABEL_APP.to_string(),

@@ -1,5 +1,7 @@
 //! Structural checks of rendered stores; the full output is snapshot-tested in tests/render.rs.
 
+use std::collections::BTreeMap;
+
 use super::*;
 use crate::domain::config::{Sources, defaults, load};
 use crate::domain::layout::StoreLayout;
@@ -274,6 +276,7 @@ fn every_pod_template(config: &Config) -> Vec<(String, k8s_openapi::api::core::v
             Duration::from_secs(60),
         ),
         backups::forget_job(&layout, config, "1"),
+        mail::mail_test_job(&layout, config, "someone@example.com"),
     ];
     let mut specs = Vec::new();
     for m in render_with(config) {
@@ -303,7 +306,10 @@ fn every_pod_template(config: &Config) -> Vec<(String, k8s_openapi::api::core::v
 }
 
 fn m_ref(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
-    meta.name.clone().unwrap_or_default()
+    meta.name
+        .clone()
+        .or_else(|| meta.generate_name.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -387,6 +393,7 @@ fn core_comes_from_the_image_and_only_wp_content_from_the_volume() {
         ("shop1-restore-1/backup", "root"),
         ("shop1-restore-1/rewrite-urls", "wp-content"),
         ("shop1-forget-1/backup", "root"),
+        ("shop1-mail-test-/mail-test", "wp-content"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -595,4 +602,244 @@ fn wordpress_is_ready_by_the_health_endpoint_mounted_from_its_config_map_not_the
         // Apache serves HEALTH_PATH from core's folder: the mount is that file there.
         assert_eq!(HEALTH_MOUNT, format!("/var/www/html{HEALTH_PATH}"));
     }
+}
+
+const MAIL_ON: [&str; 5] = [
+    "mail.smtp.host=192.0.2.25",
+    "mail.smtp.port=465",
+    "mail.smtp.username=shop",
+    "mail.smtp.passwordSecret=smtp-password",
+    "mail.from=Shop <shop@example.com>",
+];
+
+fn wordpress_container(objects: &[Manifest]) -> k8s_openapi::api::core::v1::Container {
+    objects
+        .iter()
+        .find_map(|m| match m {
+            Manifest::Deployment(d) if m.name() == "shop1-wordpress" => d
+                .spec
+                .as_ref()?
+                .template
+                .spec
+                .as_ref()?
+                .containers
+                .first()
+                .cloned(),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no WordPress container"))
+}
+
+/// Every egress port of every policy, with where it may go (`*` for anywhere).
+fn egress_ports(objects: &[Manifest]) -> Vec<(String, i32, String)> {
+    let mut out = Vec::new();
+    for m in objects {
+        let Manifest::NetworkPolicy(p) = m else {
+            continue;
+        };
+        for rule in p.spec.iter().flat_map(|s| s.egress.iter().flatten()) {
+            let to = match &rule.to {
+                None => "*".to_string(),
+                Some(peers) => peers
+                    .iter()
+                    .map(|peer| match &peer.ip_block {
+                        Some(b) => b.cidr.clone(),
+                        None => "pods".to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            };
+            for port in rule.ports.iter().flatten() {
+                if let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) =
+                    port.port
+                {
+                    out.push((m.name().to_string(), n, to.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn mail_off_has_no_plugin_no_smtp_settings_and_no_smtp_port() {
+    let objects = render_with(&config_with(&[]));
+    let container = wordpress_container(&objects);
+    assert!(
+        container
+            .env
+            .iter()
+            .flatten()
+            .all(|e| !e.name.starts_with("STORECTL_")),
+        "no SMTP settings"
+    );
+    assert!(
+        container
+            .volume_mounts
+            .iter()
+            .flatten()
+            .all(|m| !m.mount_path.contains("mu-plugins")),
+        "no mail plugin"
+    );
+    assert!(!objects.iter().any(|m| m.name() == "shop1-wordpress-mail"));
+    let ports: Vec<i32> = egress_ports(&objects).iter().map(|p| p.1).collect();
+    assert_eq!(
+        ports,
+        [53, 53, 3306, 443, 6443, 3306, 7070],
+        "DNS, MySQL, HTTPS, the API server, and the backup Jobs' MySQL and target only"
+    );
+}
+
+#[test]
+fn mail_on_gives_wordpress_the_plugin_the_settings_and_exactly_the_smtp_egress() {
+    let config = config_with(&MAIL_ON);
+    let objects = render_with(&config);
+    let container = wordpress_container(&objects);
+    let env: BTreeMap<String, String> = container
+        .env
+        .iter()
+        .flatten()
+        .map(|e| {
+            let value = match e
+                .value_from
+                .as_ref()
+                .and_then(|v| v.secret_key_ref.as_ref())
+            {
+                Some(r) => format!("<{}:{}>", r.name, r.key),
+                None => e.value.clone().unwrap_or_default(),
+            };
+            (e.name.clone(), value)
+        })
+        .filter(|(name, _)| name.starts_with("STORECTL_"))
+        .collect();
+    let expected: BTreeMap<String, String> = [
+        ("STORECTL_SMTP_HOST", "192.0.2.25"),
+        ("STORECTL_SMTP_PORT", "465"),
+        ("STORECTL_SMTP_USERNAME", "shop"),
+        ("STORECTL_SMTP_PASSWORD", "<shop1-mail:password>"),
+        ("STORECTL_MAIL_FROM", "shop@example.com"),
+        ("STORECTL_MAIL_FROM_NAME", "Shop"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(env, expected);
+    let plugin = container
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|m| m.mount_path == mail::MAIL_MOUNT)
+        .unwrap_or_else(|| panic!("no plugin mount"));
+    assert_eq!(plugin.sub_path.as_deref(), Some(mail::MAIL_FILE));
+    assert_eq!(plugin.read_only, Some(true));
+    let map = objects.iter().find_map(|m| match m {
+        Manifest::ConfigMap(c) if m.name() == "shop1-wordpress-mail" => c.data.clone(),
+        _ => None,
+    });
+    let map = map.unwrap_or_else(|| panic!("no mail ConfigMap"));
+    assert_eq!(map[mail::MAIL_FILE], mail::MAIL_PHP);
+    let smtp: Vec<(String, i32, String)> = egress_ports(&objects)
+        .into_iter()
+        .filter(|p| p.0 == "shop1-mail")
+        .collect();
+    assert_eq!(
+        smtp,
+        [("shop1-mail".to_string(), 465, "192.0.2.25/32".to_string())]
+    );
+    let annotation = objects.iter().find_map(|m| match m {
+        Manifest::Deployment(d) if m.name() == "shop1-wordpress" => d
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(crate::domain::labels::MAIL_ANNOTATION).cloned()),
+        _ => None,
+    });
+    let settings = annotation.as_deref().and_then(mail::MailSettings::parse);
+    assert_eq!(
+        settings.map(|s| s.line()).as_deref(),
+        Some("192.0.2.25:465 from Shop <shop@example.com>")
+    );
+
+    // A DNS name cannot be a NetworkPolicy peer: the port alone, to any address.
+    let named = render_with(&config_with(&[
+        "mail.smtp.host=smtp.example.com",
+        "mail.from=shop@example.com",
+    ]));
+    let smtp: Vec<(String, i32, String)> = egress_ports(&named)
+        .into_iter()
+        .filter(|p| p.0 == "shop1-mail")
+        .collect();
+    assert_eq!(smtp, [("shop1-mail".to_string(), 587, "*".to_string())]);
+    let env = wordpress_container(&named).env.unwrap_or_default();
+    assert!(
+        env.iter()
+            .all(|e| e.name != "STORECTL_SMTP_PASSWORD" && e.name != "STORECTL_SMTP_USERNAME"),
+        "no login without a user name"
+    );
+}
+
+#[test]
+fn the_mail_test_job_sends_as_the_wordpress_container_does() {
+    let config = config_with(&MAIL_ON);
+    let name = StoreName::parse("shop1", "store-").unwrap_or_else(|e| panic!("{e}"));
+    let layout = StoreLayout::new(&name, &config);
+    let job = mail::mail_test_job(&layout, &config, "someone@example.com");
+    assert_eq!(
+        job.metadata.generate_name.as_deref(),
+        Some("shop1-mail-test-")
+    );
+    assert_eq!(
+        job.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("storectl.io/mail-test-of"))
+            .map(String::as_str),
+        Some("shop1")
+    );
+    let spec = job.spec.clone().unwrap_or_default();
+    assert_eq!(spec.backoff_limit, Some(0));
+    assert!(spec.active_deadline_seconds.is_some());
+    let pod = spec.template.spec.unwrap_or_default();
+    let test = &pod.containers[0];
+    let wordpress = wordpress_container(&render_with(&config));
+    assert_eq!(test.image, wordpress.image, "the store's WordPress image");
+    for e in wordpress.env.iter().flatten() {
+        assert!(
+            test.env.iter().flatten().any(|t| t == e),
+            "{} differs",
+            e.name
+        );
+    }
+    let mounts: Vec<&str> = test
+        .volume_mounts
+        .iter()
+        .flatten()
+        .map(|m| m.mount_path.as_str())
+        .collect();
+    for m in wordpress.volume_mounts.iter().flatten() {
+        assert!(
+            mounts.contains(&m.mount_path.as_str()),
+            "{} missing",
+            m.mount_path
+        );
+    }
+    assert!(mounts.contains(&"/var/www/html") && mounts.contains(&mail::MAIL_TEST_MOUNT));
+    let selected = super::network::web_and_setup(&layout);
+    let labels = pod_labels(&job);
+    assert!(
+        selected
+            .match_labels
+            .iter()
+            .flatten()
+            .all(|(k, v)| labels.get(k) == Some(v)),
+        "the mail policy selects the test's pod"
+    );
+}
+
+fn pod_labels(job: &k8s_openapi::api::batch::v1::Job) -> BTreeMap<String, String> {
+    job.spec
+        .as_ref()
+        .and_then(|s| s.template.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default()
 }

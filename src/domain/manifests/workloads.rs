@@ -13,11 +13,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::network::{HTTP_PORT, MYSQL_PORT};
+use super::php_files::storectl_php_mounts;
 use super::tenancy::quantities;
-use super::{health, meta, runner};
+use super::{health, mail, meta, runner};
 use crate::domain::config::{Config, PodSecurityLevel, Resources};
 use crate::domain::credentials::{MYSQL_PASSWORD, MYSQL_ROOT_PASSWORD, WORDPRESS_SALTS};
-use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, WOOCOMMERCE_ANNOTATION};
+use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, MAIL_ANNOTATION, WOOCOMMERCE_ANNOTATION};
 use crate::domain::layout::{Component, StoreLayout};
 
 /// uid and gid of www-data in the official wordpress images.
@@ -98,10 +99,15 @@ pub fn mysql(layout: &StoreLayout, config: &Config) -> Deployment {
 
 pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
     let c = Component::WordPress;
+    let php = storectl_php_mounts(layout, config);
+    let mut env = wordpress_env(layout, config);
+    env.extend(php.env.iter().cloned());
+    let mut volume_mounts = vec![content_mount()];
+    volume_mounts.extend(php.mounts.iter().cloned());
     let container = Container {
         name: c.as_str().to_string(),
         image: Some(config.wordpress.image.clone()),
-        env: Some(wordpress_env(layout, config)),
+        env: Some(env),
         ports: Some(vec![container_port("http", HTTP_PORT)]),
         readiness_probe: Some(health::readiness()),
         liveness_probe: Some(Probe {
@@ -114,14 +120,21 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             ..Probe::default()
         }),
         resources: Some(resources(&config.wordpress.resources)),
-        volume_mounts: Some(vec![content_mount(), health::mount()]),
+        volume_mounts: Some(volume_mounts),
         ..Container::default()
     };
     let init = wait_for_mysql(layout, config, &config.wordpress.image);
     let mut spec = pod_spec(layout, c, vec![init], container);
-    spec.containers.push(runner::container(layout, config));
+    // The runner runs the store's WordPress too (cron sends WooCommerce's mail).
+    let mut runner = runner::container(layout, config);
+    runner.env.get_or_insert_with(Vec::new).extend(php.env);
+    runner
+        .volume_mounts
+        .get_or_insert_with(Vec::new)
+        .extend(php.mounts);
+    spec.containers.push(runner);
     let volumes = spec.volumes.get_or_insert_with(Vec::new);
-    volumes.push(health::volume(layout));
+    volumes.extend(php.volumes);
     volumes.extend(runner::volumes(layout));
     if config.stores.pod_security == PodSecurityLevel::Restricted {
         restrict(&mut spec, WWW_DATA);
@@ -147,6 +160,9 @@ pub fn wordpress(layout: &StoreLayout, config: &Config) -> Deployment {
             .map(|p| format!("{}={}", p.name, p.version))
             .collect();
         annotations.insert(EXTRA_PLUGINS_ANNOTATION.to_string(), pinned.join(","));
+    }
+    if let Some(settings) = mail::MailSettings::of(&config.mail) {
+        annotations.insert(MAIL_ANNOTATION.to_string(), settings.annotation());
     }
     d
 }

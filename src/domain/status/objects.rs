@@ -5,7 +5,7 @@ use k8s_openapi::api::batch::v1::{Job, JobCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::domain::inventory::StoreObjects;
-use crate::domain::labels::{BACKUP_OF_LABEL, LABEL_COMPONENT};
+use crate::domain::labels::{BACKUP_OF_LABEL, LABEL_COMPONENT, MAIL_TEST_OF_LABEL};
 use crate::domain::layout::{Component, DATABASE_UPGRADE};
 
 /// Backup and restore Jobs carry the label naming their store.
@@ -14,6 +14,13 @@ pub(super) fn is_backup_or_restore(job: &Job) -> bool {
         .labels
         .as_ref()
         .is_some_and(|l| l.contains_key(BACKUP_OF_LABEL))
+}
+
+/// The store's setup or a database upgrade: the Jobs its readiness waits for (not a
+/// backup, restore or `storectl mail-test`, which come and go on a running store).
+pub(super) fn is_setup_or_upgrade(job: &Job) -> bool {
+    let labels = job.metadata.labels.as_ref();
+    !is_backup_or_restore(job) && !labels.is_some_and(|l| l.contains_key(MAIL_TEST_OF_LABEL))
 }
 
 pub(super) fn is_restore(job: &Job) -> bool {

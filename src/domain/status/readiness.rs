@@ -12,7 +12,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::objects::{
     component_of, conditions_of_job, is_backup_or_restore, is_database_upgrade, is_restore,
-    job_finished, job_role, made_by_storectl, name, running_restore,
+    is_setup_or_upgrade, job_finished, job_role, made_by_storectl, name, running_restore,
 };
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::Component;
@@ -29,7 +29,7 @@ const FAILING_REASONS: &[&str] = &[
 /// The first failure that will not heal by itself; a container counts once its pod is
 /// `grace` old.
 pub(super) fn failure(store: &StoreObjects, grace: Duration, now: Timestamp) -> Option<String> {
-    for job in store.jobs.iter().filter(|j| !is_backup_or_restore(j)) {
+    for job in store.jobs.iter().filter(|j| is_setup_or_upgrade(j)) {
         if let Some(c) = conditions_of_job(job).find(|c| c.type_ == "Failed" && c.status == "True")
         {
             let why = c.reason.clone().unwrap_or_else(|| "failed".to_string());
@@ -148,7 +148,7 @@ pub(super) fn waiting_for(store: &StoreObjects) -> Option<String> {
     let own_jobs: Vec<&Arc<Job>> = store
         .jobs
         .iter()
-        .filter(|j| !is_backup_or_restore(j))
+        .filter(|j| is_setup_or_upgrade(j))
         .collect();
     if own_jobs.is_empty() && made_by_storectl(store) {
         return Some("waiting for the setup job to be created".to_string());
@@ -211,7 +211,7 @@ pub(super) fn provisioned(store: &StoreObjects) -> bool {
     let setup_done = store
         .jobs
         .iter()
-        .filter(|j| !is_backup_or_restore(j) && !is_database_upgrade(j))
+        .filter(|j| is_setup_or_upgrade(j) && !is_database_upgrade(j))
         .all(|j| conditions_of_job(j).any(|c| c.type_ == "Complete" && c.status == "True"));
     !store.deployments.is_empty() && store.deployments.iter().all(rolled_out) && setup_done
 }
