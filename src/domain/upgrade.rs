@@ -132,12 +132,14 @@ pub fn summary(changes: &[KeyChange]) -> String {
 }
 
 /// Whether going from `from` to `to` changes what WordPress runs (an image, the pinned
-/// WooCommerce or extra plugins), so the database upgrade Job runs (`wp core update-db`, WooCommerce at
-/// `woocommerce.version`, `wp wc update`).
+/// WooCommerce or extra plugins), so the database upgrade Job runs (WordPress's database
+/// upgrade, the plugins at their pins, WooCommerce's database update). Where the plugins
+/// come from (`woocommerce.source`) alone is not such a change.
 pub fn needs_database_upgrade(from: &Config, to: &Config) -> bool {
     from.wordpress.image != to.wordpress.image
         || from.setup.image != to.setup.image
-        || from.woocommerce != to.woocommerce
+        || from.woocommerce.version != to.woocommerce.version
+        || from.woocommerce.extra_plugins != to.woocommerce.extra_plugins
 }
 
 /// The waves of a rollout over `stores` (in order): the first store alone (the canary),
@@ -311,6 +313,16 @@ mod tests {
         assert_eq!(
             summary(&key_changes(&from, &to)),
             "woocommerce.version: 9.8.5 -> 10.1.2"
+        );
+        // A new mirror is a named change, but installs nothing: no database upgrade.
+        let mirror = config(&[
+            "woocommerce.version=9.8.5",
+            "woocommerce.source=https://mirror.example.com/plugin",
+        ]);
+        assert!(!needs_database_upgrade(&from, &mirror));
+        assert_eq!(
+            summary(&key_changes(&from, &mirror)),
+            "woocommerce.source: https://downloads.wordpress.org/plugin -> https://mirror.example.com/plugin"
         );
     }
 

@@ -156,7 +156,8 @@ pub(super) fn waiting_for(store: &StoreObjects) -> Option<String> {
     for job in own_jobs {
         if !conditions_of_job(job).any(|c| c.type_ == "Complete" && c.status == "True") {
             return Some(if is_database_upgrade(job) {
-                "database upgrade job running (wp core update-db, wp wc update)".to_string()
+                "database upgrade job running (WordPress's and WooCommerce's database updates)"
+                    .to_string()
             } else {
                 "setup job running (installing WordPress and WooCommerce)".to_string()
             });

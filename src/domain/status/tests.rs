@@ -266,7 +266,7 @@ fn a_database_upgrade_job_is_named_as_such() {
     s.jobs.push(running);
     assert_eq!(
         derive(&s, &RULES, t(SOON)).reason,
-        "database upgrade job running (wp core update-db, wp wc update)"
+        "database upgrade job running (WordPress's and WooCommerce's database updates)"
     );
     s.jobs[1] = arc_yaml(
         "metadata: {name: shop-db-upgrade-3}\nstatus: {conditions: [{type: Failed, status: 'True', reason: BackoffLimitExceeded}]}",
