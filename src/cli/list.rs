@@ -132,6 +132,8 @@ pub async fn status(
     println!("URL:       {}", s.url.as_deref().unwrap_or("-"));
     println!("Created:   {}", s.created.as_deref().unwrap_or("-"));
     println!("Pods:      {}/{} ready", s.pods_ready, s.pods_total);
+    let mail = crate::domain::summary::mail_line(report.mail.as_ref());
+    println!("Mail:      {}", mail.trim_start_matches("mail: "));
     println!();
     let rows: Vec<Vec<String>> = report
         .objects

@@ -63,7 +63,8 @@ impl<K: SlimKind> Resource for Slim<K> {
 }
 
 /// Name, namespace, labels, uid, times, generation and resource version (the watch resumes
-/// from it); managed fields, annotations, owners and finalizers are skipped.
+/// from it), the annotations the status reads; managed fields, other annotations, owners
+/// and finalizers are skipped.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Meta {
@@ -73,8 +74,46 @@ struct Meta {
     resource_version: Option<String>,
     generation: Option<i64>,
     labels: Option<BTreeMap<String, String>>,
+    /// Only the annotations the status reads (`storectl.io/mail`); the others are skipped.
+    annotations: KeptAnnotations,
     creation_timestamp: Option<Time>,
     deletion_timestamp: Option<Time>,
+}
+
+/// The annotations of [`KEPT`], the values of others skipped by the parser.
+#[derive(Default)]
+struct KeptAnnotations(Option<BTreeMap<String, String>>);
+
+const KEPT: &[&str] = &[crate::domain::labels::MAIL_ANNOTATION];
+
+impl<'de> Deserialize<'de> for KeptAnnotations {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = KeptAnnotations;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("annotations")
+            }
+            fn visit_unit<E>(self) -> Result<KeptAnnotations, E> {
+                Ok(KeptAnnotations(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeptAnnotations, A::Error> {
+                let mut kept = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if KEPT.contains(&key.as_str()) {
+                        kept.insert(key, map.next_value::<String>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(KeptAnnotations((!kept.is_empty()).then_some(kept)))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl From<Meta> for ObjectMeta {
@@ -86,6 +125,7 @@ impl From<Meta> for ObjectMeta {
             resource_version: m.resource_version,
             generation: m.generation,
             labels: m.labels,
+            annotations: m.annotations.0,
             creation_timestamp: m.creation_timestamp,
             deletion_timestamp: m.deletion_timestamp,
             ..Self::default()
