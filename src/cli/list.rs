@@ -135,6 +135,8 @@ pub async fn status(
     println!("Pods:      {}/{} ready", s.pods_ready, s.pods_total);
     println!("Runs:      {}", report::versions_line(s.versions.as_ref()));
     println!("Cron:      {}", report::cron_line(&s.cron));
+    let mail = crate::domain::summary::mail_line(report.mail.as_ref());
+    println!("Mail:      {}", mail.trim_start_matches("mail: "));
     println!();
     let rows: Vec<Vec<String>> = report
         .objects

@@ -19,7 +19,9 @@ use kube::Resource;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::labels::{EXTRA_PLUGINS_ANNOTATION, REPORT_ANNOTATION, WOOCOMMERCE_ANNOTATION};
+use crate::domain::labels::{
+    EXTRA_PLUGINS_ANNOTATION, MAIL_ANNOTATION, REPORT_ANNOTATION, WOOCOMMERCE_ANNOTATION,
+};
 
 /// A store object read slim (see the module comment). It lists and watches as its kind `K`.
 #[derive(Debug, Clone)]
@@ -66,7 +68,8 @@ impl<K: SlimKind> Resource for Slim<K> {
 }
 
 /// Name, namespace, labels, uid, times, generation and resource version (the watch resumes
-/// from it); managed fields, annotations, owners and finalizers are skipped.
+/// from it), the annotations the status reads; managed fields, other annotations, owners
+/// and finalizers are skipped.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Meta {
@@ -76,8 +79,51 @@ struct Meta {
     resource_version: Option<String>,
     generation: Option<i64>,
     labels: Option<BTreeMap<String, String>>,
+    /// Only the annotations the status reads ([`KEPT`]); the others are skipped.
+    annotations: KeptAnnotations,
     creation_timestamp: Option<Time>,
     deletion_timestamp: Option<Time>,
+}
+
+/// The annotations of [`KEPT`], the values of others skipped by the parser.
+#[derive(Default)]
+struct KeptAnnotations(Option<BTreeMap<String, String>>);
+
+const KEPT: &[&str] = &[
+    MAIL_ANNOTATION,
+    WOOCOMMERCE_ANNOTATION,
+    EXTRA_PLUGINS_ANNOTATION,
+    REPORT_ANNOTATION,
+];
+
+impl<'de> Deserialize<'de> for KeptAnnotations {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = KeptAnnotations;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("annotations")
+            }
+            fn visit_unit<E>(self) -> Result<KeptAnnotations, E> {
+                Ok(KeptAnnotations(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeptAnnotations, A::Error> {
+                let mut kept = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if KEPT.contains(&key.as_str()) {
+                        kept.insert(key, map.next_value::<String>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(KeptAnnotations((!kept.is_empty()).then_some(kept)))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl From<Meta> for ObjectMeta {
@@ -89,6 +135,7 @@ impl From<Meta> for ObjectMeta {
             resource_version: m.resource_version,
             generation: m.generation,
             labels: m.labels,
+            annotations: m.annotations.0,
             creation_timestamp: m.creation_timestamp,
             deletion_timestamp: m.deletion_timestamp,
             ..Self::default()
@@ -126,7 +173,7 @@ struct ReplicasOnly {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DeploymentShape {
-    metadata: AnnotatedMeta,
+    metadata: Meta,
     spec: Option<ReplicasOnly>,
     status: Option<DeploymentStatus>,
 }
@@ -134,9 +181,7 @@ pub struct DeploymentShape {
 impl From<DeploymentShape> for Deployment {
     fn from(s: DeploymentShape) -> Self {
         Self {
-            metadata: s
-                .metadata
-                .keeping(&[WOOCOMMERCE_ANNOTATION, EXTRA_PLUGINS_ANNOTATION]),
+            metadata: s.metadata.into(),
             spec: s.spec.map(|spec| DeploymentSpec {
                 replicas: spec.replicas,
                 ..DeploymentSpec::default()
@@ -246,28 +291,8 @@ impl SlimKind for Ingress {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct LeaseShape {
-    metadata: AnnotatedMeta,
+    metadata: Meta,
     spec: Option<RenewOnly>,
-}
-
-/// [`Meta`] and the annotations, of which a kind keeps only the few it reads.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AnnotatedMeta {
-    #[serde(flatten)]
-    meta: Meta,
-    annotations: Option<BTreeMap<String, String>>,
-}
-
-impl AnnotatedMeta {
-    fn keeping(self, keys: &[&str]) -> ObjectMeta {
-        let mut metadata: ObjectMeta = self.meta.into();
-        metadata.annotations = self.annotations.map(|mut all| {
-            all.retain(|key, _| keys.contains(&key.as_str()));
-            all
-        });
-        metadata
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -279,7 +304,7 @@ struct RenewOnly {
 impl From<LeaseShape> for Lease {
     fn from(s: LeaseShape) -> Self {
         Self {
-            metadata: s.metadata.keeping(&[REPORT_ANNOTATION]),
+            metadata: s.metadata.into(),
             spec: s.spec.map(|spec| LeaseSpec {
                 renew_time: spec.renew_time,
                 ..LeaseSpec::default()

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::report::{Cron, Versions};
 use super::status::{self, Phase, StatusRules};
 use crate::domain::inventory::StoreObjects;
+use crate::domain::labels::MAIL_ANNOTATION;
 use crate::domain::store_ref::StoreRef;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,6 +62,9 @@ pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> S
 pub struct StatusReport {
     #[serde(flatten)]
     pub summary: StoreSummary,
+    /// The mail settings the store runs with (its WordPress Deployment's
+    /// `storectl.io/mail`), null where mail is not configured.
+    pub mail: Option<crate::domain::manifests::mail::MailSettings>,
     pub objects: Vec<ObjectState>,
 }
 
@@ -68,8 +72,25 @@ impl StatusReport {
     pub fn of(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Self {
         Self {
             summary: summarize(store, rules, now),
+            mail: mail_of(store),
             objects: object_states(store),
         }
+    }
+}
+
+/// The mail settings on the store's WordPress Deployment, if any.
+pub fn mail_of(store: &StoreObjects) -> Option<crate::domain::manifests::mail::MailSettings> {
+    store.deployments.iter().find_map(|d| {
+        let value = d.metadata.annotations.as_ref()?.get(MAIL_ANNOTATION)?;
+        crate::domain::manifests::mail::MailSettings::parse(value)
+    })
+}
+
+/// `mail: HOST:PORT from FROM`, or `mail: not configured`: the status line.
+pub fn mail_line(mail: Option<&crate::domain::manifests::mail::MailSettings>) -> String {
+    match mail {
+        Some(m) => format!("mail: {}", m.line()),
+        None => "mail: not configured".to_string(),
     }
 }
 

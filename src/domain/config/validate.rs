@@ -1,11 +1,11 @@
 //! Checks on configuration values that their YAML types cannot express. Each failure
 //! names the dotted key and why, so the loader can add which layer set the key.
 
+mod mail;
+
 use super::keys::{self, Failure};
 use super::model::{Config, Isolation};
 use crate::domain::dns::{DNS_LABEL_MAX, HOST_MAX};
-
-mod mail;
 
 pub fn check(c: &Config) -> Result<(), Failure> {
     dns_subdomain("global.domain", &c.global.domain)?;

@@ -1,7 +1,7 @@
-//! The `mail.*` keys' checks (issue 23, point 5), apart from the other keys'.
+//! The `mail` keys: checked only when mail is on.
 
-use super::super::model::Mail;
 use super::{Failure, dns_subdomain, email, fail, is_label};
+use crate::domain::config::model::Mail;
 
 /// The mail settings, checked only when mail is on (`mail.smtp.host` set): a host, a
 /// port, a From address, and a password Secret exactly when there is a username.
