@@ -5,13 +5,13 @@
 //! `scripts/test` into a venv: `STORECTL_AIOSMTPD_PYTHON`) that requires a login.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/wordpress_mail.rs"]
-mod wordpress;
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::wordpress::{MariaDb, Server, WordPress, free_port, listening, wait_until};
 use k8s_openapi::api::core::v1::Container;
 use storectl::domain::config::{self, Sources};
 use storectl::domain::credentials::Credentials;
@@ -19,7 +19,6 @@ use storectl::domain::layout::StoreLayout;
 use storectl::domain::manifests::mail::{MAIL_FILE, MAIL_TEST_FILE};
 use storectl::domain::manifests::{Manifest, render};
 use storectl::domain::name::StoreName;
-use wordpress::{MariaDb, Server, WordPress, free_port, listening, wait_until};
 
 const USER: &str = "shop-mailer";
 const PASSWORD: &str = "Sm7p-Pa55word-0f-the-Platform";
@@ -220,14 +219,9 @@ fn wordpress_mail_goes_through_the_configured_smtp_server_from_the_configured_ad
     let (_smtp, smtp_port, inbox) = smtp_server(dir.path());
     let (files, mut env) = rendered(smtp_port);
     let db = MariaDb::start(dir.path());
-    db.create_database(
-        &env["WORDPRESS_DB_NAME"],
-        &env["WORDPRESS_DB_USER"],
-        &env["WORDPRESS_DB_PASSWORD"],
-    );
     // The one value the cluster gives and this machine cannot: the MySQL Service's name.
     assert_eq!(env["WORDPRESS_DB_HOST"], "shop1-mysql:3306");
-    env.insert("WORDPRESS_DB_HOST".into(), format!("127.0.0.1:{}", db.port));
+    db.create_store_database(&mut env);
     let wp = WordPress::new(dir.path());
     wp.install(&env, "Shop One", "admin@example.com");
     wp.must_use(MAIL_FILE, &files[MAIL_FILE]);

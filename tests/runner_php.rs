@@ -11,10 +11,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use common::wordpress::{MariaDb, resolved_env, run, tool, wordpress_folder};
+use common::wordpress::{MariaDb, WordPress, resolved_env};
 use common::{cluster, unique};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -160,39 +159,13 @@ async fn report_target(r: &Rendered, dir: &Path) -> Api<Lease> {
     leases
 }
 
-/// WordPress installed in the store's database (the precondition; tests/wordpress_jobs.rs
-/// tests storectl's setup itself), with a must-use plugin that records a test event.
-fn installed_wordpress(root: &Path, env: &BTreeMap<String, String>) {
-    let install = r#"define('WP_INSTALLING', true); $_SERVER['HTTP_HOST'] = 'shop.local';
-require 'wp-load.php'; require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-wp_install('Shop', 'admin', 'admin@example.com', true, '', wp_generate_password());"#;
-    php(root, env, &["-r", install]);
-    let mu = root.join("wp-content/mu-plugins");
-    std::fs::create_dir_all(&mu).unwrap();
-    std::fs::write(
-        mu.join("test-event.php"),
-        "<?php add_action('storectl_test_event', function ($n) { update_option('storectl_test_ran', $n); });\n",
-    )
-    .unwrap();
-}
+/// A must-use plugin that records the test's event when it runs.
+const TEST_EVENT: &str = "<?php add_action('storectl_test_event', function ($n) { update_option('storectl_test_ran', $n); });\n";
 
-fn php(root: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Output {
-    run(Command::new(tool("php"))
-        .args(args)
-        .current_dir(root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(env))
-}
-
-fn wordpress_php(root: &Path, env: &BTreeMap<String, String>, code: &str) -> String {
-    let code = format!("require 'wp-load.php'; {code}");
-    String::from_utf8(php(root, env, &["-r", &code]).stdout).unwrap()
-}
-
-/// One run of the runner, as the container's loop runs it; its one line of output.
-fn run_runner(file: &Path, root: &Path, env: &BTreeMap<String, String>) -> String {
-    let out = php(root, env, &[file.to_str().unwrap()]);
+/// One run of the runner, as the container's loop runs it; what it printed.
+fn run_runner(wp: &WordPress, file: &Path, env: &BTreeMap<String, String>) -> String {
+    let out = wp.php(env, &[file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -213,13 +186,17 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
         Some("define('DISABLE_WP_CRON', true);"),
         "page loads must not run cron"
     );
-    let root: PathBuf = wordpress_folder(dir.path());
-    installed_wordpress(&root, &env);
+    let wp = WordPress::new(dir.path());
+    wp.install(&env, "Shop", "admin@example.com");
+    wp.must_use("test-event.php", TEST_EVENT);
     let (host, port, _) = api_server();
     env.insert("KUBERNETES_SERVICE_HOST".into(), host);
     env.insert("KUBERNETES_SERVICE_PORT".into(), port);
     env.insert("STORECTL_TOKEN_DIR".into(), tokens.display().to_string());
-    env.insert("STORECTL_WORDPRESS_ROOT".into(), root.display().to_string());
+    env.insert(
+        "STORECTL_WORDPRESS_ROOT".into(),
+        wp.root.display().to_string(),
+    );
     env.insert(
         "STORECTL_STATE".into(),
         dir.path().join("state.json").display().to_string(),
@@ -228,20 +205,16 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
     std::fs::write(&runner, &r.php).unwrap();
 
     // An event due two minutes ago, as WooCommerce's Action Scheduler queues its own.
-    wordpress_php(
-        &root,
+    wp.eval(
         &env,
         "wp_schedule_single_event(time() - 120, 'storectl_test_event', [42]);",
     );
-    let line = run_runner(&runner, &root, &env);
+    let line = run_runner(&wp, &runner, &env);
     assert_eq!(
         line,
         "storectl-runner: cron ran, null overdue; report sent\n"
     );
-    assert_eq!(
-        wordpress_php(&root, &env, "echo get_option('storectl_test_ran');"),
-        "42"
-    );
+    assert_eq!(wp.eval(&env, "echo get_option('storectl_test_ran');"), "42");
 
     let lease = leases
         .get(&r.lease.metadata.name.clone().unwrap())
@@ -249,9 +222,8 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
         .unwrap();
     let found = report::read(&lease).expect("no report in the Lease");
     let versions = found.versions.clone().unwrap();
-    let wp_version = wordpress_php(&root, &env, "echo $GLOBALS['wp_version'];");
-    let php_version =
-        String::from_utf8(php(&root, &env, &["-r", "echo PHP_VERSION;"]).stdout).unwrap();
+    let wp_version = wp.eval(&env, "echo $GLOBALS['wp_version'];");
+    let php_version = String::from_utf8(wp.php(&env, &["-r", "echo PHP_VERSION;"]).stdout).unwrap();
     assert!(wp_version.starts_with("6.1"), "{wp_version}");
     assert_eq!(versions.wordpress.as_deref(), Some(wp_version.as_str()));
     assert_eq!(versions.php.as_deref(), Some(php_version.as_str()));
@@ -280,12 +252,12 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
         db = env["WORDPRESS_DB_NAME"]
     ));
     assert_eq!(
-        run_runner(&runner, &root, &env),
+        run_runner(&wp, &runner, &env),
         "storectl-runner: cron ran, 1 overdue; report sent\n"
     );
     // Unchanged, and sent a moment ago: not written again (a thousand stores, no churn).
     assert_eq!(
-        run_runner(&runner, &root, &env),
+        run_runner(&wp, &runner, &env),
         "storectl-runner: cron ran, 1 overdue; report unchanged\n"
     );
     let lease = leases
@@ -297,7 +269,7 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
 
     // The database stops: the runner says so, and when cron last ran is kept.
     drop(db);
-    let line = run_runner(&runner, &root, &env);
+    let line = run_runner(&wp, &runner, &env);
     assert_eq!(
         line,
         "storectl-runner: database: cannot connect; report sent\n"

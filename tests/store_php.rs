@@ -34,7 +34,9 @@ fn rendered() -> (String, BTreeMap<String, String>) {
     for object in &objects {
         match object {
             Manifest::ConfigMap(map) => {
-                php = map.data.as_ref().and_then(|d| d.get(HEALTH_FILE)).cloned();
+                if let Some(file) = map.data.as_ref().and_then(|d| d.get(HEALTH_FILE)) {
+                    php = Some(file.clone());
+                }
             }
             Manifest::Secret(s) => secret = s.clone(),
             Manifest::Deployment(d) if object.name() == "shop1-wordpress" => {

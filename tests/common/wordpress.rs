@@ -228,3 +228,65 @@ pub fn php_server(root: &Path, env: &BTreeMap<String, String>, log: &Path) -> (S
     });
     (server, port)
 }
+
+/// A WordPress folder ([`wordpress_folder`]) to run PHP in: storectl's must-use plugins
+/// put where a store mounts them, PHP run with exactly a given environment, and
+/// WordPress installed by its own `wp_install()` where a test needs an installed site
+/// (storectl's setup itself is tests/wordpress_jobs.rs's).
+pub struct WordPress {
+    pub root: PathBuf,
+}
+
+impl WordPress {
+    pub fn new(dir: &Path) -> Self {
+        let root = wordpress_folder(dir);
+        std::fs::create_dir_all(root.join("wp-content/mu-plugins")).unwrap();
+        Self { root }
+    }
+
+    /// Puts `source` at `wp-content/mu-plugins/<file>`, as a store's mount does.
+    pub fn must_use(&self, file: &str, source: &str) {
+        std::fs::write(self.root.join("wp-content/mu-plugins").join(file), source).unwrap();
+    }
+
+    /// `php` run in the folder with exactly `env` (and PATH); it may fail.
+    pub fn php(&self, env: &BTreeMap<String, String>, args: &[&str]) -> Output {
+        Command::new(tool("php"))
+            .args(args)
+            .current_dir(&self.root)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env)
+            .output()
+            .unwrap()
+    }
+
+    /// `code` run after loading WordPress; what it printed. It must succeed.
+    pub fn eval(&self, env: &BTreeMap<String, String>, code: &str) -> String {
+        let out = self.php(env, &["-r", &format!("require 'wp-load.php'; {code}")]);
+        assert!(
+            out.status.success(),
+            "{code}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// WordPress installed in the database `env` names.
+    pub fn install(&self, env: &BTreeMap<String, String>, title: &str, admin_email: &str) {
+        let code = format!(
+            "define('WP_INSTALLING', true); $_SERVER['HTTP_HOST'] = 'localhost'; \
+             require 'wp-load.php'; require_once ABSPATH . 'wp-admin/includes/upgrade.php'; \
+             $r = wp_install({title:?}, 'admin', {admin_email:?}, true, '', wp_generate_password(24)); \
+             echo is_wp_error($r) ? 'error' : 'installed';"
+        );
+        let out = self.php(env, &["-r", &code]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).ends_with("installed"),
+            "wp_install: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
