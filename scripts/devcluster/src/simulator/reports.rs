@@ -115,7 +115,7 @@ async fn report(client: &Client, namespace: &str, store: &str, image: &str) -> k
     });
     let mut last_run = Timestamp::now();
     if image.contains("sim-cron-stale") {
-        last_run = last_run - SignedDuration::from_mins(11);
+        last_run -= SignedDuration::from_mins(11);
     }
     let patch = json!({
         "metadata": {"annotations": {REPORT_ANNOTATION: report.to_string()}},
