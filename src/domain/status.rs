@@ -118,6 +118,7 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
             reported::with_report(ready_reason(store), store, now),
         ),
         Some(waiting) => {
+            let waiting = reported::why_wordpress_waits(waiting, store);
             let (since, what) = match last_applied(store) {
                 Some(applied) => (Some(applied), "its last upgrade"),
                 None => (created(store), "creation"),

@@ -26,6 +26,19 @@ pub(super) fn with_report(reason: String, store: &StoreObjects, now: Timestamp) 
     }
 }
 
+/// A WordPress that is not ready, with what its runner last found wrong: the readiness
+/// probe's own answer (`database: ...`) reaches no object, the runner's does (a stopped
+/// database, a PHP fatal error loading WordPress).
+pub(super) fn why_wordpress_waits(waiting: String, store: &StoreObjects) -> String {
+    let error = report_of(store).and_then(|r| r.error);
+    match error {
+        Some(error) if waiting.starts_with("waiting for WordPress") => {
+            format!("{waiting}; runner: {error}")
+        }
+        _ => waiting,
+    }
+}
+
 fn report_notes(store: &StoreObjects, now: Timestamp) -> Vec<String> {
     let Some(lease) = store.reports.first() else {
         return Vec::new();

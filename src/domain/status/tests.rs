@@ -441,3 +441,52 @@ fn a_provisioned_store_whose_pods_restart_is_waited_for_not_failed() {
     s.deployments[1] = deployment("wordpress", false);
     assert_eq!(derive(&s, &RULES, long_after).phase, Phase::Failed);
 }
+
+#[test]
+fn a_wordpress_that_is_not_ready_says_what_its_runner_found() {
+    let mut s = ready_store();
+    s.deployments = vec![deployment("mysql", true), deployment("wordpress", false)];
+    s.reports = vec![arc_yaml(
+        r#"metadata: {name: shop-report, annotations: {storectl.io/report: '{"error":"database: cannot connect"}'}}"#,
+    )];
+    assert_eq!(
+        derive(&s, &RULES, t(SOON)),
+        StoreStatus::new(
+            Phase::Provisioning,
+            "waiting for WordPress to become ready (0/1); runner: database: cannot connect"
+        )
+    );
+}
+
+#[test]
+fn a_ready_store_names_a_stopped_cron_and_versions_its_revision_does_not_pin() {
+    let mut s = ready_store();
+    let mut wordpress = (*deployment("wordpress", true)).clone();
+    wordpress.metadata.annotations = Some(
+        [(
+            "storectl.io/woocommerce-version".to_string(),
+            "10.2.0".to_string(),
+        )]
+        .into(),
+    );
+    s.deployments = vec![deployment("mysql", true), Arc::new(wordpress)];
+    s.reports = vec![arc_yaml(
+        r#"
+metadata: {name: shop-report, annotations: {storectl.io/report: '{"versions":{"plugins":{"woocommerce":{"version":"10.1.2"}}}}'}}
+spec: {renewTime: "2026-01-01T00:00:00.000000Z"}
+"#,
+    )];
+    assert_eq!(
+        derive(&s, &RULES, t("2026-01-01T00:30:00Z")),
+        StoreStatus::new(
+            Phase::Ready,
+            "all components ready; cron has not run for 30 min; runs woocommerce 10.1.2, the revision pins 10.2.0"
+        )
+    );
+    // Within ten minutes of its last run, cron is fine.
+    let fine = derive(&s, &RULES, t("2026-01-01T00:05:00Z"));
+    assert_eq!(
+        fine.reason,
+        "all components ready; runs woocommerce 10.1.2, the revision pins 10.2.0"
+    );
+}

@@ -5,6 +5,7 @@
 mod events;
 pub mod faults;
 pub mod logs;
+mod mail;
 mod node;
 pub mod pods;
 mod reports;

@@ -15,6 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use super::faults::{ImageFault, image_fault};
+use super::mail;
 use super::results::{self, Backups};
 
 /// How fast simulated things happen.
@@ -250,11 +251,12 @@ fn simulate(
             image_fault(c.image.as_deref().unwrap_or_default()) == ImageFault::RunsForever;
         let completes_after = (is_job && !runs_on).then_some(t.job_duration);
         // What the script writes as its termination message when it finishes.
-        let result = is_job.then(|| results::backup_run(c)).flatten().map(|run| {
+        let backup = is_job.then(|| results::backup_run(c)).flatten().map(|run| {
             let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
             let held = world.backups.get(&run.key(namespace));
             run.result(namespace, pod_name, start, held)
         });
+        let result = backup.or_else(|| is_job.then(|| mail::mail_test_result(c)).flatten());
         let out = run_container(
             c,
             namespace,
