@@ -21,7 +21,7 @@ fn a_store_goes_from_create_to_ready_and_is_deleted_without_a_trace() {
     let run = storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0);
     assert!(
         run.stdout.contains(&format!(
-            "created store {name} in namespace store-{name} (21 objects)"
+            "created store {name} in namespace store-{name} (25 objects)"
         )),
         "{run:#?}"
     );
