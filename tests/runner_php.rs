@@ -242,6 +242,17 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
     assert!(found.last_run.is_some(), "{lease:?}");
     assert_eq!(found.error, None);
 
+    // What is installed is what is reported: a plugin folder named woocommerce with its
+    // header's version, and WooCommerce's database version from its option.
+    let plugin = wp.root.join("wp-content/plugins/woocommerce");
+    std::fs::create_dir_all(&plugin).unwrap();
+    std::fs::write(
+        plugin.join("woocommerce.php"),
+        "<?php\n/*\n * Plugin Name: WooCommerce\n * Version: 9.9.1\n */\n",
+    )
+    .unwrap();
+    wp.eval(&env, "update_option('woocommerce_db_version', '9.9.0');");
+
     // Action Scheduler's past-due actions: one pending an hour ago counts, one due
     // tomorrow and one done do not.
     db.query(&format!(
@@ -264,8 +275,23 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
         .get(&r.lease.metadata.name.clone().unwrap())
         .await
         .unwrap();
-    let ran_at = report::read(&lease).unwrap().last_run;
-    assert_eq!(report::read(&lease).unwrap().cron.overdue, Some(1));
+    let found = report::read(&lease).unwrap();
+    let ran_at = found.last_run;
+    assert_eq!(found.cron.overdue, Some(1));
+    let versions = found.versions.clone().unwrap();
+    assert_eq!(versions.woocommerce.as_deref(), Some("9.9.1"));
+    assert_eq!(versions.woocommerce_database.as_deref(), Some("9.9.0"));
+    assert!(
+        !versions.plugins["woocommerce"].active,
+        "installed, not active"
+    );
+    assert_eq!(
+        report::drift(&found, &[("woocommerce".into(), "10.1.2".into())]),
+        [
+            "runs woocommerce 9.9.1, the revision pins 10.1.2",
+            "WooCommerce's database is at 9.9.0, the plugin at 9.9.1"
+        ]
+    );
 
     // The database stops: the runner says so, and when cron last ran is kept.
     drop(db);

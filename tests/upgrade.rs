@@ -887,6 +887,9 @@ async fn with_mounts(c: &TestCluster, name: &str, mounts: Value) {
     }
     old.as_object_mut().unwrap().remove("status");
     let pod = &mut old["spec"]["template"]["spec"];
+    // An older storectl's pod: WordPress alone (no cron runner beside it).
+    let wordpress_only: Vec<Value> = pod["containers"].as_array().unwrap()[..1].to_vec();
+    pod["containers"] = wordpress_only.into();
     pod["containers"][0]["volumeMounts"] = mounts;
     pod["containers"][0]["readinessProbe"]["httpGet"]["path"] = "/wp-login.php".into();
     let claim_only: Vec<Value> = pod["volumes"]
@@ -995,21 +998,37 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     let uid = claims.get(&claim).await.unwrap().metadata.uid;
 
     // diff names the mount that changes (and what a store from before the health
-    // endpoint gains: its ConfigMap, volume, mount and probe).
+    // endpoint and the cron runner gains: the ConfigMap, volumes, mounts, probe and the
+    // runner container), each named list element by element.
     let drift = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(1));
+    let lines: Vec<&str> = drift.stdout.lines().collect();
+    let runner_line = format!("  spec.template.spec.containers[runner]: null -> {{\"command\":");
     assert_eq!(
-        drift.stdout,
-        format!(
-            "ConfigMap/{name}-wordpress-health (create)\n\
-             Deployment/{name}-wordpress (update)\n  \
-             spec.template.spec.containers[0].readinessProbe.httpGet.path: \"/wp-login.php\" -> \"/storectl-health.php\"\n  \
-             spec.template.spec.containers[0].volumeMounts: [{{\"mountPath\":\"/var/www/html\",\"name\":\"data\"}}] -> \
-             [{{\"mountPath\":\"/var/www/html/wp-content\",\"name\":\"data\",\"subPath\":\"wp-content\"}},\
-             {{\"mountPath\":\"/var/www/html/storectl-health.php\",\"name\":\"storectl-health\",\"readOnly\":true,\"subPath\":\"storectl-health.php\"}}]\n  \
-             spec.template.spec.volumes: [{{\"name\":\"data\",\"persistentVolumeClaim\":{{\"claimName\":\"{claim}\"}}}}] -> \
-             [{{\"name\":\"data\",\"persistentVolumeClaim\":{{\"claimName\":\"{claim}\"}}}},\
-             {{\"configMap\":{{\"defaultMode\":292,\"name\":\"{name}-wordpress-health\"}},\"name\":\"storectl-health\"}}]\n"
-        )
+        lines
+            .iter()
+            .map(|l| if l.starts_with(&runner_line) {
+                "(the runner)"
+            } else {
+                l
+            })
+            .collect::<Vec<_>>(),
+        [
+            format!("ConfigMap/{name}-wordpress-health (create)").as_str(),
+            &format!("Deployment/{name}-wordpress (update)"),
+            "  spec.template.spec.containers[0].readinessProbe.httpGet.path: \"/wp-login.php\" -> \"/storectl-health.php\"",
+            "  spec.template.spec.containers[0].volumeMounts[0].mountPath: \"/var/www/html\" -> \"/var/www/html/wp-content\"",
+            "  spec.template.spec.containers[0].volumeMounts[0].subPath: null -> \"wp-content\"",
+            "  spec.template.spec.containers[0].volumeMounts[storectl-health]: null -> {\"mountPath\":\"/var/www/html/storectl-health.php\",\"name\":\"storectl-health\",\"readOnly\":true,\"subPath\":\"storectl-health.php\"}",
+            "(the runner)",
+            &format!(
+                "  spec.template.spec.volumes[storectl-health]: null -> {{\"configMap\":{{\"defaultMode\":292,\"name\":\"{name}-wordpress-health\"}},\"name\":\"storectl-health\"}}"
+            ),
+            &format!(
+                "  spec.template.spec.volumes[storectl-runner]: null -> {{\"configMap\":{{\"defaultMode\":292,\"name\":\"{name}-wordpress-runner\"}},\"name\":\"storectl-runner\"}}"
+            ),
+            "  spec.template.spec.volumes[storectl-runner-token]: null -> {\"name\":\"storectl-runner-token\",\"projected\":{\"defaultMode\":292,\"sources\":[{\"serviceAccountToken\":{\"expirationSeconds\":3600,\"path\":\"token\"}},{\"configMap\":{\"items\":[{\"key\":\"ca.crt\",\"path\":\"ca.crt\"}],\"name\":\"kube-root-ca.crt\"}}]}}",
+        ],
+        "{drift:?}"
     );
     // The plan names the move; the dry run changes nothing.
     let dry = block(|| {

@@ -350,7 +350,8 @@ pub async fn grant_all_but_ingresses(cluster: &TestCluster) {
         "rules": [
             {"apiGroups": [""], "resources": ["namespaces", "pods", "persistentvolumeclaims", "events"], "verbs": ["get", "list", "watch"]},
             {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]},
-            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]}
+            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "watch"]}
         ]
     }))
     .unwrap_or_else(|e| panic!("{e}"));

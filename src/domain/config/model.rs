@@ -16,6 +16,7 @@ pub struct Config {
     pub mysql: MySql,
     pub setup: Setup,
     pub woocommerce: WooCommerce,
+    pub runner: Runner,
     pub ingress: Ingress,
     pub tls: Tls,
     pub network_policy: Toggle,
@@ -121,6 +122,13 @@ pub struct Setup {
     pub image: String,
     pub plugins: Vec<String>,
     pub backoff_limit: u32,
+    pub resources: Resources,
+}
+
+/// The cron runner beside each store's WordPress (`manifests/runner.rs`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Runner {
     pub resources: Resources,
 }
 

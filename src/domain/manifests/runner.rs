@@ -156,7 +156,7 @@ pub(super) fn container(layout: &StoreLayout, config: &Config) -> Container {
             format!("set -eu\n{CORE_FROM_IMAGE}{RUNNER_LOOP}"),
         ]),
         env: Some(env),
-        resources: Some(resources(&config.setup.resources)),
+        resources: Some(resources(&config.runner.resources)),
         volume_mounts: Some(mounts),
         security_context: Some(SecurityContext {
             run_as_user: Some(WWW_DATA),
