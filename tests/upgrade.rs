@@ -1002,7 +1002,7 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     // runner container), each named list element by element.
     let drift = block(|| storectl(c, ADMIN, &["diff", &name]).expect_code(1));
     let lines: Vec<&str> = drift.stdout.lines().collect();
-    let runner_line = format!("  spec.template.spec.containers[runner]: null -> {{\"command\":");
+    let runner_line = "  spec.template.spec.containers[runner]: null -> {\"command\":";
     assert_eq!(
         lines
             .iter()
