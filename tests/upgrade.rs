@@ -1006,7 +1006,7 @@ async fn a_store_with_core_on_its_volume_moves_to_wp_content_only_at_its_next_up
     assert_eq!(
         lines
             .iter()
-            .map(|l| if l.starts_with(&runner_line) {
+            .map(|l| if l.starts_with(runner_line) {
                 "(the runner)"
             } else {
                 l
