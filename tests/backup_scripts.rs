@@ -234,9 +234,20 @@ impl Env {
 
     /// Runs `script` with `sh -c` as the Job does; returns (success, stdout, stderr).
     fn script(&self, script: &str, vars: &[(String, String)]) -> (bool, String, String) {
+        self.script_with(script, &[], vars)
+    }
+
+    /// `sh -c script args...` (the first arg is the script's `$0`, as in a container).
+    fn script_with(
+        &self,
+        script: &str,
+        args: &[String],
+        vars: &[(String, String)],
+    ) -> (bool, String, String) {
         let out = Command::new("sh")
             .arg("-c")
             .arg(script)
+            .args(args)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .envs(vars.iter().map(|(k, v)| (k, v)))
@@ -1021,10 +1032,10 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
     );
     assert_eq!(env.dump(), b_state, "store b's backup is in store a");
 
-    // The clone's rewrite container, as rendered after that restore, run with a stand-in
-    // for wp-cli (not packaged here): what it is asked to do, where, with which database
-    // login, and what the script reports. What `wp search-replace` itself does to the
-    // rows is wp-cli's and runs in no test.
+    // The clone's rewrite container, as rendered after that restore, run for real:
+    // storectl's search-replace (its PHP from the container's command) with this
+    // machine's PHP 8.2, the rendered environment (the database login's names, this
+    // machine's values) against the restored database.
     let clone = restore_job(
         &layout("a"),
         &config,
@@ -1037,10 +1048,9 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         }),
         Duration::from_secs(600),
     );
-    let containers = &clone.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    let pod = clone.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
     assert_eq!(
-        containers
-            .init_containers
+        pod.init_containers
             .as_ref()
             .unwrap()
             .last()
@@ -1051,31 +1061,7 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         RESTORE_SCRIPT,
         "the restore runs before the rewrite"
     );
-    let stand_in = env.dir.join("wp-stand-in");
-    std::fs::create_dir_all(&stand_in).unwrap();
-    let wp_log = env.dir.join("wp.log");
-    std::fs::write(
-        stand_in.join("wp"),
-        format!(
-            r#"#!/bin/sh
-{{ echo "cwd=$PWD"; for a in "$@"; do echo "arg=$a"; done
-  mysql -h "${{WORDPRESS_DB_HOST%:*}}" -P "${{WORDPRESS_DB_HOST#*:}}" -u "$WORDPRESS_DB_USER" -p"$WORDPRESS_DB_PASSWORD" -N -B "$WORDPRESS_DB_NAME" \
-    -e "SELECT CONCAT('siteurl=', option_value) FROM wp_options WHERE option_name = 'siteurl'"
-}} >>"{log}"
-exit "${{WP_EXIT:-0}}"
-"#,
-            log = wp_log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        stand_in.join("wp"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    // The database login comes from the store's Secret: its names are the rendered
-    // container's, its values this machine's.
-    let rendered: Vec<String> = containers.containers[0]
+    let rendered: Vec<String> = pod.containers[0]
         .env
         .iter()
         .flatten()
@@ -1093,53 +1079,66 @@ exit "${{WP_EXIT:-0}}"
     }
     let rewrite_machine: Vec<(String, String)> = machine
         .iter()
-        .filter(|(k, _)| {
-            ["WP_ROOT", "RESULT"].contains(&k.as_str()) || k.starts_with("WORDPRESS_DB_")
-        })
+        .filter(|(k, _)| k == "RESULT" || k.starts_with("WORDPRESS_DB_"))
         .cloned()
-        .chain([(
-            "PATH".to_string(),
-            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", stand_in.display()),
-        )])
         .collect();
     let (script, vars) = as_run(&clone, &secrets, &rewrite_machine);
     assert_eq!(script, REWRITE_URLS_SCRIPT);
-    let (ok, stdout, stderr) = env.script(&script, &vars);
+    let command = pod.containers[0].command.clone().unwrap();
+    let args = &command[3..];
+    let option = |name: &str| {
+        env.sql(&format!(
+            "SELECT option_value FROM wp_options WHERE option_name = '{name}'"
+        ))
+    };
+    let guids = env.sql("SELECT guid FROM wp_posts ORDER BY ID");
+    assert!(guids.contains("http://shop.local/?p="), "{guids}");
+    let (ok, stdout, stderr) = env.script_with(&script, args, &vars);
     assert!(ok, "rewrite: {stderr}");
-    assert_eq!(stdout, "{\"rewritten\":\"http://a.local\"}\n");
+    assert_eq!(
+        stdout,
+        "{\"rewritten\":\"http://a.local\",\"rows\":3,\"skipped\":[]}\n"
+    );
     assert_eq!(
         std::fs::read_to_string(env.dir.join("result")).unwrap(),
         stdout
     );
-    let asked: Vec<String> = std::fs::read_to_string(&wp_log)
-        .unwrap_or_else(|e| panic!("wp was never run ({e}): {stdout}"))
-        .lines()
-        .map(str::to_string)
-        .collect();
-    let wanted: Vec<String> = [
-        format!("cwd={}", env.wp_root.display()),
-        "arg=search-replace".to_string(),
-        "arg=http://shop.local".to_string(),
-        "arg=http://a.local".to_string(),
-        "arg=--all-tables".to_string(),
-        "arg=--skip-columns=guid".to_string(),
-        "arg=--report-changed-only".to_string(),
-        "arg=--skip-plugins".to_string(),
-        "arg=--skip-themes".to_string(),
-        // The database login opens the restored database.
-        "siteurl=http://shop.local".to_string(),
-    ]
-    .into();
-    assert_eq!(asked, wanted);
-    // A failing rewrite fails the container, saying so in the result.
-    let mut failing = vars.clone();
-    failing.push(("WP_EXIT".to_string(), "1".to_string()));
-    let (ok, _, stderr) = env.script(&script, &failing);
-    assert!(!ok);
+    assert_eq!(option("siteurl"), "http://a.local\n");
+    assert_eq!(option("home"), "http://a.local\n");
+    // Inside serialized data, with the string's length written anew.
     assert_eq!(
-        stderr,
-        "error: rewriting the URLs from http://shop.local to http://a.local failed\n"
+        option("widget_text"),
+        "a:1:{i:2;a:1:{s:4:\"text\";s:14:\"http://a.local\";}}\n"
     );
+    assert_eq!(
+        env.sql("SELECT guid FROM wp_posts ORDER BY ID"),
+        guids,
+        "guid kept"
+    );
+    // Run again: nothing left to rewrite.
+    let (ok, stdout, _) = env.script_with(&script, args, &vars);
+    assert!(ok);
+    assert_eq!(
+        stdout,
+        "{\"rewritten\":\"http://a.local\",\"rows\":0,\"skipped\":[]}\n"
+    );
+    // A failing rewrite (the database refuses the login) fails the container, saying so
+    // in the result, without the password.
+    let mut failing = vars.clone();
+    for (k, v) in &mut failing {
+        if k == "WORDPRESS_DB_PASSWORD" {
+            *v = "wrong-password".to_string();
+        }
+    }
+    let (ok, _, stderr) = env.script_with(&script, args, &failing);
+    assert!(!ok);
+    assert!(
+        stderr.starts_with(
+            "error: rewriting the URLs from http://shop.local to http://a.local failed: Access denied"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-password"), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(env.dir.join("result")).unwrap(),
         "{\"error\":\"rewriting the URLs from http://shop.local to http://a.local failed\"}\n"

@@ -17,7 +17,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, Secret, Service};
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
-use storectl::domain::backup::{BACKUP_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT, human_size};
+use storectl::domain::backup::{
+    BACKUP_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT, human_size, search_replace_php,
+};
 use storectl::domain::labels::RESTORING_LABEL;
 
 const ADMIN: &str = "devcluster-admin";
@@ -302,7 +304,14 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     );
     let (rewrite, env) = container_script_and_env(&pod.containers[0]);
     assert_eq!(rewrite, REWRITE_URLS_SCRIPT);
-    assert!(rewrite.contains("--skip-plugins --skip-themes"));
+    // storectl's search-replace with the store's own PHP, which loads no WordPress.
+    let command = pod.containers[0].command.clone().unwrap();
+    assert_eq!(command[4], search_replace_php());
+    assert!(!command[4].contains("wp-load.php") && !command[4].contains("wp-settings.php"));
+    assert_eq!(
+        pod.containers[0].image.as_deref(),
+        Some("wordpress:6.8-apache")
+    );
     assert_eq!(env_value(&env, "NEW_URL"), format!("http://{copy}.local"));
     let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
     assert!(

@@ -31,8 +31,14 @@ pub const RESTORE_SCRIPT: &str = concat!(
 );
 
 /// A clone's URL rewrite, run after the restore script in a container of its own with no
-/// backup credentials: `sh -c REWRITE_URLS_SCRIPT`.
+/// backup credentials: `sh -c REWRITE_URLS_SCRIPT rewrite-urls SEARCH_REPLACE_PHP`.
 pub const REWRITE_URLS_SCRIPT: &str = include_str!("../../assets/backup/rewrite-urls.sh");
+
+/// What the rewrite runs, as `php -r` takes it (the file without its `<?php` line).
+pub fn search_replace_php() -> &'static str {
+    const SOURCE: &str = include_str!("../../assets/wordpress/storectl-search-replace.php");
+    SOURCE.split_once('\n').map_or(SOURCE, |(_, code)| code)
+}
 
 /// The Job's script that removes every backup of a store from the target.
 pub const FORGET_SCRIPT: &str = concat!(

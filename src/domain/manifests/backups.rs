@@ -15,11 +15,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::backup_target::{BackupBucket, secret_key_env, server_selector};
-use super::jobs::{Files, ScriptJob, followed_by, script_job};
+use super::jobs::{Files, ScriptJob, Step, followed_by, script_job};
 use super::meta;
 use super::network::MYSQL_PORT;
 use super::workloads::{database_env, plain_env};
-use crate::domain::backup::{BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT};
+use crate::domain::backup::{
+    BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT, search_replace_php,
+};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::credentials::MYSQL_ROOT_PASSWORD;
 use crate::domain::labels::BACKUP_OF_LABEL;
@@ -109,7 +111,17 @@ pub fn restore_job(
     if let Some(UrlRewrite { old, new }) = urls {
         let mut env = database_env(layout, config);
         env.extend([plain_env("OLD_URL", old), plain_env("NEW_URL", new)]);
-        followed_by(&mut job, REWRITE_URLS, REWRITE_URLS_SCRIPT, env);
+        // The store's own PHP (its WordPress image), not the backup image's.
+        followed_by(
+            &mut job,
+            Step {
+                name: REWRITE_URLS,
+                image: &config.wordpress.image,
+                script: REWRITE_URLS_SCRIPT,
+                args: &[search_replace_php()],
+                env,
+            },
+        );
     }
     job
 }

@@ -186,19 +186,37 @@ pub(super) fn script_job(layout: &StoreLayout, config: &Config, job: ScriptJob) 
     }
 }
 
+/// A step that runs after a script Job's script ([`followed_by`]): `sh -c script name
+/// args...` in `image` with `env` alone.
+pub(super) struct Step<'a> {
+    pub name: &'a str,
+    pub image: &'a str,
+    pub script: &'a str,
+    pub args: &'a [&'a str],
+    pub env: Vec<EnvVar>,
+}
+
 /// Runs a second step after a script Job's script, in a container of its own: the
 /// script becomes the last init container (the step starts only if it succeeded) and the
-/// step, `sh -c script` with `env` alone and the store's files as WordPress sees them
-/// (`Files::WordPress`: the Job must have the core), the main one.
-pub(super) fn followed_by(job: &mut Job, name: &str, script: &str, env: Vec<EnvVar>) {
+/// step, with the store's files as WordPress sees them (`Files::WordPress`: the Job must
+/// have the core), the main one.
+pub(super) fn followed_by(job: &mut Job, step: Step) {
     let Some(pod) = job.spec.as_mut().and_then(|s| s.template.spec.as_mut()) else {
         return;
     };
     let first = pod.containers.remove(0);
+    let mut command = vec![
+        "sh".to_string(),
+        "-c".to_string(),
+        step.script.to_string(),
+        step.name.to_string(),
+    ];
+    command.extend(step.args.iter().map(|a| (*a).to_string()));
+    let env = step.env;
     let step = Container {
-        name: name.to_string(),
-        image: first.image.clone(),
-        command: Some(vec!["sh".to_string(), "-c".to_string(), script.to_string()]),
+        name: step.name.to_string(),
+        image: Some(step.image.to_string()),
+        command: Some(command),
         env: Some(env),
         resources: first.resources.clone(),
         volume_mounts: Some(file_mounts(Files::WordPress).0),

@@ -121,8 +121,14 @@ fn an_s3_target_is_reached_on_its_own_port_and_a_clone_rewrites_urls() {
             "NEW_URL"
         ]
     );
+    // storectl's search-replace with the store's own PHP, loading no WordPress.
     let rewrite = pod.containers[0].command.clone().unwrap_or_default();
-    assert!(rewrite[2].contains("--skip-plugins --skip-themes"));
+    assert_eq!(rewrite[3..], ["rewrite-urls", search_replace_php()]);
+    assert!(!rewrite[4].contains("wp-load.php"));
+    assert_eq!(
+        pod.containers[0].image.as_deref(),
+        Some(config.wordpress.image.as_str())
+    );
     let mounts = pod.containers[0].volume_mounts.clone().unwrap_or_default();
     let mounts: Vec<&str> = mounts.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(mounts, ["core", "data"], "WordPress as it runs, no scratch");
