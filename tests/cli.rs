@@ -413,6 +413,84 @@ fn rejected_credentials_and_missing_contexts_say_so() {
     );
 }
 
+/// A kubeconfig whose user logs in through an exec credential plugin (as cloud providers'
+/// kubeconfigs do): `plugin` is the shell the plugin runs.
+fn exec_kubeconfig(c: &common::TestCluster, plugin: &str) -> String {
+    let kubeconfig = kube::config::Kubeconfig::read_from(&c.kubeconfig).unwrap();
+    let cluster = kubeconfig.clusters[0].cluster.clone().unwrap();
+    let ca = cluster.certificate_authority.unwrap();
+    let server = cluster.server.unwrap();
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster:\n    server: {server}\n    certificate-authority: {ca}\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [\"-c\", {plugin:?}]\n      interactiveMode: Never\n"
+    )
+}
+
+#[test]
+fn an_exec_credential_plugin_logs_in_and_a_failing_one_says_why() {
+    let c = cluster();
+    // The admin context's token, read from the test kubeconfig as YAML.
+    let text = std::fs::read_to_string(&c.kubeconfig).unwrap();
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let user_of = |context: &serde_yaml_ng::Value| context["context"]["user"].clone();
+    let admin_user = yaml["contexts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == ADMIN)
+        .map(user_of)
+        .unwrap();
+    let token = yaml["users"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == admin_user)
+        .and_then(|u| u["user"]["token"].as_str())
+        .unwrap()
+        .to_string();
+    let name = store("execauth");
+    storectl(c, ADMIN, &["create", &name]).expect_code(0);
+    let home = common::fresh_home(c);
+    let run = |plugin: &str| {
+        let path = home.join(unique("exec-kubeconfig"));
+        std::fs::write(&path, exec_kubeconfig(c, plugin)).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
+            .args(["--kubeconfig", path.to_str().unwrap(), "list", "-o", "json"])
+            .env_clear()
+            .env("HOME", &home)
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .unwrap()
+    };
+    // The plugin prints an ExecCredential; storectl lists with its token.
+    let credential = format!(
+        r#"{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{{"token":"{token}"}}}}"#
+    );
+    let out = run(&format!("printf '%s' '{credential}'"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == name.as_str()),
+        "{stdout}"
+    );
+    // A plugin that fails (an expired login, say): one line with what it said, exit 6.
+    let out = run("echo 'login expired: run cloud-login' >&2; exit 1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    assert!(
+        stderr.contains(
+            "cannot get credentials for context 'x': its credential plugin \"sh\" failed (exit status: 1): login expired: run cloud-login; log in again"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains(&token));
+}
+
 /// Without storectl's roles each action is refused in one line naming what is missing
 /// (with them, tests/rbac.rs runs the whole lifecycle).
 #[tokio::test(flavor = "multi_thread")]

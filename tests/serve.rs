@@ -1033,6 +1033,39 @@ async fn https_and_cors_for_the_original_dashboard() {
     let auth = format!("Authorization: Bearer {token}");
     let (ok, body, err) = curl(&["-H", &auth, &served.url("/api/stores")]);
     assert!(ok && body.starts_with('['), "{body} {err}");
+    // TLS 1.2 and 1.3, nothing older: openssl's client (without the machine's config,
+    // which would refuse TLS 1.1 itself) asks for each; the server answers 1.1 with an
+    // alert (rustls: handshake failure).
+    let address = served.base.trim_start_matches("https://").to_string();
+    let handshake = |version: &str| {
+        let out = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &address,
+                version,
+                "-cipher",
+                "DEFAULT@SECLEVEL=0",
+            ])
+            .env("OPENSSL_CONF", "/dev/null")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    for (version, protocol) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
+        let (ok, text) = handshake(version);
+        assert!(
+            ok && text.contains(&format!("Protocol  : {protocol}"))
+                || text.contains(&format!("New, {protocol}, Cipher")),
+            "{version}: {text}"
+        );
+    }
+    // Refused by the server (its alert, read off the wire), not by the client.
+    let (ok, text) = handshake("-tls1_1");
+    assert!(!ok && text.contains("SSL alert number"), "{text}");
     // Plain HTTP to the HTTPS port gets no API answer.
     let plain = served.url("/health").replacen("https://", "http://", 1);
     let (_, body, _) = curl(&[&plain]);

@@ -18,6 +18,10 @@ pub enum ClusterError {
         "the cluster at {server} rejected the credentials of context '{context}' (401 Unauthorized): they may have expired; log in again or pick another context"
     )]
     Unauthorized { server: String, context: String },
+    #[error(
+        "cannot get credentials for context '{context}': {detail}; log in again or pick another context"
+    )]
+    Credentials { context: String, detail: String },
     #[error("forbidden: {user} may not {verb} {resource}{scope}; {hint}")]
     Forbidden {
         user: String,
@@ -66,9 +70,9 @@ impl ClusterError {
                 reason: status.reason.clone(),
                 message: status.message.clone(),
             },
-            kube::Error::Auth(e) => Self::Other {
-                action: format!("getting credentials for context '{}'", endpoint.context),
-                detail: chain(&e),
+            kube::Error::Auth(e) => Self::Credentials {
+                context: endpoint.context.clone(),
+                detail: credentials_failure(&e),
             },
             e @ (kube::Error::HyperError(_)
             | kube::Error::Service(_)
@@ -128,6 +132,31 @@ pub fn forbidden(message: &str) -> Option<ClusterError> {
         scope,
         hint,
     })
+}
+
+/// Why the kubeconfig's credentials could not be had: an exec plugin that failed speaks
+/// for itself (its last line on stderr, made printable), anything else as kube says.
+fn credentials_failure(e: &kube::client::AuthError) -> String {
+    match e {
+        kube::client::AuthError::AuthExecRun { cmd, out } => {
+            let program = cmd
+                .split_whitespace()
+                .find(|w| !w.contains('='))
+                .unwrap_or(cmd);
+            let said = String::from_utf8_lossy(&out.stderr);
+            let last = said
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            format!(
+                "its credential plugin {program} failed ({}): {}",
+                out.status,
+                crate::domain::text::printable(last.trim().as_bytes())
+            )
+        }
+        other => chain(other),
+    }
 }
 
 fn chain(e: &dyn std::error::Error) -> String {

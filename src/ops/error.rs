@@ -284,7 +284,8 @@ const fn cluster_kind(e: &ClusterError) -> Kind {
         | ClusterError::BadKubeconfig(_)
         | ClusterError::NoContext { .. }
         | ClusterError::Unreachable { .. }
-        | ClusterError::Unauthorized { .. } => Kind::Unreachable,
+        | ClusterError::Unauthorized { .. }
+        | ClusterError::Credentials { .. } => Kind::Unreachable,
         ClusterError::Api { code: 409, .. } => Kind::Rejected,
         ClusterError::Api { .. } | ClusterError::Other { .. } => Kind::Upstream,
     }
