@@ -111,3 +111,60 @@ fn list_watch_follows_changes_across_an_api_server_restart() {
         seen.join("\n")
     );
 }
+
+/// How many LISTs of `resource` the API server has served (its own metrics).
+async fn lists_served(client: &kube::Client, resource: &str) -> u64 {
+    let text = client
+        .request_text(
+            ureq::http::Request::get("/metrics")
+                .body(Vec::new())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let wanted = format!("resource=\"{resource}\"");
+    text.lines()
+        .filter(|l| l.starts_with("apiserver_request_total{"))
+        .filter(|l| l.contains(&wanted) && l.contains("verb=\"LIST\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// `storectl list --watch` until its table is up, with `env`.
+fn watch_until_listed(c: &common::TestCluster, env: &[(&str, &str)]) {
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_storectl"))
+        .args(["--context", ADMIN, "list", "--watch"])
+        .env_clear()
+        .env("HOME", common::fresh_home(c))
+        .env("KUBECONFIG", &c.kubeconfig)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    line_with(&rx, &mut Vec::new(), &["NAME", "STATUS"], 60);
+    let _ = watch.kill();
+    let _ = watch.wait();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_lists_stream_as_watches_unless_storectl_no_watch_list_is_set() {
+    let c = dedicated_cluster();
+    let client = c.admin().await;
+    // Ingresses: a kind nothing else here lists once the controllers have started.
+    let before = lists_served(&client, "ingresses").await;
+    tokio::task::block_in_place(|| watch_until_listed(&c, &[]));
+    let streamed = lists_served(&client, "ingresses").await;
+    assert_eq!(streamed, before, "the first list came as watch events");
+    tokio::task::block_in_place(|| watch_until_listed(&c, &[("STORECTL_NO_WATCH_LIST", "1")]));
+    let listed = lists_served(&client, "ingresses").await;
+    assert_eq!(listed, streamed + 1, "STORECTL_NO_WATCH_LIST=1: one LIST");
+}
