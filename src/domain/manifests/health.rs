@@ -4,14 +4,10 @@
 //! HTTP, so Ready means Apache runs PHP and PHP reaches the database with the store's
 //! settings; no WordPress code (no tenant plugin) runs in it.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, HTTPGetAction, Probe, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::{ConfigMap, HTTPGetAction, Probe, Volume, VolumeMount};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::meta;
+use super::php_files::{php_config_map, php_file_mount, php_volume};
 use crate::domain::layout::{Component, StoreLayout};
 
 /// The endpoint's source, the one copy both the store and the tests serve.
@@ -26,43 +22,21 @@ const VOLUME: &str = "storectl-health";
 
 /// The ConfigMap holding the endpoint, `<store>-wordpress-health`.
 pub fn config_map(layout: &StoreLayout) -> ConfigMap {
-    ConfigMap {
-        metadata: meta(layout, name(layout), Some(Component::WordPress)),
-        data: Some(BTreeMap::from([(
-            HEALTH_FILE.to_string(),
-            HEALTH_PHP.to_string(),
-        )])),
-        ..ConfigMap::default()
-    }
+    php_config_map(layout, name(layout), &[(HEALTH_FILE, HEALTH_PHP)])
 }
 
 fn name(layout: &StoreLayout) -> String {
     format!("{}-health", layout.workload(Component::WordPress))
 }
 
-/// The pod's volume of that ConfigMap (read-only, world-readable: Apache runs as
-/// www-data, or as any user under the restricted level).
+/// The pod's volume of that ConfigMap.
 pub(super) fn volume(layout: &StoreLayout) -> Volume {
-    Volume {
-        name: VOLUME.to_string(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: name(layout),
-            default_mode: Some(0o444),
-            ..ConfigMapVolumeSource::default()
-        }),
-        ..Volume::default()
-    }
+    php_volume(VOLUME, name(layout))
 }
 
 /// The one file at `/var/www/html/storectl-health.php`, read-only.
 pub(super) fn mount() -> VolumeMount {
-    VolumeMount {
-        name: VOLUME.to_string(),
-        mount_path: HEALTH_MOUNT.to_string(),
-        sub_path: Some(HEALTH_FILE.to_string()),
-        read_only: Some(true),
-        ..VolumeMount::default()
-    }
+    php_file_mount(VOLUME, HEALTH_FILE, HEALTH_MOUNT)
 }
 
 /// Ready while the endpoint answers 200: PHP runs and `SELECT 1` succeeds. Not a

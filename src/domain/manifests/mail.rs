@@ -5,11 +5,9 @@
 //! `storectl mail-test` Job, which sends as the store does. Nothing of it exists while
 //! mail is off.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, EnvVar, EnvVarSource, SecretKeySelector, Volume, VolumeMount,
+    ConfigMap, EnvVar, EnvVarSource, SecretKeySelector, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort,
@@ -20,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::jobs::{Files, ScriptJob, script_job};
 use super::meta;
+use super::php_files::{php_config_map, php_file_mount, php_volume};
 use super::workloads::plain_env;
 use crate::domain::config::{Config, MAIL_PASSWORD_KEY, Mail};
 use crate::domain::labels::MAIL_TEST_OF_LABEL;
@@ -105,41 +104,24 @@ impl MailTestResult {
 
 /// The ConfigMap `<store>-wordpress-mail`: the plugin and the mail test.
 pub fn config_map(layout: &StoreLayout) -> ConfigMap {
-    ConfigMap {
-        metadata: meta(layout, name(layout), Some(Component::WordPress)),
-        data: Some(BTreeMap::from([
-            (MAIL_FILE.to_string(), MAIL_PHP.to_string()),
-            (MAIL_TEST_FILE.to_string(), MAIL_TEST_PHP.to_string()),
-        ])),
-        ..ConfigMap::default()
-    }
+    php_config_map(
+        layout,
+        name(layout),
+        &[(MAIL_FILE, MAIL_PHP), (MAIL_TEST_FILE, MAIL_TEST_PHP)],
+    )
 }
 
 fn name(layout: &StoreLayout) -> String {
     format!("{}-mail", layout.workload(Component::WordPress))
 }
 
-/// The pod's volume of that ConfigMap (read-only, world-readable).
+/// The pod's volume of that ConfigMap.
 pub(super) fn volume(layout: &StoreLayout) -> Volume {
-    Volume {
-        name: VOLUME.to_string(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: name(layout),
-            default_mode: Some(0o444),
-            ..ConfigMapVolumeSource::default()
-        }),
-        ..Volume::default()
-    }
+    php_volume(VOLUME, name(layout))
 }
 
 fn file_mount(file: &str, at: &str) -> VolumeMount {
-    VolumeMount {
-        name: VOLUME.to_string(),
-        mount_path: at.to_string(),
-        sub_path: Some(file.to_string()),
-        read_only: Some(true),
-        ..VolumeMount::default()
-    }
+    php_file_mount(VOLUME, file, at)
 }
 
 /// The plugin at [`MAIL_MOUNT`], read-only.

@@ -8,18 +8,16 @@
 //! patch that one Lease and nothing else. In the shared namespace the default
 //! ServiceAccount is every store's, so there the runner runs cron and reports nothing.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapProjection, ConfigMapVolumeSource, Container, KeyToPath,
-    ProjectedVolumeSource, SecurityContext, ServiceAccountTokenProjection, Volume, VolumeMount,
-    VolumeProjection,
+    ConfigMap, ConfigMapProjection, Container, KeyToPath, ProjectedVolumeSource, SecurityContext,
+    ServiceAccountTokenProjection, Volume, VolumeMount, VolumeProjection,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
 use super::jobs::CORE_FROM_IMAGE;
 use super::meta;
+use super::php_files::{php_config_map, php_volume};
 use super::workloads::{WWW_DATA, content_mount, plain_env, resources, wordpress_env};
 use crate::domain::config::Config;
 use crate::domain::layout::{Component, StoreLayout};
@@ -53,14 +51,7 @@ done
 
 /// The ConfigMap holding the runner's PHP, `<store>-wordpress-runner`.
 pub fn config_map(layout: &StoreLayout) -> ConfigMap {
-    ConfigMap {
-        metadata: meta(layout, code_name(layout), Some(Component::WordPress)),
-        data: Some(BTreeMap::from([(
-            RUNNER_FILE.to_string(),
-            RUNNER_PHP.to_string(),
-        )])),
-        ..ConfigMap::default()
-    }
+    php_config_map(layout, code_name(layout), &[(RUNNER_FILE, RUNNER_PHP)])
 }
 
 fn code_name(layout: &StoreLayout) -> String {
@@ -169,15 +160,7 @@ pub(super) fn container(layout: &StoreLayout, config: &Config) -> Container {
 
 /// The pod's volumes for the runner: its code, and (own namespace) its token and CA.
 pub(super) fn volumes(layout: &StoreLayout) -> Vec<Volume> {
-    let mut volumes = vec![Volume {
-        name: CODE_VOLUME.to_string(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: code_name(layout),
-            default_mode: Some(0o444),
-            ..ConfigMapVolumeSource::default()
-        }),
-        ..Volume::default()
-    }];
+    let mut volumes = vec![php_volume(CODE_VOLUME, code_name(layout))];
     if layout.owns_namespace {
         volumes.push(Volume {
             name: TOKEN_VOLUME.to_string(),
