@@ -608,3 +608,133 @@ async fn diff_names_each_changed_field_including_a_hand_edit_and_nothing_when_in
     block(|| status_until(&name, 30, |s| s["status"] == "Paused"));
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+/// A pause cut short: WordPress scaled to zero and labelled paused by the pause's own
+/// field manager (pause stops WordPress first), MySQL never reached. `resume --wait`
+/// brings both back, read through the API: one replica each, updated and available, a
+/// Ready pod of each, no paused label left.
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_after_a_pause_cut_short_brings_both_deployments_back_and_leaves_no_mark() {
+    use kube::api::{Patch, PatchParams};
+    use storectl::cluster::pause::PAUSE_MANAGER;
+    use storectl::domain::labels::PAUSED_LABEL;
+
+    let c = cluster();
+    let name = unique("half");
+    block(|| storectl(c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0));
+    let ns = format!("store-{name}");
+    let client = c.admin().await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    let wordpress = format!("{name}-wordpress");
+    let mysql = format!("{name}-mysql");
+    // What `set_paused(.., true)` writes to WordPress, and nothing to MySQL.
+    let patch = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": { "name": wordpress, "labels": { PAUSED_LABEL: "true" } },
+        "spec": { "replicas": 0 },
+    });
+    deployments
+        .patch(
+            &wordpress,
+            &PatchParams::apply(PAUSE_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .unwrap();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let running = |component: &'static str| {
+        let pods = pods.clone();
+        async move {
+            pods.list(&ListParams::default().labels(&format!("component={component}")))
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    common::wait_for(&deployments, &wordpress, 60, "scaled to zero", |d| {
+        d.status
+            .as_ref()
+            .is_some_and(|s| s.replicas.unwrap_or(0) == 0)
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while running("wordpress").await > 0 {
+        assert!(Instant::now() < deadline, "WordPress's pod never went");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(
+        workloads(c, &name).await,
+        [
+            (mysql.clone(), Some(1), None),
+            (wordpress.clone(), Some(0), Some("true".to_string())),
+        ],
+        "the half-paused state"
+    );
+    assert_eq!(running("mysql").await, 1);
+    let half = block(|| storectl(c, ADMIN, &["status", &name, "-o", "json"]).expect_code(0));
+    let half: Value = serde_json::from_str(&half.stdout).unwrap();
+    // Not Ready (WordPress's zero replicas are all available), not Paused: Failed, why.
+    assert_eq!(
+        (&half["status"], &half["reason"]),
+        (
+            &Value::from("Failed"),
+            &Value::from(format!(
+                "pause did not finish: 1 of 2 Deployments stopped; run `storectl pause {name}` again or `storectl resume {name}`"
+            ))
+        ),
+        "{half:#}"
+    );
+
+    let resumed = block(|| {
+        storectl(c, ADMIN, &["resume", &name, "--wait", "--timeout", "90s"]).expect_code(0)
+    });
+    assert_eq!(
+        resumed.stdout.lines().next(),
+        Some(
+            format!("resuming store {name}: MySQL and WordPress scaled back to one replica")
+                .as_str()
+        ),
+        "{resumed:?}"
+    );
+    for d in deployments.list(&ListParams::default()).await.unwrap() {
+        let status = d.status.clone().unwrap();
+        assert_eq!(
+            d.spec.as_ref().unwrap().replicas,
+            Some(1),
+            "{:?}",
+            d.metadata.name
+        );
+        assert!(
+            status.observed_generation >= d.metadata.generation
+                && status.updated_replicas == Some(1)
+                && status.available_replicas == Some(1),
+            "{:?}: {status:?}",
+            d.metadata.name
+        );
+    }
+    assert_eq!(
+        workloads(c, &name).await,
+        [(mysql, Some(1), None), (wordpress, Some(1), None)],
+        "both back, no paused label left"
+    );
+    let mut ready: Vec<String> = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|p| {
+            p.metadata.deletion_timestamp.is_none()
+                && p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .filter_map(|p| p.metadata.labels.and_then(|l| l.get("component").cloned()))
+        .collect();
+    ready.sort();
+    assert_eq!(ready, ["mysql", "wordpress"], "a Ready pod of each");
+    block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
+}

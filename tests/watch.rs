@@ -1,5 +1,6 @@
 //! `storectl list --watch` on a control plane of its own: a line per status change, and
-//! the model survives an API server restart without stale or duplicate stores.
+//! the model survives an API server restart without stale or duplicate stores; `delete
+//! --wait` watches again after its watch breaks and says "gone" only once it is.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -108,6 +109,142 @@ fn list_watch_follows_changes_across_an_api_server_restart() {
     assert!(
         seen.iter().any(|l| l.contains("watch: reconnecting")),
         "the restart was noticed:\n{}",
+        seen.join("\n")
+    );
+}
+
+/// The lines a child prints on stdout and stderr, as they come.
+fn lines_of(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    rx
+}
+
+/// `delete --wait` whose watch breaks (the API server stopped) while the namespace is
+/// held in deletion (a finalizer on an unlabelled ConfigMap in it): storectl watches
+/// again, is still waiting when the server is back, and says "is gone" (exit 0) only
+/// after the finalizer is removed and the namespace is gone, as the API server says.
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_wait_watches_again_after_its_watch_breaks_and_says_gone_only_once_it_is() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+    use kube::Api;
+    use kube::api::{Patch, PatchParams, PostParams};
+
+    let c = dedicated_cluster();
+    let name = unique("dw");
+    let ns = format!("store-{name}");
+    tokio::task::block_in_place(|| {
+        storectl(&c, ADMIN, &["create", &name, "--wait", "--timeout", "90s"]).expect_code(0)
+    });
+    let client = c.admin().await;
+    let held: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let hold: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "hold", "finalizers": ["storectl.test/hold"]}
+    }))
+    .unwrap();
+    held.create(&PostParams::default(), &hold).await.unwrap();
+
+    let home = common::fresh_home(&c);
+    let log = home.join(".local/state/storectl/storectl.log");
+    let mut delete = Command::new(env!("CARGO_BIN_EXE_storectl"))
+        .args(["--context", ADMIN, "delete", &name, "--yes", "--wait"])
+        .args(["--timeout", "120s"])
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBECONFIG", &c.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = lines_of(&mut delete);
+    let mut seen = Vec::new();
+    // The delete was made and storectl waits on it.
+    line_with(&rx, &mut seen, &[&format!("deleting store {name}:")], 60);
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    common::wait_for(&namespaces, &ns, 60, "being deleted", |n| {
+        n.metadata.deletion_timestamp.is_some()
+    })
+    .await;
+
+    // The server goes away until storectl has seen its watch fail.
+    c.stop_apiserver();
+    let broke = format!("waiting for {ns} to go: ");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text
+            .lines()
+            .any(|l| l.contains(&broke) && l.ends_with("; watching again"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "storectl's watch never failed while the API server was stopped; its log:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    c.restart_apiserver();
+
+    // Still held: storectl must not have finished, nor said "gone".
+    let client = c.admin().await;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    assert!(
+        namespaces.get_opt(&ns).await.unwrap().is_some(),
+        "the namespace went while held"
+    );
+    while let Ok(line) = rx.try_recv() {
+        seen.push(line);
+    }
+    assert_eq!(
+        delete.try_wait().unwrap(),
+        None,
+        "storectl ended while the namespace was still there:\n{}",
+        seen.join("\n")
+    );
+    let gone_line = format!("store {name} is gone");
+    assert!(
+        !seen.iter().any(|l| l == &gone_line),
+        "said gone while the namespace was there:\n{}",
+        seen.join("\n")
+    );
+
+    let held: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    held.patch(
+        "hold",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
+    line_with(&rx, &mut seen, &[&gone_line], 120);
+    // At the moment storectl says gone, the API server agrees.
+    assert_eq!(
+        namespaces.get_opt(&ns).await.unwrap().map(|n| n.metadata),
+        None,
+        "storectl said gone, the namespace is still there"
+    );
+    let status = tokio::task::block_in_place(|| delete.wait()).unwrap();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        seen.push(line);
+    }
+    assert_eq!(status.code(), Some(0), "{}", seen.join("\n"));
+    assert_eq!(
+        seen.iter().filter(|l| **l == gone_line).count(),
+        1,
+        "{}",
         seen.join("\n")
     );
 }

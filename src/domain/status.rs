@@ -109,6 +109,9 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
     if let Some(reason) = held_by_restore(store) {
         return StoreStatus::new(Phase::Failed, reason);
     }
+    if let Some(reason) = pause_cut_short(store) {
+        return StoreStatus::new(Phase::Failed, reason);
+    }
     if let Some(reason) = failure(store, rules.failure_grace, now) {
         return StoreStatus::new(Phase::Failed, reason);
     }
@@ -171,6 +174,20 @@ fn paused(store: &StoreObjects) -> Option<String> {
             store.name
         )
     })
+}
+
+/// Why the store does not serve: a pause stopped some of its Deployments, not all (it
+/// was cut short); a stopped Deployment's zero replicas would otherwise read as ready.
+fn pause_cut_short(store: &StoreObjects) -> Option<String> {
+    let stopped = paused_deployments(store);
+    if stopped == 0 || stopped >= store.deployments.len() {
+        return None;
+    }
+    let name = &store.name;
+    Some(format!(
+        "pause did not finish: {stopped} of {} Deployments stopped; run `storectl pause {name}` again or `storectl resume {name}`",
+        store.deployments.len()
+    ))
 }
 
 /// The backup a restore stopped WordPress for, while it holds it stopped (until the
