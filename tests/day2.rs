@@ -738,3 +738,123 @@ async fn resume_after_a_pause_cut_short_brings_both_deployments_back_and_leaves_
     assert_eq!(ready, ["mysql", "wordpress"], "a Ready pod of each");
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
+
+/// docs/cli.md: stores of the original platform (shared namespace, its labels, no
+/// storectl mark) are found and worked on. Pause scales both Deployments to zero keeping
+/// the volumes; resume brings them back to Ready; neither adds a namespace or any other
+/// object. (Backup and restore of such a store: see docs/testing.md, issue 24.)
+#[tokio::test(flavor = "multi_thread")]
+async fn an_original_platform_store_is_paused_and_resumed_in_the_shared_namespace() {
+    use k8s_openapi::api::core::v1::Namespace;
+    const SHARED: &str = "ecommerce-stores";
+    let c = cluster();
+    let name = unique("origpause");
+    common::original_platform_store(c, &name).await;
+    let client = c.admin().await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), SHARED);
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), SHARED);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), SHARED);
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let labelled = ListParams::default().labels(&format!("app={name}"));
+    let ready = block(|| status_until(&name, 90, |s| s["status"] == "Ready"));
+    assert_eq!(ready["namespace"], SHARED, "{ready:#}");
+    let claims_before = claim_uids(&claims, &labelled).await;
+    let secrets_before = secret_uids(&secrets, &labelled).await;
+    assert_eq!(claims_before.len(), 2, "{claims_before:?}");
+    let objects_before = common::labelled_in_shared(&client, &name).await;
+
+    let paused = block(|| storectl(c, ADMIN, &["pause", &name]).expect_code(0));
+    assert!(
+        paused.stdout.starts_with(&format!("paused store {name}:")),
+        "{paused:?}"
+    );
+    for component in ["mysql", "wordpress"] {
+        let d = deployments
+            .get(&format!("{name}-{component}"))
+            .await
+            .unwrap();
+        assert_eq!(d.spec.unwrap().replicas, Some(0), "{component}");
+        assert_eq!(
+            d.metadata
+                .labels
+                .unwrap()
+                .get("storectl.io/paused")
+                .map(String::as_str),
+            Some("true"),
+            "{component}"
+        );
+    }
+    block(|| status_until(&name, 60, |s| s["status"] == "Paused"));
+    assert_eq!(claim_uids(&claims, &labelled).await, claims_before);
+    assert_eq!(secret_uids(&secrets, &labelled).await, secrets_before);
+
+    let resumed = block(|| {
+        storectl(c, ADMIN, &["resume", &name, "--wait", "--timeout", "90s"]).expect_code(0)
+    });
+    assert!(
+        resumed
+            .stdout
+            .contains(&format!("store {name} is ready at")),
+        "{resumed:?}"
+    );
+    for component in ["mysql", "wordpress"] {
+        let d = deployments
+            .get(&format!("{name}-{component}"))
+            .await
+            .unwrap();
+        assert_eq!(d.spec.as_ref().unwrap().replicas, Some(1), "{component}");
+        let status = d.status.clone().unwrap();
+        assert!(
+            status.observed_generation >= d.metadata.generation
+                && status.available_replicas == Some(1),
+            "{component}: {status:?}"
+        );
+        assert!(
+            !d.metadata
+                .labels
+                .unwrap()
+                .contains_key("storectl.io/paused"),
+            "{component}"
+        );
+    }
+    assert_eq!(claim_uids(&claims, &labelled).await, claims_before);
+    assert_eq!(secret_uids(&secrets, &labelled).await, secrets_before);
+    // Nothing of storectl's was added: no namespace of its own, no other object.
+    assert!(
+        namespaces
+            .get_opt(&format!("store-{name}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        common::labelled_in_shared(&client, &name).await,
+        objects_before
+    );
+}
+
+async fn claim_uids(api: &Api<PersistentVolumeClaim>, lp: &ListParams) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = api
+        .list_metadata(lp)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|m| (m.metadata.name.unwrap(), m.metadata.uid.unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+async fn secret_uids(api: &Api<Secret>, lp: &ListParams) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = api
+        .list_metadata(lp)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|m| (m.metadata.name.unwrap(), m.metadata.uid.unwrap()))
+        .collect();
+    out.sort();
+    out
+}
