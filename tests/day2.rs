@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{cluster, storectl, unique};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Secret};
 use kube::Api;
 use kube::api::ListParams;
@@ -831,6 +832,30 @@ async fn an_original_platform_store_is_paused_and_resumed_in_the_shared_namespac
         common::labelled_in_shared(&client, &name).await,
         objects_before
     );
+
+    // Backup: the original platform made no credentials Secret, which the backup and
+    // restore Jobs log in with, so storectl refuses before anything starts (no Job, no
+    // record) and says how to give it one.
+    let refused = block(|| {
+        storectl(c, ADMIN, &["backup", &name, "--wait", "--timeout", "20s"]).expect_code(3)
+    });
+    assert!(
+        refused.stderr.contains(&format!(
+            "store '{name}' has no credentials secret {name}-credentials"
+        )),
+        "{refused:?}"
+    );
+    let jobs: Api<Job> = Api::namespaced(client.clone(), SHARED);
+    let started: Vec<String> = jobs
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|j| j.metadata.name)
+        .filter(|n| n.starts_with(&format!("{name}-backup")))
+        .collect();
+    assert!(started.is_empty(), "{started:?}");
 }
 
 async fn claim_uids(api: &Api<PersistentVolumeClaim>, lp: &ListParams) -> Vec<(String, String)> {

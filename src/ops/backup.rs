@@ -41,6 +41,7 @@ pub async fn running_store(
 ) -> anyhow::Result<Config> {
     let phase = status::derive(&store, &config.status_rules(), Timestamp::now()).phase;
     records::database_running(layout.name(), phase).map_err(BackupError::from)?;
+    backups::require_credentials(conn, layout).await?;
     settings_for(conn, layout, store, config).await
 }
 

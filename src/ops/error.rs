@@ -263,7 +263,8 @@ const fn backup_kind(e: &BackupError) -> Kind {
         }
         BackupError::NotComplete { .. }
         | BackupError::NotRunning(_)
-        | BackupError::NotOurs { .. } => Kind::Conflict,
+        | BackupError::NotOurs { .. }
+        | BackupError::NoCredentials { .. } => Kind::Conflict,
         BackupError::TargetCredentials { .. } => Kind::Invalid,
         BackupError::TimedOut { .. }
         | BackupError::RestoreUnfinished {

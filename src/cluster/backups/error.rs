@@ -38,6 +38,14 @@ pub enum BackupError {
     },
     #[error("{object} is not storectl's (managed by {manager}); nothing was changed")]
     NotOurs { object: String, manager: String },
+    #[error(
+        "store '{store}' has no credentials secret {secret}, which its backup and restore Jobs log in to the database with; nothing was started (a store of the original platform: create it from the passwords the store runs with, keys {keys})"
+    )]
+    NoCredentials {
+        store: String,
+        secret: String,
+        keys: String,
+    },
     #[error("{what} failed: {reason}")]
     JobFailed { what: String, reason: String },
     #[error("gave up after {}s waiting for {what}", .after.as_secs())]

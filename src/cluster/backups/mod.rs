@@ -14,7 +14,7 @@ mod target;
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
 
@@ -22,6 +22,7 @@ use super::connect::Connection;
 use super::objects::create_params;
 use crate::domain::backup::{self, BackupStatus, Record};
 use crate::domain::config::Config;
+use crate::domain::credentials::Credentials;
 use crate::domain::layout::StoreLayout;
 use crate::domain::manifests::backup_target::BackupBucket;
 use crate::domain::manifests::backups as objects;
@@ -33,6 +34,33 @@ use records::remove;
 pub use records::{latest_complete, records, settle, usable};
 pub use restore::restore;
 pub use target::prepare_target;
+
+/// Refuses a store whose credentials Secret is missing (the original platform's stores
+/// kept their passwords elsewhere): its backup and restore Jobs could never start.
+pub async fn require_credentials(
+    conn: &Connection,
+    layout: &StoreLayout,
+) -> Result<(), BackupError> {
+    let secrets: Api<Secret> = Api::namespaced(conn.client.clone(), &layout.namespace);
+    let secret = layout.secret();
+    let found = secrets
+        .get_metadata_opt(&secret)
+        .await
+        .map_err(conn.error(&format!("reading Secret {secret}")))?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(BackupError::NoCredentials {
+            store: layout.name().to_string(),
+            secret,
+            keys: Credentials::placeholder()
+                .into_map()
+                .into_keys()
+                .filter(|k| k.starts_with("mysql"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
 
 /// Starts backup `id` of the store: the target made ready, the record written
 /// (Running), the Job created.
