@@ -743,9 +743,11 @@ async fn resume_after_a_pause_cut_short_brings_both_deployments_back_and_leaves_
 /// docs/cli.md: stores of the original platform (shared namespace, its labels, no
 /// storectl mark) are found and worked on. Pause scales both Deployments to zero keeping
 /// the volumes; resume brings them back to Ready; neither adds a namespace or any other
-/// object. (Backup and restore of such a store: see docs/testing.md, issue 24.)
+/// object. A backup is refused (exit 3, nothing started) while the store has no
+/// credentials Secret; with one made from its passwords, it is backed up and restored
+/// in the shared namespace.
 #[tokio::test(flavor = "multi_thread")]
-async fn an_original_platform_store_is_paused_and_resumed_in_the_shared_namespace() {
+async fn an_original_platform_store_is_paused_resumed_backed_up_and_restored() {
     use k8s_openapi::api::core::v1::Namespace;
     const SHARED: &str = "ecommerce-stores";
     let c = cluster();
@@ -856,6 +858,78 @@ async fn an_original_platform_store_is_paused_and_resumed_in_the_shared_namespac
         .filter(|n| n.starts_with(&format!("{name}-backup")))
         .collect();
     assert!(started.is_empty(), "{started:?}");
+
+    // With the Secret made from the passwords it runs with (as the message says), and
+    // the MySQL Service the original platform made with every store (its design's
+    // "Services" section), the backup runs to its end and restores.
+    let service: k8s_openapi::api::core::v1::Service = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("{name}-mysql"),
+            "labels": {"app": name, "component": "mysql", "managed-by": "ecommerce-platform"}},
+        "spec": {"selector": {"app": name, "component": "mysql"},
+            "ports": [{"name": "mysql", "port": 3306, "targetPort": 3306}]}
+    }))
+    .unwrap();
+    Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), SHARED)
+        .create(&Default::default(), &service)
+        .await
+        .unwrap();
+    let credentials = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(format!("{name}-credentials")),
+            labels: Some([("app".to_string(), name.clone())].into()),
+            ..Default::default()
+        },
+        string_data: Some(
+            storectl::domain::credentials::Credentials::placeholder()
+                .into_map()
+                .into_keys()
+                .map(|k| (k.to_string(), format!("value-of-{k}")))
+                .collect(),
+        ),
+        ..Secret::default()
+    };
+    secrets
+        .create(&Default::default(), &credentials)
+        .await
+        .unwrap();
+    let backup = block(|| {
+        storectl(c, ADMIN, &["backup", &name, "--wait", "--timeout", "90s"]).expect_code(0)
+    });
+    assert!(backup.stdout.contains("complete"), "{backup:?}");
+    let id = backup.stdout.split_whitespace().nth(1).unwrap().to_string();
+    let restored = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &[
+                "restore",
+                &name,
+                "--from",
+                &id,
+                "--yes",
+                "--wait",
+                "--timeout",
+                "90s",
+            ],
+        )
+        .expect_code(0)
+    });
+    assert!(restored.stdout.contains(&id), "{restored:?}");
+    // Back to Ready in the shared namespace, still without a namespace of its own.
+    let status = block(|| storectl(c, ADMIN, &["status", &name, "-o", "json"]).expect_code(0));
+    let status: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(
+        (status["status"].as_str(), status["namespace"].as_str()),
+        (Some("Ready"), Some(SHARED)),
+        "{status}"
+    );
+    assert!(
+        namespaces
+            .get_opt(&format!("store-{name}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn claim_uids(api: &Api<PersistentVolumeClaim>, lp: &ListParams) -> Vec<(String, String)> {
