@@ -23,7 +23,9 @@ use storectl::domain::manifests::backup_access::{
     PresignedFile, access_job, fetch_through, presigned_files, store_access_key_id,
     store_key_secret,
 };
-use storectl::domain::manifests::backup_target::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER};
+use storectl::domain::manifests::backup_target::{
+    ACCESS_KEY_ID, SECRET_ACCESS_KEY, TARGET_SERVER, target_server,
+};
 use storectl::domain::manifests::backups::{UrlRewrite, backup_job, restore_job};
 use storectl::domain::name::StoreName;
 use storectl::domain::presign::SigningKey;
@@ -131,8 +133,20 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// The S3 server over `dir/s3`, with bucket `backups`.
+/// The S3 server over `dir/s3`, with bucket `backups` (the one every store shared before
+/// each had its own), as the target's Deployment runs it, with the root key `KEY`.
 fn s3_server(dir: &Path) -> (Server, String) {
+    std::fs::create_dir_all(dir.join("s3/backups")).unwrap();
+    let port = free_port();
+    let server = s3_server_as_rendered(dir, port, (KEY, SECRET));
+    (server, format!("http://127.0.0.1:{port}"))
+}
+
+/// versitygw run as the rendered target Deployment runs it: its init container's command,
+/// then its container's arguments and root credentials (`root`), on `port`. The volume's
+/// mount path is `dir/s3` (kept across restarts, as the claim is); any other path is in a
+/// folder of this start alone, as a container's own filesystem is.
+fn s3_server_as_rendered(dir: &Path, port: u16, root: (&str, &str)) -> Server {
     let bin = std::env::var("STORECTL_S3_SERVER").unwrap_or_else(|_| {
         let out = Command::new("scripts/s3-server/install").output().unwrap();
         assert!(
@@ -142,27 +156,66 @@ fn s3_server(dir: &Path) -> (Server, String) {
         );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     });
-    let root = dir.join("s3");
-    std::fs::create_dir_all(root.join("backups")).unwrap();
-    let port = free_port();
-    // As the Deployment runs it: its accounts in a folder of the volume no bucket can be
-    // (made by its init container).
-    std::fs::create_dir_all(root.join(".storectl-iam")).unwrap();
-    let child = Command::new(&bin)
-        .args(["--port", &format!("127.0.0.1:{port}")])
-        .arg("--iam-dir")
-        .arg(root.join(".storectl-iam"))
-        .arg("posix")
-        .arg(&root)
-        .env("ROOT_ACCESS_KEY", KEY)
-        .env("ROOT_SECRET_KEY", SECRET)
+    let config: Config = config::load(&Sources::default()).unwrap();
+    let pod = target_server(&config)
+        .deployment
+        .spec
+        .unwrap()
+        .template
+        .spec
+        .unwrap();
+    let server = &pod.containers[0];
+    let mount = server.volume_mounts.as_ref().unwrap()[0].mount_path.clone();
+    let volume = dir.join("s3");
+    let own_filesystem = tempfile::tempdir_in(dir).unwrap().keep();
+    let local = |arg: &String| match arg.strip_prefix(&mount) {
+        Some(rest) => format!("{}{rest}", volume.display()),
+        None if arg.starts_with('/') => format!("{}{arg}", own_filesystem.display()),
+        // The listening address (`:PORT`): loopback, on the port asked for.
+        None if arg.starts_with(':') => format!("127.0.0.1:{port}"),
+        None => arg.clone(),
+    };
+    for init in pod.init_containers.iter().flatten() {
+        let command: Vec<String> = init
+            .command
+            .iter()
+            .chain(init.args.iter())
+            .flatten()
+            .map(local)
+            .collect();
+        run(Command::new(&command[0]).args(&command[1..]));
+    }
+    let mut command = Command::new(&bin);
+    command.args(server.args.iter().flatten().map(local));
+    for var in server.env.iter().flatten() {
+        let key = &var
+            .value_from
+            .as_ref()
+            .unwrap()
+            .secret_key_ref
+            .as_ref()
+            .unwrap()
+            .key;
+        let value = match key.as_str() {
+            ACCESS_KEY_ID => root.0,
+            SECRET_ACCESS_KEY => root.1,
+            other => panic!("{} comes from key {other}, unknown here", var.name),
+        };
+        command.env(&var.name, value);
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("s3.log"))
+        .unwrap();
+    let child = command
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("s3.log")).unwrap())
+        .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("{bin}: {e}"));
     let server = Server(child);
     wait_for_port(port, "versitygw");
-    (server, format!("http://127.0.0.1:{port}"))
+    server
 }
 
 /// A WordPress-shaped database: options (URLs, schema versions, a serialized value),
@@ -774,6 +827,28 @@ fn answer(home: &str, key: &(String, String), method: &str, path: &str) -> Strin
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// What differs on this machine from a Job's pod: the database, the folders, curl's route
+/// to the target (`home`).
+fn machine_vars(env: &Env, home: &str) -> Vec<(String, String)> {
+    let mut machine: Vec<(String, String)> = env
+        .vars("", "")
+        .into_iter()
+        .filter(|(k, _)| {
+            [
+                "WP_ROOT",
+                "WP_CORE",
+                "WORK",
+                "RESULT",
+                "MYSQL_ROOT_PASSWORD",
+            ]
+            .contains(&k.as_str())
+                || k.starts_with("WORDPRESS_DB_")
+        })
+        .collect();
+    machine.push(("CURL_HOME".to_string(), home.to_string()));
+    machine
+}
+
 fn fetch(home: &str, url: &str) -> String {
     let out = run(Command::new("curl")
         .env("CURL_HOME", home)
@@ -808,24 +883,8 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
         secrets.insert(layout(store).backup_credentials(), own);
     }
     let own_key = |store: &str| secrets[&layout(store).backup_credentials()].clone();
-    // What differs on this machine: the database, the folders, curl's route to the target.
     let home = curl_home(&env);
-    let mut machine: Vec<(String, String)> = env
-        .vars("", "")
-        .into_iter()
-        .filter(|(k, _)| {
-            [
-                "WP_ROOT",
-                "WP_CORE",
-                "WORK",
-                "RESULT",
-                "MYSQL_ROOT_PASSWORD",
-            ]
-            .contains(&k.as_str())
-                || k.starts_with("WORDPRESS_DB_")
-        })
-        .collect();
-    machine.push(("CURL_HOME".to_string(), home.clone()));
+    let machine = machine_vars(&env, &home);
     // Every variable the scripts refuse to run without is set by the rendered Job itself:
     // `as_run` adds this machine's values for names the Job lacks, so a Job that dropped
     // one (WORK, WORDPRESS_DB_HOST, ...) would otherwise still run here.
@@ -1148,6 +1207,94 @@ fn a_stores_key_opens_its_own_backups_alone_and_a_clone_reads_through_presigned_
 /// Backup `to` of store shop on the target: backup `from`'s objects with the dump
 /// replaced by `dump` (gzip'd here), and a manifest whose size and SHA-256 match it, so
 /// every check before the import passes.
+#[test]
+fn rotating_the_targets_root_key_keeps_every_stores_account_and_backups() {
+    let (dir, env, _db, s3) = setup();
+    let config: Config = config::load(&Sources::default()).unwrap();
+    let layout =
+        |store: &str| StoreLayout::new(&StoreName::parse(store, "store-").unwrap(), &config);
+    let old_root = (KEY.to_string(), SECRET.to_string());
+    let a = (
+        store_access_key_id("a"),
+        "aOwnSecretKeyOfStoreA0123456789abcdefghij".to_string(),
+    );
+    let mut secrets = BTreeMap::from([
+        (TARGET_SERVER.to_string(), old_root.clone()),
+        (store_key_secret(&config, "a"), a.clone()),
+        (layout("a").backup_credentials(), a.clone()),
+    ]);
+    let home = curl_home(&env);
+    let machine = machine_vars(&env, &home);
+    let job_runs = |job: &Job, secrets: &BTreeMap<String, (String, String)>| {
+        let (script, vars) = as_run(job, secrets, &machine);
+        env.script(&script, &vars)
+    };
+    let (ok, _, stderr) = job_runs(&access_job(&config, "a"), &secrets);
+    assert!(ok, "access job of a: {stderr}");
+    let (ok, _, stderr) = job_runs(
+        &backup_job(&layout("a"), &config, "20261201-100000"),
+        &secrets,
+    );
+    assert!(ok, "backup of a: {stderr}");
+
+    // docs/backups.md: a new root key in Secret `storectl-backups`, the server restarted.
+    let port: u16 = env.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    drop(s3);
+    let new_root = (
+        "storectl-rotated".to_string(),
+        "n3wS3cr3tAfterRotation0123456789".to_string(),
+    );
+    let _s3 = s3_server_as_rendered(dir.path(), port, (&new_root.0, &new_root.1));
+    secrets.insert(TARGET_SERVER.to_string(), new_root.clone());
+
+    let first = "/backups-a/stores/a/20261201-100000/manifest.json";
+    assert_eq!(
+        answer(&home, &old_root, "GET", first),
+        "403",
+        "the old root key is refused"
+    );
+    assert_eq!(
+        answer(&home, &new_root, "GET", first),
+        "200",
+        "the new root key is taken"
+    );
+    assert_eq!(
+        answer(&home, &a, "GET", first),
+        "200",
+        "store a's own key still reads its backup"
+    );
+    let (ok, stdout, stderr) = job_runs(
+        &backup_job(&layout("a"), &config, "20261201-110000"),
+        &secrets,
+    );
+    assert!(
+        ok,
+        "store a backs up with its own key after the rotation: {stderr}"
+    );
+    assert!(
+        stdout.contains("\"location\":\"backups-a/stores/a/20261201-110000/\""),
+        "{stdout}"
+    );
+    // storectl's next access Job (a new store) works with the new key alone.
+    let b = (
+        store_access_key_id("b"),
+        "bOwnSecretKeyOfStoreB0123456789abcdefghij".to_string(),
+    );
+    secrets.insert(store_key_secret(&config, "b"), b.clone());
+    let (ok, _, stderr) = job_runs(&access_job(&config, "b"), &secrets);
+    assert!(ok, "access job of b with the new root key: {stderr}");
+    assert_eq!(
+        answer(&home, &b, "PUT", "/backups-b/probe"),
+        "200",
+        "store b's account works"
+    );
+    assert_eq!(
+        answer(&home, &a, "GET", "/backups-b/probe"),
+        "403",
+        "and is b's alone"
+    );
+}
+
 fn forge(env: &Env, from: &str, to: &str, dump: &str) {
     let stored = env.dir.join("s3/backups/stores/shop");
     std::fs::create_dir_all(stored.join(to)).unwrap();

@@ -21,6 +21,18 @@ impl Session {
     }
 
     fn start_as(kubeconfig: &std::path::Path, context: &str, width: u16, height: u16) -> Self {
+        Self::launch(kubeconfig, context, (width, height), "", "")
+    }
+
+    /// storectl with `env` (`NAME=value ...`) added to its environment, and the shell
+    /// commands `after` run in the same terminal once it has exited.
+    fn launch(
+        kubeconfig: &std::path::Path,
+        context: &str,
+        (width, height): (u16, u16),
+        env: &str,
+        after: &str,
+    ) -> Self {
         let name = unique("storectl-e2e");
         // In the cluster's folder: removed with it.
         let home = kubeconfig
@@ -28,7 +40,7 @@ impl Session {
             .unwrap_or_else(|| std::path::Path::new("/tmp"))
             .join(format!("{name}-home"));
         let command = format!(
-            "env -i HOME={} PATH=/usr/bin:/bin TERM=xterm-256color KUBECONFIG={} {} --context {context}; echo STORECTL-EXITED-$?; sleep 30",
+            "env -i HOME={} PATH=/usr/bin:/bin TERM=xterm-256color KUBECONFIG={} {env} {} --context {context}; echo STORECTL-EXITED-$?; {after} sleep 30",
             home.display(),
             kubeconfig.display(),
             env!("CARGO_BIN_EXE_storectl")
@@ -57,8 +69,13 @@ impl Session {
 
     /// Whether the pane shows the alternate screen (tmux tracks the terminal mode).
     fn alternate_screen_on(&self) -> bool {
+        self.flag("#{alternate_on}")
+    }
+
+    /// One of tmux's flags of the pane (`#{alternate_on}`, `#{cursor_flag}`, ...).
+    fn flag(&self, format: &str) -> bool {
         let out = Command::new("tmux")
-            .args(["display-message", "-p", "-t", &self.name, "#{alternate_on}"])
+            .args(["display-message", "-p", "-t", &self.name, format])
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim() == "1"
@@ -252,6 +269,47 @@ fn sigterm_and_a_tiny_terminal_are_handled() {
     // Not the screen's text: after a resize in the alternate screen, tmux may carry some
     // of its lines into the main screen. The mode itself is what must be restored.
     assert!(!tui.alternate_screen_on(), "the alternate screen was left");
+}
+
+#[test]
+fn a_panic_in_the_running_ui_gives_the_terminal_back_as_it_was() {
+    let c = cluster();
+    // A debug build panics on the key this names; `stty -a` then reads the terminal's
+    // line settings in the same pane, as the user's shell would find them.
+    let tui = Session::launch(
+        &c.kubeconfig,
+        "devcluster-admin",
+        (140, 40),
+        "STORECTL_DEBUG_PANIC_KEY=%",
+        "stty -a; echo STTY-READ;",
+    );
+    tui.wait("the table", 30, |s| s.contains("sorted by"));
+    assert!(
+        tui.alternate_screen_on(),
+        "the TUI runs in the alternate screen"
+    );
+    assert!(!tui.flag("#{cursor_flag}"), "the TUI hides the cursor");
+    tui.text("%");
+    let screen = tui.wait("the shell after the panic", 15, |s| s.contains("STTY-READ"));
+    assert!(
+        screen.contains("STORECTL-EXITED-101"),
+        "the process ended by the panic:\n{screen}"
+    );
+    assert!(
+        screen.contains("deliberate panic"),
+        "the panic's message is left on the user's screen:\n{screen}"
+    );
+    assert!(!tui.alternate_screen_on(), "the alternate screen was left");
+    assert!(tui.flag("#{cursor_flag}"), "the cursor is shown again");
+    let settings: Vec<&str> = screen
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .collect();
+    for mode in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(
+            settings.contains(&mode) && !settings.contains(&format!("-{mode}").as_str()),
+            "raw mode was left on: `stty -a` shows no {mode}:\n{screen}"
+        );
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
+use futures::Stream;
 use k8s_openapi::jiff::Timestamp;
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -149,6 +150,22 @@ impl Feed {
     }
 }
 
+/// The changes a watcher receives, in order, until it has fallen more than the backlog
+/// behind (it is cut off: it reconnects and gets the whole list again, rather than a
+/// stream with a hole in it) or the feed stops.
+pub fn until_lagged(events: broadcast::Receiver<StoreChange>) -> impl Stream<Item = StoreChange> {
+    futures::stream::unfold(events, |mut events| async move {
+        match events.recv().await {
+            Ok(event) => Some((event, events)),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::info!("a watch client fell {missed} events behind; closing its stream");
+                None
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    })
+}
+
 struct Deriver {
     model: LiveModel,
     rules: StatusRules,
@@ -233,5 +250,62 @@ impl Deriver {
                 let _ = self.events.send(change);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::domain::changes::ChangeKind;
+
+    fn change(i: usize) -> StoreChange {
+        StoreChange {
+            kind: ChangeKind::Added,
+            store: StoreSummary {
+                name: format!("s{i}"),
+                namespace: format!("store-s{i}"),
+                status: Phase::Provisioning,
+                reason: String::new(),
+                url: None,
+                age_seconds: None,
+                pods_ready: 0,
+                pods_total: 0,
+                created: None,
+                versions: None,
+                cron: Default::default(),
+            },
+            was: None,
+        }
+    }
+
+    /// What a watcher that read nothing while `sent` changes went out receives once it
+    /// reads again (the feed then stops, which ends a stream that was not cut).
+    async fn received_after(sent: usize) -> Vec<String> {
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let watcher = until_lagged(events.subscribe());
+        for i in 0..sent {
+            events.send(change(i)).unwrap();
+        }
+        drop(events);
+        watcher.map(|c| c.store.name).collect().await
+    }
+
+    #[tokio::test]
+    async fn a_watcher_the_backlog_still_holds_gets_every_change_one_more_is_cut_off() {
+        let names = received_after(EVENT_BACKLOG).await;
+        assert_eq!(names.len(), EVENT_BACKLOG);
+        assert_eq!(names.first().map(String::as_str), Some("s0"));
+        assert_eq!(names.last(), Some(&format!("s{}", EVENT_BACKLOG - 1)));
+        // One change past the backlog: the stream ends at once, with no later changes
+        // delivered after a silent gap.
+        let cut = received_after(EVENT_BACKLOG + 1).await;
+        assert!(
+            cut.is_empty(),
+            "{} changes were delivered after a gap, from {:?}",
+            cut.len(),
+            cut.first()
+        );
     }
 }

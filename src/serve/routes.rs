@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use super::caller::Caller;
 use super::error::ApiError;
@@ -180,16 +180,7 @@ fn watch(
     slot: super::streams::Slot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     let super::feed::Subscription { view, events } = server.feed.subscribe();
-    let changes = futures::stream::unfold(events, |mut events| async move {
-        match events.recv().await {
-            Ok(event) => Some((event, events)),
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::info!("a watch client fell {missed} events behind; closing its stream");
-                None
-            }
-            Err(broadcast::error::RecvError::Closed) => None,
-        }
-    });
+    let changes = super::feed::until_lagged(events);
     let mut stopping = server.stopping.clone();
     let stop = async move {
         let _ = stopping.wait_for(|s| *s).await;

@@ -60,7 +60,10 @@ async fn event_loop(
         tui.draw(|f| ui::draw(f, &app))?;
         let action = tokio::select! {
             event = keys.next() => match event {
-                Some(Ok(Event::Key(key))) => app::keys::action_for(&app, key),
+                Some(Ok(Event::Key(key))) => {
+                    terminal::panic_if_asked(&key);
+                    app::keys::action_for(&app, key)
+                }
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e.into()),
                 None => Some(Action::Quit),
