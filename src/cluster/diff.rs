@@ -1,8 +1,10 @@
 //! What applying a store's objects would change, object by object and field by field,
 //! as `kubectl diff` finds it: each object is applied as a server-side dry run and the
 //! answer compared with the object as it is, so hand edits to the fields storectl sets
-//! (drift) show too. The Secret (never replaced) and the setup Job (run once; its
-//! template is immutable) are not compared.
+//! (drift) show too. Only the fields storectl's field manager owns, before or after, are
+//! compared: what other writers keep (the runner's report on its Lease) is theirs,
+//! however it moves between the read and the dry run. The Secret (never replaced) and
+//! the setup Job (run once; its template is immutable) are not compared.
 
 use kube::api::{Patch, PatchParams};
 use kube::{Api, Resource};
@@ -15,6 +17,7 @@ use super::error::ClusterError;
 use super::objects::{FIELD_MANAGER, namespaced};
 use crate::domain::diff::{FieldChange, ObjectDiff};
 use crate::domain::leaves::{self, Arrays};
+use crate::domain::managed_fields;
 use crate::domain::manifests::Manifest;
 
 /// The differences between the cluster and `manifests`, in apply order.
@@ -88,26 +91,22 @@ where
         api.patch(&name, &params, &Patch::Apply(object)).await
     }
     .map_err(conn.error(&format!("dry-run applying {reference}")))?;
-    let fields = compare(&comparable(&live), &comparable(&after));
-    let fields = if K::kind(&()) == "Lease" {
-        // The report Lease's spec and report are its runner's, renewed as it likes: only
-        // what storectl sets of it (its metadata) can drift.
-        fields
-            .into_iter()
-            .filter(|f| !f.path.starts_with("spec") && f.path != REPORT_PATH)
-            .collect()
-    } else {
-        fields
+    let live = serde_json::to_value(&live).unwrap_or(Value::Null);
+    let after = serde_json::to_value(&after).unwrap_or(Value::Null);
+    let owned = managed_fields::join(
+        &managed_fields::owned_by(&live, FIELD_MANAGER),
+        &managed_fields::owned_by(&after, FIELD_MANAGER),
+    );
+    let mine = |object: &Value| {
+        managed_fields::project(object, &owned).unwrap_or(Value::Object(Default::default()))
     };
+    let fields = compare(&comparable(&mine(&live)), &comparable(&mine(&after)));
     Ok((!fields.is_empty()).then_some(ObjectDiff {
         object: reference,
         change: "update",
         fields,
     }))
 }
-
-/// The report annotation's path as [`compare`] names it.
-const REPORT_PATH: &str = "metadata.annotations.storectl.io/report";
 
 /// Whether `desired` makes a Deployment `Recreate` whose live strategy still carries
 /// `rollingUpdate` (which then has to be removed first).

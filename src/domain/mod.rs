@@ -12,6 +12,7 @@ pub mod labels;
 pub mod layout;
 pub mod leaves;
 pub mod lookup;
+pub mod managed_fields;
 pub mod manifests;
 pub mod name;
 pub mod ownership;
