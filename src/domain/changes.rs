@@ -82,17 +82,8 @@ mod tests {
 
     fn store(name: &str, status: Phase, reason: &str) -> StoreSummary {
         StoreSummary {
-            name: name.to_string(),
-            namespace: format!("store-{name}"),
-            status,
-            reason: reason.to_string(),
-            url: None,
             age_seconds: Some(1),
-            pods_ready: 0,
-            pods_total: 0,
-            created: None,
-            versions: None,
-            cron: Default::default(),
+            ..StoreSummary::example(name, status, reason)
         }
     }
 

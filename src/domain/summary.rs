@@ -35,6 +35,24 @@ impl StoreSummary {
     pub fn store_ref(&self) -> StoreRef {
         StoreRef::new(self.name.clone(), self.namespace.clone())
     }
+
+    /// For tests: store `name` in `store-NAME` with `status` and `reason`, nothing else.
+    #[cfg(test)]
+    pub fn example(name: &str, status: Phase, reason: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            namespace: format!("store-{name}"),
+            status,
+            reason: reason.to_string(),
+            url: None,
+            age_seconds: None,
+            pods_ready: 0,
+            pods_total: 0,
+            created: None,
+            versions: None,
+            cron: Cron::default(),
+        }
+    }
 }
 
 pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> StoreSummary {

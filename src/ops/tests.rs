@@ -36,19 +36,7 @@ fn app(rows: Vec<StoreRow>, readonly: bool) -> App {
 
 fn row(phase: Phase) -> StoreRow {
     StoreRow {
-        summary: StoreSummary {
-            name: "shop".into(),
-            namespace: "store-shop".into(),
-            status: phase,
-            reason: String::new(),
-            url: None,
-            age_seconds: None,
-            pods_ready: 0,
-            pods_total: 0,
-            created: None,
-            versions: None,
-            cron: Default::default(),
-        },
+        summary: StoreSummary::example("shop", phase, ""),
         objects: vec![],
     }
 }

@@ -263,19 +263,7 @@ mod tests {
     fn change(i: usize) -> StoreChange {
         StoreChange {
             kind: ChangeKind::Added,
-            store: StoreSummary {
-                name: format!("s{i}"),
-                namespace: format!("store-s{i}"),
-                status: Phase::Provisioning,
-                reason: String::new(),
-                url: None,
-                age_seconds: None,
-                pods_ready: 0,
-                pods_total: 0,
-                created: None,
-                versions: None,
-                cron: Default::default(),
-            },
+            store: StoreSummary::example(&format!("s{i}"), Phase::Provisioning, ""),
             was: None,
         }
     }
