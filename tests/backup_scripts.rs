@@ -6,13 +6,15 @@
 //! as it was.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use std::collections::BTreeMap;
 
+use common::wordpress::{MariaDb, Server, free_port, listening, run, wait_until};
 use k8s_openapi::api::batch::v1::Job;
 use storectl::domain::backup::{
     BACKUP_FILES, BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT,
@@ -35,102 +37,19 @@ const SECRET: &str = "s3cr3tS3cr3tS3cr3t";
 const DB_PASSWORD: &str = "Wp0rdPassw0rd123";
 const ROOT_PASSWORD: &str = "R00tPassw0rd456";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A process killed when the test ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} never listened on {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// MariaDB on a free port with database `wordpress` and its user (rights on that
-/// database only, as the official mysql image's MYSQL_USER), and root over TCP with a
-/// password (as the image's MYSQL_ROOT_PASSWORD).
-fn mariadb(dir: &Path) -> (Server, u16) {
-    let tool = |name: &str| {
-        assert!(
-            Path::new(name).exists() || which(name).is_some(),
-            "{name} is missing: the backup script tests need mariadb-server (scripts/test installs it)"
-        );
-        name.to_string()
-    };
-    let data = dir.join("mysql");
-    run(Command::new(tool("mariadb-install-db"))
-        .arg("--no-defaults")
-        .arg(format!("--datadir={}", data.display()))
-        .arg("--user=root")
-        .arg("--auth-root-authentication-method=socket")
-        .arg("--skip-test-db")
-        // Its own temporary folder: servers bootstrapping side by side in one /tmp
-        // collide on their temporary tables.
-        .arg(format!("--tmpdir={}", dir.display())));
-    let port = free_port();
-    let socket = dir.join("mysql.sock");
-    let child = Command::new(tool("/usr/sbin/mariadbd"))
-        .arg("--no-defaults")
-        .arg(format!("--datadir={}", data.display()))
-        .arg(format!("--socket={}", socket.display()))
-        .arg(format!("--port={port}"))
-        .arg("--bind-address=127.0.0.1")
-        .arg(format!("--pid-file={}", dir.join("mysql.pid").display()))
-        .arg(format!("--tmpdir={}", dir.display()))
-        .arg("--user=root")
-        .arg("--skip-log-bin")
-        .arg("--skip-name-resolve")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("mysql.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    wait_for_port(port, "mariadbd");
-    run(Command::new("mysql")
-        .arg(format!("--socket={}", socket.display()))
-        .args(["-u", "root", "-e"])
-        .arg(format!(
-            "CREATE DATABASE wordpress CHARACTER SET utf8mb4; \
-             CREATE USER 'wordpress'@'%' IDENTIFIED BY '{DB_PASSWORD}'; \
-             GRANT ALL ON wordpress.* TO 'wordpress'@'%'; \
-             CREATE USER 'root'@'%' IDENTIFIED BY '{ROOT_PASSWORD}'; \
-             GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
-        )));
-    (server, port)
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
+/// MariaDB with database `wordpress` and its user (rights on that database only, as
+/// the official mysql image's MYSQL_USER), and root over TCP with a password (as the
+/// image's MYSQL_ROOT_PASSWORD).
+fn mariadb(dir: &Path) -> MariaDb {
+    let db = MariaDb::start(dir);
+    db.query(&format!(
+        "CREATE DATABASE wordpress CHARACTER SET utf8mb4; \
+         CREATE USER 'wordpress'@'%' IDENTIFIED BY '{DB_PASSWORD}'; \
+         GRANT ALL ON wordpress.* TO 'wordpress'@'%'; \
+         CREATE USER 'root'@'%' IDENTIFIED BY '{ROOT_PASSWORD}'; \
+         GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
+    ));
+    db
 }
 
 /// The S3 server over `dir/s3`, with bucket `backups` (the one every store shared before
@@ -214,7 +133,9 @@ fn s3_server_as_rendered(dir: &Path, port: u16, root: (&str, &str)) -> Server {
         .spawn()
         .unwrap_or_else(|e| panic!("{bin}: {e}"));
     let server = Server(child);
-    wait_for_port(port, "versitygw");
+    wait_until(&format!("versitygw never listened on {port}"), || {
+        listening(port)
+    });
     server
 }
 
@@ -361,9 +282,10 @@ impl Env {
     }
 }
 
-fn setup() -> (tempfile::TempDir, Env, Server, Server) {
+fn setup() -> (tempfile::TempDir, Env, MariaDb, Server) {
     let dir = tempfile::tempdir().unwrap();
-    let (db, db_port) = mariadb(dir.path());
+    let db = mariadb(dir.path());
+    let db_port = db.port;
     let (s3, endpoint) = s3_server(dir.path());
     let wp_root = dir.path().join("html");
     let content = wp_root.join("wp-content");

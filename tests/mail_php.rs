@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::wordpress::{MariaDb, Server, WordPress, free_port, listening, wait_until};
+use common::wordpress::{
+    MariaDb, Server, WordPress, free_port, listening, resolved_env_from, wait_until,
+};
 use k8s_openapi::api::core::v1::Container;
 use storectl::domain::config::{self, Sources};
 use storectl::domain::credentials::Credentials;
@@ -138,27 +140,14 @@ fn rendered(port: u16) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
             _ => {}
         }
     }
-    let env = container
-        .expect("no WordPress container")
-        .env
-        .iter()
-        .flatten()
-        .map(|e| {
-            let value = match e
-                .value_from
-                .as_ref()
-                .and_then(|v| v.secret_key_ref.as_ref())
-            {
-                Some(r) if r.name == layout.mail_secret() => {
-                    assert_eq!(r.key, "password");
-                    PASSWORD.to_string()
-                }
-                Some(r) => secret[&r.key].clone(),
-                None => e.value.clone().unwrap_or_default(),
-            };
-            (e.name.clone(), value)
-        })
-        .collect();
+    let secrets = BTreeMap::from([
+        (layout.secret(), secret),
+        (
+            layout.mail_secret(),
+            BTreeMap::from([("password".to_string(), PASSWORD.to_string())]),
+        ),
+    ]);
+    let env = resolved_env_from(&container.expect("no WordPress container"), &secrets);
     (files, env)
 }
 

@@ -154,6 +154,18 @@ pub fn resolved_env(
     secret_name: &str,
 ) -> BTreeMap<String, String> {
     let data = secret.string_data.clone().unwrap_or_default();
+    resolved_env_from(
+        container,
+        &BTreeMap::from([(secret_name.to_string(), data)]),
+    )
+}
+
+/// `container`'s environment with each Secret reference resolved from `secrets` (name →
+/// data); a reference to any other Secret, or to a key it lacks, fails the test.
+pub fn resolved_env_from(
+    container: &Container,
+    secrets: &BTreeMap<String, BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
     container
         .env
         .iter()
@@ -165,7 +177,9 @@ pub fn resolved_env(
                 .and_then(|v| v.secret_key_ref.as_ref())
             {
                 Some(r) => {
-                    assert_eq!(r.name, secret_name, "{}", e.name);
+                    let data = secrets.get(&r.name).unwrap_or_else(|| {
+                        panic!("{} comes from Secret {}, unknown here", e.name, r.name)
+                    });
                     data.get(&r.key).cloned().unwrap_or_else(|| {
                         panic!("{} names {} that the Secret lacks", e.name, r.key)
                     })
