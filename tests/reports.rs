@@ -38,21 +38,18 @@ async fn reported(name: &str) -> Value {
     panic!("no versions in the status of {name}: {}", status_json(name));
 }
 
+/// Store `name` created Ready with `set`, and its status once its runner has reported.
+async fn created_and_reported(c: &common::TestCluster, name: &str, set: &str) -> Value {
+    let create = ["create", name, "--set", set, "--wait", "--timeout", "90s"];
+    block(|| storectl(c, ADMIN, &create).expect_code(0));
+    reported(name).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_running_store_reports_its_versions_and_cron_from_its_lease() {
     let c = cluster();
     let name = unique("report");
-    let create = [
-        "create",
-        &name,
-        "--set",
-        "woocommerce.version=10.1.2",
-        "--wait",
-        "--timeout",
-        "90s",
-    ];
-    block(|| storectl(c, ADMIN, &create).expect_code(0));
-    let status = reported(&name).await;
+    let status = created_and_reported(c, &name, "woocommerce.version=10.1.2").await;
     assert_eq!(status["status"], "Ready", "{status}");
     assert_eq!(status["versions"]["woocommerce"], "10.1.2", "{status}");
     assert_eq!(status["versions"]["wordpress"], "6.8.0", "{status}");
@@ -82,17 +79,12 @@ async fn a_running_store_reports_its_versions_and_cron_from_its_lease() {
 async fn a_store_whose_cron_stopped_says_so_and_stays_ready() {
     let c = cluster();
     let name = unique("cronstop");
-    let create = [
-        "create",
+    let status = created_and_reported(
+        c,
         &name,
-        "--set",
         "wordpress.image=wordpress:6.8-apache-sim-cron-stale",
-        "--wait",
-        "--timeout",
-        "90s",
-    ];
-    block(|| storectl(c, ADMIN, &create).expect_code(0));
-    let status = reported(&name).await;
+    )
+    .await;
     assert_eq!(status["status"], "Ready", "{status}");
     assert_eq!(
         status["reason"], "all components ready; cron has not run for 11 min",
