@@ -228,20 +228,13 @@ async fn backup_restore_and_clone_then_delete_keeps_the_backups() {
     assert_eq!(wordpress, Some(1), "WordPress runs again");
     // ... and a WordPress pod is Ready again, as the API server says.
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
-    let ready = |p: &Pod| {
-        p.metadata.deletion_timestamp.is_none()
-            && p.status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-    };
     let ready_wordpress = pods
         .list(&ListParams::default().labels("component=wordpress"))
         .await
         .unwrap()
         .items
         .iter()
-        .filter(|p| ready(p))
+        .filter(|p| common::pod_ready(p))
         .count();
     assert_eq!(
         ready_wordpress, 1,

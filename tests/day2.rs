@@ -155,23 +155,11 @@ async fn pause_stops_every_pod_keeping_volumes_and_secret_and_resume_brings_the_
                 .contains_key("storectl.io/paused")
         );
     }
-    let mut ready: Vec<String> = pods
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|p| {
-            p.metadata.deletion_timestamp.is_none()
-                && p.status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-        })
-        .filter_map(|p| p.metadata.labels.and_then(|l| l.get("component").cloned()))
-        .collect();
-    ready.sort();
-    assert_eq!(ready, ["mysql", "wordpress"], "a Ready pod of each");
+    assert_eq!(
+        common::ready_components(&pods).await,
+        ["mysql", "wordpress"],
+        "a Ready pod of each"
+    );
     assert_eq!(uids(&secrets).await, secrets_before);
     assert_eq!(uids(&claims).await, claims_before);
     let not_paused = block(|| storectl(c, ADMIN, &["resume", &name]).expect_code(0));
@@ -720,23 +708,11 @@ async fn resume_after_a_pause_cut_short_brings_both_deployments_back_and_leaves_
         [(mysql, Some(1), None), (wordpress, Some(1), None)],
         "both back, no paused label left"
     );
-    let mut ready: Vec<String> = pods
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|p| {
-            p.metadata.deletion_timestamp.is_none()
-                && p.status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-        })
-        .filter_map(|p| p.metadata.labels.and_then(|l| l.get("component").cloned()))
-        .collect();
-    ready.sort();
-    assert_eq!(ready, ["mysql", "wordpress"], "a Ready pod of each");
+    assert_eq!(
+        common::ready_components(&pods).await,
+        ["mysql", "wordpress"],
+        "a Ready pod of each"
+    );
     block(|| storectl(c, ADMIN, &["delete", &name, "--yes"]).expect_code(0));
 }
 

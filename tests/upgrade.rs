@@ -529,12 +529,8 @@ async fn a_rollout_killed_mid_wave_leaves_every_store_ready_and_the_same_command
         .items
         .into_iter()
         .filter(|p| {
-            p.metadata.deletion_timestamp.is_none()
+            common::pod_ready(p)
                 && p.spec.as_ref().unwrap().containers[0].image.as_deref() == Some(NEW)
-                && p.status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
         })
         .collect();
     assert_eq!(running.len(), 1, "one Ready WordPress pod on the new image");

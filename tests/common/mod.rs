@@ -26,6 +26,31 @@ pub struct TestCluster {
 
 static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
 
+/// Whether the API server says `pod` is Ready, and it is not being deleted.
+pub fn pod_ready(pod: &k8s_openapi::api::core::v1::Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_none()
+        && pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// The components (label `component`) with a Ready pod among `pods`, sorted.
+pub async fn ready_components(pods: &kube::Api<k8s_openapi::api::core::v1::Pod>) -> Vec<String> {
+    let mut ready: Vec<String> = pods
+        .list(&kube::api::ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(pod_ready)
+        .filter_map(|p| p.metadata.labels.and_then(|l| l.get("component").cloned()))
+        .collect();
+    ready.sort();
+    ready
+}
+
 /// The control plane of this test binary, started on first use.
 pub fn cluster() -> &'static TestCluster {
     CLUSTER.get_or_init(start)
