@@ -835,20 +835,9 @@ async fn an_original_platform_store_is_paused_resumed_backed_up_and_restored() {
         .collect();
     assert!(started.is_empty(), "{started:?}");
 
-    // With the Secret made from the passwords it runs with (as the message says), and
-    // the MySQL Service the original platform made with every store (its design's
-    // "Services" section), the backup runs to its end and restores.
-    let service: k8s_openapi::api::core::v1::Service = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": format!("{name}-mysql"),
-            "labels": {"app": name, "component": "mysql", "managed-by": "ecommerce-platform"}},
-        "spec": {"selector": {"app": name, "component": "mysql"},
-            "ports": [{"name": "mysql", "port": 3306, "targetPort": 3306}]}
-    }))
-    .unwrap();
-    Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), SHARED)
-        .create(&Default::default(), &service)
-        .await
-        .unwrap();
+    // With the Secret made from the passwords it runs with (as the message says), the
+    // backup runs to its end and restores (through the MySQL Service the original
+    // platform made with every store).
     let credentials = Secret {
         metadata: kube::api::ObjectMeta {
             name: Some(format!("{name}-credentials")),

@@ -1370,7 +1370,7 @@ async fn a_name_in_two_namespaces_and_a_foreign_object_are_409_and_nothing_is_de
         "store-{twice} is being deleted"
     );
     let original = labelled_in_shared(&client, &twice).await;
-    assert_eq!(original.len(), 5, "{original:?}");
+    assert_eq!(original.len(), 7, "{original:?}");
     assert!(
         original.iter().all(|(_, deleting)| !deleting),
         "{original:?}"

@@ -72,10 +72,9 @@ where
         }));
     };
     let desired = serde_json::to_value(object).unwrap_or(Value::Null);
-    let after = if switches_to_recreate(
-        &serde_json::to_value(&live).unwrap_or(Value::Null),
-        &desired,
-    ) {
+    let live = serde_json::to_value(&live).unwrap_or(Value::Null);
+    let recreate = switches_to_recreate(&live, &desired);
+    let after = if recreate {
         // Server-side apply cannot drop the server's default rollingUpdate (the
         // original platform's Deployments have it): a merge patch with it null does.
         let mut body = desired;
@@ -91,12 +90,17 @@ where
         api.patch(&name, &params, &Patch::Apply(object)).await
     }
     .map_err(conn.error(&format!("dry-run applying {reference}")))?;
-    let live = serde_json::to_value(&live).unwrap_or(Value::Null);
     let after = serde_json::to_value(&after).unwrap_or(Value::Null);
-    let owned = managed_fields::join(
+    let mut owned = managed_fields::join(
         &managed_fields::owned_by(&live, FIELD_MANAGER),
         &managed_fields::owned_by(&after, FIELD_MANAGER),
     );
+    if recreate {
+        // That removal is storectl's too, though no manager owned the default it drops
+        // (the upgrade reads it from the diff: `cluster::upgrade`).
+        let rolling_update = serde_json::json!({"f:spec": {"f:strategy": {"f:rollingUpdate": {}}}});
+        owned = managed_fields::join(&owned, &rolling_update);
+    }
     let mine = |object: &Value| {
         managed_fields::project(object, &owned).unwrap_or(Value::Object(Default::default()))
     };

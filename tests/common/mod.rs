@@ -283,7 +283,8 @@ impl Run {
 }
 
 /// Creates a store the way the original Node.js orchestrator did: shared namespace,
-/// original names and labels, applied by another field manager, no setup Job or Secret.
+/// original names and labels (Deployments, claims, Services, Ingress), applied by another
+/// field manager, no setup Job or Secret.
 pub async fn original_platform_store(cluster: &TestCluster, name: &str) {
     let client = cluster.admin().await;
     let labels = |component: &str| serde_json::json!({"app": name, "component": component, "managed-by": "ecommerce-platform"});
@@ -341,6 +342,26 @@ pub async fn original_platform_store(cluster: &TestCluster, name: &str) {
             &format!("{name}-{component}-pvc"),
             &pp,
             &kube::api::Patch::Apply(claim),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Its design's Services: `{store}-{component}`, ClusterIP, 80 and 3306.
+        let port = if component == "mysql" { 3306 } else { 80 };
+        let service = apply(
+            "v1",
+            "Service",
+            serde_json::json!({
+                "metadata": {"name": format!("{name}-{component}"), "labels": labels(component)},
+                "spec": {"selector": {"app": name, "component": component},
+                    "ports": [{"name": component, "port": port, "targetPort": port}]}
+            }),
+        );
+        let api: kube::Api<k8s_openapi::api::core::v1::Service> =
+            kube::Api::namespaced(client.clone(), ns);
+        api.patch(
+            &format!("{name}-{component}"),
+            &pp,
+            &kube::api::Patch::Apply(service),
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
