@@ -289,6 +289,7 @@ async function start() {
   readonly = (await response.json()).readonly !== false;
   if (readonly) {
     $('create-form')?.remove();
+    $('delete-dialog')?.remove();
     document.querySelector('th.controls')?.remove();
   }
   $('login').hidden = true;
