@@ -184,6 +184,49 @@ async fn the_dashboard_signs_in_creates_follows_and_deletes_stores_live() {
     let same_page = browser.script("return window.notReloaded === true;", json!([]));
     assert_eq!(same_page, true, "the page was reloaded");
 
+    // Its page: objects, URL, events, revisions, backups, each as the API has them.
+    block(|| browser.click(&format!("tr[data-store=\"{created}\"] td.name a")));
+    let details = "const rows = (id) => [...document.querySelectorAll(`#${id} tbody tr`)]
+           .map((tr) => [...tr.children].map((td) => td.textContent));
+         const revisions = rows('details-revisions');
+         return document.activeElement.id === 'details-title'
+           && document.getElementById('details-title').textContent === `Store ${args[0]}`
+           && revisions.length === 1 && revisions[0][3] === 'created'
+           && {objects: rows('details-objects'), events: rows('details-events').length,
+               backups: rows('details-backups'), revisions: revisions[0],
+               url: document.querySelector('#details-summary a').textContent};";
+    let page = block(|| {
+        browser.wait(
+            "the store's page",
+            details,
+            json!([created]),
+            Duration::from_secs(30),
+        )
+    });
+    let wordpress = json!(["Deployment", format!("{created}-wordpress"), "1/1 ready"]);
+    assert!(
+        page["objects"].as_array().unwrap().contains(&wordpress),
+        "{page}"
+    );
+    assert_eq!(page["url"], format!("http://{created}.local").as_str());
+    assert!(page["events"].as_u64().unwrap() > 0, "{page}");
+    assert_eq!(page["backups"], json!([["none"]]));
+    // Revision 1 names the caller (the token's digest), not the server's account.
+    let user = page["revisions"][2].as_str().unwrap();
+    assert!(
+        user.starts_with("token:") && user.ends_with(" (through storectl serve)"),
+        "{page}"
+    );
+    block(|| browser.click("#details a[href='#']"));
+    block(|| {
+        browser.wait(
+            "the table again",
+            row,
+            json!([created]),
+            Duration::from_secs(10),
+        )
+    });
+
     // A store the CLI creates is in the table within a second.
     let by_cli = unique("dash");
     block(|| storectl(cluster, ADMIN, &["create", &by_cli]).expect_code(0));
@@ -215,13 +258,18 @@ async fn the_dashboard_signs_in_creates_follows_and_deletes_stores_live() {
 }
 
 fn delete_from_the_page(browser: &Browser, name: &str) {
-    // Every status the row shows from now on, recorded by the page itself.
+    // Every status the row shows after the one it shows now, recorded by the page itself.
     browser.script(
-        "window.statuses = [];
-         new MutationObserver(() => {
+        "const status = () => {
            const cell = document.querySelector(`tr[data-store=\"${arguments[0]}\"] td.status`);
-           const s = cell ? cell.textContent : 'gone';
-           if (window.statuses[window.statuses.length - 1] !== s) window.statuses.push(s);
+           return cell ? cell.textContent : 'gone';
+         };
+         window.statuses = [];
+         let last = status();
+         new MutationObserver(() => {
+           const now = status();
+           if (now !== last) window.statuses.push(now);
+           last = now;
          }).observe(document.getElementById('rows'), {subtree: true, childList: true, characterData: true});",
         json!([name]),
     );

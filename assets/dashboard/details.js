@@ -13,8 +13,10 @@ function cell(tr, text) {
   tr.append(td);
 }
 
-function fill(tableId, items, columns) {
+/** A table's rows from a settled read: its items, "none", or why it could not be read. */
+function fill(tableId, part, columns) {
   const body = $(tableId).tBodies[0];
+  const items = part.status === 'fulfilled' ? part.value : [];
   const trs = items.map((item) => {
     const tr = document.createElement('tr');
     for (const column of columns) cell(tr, column(item));
@@ -24,7 +26,7 @@ function fill(tableId, items, columns) {
     const tr = document.createElement('tr');
     const td = document.createElement('td');
     td.colSpan = columns.length;
-    td.textContent = 'none';
+    td.textContent = part.status === 'fulfilled' ? 'none' : part.reason.message;
     tr.append(td);
     trs.push(tr);
   }
@@ -83,14 +85,13 @@ export async function showDetails(name) {
     $('details-summary').textContent = detail.reason.message;
   } else {
     summary(detail.value);
-    fill('details-objects', detail.value.objects, [(o) => o.kind, (o) => o.name, (o) => o.state]);
+    fill('details-objects', { status: 'fulfilled', value: detail.value.objects }, [(o) => o.kind, (o) => o.name, (o) => o.state]);
   }
-  const or = (part) => (part.status === 'fulfilled' ? part.value : []);
-  fill('details-events', or(events), [
+  fill('details-events', events, [
     (e) => e.last_seen, (e) => e.type, (e) => e.reason, (e) => e.object, (e) => e.message]);
-  fill('details-revisions', or(revisions), [
+  fill('details-revisions', revisions, [
     (r) => r.revision, (r) => r.recorded, (r) => r.user, (r) => r.change]);
-  fill('details-backups', or(backups), [
+  fill('details-backups', backups, [
     (b) => b.id, (b) => b.created, (b) => b.status, (b) => b.size, (b) => b.reason]);
 }
 
