@@ -148,10 +148,11 @@ function fillRow(tr, store) {
   setText(status, store.status);
   status.className = `status status-${store.status}`;
   setText(reason, store.reason);
-  const href = store.url || '';
+  // Only web addresses become links (a store's URL is http or https; anything else is text).
+  const href = /^https?:\/\//.test(store.url || '') ? store.url : '';
   const link = url.firstChild;
-  if (!href) setText(url, '-');
-  else if (!link || link.nodeName !== 'A' || link.href !== new URL(href).href) {
+  if (!href) setText(url, store.url || '-');
+  else if (!link || link.nodeName !== 'A' || link.getAttribute('href') !== href) {
     const a = document.createElement('a');
     a.href = href;
     a.rel = 'noopener noreferrer';
@@ -237,8 +238,13 @@ function route() {
   const match = /^#store\/(.+)$/.exec(location.hash);
   $('stores').hidden = Boolean(match);
   $('details').hidden = !match;
-  if (match) showDetails(decodeURIComponent(match[1]), stores);
-  else redraw();
+  if (match) {
+    showDetails(decodeURIComponent(match[1]));
+  } else {
+    redraw();
+    // Back from a store's page: the focus must not stay in the hidden section.
+    if (!$('stores').contains(document.activeElement)) $('filter').focus();
+  }
 }
 
 function follow() {

@@ -53,13 +53,13 @@ function summary(store) {
   const dt = document.createElement('dt');
   dt.textContent = 'URL';
   const dd = document.createElement('dd');
-  if (store.url) {
+  if (/^https?:\/\//.test(store.url || '')) {
     const a = document.createElement('a');
     a.href = store.url;
     a.rel = 'noopener noreferrer';
     a.textContent = store.url;
     dd.append(a);
-  } else dd.textContent = '-';
+  } else dd.textContent = store.url || '-';
   nodes.push(dt, dd);
   dl.replaceChildren(...nodes);
 }
