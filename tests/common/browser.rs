@@ -41,8 +41,8 @@ impl Browser {
         for (file, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
             assert!(
                 Path::new(file).is_file(),
-                "{file} is missing: the dashboard tests need a real browser. Run scripts/test \
-                 (it installs them), or apt-get install chromium chromium-driver ({package})"
+                "{file} (Debian package {package}) is missing: the dashboard tests need a real \
+                 browser. Run scripts/test (it installs it), or apt-get install chromium chromium-driver"
             );
         }
         let port = free_port();
