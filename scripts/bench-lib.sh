@@ -57,6 +57,14 @@ upgrade_section() {
   awk -v b="$UPGRADE_BEGIN" -v e="$UPGRADE_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
 }
 
+DASHBOARD_BEGIN="<!-- dashboard: measured by tests/dashboard.rs -->"
+DASHBOARD_END="<!-- end of dashboard -->"
+# The dashboard's section of the file $1 (with its markers), if it has one.
+dashboard_section() {
+  [ -f "$1" ] || return 0
+  awk -v b="$DASHBOARD_BEGIN" -v e="$DASHBOARD_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
+}
+
 HOSTILE_BEGIN="<!-- hostile clients: written by scripts/bench-serve -->"
 HOSTILE_END="<!-- end of hostile clients -->"
 # The hostile-clients section of the file $1 (with its markers), if it has one.

@@ -571,6 +571,115 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     assert_eq!(revoked.status, 401, "{revoked:?}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboards_reads_answer_as_the_cli_and_a_dry_run_creates_nothing() {
+    let cluster = cluster();
+    let token = "token-for-the-dashboards-reads";
+    let (served, _) = Served::with_tokens(cluster, &[token]);
+    let name = unique("reads");
+    block(|| storectl(cluster, ADMIN, &["create", &name]).expect_code(0));
+    let client = cluster.admin().await;
+    let namespace = format!("store-{name}");
+
+    // The page's first question, needing a token like every /api route.
+    assert_eq!(block(|| served.send("GET", "/api/info", None)).status, 401);
+    let info = block(|| served.send("GET", "/api/info", Some(token))).json();
+    assert_eq!(
+        info,
+        json!({"readonly": false, "version": env!("CARGO_PKG_VERSION")})
+    );
+
+    // Revisions and backups: exactly what `history` and `backups` print as JSON.
+    let get = |path: String| block(|| served.send("GET", &path, Some(token)));
+    let cli_json = |args: &[&str]| -> Value {
+        let run = block(|| storectl(cluster, ADMIN, args).expect_code(0));
+        serde_json::from_str(&run.stdout).unwrap()
+    };
+    let revisions = get(format!("/api/stores/{name}/revisions"));
+    assert_eq!(revisions.status, 200, "{revisions:?}");
+    assert_eq!(
+        revisions.json(),
+        cli_json(&["history", &name, "-o", "json"])
+    );
+    let backups = get(format!("/api/stores/{name}/backups"));
+    assert_eq!(backups.status, 200, "{backups:?}");
+    assert_eq!(backups.json(), cli_json(&["backups", &name, "-o", "json"]));
+    // Events: of the store's namespace, as the API server has them.
+    let events = get(format!("/api/stores/{name}/events"));
+    assert_eq!(events.status, 200, "{events:?}");
+    let listed: Api<k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(client.clone(), &namespace);
+    let there: Vec<String> = listed
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| e.metadata.name.clone().unwrap_or_default())
+        .collect();
+    let shown = events.json();
+    let shown = shown.as_array().unwrap();
+    assert!(
+        !shown.is_empty() && shown.len() <= there.len(),
+        "{shown:?} vs {there:?}"
+    );
+    for sub in ["events", "revisions", "backups"] {
+        let missing = get(format!("/api/stores/no-{name}/{sub}"));
+        assert_eq!(missing.status, 404, "{missing:?}");
+        assert_eq!(
+            missing.error(),
+            format!("store 'no-{name}' not found (storectl list shows the stores)")
+        );
+    }
+
+    // What a delete destroys, in the CLI's words, with the store's status.
+    let detail = get(format!("/api/stores/{name}")).json();
+    assert_eq!(
+        detail["destroys"],
+        format!("namespace {namespace} and everything in it; its data volumes ({name}-mysql-pvc, {name}-wordpress-pvc) are lost").as_str()
+    );
+
+    // A dry run: the CLI's checks and words, nothing created.
+    let would = unique("dry");
+    let body = |n: &str| json!({"name": n}).to_string();
+    let dry = |query: &str, n: &str| {
+        let url = served.url(&format!("/api/stores{query}"));
+        block(|| {
+            call(
+                "POST",
+                &url,
+                Some(token),
+                Some(("application/json", &body(n))),
+            )
+        })
+    };
+    let fine = dry("?dryRun=true", &would);
+    assert_eq!(fine.status, 200, "{fine:?}");
+    assert_eq!(
+        fine.json(),
+        json!({"name": would, "namespace": format!("store-{would}")})
+    );
+    let refused = dry("?dryRun=true", "Bad_Name");
+    assert_eq!(refused.status, 400, "{refused:?}");
+    let cli = block(|| storectl(cluster, ADMIN, &["create", "Bad_Name"]).expect_code(2));
+    assert!(
+        cli.stderr
+            .lines()
+            .any(|l| l == format!("error: {}", refused.error())),
+        "{cli:?}"
+    );
+    assert_eq!(dry("?dryRun=yes", &would).status, 400);
+    let namespaces: Api<Namespace> = Api::all(client);
+    assert!(
+        namespaces
+            .get_opt(&format!("store-{would}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    block(|| storectl(cluster, ADMIN, &["delete", "--yes", &name]).expect_code(0));
+}
+
 #[test]
 fn serve_refuses_to_start_without_authentication_or_open_on_a_network_address() {
     let run = |args: &[&str]| {
@@ -1749,7 +1858,7 @@ async fn schemathesis_finds_no_server_error_or_schema_violation() {
     let (served, _) = Served::with_tokens(&own, &[token]);
     let reports = fresh_home(&own);
     // The document the server serves, read from a file: loaded from its URL, schemathesis
-    // leaves out the operation at that URL (GET /openapi.json), and tested 6 of 7.
+    // leaves out the operation at that URL (GET /openapi.json), and tested 6 of 7 (now 12).
     let document = block(|| served.send("GET", "/openapi.json", None));
     assert_eq!(document.status, 200, "{document:?}");
     let schema = reports.join("openapi.json");
@@ -1806,7 +1915,7 @@ async fn schemathesis_finds_no_server_error_or_schema_violation() {
                 .count()
         })
         .sum::<usize>();
-    assert_eq!(operations, 7);
+    assert_eq!(operations, 12);
     assert!(
         stdout.contains(&format!("Tested: {operations}\n")),
         "{stdout}"

@@ -5,6 +5,8 @@
 
 mod auth;
 mod caller;
+mod dashboard;
+mod details;
 mod error;
 mod feed;
 mod listen;
@@ -212,11 +214,17 @@ fn router(
             "/api/stores/{name}",
             get(routes::get).delete(writes::remove),
         )
+        .route("/api/stores/{name}/events", get(details::store_events))
+        .route("/api/stores/{name}/revisions", get(details::revisions))
+        .route("/api/stores/{name}/backups", get(details::store_backups))
+        .route("/api/info", get(details::info))
         .route("/metrics", get(routes::metrics))
         .route_layer(middleware::from_fn_with_state(auth, auth::require));
     let app = Router::new()
         .route("/health", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
+        .route("/", get(dashboard::index))
+        .route("/dashboard/{file}", get(dashboard::asset))
         .merge(guarded)
         .fallback(routes::not_found)
         .with_state(server)

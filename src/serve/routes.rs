@@ -53,23 +53,28 @@ pub(super) type Shared = State<Arc<Server>>;
 
 /// The store list's `watch` parameter: `true` or `false` (absent: false).
 pub fn watch_param(query: Option<&str>) -> Result<bool, ApiError> {
-    let mut watch = false;
+    flag_param(query, "watch")
+}
+
+/// A query parameter that is `true` or `false` (absent: false; anything else: 400).
+pub fn flag_param(query: Option<&str>, name: &str) -> Result<bool, ApiError> {
+    let mut flag = false;
     for pair in query.unwrap_or_default().split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key != "watch" {
+        if key != name {
             continue;
         }
-        watch = match value {
+        flag = match value {
             "true" => true,
             "false" => false,
             other => {
                 return Err(bad_request(format!(
-                    "watch must be true or false, not '{other}'"
+                    "{name} must be true or false, not '{other}'"
                 )));
             }
         };
     }
-    Ok(watch)
+    Ok(flag)
 }
 
 #[derive(Serialize)]
@@ -209,7 +214,16 @@ pub(super) fn find<'a>(
     the_one(matches, name, |s| &s.namespace)
 }
 
-/// `GET /api/stores/NAME`: as `storectl status NAME -o json`.
+/// One store as `storectl status NAME -o json` shows it, and what deleting it destroys in
+/// the words of `storectl delete`'s confirmation (the dashboard's delete dialog says it).
+#[derive(Serialize)]
+struct Detail {
+    #[serde(flatten)]
+    report: StatusReport,
+    destroys: String,
+}
+
+/// `GET /api/stores/NAME`: as `storectl status NAME -o json`, with `destroys`.
 pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Response, ApiError> {
     let view = server.feed.view();
     if !view.listed {
@@ -221,7 +235,8 @@ pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Resp
         .store_objects(summary)
         .ok_or_else(|| LookupError::NotFound(name.clone()))?;
     let report = StatusReport::of(&store, &server.config.status_rules(), Timestamp::now());
-    Ok(Json(report).into_response())
+    let destroys = crate::ops::delete::what(&store);
+    Ok(Json(Detail { report, destroys }).into_response())
 }
 
 pub(super) fn bad_request(message: impl Into<String>) -> ApiError {

@@ -1,6 +1,8 @@
 //! The endpoints that change stores: `POST /api/stores` and `DELETE /api/stores/NAME`,
 //! each through its verb in `ops` (create, delete) as the CLI runs it; `--readonly`
-//! removes them (`Verb::allowed`).
+//! removes them (`Verb::allowed`). `POST /api/stores?dryRun=true` makes every check
+//! `storectl create` makes before its first API call and stops there: the dashboard
+//! shows its answer beside the name as it is typed.
 
 use std::net::SocketAddr;
 
@@ -8,14 +10,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Extension, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use k8s_openapi::jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::caller::Caller;
 use super::error::ApiError;
-use super::routes::{BODY_LIMIT, Shared, bad_request, find, not_listed};
+use super::routes::{BODY_LIMIT, Shared, bad_request, find, flag_param, not_listed};
 use crate::cluster::connect::Connection;
 use crate::domain::config;
 use crate::domain::layout::StoreLayout;
@@ -117,15 +119,25 @@ fn acting_for(conn: &Connection, caller: &Caller) -> Connection {
     conn.acting_as(format!("{} (through storectl serve)", caller.name))
 }
 
+/// What a dry run would create.
+#[derive(Serialize)]
+struct WouldCreate {
+    name: String,
+    namespace: String,
+}
+
 /// `POST /api/stores`: 202 with the store as it starts, checked and created as
-/// `storectl create` does.
+/// `storectl create` does; with `?dryRun=true`, 200 once the checks made before any API
+/// call pass (the name's rules, the request's values, `--readonly`), creating nothing.
 pub async fn create(
     State(server): Shared,
     Extension(caller): Extension<Caller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let dry_run = flag_param(uri.query(), "dryRun")?;
     let mut request = parse_body(&headers, body)?;
     let domain = domain_for(
         request.domain.as_deref(),
@@ -140,6 +152,14 @@ pub async fn create(
     let name =
         StoreName::parse_for(&request.name, &config).map_err(|e| bad_request(e.to_string()))?;
     Verb::Create.allowed(server.readonly)?;
+    if dry_run {
+        let layout = StoreLayout::new(&name, &config);
+        let would = WouldCreate {
+            name: name.to_string(),
+            namespace: layout.namespace,
+        };
+        return Ok(Json(would).into_response());
+    }
     tracing::info!("{caller} from {peer} creates store {name}");
     println!("storectl serve: {caller} from {peer} creates store {name}");
     let conn = acting_for(&server.conn, &caller);

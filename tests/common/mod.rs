@@ -5,6 +5,7 @@
 //! Tests isolate themselves with their own namespaces and store names.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod rbac;
 pub mod wordpress;
 

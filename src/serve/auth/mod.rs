@@ -65,8 +65,10 @@ fn access_of(request: &Request) -> Access {
     if path == "/metrics" {
         return Access::Metrics;
     }
+    // `/api/stores/NAME` and what is read of it (`/api/stores/NAME/events`): NAME.
     let name = path
         .strip_prefix("/api/stores/")
+        .map(|rest| rest.split('/').next().unwrap_or_default())
         .filter(|n| !n.is_empty())
         .map(percent_decoded);
     let read = matches!(*request.method(), Method::GET | Method::HEAD);
@@ -243,6 +245,34 @@ mod tests {
         ] {
             assert!(!is_loopback_host(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn what_is_read_of_a_store_is_authorized_as_get_on_the_store() {
+        let access = |method: &str, uri: &str| {
+            let request = Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(axum::body::Body::empty())
+                .unwrap_or_else(|e| panic!("{e}"));
+            access_of(&request)
+        };
+        let get = |name: &str| Access::Stores {
+            verb: "get",
+            name: Some(name.to_string()),
+        };
+        for sub in ["", "/events", "/revisions", "/backups"] {
+            assert_eq!(
+                access("GET", &format!("/api/stores/%73hop{sub}")),
+                get("shop")
+            );
+        }
+        let list = Access::Stores {
+            verb: "list",
+            name: None,
+        };
+        assert_eq!(access("GET", "/api/info"), list);
+        assert_eq!(access("GET", "/api/stores"), list);
     }
 
     #[test]
