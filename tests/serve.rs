@@ -571,6 +571,111 @@ async fn the_api_creates_watches_shows_and_deletes_a_store_with_the_clis_keys_an
     assert_eq!(revoked.status, 401, "{revoked:?}");
 }
 
+/// The list's (namespace, name) pairs, in order.
+fn pairs(stores: &Value) -> Vec<(String, String)> {
+    stores
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["namespace"].as_str().unwrap().into(),
+                s["name"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_pages_with_limit_and_continue_and_comes_gzipped_when_asked() {
+    let cluster = cluster();
+    let token = "token-for-the-list-in-pages";
+    let (served, _) = Served::with_tokens(cluster, &[token]);
+    let mine: Vec<(String, String)> = (0..3)
+        .map(|_| {
+            let name = unique("page");
+            block(|| storectl(cluster, ADMIN, &["create", &name]).expect_code(0));
+            (format!("store-{name}"), name)
+        })
+        .collect();
+    let whole = block(|| served.send("GET", "/api/stores", Some(token)));
+    assert_eq!(whole.status, 200, "{whole:?}");
+    assert!(
+        whole.headers.get("content-encoding").is_none(),
+        "not asked for gzip"
+    );
+    let every = pairs(&whole.json());
+    assert!(mine.iter().all(|m| every.contains(m)), "{every:?}");
+    let mut sorted = every.clone();
+    sorted.sort();
+    assert_eq!(every, sorted, "the list is in namespace-then-name order");
+
+    // Page by page, following the Continue header (and the Link beside it).
+    let mut walked = Vec::new();
+    let mut path = "/api/stores?limit=2".to_string();
+    loop {
+        let page = block(|| served.send("GET", &path, Some(token)));
+        assert_eq!(page.status, 200, "{page:?}");
+        let stores = pairs(&page.json());
+        assert!(!stores.is_empty() && stores.len() <= 2, "{page:?}");
+        walked.extend(stores);
+        let Some(next) = page.headers.get("continue") else {
+            assert!(page.headers.get("link").is_none(), "{page:?}");
+            break;
+        };
+        let next = next.to_str().unwrap().to_string();
+        path = format!("/api/stores?limit=2&continue={next}");
+        let link = page.headers.get("link").unwrap().to_str().unwrap();
+        assert_eq!(link, format!("<{path}>; rel=\"next\""));
+    }
+    // Other tests create and delete stores meanwhile: the walk is in order, no store
+    // comes twice, and this test's stores (which stay) are all in it.
+    let mut in_order = walked.clone();
+    in_order.sort();
+    in_order.dedup();
+    assert_eq!(in_order, walked, "pages out of order or a store twice");
+    assert!(
+        mine.iter().all(|m| walked.contains(m)),
+        "{mine:?} / {walked:?}"
+    );
+    for bad in [
+        "limit=0",
+        "limit=many",
+        "continue=00",
+        "limit=2&continue=xyz",
+    ] {
+        let refused = block(|| served.send("GET", &format!("/api/stores?{bad}"), Some(token)));
+        assert_eq!(refused.status, 400, "{bad}: {refused:?}");
+        assert!(!refused.error().is_empty());
+    }
+
+    // gzip when asked, the same JSON once unpacked (curl: the bytes as sent).
+    let dir = fresh_home(cluster);
+    let out = Command::new("curl")
+        .args(["-sS", "-D"])
+        .arg(dir.join("headers"))
+        .arg("-o")
+        .arg(dir.join("body"))
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(["-H", "Accept-Encoding: gzip"])
+        .arg(served.url("/api/stores"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let headers = std::fs::read_to_string(dir.join("headers"))
+        .unwrap()
+        .to_lowercase();
+    assert!(headers.contains("content-encoding: gzip"), "{headers}");
+    assert!(headers.contains("vary: accept-encoding"), "{headers}");
+    let packed = std::fs::read(dir.join("body")).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed[..]), &mut json)
+        .unwrap_or_else(|e| panic!("not gzip ({e}): {} bytes", packed.len()));
+    let unpacked: Value = serde_json::from_str(&json).unwrap();
+    let unpacked = pairs(&unpacked);
+    assert!(mine.iter().all(|m| unpacked.contains(m)), "{unpacked:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboards_reads_answer_as_the_cli_and_a_dry_run_creates_nothing() {
     let cluster = cluster();

@@ -31,6 +31,8 @@ pub struct View {
     pub stores: Vec<StoreSummary>,
     /// `stores` as a JSON array, serialized once for every request.
     pub json: Bytes,
+    /// `json` gzip-compressed, once, for the first client that asks.
+    pub gzip: std::sync::OnceLock<Bytes>,
     pub health: Health,
     /// Every watcher has listed once: `stores` is the whole fleet.
     pub listed: bool,
@@ -84,6 +86,7 @@ impl Feed {
         let (view_tx, view) = watch::channel(Arc::new(View {
             stores: Vec::new(),
             json: Bytes::from_static(b"[]"),
+            gzip: Default::default(),
             health: Health::Connecting,
             listed: false,
         }));
@@ -231,6 +234,7 @@ impl Deriver {
         self.view.send_replace(Arc::new(View {
             stores,
             json,
+            gzip: Default::default(),
             health,
             listed,
         }));

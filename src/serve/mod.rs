@@ -11,6 +11,7 @@ mod error;
 mod feed;
 mod listen;
 mod metrics;
+mod pages;
 mod routes;
 mod streams;
 mod tls;

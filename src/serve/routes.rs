@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
@@ -20,6 +20,7 @@ use super::caller::Caller;
 use super::error::ApiError;
 use super::feed::{Feed, View};
 use super::metrics::Metrics;
+use super::pages;
 use super::streams::{Full, Streams};
 use crate::cluster::connect::Connection;
 use crate::domain::changes::{ChangeKind, StoreChange};
@@ -136,7 +137,12 @@ pub(super) fn not_listed() -> ApiError {
 }
 
 /// `GET /api/stores`: the list as serialized after the last change, or its events.
-pub async fn list(State(server): Shared, caller: Option<Extension<Caller>>, uri: Uri) -> Response {
+pub async fn list(
+    State(server): Shared,
+    caller: Option<Extension<Caller>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let view = server.feed.view();
     if !view.listed {
         return not_listed().into_response();
@@ -149,9 +155,40 @@ pub async fn list(State(server): Shared, caller: Option<Extension<Caller>>, uri:
                 Err(full) => too_many_streams(&full).into_response(),
             }
         }
-        Ok(false) => json_response(view.json.clone()),
+        Ok(false) => match pages::request(uri.query()) {
+            Ok(Some(request)) => page_response(&uri, &pages::page(&view.stores, &request)),
+            Ok(None) if pages::accepts_gzip(&headers) => {
+                let body = view.gzip.get_or_init(|| pages::gzip(&view.json)).clone();
+                let mut response = json_response(body);
+                let headers = response.headers_mut();
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                response
+            }
+            Ok(None) => json_response(view.json.clone()),
+            Err(e) => e.into_response(),
+        },
         Err(e) => e.into_response(),
     }
+}
+
+/// One page of the list, with the next page's token (`Continue`) and link (`Link`).
+fn page_response(uri: &Uri, page: &pages::Page) -> Response {
+    let mut response = json_response(page.json.clone());
+    if let Some(token) = &page.next {
+        let limit = uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("limit=")))
+            .unwrap_or_default();
+        let link = format!("</api/stores?limit={limit}&continue={token}>; rel=\"next\"");
+        let headers = response.headers_mut();
+        if let (Ok(token), Ok(link)) = (HeaderValue::from_str(token), HeaderValue::from_str(&link))
+        {
+            headers.insert("continue", token);
+            headers.insert(header::LINK, link);
+        }
+    }
+    response
 }
 
 fn too_many_streams(full: &Full) -> ApiError {
