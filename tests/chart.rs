@@ -95,7 +95,13 @@ const EVERYTHING: &[&str] = &[
 #[test]
 fn helm_lint_passes_with_the_defaults_and_with_every_option() {
     for sets in [&[][..], EVERYTHING, &["serve.readonly=true"]] {
-        let mut args = vec!["lint", "--strict", "charts/storectl", "--namespace", "ecommerce-platform"];
+        let mut args = vec![
+            "lint",
+            "--strict",
+            "charts/storectl",
+            "--namespace",
+            "ecommerce-platform",
+        ];
         for set in sets {
             args.extend(["--set", set]);
         }
@@ -127,7 +133,8 @@ fn the_plain_manifests_in_assets_are_the_charts_rendering() {
 #[test]
 fn the_values_reach_the_objects_they_name() {
     let objects = documents(&template(EVERYTHING));
-    let container = &find(&objects, "Deployment", "storectl")["spec"]["template"]["spec"]["containers"][0];
+    let container =
+        &find(&objects, "Deployment", "storectl")["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
         container["image"],
         "registry.example.com/storectl@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -173,15 +180,32 @@ fn the_values_reach_the_objects_they_name() {
     let binding = find(&readonly, "ClusterRoleBinding", "storectl-serve");
     assert_eq!(binding["roleRef"]["name"], "storectl-reader");
     let platform = find(&readonly, "RoleBinding", "storectl-platform");
-    assert_eq!(platform["subjects"].as_array().unwrap().len(), 1, "{platform}");
-    let container = &find(&readonly, "Deployment", "storectl")["spec"]["template"]["spec"]["containers"][0];
-    assert!(container["args"].as_array().unwrap().contains(&json!("--readonly")));
+    assert_eq!(
+        platform["subjects"].as_array().unwrap().len(),
+        1,
+        "{platform}"
+    );
+    let container =
+        &find(&readonly, "Deployment", "storectl")["spec"]["template"]["spec"]["containers"][0];
+    assert!(
+        container["args"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("--readonly"))
+    );
 
     // Another namespace is refused with the reason, not rendered wrong.
-    let elsewhere = run_helm(&["template", "storectl", "charts/storectl", "--namespace", "shops"]);
+    let elsewhere = run_helm(&[
+        "template",
+        "storectl",
+        "charts/storectl",
+        "--namespace",
+        "shops",
+    ]);
     assert!(!elsewhere.status.success());
     assert!(
-        String::from_utf8_lossy(&elsewhere.stderr).contains("install with --namespace ecommerce-platform"),
+        String::from_utf8_lossy(&elsewhere.stderr)
+            .contains("install with --namespace ecommerce-platform"),
         "{}",
         String::from_utf8_lossy(&elsewhere.stderr)
     );
@@ -220,7 +244,10 @@ async fn the_chart_applies_to_the_control_plane_and_its_pod_is_admitted_as_restr
         "NetworkPolicy/storectl-api",
         "Ingress/storectl",
     ] {
-        assert!(applied.iter().any(|a| a == object), "{object} not applied: {applied:?}");
+        assert!(
+            applied.iter().any(|a| a == object),
+            "{object} not applied: {applied:?}"
+        );
     }
 
     let restricted = unique("chart-restricted");
@@ -255,5 +282,11 @@ async fn the_chart_applies_to_the_control_plane_and_its_pod_is_admitted_as_restr
     .await
     .unwrap_or_else(|e| panic!("the restricted level refuses the chart's pod: {e}"));
     // A dry run: nothing was made.
-    assert!(pods.list(&Default::default()).await.unwrap().items.is_empty());
+    assert!(
+        pods.list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }

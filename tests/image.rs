@@ -38,7 +38,10 @@ fn build(name: &str) -> (PathBuf, String) {
     let printed = run(Command::new(repo().join("scripts/image"))
         .arg("--out")
         .arg(&out));
-    let digest = String::from_utf8(printed.stdout).unwrap().trim().to_string();
+    let digest = String::from_utf8(printed.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
     (out, digest)
 }
 
@@ -53,12 +56,8 @@ fn blob(layout: &Path, digest: &str) -> Value {
 }
 
 fn version() -> String {
-    let metadata = run(Command::new("cargo").args([
-        "metadata",
-        "--no-deps",
-        "--format-version",
-        "1",
-    ]));
+    let metadata =
+        run(Command::new("cargo").args(["metadata", "--no-deps", "--format-version", "1"]));
     let metadata: Value = serde_json::from_slice(&metadata.stdout).unwrap();
     metadata["packages"]
         .as_array()
@@ -88,8 +87,8 @@ fn the_image_runs_storectl_as_a_numeric_non_root_user_from_a_root_filesystem_wit
     let layout = out.join("storectl");
     let tag = version();
     // The layout names the digest the script printed, under the crate's version.
-    let index: Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap())
-        .unwrap();
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
     let described = &index["manifests"][0];
     assert_eq!(described["digest"], digest.as_str(), "{index}");
     assert_eq!(
@@ -102,7 +101,10 @@ fn the_image_runs_storectl_as_a_numeric_non_root_user_from_a_root_filesystem_wit
     let (uid, gid) = user.split_once(':').unwrap();
     let (uid, gid): (u32, u32) = (uid.parse().unwrap(), gid.parse().unwrap());
     assert!(uid != 0 && gid != 0, "the image runs as {user}");
-    assert_eq!(config["config"]["Entrypoint"], serde_json::json!([ENTRYPOINT]));
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        serde_json::json!([ENTRYPOINT])
+    );
 
     // Unpacked by umoci: every blob's digest checked, the runtime configuration derived.
     let bundle = out.join("bundle");
@@ -139,8 +141,8 @@ fn the_image_runs_storectl_as_a_numeric_non_root_user_from_a_root_filesystem_wit
         );
     }
     assert!(!rootfs.join("bin/sh").exists());
-    let certificates = std::fs::read_to_string(rootfs.join("etc/ssl/certs/ca-certificates.crt"))
-        .unwrap();
+    let certificates =
+        std::fs::read_to_string(rootfs.join("etc/ssl/certs/ca-certificates.crt")).unwrap();
     assert!(
         certificates.matches("BEGIN CERTIFICATE").count() > 100,
         "Debian's CA bundle"
