@@ -6,10 +6,14 @@
 //! musl target, musl-tools and umoci.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::os::unix::fs::MetadataExt;
+mod common;
+
+use std::fs::Permissions;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -70,6 +74,44 @@ fn version() -> String {
         .to_string()
 }
 
+/// The image unpacked by umoci into `bundle` (every blob's digest checked): the runtime
+/// configuration it derived from the image's.
+fn unpack(layout: &Path, bundle: &Path) -> Value {
+    let _ = std::fs::remove_dir_all(bundle);
+    let mut unpack = Command::new("umoci");
+    unpack.arg("unpack");
+    if rootless() {
+        unpack.arg("--rootless");
+    }
+    run(unpack
+        .arg("--image")
+        .arg(format!("{}:{}", layout.display(), version()))
+        .arg(bundle));
+    serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap()
+}
+
+/// The bundle's root filesystem entered by `chroot` as the runtime configuration's user,
+/// with its environment alone, running the entrypoint.
+fn in_rootfs(bundle: &Path, runtime: &Value) -> Command {
+    let user = &runtime["process"]["user"];
+    let mut command = if rootless() {
+        let mut c = Command::new("unshare");
+        c.args(["--user", "--map-root-user", "chroot"]);
+        c
+    } else {
+        let mut c = Command::new("chroot");
+        c.arg(format!("--userspec={}:{}", user["uid"], user["gid"]));
+        c
+    };
+    let env = runtime["process"]["env"].as_array().unwrap().iter();
+    command
+        .arg(bundle.join("rootfs"))
+        .arg(ENTRYPOINT)
+        .env_clear()
+        .envs(env.map(|e| e.as_str().unwrap().split_once('=').unwrap()));
+    command
+}
+
 /// Every path under `dir` (relative), for looking for what must not be there.
 fn walk(dir: &Path, base: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -108,27 +150,9 @@ fn the_image_runs_storectl_as_a_numeric_non_root_user_from_a_root_filesystem_wit
 
     // Unpacked by umoci: every blob's digest checked, the runtime configuration derived.
     let bundle = out.join("bundle");
-    let _ = std::fs::remove_dir_all(&bundle);
-    let mut unpack = Command::new("umoci");
-    unpack.arg("unpack");
-    if rootless() {
-        unpack.arg("--rootless");
-    }
-    run(unpack
-        .arg("--image")
-        .arg(format!("{}:{tag}", layout.display()))
-        .arg(&bundle));
-    let runtime: Value =
-        serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+    let runtime = unpack(&layout, &bundle);
     assert_eq!(runtime["process"]["user"]["uid"], uid, "{runtime}");
     assert_eq!(runtime["process"]["args"][0], ENTRYPOINT, "{runtime}");
-    let env: Vec<String> = runtime["process"]["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_str().unwrap().to_string())
-        .collect();
-
     let rootfs = bundle.join("rootfs");
     let mut paths = Vec::new();
     walk(&rootfs, &rootfs, &mut paths);
@@ -155,22 +179,7 @@ fn the_image_runs_storectl_as_a_numeric_non_root_user_from_a_root_filesystem_wit
     // Run from that root filesystem alone, as the image's user with the image's
     // environment: nothing of this machine's (no libc, no loader) is reachable.
     let in_image = |args: &[&str]| {
-        let mut command = if rootless() {
-            let mut c = Command::new("unshare");
-            c.args(["--user", "--map-root-user", "chroot"]);
-            c
-        } else {
-            let mut c = Command::new("chroot");
-            c.arg(format!("--userspec={uid}:{gid}"));
-            c
-        };
-        command
-            .arg(&rootfs)
-            .arg(ENTRYPOINT)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().map(|e| e.split_once('=').unwrap()));
-        String::from_utf8(run(&mut command).stdout).unwrap()
+        String::from_utf8(run(in_rootfs(&bundle, &runtime).args(args)).stdout).unwrap()
     };
     let commit = run(Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
@@ -208,5 +217,169 @@ fn two_builds_of_the_image_have_the_same_digest_and_the_same_bytes() {
     assert!(
         std::fs::read(first.join(&tar)).unwrap() == std::fs::read(second.join(&tar)).unwrap(),
         "{tar} differs between two builds"
+    );
+}
+
+/// The image does the server's job as the chart's Deployment runs it: the container's
+/// arguments read from `assets/serve.yaml` (the chart's rendering; only the port changed),
+/// run from the unpacked root filesystem alone as 65532 with the image's environment, the
+/// ServiceAccount's token, CA and namespace at the kubelet's paths inside it and
+/// `KUBERNETES_SERVICE_HOST/PORT` set: live over HTTPS (its watches listed through the API
+/// server with rustls), and a caller bound to the shipped `storectl-api-viewer` listed.
+const CALLER: &str = "
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: image-test-viewer, namespace: ecommerce-platform}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: image-test-viewer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: storectl-api-viewer}
+subjects: [{kind: ServiceAccount, name: image-test-viewer, namespace: ecommerce-platform}]
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_images_server_runs_in_cluster_with_the_deployments_arguments() {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    let cluster = common::cluster();
+    let client = cluster.admin().await;
+    common::apply_file(&client, &repo().join("assets/rbac.yaml")).await;
+    common::apply_file(&client, &repo().join("assets/serve.yaml")).await;
+    let manifest = std::fs::read_to_string(repo().join("assets/serve.yaml")).unwrap();
+    let container = serde_yaml_ng::Deserializer::from_str(&manifest)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+        .find(|d| d["kind"] == "Deployment")
+        .map(|d| d["spec"]["template"]["spec"]["containers"][0].clone())
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let args: Vec<String> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().replace(":8443", &format!(":{port}")))
+        .collect();
+
+    // A root filesystem of this test's own, with the pod's files in it.
+    let (out, _) = built();
+    let bundle = common::fresh_home(cluster).join("bundle");
+    let runtime = unpack(&out.join("storectl"), &bundle);
+    let rootfs = bundle.join("rootfs");
+    let account = rootfs.join("var/run/secrets/kubernetes.io/serviceaccount");
+    std::fs::create_dir_all(&account).unwrap();
+    let accounts: kube::Api<ServiceAccount> =
+        kube::Api::namespaced(client.clone(), "ecommerce-platform");
+    let token = |audiences: Value| -> k8s_openapi::api::authentication::v1::TokenRequest {
+        serde_json::from_value(
+            serde_json::json!({"spec": {"audiences": audiences, "expirationSeconds": 3600}}),
+        )
+        .unwrap()
+    };
+    let issued = accounts
+        .create_token_request("storectl", &Default::default(), &token(Value::Null))
+        .await
+        .unwrap();
+    std::fs::write(account.join("token"), issued.status.unwrap().token).unwrap();
+    std::fs::write(account.join("namespace"), "ecommerce-platform").unwrap();
+    let kubeconfig: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&cluster.kubeconfig).unwrap()).unwrap();
+    let server = kubeconfig["clusters"][0]["cluster"]["server"]
+        .as_str()
+        .unwrap();
+    let ca = kubeconfig["clusters"][0]["cluster"]["certificate-authority"]
+        .as_str()
+        .unwrap();
+    std::fs::copy(ca, account.join("ca.crt")).unwrap();
+    let (host, api_port) = server
+        .trim_start_matches("https://")
+        .rsplit_once(':')
+        .unwrap();
+    let tls = rootfs.join("etc/storectl/tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    run(Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(tls.join("tls.key"))
+        .arg("-out")
+        .arg(tls.join("tls.crt")));
+    // Readable by the image's user (the kubelet's files are); HOME writable (the chart's
+    // emptyDir).
+    let mode = |path: PathBuf, mode| std::fs::set_permissions(path, Permissions::from_mode(mode));
+    mode(tls.join("tls.key"), 0o644).unwrap();
+    mode(rootfs.join("home/storectl"), 0o777).unwrap();
+
+    let stderr = bundle.join("serve.stderr");
+    let mut child = in_rootfs(&bundle, &runtime)
+        .args(&args)
+        .env("KUBERNETES_SERVICE_HOST", host)
+        .env("KUBERNETES_SERVICE_PORT", api_port)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+
+    // The caller: a ServiceAccount bound to the shipped storectl-api-viewer, its token for
+    // the audience `storectl`.
+    let caller_objects = bundle.with_file_name("caller.yaml");
+    std::fs::write(&caller_objects, CALLER).unwrap();
+    common::apply_file(&client, &caller_objects).await;
+    let caller = accounts
+        .create_token_request(
+            "image-test-viewer",
+            &Default::default(),
+            &token(serde_json::json!(["storectl"])),
+        )
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .token;
+    let curl = |path: &str| -> (u16, String) {
+        let out = Command::new("curl")
+            .args(["-sS", "--cacert"])
+            .arg(tls.join("tls.crt"))
+            .args(["-H", &format!("Authorization: Bearer {caller}")])
+            .args(["-w", "\n%{http_code}"])
+            .arg(format!("https://127.0.0.1:{port}{path}"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, body) = curl("/health");
+        if code == 200 {
+            break;
+        }
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "never live over HTTPS ({code} {body}): {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (code, body) = curl("/api/stores");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        serde_json::from_str::<Value>(&body).unwrap().is_array(),
+        "{body}"
     );
 }
