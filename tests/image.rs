@@ -90,16 +90,26 @@ fn unpack(layout: &Path, bundle: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap()
 }
 
+/// Where `name` is on this machine (the command below runs with the image's PATH).
+fn tool(name: &str) -> PathBuf {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/sbin"])
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is missing (util-linux, coreutils)"))
+}
+
 /// The bundle's root filesystem entered by `chroot` as the runtime configuration's user,
 /// with its environment alone, running the entrypoint.
 fn in_rootfs(bundle: &Path, runtime: &Value) -> Command {
     let user = &runtime["process"]["user"];
     let mut command = if rootless() {
-        let mut c = Command::new("unshare");
-        c.args(["--user", "--map-root-user", "chroot"]);
+        let mut c = Command::new(tool("unshare"));
+        c.args(["--user", "--map-root-user"]).arg(tool("chroot"));
         c
     } else {
-        let mut c = Command::new("chroot");
+        let mut c = Command::new(tool("chroot"));
         c.arg(format!("--userspec={}:{}", user["uid"], user["gid"]));
         c
     };
