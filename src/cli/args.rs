@@ -12,10 +12,18 @@ use crate::cluster::connect::ConnectOptions;
 use crate::domain::config::parse_duration;
 use crate::domain::verb::Verb;
 
+/// `storectl --version`: the crate's version and the commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("STORECTL_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "storectl",
-    version,
+    version = VERSION,
     about = "Provision, watch and delete isolated WooCommerce stores on Kubernetes",
     long_about = "Provision, watch and delete isolated WooCommerce stores on Kubernetes.\n\n\
         Without a subcommand, on a terminal, storectl opens its terminal UI."
