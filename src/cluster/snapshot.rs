@@ -4,18 +4,17 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
-use k8s_openapi::api::networking::v1::Ingress;
-use kube::Api;
 use kube::api::ListParams;
+use kube::{Api, Resource};
 
 use super::connect::Connection;
 use super::error::ClusterError;
 use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
+use crate::domain::watched::{
+    WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease, WatchedNamespace, WatchedPod,
+    WatchedPvc,
+};
 
 /// What the user could see, and the refusals for each kind they could not.
 #[derive(Debug, Default)]
@@ -40,13 +39,13 @@ impl Snapshot {
 pub async fn inventory(conn: &Connection, selector: &str) -> Result<Snapshot, ClusterError> {
     // All at once; refusals are reported in this fixed order.
     let (namespaces, deployments, jobs, claims, pods, ingresses, reports) = futures::join!(
-        list::<Namespace>(conn, selector),
-        list::<Deployment>(conn, selector),
-        list::<Job>(conn, selector),
-        list::<PersistentVolumeClaim>(conn, selector),
-        list::<Pod>(conn, selector),
-        list::<Ingress>(conn, selector),
-        list::<Lease>(conn, selector),
+        list::<WatchedNamespace>(conn, selector),
+        list::<WatchedDeployment>(conn, selector),
+        list::<WatchedJob>(conn, selector),
+        list::<WatchedPvc>(conn, selector),
+        list::<WatchedPod>(conn, selector),
+        list::<WatchedIngress>(conn, selector),
+        list::<WatchedLease>(conn, selector),
     );
     let mut forbidden = Vec::new();
     let f = &mut forbidden;
@@ -84,7 +83,7 @@ where
     K: SlimKind,
 {
     let api: Api<Slim<K>> = Api::all(conn.client.clone());
-    let kind = K::plural(&()).to_string();
+    let kind = Slim::<K>::plural(&()).to_string();
     let mut params = ListParams::default().labels(selector);
     if let Some(fields) = K::FIELD_SELECTOR {
         params = params.fields(fields);
@@ -96,6 +95,6 @@ where
     Ok(list
         .items
         .into_iter()
-        .map(|item| Arc::new(item.0))
+        .map(|item| Arc::new(item.object))
         .collect())
 }

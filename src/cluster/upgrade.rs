@@ -344,8 +344,8 @@ fn in_flight(job: &Job) -> bool {
 pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
     applied.generations.iter().all(|g| {
         store.deployments.iter().any(|d| {
-            d.metadata.name.as_deref() == Some(g.deployment.as_str())
-                && d.metadata.generation.unwrap_or(0) >= g.generation
+            *d.meta.name == *g.deployment
+                && d.meta.generation.unwrap_or(0) >= g.generation
                 && d.status
                     .as_ref()
                     .and_then(|s| s.observed_generation)
@@ -356,7 +356,7 @@ pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
         store
             .jobs
             .iter()
-            .any(|j| j.metadata.name.as_deref() == Some(job.as_str()))
+            .any(|j| *j.meta.name == **job)
     })
 }
 

@@ -15,7 +15,7 @@ pub fn what(store: &StoreObjects) -> String {
     let volumes: Vec<&str> = store
         .claims
         .iter()
-        .filter_map(|c| c.metadata.name.as_deref())
+        .map(|c| &*c.meta.name)
         .collect();
     destroyed(
         &store.name,
