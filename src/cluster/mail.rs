@@ -19,7 +19,7 @@ use super::error::ClusterError;
 use super::objects::{FIELD_MANAGER, create_params};
 use crate::domain::config::{Config, MAIL_PASSWORD_KEY};
 use crate::domain::layout::StoreLayout;
-use crate::domain::manifests::mail::{MAIL_TEST_DEADLINE_SECONDS, mail_test_job};
+use crate::domain::manifests::mail_test::{MAIL_TEST_DEADLINE_SECONDS, mail_test_job};
 use crate::domain::ownership::{Owner, owner};
 
 #[derive(Debug, thiserror::Error)]

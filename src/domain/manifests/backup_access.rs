@@ -16,7 +16,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::backup_target::{
     ACCESS_KEY_ID, BackupBucket, SECRET_ACCESS_KEY, TARGET_BUCKET, TARGET_SERVER, secret_key_env,
 };
-use super::workloads::{NOBODY, plain_env, restricted};
+use super::pod::{NOBODY, plain_env, restricted};
 use crate::domain::backup::{ACCESS_SCRIPT, BACKUP_FILES};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::labels::{ACCESS_OF_LABEL, MARK_LABEL, MARK_VALUE};

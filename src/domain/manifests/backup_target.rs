@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::jobs::SCRATCH;
-use super::workloads::{NOBODY, plain_env, restricted};
+use super::pod::{NOBODY, plain_env, restricted};
 use crate::domain::config::{BackupTarget, Config};
 use crate::domain::labels::{MARK_LABEL, MARK_VALUE};
 use crate::domain::layout::StoreLayout;

@@ -18,7 +18,7 @@ use super::backup_target::{BackupBucket, secret_key_env, server_selector};
 use super::jobs::{Files, ScriptJob, Step, followed_by, script_job};
 use super::meta;
 use super::network::MYSQL_PORT;
-use super::workloads::{database_env, plain_env};
+use super::pod::{database_env, plain_env};
 use crate::domain::backup::{
     BACKUP_SCRIPT, FORGET_SCRIPT, RESTORE_SCRIPT, REWRITE_URLS_SCRIPT, search_replace_php,
 };

@@ -10,9 +10,9 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::meta;
-use super::workloads::{
-    WORDPRESS_ROOT, WWW_DATA, content_mount, mount, plain_env, pod_meta, pod_spec, resources,
-    restrict, wait_for_mysql,
+use super::pod::{
+    CORE_FROM_IMAGE, WORDPRESS_ROOT, WWW_DATA, content_mount, mount, plain_env, pod_meta, pod_spec,
+    resources, restrict, wait_for_mysql,
 };
 use crate::domain::config::{Config, PodSecurityLevel};
 use crate::domain::layout::{Component, StoreLayout};
@@ -60,14 +60,6 @@ pub(super) const SCRATCH: &str = "/work";
 /// Where the backup scripts' Jobs mount the WordPress volume's root (never where
 /// WordPress runs: that is the image's).
 pub const VOLUME_ROOT: &str = "/wordpress-volume";
-/// Copies the image's WordPress core (not its wp-content) and its wp-config.php, which
-/// reads the database settings and salts from the environment, as the image's
-/// entrypoint does on each start of the WordPress container.
-pub(super) const CORE_FROM_IMAGE: &str = r#"tar -C /usr/src/wordpress --exclude=./wp-content -cf - . | tar -C /var/www/html --no-overwrite-dir -xf -
-cp /usr/src/wordpress/wp-config-docker.php /var/www/html/wp-config.php
-[ -f /var/www/html/wp-includes/version.php ] || { echo "the image has no WordPress core in /usr/src/wordpress" >&2; exit 1; }
-"#;
-
 /// A Job's mounts and the variables that tell its script where they are.
 fn file_mounts(files: Files) -> (Vec<VolumeMount>, Vec<EnvVar>) {
     let core = mount("core", WORDPRESS_ROOT);

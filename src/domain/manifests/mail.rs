@@ -1,11 +1,9 @@
 //! A store's mail (`mail.*` keys): storectl's must-use plugin (`assets/wordpress/
 //! storectl-mail.php`) that configures PHPMailer from the environment, the SMTP
 //! settings in that environment (the password from the store's own Secret
-//! `<store>-mail`, a copy of the platform's), the egress to the SMTP server, and the
-//! `storectl mail-test` Job, which sends as the store does. Nothing of it exists while
-//! mail is off.
+//! `<store>-mail`, a copy of the platform's), and the egress to the SMTP server (the
+//! `storectl mail-test` Job is `mail_test.rs`). Nothing of it exists while mail is off.
 
-use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     ConfigMap, EnvVar, EnvVarSource, SecretKeySelector, Volume, VolumeMount,
 };
@@ -16,12 +14,10 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::{Deserialize, Serialize};
 
-use super::jobs::{Files, ScriptJob, script_job};
 use super::meta;
 use super::php_files::{php_config_map, php_file_mount, php_volume};
-use super::workloads::plain_env;
+use super::pod::plain_env;
 use crate::domain::config::{Config, MAIL_PASSWORD_KEY, Mail};
-use crate::domain::labels::MAIL_TEST_OF_LABEL;
 use crate::domain::layout::{Component, StoreLayout};
 
 /// The must-use plugin's source, the one copy the store and the tests run.
@@ -37,8 +33,6 @@ pub const MAIL_TEST_FILE: &str = "storectl-mail-test.php";
 pub const MAIL_MOUNT: &str = "/var/www/html/wp-content/mu-plugins/storectl-mail.php";
 /// Where the mail test Job finds its script (off the volume and off core).
 pub const MAIL_TEST_MOUNT: &str = "/storectl/storectl-mail-test.php";
-/// How long a mail test may take, wait for MySQL included (the Job's deadline).
-pub const MAIL_TEST_DEADLINE_SECONDS: i64 = 180;
 const VOLUME: &str = "storectl-mail";
 
 /// The mail settings a store runs with, as its WordPress Deployment's annotation
@@ -120,7 +114,7 @@ pub(super) fn volume(layout: &StoreLayout) -> Volume {
     php_volume(VOLUME, name(layout))
 }
 
-fn file_mount(file: &str, at: &str) -> VolumeMount {
+pub(super) fn file_mount(file: &str, at: &str) -> VolumeMount {
     php_file_mount(VOLUME, file, at)
 }
 
@@ -192,64 +186,4 @@ pub(super) fn policy(layout: &StoreLayout, config: &Config) -> Option<NetworkPol
             ..NetworkPolicySpec::default()
         }),
     })
-}
-
-/// The Job that sends one test message to `to` from the store: the store's WordPress
-/// image, core and wp-content as the WordPress container has them, the same environment
-/// and storectl's PHP files, running `storectl-mail-test.php`, whose one-line JSON
-/// result is the termination message. Named by the server from `<store>-mail-test-`;
-/// tried once, ended after [`MAIL_TEST_DEADLINE_SECONDS`], removed an hour after it
-/// ends (storectl removes it once it has read the result).
-pub fn mail_test_job(layout: &StoreLayout, config: &Config, to: &str) -> Job {
-    let php = super::php_files::storectl_php_mounts(layout, config);
-    let mut env = super::workloads::wordpress_env(layout, config);
-    env.extend(php.env);
-    env.extend([
-        plain_env("STORECTL_MAIL_TO", to),
-        plain_env("STORECTL_RESULT_FILE", "/dev/termination-log"),
-    ]);
-    let script = format!("exec php {MAIL_TEST_MOUNT}");
-    let mut job = script_job(
-        layout,
-        config,
-        ScriptJob {
-            name: String::new(),
-            component: Component::Setup,
-            image: &config.wordpress.image,
-            script: &script,
-            env,
-            files: Files::WordPress,
-            scratch: false,
-            beside_wordpress: true,
-            needs_database: true,
-        },
-    );
-    job.metadata.name = None;
-    job.metadata.generate_name = Some(layout.mail_test_job_prefix());
-    let mark = (MAIL_TEST_OF_LABEL.to_string(), layout.name().to_string());
-    job.metadata
-        .labels
-        .get_or_insert_with(Default::default)
-        .insert(mark.0.clone(), mark.1.clone());
-    if let Some(spec) = job.spec.as_mut() {
-        spec.backoff_limit = Some(0);
-        spec.active_deadline_seconds = Some(MAIL_TEST_DEADLINE_SECONDS);
-        spec.ttl_seconds_after_finished = Some(3_600);
-        let template = &mut spec.template;
-        if let Some(meta) = template.metadata.as_mut() {
-            meta.labels
-                .get_or_insert_with(Default::default)
-                .insert(mark.0, mark.1);
-        }
-        if let Some(pod) = template.spec.as_mut() {
-            pod.volumes.get_or_insert_with(Vec::new).extend(php.volumes);
-            if let Some(container) = pod.containers.first_mut() {
-                let mounts = container.volume_mounts.get_or_insert_with(Vec::new);
-                mounts.extend(php.mounts);
-                mounts.push(file_mount(MAIL_TEST_FILE, MAIL_TEST_MOUNT));
-                container.name = "mail-test".to_string();
-            }
-        }
-    }
-    job
 }

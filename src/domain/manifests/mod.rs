@@ -8,19 +8,22 @@ pub mod backups;
 mod health;
 mod jobs;
 pub mod mail;
+pub mod mail_test;
 mod network;
 mod php_files;
+mod pod;
 pub mod runner;
 mod setup;
 mod storage;
+mod storectl_php;
 mod tenancy;
 mod workloads;
 
 pub use access::{STORE_WRITER, writer_binding};
 pub use health::{HEALTH_FILE, HEALTH_MOUNT, HEALTH_PATH};
-pub use php_files::{StorectlPhp, storectl_php_mounts};
+pub use pod::{CORE_ON_THE_VOLUME, WORDPRESS_CONFIG_EXTRA, WP_CONTENT, WP_CONTENT_FOLDER};
 pub use setup::{WORDPRESS_PHP, database_upgrade_job, pinned_plugins};
-pub use workloads::{CORE_ON_THE_VOLUME, WORDPRESS_CONFIG_EXTRA, WP_CONTENT, WP_CONTENT_FOLDER};
+pub use storectl_php::{StorectlPhp, storectl_php_mounts};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{CronJob, Job};

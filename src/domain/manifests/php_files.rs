@@ -1,13 +1,11 @@
 //! storectl's own PHP files in the store: each set in a ConfigMap of the store, mounted
-//! read-only; and what a container that runs the store's WordPress gets of them (the
-//! health endpoint, and while mail is on the mail plugin and the SMTP settings).
+//! read-only, file by file.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{ConfigMap, ConfigMapVolumeSource, EnvVar, Volume, VolumeMount};
+use k8s_openapi::api::core::v1::{ConfigMap, ConfigMapVolumeSource, Volume, VolumeMount};
 
-use super::{health, mail, meta};
-use crate::domain::config::Config;
+use super::meta;
 use crate::domain::layout::{Component, StoreLayout};
 
 /// The store's ConfigMap `name` holding storectl's PHP `files` (file name, source).
@@ -51,30 +49,4 @@ pub(super) fn php_file_mount(volume: &str, file: &str, at: &str) -> VolumeMount 
         read_only: Some(true),
         ..VolumeMount::default()
     }
-}
-
-/// What a container that runs the store's WordPress gets of storectl's PHP files: the
-/// health endpoint beside core, and while mail is on the mail plugin in `mu-plugins`
-/// with the SMTP settings in the environment. The WordPress container has them, and so
-/// does any other container that runs the store's WordPress code (a cron runner sends
-/// WooCommerce's mail too): add `mounts` and `env` to the container, `volumes` to the pod.
-pub struct StorectlPhp {
-    pub mounts: Vec<VolumeMount>,
-    pub volumes: Vec<Volume>,
-    pub env: Vec<EnvVar>,
-}
-
-/// storectl's PHP files for a container that runs the store's WordPress ([`StorectlPhp`]).
-pub fn storectl_php_mounts(layout: &StoreLayout, config: &Config) -> StorectlPhp {
-    let mut php = StorectlPhp {
-        mounts: vec![health::mount()],
-        volumes: vec![health::volume(layout)],
-        env: Vec::new(),
-    };
-    if config.mail.enabled() {
-        php.mounts.push(mail::plugin_mount());
-        php.volumes.push(mail::volume(layout));
-        php.env = mail::env(layout, &config.mail);
-    }
-    php
 }

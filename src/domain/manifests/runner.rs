@@ -15,10 +15,9 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
-use super::jobs::CORE_FROM_IMAGE;
 use super::meta;
 use super::php_files::{php_config_map, php_volume};
-use super::workloads::{WWW_DATA, content_mount, plain_env, resources, wordpress_env};
+use super::pod::{CORE_FROM_IMAGE, WWW_DATA, content_mount, plain_env, resources, wordpress_env};
 use crate::domain::config::Config;
 use crate::domain::layout::{Component, StoreLayout};
 

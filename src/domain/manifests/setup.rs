@@ -18,7 +18,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::EnvVar;
 
 use super::jobs::{Files, ScriptJob, script_job};
-use super::workloads::{WORDPRESS_ROOT, plain_env, secret_env, wordpress_env};
+use super::pod::{WORDPRESS_ROOT, plain_env, secret_env, wordpress_env};
 use crate::domain::config::Config;
 use crate::domain::credentials::WORDPRESS_ADMIN_PASSWORD;
 use crate::domain::layout::{Component, StoreLayout};

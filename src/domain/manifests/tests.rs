@@ -276,7 +276,7 @@ fn every_pod_template(config: &Config) -> Vec<(String, k8s_openapi::api::core::v
             Duration::from_secs(60),
         ),
         backups::forget_job(&layout, config, "1"),
-        mail::mail_test_job(&layout, config, "someone@example.com"),
+        mail_test::mail_test_job(&layout, config, "someone@example.com"),
     ];
     let mut specs = Vec::new();
     for m in render_with(config) {
@@ -783,7 +783,7 @@ fn the_mail_test_job_sends_as_the_wordpress_container_does() {
     let config = config_with(&MAIL_ON);
     let name = StoreName::parse("shop1", "store-").unwrap_or_else(|e| panic!("{e}"));
     let layout = StoreLayout::new(&name, &config);
-    let job = mail::mail_test_job(&layout, &config, "someone@example.com");
+    let job = mail_test::mail_test_job(&layout, &config, "someone@example.com");
     assert_eq!(
         job.metadata.generate_name.as_deref(),
         Some("shop1-mail-test-")
