@@ -157,7 +157,12 @@ mod tests {
     fn phases(m: &Mirror<WatchedPod>) -> Vec<(String, String)> {
         m.state()
             .iter()
-            .map(|p| (p.meta.name.to_string(), p.phase.as_deref().unwrap().to_string()))
+            .map(|p| {
+                (
+                    p.meta.name.to_string(),
+                    p.phase.as_deref().unwrap().to_string(),
+                )
+            })
             .collect()
     }
 

@@ -352,12 +352,10 @@ pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
                     .unwrap_or(0)
                     >= g.generation
         })
-    }) && applied.database_job.as_ref().is_none_or(|job| {
-        store
-            .jobs
-            .iter()
-            .any(|j| *j.meta.name == **job)
-    })
+    }) && applied
+        .database_job
+        .as_ref()
+        .is_none_or(|job| store.jobs.iter().any(|j| *j.meta.name == **job))
 }
 
 #[cfg(test)]

@@ -203,9 +203,7 @@ mod tests {
             }
             object::<WatchedNamespace>(m)
         };
-        let deployment = |ns: &str, app: &str| {
-            object(meta(&format!("{app}-mysql"), Some(ns), app))
-        };
+        let deployment = |ns: &str, app: &str| object(meta(&format!("{app}-mysql"), Some(ns), app));
         let inv = Inventory {
             namespaces: vec![
                 namespace("store-real", "real", Some("real")),

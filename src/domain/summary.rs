@@ -114,10 +114,18 @@ pub fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
         out.push(state("Namespace", &ns.meta.name, ns.phase.as_deref()));
     }
     for c in &store.claims {
-        out.push(state("PersistentVolumeClaim", &c.meta.name, c.phase.as_deref()));
+        out.push(state(
+            "PersistentVolumeClaim",
+            &c.meta.name,
+            c.phase.as_deref(),
+        ));
     }
     for d in &store.deployments {
-        let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+        let ready = d
+            .status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0);
         let want = d.replicas.unwrap_or(1);
         let replicas = format!("{ready}/{want} ready");
         out.push(state("Deployment", &d.meta.name, Some(&replicas)));

@@ -189,6 +189,5 @@ pub fn observed<T: serde::de::DeserializeOwned>(object: &impl serde::Serialize) 
     T::deserialize(json).ok().map(Arc::new)
 }
 
-
 #[cfg(test)]
 mod tests;

@@ -202,7 +202,8 @@ fn a_progress_deadline_fails_the_store() {
     let mut s = ready_store();
     let mut d = deployment("wordpress", false);
     if let Some(st) = Arc::make_mut(&mut d).status.as_mut() {
-        st.conditions = yaml("[{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}]");
+        st.conditions =
+            yaml("[{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}]");
     }
     s.deployments[1] = d;
     assert_eq!(

@@ -7,8 +7,8 @@ use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use k8s_openapi::jiff::Timestamp;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::text::Sym;
 use crate::domain::labels::{
@@ -81,7 +81,10 @@ impl Labels {
 impl Annotations {
     /// The value of annotation `key`, one of [`KEPT_ANNOTATIONS`].
     pub fn get(&self, key: &str) -> Option<&str> {
-        debug_assert!(KEPT_ANNOTATIONS.contains(&key), "annotation {key} is not kept");
+        debug_assert!(
+            KEPT_ANNOTATIONS.contains(&key),
+            "annotation {key} is not kept"
+        );
         self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| &**v)
     }
 }
@@ -219,7 +222,10 @@ impl Labels {
 #[cfg(test)]
 impl Annotations {
     pub fn set(&mut self, key: &'static str, value: Option<&str>) {
-        assert!(KEPT_ANNOTATIONS.contains(&key), "annotation {key} is not kept");
+        assert!(
+            KEPT_ANNOTATIONS.contains(&key),
+            "annotation {key} is not kept"
+        );
         set(&mut self.0, key, value.map(Box::from));
     }
 }

@@ -109,6 +109,10 @@ mod tests {
             Sym::new(&format!("swept-{i}"));
         }
         let table = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-        assert!(table.texts.len() <= 2 * FIRST_SWEEP, "{}", table.texts.len());
+        assert!(
+            table.texts.len() <= 2 * FIRST_SWEEP,
+            "{}",
+            table.texts.len()
+        );
     }
 }
