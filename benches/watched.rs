@@ -118,16 +118,16 @@ fn row(what: &str, per_store: &str, before: usize, after: usize) {
     println!("| {what} | {per_store} | {before} | {after} | {ratio:.1}x |");
 }
 
-fn read<T: DeserializeOwned>(json: &String) -> T {
+fn read<T: DeserializeOwned>(json: &str) -> T {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Live heap bytes per object while every object read from `jsons` is kept in an `Arc`
 /// (the `Arc`'s counts and the struct inline included).
-fn kept<T>(jsons: &[String], read: impl Fn(&String) -> T) -> usize {
+fn kept<T>(jsons: &[String], read: impl Fn(&str) -> T) -> usize {
     let mut objects: Vec<Arc<T>> = Vec::with_capacity(jsons.len());
     let start = dhat::HeapStats::get().curr_bytes;
-    objects.extend(jsons.iter().map(|j| Arc::new(read(j))));
+    objects.extend(jsons.iter().map(|j| Arc::new(read(j.as_str()))));
     let bytes = dhat::HeapStats::get().curr_bytes - start;
     drop(objects);
     bytes / jsons.len()
