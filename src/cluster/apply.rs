@@ -137,7 +137,7 @@ async fn namespace_elsewhere(
     layout: &StoreLayout,
     shared_namespace: &str,
 ) -> Result<Option<String>, CreateError> {
-    let seen = snapshot::inventory(conn, &layout.store_selector())
+    let seen = snapshot::store_makers(conn, &layout.store_selector(), shared_namespace)
         .await?
         .complete()?;
     Ok(seen
