@@ -29,6 +29,7 @@ use storectl::domain::manifests::runner::{RUNNER_CONTAINER, RUNNER_FILE};
 use storectl::domain::manifests::{Manifest, render};
 use storectl::domain::name::StoreName;
 use storectl::domain::report;
+use storectl::domain::watched::observed;
 
 /// The store as rendered: the runner's PHP, its container, its Secret, its Lease, Role
 /// and RoleBinding.
@@ -220,7 +221,7 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
         .get(&r.lease.metadata.name.clone().unwrap())
         .await
         .unwrap();
-    let found = report::read(&lease).expect("no report in the Lease");
+    let found = report::read(&observed(&lease).unwrap()).expect("no report in the Lease");
     let versions = found.versions.clone().unwrap();
     let wp_version = wp.eval(&env, "echo $GLOBALS['wp_version'];");
     let php_version = String::from_utf8(wp.php(&env, &["-r", "echo PHP_VERSION;"]).stdout).unwrap();
@@ -275,7 +276,7 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
         .get(&r.lease.metadata.name.clone().unwrap())
         .await
         .unwrap();
-    let found = report::read(&lease).unwrap();
+    let found = report::read(&observed(&lease).unwrap()).unwrap();
     let ran_at = found.last_run;
     assert_eq!(found.cron.overdue, Some(1));
     let versions = found.versions.clone().unwrap();
@@ -304,7 +305,7 @@ async fn the_runner_runs_due_events_and_reports_what_wordpress_and_php_really_ar
         .get(&r.lease.metadata.name.clone().unwrap())
         .await
         .unwrap();
-    let found = report::read(&lease).unwrap();
+    let found = report::read(&observed(&lease).unwrap()).unwrap();
     assert_eq!(found.error.as_deref(), Some("database: cannot connect"));
     assert_eq!(found.last_run, ran_at);
     let annotation = &lease.metadata.annotations.unwrap()[REPORT_ANNOTATION];

@@ -26,11 +26,23 @@ use crate::domain::ownership::{Owner, owner};
 const GRANT_WAIT: Duration = Duration::from_secs(10);
 
 /// Creates the binding (or applies it over the one there), then waits until writes in
-/// its namespace are allowed.
+/// its namespace are allowed. Whether they are already (rights beyond the binding) is
+/// asked meanwhile: then there is nothing to wait for.
 pub async fn apply_binding(conn: &Connection, binding: &RoleBinding) -> Result<(), ClusterError> {
+    let namespace = binding.metadata.namespace.as_deref().unwrap_or_default();
+    let (written, allowed) =
+        futures::join!(write_binding(conn, binding), writable(conn, namespace));
+    written?;
+    if allowed? {
+        return Ok(());
+    }
+    wait_writable(conn, namespace).await
+}
+
+async fn write_binding(conn: &Connection, binding: &RoleBinding) -> Result<(), ClusterError> {
     let api: Api<RoleBinding> = namespaced(conn, binding);
     match api.create(&create_params(), binding).await {
-        Ok(_) => {}
+        Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 409 => {
             api.patch(
                 STORE_WRITER,
@@ -39,18 +51,12 @@ pub async fn apply_binding(conn: &Connection, binding: &RoleBinding) -> Result<(
             )
             .await
             .map_err(conn.error(&format!("applying RoleBinding {STORE_WRITER}")))?;
+            Ok(())
         }
-        Err(e) => {
-            return Err(conn.error(&format!("creating RoleBinding {STORE_WRITER}"))(
-                e,
-            ));
-        }
+        Err(e) => Err(conn.error(&format!("creating RoleBinding {STORE_WRITER}"))(
+            e,
+        )),
     }
-    wait_writable(
-        conn,
-        binding.metadata.namespace.as_deref().unwrap_or_default(),
-    )
-    .await
 }
 
 /// Before an upgrade looks inside an existing store (its revisions, a dry run): the
@@ -91,6 +97,24 @@ pub async fn bind_existing(
 /// Asks (SelfSubjectAccessReview) whether this user may create Secrets in `namespace`
 /// until the answer is yes; no after `GRANT_WAIT` is an error that says what is missing.
 async fn wait_writable(conn: &Connection, namespace: &str) -> Result<(), ClusterError> {
+    let deadline = Instant::now() + GRANT_WAIT;
+    while !writable(conn, namespace).await? {
+        if Instant::now() >= deadline {
+            return Err(ClusterError::Other {
+                action: format!("writing in namespace {namespace}"),
+                detail: format!(
+                    "RoleBinding {STORE_WRITER} there does not let you create secrets after {} s: it binds the groups and ServiceAccounts of platform.writers, so add one of your groups there (docs/security.md)",
+                    GRANT_WAIT.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Whether the API server lets this user create Secrets in `namespace` now.
+async fn writable(conn: &Connection, namespace: &str) -> Result<bool, ClusterError> {
     let api: Api<SelfSubjectAccessReview> = Api::all(conn.client.clone());
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
@@ -104,26 +128,11 @@ async fn wait_writable(conn: &Connection, namespace: &str) -> Result<(), Cluster
         },
         ..SelfSubjectAccessReview::default()
     };
-    let deadline = Instant::now() + GRANT_WAIT;
-    loop {
-        let answer = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(conn.error(&format!(
-                "asking whether you may write in namespace {namespace}"
-            )))?;
-        if answer.status.is_some_and(|s| s.allowed) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(ClusterError::Other {
-                action: format!("writing in namespace {namespace}"),
-                detail: format!(
-                    "RoleBinding {STORE_WRITER} there does not let you create secrets after {} s: it binds the groups and ServiceAccounts of platform.writers, so add one of your groups there (docs/security.md)",
-                    GRANT_WAIT.as_secs()
-                ),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let answer = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(conn.error(&format!(
+            "asking whether you may write in namespace {namespace}"
+        )))?;
+    Ok(answer.status.is_some_and(|s| s.allowed))
 }

@@ -36,6 +36,8 @@ pub struct Created {
     pub applied: usize,
     /// Whether an existing Secret was kept rather than created.
     pub kept_secret: bool,
+    /// Whether this create made the namespace (so nothing else is in it yet).
+    pub made_namespace: bool,
 }
 
 /// What `create_store` did, and the objects it rendered.
@@ -56,7 +58,24 @@ pub async fn create_store(
         Credentials::generate().map_err(|e| CreateError::NoRandomness(e.to_string()))?;
     let objects = manifests::render(layout, config, &credentials);
     let created = create(conn, layout, &config.stores.shared_namespace, &objects).await?;
-    revisions::record_first(conn, layout, config).await?;
+    // The store's objects are all there: its event is recorded meanwhile.
+    let (done, ()) = futures::join!(
+        record(conn, layout, config, created.made_namespace),
+        audit::record(conn, layout, audit::Change::Created, "")
+    );
+    done?;
+    Ok(StoreCreated { created, objects })
+}
+
+/// The first revision, the mail password and the backup target: what a store needs
+/// beside its objects. In a namespace this create made, no revision can be there yet.
+async fn record(
+    conn: &Connection,
+    layout: &StoreLayout,
+    config: &Config,
+    made_namespace: bool,
+) -> Result<(), CreateError> {
+    revisions::record_first(conn, layout, config, made_namespace).await?;
     super::mail::copy_password(conn, layout, config)
         .await
         .map_err(|e| CreateError::Mail(e.to_string()))?;
@@ -66,8 +85,7 @@ pub async fn create_store(
             .await
             .map_err(|e| CreateError::Backups(e.to_string()))?;
     }
-    audit::record(conn, layout, audit::Change::Created, "").await;
-    Ok(StoreCreated { created, objects })
+    Ok(())
 }
 
 /// Applies every object of the store (rendered by `domain::manifests::render`), after
@@ -79,9 +97,11 @@ pub async fn create(
     shared_namespace: &str,
     manifests: &[Manifest],
 ) -> Result<Created, CreateError> {
-    let (elsewhere, present) = futures::join!(
+    // Who acts is asked meanwhile: the revision names them.
+    let (elsewhere, present, _) = futures::join!(
         namespace_elsewhere(conn, layout, shared_namespace),
-        present_objects(conn, layout, manifests)
+        present_objects(conn, layout, manifests),
+        conn.actor()
     );
     if let Some(namespace) = elsewhere? {
         return Err(CreateError::AlreadyExists {
@@ -92,13 +112,22 @@ pub async fn create(
     }
     let present = present?;
     let secret_kept = may_create(layout, manifests, &present)?;
+    let mut made_namespace = false;
     for wave in waves(layout, manifests, &present) {
-        try_join_all(wave.into_iter().map(|m| apply_one(conn, m))).await?;
+        let made = try_join_all(wave.into_iter().map(|m| async move {
+            match m {
+                Manifest::Namespace(o) => apply_namespace(conn, o).await,
+                _ => apply_one(conn, m).await.map(|()| false),
+            }
+        }))
+        .await?;
+        made_namespace |= made.contains(&true);
     }
     Ok(Created {
         already_present: present.len(),
         applied: manifests.len(),
         kept_secret: secret_kept,
+        made_namespace,
     })
 }
 
@@ -108,7 +137,7 @@ async fn namespace_elsewhere(
     layout: &StoreLayout,
     shared_namespace: &str,
 ) -> Result<Option<String>, CreateError> {
-    let seen = snapshot::inventory(conn, &layout.store_selector())
+    let seen = snapshot::store_makers(conn, &layout.store_selector(), shared_namespace)
         .await?
         .complete()?;
     Ok(seen
@@ -186,7 +215,7 @@ where
 /// Applies one object (a Secret is created, never patched).
 pub(super) async fn apply_one(conn: &Connection, manifest: &Manifest) -> Result<(), ClusterError> {
     match manifest {
-        Manifest::Namespace(o) => apply_namespace(conn, o).await,
+        Manifest::Namespace(o) => apply_namespace(conn, o).await.map(|_| ()),
         Manifest::RoleBinding(o) if o.metadata.name.as_deref() == Some(STORE_WRITER) => {
             super::access::apply_binding(conn, o).await
         }
@@ -254,13 +283,15 @@ where
 }
 
 /// Creates a namespace that is not there (storectl may create namespaces, not patch them
-/// cluster-wide), else applies it (allowed by the binding in it).
-async fn apply_namespace(conn: &Connection, namespace: &Namespace) -> Result<(), ClusterError> {
+/// cluster-wide), else applies it (allowed by the binding in it). True when it made it.
+async fn apply_namespace(conn: &Connection, namespace: &Namespace) -> Result<bool, ClusterError> {
     let api: Api<Namespace> = Api::all(conn.client.clone());
     let name = namespace.metadata.name.clone().unwrap_or_default();
     match api.create(&create_params(), namespace).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if status.code == 409 => ssa(conn, api, namespace).await,
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            ssa(conn, api, namespace).await.map(|()| false)
+        }
         Err(e) => Err(conn.error(&format!("creating namespace {name}"))(e)),
     }
 }

@@ -1,21 +1,53 @@
 //! Objects of one kind as a watcher last saw them, ordered by namespace and name. A (re-)list
 //! builds a fresh set and swaps it in whole when the list is complete, so readers never
-//! see half a list. Objects are handed out shared (`Arc`), never copied.
+//! see half a list. Objects are handed out shared (`Arc`), never copied, and ordered by
+//! their own name and namespace (no key is kept beside them).
 
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 
-use kube::Resource;
 use kube::runtime::watcher::Event;
 use tokio::sync::watch;
 
 use super::slim::Slim;
+use crate::domain::watched::Watched;
 
-type Key = (Option<String>, Option<String>);
+/// An object in a mirror, ordered by namespace then name.
+struct Keyed<K>(Arc<K>);
+
+impl<K: Watched> Keyed<K> {
+    fn key(&self) -> (Option<&str>, &str) {
+        let meta = self.0.meta();
+        (meta.namespace.as_deref(), &meta.name)
+    }
+}
+
+impl<K: Watched> Ord for Keyed<K> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl<K: Watched> PartialOrd for Keyed<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K: Watched> PartialEq for Keyed<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl<K: Watched> Eq for Keyed<K> {}
+
+type Objects<K> = BTreeSet<Keyed<K>>;
 
 /// The read side, cheap to clone.
 pub struct Mirror<K> {
-    objects: Arc<RwLock<BTreeMap<Key, Arc<K>>>>,
+    objects: Arc<RwLock<Objects<K>>>,
     listed: watch::Receiver<bool>,
 }
 
@@ -30,14 +62,14 @@ impl<K> Clone for Mirror<K> {
 
 /// The write side, fed by one watcher's events.
 pub struct MirrorWriter<K> {
-    objects: Arc<RwLock<BTreeMap<Key, Arc<K>>>>,
+    objects: Arc<RwLock<Objects<K>>>,
     listed: watch::Sender<bool>,
     /// The list in progress, between `Init` and `InitDone`.
-    listing: Option<BTreeMap<Key, Arc<K>>>,
+    listing: Option<Objects<K>>,
 }
 
 pub fn mirror<K>() -> (Mirror<K>, MirrorWriter<K>) {
-    let objects = Arc::new(RwLock::new(BTreeMap::new()));
+    let objects = Arc::new(RwLock::new(BTreeSet::new()));
     let (listed_tx, listed_rx) = watch::channel(false);
     (
         Mirror {
@@ -57,7 +89,7 @@ impl<K> Mirror<K> {
     /// screens built from it do not reshuffle as objects change.
     pub fn state(&self) -> Vec<Arc<K>> {
         let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
-        objects.values().cloned().collect()
+        objects.iter().map(|o| o.0.clone()).collect()
     }
 
     /// Whether the first list is complete, to wait on apart from the mirror.
@@ -79,13 +111,14 @@ impl<K> MirrorWriter<K> {
     }
 }
 
-impl<K: Resource> MirrorWriter<K> {
+impl<K: Watched> MirrorWriter<K> {
     pub fn apply(&mut self, event: Event<Slim<K>>) {
+        let keyed = |slim: Slim<K>| Keyed(Arc::new(slim.object));
         match event {
-            Event::Init => self.listing = Some(BTreeMap::new()),
-            Event::InitApply(Slim(object)) => {
+            Event::Init => self.listing = Some(BTreeSet::new()),
+            Event::InitApply(object) => {
                 if let Some(listing) = &mut self.listing {
-                    listing.insert(key(&object), Arc::new(object));
+                    listing.replace(keyed(object));
                 }
             }
             Event::InitDone => {
@@ -94,59 +127,48 @@ impl<K: Resource> MirrorWriter<K> {
                 }
                 self.listed.send_replace(true);
             }
-            Event::Apply(Slim(object)) => {
+            Event::Apply(object) => {
                 let mut objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
-                objects.insert(key(&object), Arc::new(object));
+                objects.replace(keyed(object));
             }
-            Event::Delete(Slim(object)) => {
+            Event::Delete(object) => {
                 let mut objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
-                objects.remove(&key(&object));
+                objects.remove(&keyed(object));
             }
         }
     }
 }
 
-fn key<K: Resource>(object: &K) -> Key {
-    let meta = object.meta();
-    (meta.namespace.clone(), meta.name.clone())
-}
-
 #[cfg(test)]
 mod tests {
-    use k8s_openapi::api::core::v1::Pod;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use crate::domain::watched::WatchedPod;
 
     use super::*;
 
-    fn pod(name: &str, phase: &str) -> Slim<Pod> {
-        Slim(Pod {
-            metadata: ObjectMeta {
-                name: Some(name.into()),
-                namespace: Some("store-a".into()),
-                ..ObjectMeta::default()
-            },
-            status: Some(k8s_openapi::api::core::v1::PodStatus {
-                phase: Some(phase.into()),
-                ..Default::default()
-            }),
-            ..Pod::default()
-        })
+    fn pod(name: &str, phase: &str) -> Slim<WatchedPod> {
+        let json = serde_json::json!({
+            "metadata": {"name": name, "namespace": "store-a", "resourceVersion": "1"},
+            "status": {"phase": phase},
+        });
+        serde_json::from_value(json).unwrap()
     }
 
     /// (name, phase) in the order `state` hands them out: by name within the namespace.
-    fn phases(m: &Mirror<Pod>) -> Vec<(String, String)> {
+    fn phases(m: &Mirror<WatchedPod>) -> Vec<(String, String)> {
         m.state()
             .iter()
             .map(|p| {
-                let phase = p.status.as_ref().and_then(|s| s.phase.clone());
-                (p.metadata.name.clone().unwrap(), phase.unwrap())
+                (
+                    p.meta.name.to_string(),
+                    p.phase.as_deref().unwrap().to_string(),
+                )
             })
             .collect()
     }
 
     #[tokio::test]
     async fn a_list_shows_only_when_complete_and_replaces_what_was_there() {
-        let (m, mut w) = mirror::<Pod>();
+        let (m, mut w) = mirror::<WatchedPod>();
         w.apply(Event::Init);
         w.apply(Event::InitApply(pod("a", "Running")));
         assert!(m.state().is_empty(), "half a list is never visible");
@@ -175,14 +197,14 @@ mod tests {
 
     #[tokio::test]
     async fn waiting_for_the_list_fails_when_the_writer_is_gone() {
-        let (m, w) = mirror::<Pod>();
+        let (m, w) = mirror::<WatchedPod>();
         drop(w);
         assert!(m.listed().wait_for(|l| *l).await.is_err());
     }
 
     #[tokio::test]
     async fn a_refused_kind_counts_as_listed_and_empty() {
-        let (m, mut w) = mirror::<Pod>();
+        let (m, mut w) = mirror::<WatchedPod>();
         w.apply(Event::Init);
         w.apply(Event::InitApply(pod("a", "Running")));
         w.apply(Event::InitDone);

@@ -98,13 +98,19 @@ fn next_number(existing: &[Recorded]) -> u32 {
 }
 
 /// Records `config` as revision 1, "created", unless the store has a revision already
-/// (a half-made store that is completed keeps its own).
+/// (a half-made store that is completed keeps its own). `new_namespace`: the caller has
+/// just made the store's namespace, so it holds no revision to look for.
 pub async fn record_first(
     conn: &Connection,
     layout: &StoreLayout,
     config: &Config,
+    new_namespace: bool,
 ) -> Result<Option<Revision>, ClusterError> {
-    let existing = list(conn, layout).await?;
+    let existing = if new_namespace {
+        Vec::new()
+    } else {
+        list(conn, layout).await?
+    };
     if !existing.is_empty() {
         return Ok(None);
     }

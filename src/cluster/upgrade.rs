@@ -344,20 +344,18 @@ fn in_flight(job: &Job) -> bool {
 pub fn runs(store: &StoreObjects, applied: &Applied) -> bool {
     applied.generations.iter().all(|g| {
         store.deployments.iter().any(|d| {
-            d.metadata.name.as_deref() == Some(g.deployment.as_str())
-                && d.metadata.generation.unwrap_or(0) >= g.generation
+            *d.meta.name == *g.deployment
+                && d.meta.generation.unwrap_or(0) >= g.generation
                 && d.status
                     .as_ref()
                     .and_then(|s| s.observed_generation)
                     .unwrap_or(0)
                     >= g.generation
         })
-    }) && applied.database_job.as_ref().is_none_or(|job| {
-        store
-            .jobs
-            .iter()
-            .any(|j| j.metadata.name.as_deref() == Some(job.as_str()))
-    })
+    }) && applied
+        .database_job
+        .as_ref()
+        .is_none_or(|job| store.jobs.iter().any(|j| *j.meta.name == **job))
 }
 
 #[cfg(test)]

@@ -47,11 +47,7 @@ pub(super) fn check_volume(
     wanted: &PersistentVolumeClaim,
 ) -> Result<Option<Growth>, UpgradeError> {
     let name = wanted.metadata.name.clone().unwrap_or_default();
-    let Some(live) = store
-        .claims
-        .iter()
-        .find(|c| c.metadata.name.as_deref() == Some(name.as_str()))
-    else {
+    let Some(live) = store.claims.iter().find(|c| *c.meta.name == *name) else {
         return Ok(None);
     };
     let storage = |c: &PersistentVolumeClaim| {
@@ -62,7 +58,8 @@ pub(super) fn check_volume(
             .and_then(|r| r.get("storage"))
             .map(|q| Quantity(q.0.clone()))
     };
-    if let (Some(from), Some(to)) = (storage(live), storage(wanted))
+    let live_storage = || live.storage.as_deref().map(|q| Quantity(q.to_string()));
+    if let (Some(from), Some(to)) = (live_storage(), storage(wanted))
         && to.value() < from.value()
     {
         return Err(UpgradeError::VolumeShrinks {
@@ -73,7 +70,8 @@ pub(super) fn check_volume(
     }
     let class =
         |c: &PersistentVolumeClaim| c.spec.as_ref().and_then(|s| s.storage_class_name.clone());
-    if let (Some(from), Some(to)) = (class(live), class(wanted))
+    let live_class = || live.storage_class.as_deref().map(str::to_string);
+    if let (Some(from), Some(to)) = (live_class(), class(wanted))
         && from != to
     {
         return Err(UpgradeError::StorageClassChanges {
@@ -82,12 +80,12 @@ pub(super) fn check_volume(
             to,
         });
     }
-    Ok(match (storage(live), storage(wanted)) {
+    Ok(match (live_storage(), storage(wanted)) {
         (Some(from), Some(to)) if to.value() > from.value() => Some(Growth {
             claim: name,
             from: from.0,
             to: to.0,
-            class: class(live),
+            class: live_class(),
         }),
         _ => None,
     })

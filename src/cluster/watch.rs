@@ -11,12 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
-use k8s_openapi::api::networking::v1::Ingress;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::watcher;
 use kube::{Api, Resource};
 use tokio::sync::{mpsc, watch};
@@ -29,6 +23,10 @@ use super::mirror::{Mirror, MirrorWriter, mirror};
 use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
 use crate::domain::labels::STORE_SELECTOR;
+use crate::domain::watched::{
+    Meta, Watched, WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease, WatchedNamespace,
+    WatchedPod, WatchedPvc,
+};
 
 /// Pauses between restarts of a failing watcher: doubling from the first to the last.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
@@ -48,13 +46,13 @@ impl Drop for Tasks {
 /// Mirrors of every store kind.
 #[derive(Clone)]
 pub struct LiveModel {
-    namespaces: Mirror<Namespace>,
-    deployments: Mirror<Deployment>,
-    jobs: Mirror<Job>,
-    claims: Mirror<PersistentVolumeClaim>,
-    pods: Mirror<Pod>,
-    ingresses: Mirror<Ingress>,
-    reports: Mirror<Lease>,
+    namespaces: Mirror<WatchedNamespace>,
+    deployments: Mirror<WatchedDeployment>,
+    jobs: Mirror<WatchedJob>,
+    claims: Mirror<WatchedPvc>,
+    pods: Mirror<WatchedPod>,
+    ingresses: Mirror<WatchedIngress>,
+    reports: Mirror<WatchedLease>,
     _tasks: Arc<Tasks>,
 }
 
@@ -170,14 +168,11 @@ impl LiveModel {
     /// The objects in one namespace only (and that namespace itself): what a single store
     /// needs.
     pub fn inventory_in(&self, namespace: &str) -> Inventory {
-        self.select(|m| m.namespace.as_deref().or(m.name.as_deref()) == Some(namespace))
+        self.select(|m| m.namespace.as_deref().unwrap_or(&m.name) == namespace)
     }
 
-    fn select(&self, keep: impl Fn(&ObjectMeta) -> bool) -> Inventory {
-        fn pick<K: Resource>(
-            mirror: &Mirror<K>,
-            keep: &impl Fn(&ObjectMeta) -> bool,
-        ) -> Vec<Arc<K>> {
+    fn select(&self, keep: impl Fn(&Meta) -> bool) -> Inventory {
+        fn pick<K: Watched>(mirror: &Mirror<K>, keep: &impl Fn(&Meta) -> bool) -> Vec<Arc<K>> {
             let mut objects = mirror.state();
             objects.retain(|o| keep(o.meta()));
             objects
@@ -201,7 +196,7 @@ fn reflect<K: SlimKind>(
     board: &Arc<HealthBoard>,
     conn: &Connection,
 ) -> (Mirror<K>, JoinHandle<()>) {
-    let kind = K::plural(&()).to_string();
+    let kind = Slim::<K>::plural(&()).to_string();
     let (reader, writer) = mirror();
     let mut config = watcher::Config::default().labels(selector).any_semantic();
     if let Some(fields) = K::FIELD_SELECTOR {

@@ -6,15 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::Metadata;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
-use k8s_openapi::api::networking::v1::Ingress;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-
 use super::ownership::marked_for;
+use super::watched::{
+    Meta, Watched, WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease, WatchedNamespace,
+    WatchedPod, WatchedPvc,
+};
 use crate::domain::labels::LABEL_APP;
 
 /// Everything observed of one store, grouped by the `app` label. The objects are shared
@@ -23,29 +19,29 @@ use crate::domain::labels::LABEL_APP;
 pub struct StoreObjects {
     pub name: String,
     /// The store's own namespace (per-store mode), if it exists.
-    pub namespace: Option<Arc<Namespace>>,
+    pub namespace: Option<Arc<WatchedNamespace>>,
     /// Where the store's objects are (its own namespace, or the shared one).
     pub namespace_name: String,
-    pub deployments: Vec<Arc<Deployment>>,
-    pub jobs: Vec<Arc<Job>>,
-    pub claims: Vec<Arc<PersistentVolumeClaim>>,
-    pub pods: Vec<Arc<Pod>>,
-    pub ingresses: Vec<Arc<Ingress>>,
+    pub deployments: Vec<Arc<WatchedDeployment>>,
+    pub jobs: Vec<Arc<WatchedJob>>,
+    pub claims: Vec<Arc<WatchedPvc>>,
+    pub pods: Vec<Arc<WatchedPod>>,
+    pub ingresses: Vec<Arc<WatchedIngress>>,
     /// The store's report, written by its runner (none until it first reports).
-    pub reports: Vec<Arc<Lease>>,
+    pub reports: Vec<Arc<WatchedLease>>,
 }
 
 /// Every store object seen on the cluster, by kind. Objects are shared, not copied:
 /// grouping a thousand stores moves pointers only.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
-    pub namespaces: Vec<Arc<Namespace>>,
-    pub deployments: Vec<Arc<Deployment>>,
-    pub jobs: Vec<Arc<Job>>,
-    pub claims: Vec<Arc<PersistentVolumeClaim>>,
-    pub pods: Vec<Arc<Pod>>,
-    pub ingresses: Vec<Arc<Ingress>>,
-    pub reports: Vec<Arc<Lease>>,
+    pub namespaces: Vec<Arc<WatchedNamespace>>,
+    pub deployments: Vec<Arc<WatchedDeployment>>,
+    pub jobs: Vec<Arc<WatchedJob>>,
+    pub claims: Vec<Arc<WatchedPvc>>,
+    pub pods: Vec<Arc<WatchedPod>>,
+    pub ingresses: Vec<Arc<WatchedIngress>>,
+    pub reports: Vec<Arc<WatchedLease>>,
 }
 
 impl Inventory {
@@ -64,7 +60,7 @@ impl Inventory {
     pub fn groups(&self) -> Vec<StoreObjects> {
         let mut stores: BTreeMap<(String, String), StoreObjects> = BTreeMap::new();
         for ns in &self.namespaces {
-            if let Some(store) = store_of(&mut stores, &ns.metadata, true) {
+            if let Some(store) = store_of(&mut stores, &ns.meta, true) {
                 store.namespace = Some(ns.clone());
             }
         }
@@ -85,7 +81,7 @@ pub fn is_store(group: &StoreObjects, shared_namespace: &str) -> bool {
         || group
             .namespace
             .as_ref()
-            .is_some_and(|ns| marked_for(&ns.metadata, &group.name))
+            .is_some_and(|ns| marked_for(&ns.meta, &group.name))
 }
 
 type Stores = BTreeMap<(String, String), StoreObjects>;
@@ -94,14 +90,14 @@ type Stores = BTreeMap<(String, String), StoreObjects>;
 /// the store's namespace itself.
 fn store_of<'a>(
     stores: &'a mut Stores,
-    meta: &ObjectMeta,
+    meta: &Meta,
     own_namespace: bool,
 ) -> Option<&'a mut StoreObjects> {
-    let app = meta.labels.as_ref()?.get(LABEL_APP)?.clone();
+    let app = meta.labels.get(LABEL_APP)?.to_string();
     let namespace = if own_namespace {
-        meta.name.clone()?
+        meta.name.to_string()
     } else {
-        meta.namespace.clone()?
+        meta.namespace.as_deref()?.to_string()
     };
     Some(
         stores
@@ -114,13 +110,13 @@ fn store_of<'a>(
     )
 }
 
-fn attach<K: Metadata<Ty = ObjectMeta>>(
+fn attach<K: Watched>(
     stores: &mut Stores,
     items: &[Arc<K>],
     field: impl Fn(&mut StoreObjects) -> &mut Vec<Arc<K>>,
 ) {
     for item in items {
-        if let Some(store) = store_of(stores, item.metadata(), false) {
+        if let Some(store) = store_of(stores, item.meta(), false) {
             field(store).push(item.clone());
         }
     }
@@ -128,16 +124,15 @@ fn attach<K: Metadata<Ty = ObjectMeta>>(
 
 /// Objects that belong to a store but make none (pods, reports): added to the stores
 /// the other kinds found.
-fn attach_to_existing<K: Metadata<Ty = ObjectMeta>>(
+fn attach_to_existing<K: Watched>(
     stores: &mut Stores,
     items: &[Arc<K>],
     field: impl Fn(&mut StoreObjects) -> &mut Vec<Arc<K>>,
 ) {
     for item in items {
-        let meta = item.metadata();
-        let app = meta.labels.as_ref().and_then(|l| l.get(LABEL_APP));
-        if let (Some(app), Some(ns)) = (app, meta.namespace.as_ref())
-            && let Some(store) = stores.get_mut(&(app.clone(), ns.clone()))
+        let meta = item.meta();
+        if let (Some(app), Some(ns)) = (meta.labels.get(LABEL_APP), meta.namespace.as_deref())
+            && let Some(store) = stores.get_mut(&(app.to_string(), ns.to_string()))
         {
             field(store).push(item.clone());
         }
@@ -148,45 +143,29 @@ fn attach_to_existing<K: Metadata<Ty = ObjectMeta>>(
 mod tests {
     use super::*;
 
-    fn meta(name: &str, namespace: Option<&str>, app: &str) -> ObjectMeta {
-        ObjectMeta {
-            name: Some(name.into()),
-            namespace: namespace.map(str::to_string),
-            labels: Some([(LABEL_APP.to_string(), app.to_string())].into()),
-            ..ObjectMeta::default()
-        }
+    use serde_json::json;
+
+    /// An object of kind `T` as the API server sends it.
+    fn object<T: serde::de::DeserializeOwned>(metadata: serde_json::Value) -> Arc<T> {
+        Arc::new(serde_json::from_value(json!({ "metadata": metadata })).unwrap())
+    }
+
+    fn meta(name: &str, namespace: Option<&str>, app: &str) -> serde_json::Value {
+        json!({"name": name, "namespace": namespace, "labels": {LABEL_APP: app}})
     }
 
     #[test]
     fn objects_group_by_app_and_namespace() {
         let inv = Inventory {
-            namespaces: vec![Arc::new(Namespace {
-                metadata: meta("store-a", None, "a"),
-                ..Default::default()
-            })],
+            namespaces: vec![object(meta("store-a", None, "a"))],
             deployments: vec![
-                Arc::new(Deployment {
-                    metadata: meta("a-mysql", Some("store-a"), "a"),
-                    ..Default::default()
-                }),
-                Arc::new(Deployment {
-                    metadata: meta("b-mysql", Some("ecommerce-stores"), "b"),
-                    ..Default::default()
-                }),
-                Arc::new(Deployment {
-                    metadata: meta("c-mysql", Some("ecommerce-stores"), "c"),
-                    ..Default::default()
-                }),
+                object(meta("a-mysql", Some("store-a"), "a")),
+                object(meta("b-mysql", Some("ecommerce-stores"), "b")),
+                object(meta("c-mysql", Some("ecommerce-stores"), "c")),
             ],
             pods: vec![
-                Arc::new(Pod {
-                    metadata: meta("b-mysql-x", Some("ecommerce-stores"), "b"),
-                    ..Default::default()
-                }),
-                Arc::new(Pod {
-                    metadata: meta("orphan", Some("elsewhere"), "z"),
-                    ..Default::default()
-                }),
+                object(meta("b-mysql-x", Some("ecommerce-stores"), "b")),
+                object(meta("orphan", Some("elsewhere"), "z")),
             ],
             ..Inventory::default()
         };
@@ -219,22 +198,12 @@ mod tests {
         let namespace = |name: &str, app: &str, mark: Option<&str>| {
             let mut m = meta(name, None, app);
             if let Some(store) = mark {
-                m.labels
-                    .get_or_insert_default()
-                    .insert(MARK_LABEL.into(), MARK_VALUE.into());
-                m.annotations = Some([(STORE_ANNOTATION.to_string(), store.to_string())].into());
+                m["labels"][MARK_LABEL] = json!(MARK_VALUE);
+                m["annotations"] = json!({ STORE_ANNOTATION: store });
             }
-            Arc::new(Namespace {
-                metadata: m,
-                ..Default::default()
-            })
+            object::<WatchedNamespace>(m)
         };
-        let deployment = |ns: &str, app: &str| {
-            Arc::new(Deployment {
-                metadata: meta(&format!("{app}-mysql"), Some(ns), app),
-                ..Default::default()
-            })
-        };
+        let deployment = |ns: &str, app: &str| object(meta(&format!("{app}-mysql"), Some(ns), app));
         let inv = Inventory {
             namespaces: vec![
                 namespace("store-real", "real", Some("real")),

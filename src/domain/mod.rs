@@ -26,3 +26,4 @@ pub mod summary;
 pub mod text;
 pub mod upgrade;
 pub mod verb;
+pub mod watched;

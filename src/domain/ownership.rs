@@ -5,6 +5,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::layout::StoreLayout;
+use super::watched::Meta;
 use crate::domain::labels::{
     LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY, MARK_LABEL, MARK_VALUE, STORE_ANNOTATION,
 };
@@ -64,18 +65,37 @@ pub fn owner(meta: &ObjectMeta, layout: &StoreLayout, known_name: bool) -> Owner
 /// Whether `meta` carries storectl's mark for store `store`: the label, and the store
 /// annotation naming it (objects of storectl versions before the annotation: the label and
 /// the store's `app` label). What makes a namespace a store's and a record storectl's.
-pub fn marked_for(meta: &ObjectMeta, store: &str) -> bool {
-    let label = |key: &str| meta.labels.as_ref().and_then(|l| l.get(key));
-    if label(MARK_LABEL).map(String::as_str) != Some(MARK_VALUE) {
+pub fn marked_for(meta: &impl Marked, store: &str) -> bool {
+    if meta.label(MARK_LABEL) != Some(MARK_VALUE) {
         return false;
     }
-    match meta
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(STORE_ANNOTATION))
-    {
+    match meta.annotation(STORE_ANNOTATION) {
         Some(annotated) => annotated == store,
-        None => label(LABEL_APP).map(String::as_str) == Some(store),
+        None => meta.label(LABEL_APP) == Some(store),
+    }
+}
+
+/// Metadata that may carry storectl's mark: an object read whole, or a watched one.
+pub trait Marked {
+    fn label(&self, key: &str) -> Option<&str>;
+    fn annotation(&self, key: &str) -> Option<&str>;
+}
+
+impl Marked for ObjectMeta {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels.as_ref()?.get(key).map(String::as_str)
+    }
+    fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.as_ref()?.get(key).map(String::as_str)
+    }
+}
+
+impl Marked for Meta {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key)
+    }
+    fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key)
     }
 }
 

@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::labels::REPORT_ANNOTATION;
 use super::text::printable;
+use super::watched::WatchedLease;
 
 /// A report larger than this is not read.
 const MAX_REPORT_BYTES: usize = 64 * 1024;
@@ -88,17 +88,9 @@ struct WrittenCron {
 }
 
 /// The report in a store's Lease, if it holds one that reads.
-pub fn read(lease: &Lease) -> Option<StoreReport> {
-    let last_run = lease
-        .spec
-        .as_ref()
-        .and_then(|s| s.renew_time.as_ref())
-        .map(|t| t.0);
-    let text = lease
-        .metadata
-        .annotations
-        .as_ref()?
-        .get(REPORT_ANNOTATION)?;
+pub fn read(lease: &WatchedLease) -> Option<StoreReport> {
+    let last_run = lease.renewed;
+    let text = lease.meta.annotations.get(REPORT_ANNOTATION)?;
     if text.len() > MAX_REPORT_BYTES {
         return None;
     }

@@ -6,13 +6,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
 use super::config::Config;
 use super::inventory::StoreObjects;
 use super::layout::Component;
+use super::watched::WatchedPod;
 use crate::domain::labels::{APPLIED_ANNOTATION, PAUSED_LABEL, RESTORING_LABEL};
 
 mod objects;
@@ -150,13 +150,7 @@ pub fn paused_deployments(store: &StoreObjects) -> usize {
     store
         .deployments
         .iter()
-        .filter(|d| {
-            d.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(PAUSED_LABEL))
-                .is_some_and(|v| v == "true")
-        })
+        .filter(|d| d.meta.labels.get(PAUSED_LABEL) == Some("true"))
         .count()
 }
 
@@ -196,9 +190,9 @@ pub fn restore_hold(store: &StoreObjects) -> Option<String> {
     store
         .deployments
         .iter()
-        .filter(|d| component_of(&d.metadata) == Some(Component::WordPress))
-        .find_map(|d| d.metadata.labels.as_ref()?.get(RESTORING_LABEL))
-        .cloned()
+        .filter(|d| component_of(&d.meta) == Some(Component::WordPress))
+        .find_map(|d| d.meta.labels.get(RESTORING_LABEL))
+        .map(str::to_string)
 }
 
 /// Why the store does not serve: a restore stopped WordPress and did not start it again
@@ -229,23 +223,17 @@ fn short_duration(d: Duration) -> String {
 
 /// When the store was created: its namespace (per-store mode) or its oldest object.
 pub fn created(store: &StoreObjects) -> Option<Timestamp> {
-    if let Some(t) = store
-        .namespace
-        .as_ref()
-        .and_then(|n| n.metadata.creation_timestamp.as_ref())
-    {
-        return Some(t.0);
+    if let Some(t) = store.namespace.as_ref().and_then(|n| n.meta.created) {
+        return Some(t);
     }
     let metas = store
         .deployments
         .iter()
-        .map(|d| &d.metadata)
-        .chain(store.jobs.iter().map(|j| &j.metadata))
-        .chain(store.claims.iter().map(|c| &c.metadata))
-        .chain(store.ingresses.iter().map(|i| &i.metadata));
-    metas
-        .filter_map(|m| m.creation_timestamp.as_ref().map(|t| t.0))
-        .min()
+        .map(|d| &d.meta)
+        .chain(store.jobs.iter().map(|j| &j.meta))
+        .chain(store.claims.iter().map(|c| &c.meta))
+        .chain(store.ingresses.iter().map(|i| &i.meta));
+    metas.filter_map(|m| m.created).min()
 }
 
 /// When a revision was last applied to the store's Deployments (`storectl upgrade`,
@@ -254,7 +242,7 @@ pub fn last_applied(store: &StoreObjects) -> Option<Timestamp> {
     store
         .deployments
         .iter()
-        .filter_map(|d| d.metadata.annotations.as_ref()?.get(APPLIED_ANNOTATION))
+        .filter_map(|d| d.meta.annotations.get(APPLIED_ANNOTATION))
         .filter_map(|t| t.parse::<Timestamp>().ok())
         .max()
 }
@@ -268,21 +256,16 @@ pub struct PodCount {
 
 /// The ready and all pods of the store's Deployments (Job pods are not counted).
 pub fn pods_ready(store: &StoreObjects) -> PodCount {
-    let serving: Vec<&Arc<Pod>> = store
+    let serving: Vec<&Arc<WatchedPod>> = store
         .pods
         .iter()
         .filter(|p| {
             !matches!(
-                component_of(&p.metadata),
+                component_of(&p.meta),
                 Some(Component::Setup | Component::Backup)
             )
         })
-        .filter(|p| {
-            !matches!(
-                p.status.as_ref().and_then(|s| s.phase.as_deref()),
-                Some("Succeeded" | "Failed")
-            )
-        })
+        .filter(|p| !matches!(p.phase.as_deref(), Some("Succeeded" | "Failed")))
         .collect();
     let ready = serving.iter().filter(|p| pod_ready(p)).count();
     PodCount {
@@ -293,33 +276,18 @@ pub fn pods_ready(store: &StoreObjects) -> PodCount {
 
 /// The store's URL from its Ingress (https when the Ingress has TLS).
 pub fn url(store: &StoreObjects) -> Option<String> {
-    let spec = store.ingresses.first()?.spec.as_ref()?;
-    let host = spec.rules.as_ref()?.first()?.host.clone()?;
-    let tls = spec.tls.as_ref().is_some_and(|t| !t.is_empty());
-    Some(format!("{}://{host}", if tls { "https" } else { "http" }))
+    let ingress = store.ingresses.first()?;
+    let host = ingress.host.as_deref()?;
+    let scheme = if ingress.tls { "https" } else { "http" };
+    Some(format!("{scheme}://{host}"))
 }
 
 fn deleting(store: &StoreObjects) -> Option<String> {
-    if let Some(ns) = store
-        .namespace
-        .as_ref()
-        .filter(|n| n.metadata.deletion_timestamp.is_some())
-    {
-        return Some(format!(
-            "namespace {}",
-            ns.metadata.name.as_deref().unwrap_or_default()
-        ));
+    if let Some(ns) = store.namespace.as_ref().filter(|n| n.meta.deleting()) {
+        return Some(format!("namespace {}", ns.meta.name));
     }
-    let deployment = store
-        .deployments
-        .iter()
-        .find(|d| d.metadata.deletion_timestamp.is_some());
-    deployment.map(|d| {
-        format!(
-            "deployment {}",
-            d.metadata.name.as_deref().unwrap_or_default()
-        )
-    })
+    let deployment = store.deployments.iter().find(|d| d.meta.deleting());
+    deployment.map(|d| format!("deployment {}", d.meta.name))
 }
 
 #[cfg(test)]

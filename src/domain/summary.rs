@@ -1,7 +1,6 @@
 //! One line about a store, as `storectl list`, `status` and the TUI's table show it:
 //! derived from its objects, the status rules and the time.
 
-use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
@@ -10,6 +9,7 @@ use super::status::{self, Phase, StatusRules};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::labels::MAIL_ANNOTATION;
 use crate::domain::store_ref::StoreRef;
+use crate::domain::watched::WatchedJob;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreSummary {
@@ -99,7 +99,7 @@ impl StatusReport {
 /// The mail settings on the store's WordPress Deployment, if any.
 pub fn mail_of(store: &StoreObjects) -> Option<crate::domain::manifests::mail::MailSettings> {
     store.deployments.iter().find_map(|d| {
-        let value = d.metadata.annotations.as_ref()?.get(MAIL_ANNOTATION)?;
+        let value = d.meta.annotations.get(MAIL_ANNOTATION)?;
         crate::domain::manifests::mail::MailSettings::parse(value)
     })
 }
@@ -122,87 +122,48 @@ pub struct ObjectState {
 
 /// The state of each object of the store, namespace first.
 pub fn object_states(store: &StoreObjects) -> Vec<ObjectState> {
-    let name = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-        m.name.clone().unwrap_or_default()
+    let state = |kind, name: &str, state: Option<&str>| ObjectState {
+        kind,
+        name: name.to_string(),
+        state: state.unwrap_or_default().to_string(),
     };
     let mut out = Vec::new();
     if let Some(ns) = &store.namespace {
-        let phase = ns
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
-        out.push(ObjectState {
-            kind: "Namespace",
-            name: name(&ns.metadata),
-            state: phase,
-        });
+        out.push(state("Namespace", &ns.meta.name, ns.phase.as_deref()));
     }
     for c in &store.claims {
-        let phase = c
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
-        out.push(ObjectState {
-            kind: "PersistentVolumeClaim",
-            name: name(&c.metadata),
-            state: phase,
-        });
+        out.push(state(
+            "PersistentVolumeClaim",
+            &c.meta.name,
+            c.phase.as_deref(),
+        ));
     }
     for d in &store.deployments {
-        let st = d.status.clone().unwrap_or_default();
-        let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-        out.push(ObjectState {
-            kind: "Deployment",
-            name: name(&d.metadata),
-            state: format!("{}/{want} ready", st.ready_replicas.unwrap_or(0)),
-        });
-    }
-    for j in &store.jobs {
-        out.push(ObjectState {
-            kind: "Job",
-            name: name(&j.metadata),
-            state: job_state(j).to_string(),
-        });
-    }
-    for p in &store.pods {
-        let phase = p
+        let ready = d
             .status
             .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default();
-        out.push(ObjectState {
-            kind: "Pod",
-            name: name(&p.metadata),
-            state: phase,
-        });
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0);
+        let want = d.replicas.unwrap_or(1);
+        let replicas = format!("{ready}/{want} ready");
+        out.push(state("Deployment", &d.meta.name, Some(&replicas)));
+    }
+    for j in &store.jobs {
+        out.push(state("Job", &j.meta.name, Some(job_state(j))));
+    }
+    for p in &store.pods {
+        out.push(state("Pod", &p.meta.name, p.phase.as_deref()));
     }
     for i in &store.ingresses {
-        let host = i
-            .spec
-            .as_ref()
-            .and_then(|s| s.rules.as_ref())
-            .and_then(|r| r.first())
-            .and_then(|r| r.host.clone());
-        out.push(ObjectState {
-            kind: "Ingress",
-            name: name(&i.metadata),
-            state: host.unwrap_or_default(),
-        });
+        out.push(state("Ingress", &i.meta.name, i.host.as_deref()));
     }
     out
 }
 
 /// A Job's final condition when it has one; current controllers first set the interim
 /// SuccessCriteriaMet / FailureTarget while the last pods finish.
-fn job_state(job: &Job) -> &'static str {
-    let holds = |type_: &str| {
-        job.status
-            .iter()
-            .flat_map(|s| s.conditions.iter().flatten())
-            .any(|c| c.type_ == type_ && c.status == "True")
-    };
+fn job_state(job: &WatchedJob) -> &'static str {
+    let holds = |kind: &str| job.conditions.holds(kind);
     [
         ("Complete", "Complete"),
         ("Failed", "Failed"),

@@ -12,11 +12,7 @@ use crate::domain::verb::destroyed;
 
 /// What deleting `store` destroys, in words.
 pub fn what(store: &StoreObjects) -> String {
-    let volumes: Vec<&str> = store
-        .claims
-        .iter()
-        .filter_map(|c| c.metadata.name.as_deref())
-        .collect();
+    let volumes: Vec<&str> = store.claims.iter().map(|c| &*c.meta.name).collect();
     destroyed(
         &store.name,
         &store.namespace_name,

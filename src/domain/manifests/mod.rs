@@ -25,8 +25,6 @@ pub use pod::{CORE_ON_THE_VOLUME, WORDPRESS_CONFIG_EXTRA, WP_CONTENT, WP_CONTENT
 pub use setup::{WORDPRESS_PHP, database_upgrade_job, pinned_plugins};
 pub use storectl_php::{StorectlPhp, storectl_php_mounts};
 
-use std::sync::Arc;
-
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -42,6 +40,7 @@ use super::config::{Config, Isolation};
 use super::credentials::Credentials;
 use super::layout::StoreLayout;
 use crate::domain::inventory::StoreObjects;
+use crate::domain::watched::observed;
 
 /// One object of a store, typed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -238,13 +237,11 @@ pub fn as_observed(layout: &StoreLayout, manifests: &[Manifest]) -> StoreObjects
     };
     for manifest in manifests {
         match manifest {
-            Manifest::Namespace(ns) if layout.owns_namespace => {
-                store.namespace = Some(Arc::new(ns.clone()))
-            }
-            Manifest::PersistentVolumeClaim(c) => store.claims.push(Arc::new(c.clone())),
-            Manifest::Deployment(d) => store.deployments.push(Arc::new(d.clone())),
-            Manifest::Job(j) => store.jobs.push(Arc::new(j.clone())),
-            Manifest::Ingress(i) => store.ingresses.push(Arc::new(i.clone())),
+            Manifest::Namespace(ns) if layout.owns_namespace => store.namespace = observed(ns),
+            Manifest::PersistentVolumeClaim(c) => store.claims.extend(observed(c)),
+            Manifest::Deployment(d) => store.deployments.extend(observed(d)),
+            Manifest::Job(j) => store.jobs.extend(observed(j)),
+            Manifest::Ingress(i) => store.ingresses.extend(observed(i)),
             _ => {}
         }
     }

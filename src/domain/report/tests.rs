@@ -1,19 +1,13 @@
-use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use serde_json::json;
 
 use super::*;
 
-fn lease(report: &str, renewed: Option<&str>) -> Lease {
-    Lease {
-        metadata: ObjectMeta {
-            annotations: Some([(REPORT_ANNOTATION.to_string(), report.to_string())].into()),
-            ..ObjectMeta::default()
-        },
-        spec: Some(LeaseSpec {
-            renew_time: renewed.map(|t| MicroTime(t.parse().unwrap())),
-            ..LeaseSpec::default()
-        }),
-    }
+fn lease(report: &str, renewed: Option<&str>) -> WatchedLease {
+    let lease = json!({
+        "metadata": {"annotations": {REPORT_ANNOTATION: report}},
+        "spec": {"renewTime": renewed},
+    });
+    serde_json::from_value(lease).unwrap()
 }
 
 const REPORT: &str = r#"{"versions":{"wordpress":"6.1.9","wordpressDatabase":53496,

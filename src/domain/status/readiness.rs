@@ -5,17 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use k8s_openapi::jiff::Timestamp;
 
 use super::objects::{
-    component_of, conditions_of_job, is_backup_or_restore, is_database_upgrade, is_restore,
-    is_setup_or_upgrade, job_finished, job_role, made_by_storectl, name, running_restore,
+    component_of, is_backup_or_restore, is_database_upgrade, is_restore, is_setup_or_upgrade,
+    job_condition, job_finished, job_role, made_by_storectl, running_restore,
 };
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::Component;
+use crate::domain::watched::{ContainerState, WatchedDeployment, WatchedJob, WatchedPod};
 
 /// Container waiting reasons that mean the store will not become ready by itself.
 const FAILING_REASONS: &[&str] = &[
@@ -30,61 +28,39 @@ const FAILING_REASONS: &[&str] = &[
 /// `grace` old.
 pub(super) fn failure(store: &StoreObjects, grace: Duration, now: Timestamp) -> Option<String> {
     for job in store.jobs.iter().filter(|j| is_setup_or_upgrade(j)) {
-        if let Some(c) = conditions_of_job(job).find(|c| c.type_ == "Failed" && c.status == "True")
-        {
-            let why = c.reason.clone().unwrap_or_else(|| "failed".to_string());
-            return Some(format!(
-                "{} {} failed: {why}",
-                job_role(job),
-                name(&job.metadata)
-            ));
+        if let Some(c) = job_condition(job, "Failed") {
+            let why = c.reason.as_deref().unwrap_or("failed");
+            return Some(format!("{} {} failed: {why}", job_role(job), job.meta.name));
         }
     }
     for d in &store.deployments {
-        let stuck = d
-            .status
-            .iter()
-            .flat_map(|s| s.conditions.iter().flatten())
-            .any(|c| {
-                c.type_ == "Progressing"
-                    && c.status == "False"
-                    && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
-            });
+        let stuck = d.status.iter().flat_map(|s| s.conditions.iter()).any(|c| {
+            c.kind == "Progressing"
+                && c.status == "False"
+                && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+        });
         if stuck {
             return Some(format!(
                 "deployment {}: progress deadline exceeded",
-                name(&d.metadata)
+                d.meta.name
             ));
         }
     }
     for claim in &store.claims {
-        if claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Lost") {
-            return Some(format!("volume of PVC {} was lost", name(&claim.metadata)));
+        if claim.phase.as_deref() == Some("Lost") {
+            return Some(format!("volume of PVC {} was lost", claim.meta.name));
         }
     }
     let grace = k8s_openapi::jiff::SignedDuration::try_from(grace).unwrap_or_default();
     for pod in &store.pods {
-        let age = pod
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| now.duration_since(t.0));
-        if age.is_none_or(|a| a < grace) || pod.metadata.deletion_timestamp.is_some() {
+        let age = pod.meta.created.map(|t| now.duration_since(t));
+        if age.is_none_or(|a| a < grace) || pod.meta.deleting() {
             continue;
         }
-        let status = pod.status.as_ref();
-        let containers = status.into_iter().flat_map(|s| {
-            s.init_container_statuses
-                .iter()
-                .flatten()
-                .chain(s.container_statuses.iter().flatten())
-        });
-        for c in containers {
+        for c in &pod.containers {
             if let Some(why) = failing_reason(c) {
-                let what = component_of(&pod.metadata).map_or_else(
-                    || name(&pod.metadata).to_string(),
-                    |c| c.as_str().to_string(),
-                );
+                let what = component_of(&pod.meta)
+                    .map_or_else(|| pod.meta.name.to_string(), |c| c.as_str().to_string());
                 return Some(format!("{what} container {}: {why}", c.name));
             }
         }
@@ -94,8 +70,8 @@ pub(super) fn failure(store: &StoreObjects, grace: Duration, now: Timestamp) -> 
 
 /// Why a container that waits will not start by itself: its reason and message
 /// (`ImagePullBackOff: ...`), if the reason is one of `FAILING_REASONS`.
-fn failing_reason(c: &ContainerStatus) -> Option<String> {
-    let waiting = c.state.as_ref()?.waiting.as_ref()?;
+fn failing_reason(c: &ContainerState) -> Option<String> {
+    let waiting = c.waiting.as_ref()?;
     let reason = waiting.reason.as_deref()?;
     if !FAILING_REASONS.contains(&reason) {
         return None;
@@ -116,15 +92,15 @@ pub(super) fn waiting_for(store: &StoreObjects) -> Option<String> {
         return Some(format!("restoring a backup (job {job})"));
     }
     for claim in &store.claims {
-        if claim.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound") {
-            return Some(format!("waiting for PVC {} to bind", name(&claim.metadata)));
+        if claim.phase.as_deref() != Some("Bound") {
+            return Some(format!("waiting for PVC {} to bind", claim.meta.name));
         }
     }
     for component in [Component::MySql, Component::WordPress] {
         let deployment = store
             .deployments
             .iter()
-            .find(|d| component_of(&d.metadata) == Some(component));
+            .find(|d| component_of(&d.meta) == Some(component));
         let Some(d) = deployment else {
             return Some(format!(
                 "waiting for the {} deployment to be created",
@@ -132,8 +108,8 @@ pub(super) fn waiting_for(store: &StoreObjects) -> Option<String> {
             ));
         };
         if !deployment_ready(d) {
-            let status = d.status.clone().unwrap_or_default();
-            let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            let ready = d.status.as_ref().and_then(|s| s.ready_replicas);
+            let want = d.replicas.unwrap_or(1);
             let label = if component == Component::MySql {
                 "MySQL"
             } else {
@@ -141,11 +117,11 @@ pub(super) fn waiting_for(store: &StoreObjects) -> Option<String> {
             };
             return Some(format!(
                 "waiting for {label} to become ready ({}/{want})",
-                status.ready_replicas.unwrap_or(0)
+                ready.unwrap_or(0)
             ));
         }
     }
-    let own_jobs: Vec<&Arc<Job>> = store
+    let own_jobs: Vec<&Arc<WatchedJob>> = store
         .jobs
         .iter()
         .filter(|j| is_setup_or_upgrade(j))
@@ -154,7 +130,7 @@ pub(super) fn waiting_for(store: &StoreObjects) -> Option<String> {
         return Some("waiting for the setup job to be created".to_string());
     }
     for job in own_jobs {
-        if !conditions_of_job(job).any(|c| c.type_ == "Complete" && c.status == "True") {
+        if !job.conditions.holds("Complete") {
             return Some(if is_database_upgrade(job) {
                 "database upgrade job running (WordPress's and WooCommerce's database updates)"
                     .to_string()
@@ -166,54 +142,43 @@ pub(super) fn waiting_for(store: &StoreObjects) -> Option<String> {
     None
 }
 
-fn deployment_ready(d: &Deployment) -> bool {
+fn deployment_ready(d: &WatchedDeployment) -> bool {
     let Some(status) = d.status.as_ref() else {
         return false;
     };
-    let generation = d.metadata.generation.unwrap_or(0);
+    let generation = d.meta.generation.unwrap_or(0);
     let current = status.observed_generation.unwrap_or(0) >= generation;
-    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let available = status
-        .conditions
-        .iter()
-        .flatten()
-        .any(|c| c.type_ == "Available" && c.status == "True");
+    let want = d.replicas.unwrap_or(1);
+    let available = status.conditions.holds("Available");
     current
         && available
         && status.ready_replicas.unwrap_or(0) >= want
         && status.updated_replicas.unwrap_or(0) >= want
 }
 
-pub(super) fn pod_ready(p: &Pod) -> bool {
-    p.status
-        .iter()
-        .flat_map(|s| s.conditions.iter().flatten())
-        .any(|c| c.type_ == "Ready" && c.status == "True")
+pub(super) fn pod_ready(p: &WatchedPod) -> bool {
+    p.conditions.holds("Ready")
 }
 
 /// Every Deployment has rolled its current template out (Progressing: the new
 /// ReplicaSet is available) and the setup Job is complete: pods that restart later are
 /// not a store failing to come up.
 pub(super) fn provisioned(store: &StoreObjects) -> bool {
-    let rolled_out = |d: &Arc<Deployment>| {
-        let current = d.status.as_ref().is_some_and(|s| {
-            s.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0)
-        });
-        current
-            && d.status
-                .iter()
-                .flat_map(|s| s.conditions.iter().flatten())
-                .any(|c| {
-                    c.type_ == "Progressing"
+    let rolled_out = |d: &Arc<WatchedDeployment>| {
+        d.status.as_ref().is_some_and(|s| {
+            s.observed_generation.unwrap_or(0) >= d.meta.generation.unwrap_or(0)
+                && s.conditions.iter().any(|c| {
+                    c.kind == "Progressing"
                         && c.status == "True"
                         && c.reason.as_deref() == Some("NewReplicaSetAvailable")
                 })
+        })
     };
     let setup_done = store
         .jobs
         .iter()
         .filter(|j| is_setup_or_upgrade(j) && !is_database_upgrade(j))
-        .all(|j| conditions_of_job(j).any(|c| c.type_ == "Complete" && c.status == "True"));
+        .all(|j| j.conditions.holds("Complete"));
     !store.deployments.is_empty() && store.deployments.iter().all(rolled_out) && setup_done
 }
 
@@ -224,15 +189,11 @@ pub(super) fn ready_reason(store: &StoreObjects) -> String {
         .jobs
         .iter()
         .filter(|j| is_backup_or_restore(j) && !is_restore(j) && job_finished(j))
-        .max_by_key(|j| j.metadata.creation_timestamp.as_ref().map(|t| t.0));
-    match last_backup.and_then(|j| {
-        conditions_of_job(j)
-            .find(|c| c.type_ == "Failed" && c.status == "True")
-            .map(|c| (j, c))
-    }) {
+        .max_by_key(|j| j.meta.created);
+    match last_backup.and_then(|j| job_condition(j, "Failed").map(|c| (j, c))) {
         Some((job, c)) => format!(
             "all components ready; last backup failed: job {}: {}",
-            name(&job.metadata),
+            job.meta.name,
             c.reason.as_deref().unwrap_or("failed")
         ),
         None => "all components ready".to_string(),

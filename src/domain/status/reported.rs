@@ -73,14 +73,14 @@ pub fn pins(store: &StoreObjects) -> Vec<(String, String)> {
     let Some(annotations) = store
         .deployments
         .iter()
-        .find(|d| component_of(&d.metadata) == Some(Component::WordPress))
-        .and_then(|d| d.metadata.annotations.as_ref())
+        .find(|d| component_of(&d.meta) == Some(Component::WordPress))
+        .map(|d| &d.meta.annotations)
     else {
         return Vec::new();
     };
     let mut pins = Vec::new();
     if let Some(version) = annotations.get(WOOCOMMERCE_ANNOTATION) {
-        pins.push(("woocommerce".to_string(), version.clone()));
+        pins.push(("woocommerce".to_string(), version.to_string()));
     }
     if let Some(extra) = annotations.get(EXTRA_PLUGINS_ANNOTATION) {
         pins.extend(extra.split(',').filter_map(|pair| {

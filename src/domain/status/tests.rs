@@ -2,11 +2,8 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::PersistentVolumeClaim;
-
 use super::*;
+use crate::domain::watched::{Sym, WatchedDeployment, WatchedJob, WatchedPvc};
 
 const RULES: StatusRules = StatusRules {
     provisioning_deadline: Duration::from_secs(900),
@@ -25,7 +22,7 @@ fn arc_yaml<T: serde::de::DeserializeOwned>(s: &str) -> Arc<T> {
     Arc::new(yaml(s))
 }
 
-fn deployment(component: &str, ready: bool) -> Arc<Deployment> {
+fn deployment(component: &str, ready: bool) -> Arc<WatchedDeployment> {
     arc_yaml(&format!(
         r#"
 metadata: {{name: shop-{component}, generation: 1, creationTimestamp: "2026-01-01T00:00:00Z",
@@ -43,7 +40,7 @@ status:
     ))
 }
 
-fn job(condition: Option<(&str, &str)>) -> Arc<Job> {
+fn job(condition: Option<(&str, &str)>) -> Arc<WatchedJob> {
     let conditions = condition.map_or(String::new(), |(t, r)| {
         format!("conditions: [{{type: {t}, status: 'True', reason: {r}}}]")
     });
@@ -52,13 +49,13 @@ fn job(condition: Option<(&str, &str)>) -> Arc<Job> {
     ))
 }
 
-fn claim(phase: &str) -> Arc<PersistentVolumeClaim> {
+fn claim(phase: &str) -> Arc<WatchedPvc> {
     arc_yaml(&format!(
         "metadata: {{name: shop-mysql-pvc}}\nstatus: {{phase: {phase}}}"
     ))
 }
 
-fn pod(component: &str, created: &str, waiting: Option<&str>) -> Arc<Pod> {
+fn pod(component: &str, created: &str, waiting: Option<&str>) -> Arc<WatchedPod> {
     let state = waiting.map_or("running: {}".to_string(), |r| {
         format!("waiting: {{reason: {r}, message: 'details here'}}")
     });
@@ -139,7 +136,7 @@ fn provisioning_names_what_it_waits_for_in_order() {
 #[test]
 fn a_stale_deployment_status_is_not_ready() {
     let mut s = ready_store();
-    Arc::make_mut(&mut s.deployments[1]).metadata.generation = Some(2);
+    Arc::make_mut(&mut s.deployments[1]).meta.generation = Some(2);
     assert_eq!(derive(&s, &RULES, t(SOON)).phase, Phase::Provisioning);
 }
 
@@ -205,9 +202,8 @@ fn a_progress_deadline_fails_the_store() {
     let mut s = ready_store();
     let mut d = deployment("wordpress", false);
     if let Some(st) = Arc::make_mut(&mut d).status.as_mut() {
-        st.conditions = Some(vec![yaml(
-            "{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}",
-        )]);
+        st.conditions =
+            yaml("[{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}]");
     }
     s.deployments[1] = d;
     assert_eq!(
@@ -235,13 +231,10 @@ fn the_provisioning_deadline_fails_a_store_that_never_gets_ready() {
 fn an_upgraded_store_counts_its_deadline_from_the_upgrade() {
     let mut s = ready_store();
     let mut d = deployment("wordpress", false);
-    Arc::make_mut(&mut d).metadata.annotations = Some(
-        [(
-            APPLIED_ANNOTATION.to_string(),
-            "2026-03-01T00:00:00Z".to_string(),
-        )]
-        .into(),
-    );
+    Arc::make_mut(&mut d)
+        .meta
+        .annotations
+        .set(APPLIED_ANNOTATION, Some("2026-03-01T00:00:00Z"));
     s.deployments[1] = d;
     let during = derive(&s, &RULES, t("2026-03-01T00:05:00Z"));
     assert_eq!(
@@ -261,7 +254,7 @@ fn an_upgraded_store_counts_its_deadline_from_the_upgrade() {
 #[test]
 fn a_database_upgrade_job_is_named_as_such() {
     let mut s = ready_store();
-    let running: Arc<Job> =
+    let running: Arc<WatchedJob> =
         arc_yaml("metadata: {name: shop-db-upgrade-3, labels: {app: shop, component: setup}}");
     s.jobs.push(running);
     assert_eq!(
@@ -294,9 +287,10 @@ fn original_platform_stores_need_no_setup_job() {
     let mut s = ready_store();
     s.jobs.clear();
     for d in &mut s.deployments {
-        if let Some(l) = Arc::make_mut(d).metadata.labels.as_mut() {
-            l.remove("app.kubernetes.io/managed-by");
-        }
+        Arc::make_mut(d)
+            .meta
+            .labels
+            .set("app.kubernetes.io/managed-by", None);
     }
     assert_eq!(derive(&s, &RULES, t(SOON)).phase, Phase::Ready);
 }
@@ -305,14 +299,11 @@ fn original_platform_stores_need_no_setup_job() {
 fn pods_ready_counts_serving_pods_only() {
     let mut s = ready_store();
     let mut ready_pod = pod("wordpress", SOON, None);
-    if let Some(st) = Arc::make_mut(&mut ready_pod).status.as_mut() {
-        st.phase = Some("Running".into());
-        st.conditions = Some(vec![yaml("{type: Ready, status: 'True'}")]);
-    }
+    let p = Arc::make_mut(&mut ready_pod);
+    p.phase = Some(Sym::new("Running"));
+    p.conditions = yaml("[{type: Ready, status: 'True'}]");
     let mut done_job_pod = pod("setup", SOON, None);
-    if let Some(st) = Arc::make_mut(&mut done_job_pod).status.as_mut() {
-        st.phase = Some("Succeeded".into());
-    }
+    Arc::make_mut(&mut done_job_pod).phase = Some(Sym::new("Succeeded"));
     s.pods = vec![
         ready_pod,
         pod("mysql", SOON, Some("ContainerCreating")),
@@ -321,7 +312,7 @@ fn pods_ready_counts_serving_pods_only() {
     assert_eq!(pods_ready(&s), PodCount { ready: 1, total: 2 });
 }
 
-fn backup_job(name: &str, created: &str, condition: Option<(&str, &str)>) -> Arc<Job> {
+fn backup_job(name: &str, created: &str, condition: Option<(&str, &str)>) -> Arc<WatchedJob> {
     let conditions = condition.map_or(String::new(), |(t, r)| {
         format!("conditions: [{{type: {t}, status: 'True', reason: {r}}}]")
     });
@@ -386,11 +377,10 @@ fn a_store_whose_restore_did_not_finish_is_failed_with_wordpress_kept_stopped() 
     let mut s = ready_store();
     // WordPress held for the restore and scaled to zero: Available with no replica.
     let held = Arc::make_mut(&mut s.deployments[1]);
-    held.metadata
+    held.meta
         .labels
-        .get_or_insert_with(Default::default)
-        .insert(RESTORING_LABEL.to_string(), "20260101-000100".to_string());
-    held.spec.as_mut().unwrap().replicas = Some(0);
+        .set(RESTORING_LABEL, Some("20260101-000100"));
+    held.replicas = Some(0);
     s.jobs.push(backup_job(
         "shop-restore-20260101-000500",
         "2026-01-01T00:05:00Z",
@@ -422,7 +412,7 @@ fn a_provisioned_store_whose_pods_restart_is_waited_for_not_failed() {
     let rolled_out = |component: &str, ready: bool| {
         let mut d = deployment(component, ready);
         if let Some(st) = Arc::make_mut(&mut d).status.as_mut() {
-            st.conditions.get_or_insert_with(Vec::new).push(yaml(
+            st.conditions.push(yaml(
                 "{type: Progressing, status: 'True', reason: NewReplicaSetAvailable}",
             ));
         }
@@ -462,13 +452,10 @@ fn a_wordpress_that_is_not_ready_says_what_its_runner_found() {
 fn a_ready_store_names_a_stopped_cron_and_versions_its_revision_does_not_pin() {
     let mut s = ready_store();
     let mut wordpress = (*deployment("wordpress", true)).clone();
-    wordpress.metadata.annotations = Some(
-        [(
-            "storectl.io/woocommerce-version".to_string(),
-            "10.2.0".to_string(),
-        )]
-        .into(),
-    );
+    wordpress
+        .meta
+        .annotations
+        .set("storectl.io/woocommerce-version", Some("10.2.0"));
     s.deployments = vec![deployment("mysql", true), Arc::new(wordpress)];
     s.reports = vec![arc_yaml(
         r#"
