@@ -5,7 +5,7 @@ use std::io::stdout;
 
 use crossterm::clipboard::CopyToClipboard;
 use crossterm::cursor::Show;
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 
@@ -40,7 +40,7 @@ pub fn copy_to_clipboard(text: &str) {
 #[cfg(debug_assertions)]
 pub fn panic_if_asked(key: &KeyEvent) {
     let asked = std::env::var("STORECTL_DEBUG_PANIC_KEY").ok();
-    if let (Some(asked), KeyCode::Char(pressed)) = (asked, key.code)
+    if let (Some(asked), crossterm::event::KeyCode::Char(pressed)) = (asked, key.code)
         && asked.chars().eq([pressed])
     {
         panic!("deliberate panic: {pressed} pressed with STORECTL_DEBUG_PANIC_KEY set");
