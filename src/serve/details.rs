@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::routes::{Server, Shared, bad_request, find, not_listed};
+use super::error::bad_request;
+use super::routes::{Server, Shared, find, not_listed};
 use crate::cluster::{backups, events};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;

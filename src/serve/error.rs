@@ -88,6 +88,11 @@ impl From<ReadOnly> for ApiError {
     }
 }
 
+/// 400 with `message`: a request this server cannot take as it is.
+pub(super) fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

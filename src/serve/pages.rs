@@ -13,7 +13,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::error::ApiError;
-use super::routes::bad_request;
+use super::error::bad_request;
 use crate::domain::summary::StoreSummary;
 
 /// The most stores one page may ask for.

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::caller::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, bad_request};
 use super::feed::{Feed, View};
 use super::metrics::Metrics;
 use super::pages;
@@ -274,10 +274,6 @@ pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Resp
     let report = StatusReport::of(&store, &server.config.status_rules(), Timestamp::now());
     let destroys = crate::ops::delete::what(&store);
     Ok(Json(Detail { report, destroys }).into_response())
-}
-
-pub(super) fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, message)
 }
 
 /// Any other path.

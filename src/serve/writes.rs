@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::caller::Caller;
 use super::error::ApiError;
-use super::routes::{BODY_LIMIT, Shared, bad_request, find, flag_param, not_listed};
+use super::error::bad_request;
+use super::routes::{BODY_LIMIT, Shared, find, flag_param, not_listed};
 use crate::cluster::connect::Connection;
 use crate::domain::config;
 use crate::domain::layout::StoreLayout;
