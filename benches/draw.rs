@@ -21,6 +21,7 @@ fn fleet(n: usize) -> App {
             summary: StoreSummary {
                 name: format!("store-{i:04}"),
                 namespace: format!("store-store-{i:04}"),
+                context: "bench".into(),
                 status: phases[i % 4],
                 reason: "waiting for MySQL to become ready (0/1)".into(),
                 url: Some(format!("http://store-{i:04}.shops.example.com")),

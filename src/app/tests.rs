@@ -15,6 +15,7 @@ pub fn row(name: &str, phase: Phase) -> StoreRow {
         summary: StoreSummary {
             name: name.to_string(),
             namespace: format!("store-{name}"),
+            context: "test".to_string(),
             status: phase,
             reason: match phase {
                 Phase::Ready => "all components ready".to_string(),

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use super::serve::ServeArgs;
 use super::values;
 use crate::cluster::connect::ConnectOptions;
+use crate::cluster::fleet::Clusters;
 use crate::domain::config::parse_duration;
 use crate::domain::verb::Verb;
 
@@ -36,9 +37,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// The kubeconfig context to use (default: its current context).
+    /// The kubeconfig context to use (default: its current context). Give it more than
+    /// once to see several clusters as one fleet (the terminal UI, list, status, serve).
     #[arg(long, global = true, value_name = "NAME")]
-    pub context: Option<String>,
+    pub context: Vec<String>,
+
+    /// Every context of the kubeconfig, as one fleet (the terminal UI, list, status, serve).
+    #[arg(long, global = true, conflicts_with = "context")]
+    pub all_contexts: bool,
 
     /// Print where storectl reads its configuration and writes its log, then exit.
     #[arg(long)]
@@ -330,16 +336,31 @@ pub struct LogsArgs {
 }
 
 impl Cli {
+    /// How to connect to the one cluster of a single-cluster command (`clusters`
+    /// refuses several first).
     pub(super) fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
             kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
+            context: self.context.first().cloned(),
             no_watch_list: std::env::var_os("STORECTL_NO_WATCH_LIST").is_some_and(|v| v == "1"),
         }
     }
 }
 
+impl Cli {
+    /// The clusters this run works with.
+    pub fn clusters(&self) -> Clusters {
+        Clusters::from_flags(&self.context, self.all_contexts)
+    }
+}
+
 impl Command {
+    /// Whether the command can work with several clusters at once (the others act in
+    /// one cluster, named by a single `--context`).
+    pub fn spans_clusters(&self) -> bool {
+        matches!(self, Self::List(_) | Self::Status(_) | Self::Serve(_))
+    }
+
     /// The verb the subcommand runs, if it runs one (`--readonly` removes those that
     /// change something; reading commands have none or one that changes nothing).
     pub fn verb(&self) -> Option<Verb> {

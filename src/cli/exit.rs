@@ -42,6 +42,16 @@ pub enum CliError {
         "storectl serve needs a way to check who calls it: --token-file FILE, or --cluster-auth (or --insecure-no-auth on a loopback address)"
     )]
     NoAuthMode,
+    #[error(
+        "this command acts in one cluster: give a single --context (the terminal UI, list, status and serve take several)"
+    )]
+    OneCluster,
+    #[error("store '{name}' is in several clusters ({contexts}): give one --context")]
+    InSeveralClusters { name: String, contexts: String },
+    #[error(
+        "{failed} of {total} cluster(s) could not be read (named above); their stores are missing"
+    )]
+    ClustersMissing { failed: usize, total: usize },
 }
 
 /// Whether the error is an answer rather than a failure (`diff` found differences): it
@@ -59,7 +69,10 @@ impl CliError {
             | Self::NeedsConfirmation { .. }
             | Self::NotConfirmed { .. }
             | Self::NoTerminalUi
-            | Self::NoAuthMode => Kind::Invalid,
+            | Self::NoAuthMode
+            | Self::OneCluster => Kind::Invalid,
+            Self::InSeveralClusters { .. } => Kind::Ambiguous,
+            Self::ClustersMissing { .. } => Kind::Unreachable,
             Self::Incomplete(_) => Kind::Forbidden,
             Self::Differs(_) | Self::StillThere { .. } => Kind::Failed,
         }

@@ -28,7 +28,7 @@ pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow:
         .inventory
         .stores(&config.stores.shared_namespace)
         .iter()
-        .map(|s| summarize(s, &rules, now))
+        .map(|s| summarize(s, &conn.endpoint.context, &rules, now))
         .collect();
     match args.format {
         Format::Table if stores.is_empty() && snapshot.forbidden.is_empty() => {
@@ -88,7 +88,7 @@ async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
             .inventory()
             .stores(&config.stores.shared_namespace)
             .iter()
-            .map(|s| summarize(s, &rules, now))
+            .map(|s| summarize(s, &conn.endpoint.context, &rules, now))
             .collect();
         let changes = seen.update(&stores);
         if first {
@@ -121,7 +121,12 @@ pub async fn status(
     name: &StoreName,
 ) -> anyhow::Result<()> {
     let find::Found { store, forbidden } = find::store(conn, name, config).await?;
-    let report = StatusReport::of(&store, &config.status_rules(), Timestamp::now());
+    let report = StatusReport::of(
+        &store,
+        &conn.endpoint.context,
+        &config.status_rules(),
+        Timestamp::now(),
+    );
     if args.format != Format::Table {
         output::structured(&report, args.format)?;
         return find::report_forbidden(&forbidden);

@@ -81,6 +81,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     command
         .verb()
         .map_or(Ok(()), |verb| verb.allowed(cli.readonly))?;
+    if cli.clusters().several() && !command.spans_clusters() {
+        return Err(CliError::OneCluster.into());
+    }
     let config = cli.values.load(&command.values(), &paths)?;
     let _log = logging::init(&paths, config.log_level);
     let context = Context {

@@ -12,6 +12,7 @@ pub mod delete;
 pub mod diff;
 pub mod error;
 pub mod events;
+pub mod fleet;
 pub mod health;
 pub mod logs;
 pub mod mail;

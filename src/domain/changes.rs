@@ -34,10 +34,10 @@ pub struct StoreChange {
     pub was: Option<Phase>,
 }
 
-/// Each store's status and reason at the last look, keyed by (namespace, name).
+/// Each store's status and reason at the last look, keyed by (context, namespace, name).
 #[derive(Debug, Default)]
 pub struct StatusChanges {
-    seen: BTreeMap<(String, String), StoreSummary>,
+    seen: BTreeMap<(String, String, String), StoreSummary>,
 }
 
 impl StatusChanges {
@@ -46,7 +46,11 @@ impl StatusChanges {
         let mut out = Vec::new();
         let mut now = BTreeMap::new();
         for store in current {
-            let key = (store.namespace.clone(), store.name.clone());
+            let key = (
+                store.context.clone(),
+                store.namespace.clone(),
+                store.name.clone(),
+            );
             let kind = match self.seen.get(&key) {
                 None => Some((ChangeKind::Added, None)),
                 Some(old) if (old.status, &old.reason) != (store.status, &store.reason) => {

@@ -15,6 +15,8 @@ use crate::domain::watched::WatchedJob;
 pub struct StoreSummary {
     pub name: String,
     pub namespace: String,
+    /// The kubeconfig context of the cluster the store is in (`in-cluster` inside a pod).
+    pub context: String,
     pub status: Phase,
     pub reason: String,
     pub url: Option<String>,
@@ -42,6 +44,7 @@ impl StoreSummary {
         Self {
             name: name.to_string(),
             namespace: format!("store-{name}"),
+            context: "test".to_string(),
             status,
             reason: reason.to_string(),
             url: None,
@@ -55,7 +58,13 @@ impl StoreSummary {
     }
 }
 
-pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> StoreSummary {
+/// The summary of `store`, a store of the cluster of `context`.
+pub fn summarize(
+    store: &StoreObjects,
+    context: &str,
+    rules: &StatusRules,
+    now: Timestamp,
+) -> StoreSummary {
     let status = status::derive(store, rules, now);
     let created = status::created(store);
     let pods = status::pods_ready(store);
@@ -63,6 +72,7 @@ pub fn summarize(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> S
     StoreSummary {
         name: store.name.clone(),
         namespace: store.namespace_name.clone(),
+        context: context.to_string(),
         status: status.phase,
         reason: status.reason,
         url: status::url(store),
@@ -87,9 +97,9 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    pub fn of(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Self {
+    pub fn of(store: &StoreObjects, context: &str, rules: &StatusRules, now: Timestamp) -> Self {
         Self {
-            summary: summarize(store, rules, now),
+            summary: summarize(store, context, rules, now),
             mail: mail_of(store),
             objects: object_states(store),
         }

@@ -212,7 +212,7 @@ fn the_tui_and_the_cli_say_the_same_about_what_a_delete_destroys() {
         failure_grace: std::time::Duration::from_secs(60),
     };
     let row = StoreRow {
-        summary: summarize(&store, &rules, Timestamp::now()),
+        summary: summarize(&store, "test", &rules, Timestamp::now()),
         objects: object_states(&store),
     };
     let mut ui = app(vec![row], false);

@@ -79,6 +79,7 @@ impl Feed {
         model: LiveModel,
         changes: mpsc::Receiver<()>,
         health: watch::Receiver<Health>,
+        context: String,
         rules: StatusRules,
         shared_namespace: String,
         metrics: Arc<Metrics>,
@@ -93,6 +94,7 @@ impl Feed {
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let deriver = Deriver {
             model: model.clone(),
+            context,
             rules,
             shared_namespace: shared_namespace.clone(),
             metrics,
@@ -171,6 +173,8 @@ pub fn until_lagged(events: broadcast::Receiver<StoreChange>) -> impl Stream<Ite
 
 struct Deriver {
     model: LiveModel,
+    /// The context of the model's cluster (each summary's `context`).
+    context: String,
     rules: StatusRules,
     /// The original platform's shared namespace: with storectl's marked namespaces, where
     /// stores are.
@@ -218,7 +222,7 @@ impl Deriver {
             .inventory()
             .stores(&self.shared_namespace)
             .iter()
-            .map(|s| summarize(s, &self.rules, now))
+            .map(|s| summarize(s, &self.context, &self.rules, now))
             .collect();
         let mut by_status: BTreeMap<Phase, u64> = BTreeMap::new();
         for s in &stores {

@@ -158,6 +158,7 @@ pub async fn run(
         model,
         changes,
         health,
+        conn.endpoint.context.clone(),
         config.status_rules(),
         config.stores.shared_namespace.clone(),
         metrics.clone(),

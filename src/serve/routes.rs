@@ -271,7 +271,12 @@ pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Resp
         .feed
         .store_objects(summary)
         .ok_or_else(|| LookupError::NotFound(name.clone()))?;
-    let report = StatusReport::of(&store, &server.config.status_rules(), Timestamp::now());
+    let report = StatusReport::of(
+        &store,
+        &server.conn.endpoint.context,
+        &server.config.status_rules(),
+        Timestamp::now(),
+    );
     let destroys = crate::ops::delete::what(&store);
     Ok(Json(Detail { report, destroys }).into_response())
 }

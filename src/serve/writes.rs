@@ -181,7 +181,12 @@ pub async fn create(
         .await;
     let summary = seen.unwrap_or_else(|| {
         let store = manifests::as_observed(layout, &created.objects);
-        summarize(&store, &config.status_rules(), Timestamp::now())
+        summarize(
+            &store,
+            &server.conn.endpoint.context,
+            &config.status_rules(),
+            Timestamp::now(),
+        )
     });
     let mut response = (StatusCode::ACCEPTED, Json(summary)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/stores/{name}")) {

@@ -70,12 +70,12 @@ async fn event_loop(
             },
             Ok(()) = &mut live.listed, if !live.ready => {
                 live.ready = true;
-                Some(Action::Stores(rows(&live.model, &rules, shared)))
+                Some(Action::Stores(rows(&live.model, &conn.endpoint.context, &rules, shared)))
             }
-            Some(()) = live.changes.recv() => live.ready.then(|| Action::Stores(rows(&live.model, &rules, shared))),
+            Some(()) = live.changes.recv() => live.ready.then(|| Action::Stores(rows(&live.model, &conn.endpoint.context, &rules, shared))),
             Ok(()) = live.health.changed() => Some(connection(&live.health.borrow())),
             Some(result) = results.recv() => Some(result),
-            _ = tick.tick() => live.ready.then(|| Action::Stores(rows(&live.model, &rules, shared))),
+            _ = tick.tick() => live.ready.then(|| Action::Stores(rows(&live.model, &conn.endpoint.context, &rules, shared))),
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
@@ -206,6 +206,7 @@ fn resize(app: &mut App, height: u16) {
 
 fn rows(
     model: &LiveModel,
+    context: &str,
     rules: &crate::domain::status::StatusRules,
     shared_namespace: &str,
 ) -> Vec<StoreRow> {
@@ -215,7 +216,7 @@ fn rows(
         .stores(shared_namespace)
         .iter()
         .map(|s| StoreRow {
-            summary: summarize(s, rules, now),
+            summary: summarize(s, context, rules, now),
             objects: object_states(s),
         })
         .collect()
