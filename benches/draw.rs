@@ -9,7 +9,7 @@ use storectl::domain::status::Phase;
 use storectl::domain::summary::{ObjectState, StoreSummary};
 
 fn fleet(n: usize) -> App {
-    let mut app = App::new("bench".into(), false, FormDefaults::default());
+    let mut app = App::new(vec!["bench".into()], false, FormDefaults::default());
     let phases = [
         Phase::Ready,
         Phase::Provisioning,
@@ -39,7 +39,14 @@ fn fleet(n: usize) -> App {
             }],
         })
         .collect();
-    app::update(&mut app, Action::Connection(ConnectionState::Live, vec![]));
+    app::update(
+        &mut app,
+        Action::Connection {
+            context: "bench".into(),
+            state: ConnectionState::Live,
+            hidden: vec![],
+        },
+    );
     app::update(&mut app, Action::Stores(rows));
     app
 }

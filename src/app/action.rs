@@ -15,8 +15,10 @@ use crate::domain::summary::{ObjectState, StoreSummary};
 /// What the runtime must do for the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Create a store with these `--set` overrides on top of the configuration.
+    /// Create a store in the cluster of `context` with these `--set` overrides on top of
+    /// the configuration.
     Create {
+        context: String,
         name: String,
         sets: Vec<FormField>,
     },
@@ -26,39 +28,32 @@ pub enum Command {
         sets: Vec<FormField>,
     },
     Delete {
-        name: String,
-        namespace: String,
+        store: StoreRef,
     },
     /// Scale the store to zero (`paused`) or back.
     SetPaused {
-        name: String,
-        namespace: String,
+        store: StoreRef,
         paused: bool,
     },
     StartLogs {
-        name: String,
-        namespace: String,
+        store: StoreRef,
         component: Component,
         previous: bool,
     },
     StopLogs,
     FetchEvents {
-        name: String,
-        namespace: String,
+        store: StoreRef,
     },
     FetchCredentials {
-        name: String,
-        namespace: String,
+        store: StoreRef,
     },
     /// The store's recorded revisions (details).
     FetchHistory {
-        name: String,
-        namespace: String,
+        store: StoreRef,
     },
     /// What an upgrade to the latest revision would change: drift (details).
     FetchDiff {
-        name: String,
-        namespace: String,
+        store: StoreRef,
     },
     /// Work out the upgrade of these stores with these `--set`s (answered with a plan,
     /// kept by the runtime until `StartUpgrade`).
@@ -67,21 +62,21 @@ pub enum Command {
         sets: Vec<String>,
         wave_size: usize,
     },
-    /// Run the plan last answered.
-    StartUpgrade,
+    /// Run the plan last answered (made in the cluster of `context`).
+    StartUpgrade {
+        context: String,
+    },
     /// Back these stores up.
     Backup {
         stores: Vec<StoreRef>,
     },
     /// The store's backup records (details, the delete confirmation).
     FetchBackups {
-        name: String,
-        namespace: String,
+        store: StoreRef,
     },
     /// Restore backup `id` into the store (WordPress stopped meanwhile).
     Restore {
-        name: String,
-        namespace: String,
+        store: StoreRef,
         id: String,
     },
     Copy(String),
@@ -148,15 +143,21 @@ pub enum Action {
     },
     // Results from the runtime:
     Stores(Vec<StoreRow>),
-    /// The watchers' state, and the kinds the user may not list.
-    Connection(ConnectionState, Vec<String>),
+    /// A cluster's watchers' state, and the kinds the user may not list there.
+    Connection {
+        context: String,
+        state: ConnectionState,
+        hidden: Vec<String>,
+    },
     /// The server's version, and a warning when storectl does not support it.
     ServerVersion {
+        context: String,
         version: String,
         warning: Option<String>,
     },
     FormChecked(Result<(), String>),
     Created {
+        context: String,
         name: String,
         result: Result<String, String>,
     },
@@ -265,4 +266,33 @@ pub struct StatusLine {
 pub enum Severity {
     Info,
     Error,
+}
+
+impl Command {
+    /// The kubeconfig context of the cluster the command acts in; None for one that acts
+    /// in none (or in the first).
+    pub fn context(&self) -> Option<&str> {
+        match self {
+            Self::Create { context, .. } | Self::StartUpgrade { context } => Some(context),
+            Self::Delete { store }
+            | Self::SetPaused { store, .. }
+            | Self::StartLogs { store, .. }
+            | Self::FetchEvents { store }
+            | Self::FetchCredentials { store }
+            | Self::FetchHistory { store }
+            | Self::FetchDiff { store }
+            | Self::FetchBackups { store }
+            | Self::Restore { store, .. } => Some(&store.context),
+            Self::PlanUpgrade { stores, .. } | Self::Backup { stores } => {
+                stores.first().map(|s| s.context.as_str())
+            }
+            Self::ValidateForm { .. }
+            | Self::StopLogs
+            | Self::Copy(_)
+            | Self::Resync
+            | Self::ListContexts
+            | Self::SwitchContext(_)
+            | Self::Quit => None,
+        }
+    }
 }

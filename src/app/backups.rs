@@ -13,8 +13,7 @@ use crate::domain::verb::Verb;
 /// Choosing which backup to restore into a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestorePicker {
-    pub name: String,
-    pub namespace: String,
+    pub store: StoreRef,
     /// The complete backups, newest first.
     pub backups: Vec<Record>,
     pub selected: usize,
@@ -57,7 +56,7 @@ pub fn start(app: &mut App, stores: Vec<StoreRef>) -> Vec<Command> {
     // first); the others start.
     let (mut said, mut allowed) = (Vec::new(), Vec::new());
     for store in stores {
-        match refusal(&app.table, &store.name, &store.namespace) {
+        match refusal(&app.table, &store) {
             Some(why) => said.push(why),
             None => allowed.push(store),
         }
@@ -84,9 +83,9 @@ pub fn start(app: &mut App, stores: Vec<StoreRef>) -> Vec<Command> {
 /// Why the store's database cannot be backed up or restored into, as its row shows it
 /// (the CLI's rule, `database_running`); a store not in the table is left to the
 /// runtime, which says it is gone.
-pub(super) fn refusal(table: &StoreTable, name: &str, namespace: &str) -> Option<String> {
-    let row = table.find(name, namespace)?;
-    database_running(name, row.summary.status)
+pub(super) fn refusal(table: &StoreTable, store: &StoreRef) -> Option<String> {
+    let row = table.find(store)?;
+    database_running(&store.name, row.summary.status)
         .err()
         .map(|e| e.to_string())
 }
@@ -99,7 +98,7 @@ pub fn open_restore(app: &mut App) -> Vec<Command> {
     let (Mode::Details(d) | Mode::Events(d)) = &app.mode else {
         return vec![];
     };
-    if let Some(why) = refusal(&app.table, &d.name, &d.namespace) {
+    if let Some(why) = refusal(&app.table, &d.store) {
         app.say(Severity::Error, why);
         return vec![];
     }
@@ -111,7 +110,7 @@ pub fn open_restore(app: &mut App) -> Vec<Command> {
             .cloned()
             .collect(),
         Some(Err(e)) => {
-            let message = format!("backups of {}: {e}", d.name);
+            let message = format!("backups of {}: {e}", d.store.name);
             app.say(Severity::Error, message);
             return vec![];
         }
@@ -123,14 +122,13 @@ pub fn open_restore(app: &mut App) -> Vec<Command> {
     if backups.is_empty() {
         let message = format!(
             "store {} has no complete backup to restore (b takes one)",
-            d.name
+            d.store.name
         );
         app.say(Severity::Error, message);
         return vec![];
     }
     app.mode = Mode::RestorePick(RestorePicker {
-        name: d.name.clone(),
-        namespace: d.namespace.clone(),
+        store: d.store.clone(),
         backups,
         selected: 0,
     });
@@ -150,14 +148,14 @@ pub fn picker_action(app: &mut App, action: Action) -> Vec<Command> {
             let chosen = &picker.backups[picker.selected.min(picker.backups.len() - 1)];
             let what = format!(
                 "the database and wp-content of store {} with backup {} (taken {}); what the store holds now is lost, and WordPress is stopped while it runs",
-                picker.name, chosen.id, chosen.created
+                picker.store.name, chosen.id, chosen.created
             );
             app.mode = Mode::Confirm(Confirm {
                 confirming: Confirming::Restore {
                     id: chosen.id.clone(),
                 },
-                stores: vec![StoreRef::new(picker.name.clone(), picker.namespace.clone())],
-                expected: picker.name.clone(),
+                stores: vec![picker.store.clone()],
+                expected: picker.store.name.clone(),
                 what,
                 typed: tui_input::Input::default(),
                 hint: None,
@@ -180,7 +178,7 @@ pub fn on_result(app: &mut App, action: Action) -> Vec<Command> {
             Err(e) => app.say(Severity::Error, format!("backup of {name}: {e}")),
         },
         Action::BackupList { name, result } => match &mut app.mode {
-            Mode::Details(d) | Mode::Events(d) if d.name == name => d.backups = Some(result),
+            Mode::Details(d) | Mode::Events(d) if d.store.name == name => d.backups = Some(result),
             Mode::Confirm(c) if c.confirming == Confirming::Delete => {
                 c.backups = Some(delete_note(c, &name, &result));
             }

@@ -35,28 +35,38 @@ pub struct Confirm {
 pub(super) fn open_delete(app: &mut App) -> Vec<Command> {
     let targets = app.table.targets();
     let stores: Vec<StoreRef> = targets.iter().map(|r| r.summary.store_ref()).collect();
+    // In a fleet each store is named with its cluster: the same name may be in several.
+    let fleet = app.clusters.fleet();
+    let named = |s: &StoreRef| {
+        if fleet {
+            format!("{} (context {})", s.name, s.context)
+        } else {
+            s.name.clone()
+        }
+    };
     let (expected, what) = match targets.as_slice() {
         [] => return vec![],
+        [one] if fleet => (
+            one.summary.name.clone(),
+            format!(
+                "{}, in the cluster of context {}",
+                delete_description(one),
+                one.summary.context
+            ),
+        ),
         [one] => (one.summary.name.clone(), delete_description(one)),
         many => (
             many.len().to_string(),
             format!(
                 "{} stores ({}), each with its namespace or labelled objects and its data volumes (their data is lost)",
                 many.len(),
-                stores
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                stores.iter().map(named).collect::<Vec<_>>().join(", ")
             ),
         ),
     };
     let fetch = stores
         .iter()
-        .map(|s| Command::FetchBackups {
-            name: s.name.clone(),
-            namespace: s.namespace.clone(),
-        })
+        .map(|s| Command::FetchBackups { store: s.clone() })
         .collect();
     app.mode = Mode::Confirm(Confirm {
         confirming: Confirming::Delete,
@@ -105,7 +115,7 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
                 Confirming::Restore { .. } => c
                     .stores
                     .iter()
-                    .find_map(|s| backups::refusal(&app.table, &s.name, &s.namespace)),
+                    .find_map(|s| backups::refusal(&app.table, s)),
                 Confirming::Delete => None,
             };
             if let Some(why) = refused {
@@ -117,17 +127,13 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
                 Confirming::Delete => c
                     .stores
                     .iter()
-                    .map(|s| Command::Delete {
-                        name: s.name.clone(),
-                        namespace: s.namespace.clone(),
-                    })
+                    .map(|s| Command::Delete { store: s.clone() })
                     .collect(),
                 Confirming::Restore { id } => c
                     .stores
                     .iter()
                     .map(|s| Command::Restore {
-                        name: s.name.clone(),
-                        namespace: s.namespace.clone(),
+                        store: s.clone(),
                         id: id.clone(),
                     })
                     .collect(),

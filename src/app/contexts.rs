@@ -1,5 +1,6 @@
-//! The kubeconfig context picker (k9s's `:ctx`): the contexts listed, the current one
-//! marked, Enter switches the whole UI to the chosen one.
+//! The kubeconfig context picker (k9s's `:ctx`): the contexts listed, those in use
+//! marked, Enter switches the whole UI to the chosen one (a fleet becomes that one
+//! cluster).
 
 use super::{Action, App, Command, Mode, Motion, Severity};
 
@@ -14,7 +15,8 @@ pub fn listed(app: &mut App, result: Result<Vec<String>, String>) -> Vec<Command
     match result {
         Ok(names) if names.is_empty() => app.say(Severity::Error, "the kubeconfig has no context"),
         Ok(names) => {
-            let selected = names.iter().position(|n| *n == app.context).unwrap_or(0);
+            let first = &app.clusters.first().context;
+            let selected = names.iter().position(|n| n == first).unwrap_or(0);
             app.mode = Mode::Contexts(ContextPicker { names, selected });
         }
         Err(e) => app.say(Severity::Error, format!("reading the kubeconfig: {e}")),
@@ -36,7 +38,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::Submit => {
             let name = picker.names[picker.selected.min(last)].clone();
             app.mode = Mode::Table;
-            if name != app.context {
+            if app.clusters.fleet() || name != app.clusters.first().context {
                 app.say(Severity::Info, format!("switching to context {name}..."));
                 return vec![Command::SwitchContext(name)];
             }
@@ -50,10 +52,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
 pub fn switched(app: &mut App, context: String, result: Result<(), String>) -> Vec<Command> {
     match result {
         Ok(()) => {
-            app.context = context.clone();
-            app.server_version = None;
-            app.connection = super::ConnectionState::Connecting;
-            app.hidden.clear();
+            app.clusters = super::Clusters::new(vec![context.clone()]);
             app.table.set_rows(Vec::new());
             app.say(Severity::Info, format!("switched to context {context}"));
         }

@@ -10,8 +10,7 @@ use crate::domain::store_ref::StoreRef;
 
 #[derive(Debug, Clone)]
 pub struct Details {
-    pub name: String,
-    pub namespace: String,
+    pub store: StoreRef,
     pub events: Option<Result<Vec<EventRow>, String>>,
     /// Revealed credentials; masked until the user asks.
     pub credentials: Option<Result<Revealed, String>>,
@@ -22,10 +21,9 @@ pub struct Details {
 }
 
 impl Details {
-    pub(super) fn new(name: String, namespace: String) -> Self {
+    pub(super) fn new(store: StoreRef) -> Self {
         Self {
-            name,
-            namespace,
+            store,
             events: None,
             credentials: None,
             history: None,
@@ -41,27 +39,27 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
     };
     match action {
         Action::Back => app.mode = Mode::Table,
-        Action::Events { name, result } if name == d.name => d.events = Some(result),
-        Action::Credentials { name, result } if name == d.name => d.credentials = Some(result),
-        Action::History { name, result } if name == d.name => d.history = Some(result),
-        Action::Diff { name, result } if name == d.name => d.diff = Some(result),
+        Action::Events { name, result } if name == d.store.name => d.events = Some(result),
+        Action::Credentials { name, result } if name == d.store.name => {
+            d.credentials = Some(result)
+        }
+        Action::History { name, result } if name == d.store.name => d.history = Some(result),
+        Action::Diff { name, result } if name == d.store.name => d.diff = Some(result),
         Action::BackUp => {
-            let stores = vec![StoreRef::new(d.name.clone(), d.namespace.clone())];
+            let stores = vec![d.store.clone()];
             return backups::start(app, stores);
         }
         Action::OpenRestore => return backups::open_restore(app),
         Action::ShowDiff => {
             d.diff = None;
             return vec![Command::FetchDiff {
-                name: d.name.clone(),
-                namespace: d.namespace.clone(),
+                store: d.store.clone(),
             }];
         }
         Action::Reveal if d.credentials.is_some() => d.credentials = None,
         Action::Reveal => {
             return vec![Command::FetchCredentials {
-                name: d.name.clone(),
-                namespace: d.namespace.clone(),
+                store: d.store.clone(),
             }];
         }
         Action::Copy => {
@@ -70,10 +68,7 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
                 .as_ref()
                 .and_then(|c| c.as_ref().ok())
                 .map(|c| c.password.clone());
-            let url = app
-                .table
-                .find(&d.name, &d.namespace)
-                .and_then(|r| r.summary.url.clone());
+            let url = app.table.find(&d.store).and_then(|r| r.summary.url.clone());
             let (what, text) = match (password, url) {
                 (Some(p), _) => ("the admin password", p),
                 (None, Some(u)) => ("the URL", u),
@@ -86,15 +81,10 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
             return vec![Command::Copy(text)];
         }
         Action::OpenLogs => {
-            let (name, namespace) = (d.name.clone(), d.namespace.clone());
-            app.mode = Mode::Logs(LogView::new(
-                name.clone(),
-                namespace.clone(),
-                Component::WordPress,
-            ));
+            let store = d.store.clone();
+            app.mode = Mode::Logs(LogView::new(store.clone(), Component::WordPress));
             return vec![Command::StartLogs {
-                name,
-                namespace,
+                store,
                 component: Component::WordPress,
                 previous: false,
             }];

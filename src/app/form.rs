@@ -1,5 +1,6 @@
-//! The create-store form: a name validated as you type, and optional fields prefilled
-//! from the configuration. Nothing typed is lost when the cluster refuses the store.
+//! The create-store form: a name validated as you type, optional fields prefilled from
+//! the configuration, and in a fleet the cluster to create it in (←/→ choose). Nothing
+//! typed is lost when the cluster refuses the store.
 
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -53,10 +54,14 @@ pub struct CreateForm {
     pub error: Option<String>,
     pub submitting: bool,
     namespace_prefix: String,
+    /// The clusters it may go to and the one chosen (a choice only in a fleet).
+    pub contexts: Vec<String>,
+    pub context: usize,
 }
 
 impl CreateForm {
-    pub fn new(d: &Defaults) -> Self {
+    /// The form for the clusters of `contexts`, `at` chosen first.
+    pub fn new(d: &Defaults, contexts: Vec<String>, at: usize) -> Self {
         Self {
             inputs: [
                 Input::default(),
@@ -69,7 +74,29 @@ impl CreateForm {
             error: None,
             submitting: false,
             namespace_prefix: d.namespace_prefix.clone(),
+            context: at.min(contexts.len().saturating_sub(1)),
+            contexts,
         }
+    }
+
+    /// Whether the form asks which cluster (a fleet's form does).
+    pub fn asks_cluster(&self) -> bool {
+        self.contexts.len() > 1
+    }
+
+    /// The context of the cluster chosen.
+    pub fn chosen_context(&self) -> &str {
+        self.contexts.get(self.context).map_or("", String::as_str)
+    }
+
+    /// The rows focus moves over: the text fields, then the cluster when asked.
+    fn rows(&self) -> usize {
+        Field::ALL.len() + usize::from(self.asks_cluster())
+    }
+
+    /// Whether the cluster row has focus.
+    pub fn cluster_focused(&self) -> bool {
+        self.focus == Field::ALL.len()
     }
 
     pub fn value(&self, field: Field) -> &str {
@@ -119,11 +146,21 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             vec![]
         }
         Action::NextField => {
-            form.focus = (form.focus + 1) % Field::ALL.len();
+            form.focus = (form.focus + 1) % form.rows();
             vec![]
         }
         Action::PrevField => {
-            form.focus = (form.focus + Field::ALL.len() - 1) % Field::ALL.len();
+            form.focus = (form.focus + form.rows() - 1) % form.rows();
+            vec![]
+        }
+        Action::Type(key) if form.cluster_focused() => {
+            use crossterm::event::KeyCode;
+            let n = form.contexts.len();
+            match key.code {
+                KeyCode::Left => form.context = (form.context + n - 1) % n,
+                KeyCode::Right | KeyCode::Char(' ') => form.context = (form.context + 1) % n,
+                _ => {}
+            }
             vec![]
         }
         Action::Type(key) => {
@@ -149,8 +186,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             form.submitting = true;
             let name = form.value(Field::Name).to_string();
             let sets = form.sets();
-            app.say(Severity::Info, format!("creating store {name}..."));
-            vec![Command::Create { name, sets }]
+            let context = form.chosen_context().to_string();
+            let message = if form.asks_cluster() {
+                format!("creating store {name} in {context}...")
+            } else {
+                format!("creating store {name}...")
+            };
+            app.say(Severity::Info, message);
+            vec![Command::Create {
+                context,
+                name,
+                sets,
+            }]
         }
         _ => vec![],
     }

@@ -8,6 +8,7 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::{Action, App, Command, Mode, Motion, Severity};
 use crate::domain::layout::Component;
+use crate::domain::store_ref::StoreRef;
 
 /// At most this many lines are kept; older ones are dropped.
 pub const MAX_LINES: usize = 5000;
@@ -21,8 +22,7 @@ pub struct LogLine {
 
 #[derive(Debug, Clone)]
 pub struct LogView {
-    pub name: String,
-    pub namespace: String,
+    pub store: StoreRef,
     pub component: Component,
     pub lines: VecDeque<LogLine>,
     /// Lines scrolled up from the bottom; 0 means following the end.
@@ -39,10 +39,9 @@ pub struct LogView {
 }
 
 impl LogView {
-    pub fn new(name: String, namespace: String, component: Component) -> Self {
+    pub fn new(store: StoreRef, component: Component) -> Self {
         Self {
-            name,
-            namespace,
+            store,
             component,
             lines: VecDeque::new(),
             offset: 0,
@@ -119,8 +118,7 @@ impl LogView {
         self.follow = true;
         self.ended = None;
         Command::StartLogs {
-            name: self.name.clone(),
-            namespace: self.namespace.clone(),
+            store: self.store.clone(),
             component: self.component,
             previous: self.previous,
         }

@@ -4,6 +4,7 @@
 
 mod action;
 mod backups;
+mod clusters;
 mod confirm;
 mod contexts;
 mod details;
@@ -22,6 +23,7 @@ pub use action::{
 };
 
 pub use backups::RestorePicker;
+pub use clusters::{ClusterView, Clusters};
 pub use confirm::{Confirm, Confirming};
 pub use contexts::ContextPicker;
 pub use details::Details;
@@ -49,11 +51,8 @@ pub enum Mode {
 }
 
 pub struct App {
-    pub context: String,
-    pub server_version: Option<String>,
-    pub connection: ConnectionState,
-    /// Kinds the user may not list: stores or objects of them may be missing.
-    pub hidden: Vec<String>,
+    /// The cluster, or the fleet's clusters, each with its header state.
+    pub clusters: Clusters,
     pub table: StoreTable,
     pub mode: Mode,
     pub help: bool,
@@ -67,12 +66,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(context: String, readonly: bool, form_defaults: form::Defaults) -> Self {
+    /// The UI over the clusters of `contexts` (one, or a fleet; never empty).
+    pub fn new(contexts: Vec<String>, readonly: bool, form_defaults: form::Defaults) -> Self {
         Self {
-            context,
-            server_version: None,
-            connection: ConnectionState::Connecting,
-            hidden: Vec::new(),
+            clusters: Clusters::new(contexts),
             table: StoreTable::default(),
             mode: Mode::Table,
             help: false,
@@ -96,7 +93,7 @@ pub use form::Defaults as FormDefaults;
 
 /// Applies one action; returns the side effects to run.
 pub fn update(app: &mut App, action: Action) -> Vec<Command> {
-    if app.help && !matches!(action, Action::Stores(_) | Action::Connection(..)) {
+    if app.help && !matches!(action, Action::Stores(_) | Action::Connection { .. }) {
         if matches!(action, Action::Help | Action::Back | Action::Quit) {
             app.help = false;
         }
@@ -112,23 +109,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             vec![]
         }
         Action::Stores(rows) => on_stores(app, rows),
-        Action::Connection(state, hidden) => {
-            app.connection = state;
-            app.hidden = hidden;
-            vec![]
-        }
-        Action::ServerVersion { version, warning } => {
-            app.server_version = Some(version);
-            if let Some(warning) = warning {
-                app.say(Severity::Error, warning);
-            }
+        action @ (Action::Connection { .. } | Action::ServerVersion { .. }) => {
+            clusters::on_report(app, action);
             vec![]
         }
         Action::Resync => {
             app.say(Severity::Info, "resyncing: listing everything again");
             vec![Command::Resync]
         }
-        Action::Created { name, result } => on_created(app, name, result),
+        Action::Created {
+            context,
+            name,
+            result,
+        } => on_created(app, &context, name, result),
         Action::ContextsListed(result) => contexts::listed(app, result),
         Action::ContextSwitched { context, result } => contexts::switched(app, context, result),
         Action::Deleted { name, result } => {
@@ -179,26 +172,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
 fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
     app.table.set_rows(rows);
     let open = match &app.mode {
-        Mode::Details(d) | Mode::Events(d) => {
-            Some(StoreRef::new(d.name.clone(), d.namespace.clone()))
-        }
-        Mode::Logs(l) => Some(StoreRef::new(l.name.clone(), l.namespace.clone())),
-        Mode::Confirm(c) => c
-            .stores
-            .iter()
-            .find(|s| !app.table.contains(&s.name, &s.namespace))
-            .cloned(),
+        Mode::Details(d) | Mode::Events(d) => Some(d.store.clone()),
+        Mode::Logs(l) => Some(l.store.clone()),
+        Mode::Confirm(c) => c.stores.iter().find(|s| !app.table.contains(s)).cloned(),
         Mode::Table
         | Mode::Create(_)
         | Mode::Contexts(_)
         | Mode::Upgrade(_)
         | Mode::UpgradePlan(_)
         | Mode::Rollout => None,
-        Mode::RestorePick(p) => Some(StoreRef::new(p.name.clone(), p.namespace.clone())),
+        Mode::RestorePick(p) => Some(p.store.clone()),
     };
-    if let Some(StoreRef { name, namespace }) = open
-        && !app.table.contains(&name, &namespace)
-    {
+    if let Some(StoreRef { name, .. }) = open.as_ref().filter(|s| !app.table.contains(s)) {
         let stop_logs = matches!(app.mode, Mode::Logs(_));
         app.mode = Mode::Table;
         app.say(Severity::Info, format!("store {name} was deleted"));
@@ -210,14 +195,12 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
     }
     if let Mode::Events(d) | Mode::Details(d) = &app.mode {
         let mut refresh = vec![Command::FetchEvents {
-            name: d.name.clone(),
-            namespace: d.namespace.clone(),
+            store: d.store.clone(),
         }];
         // Backups change on their own (a running one ends, a schedule starts one).
         if matches!(app.mode, Mode::Details(_)) {
             refresh.push(Command::FetchBackups {
-                name: d.name.clone(),
-                namespace: d.namespace.clone(),
+                store: d.store.clone(),
             });
         }
         return refresh;
@@ -225,13 +208,18 @@ fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
     vec![]
 }
 
-fn on_created(app: &mut App, name: String, result: Result<String, String>) -> Vec<Command> {
+fn on_created(
+    app: &mut App,
+    context: &str,
+    name: String,
+    result: Result<String, String>,
+) -> Vec<Command> {
     match result {
         Ok(message) => {
             if matches!(&app.mode, Mode::Create(f) if f.value(Field::Name) == name) {
                 app.mode = Mode::Table;
             }
-            app.table.select_name(&name);
+            app.table.select_name(&name, context);
             app.say(Severity::Info, message);
         }
         Err(e) => {

@@ -50,10 +50,10 @@ impl StoreTable {
         self.marked.retain(|m| present.contains(m));
         self.refresh();
         if let Some(kept) = keep
-            && let Some(i) = self.visible.iter().position(|&i| {
-                self.rows[i].summary.name == kept.name
-                    && self.rows[i].summary.namespace == kept.namespace
-            })
+            && let Some(i) = self
+                .visible
+                .iter()
+                .position(|&i| key(&self.rows[i]) == kept)
         {
             self.selected = i;
         }
@@ -76,22 +76,23 @@ impl StoreTable {
         self.visible.get(self.selected).map(|&i| &self.rows[i])
     }
 
-    pub fn find(&self, name: &str, namespace: &str) -> Option<&StoreRow> {
-        self.rows
-            .iter()
-            .find(|r| r.summary.name == name && r.summary.namespace == namespace)
+    pub fn find(&self, store: &StoreRef) -> Option<&StoreRow> {
+        self.rows.iter().find(|r| {
+            let s = &r.summary;
+            s.name == store.name && s.namespace == store.namespace && s.context == store.context
+        })
     }
 
-    pub fn contains(&self, name: &str, namespace: &str) -> bool {
-        self.find(name, namespace).is_some()
+    pub fn contains(&self, store: &StoreRef) -> bool {
+        self.find(store).is_some()
     }
 
-    pub fn select_name(&mut self, name: &str) {
-        if let Some(i) = self
-            .visible
-            .iter()
-            .position(|&i| self.rows[i].summary.name == name)
-        {
+    /// Selects the row of store `name` in the cluster of `context`, if shown.
+    pub fn select_name(&mut self, name: &str, context: &str) {
+        if let Some(i) = self.visible.iter().position(|&i| {
+            let s = &self.rows[i].summary;
+            s.name == name && s.context == context
+        }) {
             self.selected = i;
         }
     }
@@ -180,17 +181,22 @@ impl StoreTable {
                 needle.is_empty()
                     || s.name.contains(&needle)
                     || s.namespace.contains(&needle)
+                    || s.context.to_lowercase().contains(&needle)
                     || s.status.as_str().to_lowercase().contains(&needle)
             })
             .collect();
         let rows = &self.rows;
         match self.sort {
-            SortKey::Name => {
-                visible.sort_by(|&a, &b| rows[a].summary.name.cmp(&rows[b].summary.name))
-            }
+            SortKey::Name => visible.sort_by(|&a, &b| {
+                let (x, y) = (&rows[a].summary, &rows[b].summary);
+                x.name.cmp(&y.name).then_with(|| x.context.cmp(&y.context))
+            }),
             SortKey::Status => visible.sort_by(|&a, &b| {
                 let (x, y) = (&rows[a].summary, &rows[b].summary);
-                y.status.cmp(&x.status).then_with(|| x.name.cmp(&y.name))
+                y.status
+                    .cmp(&x.status)
+                    .then_with(|| x.name.cmp(&y.name))
+                    .then_with(|| x.context.cmp(&y.context))
             }),
             SortKey::Age => visible.sort_by(|&a, &b| {
                 rows[a]

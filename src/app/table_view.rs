@@ -14,10 +14,7 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
     if app.table.filter_editing {
         return table::filter_action(&mut app.table, action);
     }
-    let selected = app
-        .table
-        .selected_row()
-        .map(|r| (r.summary.name.clone(), r.summary.namespace.clone()));
+    let selected = app.table.selected_row().map(|r| r.summary.store_ref());
     match action {
         Action::Move(m) => app.table.move_by(m),
         Action::StartFilter => app.table.start_filter(),
@@ -29,7 +26,13 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::OpenCreate if super::refused(app, Verb::Create) => {}
         Action::OpenCreate => {
-            app.mode = Mode::Create(CreateForm::new(&app.form_defaults));
+            // A fleet's form starts on the selected row's cluster.
+            let contexts = app.clusters.contexts();
+            let at = selected
+                .as_ref()
+                .and_then(|s| contexts.iter().position(|c| *c == s.context))
+                .unwrap_or(0);
+            app.mode = Mode::Create(CreateForm::new(&app.form_defaults, contexts, at));
             return form::validate(app);
         }
         Action::OpenDelete if super::refused(app, Verb::Delete) => {}
@@ -43,8 +46,8 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::TogglePause if super::refused(app, Verb::Pause) => {}
         Action::TogglePause => return toggle_pause(app),
         Action::OpenDetails | Action::OpenEvents => {
-            if let Some((name, namespace)) = selected {
-                let details = Details::new(name.clone(), namespace.clone());
+            if let Some(store) = selected {
+                let details = Details::new(store.clone());
                 app.mode = if action == Action::OpenDetails {
                     Mode::Details(details)
                 } else {
@@ -52,24 +55,21 @@ pub(super) fn update(app: &mut App, action: Action) -> Vec<Command> {
                 };
                 return vec![
                     Command::FetchEvents {
-                        name: name.clone(),
-                        namespace: namespace.clone(),
+                        store: store.clone(),
                     },
                     Command::FetchHistory {
-                        name: name.clone(),
-                        namespace: namespace.clone(),
+                        store: store.clone(),
                     },
-                    Command::FetchBackups { name, namespace },
+                    Command::FetchBackups { store },
                 ];
             }
         }
         Action::OpenLogs => {
-            if let Some((name, namespace)) = selected {
-                let view = LogView::new(name.clone(), namespace.clone(), Component::WordPress);
+            if let Some(store) = selected {
+                let view = LogView::new(store.clone(), Component::WordPress);
                 app.mode = Mode::Logs(view);
                 return vec![Command::StartLogs {
-                    name,
-                    namespace,
+                    store,
                     component: Component::WordPress,
                     previous: false,
                 }];
@@ -98,8 +98,7 @@ fn toggle_pause(app: &mut App) -> Vec<Command> {
     let commands: Vec<Command> = act
         .iter()
         .map(|r| Command::SetPaused {
-            name: r.summary.name.clone(),
-            namespace: r.summary.namespace.clone(),
+            store: r.summary.store_ref(),
             paused: !resume,
         })
         .collect();

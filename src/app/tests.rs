@@ -15,7 +15,7 @@ pub fn row(name: &str, phase: Phase) -> StoreRow {
         summary: StoreSummary {
             name: name.to_string(),
             namespace: format!("store-{name}"),
-            context: "test".to_string(),
+            context: "devcluster-admin".to_string(),
             status: phase,
             reason: match phase {
                 Phase::Ready => "all components ready".to_string(),
@@ -63,8 +63,15 @@ pub fn app_with(names: &[(&str, Phase)]) -> App {
         admin_email: "admin@example.com".into(),
         namespace_prefix: "store-".into(),
     };
-    let mut app = App::new("devcluster-admin".into(), false, defaults);
-    update(&mut app, Action::Connection(ConnectionState::Live, vec![]));
+    let mut app = App::new(vec!["devcluster-admin".into()], false, defaults);
+    update(
+        &mut app,
+        Action::Connection {
+            context: "devcluster-admin".into(),
+            state: ConnectionState::Live,
+            hidden: vec![],
+        },
+    );
     update(
         &mut app,
         Action::Stores(names.iter().map(|(n, p)| row(n, *p)).collect()),
@@ -116,7 +123,7 @@ fn creating_validates_as_you_type_and_submits_the_fields_as_sets() {
     press(&mut app, &[key(KeyCode::End)]);
     press(&mut app, &typed(".example"));
     let cmds = press(&mut app, &[key(KeyCode::Enter)]);
-    let Some(Command::Create { name, sets }) = cmds.last() else {
+    let Some(Command::Create { name, sets, .. }) = cmds.last() else {
         panic!("no create: {cmds:?}")
     };
     assert_eq!(name, "shop2");
@@ -136,6 +143,7 @@ fn a_refused_create_keeps_everything_typed() {
     update(
         &mut app,
         Action::Created {
+            context: "devcluster-admin".into(),
             name: "taken".into(),
             result: Err("store 'taken' already exists".into()),
         },
@@ -149,6 +157,7 @@ fn a_refused_create_keeps_everything_typed() {
     update(
         &mut app,
         Action::Created {
+            context: "devcluster-admin".into(),
             name: "taken".into(),
             result: Ok("created".into()),
         },
@@ -172,7 +181,10 @@ fn deleting_needs_the_exact_name_typed() {
     let Mode::Confirm(c) = &app.mode else {
         panic!("no confirmation")
     };
-    assert_eq!(c.stores, [StoreRef::new("beta", "store-beta")]);
+    assert_eq!(
+        c.stores,
+        [StoreRef::new("beta", "store-beta", "devcluster-admin")]
+    );
     assert!(
         c.what.contains("beta-mysql-pvc"),
         "names the data volumes: {}",
@@ -190,8 +202,7 @@ fn deleting_needs_the_exact_name_typed() {
     assert_eq!(
         cmds,
         vec![Command::Delete {
-            name: "beta".into(),
-            namespace: "store-beta".into()
+            store: StoreRef::new("beta", "store-beta", "devcluster-admin")
         }]
     );
     assert!(matches!(app.mode, Mode::Table));
@@ -240,7 +251,7 @@ fn readonly_refuses_create_and_delete_with_a_message() {
 fn a_store_deleted_elsewhere_closes_its_views() {
     let mut app = app_with(&[("alpha", Phase::Ready), ("beta", Phase::Ready)]);
     let cmds = press(&mut app, &[key(KeyCode::Char('l'))]);
-    assert!(matches!(cmds.as_slice(), [Command::StartLogs { name, .. }] if name == "alpha"));
+    assert!(matches!(cmds.as_slice(), [Command::StartLogs { store, .. }] if store.name == "alpha"));
     let cmds = update(&mut app, Action::Stores(vec![row("beta", Phase::Ready)]));
     assert_eq!(cmds, vec![Command::StopLogs]);
     assert!(matches!(app.mode, Mode::Table));
@@ -250,7 +261,7 @@ fn a_store_deleted_elsewhere_closes_its_views() {
     );
 
     press(&mut app, &[key(KeyCode::Enter)]);
-    assert!(matches!(&app.mode, Mode::Details(d) if d.name == "beta"));
+    assert!(matches!(&app.mode, Mode::Details(d) if d.store.name == "beta"));
     update(&mut app, Action::Stores(vec![]));
     assert!(matches!(app.mode, Mode::Table));
 }
@@ -383,7 +394,9 @@ fn copy_after_reveal_puts_the_password_on_the_clipboard_not_the_user() {
     let mut app = app_with(&[("alpha", Phase::Ready)]);
     press(&mut app, &[key(KeyCode::Enter)]);
     let cmds = press(&mut app, &[key(KeyCode::Char('r'))]);
-    assert!(matches!(cmds.as_slice(), [Command::FetchCredentials { name, .. }] if name == "alpha"));
+    assert!(
+        matches!(cmds.as_slice(), [Command::FetchCredentials { store, .. }] if store.name == "alpha")
+    );
     update(
         &mut app,
         Action::Credentials {
@@ -416,8 +429,7 @@ fn p_pauses_a_ready_store_resumes_a_paused_one_and_refuses_the_others() {
     assert_eq!(
         cmds,
         vec![Command::SetPaused {
-            name: "alpha".to_string(),
-            namespace: "store-alpha".to_string(),
+            store: StoreRef::new("alpha", "store-alpha", "devcluster-admin"),
             paused: true
         }]
     );
@@ -486,8 +498,8 @@ fn x_lists_the_contexts_and_enter_switches_to_the_chosen_one() {
             result: Ok(()),
         },
     );
-    assert_eq!(app.context, "prod");
-    assert_eq!(app.connection, ConnectionState::Connecting);
+    assert_eq!(app.clusters.contexts(), ["prod"]);
+    assert_eq!(app.clusters.first().connection, ConnectionState::Connecting);
     assert!(
         app.table.all_rows().is_empty(),
         "the old context's stores are gone"
@@ -500,7 +512,8 @@ fn x_lists_the_contexts_and_enter_switches_to_the_chosen_one() {
         },
     );
     assert_eq!(
-        app.context, "prod",
+        app.clusters.contexts(),
+        ["prod"],
         "a failed switch keeps the current context"
     );
 }
@@ -551,12 +564,10 @@ fn marked_stores_are_deleted_together_once_their_number_is_typed() {
         cmds,
         vec![
             Command::Delete {
-                name: "alpha".into(),
-                namespace: "store-alpha".into()
+                store: StoreRef::new("alpha", "store-alpha", "devcluster-admin")
             },
             Command::Delete {
-                name: "beta".into(),
-                namespace: "store-beta".into()
+                store: StoreRef::new("beta", "store-beta", "devcluster-admin")
             },
         ]
     );
@@ -582,8 +593,7 @@ fn star_marks_what_the_filter_shows_and_pause_acts_on_the_marked() {
     assert_eq!(
         cmds,
         vec![Command::SetPaused {
-            name: "shop-a".into(),
-            namespace: "store-shop-a".into(),
+            store: StoreRef::new("shop-a", "store-shop-a", "devcluster-admin"),
             paused: true
         }],
         "a provisioning store is left as it is"
@@ -632,8 +642,8 @@ fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
     press(&mut app, &typed("1"));
     let cmds = press(&mut app, &[key(KeyCode::Enter)]);
     let stores = vec![
-        StoreRef::new("alpha", "store-alpha"),
-        StoreRef::new("beta", "store-beta"),
+        StoreRef::new("alpha", "store-alpha", "devcluster-admin"),
+        StoreRef::new("beta", "store-beta", "devcluster-admin"),
     ];
     assert_eq!(
         cmds,
@@ -655,7 +665,9 @@ fn an_upgrade_goes_form_plan_progress_and_the_progress_survives_leaving_it() {
     assert!(matches!(app.mode, Mode::UpgradePlan(_)));
     assert_eq!(
         press(&mut app, &[key(KeyCode::Enter)]),
-        vec![Command::StartUpgrade]
+        vec![Command::StartUpgrade {
+            context: "devcluster-admin".into()
+        }]
     );
     assert!(matches!(app.mode, Mode::Rollout));
     update(
@@ -719,16 +731,15 @@ fn b_backs_up_the_marked_stores_and_details_restore_a_complete_backup_after_typi
         cmds,
         vec![Command::Backup {
             stores: vec![
-                StoreRef::new("alpha", "store-alpha"),
-                StoreRef::new("beta", "store-beta")
+                StoreRef::new("alpha", "store-alpha", "devcluster-admin"),
+                StoreRef::new("beta", "store-beta", "devcluster-admin")
             ]
         }]
     );
     press(&mut app, &[key(KeyCode::Char('*'))]);
     let cmds = press(&mut app, &[key(KeyCode::Enter)]);
     assert!(cmds.contains(&Command::FetchBackups {
-        name: "alpha".into(),
-        namespace: "store-alpha".into()
+        store: StoreRef::new("alpha", "store-alpha", "devcluster-admin")
     }));
     update(
         &mut app,
@@ -761,8 +772,7 @@ fn b_backs_up_the_marked_stores_and_details_restore_a_complete_backup_after_typi
     assert_eq!(
         press(&mut app, &[key(KeyCode::Enter)]),
         vec![Command::Restore {
-            name: "alpha".into(),
-            namespace: "store-alpha".into(),
+            store: StoreRef::new("alpha", "store-alpha", "devcluster-admin"),
             id: "20261126-090000".into()
         }]
     );
@@ -779,8 +789,7 @@ fn the_delete_confirmation_says_which_backups_stay() {
     assert_eq!(
         cmds,
         vec![Command::FetchBackups {
-            name: "alpha".into(),
-            namespace: "store-alpha".into()
+            store: StoreRef::new("alpha", "store-alpha", "devcluster-admin")
         }]
     );
     update(
@@ -827,7 +836,7 @@ fn a_paused_store_is_refused_backup_and_restore_as_the_cli_refuses_it() {
     assert_eq!(
         cmds,
         vec![Command::Backup {
-            stores: vec![StoreRef::new("beta", "store-beta")]
+            stores: vec![StoreRef::new("beta", "store-beta", "devcluster-admin")]
         }]
     );
     assert_eq!(

@@ -143,6 +143,18 @@ pub fn open(app: &mut App) -> Vec<Command> {
         .iter()
         .map(|r| r.summary.store_ref())
         .collect();
+    let mut contexts: Vec<&str> = stores.iter().map(|s| s.context.as_str()).collect();
+    contexts.sort_unstable();
+    contexts.dedup();
+    if contexts.len() > 1 {
+        let message = format!(
+            "the marked stores are in {} clusters ({}): a rollout runs in one; mark one cluster's stores (/ filters by context)",
+            contexts.len(),
+            contexts.join(", ")
+        );
+        app.say(Severity::Error, message);
+        return vec![];
+    }
     if !stores.is_empty() {
         app.mode = Mode::Upgrade(UpgradeForm::new(stores));
     }
@@ -238,9 +250,13 @@ pub fn plan_action(app: &mut App, action: Action) -> Vec<Command> {
         Action::Move(m) => plan.scroll = super::scrolled(plan.scroll, m, plan.lines.len()),
         Action::Submit => {
             app.rollout = Some(RolloutView::new(&plan.stores));
+            let context = plan.stores.first().map(|s| s.context.clone());
             app.mode = Mode::Rollout;
             app.table.clear_marks();
-            return vec![Command::StartUpgrade];
+            return context
+                .map(|context| Command::StartUpgrade { context })
+                .into_iter()
+                .collect();
         }
         _ => {}
     }

@@ -35,9 +35,9 @@ async fn terminal_ui(cli: &Cli, paths: &paths::Paths) -> anyhow::Result<()> {
     let sources = cli.values.sources(&values::ValuesArgs::default(), paths)?;
     let config = crate::domain::config::load(&sources)?;
     let _log = logging::init(paths, config.log_level);
-    let conn = Connection::open(&cli.connect_options()).await?;
+    let conns = crate::cluster::fleet::open(&cli.connect_options(), &cli.clusters()).await?;
     crate::tui::run(
-        conn,
+        conns,
         crate::tui::Options {
             config,
             sources,

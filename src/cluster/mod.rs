@@ -13,6 +13,7 @@ pub mod diff;
 pub mod error;
 pub mod events;
 pub mod fleet;
+pub mod fleet_watch;
 pub mod health;
 pub mod logs;
 pub mod mail;

@@ -33,9 +33,13 @@ pub struct StoreSummary {
 }
 
 impl StoreSummary {
-    /// Which store this is (name and namespace).
+    /// Which store this is (name, namespace and cluster).
     pub fn store_ref(&self) -> StoreRef {
-        StoreRef::new(self.name.clone(), self.namespace.clone())
+        StoreRef::new(
+            self.name.clone(),
+            self.namespace.clone(),
+            self.context.clone(),
+        )
     }
 
     /// For tests: store `name` in `store-NAME` with `status` and `reason`, nothing else.

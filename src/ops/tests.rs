@@ -28,8 +28,15 @@ fn app(rows: Vec<StoreRow>, readonly: bool) -> App {
         admin_email: "admin@example.com".into(),
         namespace_prefix: "store-".into(),
     };
-    let mut app = App::new("ctx".into(), readonly, defaults);
-    app::update(&mut app, Action::Connection(ConnectionState::Live, vec![]));
+    let mut app = App::new(vec!["devcluster-admin".into()], readonly, defaults);
+    app::update(
+        &mut app,
+        Action::Connection {
+            context: "devcluster-admin".into(),
+            state: ConnectionState::Live,
+            hidden: vec![],
+        },
+    );
     app::update(&mut app, Action::Stores(rows));
     app
 }
@@ -267,7 +274,11 @@ fn the_tui_and_the_cli_say_the_same_when_nothing_is_to_upgrade() {
         assert_eq!(cli.as_deref(), Some(words));
         // ...and the TUI's form shows the plan's last line, from the same function.
         let mut app = app(vec![row(Phase::Ready)], false);
-        app.mode = Mode::Upgrade(UpgradeForm::new(vec![StoreRef::new("a", "store-a")]));
+        app.mode = Mode::Upgrade(UpgradeForm::new(vec![StoreRef::new(
+            "a",
+            "store-a",
+            "devcluster-admin",
+        )]));
         let view = PlanView {
             lines: super::upgrade::plan_lines(plan),
             stores: vec![],

@@ -1,5 +1,5 @@
 //! The terminal UI's runtime: one `tokio::select!` loop over terminal events, cluster
-//! changes, command results and a clock tick. Commands from `app::update` run here as
+//! changes (of one cluster or a fleet's), command results and a clock tick. Commands from `app::update` run here as
 //! tasks; their results come back as actions. The app itself never touches I/O.
 
 mod effects;
@@ -15,13 +15,13 @@ use tokio::sync::mpsc;
 
 use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, StoreRow};
 use crate::cluster::connect::{self, ConnectOptions, Connection};
+use crate::cluster::fleet_watch::{LiveFleet, Signal};
 use crate::cluster::health::Health;
-use crate::cluster::watch::{LiveModel, Scope, Started};
 use crate::domain::config::{Config, Sources};
 use crate::domain::summary::{object_states, summarize};
 use crate::ui;
 
-/// What the runtime needs besides the connection.
+/// What the runtime needs besides the connections.
 pub struct Options {
     pub config: Config,
     /// The layers the configuration came from (the create form adds `--set`s to them).
@@ -31,24 +31,27 @@ pub struct Options {
     pub connect: ConnectOptions,
 }
 
-pub async fn run(conn: Connection, options: Options) -> anyhow::Result<()> {
+pub async fn run(conns: Vec<Connection>, options: Options) -> anyhow::Result<()> {
     let mut tui = terminal::init()?;
-    let result = event_loop(&mut tui, conn, options).await;
+    let result = event_loop(&mut tui, conns, options).await;
     terminal::restore();
     result
 }
 
 async fn event_loop(
     tui: &mut ratatui::DefaultTerminal,
-    mut conn: Connection,
+    conns: Vec<Connection>,
     options: Options,
 ) -> anyhow::Result<()> {
     let defaults = form_defaults(&options.config);
-    let mut app = App::new(conn.endpoint.context.clone(), options.readonly, defaults);
+    let contexts = conns.iter().map(|c| c.endpoint.context.clone()).collect();
+    let mut app = App::new(contexts, options.readonly, defaults);
     let (results_tx, mut results) = mpsc::unbounded_channel::<Action>();
-    let mut effects = start_effects(&conn, &options, &results_tx);
-
-    let mut live = Live::start(&conn);
+    let mut effects: Vec<effects::Effects> = conns
+        .iter()
+        .map(|conn| start_effects(conn, &options, &results_tx))
+        .collect();
+    let mut fleet = LiveFleet::start(conns);
     let rules = options.config.status_rules();
     let shared = options.config.stores.shared_namespace.as_str();
     let mut keys = EventStream::new();
@@ -68,21 +71,28 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e.into()),
                 None => Some(Action::Quit),
             },
-            Ok(()) = &mut live.listed, if !live.ready => {
-                live.ready = true;
-                Some(Action::Stores(rows(&live.model, &conn.endpoint.context, &rules, shared)))
-            }
-            Some(()) = live.changes.recv() => live.ready.then(|| Action::Stores(rows(&live.model, &conn.endpoint.context, &rules, shared))),
-            Ok(()) = live.health.changed() => Some(connection(&live.health.borrow())),
+            Some((member, signal)) = fleet.next() => match signal {
+                Signal::Listed => Some(Action::Stores(rows(&fleet, &rules, shared))),
+                Signal::Changed => fleet.members[member]
+                    .listed
+                    .then(|| Action::Stores(rows(&fleet, &rules, shared))),
+                Signal::Health(health) => {
+                    Some(connection(&fleet.members[member].conn.endpoint.context, &health))
+                }
+            },
             Some(result) = results.recv() => Some(result),
-            _ = tick.tick() => live.ready.then(|| Action::Stores(rows(&live.model, &conn.endpoint.context, &rules, shared))),
+            _ = tick.tick() => fleet
+                .members
+                .iter()
+                .any(|m| m.listed)
+                .then(|| Action::Stores(rows(&fleet, &rules, shared))),
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
         for command in app::update(&mut app, action) {
             match command {
                 Command::Quit => return Ok(()),
-                Command::Resync => live = Live::start(&conn),
+                Command::Resync => fleet.restart_all(),
                 Command::ListContexts => {
                     let names = connect::contexts(&options.connect).map_err(|e| e.to_string());
                     let _ = results_tx.send(Action::ContextsListed(names));
@@ -94,11 +104,10 @@ async fn event_loop(
                     };
                     let result = match Connection::open(&connect).await {
                         Ok(new) => {
-                            // Everything of the old context goes: its watches and tasks.
-                            effects.run(Command::StopLogs, &live.model);
-                            conn = new;
-                            effects = start_effects(&conn, &options, &results_tx);
-                            live = Live::start(&conn);
+                            // Everything of the old clusters goes: their watches and tasks.
+                            route(Command::StopLogs, &effects, &fleet);
+                            effects = vec![start_effects(&new, &options, &results_tx)];
+                            fleet = LiveFleet::start(vec![new]);
                             Ok(())
                         }
                         Err(e) => Err(e.to_string()),
@@ -106,7 +115,7 @@ async fn event_loop(
                     let _ = results_tx.send(Action::ContextSwitched { context, result });
                 }
                 Command::Copy(text) => terminal::copy_to_clipboard(&text),
-                other => effects.run(other, &live.model),
+                other => route(other, &effects, &fleet),
             }
         }
         if app.quit {
@@ -115,30 +124,27 @@ async fn event_loop(
     }
 }
 
-/// The live model of the cluster in use, its signals, and whether its first lists are in.
-struct Live {
-    model: LiveModel,
-    changes: mpsc::Receiver<()>,
-    health: tokio::sync::watch::Receiver<Health>,
-    listed: tokio::sync::oneshot::Receiver<()>,
-    ready: bool,
-}
-
-impl Live {
-    fn start(conn: &Connection) -> Self {
-        let Started {
-            model,
-            changes,
-            health,
-        } = LiveModel::start(conn, &Scope::Cluster);
-        let listed = listed_signal(&model);
-        Self {
-            model,
-            changes,
-            health,
-            listed,
-            ready: false,
+/// Runs a command in the cluster it names (the first, for one that names none); logs
+/// stop everywhere before a stream starts, as there is one log pane.
+fn route(command: Command, effects: &[effects::Effects], fleet: &LiveFleet) {
+    if matches!(command, Command::StopLogs | Command::StartLogs { .. }) {
+        for (e, member) in effects.iter().zip(&fleet.members) {
+            e.run(Command::StopLogs, &member.model);
         }
+        if command == Command::StopLogs {
+            return;
+        }
+    }
+    let at = match command.context() {
+        Some(context) => fleet
+            .members
+            .iter()
+            .position(|m| m.conn.endpoint.context == context),
+        None => Some(0),
+    };
+    match at {
+        Some(i) => effects[i].run(command, &fleet.members[i].model),
+        None => tracing::warn!("dropped a command for a cluster no longer shown: {command:?}"),
     }
 }
 
@@ -169,20 +175,8 @@ fn form_defaults(config: &Config) -> FormDefaults {
     }
 }
 
-/// Resolves once every watcher of `model` has listed (the task ends with the model).
-fn listed_signal(model: &LiveModel) -> tokio::sync::oneshot::Receiver<()> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let listed = model.listed();
-    tokio::spawn(async move {
-        if listed.wait().await {
-            let _ = tx.send(());
-        }
-    });
-    rx
-}
-
-/// The watchers' health as the header shows it.
-fn connection(health: &Health) -> Action {
+/// A cluster's watchers' health as the header shows it.
+fn connection(context: &str, health: &Health) -> Action {
     let state = match health {
         Health::Connecting => ConnectionState::Connecting,
         Health::Live { .. } => ConnectionState::Live,
@@ -192,7 +186,11 @@ fn connection(health: &Health) -> Action {
         )),
     };
     let hidden = health.forbidden().iter().map(|r| r.kind.clone()).collect();
-    Action::Connection(state, hidden)
+    Action::Connection {
+        context: context.to_string(),
+        state,
+        hidden,
+    }
 }
 
 /// Tells the app how many rows a page has, for paging keys.
@@ -204,20 +202,28 @@ fn resize(app: &mut App, height: u16) {
     }
 }
 
+/// Every listed cluster's stores as rows, cluster by cluster.
 fn rows(
-    model: &LiveModel,
-    context: &str,
+    fleet: &LiveFleet,
     rules: &crate::domain::status::StatusRules,
     shared_namespace: &str,
 ) -> Vec<StoreRow> {
     let now = Timestamp::now();
-    model
-        .inventory()
-        .stores(shared_namespace)
+    fleet
+        .members
         .iter()
-        .map(|s| StoreRow {
-            summary: summarize(s, context, rules, now),
-            objects: object_states(s),
+        .filter(|m| m.listed)
+        .flat_map(|m| {
+            let context = m.conn.endpoint.context.as_str();
+            m.model
+                .inventory()
+                .stores(shared_namespace)
+                .iter()
+                .map(|s| StoreRow {
+                    summary: summarize(s, context, rules, now),
+                    objects: object_states(s),
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }

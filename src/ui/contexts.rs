@@ -11,7 +11,11 @@ pub fn draw(frame: &mut Frame, app: &App, p: &ContextPicker, area: Rect) {
         .names
         .iter()
         .map(|name| {
-            let mark = if *name == app.context { '*' } else { ' ' };
+            let mark = if app.clusters.get(name).is_some() {
+                '*'
+            } else {
+                ' '
+            };
             format!("{mark} {name}")
         })
         .collect();

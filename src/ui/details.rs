@@ -16,10 +16,10 @@ use crate::domain::report;
 pub fn draw_details(frame: &mut Frame, app: &App, d: &Details, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
-        .title(format!(" store {} ", d.name));
+        .title(format!(" store {} ", d.store.name));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(row) = app.table.find(&d.name, &d.namespace) else {
+    let Some(row) = app.table.find(&d.store) else {
         return;
     };
     let s = &row.summary;
@@ -177,7 +177,7 @@ fn diff_lines(diff: &Result<Vec<ObjectDiff>, String>) -> Vec<Line<'static>> {
 pub fn draw_events(frame: &mut Frame, d: &Details, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
-        .title(format!(" events of {} ", d.name));
+        .title(format!(" events of {} ", d.store.name));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     draw_event_lines(frame, d, inner, "Warnings first, then newest first");

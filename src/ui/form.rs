@@ -20,7 +20,7 @@ pub(super) fn dialog(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 pub fn draw_create(frame: &mut Frame, f: &CreateForm, area: Rect) {
-    let rect = dialog(area, 72, 11);
+    let rect = dialog(area, 72, 11 + u16::from(f.asks_cluster()));
     frame.render_widget(Clear, rect);
     let block = Block::new().borders(Borders::ALL).title(" create store ");
     let mut lines = Vec::new();
@@ -50,6 +50,20 @@ pub fn draw_create(frame: &mut Frame, f: &CreateForm, area: Rect) {
                 Style::new().fg(color),
             ));
         }
+    }
+    if f.asks_cluster() {
+        let focused = f.cluster_focused();
+        let label_style = if focused {
+            Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan)
+        } else {
+            Style::new()
+        };
+        let hint = if focused { "  (←/→ another)" } else { "" };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>12}: ", "Context"), label_style),
+            Span::raw(format!("‹ {} ›", f.chosen_context())),
+            Span::styled(hint, Style::new().fg(Color::DarkGray)),
+        ]));
     }
     lines.push(Line::from(""));
     if let Some(e) = &f.error {

@@ -16,7 +16,7 @@ pub fn draw(frame: &mut Frame, v: &LogView, area: Rect) {
     };
     let mut title = format!(
         " logs {} / {}{} — {state}{}{} ",
-        v.name,
+        v.store.name,
         v.component.as_str(),
         if v.previous { " (previous)" } else { "" },
         if v.wrap { " — wrap" } else { "" },

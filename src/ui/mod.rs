@@ -80,7 +80,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             table::draw(frame, app, body);
             picker::draw(
                 frame,
-                &format!(" restore a backup into {} ", p.name),
+                &format!(" restore a backup into {} ", p.store.name),
                 &p.lines(),
                 p.selected,
                 body,
@@ -104,15 +104,57 @@ pub fn phase_color(phase: Phase) -> Color {
     }
 }
 
-fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
-    let (conn, color) = match &app.connection {
+/// A cluster's state in the header: its words and colour.
+fn connection_span(connection: &ConnectionState, rows: &str) -> Span<'static> {
+    let (text, color) = match connection {
         ConnectionState::Connecting => ("connecting".to_string(), Color::Yellow),
         ConnectionState::Live => ("live".to_string(), Color::Green),
         ConnectionState::Reconnecting(why) => (
-            format!("reconnecting {why} — table may be stale"),
+            format!("reconnecting {why} — {rows} may be stale"),
             Color::Red,
         ),
     };
+    Span::styled(text, Style::new().fg(color))
+}
+
+/// Where the header names the cluster: `context X  server V  live`, or for a fleet each
+/// cluster's context, server and state in turn.
+fn cluster_spans(app: &App) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    let fleet = app.clusters.fleet();
+    if fleet {
+        spans.push(Span::raw(" fleet "));
+    }
+    for c in app.clusters.iter() {
+        let server = c.server_version.as_deref().unwrap_or("?");
+        if fleet {
+            spans.push(Span::styled(
+                format!(" {} ", c.context),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::raw(format!("{server} ")));
+            spans.push(connection_span(&c.connection, "its rows"));
+        } else {
+            spans.push(Span::raw(format!(
+                " context {}  server {server}  ",
+                c.context
+            )));
+            spans.push(connection_span(&c.connection, "table"));
+        }
+        if !c.hidden.is_empty() {
+            spans.push(Span::styled(
+                format!("  no access to {}", c.hidden.join(", ")),
+                Style::new().fg(Color::Yellow),
+            ));
+        }
+        if fleet {
+            spans.push(Span::raw(" "));
+        }
+    }
+    spans
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let mut counts: Vec<Span> = Vec::new();
     for phase in Phase::ALL {
         let n = app
@@ -127,27 +169,13 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         ));
         counts.push(Span::raw("  "));
     }
-    let title = Line::from(vec![
-        Span::styled(
-            " storectl ",
-            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
-        ),
-        Span::raw(format!(
-            " context {}  server {}  ",
-            app.context,
-            app.server_version.as_deref().unwrap_or("?")
-        )),
-        Span::styled(conn, Style::new().fg(color)),
-        Span::styled(
-            if app.hidden.is_empty() {
-                String::new()
-            } else {
-                format!("  no access to {}", app.hidden.join(", "))
-            },
-            Style::new().fg(Color::Yellow),
-        ),
-        Span::raw(if app.readonly { "  [read-only]" } else { "" }),
-    ]);
+    let mut title = vec![Span::styled(
+        " storectl ",
+        Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+    )];
+    title.extend(cluster_spans(app));
+    title.push(Span::raw(if app.readonly { "  [read-only]" } else { "" }));
+    let title = Line::from(title);
     let total = app.table.all_rows().len();
     let noun = if total == 1 { "store" } else { "stores" };
     let mut second = vec![Span::raw(format!(" {total} {noun}: "))];

@@ -27,23 +27,22 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ]);
         frame.render_widget(Paragraph::new(line), filter_area);
     }
-    let stale = matches!(app.connection, ConnectionState::Reconnecting(_));
+    let stale: Vec<&str> = app
+        .clusters
+        .iter()
+        .filter(|c| c.stale())
+        .map(|c| c.context.as_str())
+        .collect();
+    let fleet = app.clusters.fleet();
     let block = Block::new()
         .borders(Borders::TOP)
-        .title(title(t, filter_shown, stale));
+        .title(title(t, filter_shown, &stale, fleet));
     let height = usize::from(table_area.height.saturating_sub(2));
     if t.visible_len() == 0 {
-        let text = match &app.connection {
-            ConnectionState::Connecting => " loading stores...".to_string(),
-            ConnectionState::Reconnecting(why) => format!(" waiting for the cluster: {why}"),
-            ConnectionState::Live if filter_shown => " no store matches the filter".to_string(),
-            ConnectionState::Live if !app.hidden.is_empty() => format!(
-                " no store visible: you may not list {} (see the header)",
-                app.hidden.join(", ")
-            ),
-            ConnectionState::Live => " no stores yet: press c to create one".to_string(),
-        };
-        frame.render_widget(Paragraph::new(text).block(block), table_area);
+        frame.render_widget(
+            Paragraph::new(empty_text(app, filter_shown)).block(block),
+            table_area,
+        );
         return;
     }
     let offset = t.selected.saturating_sub(height.saturating_sub(1));
@@ -61,21 +60,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .skip(offset)
         .take(height)
-        .map(|(i, r)| row(t, r, i == t.selected, stale, wide))
+        .map(|(i, r)| {
+            let stale = app.clusters.stale(&r.summary.context);
+            row(t, r, i == t.selected, stale, wide, fleet)
+        })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(u16::try_from(name_width).unwrap_or(30)),
-        Constraint::Length(12),
-        Constraint::Fill(3),
-        Constraint::Fill(2),
-        Constraint::Length(4),
-        Constraint::Length(4),
-    ];
-    let mut headers = vec!["  NAME", "STATUS", "REASON", "URL", "AGE", "PODS"];
-    if wide {
-        widths.push(Constraint::Fill(1));
-        headers.push("NAMESPACE");
-    }
+    let (widths, headers) = columns(app, name_width, wide);
     let header = Row::new(headers).style(Style::new().add_modifier(Modifier::BOLD));
     frame.render_widget(
         Table::new(rows, widths)
@@ -86,8 +76,75 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-/// The title: ` stores (3 of 5, 1 marked) sorted by name `, STALE while reconnecting.
-fn title(t: &StoreTable, filter_shown: bool, stale: bool) -> String {
+/// The columns' widths and headers: NAME, CONTEXT in a fleet, the rest, and NAMESPACE
+/// when wide.
+fn columns(app: &App, name_width: usize, wide: bool) -> (Vec<Constraint>, Vec<&'static str>) {
+    let mut widths = vec![Constraint::Length(u16::try_from(name_width).unwrap_or(30))];
+    let mut headers = vec!["  NAME"];
+    if app.clusters.fleet() {
+        let context_width = app
+            .clusters
+            .iter()
+            .map(|c| c.context.len())
+            .max()
+            .unwrap_or(7)
+            .clamp(7, 20);
+        widths.push(Constraint::Length(
+            u16::try_from(context_width).unwrap_or(20),
+        ));
+        headers.push("CONTEXT");
+    }
+    widths.extend([
+        Constraint::Length(12),
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Length(4),
+        Constraint::Length(4),
+    ]);
+    headers.extend(["STATUS", "REASON", "URL", "AGE", "PODS"]);
+    if wide {
+        widths.push(Constraint::Fill(1));
+        headers.push("NAMESPACE");
+    }
+    (widths, headers)
+}
+
+/// What the table says when it shows no row: loading, waiting, nothing matches, nothing
+/// visible, or nothing yet.
+fn empty_text(app: &App, filter_shown: bool) -> String {
+    let clusters: Vec<_> = app.clusters.iter().collect();
+    let hidden: Vec<&str> = clusters
+        .iter()
+        .flat_map(|c| c.hidden.iter().map(String::as_str))
+        .collect();
+    if clusters
+        .iter()
+        .all(|c| c.connection == ConnectionState::Connecting)
+    {
+        return " loading stores...".to_string();
+    }
+    if let [one] = clusters.as_slice()
+        && let ConnectionState::Reconnecting(why) = &one.connection
+    {
+        return format!(" waiting for the cluster: {why}");
+    }
+    if filter_shown {
+        " no store matches the filter".to_string()
+    } else if !hidden.is_empty() {
+        format!(
+            " no store visible: you may not list {} (see the header)",
+            hidden.join(", ")
+        )
+    } else if app.clusters.fleet() {
+        " no stores yet in the clusters that answer: press c to create one".to_string()
+    } else {
+        " no stores yet: press c to create one".to_string()
+    }
+}
+
+/// The title: ` stores (3 of 5, 1 marked) sorted by name `, STALE (and, in a fleet,
+/// which clusters) while reconnecting.
+fn title(t: &StoreTable, filter_shown: bool, stale: &[&str], fleet: bool) -> String {
     let marked = if t.marked_count() > 0 {
         format!(", {} marked", t.marked_count())
     } else {
@@ -102,12 +159,23 @@ fn title(t: &StoreTable, filter_shown: bool, stale: bool) -> String {
             String::new()
         },
         t.sort.label(),
-        if stale { " — STALE" } else { "" }
+        match stale {
+            [] => String::new(),
+            names if fleet => format!(" — STALE: {}", names.join(", ")),
+            _ => " — STALE".to_string(),
+        }
     )
 }
 
 /// One store's row: marked, selected and stale rows styled as such.
-fn row(t: &StoreTable, r: &StoreRow, selected: bool, stale: bool, wide: bool) -> Row<'static> {
+fn row(
+    t: &StoreTable,
+    r: &StoreRow,
+    selected: bool,
+    stale: bool,
+    wide: bool,
+    fleet: bool,
+) -> Row<'static> {
     let s = &r.summary;
     let mut style = Style::new();
     if stale {
@@ -121,8 +189,11 @@ fn row(t: &StoreTable, r: &StoreRow, selected: bool, stale: bool, wide: bool) ->
         style = style.add_modifier(Modifier::REVERSED);
     }
     let mark = if marked { "● " } else { "  " };
-    let mut cells = vec![
-        Cell::from(format!("{mark}{}", s.name)),
+    let mut cells = vec![Cell::from(format!("{mark}{}", s.name))];
+    if fleet {
+        cells.push(Cell::from(s.context.clone()));
+    }
+    cells.extend([
         Cell::from(Span::styled(
             s.status.as_str(),
             Style::new().fg(phase_color(s.status)),
@@ -131,7 +202,7 @@ fn row(t: &StoreTable, r: &StoreRow, selected: bool, stale: bool, wide: bool) ->
         Cell::from(s.url.clone().unwrap_or_else(|| "-".into())),
         Cell::from(human_age(s.age_seconds)),
         Cell::from(format!("{}/{}", s.pods_ready, s.pods_total)),
-    ];
+    ]);
     if wide {
         cells.push(Cell::from(s.namespace.clone()));
     }

@@ -55,7 +55,14 @@ fn both_sizes(name: &str, app: &App) {
 #[test]
 fn table() {
     let mut app = fleet();
-    app.server_version = Some("v1.20.2".into());
+    app::update(
+        &mut app,
+        Action::ServerVersion {
+            context: "devcluster-admin".into(),
+            version: "v1.20.2".into(),
+            warning: None,
+        },
+    );
     both_sizes("table", &app);
 }
 
@@ -64,12 +71,13 @@ fn table_stale_while_reconnecting() {
     let mut app = fleet();
     app::update(
         &mut app,
-        Action::Connection(
-            app::ConnectionState::Reconnecting(
+        Action::Connection {
+            context: "devcluster-admin".into(),
+            state: app::ConnectionState::Reconnecting(
                 "since 10:42:07 UTC: API server: Connection refused (os error 111)".into(),
             ),
-            vec![],
-        ),
+            hidden: vec![],
+        },
     );
     both_sizes("table_stale", &app);
 }
@@ -79,7 +87,11 @@ fn table_when_some_kinds_may_not_be_listed() {
     let mut app = fleet();
     app::update(
         &mut app,
-        Action::Connection(app::ConnectionState::Live, vec!["ingresses".into()]),
+        Action::Connection {
+            context: "devcluster-admin".into(),
+            state: app::ConnectionState::Live,
+            hidden: vec!["ingresses".into()],
+        },
     );
     let screen = render(&app, 160, 48);
     assert!(screen.contains("no access to ingresses"), "{screen}");
@@ -207,8 +219,8 @@ fn upgrade_form_and_rollout_progress() {
     }
     both_sizes("upgrade_form", &app);
     let stores = vec![
-        StoreRef::new("alpha", "store-alpha"),
-        StoreRef::new("bravo", "store-bravo"),
+        StoreRef::new("alpha", "store-alpha", "devcluster-admin"),
+        StoreRef::new("bravo", "store-bravo", "devcluster-admin"),
     ];
     app::update(
         &mut app,

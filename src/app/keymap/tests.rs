@@ -169,7 +169,7 @@ fn app_in(view: View, readonly: bool) -> crate::app::App {
 
     let mut app = app_with(&[("alpha", Phase::Ready)]);
     app.readonly = readonly;
-    let alpha = || StoreRef::new("alpha", "store-alpha");
+    let alpha = || StoreRef::new("alpha", "store-alpha", "devcluster-admin");
     let press = |app: &mut crate::app::App, c: char| {
         let k = crossterm::event::KeyEvent::from(KeyCode::Char(c));
         if let Some(action) = crate::app::keys::action_for(app, k) {
@@ -205,7 +205,13 @@ fn app_in(view: View, readonly: bool) -> crate::app::App {
                 selected: 0,
             });
         }
-        Create => app.mode = Mode::Create(CreateForm::new(&app.form_defaults)),
+        Create => {
+            app.mode = Mode::Create(CreateForm::new(
+                &app.form_defaults,
+                vec!["devcluster-admin".into()],
+                0,
+            ))
+        }
         Upgrade => app.mode = Mode::Upgrade(UpgradeForm::new(vec![alpha()])),
         UpgradePlan => {
             app.mode = Mode::UpgradePlan(PlanView {
@@ -226,8 +232,7 @@ fn app_in(view: View, readonly: bool) -> crate::app::App {
         }
         RestorePick => {
             app.mode = Mode::RestorePick(RestorePicker {
-                name: "alpha".into(),
-                namespace: "store-alpha".into(),
+                store: StoreRef::new("alpha", "store-alpha", "devcluster-admin"),
                 backups: vec![crate::app::tests::record(
                     "b1",
                     crate::domain::backup::BackupStatus::Complete,
@@ -239,7 +244,10 @@ fn app_in(view: View, readonly: bool) -> crate::app::App {
         ConfirmDeleteMany => {
             app.mode = confirm(
                 Confirming::Delete,
-                vec![alpha(), StoreRef::new("beta", "store-beta")],
+                vec![
+                    alpha(),
+                    StoreRef::new("beta", "store-beta", "devcluster-admin"),
+                ],
             );
         }
         ConfirmRestore => {

@@ -18,6 +18,7 @@ use crate::domain::diff::ObjectDiff;
 use crate::domain::inventory::StoreObjects;
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
+use crate::domain::store_ref::StoreRef;
 use crate::ops::find::Located;
 use crate::ops::{self, layout_of};
 
@@ -71,6 +72,7 @@ impl Effects {
                 match conn.server_version().await {
                     Ok(v) => {
                         let _ = tx.send(Action::ServerVersion {
+                            context: conn.endpoint.context.clone(),
                             version: v.git.clone(),
                             warning: v.warning(),
                         });
@@ -84,76 +86,73 @@ impl Effects {
     }
 
     pub fn run(&self, command: Command, model: &LiveModel) {
-        let find = |name: &str, namespace: &str| self.find(model, name, namespace);
+        let find = |store: &StoreRef| self.find(model, &store.name, &store.namespace);
         match command {
             Command::ValidateForm { sets, .. } => {
                 let result = self.config_with(&sets).map(drop);
                 let _ = self.results.send(Action::FormChecked(result));
             }
-            Command::Create { name, sets } => self.create(name, &sets),
-            Command::Delete { name, namespace } => {
-                let store = find(&name, &namespace);
-                self.delete(name, store);
+            Command::Create { name, sets, .. } => self.create(name, &sets),
+            Command::Delete { store } => {
+                let found = find(&store);
+                self.delete(store.name, found);
             }
-            Command::SetPaused {
-                name,
-                namespace,
-                paused,
-            } => {
-                let store = find(&name, &namespace);
-                self.set_paused(name, store, paused);
+            Command::SetPaused { store, paused } => {
+                let found = find(&store);
+                self.set_paused(store.name, found, paused);
             }
-            Command::FetchEvents { name, namespace } => {
-                if let Some(store) = find(&name, &namespace) {
-                    self.events(name, store);
+            Command::FetchEvents { store } => {
+                if let Some(found) = find(&store) {
+                    self.events(store.name, found);
                 }
             }
-            Command::FetchCredentials { name, namespace } => self.credentials(name, namespace),
+            Command::FetchCredentials { store } => self.credentials(store.name, store.namespace),
             Command::StartLogs {
-                name,
-                namespace,
+                store,
                 component,
                 previous,
             } => {
                 self.stop_logs();
                 let (conn, tx) = (self.conn.clone(), self.results.clone());
-                let task =
-                    tokio::spawn(follow_logs(conn, name, namespace, component, previous, tx));
+                let task = tokio::spawn(follow_logs(
+                    conn,
+                    store.name,
+                    store.namespace,
+                    component,
+                    previous,
+                    tx,
+                ));
                 *self.log_task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
             }
             Command::StopLogs => self.stop_logs(),
-            Command::FetchHistory { name, namespace } => {
-                let store = find(&name, &namespace);
-                self.history(name, store);
+            Command::FetchHistory { store } => {
+                let found = find(&store);
+                self.history(store.name, found);
             }
-            Command::FetchDiff { name, namespace } => {
-                let store = find(&name, &namespace);
-                self.diff(name, store);
+            Command::FetchDiff { store } => {
+                let found = find(&store);
+                self.diff(store.name, found);
             }
             Command::PlanUpgrade {
                 stores,
                 sets,
                 wave_size,
             } => {
-                let found = stores.iter().map(|s| find(&s.name, &s.namespace)).collect();
+                let found = stores.iter().map(find).collect();
                 self.plan_upgrade(found, sets, wave_size);
             }
             Command::Backup { stores } => {
-                for s in stores {
-                    let store = find(&s.name, &s.namespace);
-                    self.back_up(s.name, store);
+                for store in stores {
+                    let found = find(&store);
+                    self.back_up(store.name, found);
                 }
             }
-            Command::FetchBackups { name, namespace } => self.backups(name, namespace),
-            Command::Restore {
-                name,
-                namespace,
-                id,
-            } => {
-                let store = find(&name, &namespace);
-                self.restore(name, store, id);
+            Command::FetchBackups { store } => self.backups(store.name, store.namespace),
+            Command::Restore { store, id } => {
+                let found = find(&store);
+                self.restore(store.name, found, id);
             }
-            Command::StartUpgrade => self.start_upgrade(),
+            Command::StartUpgrade { .. } => self.start_upgrade(),
             Command::Copy(_)
             | Command::Resync
             | Command::ListContexts
@@ -179,7 +178,8 @@ impl Effects {
     }
 
     fn create(&self, name: String, sets: &[FormField]) {
-        tracing::info!("create store {name} requested");
+        let context = self.conn.endpoint.context.clone();
+        tracing::info!("create store {name} in context {context} requested");
         let config = self.config_with(sets);
         let (conn, tx) = (self.conn.clone(), self.results.clone());
         tokio::spawn(async move {
@@ -197,7 +197,11 @@ impl Effects {
                 Ok(m) => tracing::info!("{m}"),
                 Err(e) => tracing::warn!("create {name}: {e}"),
             }
-            let _ = tx.send(Action::Created { name, result });
+            let _ = tx.send(Action::Created {
+                context,
+                name,
+                result,
+            });
         });
     }
 

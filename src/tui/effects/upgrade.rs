@@ -39,7 +39,7 @@ impl Effects {
             let view = planned.map(|planned| {
                 let options =
                     ops::upgrade::options(wave_size, 0, ops::upgrade::UI_TIMEOUT, true, &config);
-                let view = plan_view(&planned, &options);
+                let view = plan_view(&planned, &options, &conn.endpoint.context);
                 *pending.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some(super::PendingRollout { planned, options });
                 view
@@ -70,13 +70,13 @@ impl Effects {
 }
 
 /// The plan as the upgrade pane shows it.
-fn plan_view(planned: &[Planned], options: &rollout::Options) -> PlanView {
+fn plan_view(planned: &[Planned], options: &rollout::Options, context: &str) -> PlanView {
     let plan = Plan::of(planned, options);
     PlanView {
         lines: ops::upgrade::plan_lines(&plan),
         stores: planned
             .iter()
-            .map(|p| StoreRef::new(p.target.name(), p.target.layout.namespace.clone()))
+            .map(|p| StoreRef::new(p.target.name(), p.target.layout.namespace.clone(), context))
             .collect(),
         to_upgrade: plan.to_upgrade(),
         scroll: 0,

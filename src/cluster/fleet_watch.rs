@@ -1,0 +1,144 @@
+//! The live models of a fleet, one per cluster, their signals merged into one channel:
+//! a change, a health report or "every watcher has listed", each tagged with its
+//! cluster and with the start it belongs to, so what an old model says after a resync
+//! is told apart and dropped. One cluster failing leaves the others' models as they are.
+
+use tokio::sync::mpsc;
+
+use super::connect::Connection;
+use super::health::Health;
+use super::watch::{LiveModel, Scope, Started};
+
+/// Signals queued from every cluster before the reader catches up (changes are
+/// coalesced per cluster before this, so it rarely fills).
+const SIGNAL_QUEUE: usize = 64;
+
+/// What a cluster's model said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Every watcher has listed once: its stores can be shown.
+    Listed,
+    /// Objects changed.
+    Changed,
+    Health(Health),
+}
+
+/// A signal and where it came from.
+#[derive(Debug)]
+pub struct Tagged {
+    pub member: usize,
+    start: u64,
+    pub signal: Signal,
+}
+
+/// One cluster of the fleet and its live model.
+pub struct Member {
+    pub conn: Connection,
+    pub model: LiveModel,
+    /// Whether its watchers have listed since its last start.
+    pub listed: bool,
+    start: u64,
+}
+
+/// The fleet's models and their merged signals.
+pub struct LiveFleet {
+    pub members: Vec<Member>,
+    signals: mpsc::Receiver<Tagged>,
+    sender: mpsc::Sender<Tagged>,
+    starts: u64,
+}
+
+impl LiveFleet {
+    /// Starts a live model for each connection.
+    pub fn start(conns: Vec<Connection>) -> Self {
+        let (sender, signals) = mpsc::channel(SIGNAL_QUEUE);
+        let mut fleet = Self {
+            members: Vec::with_capacity(conns.len()),
+            signals,
+            sender,
+            starts: 0,
+        };
+        for conn in conns {
+            let member = fleet.start_member(fleet.members.len(), conn);
+            fleet.members.push(member);
+        }
+        fleet
+    }
+
+    /// Replaces cluster `member`'s model with a new one (a resync, a switch); what the old
+    /// one still says is dropped.
+    pub fn restart(&mut self, member: usize, conn: Connection) {
+        self.members[member] = self.start_member(member, conn);
+    }
+
+    /// Every cluster's model replaced, on the same connections.
+    pub fn restart_all(&mut self) {
+        for i in 0..self.members.len() {
+            let conn = self.members[i].conn.clone();
+            self.restart(i, conn);
+        }
+    }
+
+    /// The next signal of a current model (stale ones skipped); `Listed` also marks the
+    /// member listed.
+    pub async fn next(&mut self) -> Option<(usize, Signal)> {
+        loop {
+            let tagged = self.signals.recv().await?;
+            let Some(member) = self.members.get_mut(tagged.member) else {
+                continue;
+            };
+            if member.start != tagged.start {
+                continue;
+            }
+            if tagged.signal == Signal::Listed {
+                member.listed = true;
+            }
+            return Some((tagged.member, tagged.signal));
+        }
+    }
+
+    fn start_member(&mut self, index: usize, conn: Connection) -> Member {
+        self.starts += 1;
+        let start = self.starts;
+        let Started {
+            model,
+            mut changes,
+            mut health,
+        } = LiveModel::start(&conn, &Scope::Cluster);
+        let tag = move |signal| Tagged {
+            member: index,
+            start,
+            signal,
+        };
+        // Each forwarder ends when the model's tasks do (its channel closes).
+        let tx = self.sender.clone();
+        tokio::spawn(async move {
+            while changes.recv().await.is_some() {
+                if tx.send(tag(Signal::Changed)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let tx = self.sender.clone();
+        tokio::spawn(async move {
+            while health.changed().await.is_ok() {
+                let now = health.borrow_and_update().clone();
+                if tx.send(tag(Signal::Health(now))).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let (tx, listed) = (self.sender.clone(), model.listed());
+        tokio::spawn(async move {
+            if listed.wait().await {
+                let _ = tx.send(tag(Signal::Listed)).await;
+            }
+        });
+        Member {
+            conn,
+            model,
+            listed: false,
+            start,
+        }
+    }
+}
