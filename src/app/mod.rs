@@ -258,4 +258,6 @@ fn scrolled(at: usize, m: Motion, len: usize) -> usize {
 }
 
 #[cfg(test)]
+pub(crate) mod fleet_tests;
+#[cfg(test)]
 pub(crate) mod tests;

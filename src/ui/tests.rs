@@ -296,3 +296,44 @@ fn restore_picker_and_confirmations_with_backups() {
     );
     both_sizes("restore_confirm", &app);
 }
+
+#[test]
+fn a_fleets_table_names_each_rows_cluster_and_one_cluster_down_dims_its_rows_only() {
+    let mut app = crate::app::fleet_tests::east_west();
+    for (context, version) in [("east", "v1.37.2"), ("west", "v1.36.1")] {
+        app::update(
+            &mut app,
+            Action::ServerVersion {
+                context: context.into(),
+                version: version.into(),
+                warning: None,
+            },
+        );
+    }
+    app::update(
+        &mut app,
+        Action::Connection {
+            context: "west".into(),
+            state: app::ConnectionState::Reconnecting(
+                "since 10:42:07 UTC: API server: Connection refused (os error 111)".into(),
+            ),
+            hidden: vec![],
+        },
+    );
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("CONTEXT"), "{screen}");
+    assert!(screen.contains("east v1.37.2 live"), "{screen}");
+    assert!(screen.contains("west v1.36.1 reconnecting"), "{screen}");
+    assert!(screen.contains("STALE: west"), "{screen}");
+    both_sizes("fleet_table_one_cluster_down", &app);
+}
+
+#[test]
+fn a_fleets_create_form_shows_the_cluster_it_creates_in() {
+    let mut app = crate::app::fleet_tests::east_west();
+    press(&mut app, &[key('c')]);
+    let screen = render(&app, 80, 24);
+    // The selected row (the first, "other") is in west.
+    assert!(screen.contains("Context: ‹ west ›"), "{screen}");
+    both_sizes("fleet_create_form", &app);
+}
