@@ -72,23 +72,45 @@ fn namespace_live(fleet: &Fleet, cluster: &str, name: &str) -> bool {
 
 /// Narrows the table to `filter` (a context name matches its rows) and keeps it.
 fn filter(tui: &Session, text: &str) {
-    tui.keys(&["Escape", "/"]);
+    // Escape alone (right before another key a terminal reads it as Alt): the old
+    // filter cleared first.
+    tui.keys(&["Escape"]);
+    tui.wait("the filter cleared", 10, |s| !s.contains(" filter: "));
+    tui.keys(&["/"]);
     tui.text(text);
     tui.keys(&["Enter"]);
 }
 
-/// Deletes the first row the filter `context` shows, named `name`, through the typed
-/// confirmation.
-fn delete(tui: &Session, name: &str, context: &str) {
-    filter(tui, context);
-    tui.wait("the filtered rows", 10, |s| {
-        s.contains(&format!("filter: {context}")) && row(s, name, context).is_some()
+/// Selects the row of `name` in `context`: the filter narrows the table to `name`'s
+/// rows, then the selection moves down to the one of `context`.
+fn select(tui: &Session, name: &str, context: &str) {
+    filter(tui, name);
+    let screen = tui.wait("the filtered rows", 10, |s| {
+        s.contains(&format!("filter: {name}")) && row(s, name, context).is_some()
     });
-    tui.keys(&["g", "C-d"]);
+    let shown: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.split_whitespace().next() == Some(name))
+        .collect();
+    let at = shown
+        .iter()
+        .position(|l| Some(*l) == row(&screen, name, context))
+        .unwrap();
+    tui.keys(&["g"]);
+    for _ in 0..at {
+        tui.keys(&["j"]);
+    }
+}
+
+/// Deletes store `name` of `context` through the typed confirmation.
+fn delete(tui: &Session, name: &str, context: &str) {
+    select(tui, name, context);
+    tui.keys(&["C-d"]);
     let screen = tui.wait("the confirmation", 10, |s| s.contains("delete store"));
     assert!(
-        screen.contains(&format!("context {context}")),
-        "the confirmation names the cluster:\n{screen}"
+        screen.contains(&format!("Delete store {name}?"))
+            && screen.contains(&format!("context {context}")),
+        "the confirmation names the store and its cluster:\n{screen}"
     );
     tui.text(name);
     tui.keys(&["Enter"]);
@@ -180,6 +202,8 @@ fn one_table_over_two_clusters_stays_live_per_cluster_and_acts_in_the_rows_clust
     assert!(!namespace_live(&fleet, "east", "made-e"));
     assert!(namespace_live(&fleet, "east", "shop"));
     assert!(namespace_live(&fleet, "west", "made-w"));
-    tui.keys(&["Escape", "q"]);
+    tui.keys(&["Escape"]);
+    tui.wait("the filter cleared", 10, |s| !s.contains(" filter: "));
+    tui.keys(&["q"]);
     tui.wait("storectl exited", 10, |s| s.contains("STORECTL-EXITED-0"));
 }
