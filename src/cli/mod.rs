@@ -20,6 +20,7 @@ mod serve;
 mod shell;
 mod upgrade;
 mod values;
+mod verbs;
 
 use crate::cluster::connect::{ConnectOptions, Connection};
 use crate::domain::name::StoreName;
