@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::tests::row;
+use super::tests::{key, press, row, typed};
 use super::*;
 use crate::domain::status::Phase;
 
@@ -12,6 +12,16 @@ fn row_in(context: &str, name: &str, phase: Phase) -> StoreRow {
     let mut r = row(name, phase);
     r.summary.context = context.to_string();
     r
+}
+
+/// The stores now: each `(context, name)` Ready.
+fn ready(stores: &[(&str, &str)]) -> Action {
+    Action::Stores(
+        stores
+            .iter()
+            .map(|(context, name)| row_in(context, name, Phase::Ready))
+            .collect(),
+    )
 }
 
 fn shop(context: &str) -> StoreRef {
@@ -37,31 +47,9 @@ pub fn east_west() -> App {
     }
     update(
         &mut app,
-        Action::Stores(vec![
-            row_in("east", "shop", Phase::Ready),
-            row_in("west", "shop", Phase::Ready),
-            row_in("west", "other", Phase::Ready),
-        ]),
+        ready(&[("east", "shop"), ("west", "shop"), ("west", "other")]),
     );
     app
-}
-
-fn press(app: &mut App, codes: &[KeyEvent]) -> Vec<Command> {
-    let mut out = Vec::new();
-    for k in codes {
-        if let Some(action) = keys::action_for(app, *k) {
-            out.extend(update(app, action));
-        }
-    }
-    out
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn typed(text: &str) -> Vec<KeyEvent> {
-    text.chars().map(|c| key(KeyCode::Char(c))).collect()
 }
 
 /// Selects the row of `store` (rows are sorted by name, then context).
@@ -190,11 +178,7 @@ fn the_create_form_starts_on_the_selected_rows_cluster_and_can_choose_another() 
     assert_eq!((context.as_str(), name.as_str()), ("east", "new-shop"));
     update(
         &mut app,
-        Action::Stores(vec![
-            row_in("east", "shop", Phase::Ready),
-            row_in("west", "new-shop", Phase::Provisioning),
-            row_in("east", "new-shop", Phase::Provisioning),
-        ]),
+        ready(&[("east", "shop"), ("west", "new-shop"), ("east", "new-shop")]),
     );
     update(
         &mut app,
@@ -237,13 +221,7 @@ fn a_store_gone_from_one_cluster_closes_its_details_not_the_others() {
     press(&mut app, &[key(KeyCode::Enter)]);
     assert!(matches!(&app.mode, Mode::Details(d) if d.store == shop("west")));
     // East's shop stays: west's is gone.
-    update(
-        &mut app,
-        Action::Stores(vec![
-            row_in("east", "shop", Phase::Ready),
-            row_in("west", "other", Phase::Ready),
-        ]),
-    );
+    update(&mut app, ready(&[("east", "shop"), ("west", "other")]));
     assert!(matches!(app.mode, Mode::Table));
     let said = app.status.as_ref().map(|s| s.message.clone());
     assert_eq!(said.as_deref(), Some("store shop was deleted"));

@@ -79,12 +79,12 @@ pub fn app_with(names: &[(&str, Phase)]) -> App {
     app
 }
 
-fn key(code: KeyCode) -> KeyEvent {
+pub fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
 /// Presses keys through the real key map; returns every command emitted.
-fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Command> {
+pub fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Command> {
     let mut out = Vec::new();
     for k in keys {
         if let Some(action) = keys::action_for(app, *k) {
@@ -94,7 +94,7 @@ fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Command> {
     out
 }
 
-fn typed(text: &str) -> Vec<KeyEvent> {
+pub fn typed(text: &str) -> Vec<KeyEvent> {
     text.chars().map(|c| key(KeyCode::Char(c))).collect()
 }
 
