@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::config::Config;
 use super::inventory::StoreObjects;
 use super::layout::Component;
+use super::report::StoreReport;
 use super::watched::WatchedPod;
 use crate::domain::labels::{APPLIED_ANNOTATION, PAUSED_LABEL, RESTORING_LABEL};
 
@@ -100,6 +101,17 @@ impl StoreStatus {
 
 /// Derives the status of a store at `now`.
 pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> StoreStatus {
+    derive_reported(store, report_of(store).as_ref(), rules, now)
+}
+
+/// `derive` with the store's runner report already read (`report_of`): a summary reads
+/// it once for the status and its own columns.
+pub fn derive_reported(
+    store: &StoreObjects,
+    report: Option<&StoreReport>,
+    rules: &StatusRules,
+    now: Timestamp,
+) -> StoreStatus {
     if let Some(what) = deleting(store) {
         return StoreStatus::new(Phase::Deleting, format!("{what} is being deleted"));
     }
@@ -118,10 +130,10 @@ pub fn derive(store: &StoreObjects, rules: &StatusRules, now: Timestamp) -> Stor
     match waiting_for(store) {
         None => StoreStatus::new(
             Phase::Ready,
-            reported::with_report(ready_reason(store), store, now),
+            reported::with_report(ready_reason(store), store, report, now),
         ),
         Some(waiting) => {
-            let waiting = reported::why_wordpress_waits(waiting, store);
+            let waiting = reported::why_wordpress_waits(waiting, report);
             let (since, what) = match last_applied(store) {
                 Some(applied) => (Some(applied), "its last upgrade"),
                 None => (created(store), "creation"),

@@ -69,10 +69,11 @@ pub fn summarize(
     rules: &StatusRules,
     now: Timestamp,
 ) -> StoreSummary {
-    let status = status::derive(store, rules, now);
+    let report = status::report_of(store);
+    let status = status::derive_reported(store, report.as_ref(), rules, now);
     let created = status::created(store);
     let pods = status::pods_ready(store);
-    let report = status::report_of(store).unwrap_or_default();
+    let report = report.unwrap_or_default();
     StoreSummary {
         name: store.name.clone(),
         namespace: store.namespace_name.clone(),

@@ -17,8 +17,13 @@ pub fn report_of(store: &StoreObjects) -> Option<StoreReport> {
 }
 
 /// `reason` with what the report adds, `; `-separated.
-pub(super) fn with_report(reason: String, store: &StoreObjects, now: Timestamp) -> String {
-    let notes = report_notes(store, now);
+pub(super) fn with_report(
+    reason: String,
+    store: &StoreObjects,
+    report: Option<&StoreReport>,
+    now: Timestamp,
+) -> String {
+    let notes = report_notes(store, report, now);
     if notes.is_empty() {
         reason
     } else {
@@ -29,8 +34,8 @@ pub(super) fn with_report(reason: String, store: &StoreObjects, now: Timestamp) 
 /// A WordPress that is not ready, with what its runner last found wrong: the readiness
 /// probe's own answer (`database: ...`) reaches no object, the runner's does (a stopped
 /// database, a PHP fatal error loading WordPress).
-pub(super) fn why_wordpress_waits(waiting: String, store: &StoreObjects) -> String {
-    let error = report_of(store).and_then(|r| r.error);
+pub(super) fn why_wordpress_waits(waiting: String, report: Option<&StoreReport>) -> String {
+    let error = report.and_then(|r| r.error.as_deref());
     match error {
         Some(error) if waiting.starts_with("waiting for WordPress") => {
             format!("{waiting}; runner: {error}")
@@ -39,13 +44,13 @@ pub(super) fn why_wordpress_waits(waiting: String, store: &StoreObjects) -> Stri
     }
 }
 
-fn report_notes(store: &StoreObjects, now: Timestamp) -> Vec<String> {
-    let Some(lease) = store.reports.first() else {
+fn report_notes(store: &StoreObjects, report: Option<&StoreReport>, now: Timestamp) -> Vec<String> {
+    if store.reports.is_empty() {
         return Vec::new();
-    };
+    }
     let old_enough =
         super::created(store).is_some_and(|c| now.duration_since(c).as_secs() > CRON_STALE_SECONDS);
-    let Some(found) = report::read(lease) else {
+    let Some(found) = report else {
         return if old_enough {
             vec!["no report from the store's runner yet".to_string()]
         } else {
@@ -56,14 +61,14 @@ fn report_notes(store: &StoreObjects, now: Timestamp) -> Vec<String> {
     if let Some(error) = &found.error {
         notes.push(format!("runner: {error}"));
     }
-    match report::cron_stopped(&found, now) {
+    match report::cron_stopped(found, now) {
         Some(minutes) => notes.push(format!("cron has not run for {minutes} min")),
         None if found.last_run.is_none() && old_enough => {
             notes.push("cron has not run yet".to_string())
         }
         None => {}
     }
-    notes.extend(report::drift(&found, &pins(store)));
+    notes.extend(report::drift(found, &pins(store)));
     notes
 }
 
