@@ -66,7 +66,7 @@ pub enum Command {
     StartUpgrade {
         context: String,
     },
-    /// Back these stores up.
+    /// Back these stores up (all of one cluster).
     Backup {
         stores: Vec<StoreRef>,
     },

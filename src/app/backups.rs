@@ -74,10 +74,21 @@ pub fn start(app: &mut App, stores: Vec<StoreRef>) -> Vec<Command> {
         return vec![];
     }
     app.say(severity, said.join("; "));
-    if allowed.is_empty() {
-        return vec![];
+    // One command per cluster: each runs in its own.
+    let mut per_cluster: Vec<Vec<StoreRef>> = Vec::new();
+    for store in allowed {
+        match per_cluster
+            .iter_mut()
+            .find(|group| group[0].context == store.context)
+        {
+            Some(group) => group.push(store),
+            None => per_cluster.push(vec![store]),
+        }
     }
-    vec![Command::Backup { stores: allowed }]
+    per_cluster
+        .into_iter()
+        .map(|stores| Command::Backup { stores })
+        .collect()
 }
 
 /// Why the store's database cannot be backed up or restored into, as its row shows it

@@ -226,3 +226,22 @@ fn a_store_gone_from_one_cluster_closes_its_details_not_the_others() {
     let said = app.status.as_ref().map(|s| s.message.clone());
     assert_eq!(said.as_deref(), Some("store shop was deleted"));
 }
+
+#[test]
+fn a_backup_of_stores_in_two_clusters_is_one_command_per_cluster() {
+    let mut app = east_west();
+    press(&mut app, &[key(KeyCode::Char('*'))]);
+    let commands = press(&mut app, &[key(KeyCode::Char('b'))]);
+    assert_eq!(
+        commands,
+        [
+            Command::Backup {
+                stores: vec![shop("east")]
+            },
+            Command::Backup {
+                stores: vec![shop("west"), StoreRef::new("other", "store-other", "west")]
+            },
+        ]
+    );
+    assert_eq!(commands[1].context(), Some("west"));
+}
