@@ -25,10 +25,24 @@ pub fn on_terminal() -> bool {
 }
 
 pub fn store_table(stores: &[StoreSummary]) -> String {
+    stores_table(stores, false)
+}
+
+/// The table of stores from several clusters: `store_table` with the cluster's context
+/// first.
+pub fn fleet_table(stores: &[StoreSummary]) -> String {
+    stores_table(stores, true)
+}
+
+fn stores_table(stores: &[StoreSummary], with_context: bool) -> String {
     let rows: Vec<Vec<String>> = stores
         .iter()
         .map(|s| {
-            vec![
+            let mut row = Vec::with_capacity(8);
+            if with_context {
+                row.push(s.context.clone());
+            }
+            row.extend([
                 s.name.clone(),
                 s.namespace.clone(),
                 s.status.to_string(),
@@ -36,24 +50,26 @@ pub fn store_table(stores: &[StoreSummary]) -> String {
                 s.url.clone().unwrap_or_else(|| "-".to_string()),
                 human_age(s.age_seconds),
                 format!("{}/{}", s.pods_ready, s.pods_total),
-            ]
+            ]);
+            row
         })
         .collect();
     let statuses: Vec<Phase> = stores.iter().map(|s| s.status).collect();
-    table(
-        &[
-            "NAME",
-            "NAMESPACE",
-            "STATUS",
-            "REASON",
-            "URL",
-            "AGE",
-            "PODS",
-        ],
-        &rows,
-        Some((2, &statuses)),
-        3,
-    )
+    let mut headers = Vec::with_capacity(8);
+    if with_context {
+        headers.push("CONTEXT");
+    }
+    headers.extend([
+        "NAME",
+        "NAMESPACE",
+        "STATUS",
+        "REASON",
+        "URL",
+        "AGE",
+        "PODS",
+    ]);
+    let shift = usize::from(with_context);
+    table(&headers, &rows, Some((2 + shift, &statuses)), 3 + shift)
 }
 
 /// An aligned table. `status` colours that column on a terminal; `flexible` is the column
