@@ -127,42 +127,7 @@ struct Followed {
 /// cluster has listed or is known to be down (named on stderr), then a line per status
 /// change with the store's context.
 async fn watch(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
-    let (tx, mut events) = mpsc::channel::<Event>(64);
-    let mut models: Vec<LiveModel> = Vec::with_capacity(conns.len());
-    for (i, conn) in conns.iter().enumerate() {
-        let Started {
-            model,
-            mut changes,
-            mut health,
-        } = LiveModel::start(conn, &Scope::Cluster);
-        let listed = model.listed();
-        let said = tx.clone();
-        tokio::spawn(async move {
-            if listed.wait().await {
-                let _ = said.send(Event::Listed(i)).await;
-            }
-        });
-        let said = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                let event = tokio::select! {
-                    changed = changes.recv() => match changed {
-                        Some(()) => Event::Changed,
-                        None => break,
-                    },
-                    changed = health.changed() => match changed {
-                        Ok(()) => Event::Health(i, health.borrow_and_update().clone()),
-                        Err(_) => break,
-                    },
-                };
-                if said.send(event).await.is_err() {
-                    break;
-                }
-            }
-        });
-        models.push(model);
-    }
-    drop(tx);
+    let (models, mut events) = follow(conns);
     let rules = config.status_rules();
     let mut followed: Vec<Followed> = conns.iter().map(|_| Followed::default()).collect();
     let mut seen = StatusChanges::default();
@@ -207,24 +172,58 @@ async fn watch(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
         }
         for change in changes {
             let s = &change.store;
-            match change.kind {
-                ChangeKind::Deleted => println!(
-                    "{}  {}  {}  Deleted  no objects remain",
-                    clock(now),
-                    s.context,
-                    s.name
-                ),
-                ChangeKind::Added | ChangeKind::Modified => println!(
-                    "{}  {}  {}  {}  {}",
-                    clock(now),
-                    s.context,
-                    s.name,
-                    s.status,
-                    s.reason
-                ),
-            }
+            let (status, reason) = match change.kind {
+                ChangeKind::Deleted => ("Deleted".to_string(), "no objects remain"),
+                ChangeKind::Added | ChangeKind::Modified => (s.status.to_string(), &*s.reason),
+            };
+            println!(
+                "{}  {}  {}  {status}  {reason}",
+                clock(now),
+                s.context,
+                s.name
+            );
         }
     }
+}
+
+/// Starts a live model per cluster, and one channel saying what each of them does.
+fn follow(conns: &[Connection]) -> (Vec<LiveModel>, mpsc::Receiver<Event>) {
+    let (tx, events) = mpsc::channel::<Event>(64);
+    let mut models: Vec<LiveModel> = Vec::with_capacity(conns.len());
+    for (i, conn) in conns.iter().enumerate() {
+        let Started {
+            model,
+            mut changes,
+            mut health,
+        } = LiveModel::start(conn, &Scope::Cluster);
+        let listed = model.listed();
+        let said = tx.clone();
+        tokio::spawn(async move {
+            if listed.wait().await {
+                let _ = said.send(Event::Listed(i)).await;
+            }
+        });
+        let said = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    changed = changes.recv() => match changed {
+                        Some(()) => Event::Changed,
+                        None => break,
+                    },
+                    changed = health.changed() => match changed {
+                        Ok(()) => Event::Health(i, health.borrow_and_update().clone()),
+                        Err(_) => break,
+                    },
+                };
+                if said.send(event).await.is_err() {
+                    break;
+                }
+            }
+        });
+        models.push(model);
+    }
+    (models, events)
 }
 
 /// The stderr lines of a cluster's health change: refused kinds once, reconnecting and

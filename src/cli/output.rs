@@ -146,3 +146,28 @@ fn paint(phase: Phase, text: &str) -> String {
     };
     format!("\x1b[{code}m{text}\x1b[0m")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fleet_table_puts_the_context_first_and_the_single_table_has_none() {
+        let mut east = StoreSummary::example("shop", Phase::Ready, "all components ready");
+        east.context = "east".to_string();
+        let mut west = StoreSummary::example("shop2", Phase::Failed, "setup failed");
+        west.context = "west".to_string();
+        let stores = [east, west];
+        let fleet = fleet_table(&stores);
+        let lines: Vec<Vec<&str>> = fleet
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(lines[0][..3], ["CONTEXT", "NAME", "NAMESPACE"]);
+        assert_eq!(lines[1][..3], ["east", "shop", "store-shop"]);
+        assert_eq!(lines[2][..3], ["west", "shop2", "store-shop2"]);
+        let single = store_table(&stores);
+        assert!(single.starts_with("NAME "), "{single}");
+        assert!(!single.contains("east"), "{single}");
+    }
+}
