@@ -34,11 +34,14 @@ pub struct Cli {
     pub kubeconfig: Option<PathBuf>,
 
     /// The kubeconfig context to use (default: its current context). Give it more than
-    /// once to see several clusters as one fleet (the terminal UI, list, status, serve).
+    /// once to see several clusters as one fleet: the terminal UI, list (a CONTEXT
+    /// column, `context` in JSON), status (the store in whichever cluster has it) and
+    /// serve. Every other command acts in one cluster and refuses several.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Vec<String>,
 
-    /// Every context of the kubeconfig, as one fleet (the terminal UI, list, status, serve).
+    /// Every context of the kubeconfig, in its order, as one fleet (the terminal UI,
+    /// list, status, serve), as if each were given with --context.
     #[arg(long, global = true, conflicts_with = "context")]
     pub all_contexts: bool,
 

@@ -110,7 +110,7 @@ async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
     }
 }
 
-fn clock(t: Timestamp) -> String {
+pub(super) fn clock(t: Timestamp) -> String {
     t.strftime("%H:%M:%S").to_string()
 }
 
@@ -127,12 +127,25 @@ pub async fn status(
         &config.status_rules(),
         Timestamp::now(),
     );
-    if args.format != Format::Table {
-        output::structured(&report, args.format)?;
-        return find::report_forbidden(&forbidden);
+    show_status(&report, args.format, false)?;
+    find::report_forbidden(&forbidden)
+}
+
+/// Prints one store's report: JSON / YAML, or the table form (with a `Context:` line
+/// when `with_context`: the run spans several clusters).
+pub(super) fn show_status(
+    report: &StatusReport,
+    format: Format,
+    with_context: bool,
+) -> anyhow::Result<()> {
+    if format != Format::Table {
+        return output::structured(report, format);
     }
     let s = &report.summary;
     println!("Store:     {}", s.name);
+    if with_context {
+        println!("Context:   {}", s.context);
+    }
     println!("Namespace: {}", s.namespace);
     println!("Status:    {} ({})", s.status, s.reason);
     println!("URL:       {}", s.url.as_deref().unwrap_or("-"));
@@ -152,5 +165,5 @@ pub async fn status(
         "{}",
         output::table(&["KIND", "NAME", "STATE"], &rows, None, 2)
     );
-    find::report_forbidden(&forbidden)
+    Ok(())
 }

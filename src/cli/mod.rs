@@ -8,6 +8,7 @@ mod delete;
 mod diff;
 mod exit;
 mod find;
+mod fleet;
 mod history;
 mod inspect;
 mod list;
@@ -111,6 +112,20 @@ impl Context<'_> {
         connect(&self.options).await
     }
 
+    /// A connection to each cluster asked for, when several are (`--context` more than
+    /// once, or `--all-contexts`); None for one cluster.
+    async fn clusters(
+        &self,
+    ) -> Result<Option<Vec<Connection>>, crate::cluster::error::ClusterError> {
+        let clusters = self.cli.clusters();
+        if !clusters.several() {
+            return Ok(None);
+        }
+        crate::cluster::fleet::open(&self.options, &clusters)
+            .await
+            .map(Some)
+    }
+
     /// This run's configuration without the command's own -f/--set: what a store without
     /// a recorded revision is taken to have.
     fn base(&self) -> anyhow::Result<crate::domain::config::Config> {
@@ -184,7 +199,10 @@ async fn read(
     let name = |raw: &str| StoreName::parse_for(raw, &config);
     match command {
         Command::Render(args) => render::run(args, &config),
-        Command::List(args) => list::run(&context.connect().await?, args, &config).await,
+        Command::List(args) => match context.clusters().await? {
+            Some(conns) => fleet::list(&conns, args, &config).await,
+            None => list::run(&context.connect().await?, args, &config).await,
+        },
         Command::Diff(args) => {
             let store = name(&args.name)?;
             let layers = context.cli.values.command_layers(&args.values)?;
@@ -201,7 +219,10 @@ async fn read(
         }
         Command::Status(args) => {
             let store = name(&args.name)?;
-            list::status(&context.connect().await?, args, &config, &store).await
+            match context.clusters().await? {
+                Some(conns) => fleet::status(&conns, args, &config, &store).await,
+                None => list::status(&context.connect().await?, args, &config, &store).await,
+            }
         }
         Command::Logs(args) => {
             let store = name(&args.name)?;

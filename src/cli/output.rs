@@ -25,10 +25,24 @@ pub fn on_terminal() -> bool {
 }
 
 pub fn store_table(stores: &[StoreSummary]) -> String {
+    stores_table(stores, false)
+}
+
+/// The table of stores from several clusters: `store_table` with the cluster's context
+/// first.
+pub fn fleet_table(stores: &[StoreSummary]) -> String {
+    stores_table(stores, true)
+}
+
+fn stores_table(stores: &[StoreSummary], with_context: bool) -> String {
     let rows: Vec<Vec<String>> = stores
         .iter()
         .map(|s| {
-            vec![
+            let mut row = Vec::with_capacity(8);
+            if with_context {
+                row.push(s.context.clone());
+            }
+            row.extend([
                 s.name.clone(),
                 s.namespace.clone(),
                 s.status.to_string(),
@@ -36,24 +50,26 @@ pub fn store_table(stores: &[StoreSummary]) -> String {
                 s.url.clone().unwrap_or_else(|| "-".to_string()),
                 human_age(s.age_seconds),
                 format!("{}/{}", s.pods_ready, s.pods_total),
-            ]
+            ]);
+            row
         })
         .collect();
     let statuses: Vec<Phase> = stores.iter().map(|s| s.status).collect();
-    table(
-        &[
-            "NAME",
-            "NAMESPACE",
-            "STATUS",
-            "REASON",
-            "URL",
-            "AGE",
-            "PODS",
-        ],
-        &rows,
-        Some((2, &statuses)),
-        3,
-    )
+    let mut headers = Vec::with_capacity(8);
+    if with_context {
+        headers.push("CONTEXT");
+    }
+    headers.extend([
+        "NAME",
+        "NAMESPACE",
+        "STATUS",
+        "REASON",
+        "URL",
+        "AGE",
+        "PODS",
+    ]);
+    let shift = usize::from(with_context);
+    table(&headers, &rows, Some((2 + shift, &statuses)), 3 + shift)
 }
 
 /// An aligned table. `status` colours that column on a terminal; `flexible` is the column
@@ -129,4 +145,29 @@ fn paint(phase: Phase, text: &str) -> String {
         Phase::Deleting => "35",
     };
     format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fleet_table_puts_the_context_first_and_the_single_table_has_none() {
+        let mut east = StoreSummary::example("shop", Phase::Ready, "all components ready");
+        east.context = "east".to_string();
+        let mut west = StoreSummary::example("shop2", Phase::Failed, "setup failed");
+        west.context = "west".to_string();
+        let stores = [east, west];
+        let fleet = fleet_table(&stores);
+        let lines: Vec<Vec<&str>> = fleet
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(lines[0][..3], ["CONTEXT", "NAME", "NAMESPACE"]);
+        assert_eq!(lines[1][..3], ["east", "shop", "store-shop"]);
+        assert_eq!(lines[2][..3], ["west", "shop2", "store-shop2"]);
+        let single = store_table(&stores);
+        assert!(single.starts_with("NAME "), "{single}");
+        assert!(!single.contains("east"), "{single}");
+    }
 }
