@@ -7,36 +7,15 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 
 use common::fleet::Fleet;
 use common::tmux::Session;
 
-/// `storectl ARGS` against the fleet's kubeconfig (a fresh home), which must succeed.
-fn storectl(fleet: &Fleet, args: &[&str]) {
-    let home = fleet
-        .kubeconfig
-        .parent()
-        .unwrap()
-        .join(common::unique("home"));
-    std::fs::create_dir_all(&home).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_storectl"))
-        .args(args)
-        .env_clear()
-        .env("HOME", &home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("KUBECONFIG", &fleet.kubeconfig)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "storectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// `storectl --context CONTEXT ARGS` against the fleet, which must succeed.
+fn storectl(fleet: &Fleet, context: &str, args: &[&str]) {
+    fleet.storectl(&[context], args).expect_code(0);
 }
 
 /// The table line of store `name` in the cluster of `context`.
@@ -120,8 +99,8 @@ fn delete(tui: &Session, name: &str, context: &str) {
 fn one_table_over_two_clusters_stays_live_per_cluster_and_acts_in_the_rows_cluster() {
     let fleet = Fleet::start(&["east", "west"]);
     // The same store name in both clusters, each made by the CLI in its own.
-    storectl(&fleet, &["--context", "east", "create", "shop"]);
-    storectl(&fleet, &["--context", "west", "create", "shop"]);
+    storectl(&fleet, "east", &["create", "shop"]);
+    storectl(&fleet, "west", &["create", "shop"]);
 
     let tui = Session::launch(
         &fleet.kubeconfig,
@@ -152,7 +131,7 @@ fn one_table_over_two_clusters_stays_live_per_cluster_and_acts_in_the_rows_clust
         header_part(&screen, "east").ends_with("live"),
         "east stays live:\n{screen}"
     );
-    storectl(&fleet, &["--context", "east", "create", "while-down"]);
+    storectl(&fleet, "east", &["create", "while-down"]);
     tui.wait("east's new store while west is down", 60, |s| {
         row(s, "while-down", "east").is_some()
     });
