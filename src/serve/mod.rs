@@ -1,10 +1,12 @@
 //! `storectl serve`: the original orchestrator's REST API (`/api/stores`, `/health`),
 //! plus server-sent events, Prometheus metrics and an OpenAPI document, served from one
-//! live model of the cluster. It runs until SIGTERM or Ctrl-C, then lets the requests
-//! in flight finish.
+//! live model per cluster (`--context` given several times, or `--all-contexts`: one
+//! list over every cluster, each store with its `context`). It runs until SIGTERM or
+//! Ctrl-C, then lets the requests in flight finish.
 
 mod auth;
 mod caller;
+mod clusters;
 mod dashboard;
 mod details;
 mod error;
@@ -13,6 +15,7 @@ mod listen;
 mod metrics;
 mod pages;
 mod routes;
+mod standing;
 mod streams;
 mod tls;
 mod writes;
@@ -31,13 +34,14 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use auth::API_GROUP;
 use auth::{Auth, ClusterReview, TokenFile};
+use clusters::Clusters;
 use feed::Feed;
 use metrics::Metrics;
 use routes::Server;
 use streams::Streams;
 
 use crate::cluster::connect::Connection;
-use crate::cluster::watch::{LiveModel, Scope, Started};
+use crate::cluster::watch::{LiveModel, Scope};
 use crate::domain::config::{Config, Sources};
 
 /// How requests are authenticated, from the command line.
@@ -119,21 +123,26 @@ pub enum ServeError {
     Listen { addr: SocketAddr, why: String },
 }
 
+/// Serves the clusters of `conns` (one at least, in the order given).
 pub async fn run(
-    conn: Connection,
+    conns: Vec<Connection>,
     config: Config,
     sources: Sources,
     options: Options,
 ) -> anyhow::Result<()> {
     options.check()?;
+    let clusters = Clusters::new(conns);
     let auth = match &options.auth {
         AuthMode::None => Auth::Open,
         AuthMode::TokenFile(path) => {
             Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)
         }
-        AuthMode::Cluster { audience } => {
-            Auth::Cluster(Box::new(ClusterReview::new(conn.clone(), audience.clone())))
-        }
+        // With several clusters, the first (home) reviews every token and every action,
+        // whatever the store's cluster (docs/serve.md, Several clusters).
+        AuthMode::Cluster { audience } => Auth::Cluster(Box::new(ClusterReview::new(
+            clusters.home().clone(),
+            audience.clone(),
+        ))),
     };
     let cors = cors(&options.cors_origins)?;
     let tls = match &options.tls {
@@ -149,16 +158,15 @@ pub async fn run(
     let local = tcp.local_addr()?;
 
     let metrics = Arc::new(Metrics::default());
-    let Started {
-        model,
-        changes,
-        health,
-    } = LiveModel::start(&conn, &Scope::Cluster);
     let feed = Feed::start(
-        model,
-        changes,
-        health,
-        conn.endpoint.context.clone(),
+        clusters
+            .connections()
+            .iter()
+            .map(|conn| {
+                let started = LiveModel::start(conn, &Scope::Cluster);
+                (conn.endpoint.context.clone(), started)
+            })
+            .collect(),
         config.status_rules(),
         config.stores.shared_namespace.clone(),
         metrics.clone(),
@@ -166,7 +174,7 @@ pub async fn run(
     let (stop, stopping) = watch::channel(false);
     let server = Arc::new(Server {
         feed,
-        conn,
+        clusters,
         sources,
         config,
         metrics: metrics.clone(),
@@ -175,13 +183,23 @@ pub async fn run(
         streams: Streams::new(streams::MAX_STREAMS, streams::MAX_STREAMS_PER_CALLER),
         stopping,
     });
+    let serving = if server.clusters.several() {
+        format!(
+            "; clusters {} ({} reviews with --cluster-auth)",
+            server.clusters.contexts().join(", "),
+            server.clusters.home().endpoint.context
+        )
+    } else {
+        String::new()
+    };
     let open = matches!(auth, Auth::Open);
     let app = router(server, Arc::new(auth), metrics, cors, open);
 
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "storectl serve: listening on {scheme}://{local} ({})",
-        describe(&options.auth)
+        "storectl serve: listening on {scheme}://{local} ({}){}",
+        describe(&options.auth),
+        serving
     );
     let shutdown = async move {
         shutdown_signal().await;
