@@ -132,18 +132,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     options.check()?;
     let clusters = Clusters::new(conns);
-    let auth = match &options.auth {
-        AuthMode::None => Auth::Open,
-        AuthMode::TokenFile(path) => {
-            Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)
-        }
-        // With several clusters, the first (home) reviews every token and every action,
-        // whatever the store's cluster (docs/serve.md, Several clusters).
-        AuthMode::Cluster { audience } => Auth::Cluster(Box::new(ClusterReview::new(
-            clusters.home().clone(),
-            audience.clone(),
-        ))),
-    };
+    let auth = authentication(&options.auth, &clusters)?;
     let cors = cors(&options.cors_origins)?;
     let tls = match &options.tls {
         Some(TlsFiles { cert, key }) => Some(tls::acceptor(cert, key)?),
@@ -209,6 +198,23 @@ pub async fn run(
     listen::serve(tcp, tls, app, options.max_connections, shutdown).await;
     println!("storectl serve: stopped");
     Ok(())
+}
+
+/// How requests are checked. With `--cluster-auth` and several clusters, the first
+/// (home) cluster reviews every token and every action, whatever the store's cluster:
+/// a token is only good for the cluster that issued it, and one place decides who may
+/// do what (docs/serve.md, Several clusters).
+fn authentication(mode: &AuthMode, clusters: &Clusters) -> Result<Auth, ServeError> {
+    Ok(match mode {
+        AuthMode::None => Auth::Open,
+        AuthMode::TokenFile(path) => {
+            Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)
+        }
+        AuthMode::Cluster { audience } => Auth::Cluster(Box::new(ClusterReview::new(
+            clusters.home().clone(),
+            audience.clone(),
+        ))),
+    })
 }
 
 fn describe(auth: &AuthMode) -> String {
@@ -311,6 +317,55 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Connections to `contexts` of a kubeconfig written for the test (nothing is asked
+    /// of their servers).
+    async fn connections(contexts: &[&str]) -> Vec<Connection> {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("kubeconfig");
+        let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+        for (i, c) in contexts.iter().enumerate() {
+            text += &format!(
+                "- name: {c}\n  cluster: {{server: 'https://127.0.0.1:{}'}}\n",
+                1 + i
+            );
+        }
+        text += "users:\n- name: u\n  user: {token: t}\ncontexts:\n";
+        for c in contexts {
+            text += &format!("- name: {c}\n  context: {{cluster: {c}, user: u}}\n");
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        for c in contexts {
+            let options = crate::cluster::connect::ConnectOptions {
+                kubeconfig: Some(path.clone()),
+                context: Some(c.to_string()),
+                no_watch_list: false,
+            };
+            out.push(
+                Connection::open(&options)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn with_several_clusters_the_first_reviews_tokens_and_actions() {
+        let clusters = Clusters::new(connections(&["home", "away"]).await);
+        let mode = AuthMode::Cluster {
+            audience: "storectl".to_string(),
+        };
+        match authentication(&mode, &clusters) {
+            Ok(Auth::Cluster(review)) => assert_eq!(review.context(), "home"),
+            _ => panic!("not cluster authentication"),
+        }
+        assert!(matches!(
+            authentication(&AuthMode::None, &clusters),
+            Ok(Auth::Open)
+        ));
+    }
 
     #[test]
     fn an_origin_is_a_scheme_and_a_host_only() {
