@@ -696,7 +696,11 @@ async fn the_dashboards_reads_answer_as_the_cli_and_a_dry_run_creates_nothing() 
     assert_eq!(clusters.len(), 1, "{info}");
     assert_eq!(clusters[0]["context"], ADMIN, "{info}");
     assert_eq!(clusters[0]["state"], "live", "{info}");
-    assert_eq!(info.as_object().unwrap().len(), 3, "only the keys above: {info}");
+    assert_eq!(
+        info.as_object().unwrap().len(),
+        3,
+        "only the keys above: {info}"
+    );
 
     // Revisions and backups: exactly what `history` and `backups` print as JSON.
     let get = |path: String| block(|| served.send("GET", &path, Some(token)));

@@ -70,6 +70,7 @@ impl ClusterReview {
     }
 
     /// The context of the cluster that reviews tokens and actions.
+    #[cfg(test)]
     pub fn context(&self) -> &str {
         &self.conn.endpoint.context
     }
