@@ -544,3 +544,94 @@ async fn one_cluster_down_leaves_the_other_live_and_it_is_followed_again_once_ba
         "{metrics}"
     );
 }
+
+/// The dashboard of a server of two clusters, in a real browser: a Context column that
+/// tells the two stores of one name apart, each cluster's state in the header, a create
+/// in the cluster chosen in the form, and a delete of one of the two same-named stores
+/// that leaves the other.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_shows_each_stores_context_and_acts_in_the_chosen_cluster() {
+    let fleet = fleet();
+    let (east, west) = (fleet.cluster("east"), fleet.cluster("west"));
+    let both = unique("dboth");
+    block(|| {
+        create_in(east, &both);
+        create_in(west, &both);
+    });
+    let served = Served::start(fleet, &["--insecure-no-auth"]);
+    let browser = block(|| common::browser::Browser::start(&common::fresh_home(east)));
+    browser.goto(&format!("{}/", served.base));
+    let rows = "return [...document.querySelectorAll(`tr[data-store=\"${args[0]}\"]`)]
+         .map((tr) => tr.querySelector('td.context').textContent).join(',') === 'east,west';";
+    block(|| browser.wait("both rows", rows, json!([both]), Duration::from_secs(30)));
+    let header = "const th = document.querySelector('th.context'); return th.checkVisibility() && th.textContent;";
+    assert_eq!(browser.script(header, json!([])), "Context");
+    let states = "const t = document.getElementById('clusters').textContent;
+         return t.includes('east: live') && t.includes('west: live') && t;";
+    block(|| {
+        browser.wait(
+            "each cluster's state",
+            states,
+            json!([]),
+            Duration::from_secs(10),
+        )
+    });
+    let options =
+        "return [...document.querySelectorAll('#new-context option')].map((o) => o.value);";
+    assert_eq!(browser.script(options, json!([])), json!(["east", "west"]));
+
+    // A create in the cluster chosen.
+    let created = unique("dwest");
+    block(|| browser.click("#new-context option[value=west]"));
+    block(|| browser.type_into("#new-name", &created));
+    let checked = "const m = document.getElementById('new-name-message').textContent;
+         return m.endsWith('in west)') && m;";
+    block(|| {
+        browser.wait(
+            "the dry run in west",
+            checked,
+            json!([]),
+            Duration::from_secs(10),
+        )
+    });
+    block(|| browser.click("#create"));
+    let row = "const tr = document.querySelector(`tr[data-store=\"${args[0]}\"]`);
+         return tr && tr.dataset.context;";
+    let context = block(|| {
+        browser.wait(
+            "the new row",
+            row,
+            json!([created]),
+            Duration::from_secs(15),
+        )
+    });
+    assert_eq!(context, "west");
+    assert_eq!(namespace_of(west, &created).await, Some(false));
+    assert_eq!(namespace_of(east, &created).await, None);
+
+    // Deleting east's store of the shared name leaves west's.
+    let button = format!("tr[data-store=\"{both}\"][data-context=\"east\"] button.delete");
+    block(|| browser.click(&button));
+    let open = "const d = document.getElementById('delete-dialog');
+         return d.open && document.getElementById('delete-title').textContent;";
+    let title = block(|| browser.wait("the dialog", open, json!([]), Duration::from_secs(10)));
+    assert_eq!(title, format!("Delete store {both} in east?"));
+    block(|| browser.type_into("#delete-confirm", &both));
+    block(|| browser.click("#delete-go"));
+    let gone = "return [...document.querySelectorAll(`tr[data-store=\"${args[0]}\"]`)]
+         .map((tr) => tr.dataset.context).join(',') === 'west';";
+    block(|| {
+        browser.wait(
+            "east's row gone",
+            gone,
+            json!([both]),
+            Duration::from_secs(120),
+        )
+    });
+    assert_ne!(
+        namespace_of(east, &both).await,
+        Some(false),
+        "east's store deleted"
+    );
+    assert_eq!(namespace_of(west, &both).await, Some(false), "west's kept");
+}
