@@ -689,9 +689,17 @@ async fn the_dashboards_reads_answer_as_the_cli_and_a_dry_run_creates_nothing() 
     // The page's first question, needing a token like every /api route.
     assert_eq!(block(|| served.send("GET", "/api/info", None)).status, 401);
     let info = block(|| served.send("GET", "/api/info", Some(token))).json();
+    assert_eq!(info["readonly"], false, "{info}");
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"), "{info}");
+    // One cluster: the only one served, live.
+    let clusters = info["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 1, "{info}");
+    assert_eq!(clusters[0]["context"], ADMIN, "{info}");
+    assert_eq!(clusters[0]["state"], "live", "{info}");
     assert_eq!(
-        info,
-        json!({"readonly": false, "version": env!("CARGO_PKG_VERSION")})
+        info.as_object().unwrap().len(),
+        3,
+        "only the keys above: {info}"
     );
 
     // Revisions and backups: exactly what `history` and `backups` print as JSON.
@@ -762,7 +770,7 @@ async fn the_dashboards_reads_answer_as_the_cli_and_a_dry_run_creates_nothing() 
     assert_eq!(fine.status, 200, "{fine:?}");
     assert_eq!(
         fine.json(),
-        json!({"name": would, "namespace": format!("store-{would}")})
+        json!({"name": would, "namespace": format!("store-{would}"), "context": ADMIN})
     );
     let refused = dry("?dryRun=true", "Bad_Name");
     assert_eq!(refused.status, 400, "{refused:?}");

@@ -1,9 +1,12 @@
 // storectl's dashboard: signs in with a token (unless the server needs none), follows
 // the stores live, and offers create and delete unless the server is read-only. The
 // table shows one page of the stores that match the filter; the counts are over all.
+// A server of several clusters adds a Context column, each cluster's state in the
+// header (from /health), and a context to choose when creating.
 
 import { errorOf, request, send, setToken, token } from './api.js';
 import { followStores } from './stream.js';
+import { contextQuery, followClusters } from './clusters.js';
 import { showDetails, updateDetails } from './details.js';
 import { openDelete } from './remove.js';
 
@@ -11,16 +14,18 @@ const PAGE_SIZE = 100;
 const STATUSES = ['Provisioning', 'Ready', 'Failed', 'Deleting', 'Paused'];
 const $ = (id) => document.getElementById(id);
 
-const stores = new Map(); // "namespace/name" -> store, as the server last said
-const rows = new Map(); // "namespace/name" -> its <tr>
+const stores = new Map(); // "context/namespace/name" -> store, as the server last said
+const rows = new Map(); // "context/namespace/name" -> its <tr>
 let seen = new Set(); // stores named by the stream open now
 let readonly = true;
+let several = false; // the server serves more than one cluster
 let page = 0;
 let drawing = false;
 let following = false;
 const pending = []; // status changes to announce
 
-const keyOf = (store) => `${store.namespace}/${store.name}`;
+const keyOf = (store) => `${store.context}/${store.namespace}/${store.name}`;
+const COLUMNS = ['name', 'context', 'status', 'reason', 'url', 'pods'];
 
 function announce(text) {
   $('announcer').textContent = text;
@@ -56,7 +61,7 @@ function remove(store) {
 }
 
 function matches(store, words) {
-  const text = `${store.name} ${store.status} ${store.reason} ${store.url || ''}`.toLowerCase();
+  const text = `${store.name} ${several ? store.context : ''} ${store.status} ${store.reason} ${store.url || ''}`.toLowerCase();
   return words.every((w) => text.includes(w));
 }
 
@@ -72,8 +77,12 @@ function countsText(all, shown) {
 function draw() {
   const all = [...stores.values()];
   const words = $('filter').value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  const shown = all.filter((s) => matches(s, words)).sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : a.namespace < b.namespace ? -1 : 1);
+  const order = (s) => [s.name, s.context || '', s.namespace];
+  const shown = all.filter((s) => matches(s, words)).sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    const i = x.findIndex((v, j) => v !== y[j]);
+    return i < 0 ? 0 : x[i] < y[i] ? -1 : 1;
+  });
   $('counts').textContent = countsText(all, shown.length);
   const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
   page = Math.min(page, pages - 1);
@@ -113,16 +122,18 @@ function placeRows(visible) {
 function makeRow(store) {
   const tr = document.createElement('tr');
   tr.dataset.store = store.name;
-  const cells = ['name', 'status', 'reason', 'url', 'pods'].map((c) => {
+  tr.dataset.context = store.context || '';
+  const cells = COLUMNS.filter((c) => c !== 'context' || several).map((c) => {
     const td = document.createElement('td');
     td.className = c;
     tr.append(td);
     return td;
   });
   const link = document.createElement('a');
-  link.href = `#store/${encodeURIComponent(store.name)}`;
+  link.href = `#store/${encodeURIComponent(store.name)}${contextQuery(store, several)}`;
   link.textContent = store.name;
   cells[0].append(link);
+  if (several) cells[1].textContent = store.context;
   if (!readonly) {
     const td = document.createElement('td');
     td.className = 'controls';
@@ -130,9 +141,10 @@ function makeRow(store) {
     button.type = 'button';
     button.className = 'delete';
     button.textContent = 'Delete';
-    button.setAttribute('aria-label', `Delete store ${store.name}`);
+    const where = several ? ` in ${store.context}` : '';
+    button.setAttribute('aria-label', `Delete store ${store.name}${where}`);
     button.addEventListener('click', () =>
-      openDelete(stores.get(keyOf(store)) || store, button, { onDeleting: deleting }));
+      openDelete(stores.get(keyOf(store)) || store, button, { onDeleting: deleting, several }));
     td.append(button);
     tr.append(td);
   }
@@ -144,7 +156,8 @@ function setText(node, text) {
 }
 
 function fillRow(tr, store) {
-  const [, status, reason, url, pods] = tr.children;
+  const cell = (c) => tr.querySelector(`td.${c}`);
+  const [status, reason, url, pods] = ['status', 'reason', 'url', 'pods'].map(cell);
   setText(status, store.status);
   status.className = `status status-${store.status}`;
   setText(reason, store.reason);
@@ -191,14 +204,20 @@ async function checkName() {
     showNameMessage('', true);
     return;
   }
-  const response = await send('POST', '/api/stores?dryRun=true', { name });
+  const response = await send('POST', '/api/stores?dryRun=true', newStore(name));
   if (mine !== checking) return;
   if (response.ok) {
     const would = await response.json();
-    showNameMessage(`${would.name} can be created (namespace ${would.namespace})`, true);
+    const where = several ? ` in ${would.context}` : '';
+    showNameMessage(`${would.name} can be created (namespace ${would.namespace}${where})`, true);
   } else {
     showNameMessage(await errorOf(response), false);
   }
+}
+
+/** The body of a create: the name, and the chosen context when there are several. */
+function newStore(name) {
+  return several ? { name, context: $('new-context').value } : { name };
 }
 
 async function create(event) {
@@ -209,7 +228,7 @@ async function create(event) {
   clearTimeout(checkTimer);
   $('create').disabled = true;
   try {
-    const response = await send('POST', '/api/stores', { name });
+    const response = await send('POST', '/api/stores', newStore(name));
     if (response.ok) {
       const store = await response.json();
       upsert(store);
@@ -235,11 +254,12 @@ function showLogin(why) {
 }
 
 function route() {
-  const match = /^#store\/(.+)$/.exec(location.hash);
+  const match = /^#store\/([^?]+)(?:\?context=(.*))?$/.exec(location.hash);
   $('stores').hidden = Boolean(match);
   $('details').hidden = !match;
   if (match) {
-    showDetails(decodeURIComponent(match[1]));
+    const context = match[2] === undefined ? null : decodeURIComponent(match[2]);
+    showDetails(decodeURIComponent(match[1]), context);
   } else {
     redraw();
     // Back from a store's page: the focus must not stay in the hidden section.
@@ -292,7 +312,15 @@ async function start() {
     setConnection(await errorOf(response));
     return;
   }
-  readonly = (await response.json()).readonly !== false;
+  const info = await response.json();
+  readonly = info.readonly !== false;
+  several = Array.isArray(info.clusters) && info.clusters.length > 1;
+  if (several) {
+    for (const node of document.querySelectorAll('.several')) node.hidden = false;
+    const select = $('new-context');
+    select.replaceChildren(...info.clusters.map((c) => new Option(c.context, c.context)));
+    followClusters($('clusters'));
+  }
   if (readonly) {
     $('create-form')?.remove();
     $('delete-dialog')?.remove();
@@ -316,6 +344,7 @@ $('new-name').addEventListener('input', () => {
   clearTimeout(checkTimer);
   checkTimer = setTimeout(checkName, 150);
 });
+$('new-context').addEventListener('change', checkName);
 $('filter').addEventListener('input', () => {
   page = 0;
   redraw();

@@ -1,4 +1,4 @@
-// One store's details (the page at #store/NAME): its status, URL and objects, and what
+// One store's details (the page at #store/NAME[?context=CTX]): its status, URL and objects, and what
 // the CLI's events, history and backups show, each read from its /api route. The
 // status follows the live stream; the rest is read when the page opens.
 
@@ -6,6 +6,7 @@ import { errorOf, request } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 let shown = null; // the name on the page
+let shownContext = null; // its cluster's context (null: the server's only one)
 
 function cell(tr, text) {
   const td = document.createElement('td');
@@ -39,6 +40,7 @@ function summary(store) {
     ['Status', store.status],
     ['Reason', store.reason],
     ['Namespace', store.namespace],
+    ...(shownContext === null ? [] : [['Context', store.context]]),
     ['Pods ready', `${store.pods_ready}/${store.pods_total}`],
     ['Created', store.created],
   ];
@@ -70,16 +72,19 @@ async function read(path) {
   return response.json();
 }
 
-/** Opens the page of store `name`. */
-export async function showDetails(name) {
+/** Opens the page of store `name` (of the cluster of `context`, when not null). */
+export async function showDetails(name, context = null) {
   shown = name;
-  $('details-title').textContent = `Store ${name}`;
+  shownContext = context;
+  $('details-title').textContent = context === null ? `Store ${name}` : `Store ${name} in ${context}`;
   $('details-title').focus();
   const base = `/api/stores/${encodeURIComponent(name)}`;
+  const q = context === null ? '' : `?context=${encodeURIComponent(context)}`;
   const parts = await Promise.allSettled([
-    read(base), read(`${base}/events`), read(`${base}/revisions`), read(`${base}/backups`),
+    read(`${base}${q}`), read(`${base}/events${q}`), read(`${base}/revisions${q}`),
+    read(`${base}/backups${q}`),
   ]);
-  if (shown !== name) return;
+  if (shown !== name || shownContext !== context) return;
   const [detail, events, revisions, backups] = parts;
   if (detail.status === 'rejected') {
     $('details-summary').textContent = detail.reason.message;
@@ -98,6 +103,7 @@ export async function showDetails(name) {
 /** A store's new state from the stream (`gone`: the store that went). */
 export function updateDetails(store, gone) {
   if ($('details').hidden) return;
-  if (store && store.name === shown) summary(store);
-  if (gone && gone.name === shown) $('details-summary').textContent = 'This store is gone.';
+  const mine = (s) => s && s.name === shown && (shownContext === null || s.context === shownContext);
+  if (mine(store)) summary(store);
+  if (mine(gone)) $('details-summary').textContent = 'This store is gone.';
 }

@@ -3,16 +3,18 @@
 // name typed before its Delete button does anything.
 
 import { errorOf, request } from './api.js';
+import { contextQuery } from './clusters.js';
 
 const $ = (id) => document.getElementById(id);
 let current = null; // {store, opener, onDeleting}
 
 /** Opens the dialog for `store`; focus goes back to `opener` if it is cancelled. */
-export async function openDelete(store, opener, { onDeleting }) {
-  const path = `/api/stores/${encodeURIComponent(store.name)}`;
+export async function openDelete(store, opener, { onDeleting, several = false }) {
+  const path = `/api/stores/${encodeURIComponent(store.name)}${contextQuery(store, several)}`;
   const response = await request(path);
   current = { store, opener, onDeleting, path };
-  $('delete-title').textContent = `Delete store ${store.name}?`;
+  const where = several ? ` in ${store.context}` : '';
+  $('delete-title').textContent = `Delete store ${store.name}${where}?`;
   $('delete-confirm').value = '';
   $('delete-go').disabled = true;
   $('delete-error').textContent = '';

@@ -235,7 +235,12 @@ async fn read(
         Command::Serve(args) => {
             let options = serve::options(args, context.cli.readonly)?;
             let sources = context.cli.values.sources(&args.values, context.paths)?;
-            crate::serve::run(context.connect().await?, config, sources, options).await
+            let conns = if context.cli.clusters().several() {
+                crate::cluster::fleet::open(&context.options, &context.cli.clusters()).await?
+            } else {
+                vec![context.connect().await?]
+            };
+            crate::serve::run(conns, config, sources, options).await
         }
         _ => Ok(()),
     }

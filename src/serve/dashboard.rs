@@ -38,6 +38,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../assets/dashboard/stream.js"),
     ),
     (
+        "clusters.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/dashboard/clusters.js"),
+    ),
+    (
         "details.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/dashboard/details.js"),

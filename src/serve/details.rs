@@ -1,17 +1,21 @@
 //! What the dashboard shows of one store beyond its status, read as the CLI reads it:
 //! its Kubernetes events (`storectl events`), its revisions (`storectl history`) and its
 //! backups (`storectl backups`); and `GET /api/info`, what the page needs to know of the
-//! server (read-only or not). The store is found in the server's view first, so an
-//! unknown name is 404 without an API call.
+//! server (read-only or not, the clusters it serves). The store is found in the server's
+//! view first (in the cluster of `?context=`, or the only one that has it), so an unknown
+//! name is 404 without an API call, and it is read from its own cluster.
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::ApiError;
 use super::error::bad_request;
-use super::routes::{Server, Shared, find, not_listed};
+use super::routes::{Server, Shared, find_in, not_listed};
+use super::standing::ClusterReport;
+use crate::cluster::connect::Connection;
 use crate::cluster::{backups, events};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::StoreLayout;
@@ -27,30 +31,45 @@ struct Info {
     readonly: bool,
     /// storectl's version.
     version: &'static str,
+    /// The clusters served, in the order given, with their state (more than one: the
+    /// stores' `context` tells them apart, and a create must name one).
+    clusters: Vec<ClusterReport>,
 }
 
 pub async fn info(State(server): Shared) -> Response {
     Json(Info {
         readonly: server.readonly,
         version: env!("CARGO_PKG_VERSION"),
+        clusters: server
+            .feed
+            .view()
+            .clusters
+            .iter()
+            .map(|c| c.report())
+            .collect(),
     })
     .into_response()
 }
 
-/// The store `raw` as the view has it, and where its objects are.
-fn located(server: &Server, raw: &str) -> Result<(StoreObjects, StoreLayout), ApiError> {
+/// The store `raw` as the view has it, where its objects are, and its cluster.
+fn located<'a>(
+    server: &'a Server,
+    raw: &str,
+    uri: &Uri,
+) -> Result<(StoreObjects, StoreLayout, &'a Connection), ApiError> {
     let view = server.feed.view();
     if !view.listed {
         return Err(not_listed());
     }
-    let summary = find(&view.stores, raw)?;
+    let summary = find_in(server, &view, raw, uri)?;
     let store = server
         .feed
         .store_objects(summary)
         .ok_or_else(|| LookupError::NotFound(raw.to_string()))?;
     let name = StoreName::parse_for(raw, &server.config).map_err(|e| bad_request(e.to_string()))?;
     let layout = StoreLayout::found(&name, &summary.namespace, &server.config);
-    Ok((store, layout))
+    let conn = server.clusters.get(&summary.context)?;
+    Ok((store, layout, conn))
 }
 
 /// `GET /api/stores/NAME/events`: as `storectl events NAME -o json` (Warnings first,
@@ -58,10 +77,11 @@ fn located(server: &Server, raw: &str) -> Result<(StoreObjects, StoreLayout), Ap
 pub async fn store_events(
     State(server): Shared,
     Path(name): Path<String>,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (store, layout) = located(&server, &name)?;
+    let (store, layout, conn) = located(&server, &name, &uri)?;
     let own = manifests::names(&layout, &server.config);
-    let list = events::for_store(&server.conn, &store, &own).await?;
+    let list = events::for_store(conn, &store, &own).await?;
     Ok(Json(list).into_response())
 }
 
@@ -69,9 +89,10 @@ pub async fn store_events(
 pub async fn revisions(
     State(server): Shared,
     Path(name): Path<String>,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (_, layout) = located(&server, &name)?;
-    let list = ops::history::run(&server.conn, &layout)
+    let (_, layout, conn) = located(&server, &name, &uri)?;
+    let list = ops::history::run(conn, &layout)
         .await
         .map_err(|e| ApiError::of(e.as_ref()))?;
     Ok(Json(list).into_response())
@@ -81,15 +102,11 @@ pub async fn revisions(
 pub async fn store_backups(
     State(server): Shared,
     Path(name): Path<String>,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (_, layout) = located(&server, &name)?;
-    let list = backups::records(
-        &server.conn,
-        &server.config,
-        &name,
-        Some(layout.namespace.as_str()),
-    )
-    .await
-    .map_err(|e| ApiError::of(&e))?;
+    let (_, layout, conn) = located(&server, &name, &uri)?;
+    let list = backups::records(conn, &server.config, &name, Some(layout.namespace.as_str()))
+        .await
+        .map_err(|e| ApiError::of(&e))?;
     Ok(Json(list).into_response())
 }

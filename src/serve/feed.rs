@@ -1,8 +1,10 @@
-//! The server's view of the stores: one live model (the watches the TUI uses) turned
-//! into summaries after each change (at most ten times a second) and each second (the
-//! status rules depend on time), kept serialized for `GET /api/stores`, and announced
-//! as events, one per status change, to the clients that watch. No request lists the
-//! cluster.
+//! The server's view of the stores: one live model (the watches the TUI uses) per served
+//! cluster, turned into summaries after each change in any of them (at most ten times a
+//! second) and each second (the status rules depend on time), merged into one list
+//! (namespace, name, then context order) kept serialized for `GET /api/stores`, and
+//! announced as events, one per status change, to the clients that watch. A cluster
+//! whose API server is away keeps its stores as last seen; its state is in the view. No
+//! request lists a cluster.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,8 +16,9 @@ use k8s_openapi::jiff::Timestamp;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::metrics::Metrics;
+use super::standing::{ClusterState, serving};
 use crate::cluster::health::Health;
-use crate::cluster::watch::LiveModel;
+use crate::cluster::watch::{LiveModel, Started};
 use crate::domain::changes::{ChangeKind, StatusChanges, StoreChange};
 use crate::domain::inventory::StoreObjects;
 use crate::domain::status::{Phase, StatusRules};
@@ -28,40 +31,28 @@ const EVENT_BACKLOG: usize = 1024;
 
 /// What the server knows at one moment.
 pub struct View {
+    /// Every cluster's stores, sorted by namespace, name, then context.
     pub stores: Vec<StoreSummary>,
     /// `stores` as a JSON array, serialized once for every request.
     pub json: Bytes,
     /// `json` gzip-compressed, once, for the first client that asks.
     pub gzip: std::sync::OnceLock<Bytes>,
-    pub health: Health,
-    /// Every watcher has listed once: `stores` is the whole fleet.
+    /// Each served cluster, in the order given.
+    pub clusters: Vec<ClusterState>,
+    /// The stores may be served (`standing::serving`).
     pub listed: bool,
 }
 
-impl View {
-    /// Why the server cannot vouch for its list, if it cannot: the kind of trouble only,
-    /// since anyone may ask (the watches log the errors themselves, which name the API
-    /// server and the server's account).
-    pub fn unhealthy(&self) -> Option<String> {
-        match &self.health {
-            Health::Connecting => Some("the watches have not listed every kind yet".to_string()),
-            Health::Reconnecting { since, .. } => Some(format!(
-                "reconnecting to the API server since {}",
-                since.strftime("%H:%M:%S UTC")
-            )),
-            Health::Live { forbidden } if !forbidden.is_empty() => Some(format!(
-                "{} kind(s) may not be listed (the server's log says which)",
-                forbidden.len()
-            )),
-            Health::Live { .. } => None,
-        }
-    }
+/// The order of the list, its pages and their tokens.
+pub fn order(a: &StoreSummary, b: &StoreSummary) -> std::cmp::Ordering {
+    (&a.namespace, &a.name, &a.context).cmp(&(&b.namespace, &b.name, &b.context))
 }
 
 /// The model and what is derived from it.
 #[derive(Clone)]
 pub struct Feed {
-    model: LiveModel,
+    /// Each cluster's context and model.
+    models: Vec<(String, LiveModel)>,
     shared_namespace: String,
     view: watch::Receiver<Arc<View>>,
     events: broadcast::Sender<StoreChange>,
@@ -74,27 +65,57 @@ pub struct Subscription {
 }
 
 impl Feed {
-    /// Starts deriving from `model`; the task ends when the model's watchers do.
+    /// Starts deriving from the models, each with the context of its cluster; the task
+    /// ends when every model's watchers do.
     pub fn start(
-        model: LiveModel,
-        changes: mpsc::Receiver<()>,
-        health: watch::Receiver<Health>,
-        context: String,
+        started: Vec<(String, Started)>,
         rules: StatusRules,
         shared_namespace: String,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let (wake_tx, wake) = mpsc::channel(1);
+        let mut members = Vec::new();
+        let mut clusters = Vec::new();
+        for (
+            context,
+            Started {
+                model,
+                changes,
+                health,
+            },
+        ) in started
+        {
+            forward_changes(changes, wake_tx.clone());
+            forward_health(health.clone(), wake_tx.clone());
+            clusters.push(ClusterState {
+                context: context.clone(),
+                health: Health::Connecting,
+                listed: false,
+                stores: 0,
+            });
+            members.push(Member {
+                context,
+                model,
+                health,
+                listed: false,
+                was: Health::Connecting,
+            });
+        }
+        drop(wake_tx);
         let (view_tx, view) = watch::channel(Arc::new(View {
             stores: Vec::new(),
             json: Bytes::from_static(b"[]"),
             gzip: Default::default(),
-            health: Health::Connecting,
+            clusters,
             listed: false,
         }));
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let models = members
+            .iter()
+            .map(|m| (m.context.clone(), m.model.clone()))
+            .collect();
         let deriver = Deriver {
-            model: model.clone(),
-            context,
+            members,
             rules,
             shared_namespace: shared_namespace.clone(),
             metrics,
@@ -102,9 +123,9 @@ impl Feed {
             events: events.clone(),
             changes: StatusChanges::default(),
         };
-        tokio::spawn(deriver.run(changes, health));
+        tokio::spawn(deriver.run(wake));
         Self {
-            model,
+            models,
             shared_namespace,
             view,
             events,
@@ -127,6 +148,7 @@ impl Feed {
     /// The store's summary once the view has it, or None after `within`.
     pub async fn wait_for_store(
         &self,
+        context: &str,
         namespace: &str,
         name: &str,
         within: Duration,
@@ -134,7 +156,7 @@ impl Feed {
         let find = |view: &View| {
             view.stores
                 .iter()
-                .find(|s| s.namespace == namespace && s.name == name)
+                .find(|s| s.context == context && s.namespace == namespace && s.name == name)
                 .cloned()
         };
         let mut view = self.view.clone();
@@ -145,14 +167,33 @@ impl Feed {
         }
     }
 
-    /// One store's objects, from the model (its namespace only).
+    /// One store's objects, from its cluster's model (its namespace only).
     pub fn store_objects(&self, summary: &StoreSummary) -> Option<StoreObjects> {
-        self.model
+        let (_, model) = self.models.iter().find(|(c, _)| *c == summary.context)?;
+        model
             .inventory_in(&summary.namespace)
             .stores(&self.shared_namespace)
             .into_iter()
             .find(|s| s.name == summary.name)
     }
+}
+
+/// Wakes the deriver after each change of a model (many wakes make one).
+fn forward_changes(mut changes: mpsc::Receiver<()>, wake: mpsc::Sender<()>) {
+    tokio::spawn(async move {
+        while changes.recv().await.is_some() {
+            let _ = wake.try_send(());
+        }
+    });
+}
+
+/// Wakes the deriver after each change of a model's health.
+fn forward_health(mut health: watch::Receiver<Health>, wake: mpsc::Sender<()>) {
+    tokio::spawn(async move {
+        while health.changed().await.is_ok() {
+            let _ = wake.try_send(());
+        }
+    });
 }
 
 /// The changes a watcher receives, in order, until it has fallen more than the backlog
@@ -171,10 +212,20 @@ pub fn until_lagged(events: broadcast::Receiver<StoreChange>) -> impl Stream<Ite
     })
 }
 
-struct Deriver {
-    model: LiveModel,
-    /// The context of the model's cluster (each summary's `context`).
+/// One served cluster, as the deriver follows it.
+struct Member {
+    /// Its context (each of its summaries' `context`).
     context: String,
+    model: LiveModel,
+    health: watch::Receiver<Health>,
+    /// Listed once at least.
+    listed: bool,
+    /// Its health at the last look.
+    was: Health,
+}
+
+struct Deriver {
+    members: Vec<Member>,
     rules: StatusRules,
     /// The original platform's shared namespace: with storectl's marked namespaces, where
     /// stores are.
@@ -187,43 +238,70 @@ struct Deriver {
 }
 
 impl Deriver {
-    async fn run(mut self, mut changes: mpsc::Receiver<()>, mut health: watch::Receiver<Health>) {
+    async fn run(mut self, mut wake: mpsc::Receiver<()>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut listed = false;
         loop {
             tokio::select! {
-                change = changes.recv() => if change.is_none() { return },
+                woken = wake.recv() => if woken.is_none() { return },
                 _ = tick.tick() => {}
-                changed = health.changed() => if changed.is_err() { return },
             }
-            let now = health.borrow_and_update().clone();
-            let was = self.view.borrow().health.clone();
-            if matches!(now, Health::Reconnecting { .. })
-                && !matches!(was, Health::Reconnecting { .. })
-            {
-                self.metrics.count_reconnect();
-            }
-            self.metrics.set_live(matches!(now, Health::Live { .. }));
-            let first = !listed && matches!(now, Health::Live { .. });
+            let clusters = self.look();
+            let first = !listed && serving(&clusters);
             listed |= first;
             // Milliseconds of CPU at a thousand stores: off the worker that serves
             // requests, which another thread takes over meanwhile.
-            tokio::task::block_in_place(|| self.derive(now, listed, first));
+            tokio::task::block_in_place(|| self.derive(clusters, listed, first));
             tokio::time::sleep(THROTTLE).await;
         }
     }
 
+    /// Each cluster's health now (reconnects counted, liveness set in the metrics).
+    fn look(&mut self) -> Vec<ClusterState> {
+        let mut clusters = Vec::with_capacity(self.members.len());
+        for m in &mut self.members {
+            let now = m.health.borrow_and_update().clone();
+            if matches!(now, Health::Reconnecting { .. })
+                && !matches!(m.was, Health::Reconnecting { .. })
+            {
+                self.metrics.count_reconnect(&m.context);
+            }
+            m.listed |= matches!(now, Health::Live { .. });
+            m.was = now.clone();
+            clusters.push(ClusterState {
+                context: m.context.clone(),
+                health: now,
+                listed: m.listed,
+                stores: 0,
+            });
+        }
+        self.metrics.set_live(
+            clusters
+                .iter()
+                .all(|c| matches!(c.health, Health::Live { .. })),
+        );
+        clusters
+    }
+
     /// Recomputes every summary, publishes the view and announces what changed (nothing
     /// on the first complete list: a new watcher gets the whole view first).
-    fn derive(&mut self, health: Health, listed: bool, first: bool) {
+    fn derive(&mut self, mut clusters: Vec<ClusterState>, listed: bool, first: bool) {
         let now = Timestamp::now();
-        let stores: Vec<StoreSummary> = self
-            .model
-            .inventory()
-            .stores(&self.shared_namespace)
-            .iter()
-            .map(|s| summarize(s, &self.context, &self.rules, now))
-            .collect();
+        let mut stores: Vec<StoreSummary> = Vec::new();
+        for (m, cluster) in self.members.iter().zip(clusters.iter_mut()) {
+            let before = stores.len();
+            stores.extend(
+                m.model
+                    .inventory()
+                    .stores(&self.shared_namespace)
+                    .iter()
+                    .map(|s| summarize(s, &m.context, &self.rules, now)),
+            );
+            cluster.stores = stores.len() - before;
+            let live = matches!(cluster.health, Health::Live { .. });
+            self.metrics.set_cluster(&m.context, live, cluster.stores);
+        }
+        stores.sort_by(order);
         let mut by_status: BTreeMap<Phase, u64> = BTreeMap::new();
         for s in &stores {
             *by_status.entry(s.status).or_default() += 1;
@@ -239,7 +317,7 @@ impl Deriver {
             stores,
             json,
             gzip: Default::default(),
-            health,
+            clusters,
             listed,
         }));
     }

@@ -1,6 +1,7 @@
 //! The server's Prometheus metrics, kept in memory and written in the text exposition
 //! format: stores by status, provisioning time, API requests by route and code, watch
-//! reconnects.
+//! reconnects; and per served cluster (label `context`): its stores, whether its watches
+//! are live, its reconnects.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -24,6 +25,15 @@ struct Counts {
     requests: BTreeMap<(String, u16), u64>,
     reconnects: u64,
     live: bool,
+    /// Per cluster (by context).
+    clusters: BTreeMap<String, ClusterCounts>,
+}
+
+#[derive(Default)]
+struct ClusterCounts {
+    stores: usize,
+    live: bool,
+    reconnects: u64,
 }
 
 #[derive(Default)]
@@ -63,9 +73,22 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// The watchers went from live to reconnecting.
-    pub fn count_reconnect(&self) {
-        self.counts().reconnects += 1;
+    /// The watchers of the cluster of `context` went from live to reconnecting.
+    pub fn count_reconnect(&self, context: &str) {
+        let mut c = self.counts();
+        c.reconnects += 1;
+        c.clusters
+            .entry(context.to_string())
+            .or_default()
+            .reconnects += 1;
+    }
+
+    /// The cluster of `context` now: its watches live or not, its stores.
+    pub fn set_cluster(&self, context: &str, live: bool, stores: usize) {
+        let mut c = self.counts();
+        let cluster = c.clusters.entry(context.to_string()).or_default();
+        cluster.live = live;
+        cluster.stores = stores;
     }
 
     pub fn set_live(&self, live: bool) {
@@ -130,8 +153,58 @@ impl Metrics {
             &mut out,
         );
         let _ = writeln!(out, "storectl_watch_live {}", u8::from(c.live));
+        render_clusters(&c.clusters, &mut out);
         out
     }
+}
+
+/// The per-cluster series (label `context`).
+fn render_clusters(clusters: &BTreeMap<String, ClusterCounts>, out: &mut String) {
+    let series = |name: &str,
+                  kind: &str,
+                  help: &str,
+                  value: &dyn Fn(&ClusterCounts) -> u64,
+                  out: &mut String| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (context, counts) in clusters {
+            let _ = writeln!(
+                out,
+                "{name}{{context=\"{}\"}} {}",
+                label(context),
+                value(counts)
+            );
+        }
+    };
+    series(
+        "storectl_cluster_stores",
+        "gauge",
+        "Stores of each served cluster (label context: its kubeconfig context).",
+        &|c| c.stores as u64,
+        out,
+    );
+    series(
+        "storectl_cluster_watch_live",
+        "gauge",
+        "1 while every watcher of the cluster is listed and streaming.",
+        &|c| u64::from(c.live),
+        out,
+    );
+    series(
+        "storectl_cluster_watch_reconnects_total",
+        "counter",
+        "Times the cluster's watches lost its API server (or a stream) and had to reconnect.",
+        &|c| c.reconnects,
+        out,
+    );
+}
+
+/// A label value as the text format writes it: backslash, double quote and newline
+/// escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -161,6 +234,31 @@ mod tests {
         assert!(text.contains("storectl_stores{status=\"Failed\"} 0\n"));
         assert!(
             text.contains("storectl_api_requests_total{route=\"/api/stores\",code=\"200\"} 1\n")
+        );
+    }
+
+    #[test]
+    fn each_cluster_has_its_series_and_the_totals_stay_unlabelled() {
+        let m = Metrics::default();
+        m.set_cluster("east", true, 2);
+        m.set_cluster("we\"st", false, 1);
+        m.count_reconnect("we\"st");
+        let text = m.render();
+        assert!(
+            text.contains("storectl_cluster_stores{context=\"east\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("storectl_cluster_watch_live{context=\"we\\\"st\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("storectl_cluster_watch_reconnects_total{context=\"we\\\"st\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("storectl_watch_reconnects_total 1\n"),
+            "{text}"
         );
     }
 }

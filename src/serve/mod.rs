@@ -1,10 +1,12 @@
 //! `storectl serve`: the original orchestrator's REST API (`/api/stores`, `/health`),
 //! plus server-sent events, Prometheus metrics and an OpenAPI document, served from one
-//! live model of the cluster. It runs until SIGTERM or Ctrl-C, then lets the requests
-//! in flight finish.
+//! live model per cluster (`--context` given several times, or `--all-contexts`: one
+//! list over every cluster, each store with its `context`). It runs until SIGTERM or
+//! Ctrl-C, then lets the requests in flight finish.
 
 mod auth;
 mod caller;
+mod clusters;
 mod dashboard;
 mod details;
 mod error;
@@ -13,6 +15,7 @@ mod listen;
 mod metrics;
 mod pages;
 mod routes;
+mod standing;
 mod streams;
 mod tls;
 mod writes;
@@ -31,13 +34,14 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use auth::API_GROUP;
 use auth::{Auth, ClusterReview, TokenFile};
+use clusters::Clusters;
 use feed::Feed;
 use metrics::Metrics;
 use routes::Server;
 use streams::Streams;
 
 use crate::cluster::connect::Connection;
-use crate::cluster::watch::{LiveModel, Scope, Started};
+use crate::cluster::watch::{LiveModel, Scope};
 use crate::domain::config::{Config, Sources};
 
 /// How requests are authenticated, from the command line.
@@ -119,22 +123,16 @@ pub enum ServeError {
     Listen { addr: SocketAddr, why: String },
 }
 
+/// Serves the clusters of `conns` (one at least, in the order given).
 pub async fn run(
-    conn: Connection,
+    conns: Vec<Connection>,
     config: Config,
     sources: Sources,
     options: Options,
 ) -> anyhow::Result<()> {
     options.check()?;
-    let auth = match &options.auth {
-        AuthMode::None => Auth::Open,
-        AuthMode::TokenFile(path) => {
-            Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)
-        }
-        AuthMode::Cluster { audience } => {
-            Auth::Cluster(Box::new(ClusterReview::new(conn.clone(), audience.clone())))
-        }
-    };
+    let clusters = Clusters::new(conns);
+    let auth = authentication(&options.auth, &clusters)?;
     let cors = cors(&options.cors_origins)?;
     let tls = match &options.tls {
         Some(TlsFiles { cert, key }) => Some(tls::acceptor(cert, key)?),
@@ -149,16 +147,15 @@ pub async fn run(
     let local = tcp.local_addr()?;
 
     let metrics = Arc::new(Metrics::default());
-    let Started {
-        model,
-        changes,
-        health,
-    } = LiveModel::start(&conn, &Scope::Cluster);
     let feed = Feed::start(
-        model,
-        changes,
-        health,
-        conn.endpoint.context.clone(),
+        clusters
+            .connections()
+            .iter()
+            .map(|conn| {
+                let started = LiveModel::start(conn, &Scope::Cluster);
+                (conn.endpoint.context.clone(), started)
+            })
+            .collect(),
         config.status_rules(),
         config.stores.shared_namespace.clone(),
         metrics.clone(),
@@ -166,7 +163,7 @@ pub async fn run(
     let (stop, stopping) = watch::channel(false);
     let server = Arc::new(Server {
         feed,
-        conn,
+        clusters,
         sources,
         config,
         metrics: metrics.clone(),
@@ -175,13 +172,23 @@ pub async fn run(
         streams: Streams::new(streams::MAX_STREAMS, streams::MAX_STREAMS_PER_CALLER),
         stopping,
     });
+    let serving = if server.clusters.several() {
+        format!(
+            "; clusters {} ({} reviews with --cluster-auth)",
+            server.clusters.contexts().join(", "),
+            server.clusters.home().endpoint.context
+        )
+    } else {
+        String::new()
+    };
     let open = matches!(auth, Auth::Open);
     let app = router(server, Arc::new(auth), metrics, cors, open);
 
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "storectl serve: listening on {scheme}://{local} ({})",
-        describe(&options.auth)
+        "storectl serve: listening on {scheme}://{local} ({}){}",
+        describe(&options.auth),
+        serving
     );
     let shutdown = async move {
         shutdown_signal().await;
@@ -191,6 +198,23 @@ pub async fn run(
     listen::serve(tcp, tls, app, options.max_connections, shutdown).await;
     println!("storectl serve: stopped");
     Ok(())
+}
+
+/// How requests are checked. With `--cluster-auth` and several clusters, the first
+/// (home) cluster reviews every token and every action, whatever the store's cluster:
+/// a token is only good for the cluster that issued it, and one place decides who may
+/// do what (docs/serve.md, Several clusters).
+fn authentication(mode: &AuthMode, clusters: &Clusters) -> Result<Auth, ServeError> {
+    Ok(match mode {
+        AuthMode::None => Auth::Open,
+        AuthMode::TokenFile(path) => {
+            Auth::Tokens(TokenFile::open(path).map_err(ServeError::TokenFile)?)
+        }
+        AuthMode::Cluster { audience } => Auth::Cluster(Box::new(ClusterReview::new(
+            clusters.home().clone(),
+            audience.clone(),
+        ))),
+    })
 }
 
 fn describe(auth: &AuthMode) -> String {
@@ -293,6 +317,55 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Connections to `contexts` of a kubeconfig written for the test (nothing is asked
+    /// of their servers).
+    async fn connections(contexts: &[&str]) -> Vec<Connection> {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("kubeconfig");
+        let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+        for (i, c) in contexts.iter().enumerate() {
+            text += &format!(
+                "- name: {c}\n  cluster: {{server: 'https://127.0.0.1:{}'}}\n",
+                1 + i
+            );
+        }
+        text += "users:\n- name: u\n  user: {token: t}\ncontexts:\n";
+        for c in contexts {
+            text += &format!("- name: {c}\n  context: {{cluster: {c}, user: u}}\n");
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        for c in contexts {
+            let options = crate::cluster::connect::ConnectOptions {
+                kubeconfig: Some(path.clone()),
+                context: Some(c.to_string()),
+                no_watch_list: false,
+            };
+            out.push(
+                Connection::open(&options)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn with_several_clusters_the_first_reviews_tokens_and_actions() {
+        let clusters = Clusters::new(connections(&["home", "away"]).await);
+        let mode = AuthMode::Cluster {
+            audience: "storectl".to_string(),
+        };
+        match authentication(&mode, &clusters) {
+            Ok(Auth::Cluster(review)) => assert_eq!(review.context(), "home"),
+            _ => panic!("not cluster authentication"),
+        }
+        assert!(matches!(
+            authentication(&AuthMode::None, &clusters),
+            Ok(Auth::Open)
+        ));
+    }
 
     #[test]
     fn an_origin_is_a_scheme_and_a_host_only() {

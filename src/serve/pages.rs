@@ -1,5 +1,6 @@
 //! `GET /api/stores` for clients that want fewer stores or fewer bytes at once. `?limit=N`
-//! pages through the stores in (namespace, name) order; the answer is still a JSON array,
+//! pages through the stores in (namespace, name, context) order (with one cluster served,
+//! (namespace, name)); the answer is still a JSON array,
 //! with the next page's `continue` token in the `Continue` header and a `Link` to it
 //! (a token names the last store sent, so a page never repeats a store, nor skips one
 //! that still exists, however the fleet changes between pages). `Accept-Encoding: gzip`
@@ -23,8 +24,33 @@ pub const MAX_LIMIT: usize = 10_000;
 #[derive(Debug, PartialEq, Eq)]
 pub struct PageRequest {
     pub limit: usize,
-    /// The (namespace, name) of the last store of the previous page.
-    pub after: Option<(String, String)>,
+    /// The last store of the previous page.
+    pub after: Option<After>,
+}
+
+/// The store a page ended with.
+#[derive(Debug, PartialEq, Eq)]
+pub struct After {
+    pub namespace: String,
+    pub name: String,
+    /// Its cluster's context; None in a token from before several clusters were served
+    /// (after that store in every cluster).
+    pub context: Option<String>,
+}
+
+impl After {
+    /// Whether `store` comes at or before this one in the list's order.
+    fn covers(&self, store: &StoreSummary) -> bool {
+        let this = (self.namespace.as_str(), self.name.as_str());
+        match (store.namespace.as_str(), store.name.as_str()).cmp(&this) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => self
+                .context
+                .as_deref()
+                .is_none_or(|context| store.context.as_str() <= context),
+        }
+    }
 }
 
 /// One page: the stores as a JSON array, and the token of the next page if there is one.
@@ -59,18 +85,17 @@ pub fn request(query: Option<&str>) -> Result<Option<PageRequest>, ApiError> {
     Ok(Some(PageRequest { limit, after }))
 }
 
-/// The page of `stores` (sorted by namespace, then name) that `request` asks for.
+/// The page of `stores` (sorted by namespace, name, then context) that `request` asks
+/// for.
 pub fn page(stores: &[StoreSummary], request: &PageRequest) -> Page {
     let start = match &request.after {
-        Some((namespace, name)) => stores.partition_point(|s| {
-            (s.namespace.as_str(), s.name.as_str()) <= (namespace.as_str(), name.as_str())
-        }),
+        Some(after) => stores.partition_point(|s| after.covers(s)),
         None => 0,
     };
     let end = (start + request.limit).min(stores.len());
     let sent = &stores[start..end];
     let next = (end < stores.len())
-        .then(|| sent.last().map(|s| token(&s.namespace, &s.name)))
+        .then(|| sent.last().map(token))
         .flatten();
     Page {
         json: serde_json::to_vec(sent)
@@ -116,15 +141,16 @@ fn param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
-/// The token after store (namespace, name): both, hex-encoded (opaque, URL-safe).
-fn token(namespace: &str, name: &str) -> String {
-    format!("{namespace}/{name}")
+/// The token after `store`: `namespace/name/context`, hex-encoded (opaque, URL-safe;
+/// neither a namespace nor a store name has a '/', a context may).
+fn token(store: &StoreSummary) -> String {
+    format!("{}/{}/{}", store.namespace, store.name, store.context)
         .bytes()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn store_of_token(token: &str) -> Result<(String, String), ApiError> {
+fn store_of_token(token: &str) -> Result<After, ApiError> {
     let refused = || bad_request("continue must be a token from this server's Continue header");
     if !token.len().is_multiple_of(2) {
         return Err(refused());
@@ -135,8 +161,16 @@ fn store_of_token(token: &str) -> Result<(String, String), ApiError> {
         .collect::<Result<Vec<u8>, _>>()
         .map_err(|_| refused())?;
     let text = String::from_utf8(bytes).map_err(|_| refused())?;
-    let (namespace, name) = text.split_once('/').ok_or_else(refused)?;
-    Ok((namespace.to_string(), name.to_string()))
+    let (namespace, rest) = text.split_once('/').ok_or_else(refused)?;
+    let (name, context) = match rest.split_once('/') {
+        Some((name, context)) => (name, Some(context.to_string())),
+        None => (rest, None),
+    };
+    Ok(After {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        context,
+    })
 }
 
 #[cfg(test)]
@@ -181,6 +215,48 @@ mod tests {
             request(Some("watch=false")).unwrap().is_none(),
             "no limit: the whole list"
         );
+    }
+
+    fn hex(text: &str) -> String {
+        text.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn pages_of_several_clusters_walk_each_store_once_in_context_order() {
+        let mut stores = Vec::new();
+        for context in ["west", "east", "a/b"] {
+            for name in ["a", "b"] {
+                let mut s = StoreSummary::example(name, Phase::Ready, "");
+                s.context = context.to_string();
+                stores.push(s);
+            }
+        }
+        stores.sort_by(crate::serve::feed::order);
+        let mut walked = Vec::new();
+        let mut query = "limit=2".to_string();
+        loop {
+            let one = page(&stores, &request(Some(&query)).unwrap().unwrap());
+            let sent: Vec<serde_json::Value> = serde_json::from_slice(&one.json).unwrap();
+            walked.extend(sent.iter().map(|s| {
+                format!(
+                    "{}@{}",
+                    s["name"].as_str().unwrap(),
+                    s["context"].as_str().unwrap()
+                )
+            }));
+            match one.next {
+                Some(token) => query = format!("limit=2&continue={token}"),
+                None => break,
+            }
+        }
+        assert_eq!(
+            walked,
+            ["a@a/b", "a@east", "a@west", "b@a/b", "b@east", "b@west"]
+        );
+        // A token of one cluster's server (namespace/name only) goes past every cluster's.
+        let old = format!("limit=10&continue={}", hex("store-a/a"));
+        let rest = page(&stores, &request(Some(&old)).unwrap().unwrap());
+        assert_eq!(names(&rest), ["b", "b", "b"]);
     }
 
     #[test]

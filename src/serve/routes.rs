@@ -17,15 +17,16 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::caller::Caller;
+use super::clusters::{Clusters, context_param};
 use super::error::{ApiError, bad_request};
 use super::feed::{Feed, View};
 use super::metrics::Metrics;
 use super::pages;
+use super::standing::{ClusterReport, Overall, overall};
 use super::streams::{Full, Streams};
-use crate::cluster::connect::Connection;
 use crate::domain::changes::{ChangeKind, StoreChange};
 use crate::domain::config::{Config, Sources};
-use crate::domain::lookup::{LookupError, the_one};
+use crate::domain::lookup::LookupError;
 use crate::domain::summary::{StatusReport, StoreSummary};
 
 /// The OpenAPI document of every route here (schemathesis checks the server against it).
@@ -36,7 +37,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// What every handler shares.
 pub struct Server {
     pub feed: Feed,
-    pub conn: Connection,
+    /// The served clusters' connections: writes and reads of a store go to its own.
+    pub clusters: Clusters,
     /// The configuration layers the server was started with; a request adds its own.
     pub sources: Sources,
     pub config: Config,
@@ -84,20 +86,26 @@ struct HealthBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     stores: usize,
+    /// Each served cluster's state.
+    clusters: Vec<ClusterReport>,
 }
 
 /// `GET /health`, for anyone: the reason is the kind of trouble only (the details, which
-/// name the API server, are in the log).
+/// name the API server, are in the log). 200 `ok` while every cluster is live; with
+/// several clusters 200 `degraded` while one at least is (`standing::overall`); 503
+/// `unavailable` otherwise.
 pub async fn health(State(server): Shared) -> Response {
     let view = server.feed.view();
-    let (code, status, reason) = match view.unhealthy() {
-        None => (StatusCode::OK, "ok", None),
-        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", Some(why)),
+    let (code, status, reason) = match overall(&view.clusters) {
+        Overall::Ok => (StatusCode::OK, "ok", None),
+        Overall::Degraded(why) => (StatusCode::OK, "degraded", Some(why)),
+        Overall::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", Some(why)),
     };
     let body = HealthBody {
         status,
         reason,
         stores: view.stores.len(),
+        clusters: view.clusters.iter().map(|c| c.report()).collect(),
     };
     (code, Json(body)).into_response()
 }
@@ -242,13 +250,19 @@ fn sse_event(event: &StoreChange) -> Event {
     Event::default().event(event.kind.as_str()).data(data)
 }
 
-/// The one store of that name in the view, or why not.
-pub(super) fn find<'a>(
-    stores: &'a [StoreSummary],
+/// The store `name` a request to one of its routes means (its `?context=`, which must be
+/// a served cluster's), as the view has it.
+pub(super) fn find_in<'a>(
+    server: &Server,
+    view: &'a View,
     name: &str,
-) -> Result<&'a StoreSummary, LookupError> {
-    let matches = stores.iter().filter(|s| s.name == name).collect();
-    the_one(matches, name, |s| &s.namespace)
+    uri: &Uri,
+) -> Result<&'a StoreSummary, ApiError> {
+    let context = context_param(uri.query());
+    if let Some(context) = &context {
+        server.clusters.get(context)?;
+    }
+    super::clusters::find(&view.stores, name, context.as_deref())
 }
 
 /// One store as `storectl status NAME -o json` shows it, and what deleting it destroys in
@@ -260,20 +274,25 @@ struct Detail {
     destroys: String,
 }
 
-/// `GET /api/stores/NAME`: as `storectl status NAME -o json`, with `destroys`.
-pub async fn get(State(server): Shared, Path(name): Path<String>) -> Result<Response, ApiError> {
+/// `GET /api/stores/NAME[?context=CTX]`: as `storectl status NAME -o json`, with
+/// `destroys`.
+pub async fn get(
+    State(server): Shared,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
     let view = server.feed.view();
     if !view.listed {
         return Err(not_listed());
     }
-    let summary = find(&view.stores, &name)?;
+    let summary = find_in(&server, &view, &name, &uri)?;
     let store = server
         .feed
         .store_objects(summary)
         .ok_or_else(|| LookupError::NotFound(name.clone()))?;
     let report = StatusReport::of(
         &store,
-        &server.conn.endpoint.context,
+        &summary.context,
         &server.config.status_rules(),
         Timestamp::now(),
     );

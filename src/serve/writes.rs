@@ -1,6 +1,8 @@
 //! The endpoints that change stores: `POST /api/stores` and `DELETE /api/stores/NAME`,
 //! each through its verb in `ops` (create, delete) as the CLI runs it; `--readonly`
-//! removes them (`Verb::allowed`). `POST /api/stores?dryRun=true` makes every check
+//! removes them (`Verb::allowed`). Each runs on the store's own cluster: the body's
+//! `context` for a create, the store's (`?context=`) for a delete.
+//! `POST /api/stores?dryRun=true` makes every check
 //! `storectl create` makes before its first API call and stops there: the dashboard
 //! shows its answer beside the name as it is typed.
 
@@ -16,9 +18,10 @@ use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::caller::Caller;
+use super::clusters::location;
 use super::error::ApiError;
 use super::error::bad_request;
-use super::routes::{BODY_LIMIT, Shared, find, flag_param, not_listed};
+use super::routes::{BODY_LIMIT, Shared, find_in, flag_param, not_listed};
 use crate::cluster::connect::Connection;
 use crate::domain::config;
 use crate::domain::layout::StoreLayout;
@@ -40,6 +43,8 @@ struct NewStore {
     domain: Option<String>,
     storage: Option<String>,
     admin_email: Option<String>,
+    /// The cluster to create it in (one of the served contexts; required when several).
+    context: Option<String>,
 }
 
 impl NewStore {
@@ -125,6 +130,8 @@ fn acting_for(conn: &Connection, caller: &Caller) -> Connection {
 struct WouldCreate {
     name: String,
     namespace: String,
+    /// The cluster it would be created in.
+    context: String,
 }
 
 /// `POST /api/stores`: 202 with the store as it starts, checked and created as
@@ -140,6 +147,8 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let dry_run = flag_param(uri.query(), "dryRun")?;
     let mut request = parse_body(&headers, body)?;
+    let cluster = server.clusters.for_create(request.context.as_deref())?;
+    let context = cluster.endpoint.context.clone();
     let domain = domain_for(
         request.domain.as_deref(),
         &server.allowed_domains,
@@ -158,12 +167,18 @@ pub async fn create(
         let would = WouldCreate {
             name: name.to_string(),
             namespace: layout.namespace,
+            context,
         };
         return Ok(Json(would).into_response());
     }
-    tracing::info!("{caller} from {peer} creates store {name}");
-    println!("storectl serve: {caller} from {peer} creates store {name}");
-    let conn = acting_for(&server.conn, &caller);
+    let in_cluster = if server.clusters.several() {
+        format!(" in cluster {context}")
+    } else {
+        String::new()
+    };
+    tracing::info!("{caller} from {peer} creates store {name}{in_cluster}");
+    println!("storectl serve: {caller} from {peer} creates store {name}{in_cluster}");
+    let conn = acting_for(cluster, &caller);
     let created = ops::create::run(&conn, &name, &config).await?;
     let layout = &created.layout;
     tracing::info!(
@@ -177,31 +192,29 @@ pub async fn create(
     // follows finds it; if they are slow, answer with the store as rendered.
     let seen = server
         .feed
-        .wait_for_store(&layout.namespace, name.as_str(), SEEN_WITHIN)
+        .wait_for_store(&context, &layout.namespace, name.as_str(), SEEN_WITHIN)
         .await;
     let summary = seen.unwrap_or_else(|| {
         let store = manifests::as_observed(layout, &created.objects);
-        summarize(
-            &store,
-            &server.conn.endpoint.context,
-            &config.status_rules(),
-            Timestamp::now(),
-        )
+        summarize(&store, &context, &config.status_rules(), Timestamp::now())
     });
     let mut response = (StatusCode::ACCEPTED, Json(summary)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/stores/{name}")) {
+    let location = location(name.as_str(), &context, server.clusters.several());
+    if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
 }
 
-/// `DELETE /api/stores/NAME`: 202 once deletion is under way, as `storectl delete
-/// --yes` (only storectl's own objects, or the original platform's layout).
+/// `DELETE /api/stores/NAME[?context=CTX]`: 202 once deletion is under way, as
+/// `storectl delete --yes` (only storectl's own objects, or the original platform's
+/// layout), in the store's cluster.
 pub async fn remove(
     State(server): Shared,
     Extension(caller): Extension<Caller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(raw): Path<String>,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     let name =
         StoreName::parse_for(&raw, &server.config).map_err(|e| bad_request(e.to_string()))?;
@@ -209,12 +222,18 @@ pub async fn remove(
     if !view.listed {
         return Err(not_listed());
     }
-    let mut summary = find(&view.stores, name.as_str())?.clone();
+    let mut summary = find_in(&server, &view, name.as_str(), &uri)?.clone();
     Verb::Delete.allowed(server.readonly)?;
-    tracing::info!("{caller} from {peer} deletes store {name}");
-    println!("storectl serve: {caller} from {peer} deletes store {name}");
+    let cluster = server.clusters.get(&summary.context)?;
+    let in_cluster = if server.clusters.several() {
+        format!(" in cluster {}", summary.context)
+    } else {
+        String::new()
+    };
+    tracing::info!("{caller} from {peer} deletes store {name}{in_cluster}");
+    println!("storectl serve: {caller} from {peer} deletes store {name}{in_cluster}");
     let layout = StoreLayout::found(&name, &summary.namespace, &server.config);
-    let conn = acting_for(&server.conn, &caller);
+    let conn = acting_for(cluster, &caller);
     ops::delete::run(&conn, &layout, &server.config).await?;
     tracing::info!("deleting store {name} in namespace {}", summary.namespace);
     summary.status = Phase::Deleting;
@@ -247,6 +266,7 @@ mod tests {
             domain: Some(String::new()),
             storage: Some("5Gi".to_string()),
             admin_email: None,
+            context: None,
         };
         assert_eq!(
             request.layer(),

@@ -84,7 +84,7 @@ fn access_of(request: &Request) -> Access {
 }
 
 /// `%XX` sequences decoded (as axum's `Path` does); anything undecodable kept as is.
-fn percent_decoded(raw: &str) -> String {
+pub(super) fn percent_decoded(raw: &str) -> String {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -69,6 +69,12 @@ impl ClusterReview {
         }
     }
 
+    /// The context of the cluster that reviews tokens and actions.
+    #[cfg(test)]
+    pub fn context(&self) -> &str {
+        &self.conn.endpoint.context
+    }
+
     /// Who the caller is, if the cluster lets the request through; or why not.
     pub async fn check(&self, token: &str, access: &Access) -> Result<Caller, Refusal> {
         let user = self.authenticate(token).await?;
