@@ -5,7 +5,6 @@
 
 use axum::http::StatusCode;
 
-use super::auth::percent_decoded;
 use super::error::{ApiError, bad_request};
 use crate::cluster::connect::Connection;
 use crate::domain::lookup::the_one;
@@ -77,16 +76,6 @@ fn create_in(contexts: &[&str], asked: Option<&str>) -> Result<usize, ApiError> 
     }
 }
 
-/// `?context=CTX` of a store's route (percent-decoded; empty: absent).
-pub fn context_param(query: Option<&str>) -> Option<String> {
-    query?
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == "context")
-        .map(|(_, value)| percent_decoded(&value.replace('+', " ")))
-        .filter(|v| !v.is_empty())
-}
-
 /// The one store `name` among `stores`, in the cluster of `context` if given (the caller
 /// checked it is served); without it, 409 when stores of that name are in several
 /// clusters.
@@ -144,6 +133,7 @@ fn percent_encoded(value: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::status::Phase;
+    use crate::serve::query::context_param;
 
     fn store(name: &str, namespace: &str, context: &str) -> StoreSummary {
         let mut s = StoreSummary::example(name, Phase::Ready, "");

@@ -14,6 +14,7 @@ mod feed;
 mod listen;
 mod metrics;
 mod pages;
+mod query;
 mod routes;
 mod standing;
 mod streams;

@@ -17,11 +17,12 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::caller::Caller;
-use super::clusters::{Clusters, context_param};
-use super::error::{ApiError, bad_request};
+use super::clusters::Clusters;
+use super::error::ApiError;
 use super::feed::{Feed, View};
 use super::metrics::Metrics;
 use super::pages;
+use super::query::{context_param, watch_param};
 use super::standing::{ClusterReport, Overall, overall};
 use super::streams::{Full, Streams};
 use crate::domain::changes::{ChangeKind, StoreChange};
@@ -53,32 +54,6 @@ pub struct Server {
 }
 
 pub(super) type Shared = State<Arc<Server>>;
-
-/// The store list's `watch` parameter: `true` or `false` (absent: false).
-pub fn watch_param(query: Option<&str>) -> Result<bool, ApiError> {
-    flag_param(query, "watch")
-}
-
-/// A query parameter that is `true` or `false` (absent: false; anything else: 400).
-pub fn flag_param(query: Option<&str>, name: &str) -> Result<bool, ApiError> {
-    let mut flag = false;
-    for pair in query.unwrap_or_default().split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key != name {
-            continue;
-        }
-        flag = match value {
-            "true" => true,
-            "false" => false,
-            other => {
-                return Err(bad_request(format!(
-                    "{name} must be true or false, not '{other}'"
-                )));
-            }
-        };
-    }
-    Ok(flag)
-}
 
 #[derive(Serialize)]
 struct HealthBody {
@@ -325,21 +300,4 @@ pub async fn count(
     let response = next.run(request).await;
     metrics.count_request(&route, response.status().as_u16());
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn watch_is_true_or_false_and_anything_else_is_refused() {
-        assert!(!watch_param(None).unwrap_or(true));
-        assert!(watch_param(Some("watch=true")).unwrap_or(false));
-        assert!(!watch_param(Some("watch=false&x=1")).unwrap_or(true));
-        assert!(!watch_param(Some("other=true")).unwrap_or(true));
-        for bad in ["watch=yes", "watch=", "watch", "watch=true&watch=null"] {
-            let refused = watch_param(Some(bad)).err().map(|e| e.status);
-            assert_eq!(refused, Some(StatusCode::BAD_REQUEST), "{bad}");
-        }
-    }
 }

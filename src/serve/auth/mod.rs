@@ -22,7 +22,7 @@ pub use tokens::TokenFile;
 
 use super::caller::Caller;
 use super::error::ApiError;
-use super::routes::watch_param;
+use super::query::{percent_decoded, watch_param};
 
 /// Largest Authorization header looked at (larger: 401 at once).
 pub const MAX_AUTHORIZATION: usize = 8 * 1024;
@@ -81,30 +81,6 @@ fn access_of(request: &Request) -> Access {
         _ => "get",
     };
     Access::Stores { verb, name }
-}
-
-/// `%XX` sequences decoded (as axum's `Path` does); anything undecodable kept as is.
-pub(super) fn percent_decoded(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| raw.to_string())
 }
 
 /// Middleware: lets the request through with its caller, or answers 401, 403, 429 or 503.
@@ -273,13 +249,5 @@ mod tests {
         };
         assert_eq!(access("GET", "/api/info"), list);
         assert_eq!(access("GET", "/api/stores"), list);
-    }
-
-    #[test]
-    fn a_name_is_authorized_as_the_handler_decodes_it() {
-        assert_eq!(percent_decoded("%73hop"), "shop");
-        assert_eq!(percent_decoded("shop"), "shop");
-        assert_eq!(percent_decoded("bad%zz"), "bad%zz");
-        assert_eq!(percent_decoded("%"), "%");
     }
 }
