@@ -2,20 +2,14 @@
 //! `--all-contexts`): each cluster read at the same time, its stores marked with its
 //! context, and a cluster that cannot be read named on stderr while the others answer.
 
-use std::time::Duration;
-
 use k8s_openapi::jiff::Timestamp;
-use tokio::sync::mpsc;
 
-use super::list::{clock, show_status};
+use super::list::show_status;
 use super::output::{self, fleet_table};
 use super::{CliError, Format, ListArgs, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
 use crate::cluster::error::ClusterError;
-use crate::cluster::health::Health;
 use crate::cluster::snapshot::{self, Snapshot};
-use crate::cluster::watch::{LiveModel, Scope, Started};
-use crate::domain::changes::{ChangeKind, StatusChanges};
 use crate::domain::config::Config;
 use crate::domain::labels::STORE_SELECTOR;
 use crate::domain::lookup::LookupError;
@@ -40,7 +34,7 @@ async fn warn_version(conn: &Connection) {
 /// YAML, each store with its `context`), clusters in the order asked.
 pub async fn list(conns: &[Connection], args: &ListArgs, config: &Config) -> anyhow::Result<()> {
     if args.watch {
-        return watch(conns, config).await;
+        return super::watch::run(conns, config).await;
     }
     let reads: Vec<Result<Snapshot, ClusterError>> =
         futures::future::join_all(conns.iter().map(|conn| async move {
@@ -99,157 +93,6 @@ pub async fn list(conns: &[Connection], args: &ListArgs, config: &Config) -> any
         return Err(CliError::Incomplete(forbidden.len()).into());
     }
     Ok(())
-}
-
-/// What a cluster's live model says to the loop of `watch`.
-enum Event {
-    /// Some object changed somewhere.
-    Changed,
-    /// Cluster `i` has listed every kind once.
-    Listed(usize),
-    /// Cluster `i`'s health now.
-    Health(usize, Health),
-}
-
-/// What `watch` knows of one cluster.
-#[derive(Default)]
-struct Followed {
-    listed: bool,
-    /// Its API server does not answer (or a watcher lost its stream) right now.
-    down: bool,
-    /// "reconnecting" was said and "connected again" not yet.
-    said_down: bool,
-    /// Refused kinds, each named once.
-    told: Vec<String>,
-}
-
-/// `list --watch` over several clusters: a live model per cluster; the table once every
-/// cluster has listed or is known to be down (named on stderr), then a line per status
-/// change with the store's context.
-async fn watch(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
-    let (models, mut events) = follow(conns);
-    let rules = config.status_rules();
-    let mut followed: Vec<Followed> = conns.iter().map(|_| Followed::default()).collect();
-    let mut seen = StatusChanges::default();
-    let mut first = true;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                None => return Ok(()),
-                Some(Event::Changed) => {}
-                Some(Event::Listed(i)) => followed[i].listed = true,
-                Some(Event::Health(i, now)) => {
-                    health_lines(&conns[i].endpoint.context, &mut followed[i], &now)
-                }
-            },
-            _ = tick.tick() => {}
-        }
-        if first && !followed.iter().all(|f| f.listed || f.down) {
-            continue;
-        }
-        let now = Timestamp::now();
-        // A cluster's stores count once it has listed (before, its model is empty).
-        let stores: Vec<StoreSummary> = models
-            .iter()
-            .zip(conns)
-            .zip(&followed)
-            .filter(|(_, f)| f.listed)
-            .flat_map(|((model, conn), _)| {
-                model
-                    .inventory()
-                    .stores(&config.stores.shared_namespace)
-                    .iter()
-                    .map(|s| summarize(s, &conn.endpoint.context, &rules, now))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let changes = seen.update(&stores);
-        if first {
-            print!("{}", fleet_table(&stores));
-            first = false;
-            continue;
-        }
-        for change in changes {
-            let s = &change.store;
-            let (status, reason) = match change.kind {
-                ChangeKind::Deleted => ("Deleted".to_string(), "no objects remain"),
-                ChangeKind::Added | ChangeKind::Modified => (s.status.to_string(), &*s.reason),
-            };
-            println!(
-                "{}  {}  {}  {status}  {reason}",
-                clock(now),
-                s.context,
-                s.name
-            );
-        }
-    }
-}
-
-/// Starts a live model per cluster, and one channel saying what each of them does.
-fn follow(conns: &[Connection]) -> (Vec<LiveModel>, mpsc::Receiver<Event>) {
-    let (tx, events) = mpsc::channel::<Event>(64);
-    let mut models: Vec<LiveModel> = Vec::with_capacity(conns.len());
-    for (i, conn) in conns.iter().enumerate() {
-        let Started {
-            model,
-            mut changes,
-            mut health,
-        } = LiveModel::start(conn, &Scope::Cluster);
-        let listed = model.listed();
-        let said = tx.clone();
-        tokio::spawn(async move {
-            if listed.wait().await {
-                let _ = said.send(Event::Listed(i)).await;
-            }
-        });
-        let said = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                let event = tokio::select! {
-                    changed = changes.recv() => match changed {
-                        Some(()) => Event::Changed,
-                        None => break,
-                    },
-                    changed = health.changed() => match changed {
-                        Ok(()) => Event::Health(i, health.borrow_and_update().clone()),
-                        Err(_) => break,
-                    },
-                };
-                if said.send(event).await.is_err() {
-                    break;
-                }
-            }
-        });
-        models.push(model);
-    }
-    (models, events)
-}
-
-/// The stderr lines of a cluster's health change: refused kinds once, reconnecting and
-/// connected again, each naming the context.
-fn health_lines(context: &str, followed: &mut Followed, now: &Health) {
-    for refused in now.forbidden() {
-        if !followed.told.contains(&refused.kind) {
-            eprintln!("storectl: context {context}: {}", refused.message);
-            followed.told.push(refused.kind.clone());
-        }
-    }
-    followed.down = matches!(now, Health::Reconnecting { .. });
-    match now {
-        Health::Live { .. } if followed.said_down => {
-            eprintln!("watch: context {context}: connected again");
-            followed.said_down = false;
-        }
-        Health::Reconnecting { since, why, .. } if !followed.said_down => {
-            eprintln!(
-                "watch: context {context}: reconnecting since {} ({why})",
-                clock(*since)
-            );
-            followed.said_down = true;
-        }
-        _ => {}
-    }
 }
 
 /// `storectl status NAME` over several clusters: the store of the one cluster that has

@@ -1,16 +1,11 @@
-//! `storectl list [-o table|json|yaml] [--watch]` and `storectl status NAME`.
-
-use std::time::Duration;
+//! `storectl list [-o table|json|yaml]` and `storectl status NAME` (`--watch`: watch.rs).
 
 use k8s_openapi::jiff::Timestamp;
 
 use super::output::{self, store_table};
 use super::{Format, ListArgs, OneStoreArgs, find};
 use crate::cluster::connect::Connection;
-use crate::cluster::health::Health;
 use crate::cluster::snapshot;
-use crate::cluster::watch::{LiveModel, Scope, Started};
-use crate::domain::changes::{ChangeKind, StatusChanges};
 use crate::domain::config::Config;
 use crate::domain::labels::STORE_SELECTOR;
 use crate::domain::name::StoreName;
@@ -19,7 +14,7 @@ use crate::domain::summary::{StatusReport, StoreSummary, summarize};
 
 pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow::Result<()> {
     if args.watch {
-        return watch(conn, config).await;
+        return super::watch::run(std::slice::from_ref(conn), config).await;
     }
     let snapshot = snapshot::inventory(conn, STORE_SELECTOR).await?;
     let rules = config.status_rules();
@@ -38,80 +33,6 @@ pub async fn run(conn: &Connection, args: &ListArgs, config: &Config) -> anyhow:
         other => output::structured(&stores, other)?,
     }
     find::report_forbidden(&snapshot.forbidden)
-}
-
-/// Prints the table once the watches have listed, then a line per status change.
-async fn watch(conn: &Connection, config: &Config) -> anyhow::Result<()> {
-    let Started {
-        model,
-        mut changes,
-        mut health,
-    } = LiveModel::start(conn, &Scope::Cluster);
-    let rules = config.status_rules();
-    let mut seen = StatusChanges::default();
-    let mut first = true;
-    let mut reconnecting = false;
-    // Refused kinds, each named once.
-    let mut told: Vec<String> = Vec::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = changes.recv() => {}
-            _ = tick.tick() => {}
-            changed = health.changed() => {
-                if changed.is_err() { return Ok(()); }
-                let now = health.borrow().clone();
-                for refused in now.forbidden() {
-                    if !told.contains(&refused.kind) {
-                        eprintln!("storectl: {}", refused.message);
-                        told.push(refused.kind.clone());
-                    }
-                }
-                match now {
-                    Health::Live { .. } if reconnecting => {
-                        eprintln!("watch: connected again");
-                        reconnecting = false;
-                    }
-                    Health::Reconnecting { since, why, .. } if !reconnecting => {
-                        eprintln!("watch: reconnecting since {} ({why})", clock(since));
-                        reconnecting = true;
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if first && !model.ready().await {
-            continue;
-        }
-        let now = Timestamp::now();
-        let stores: Vec<StoreSummary> = model
-            .inventory()
-            .stores(&config.stores.shared_namespace)
-            .iter()
-            .map(|s| summarize(s, &conn.endpoint.context, &rules, now))
-            .collect();
-        let changes = seen.update(&stores);
-        if first {
-            print!("{}", store_table(&stores));
-            first = false;
-            continue;
-        }
-        for change in changes {
-            let s = &change.store;
-            match change.kind {
-                ChangeKind::Deleted => {
-                    println!("{}  {}  Deleted  no objects remain", clock(now), s.name)
-                }
-                ChangeKind::Added | ChangeKind::Modified => {
-                    println!("{}  {}  {}  {}", clock(now), s.name, s.status, s.reason)
-                }
-            }
-        }
-    }
-}
-
-pub(super) fn clock(t: Timestamp) -> String {
-    t.strftime("%H:%M:%S").to_string()
 }
 
 pub async fn status(

@@ -22,6 +22,7 @@ mod shell;
 mod upgrade;
 mod values;
 mod verbs;
+mod watch;
 
 use crate::cluster::connect::{ConnectOptions, Connection};
 use crate::domain::name::StoreName;
