@@ -57,20 +57,10 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
             continue;
         }
         let now = Timestamp::now();
-        // A cluster's stores count once it has listed (before, its model is empty).
         let stores: Vec<StoreSummary> = fleet
-            .members
+            .stores(&config.stores.shared_namespace)
             .iter()
-            .filter(|m| m.listed)
-            .flat_map(|m| {
-                let context = m.conn.endpoint.context.as_str();
-                m.model
-                    .inventory()
-                    .stores(&config.stores.shared_namespace)
-                    .iter()
-                    .map(|s| summarize(s, context, &rules, now))
-                    .collect::<Vec<_>>()
-            })
+            .map(|(context, store)| summarize(store, context, &rules, now))
             .collect();
         let changes = seen.update(&stores);
         if first {

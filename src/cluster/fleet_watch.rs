@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use super::connect::Connection;
 use super::health::Health;
 use super::watch::{LiveModel, Scope, Started};
+use crate::domain::inventory::StoreObjects;
 
 /// Signals queued from every cluster before the reader catches up (changes are
 /// coalesced per cluster before this, so it rarely fills).
@@ -77,6 +78,23 @@ impl LiveFleet {
             let conn = self.members[i].conn.clone();
             self.restart(i, conn);
         }
+    }
+
+    /// Every listed cluster's stores, cluster by cluster, each with its cluster's context
+    /// (a cluster that has not listed yet has none to show).
+    pub fn stores(&self, shared_namespace: &str) -> Vec<(&str, StoreObjects)> {
+        self.members
+            .iter()
+            .filter(|m| m.listed)
+            .flat_map(|m| {
+                let context = m.conn.endpoint.context.as_str();
+                m.model
+                    .inventory()
+                    .stores(shared_namespace)
+                    .into_iter()
+                    .map(move |store| (context, store))
+            })
+            .collect()
     }
 
     /// The next signal of a current model (stale ones skipped); `Listed` also marks the

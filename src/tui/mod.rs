@@ -210,20 +210,11 @@ fn rows(
 ) -> Vec<StoreRow> {
     let now = Timestamp::now();
     fleet
-        .members
+        .stores(shared_namespace)
         .iter()
-        .filter(|m| m.listed)
-        .flat_map(|m| {
-            let context = m.conn.endpoint.context.as_str();
-            m.model
-                .inventory()
-                .stores(shared_namespace)
-                .iter()
-                .map(|s| StoreRow {
-                    summary: summarize(s, context, rules, now),
-                    objects: object_states(s),
-                })
-                .collect::<Vec<_>>()
+        .map(|(context, store)| StoreRow {
+            summary: summarize(store, context, rules, now),
+            objects: object_states(store),
         })
         .collect()
 }
