@@ -3,7 +3,7 @@
 //! connection cap and a deadline (`listen`). The pair is read again when either file
 //! changes (cert-manager or the kubelet renewing the Secret), looked at on each
 //! handshake; a new pair that cannot be read or does not fit together is not taken: the
-//! last good one is served, and the files are tried again at the next handshake.
+//! last good one is served until the files change again.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -100,7 +100,12 @@ impl Reloading {
                 pair
             }
             Err(e) => {
+                // Said once per change of the files, not at every handshake.
                 tracing::warn!("{e}; serving the certificate read before");
+                *self.served.write().unwrap_or_else(|e| e.into_inner()) = Served {
+                    stamps,
+                    pair: old.clone(),
+                };
                 old
             }
         }
