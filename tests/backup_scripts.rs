@@ -1405,3 +1405,78 @@ fn retention_counts_only_complete_backups_and_removes_abandoned_partial_ones() {
     .collect();
     assert_eq!(left, expected, "complete ones kept, in-flight ones left");
 }
+
+/// The manifest and the result line as storectl and restore.sh read them: one key each,
+/// no key twice (a value that closes its quote would add one).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct StrictManifest {
+    format: u32,
+    store: String,
+    id: String,
+    created: String,
+    prefix: String,
+    wordpress_db_version: String,
+    woocommerce_db_version: String,
+    database: serde_json::Value,
+    files: serde_json::Value,
+}
+
+/// Values a tenant controls (its options, its tables' names) reach the manifest and the
+/// result only as data: a quote in them adds no key, a control character does not
+/// reach the termination message, and the backup restores (security review L6).
+#[test]
+fn a_tenants_options_and_table_names_cannot_rewrite_the_manifest_or_the_result() {
+    let (_dir, env, _db, _s3) = setup();
+    env.sql(concat!(
+        r#"UPDATE wp_options SET option_value = '58975","store":"victim","x":"' WHERE option_name = 'db_version'; "#,
+        r#"UPDATE wp_options SET option_value = CONCAT('9.8.0"}', CHAR(10), CHAR(27), ']0;owned', CHAR(7)) WHERE option_name = 'woocommerce_db_version'; "#,
+        "CREATE TABLE `a\"b_options` (x INT);",
+    ));
+    let (ok, stdout, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "20261201-090000"));
+    assert!(ok, "backup failed: {stderr}");
+    let text = std::fs::read_to_string(
+        env.dir
+            .join("s3/backups/stores/shop/20261201-090000/manifest.json"),
+    )
+    .unwrap();
+    let manifest: StrictManifest =
+        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(
+        (manifest.store.as_str(), manifest.prefix.as_str()),
+        ("shop", "wp_")
+    );
+    assert_eq!(manifest.wordpress_db_version, "58975");
+    let version_like = |v: &str| {
+        v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'))
+    };
+    assert!(
+        manifest.woocommerce_db_version.starts_with("9.8.0")
+            && version_like(&manifest.woocommerce_db_version),
+        "{text}"
+    );
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Result {
+        id: String,
+        wordpress_db_version: String,
+    }
+    let result: Result =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(result.wordpress_db_version, "58975");
+    assert!(!stdout.trim().chars().any(char::is_control), "{stdout:?}");
+
+    // Restored (a table name the restore does not handle gone first): the restore reads
+    // the same manifest.
+    env.sql("DROP TABLE `a\"b_options`");
+    let (ok, _, stderr) = env.script(BACKUP_SCRIPT, &env.vars("shop", "20261201-100000"));
+    assert!(ok, "backup failed: {stderr}");
+    let (ok, stdout, stderr) = env.script(RESTORE_SCRIPT, &env.vars("shop", "20261201-100000"));
+    assert!(ok, "restore failed: {stderr}");
+    assert!(
+        stdout.contains("\"wordpress_db_version\":\"58975\""),
+        "{stdout}"
+    );
+}

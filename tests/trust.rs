@@ -139,13 +139,14 @@ async fn ownership_a_namespace_storectl_did_not_create_is_refused_by_create_and_
 #[tokio::test(flavor = "multi_thread")]
 async fn ownership_no_namespace_prefix_reaches_a_namespace_storectl_did_not_create() {
     let c = cluster();
+    // A prefix that makes the store's namespace someone else's: `m` + `onitoring-…`.
     let name = unique("monitoring");
     foreign_namespace(&name).await;
     let run = block(|| {
         storectl(
             c,
             ADMIN,
-            &["--set", "stores.namespacePrefix=", "create", &name],
+            &["--set", "stores.namespacePrefix=m", "create", &name[1..]],
         )
         .expect_code(3)
     });
@@ -156,6 +157,29 @@ async fn ownership_no_namespace_prefix_reaches_a_namespace_storectl_did_not_crea
         "{run:#?}"
     );
     untouched(&name).await;
+
+    // No prefix at all is refused before anything is asked of the cluster: a store's
+    // namespace would be its bare name (security review L8).
+    let bare = unique("argocd");
+    let run = block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["--set", "stores.namespacePrefix=", "create", &bare],
+        )
+        .expect_code(2)
+    });
+    assert!(
+        run.stderr.contains(
+            "stores.namespacePrefix (set in --set stores.namespacePrefix=): cannot be empty"
+        ),
+        "{run:#?}"
+    );
+    let nss: Api<Namespace> = Api::all(admin().await);
+    assert!(
+        nss.get_opt(&bare).await.unwrap().is_none(),
+        "{bare} was made"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

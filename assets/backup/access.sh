@@ -13,7 +13,7 @@ umask 077
 
 fail() {
   echo "error: $*" >&2
-  printf '{"error":"%s"}\n' "$(printf '%s' "$*" | tr -d '"\\' | head -c 3000)" >"$RESULT" 2>/dev/null || true
+  printf '{"error":"%s"}\n' "$(printf '%s' "$*" | tr -d '"\\\000-\037' | head -c 3000)" >"$RESULT" 2>/dev/null || true
   exit 1
 }
 

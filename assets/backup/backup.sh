@@ -10,12 +10,19 @@
 
 rm -rf "$WORK/out"
 mkdir -p "$WORK/out"
-prefix=$(db -N -B -e "SELECT SUBSTRING(table_name, 1, LENGTH(table_name) - 7) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '%\_options' LIMIT 1" "$WORDPRESS_DB_NAME") ||
+# The tenant names its tables and writes its options: what goes into the manifest and
+# the result is only what a table prefix (as WordPress allows it) and a version are made
+# of, so a quote in them cannot add a key to the JSON.
+prefix=$(db -N -B -e "SELECT SUBSTRING(table_name, 1, LENGTH(table_name) - 7) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name REGEXP '^[A-Za-z0-9_]+_options\$' LIMIT 1" "$WORDPRESS_DB_NAME") ||
   fail "cannot connect to the database $WORDPRESS_DB_NAME at $WORDPRESS_DB_HOST"
 [ -n "$prefix" ] || fail "database $WORDPRESS_DB_NAME has no WordPress options table: nothing to back up"
+case $prefix in *[!A-Za-z0-9_]*) fail "database $WORDPRESS_DB_NAME: no usable table prefix" ;; esac
 option() { db -N -B -e "SELECT option_value FROM ${prefix}options WHERE option_name = '$1'" "$WORDPRESS_DB_NAME"; }
+version_text() { printf '%s' "$1" | LC_ALL=C tr -cd 'A-Za-z0-9.+_-' | head -c 40; }
 wp_db_version=$(option db_version)
 wc_db_version=$(option woocommerce_db_version)
+wp_db_version=$(printf '%s' "$wp_db_version" | tr -cd '0-9' | head -c 20)
+wc_db_version=$(version_text "$wc_db_version")
 
 mysqldump --defaults-extra-file="$WORK/client.cnf" --single-transaction --quick \
   --routines --triggers --no-tablespaces --default-character-set=utf8mb4 \

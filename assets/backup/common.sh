@@ -24,10 +24,11 @@ before_failing() { :; }
 fail() {
   echo "error: $*" >&2
   before_failing
-  # The result is JSON: quotes and backslashes in the reason are dropped. "unchanged"
+  # The result is JSON: quotes, backslashes and control characters (line breaks, escape
+  # sequences) in the reason are dropped. "unchanged"
   # (restore.sh sets unchanged=true until it starts replacing anything) tells storectl
   # the store was left exactly as it was.
-  printf '{"error":"%s"%s}\n' "$(printf '%s' "$*" | tr -d '"\\' | head -c 3000)" \
+  printf '{"error":"%s"%s}\n' "$(printf '%s' "$*" | tr -d '"\\\000-\037' | head -c 3000)" \
     "$(if [ "${unchanged:-}" = true ]; then printf ',"unchanged":true'; fi)" >"$RESULT" 2>/dev/null || true
   exit 1
 }

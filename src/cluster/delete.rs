@@ -2,7 +2,9 @@
 //! in the shared namespace, in the original platform's order (ingress, deployments,
 //! services, volumes, then secrets, the backup schedule, jobs, policies). Nothing is deleted unless every
 //! object to go is storectl's own for the store or the original platform's: the check
-//! reads the server's metadata first. Waiting watches each object until it is gone.
+//! reads the server's metadata first, and each delete names the uid that was checked (an
+//! object replaced meanwhile by another of the same name is not deleted). Waiting
+//! watches each object until it is gone.
 
 use std::time::Duration;
 
@@ -238,14 +240,7 @@ async fn delete_namespace(
     let name = layout.namespace.as_str();
     let pending = pending_for(&api, &ns);
     // Only this exact namespace: a namespace re-created meanwhile has another uid.
-    let params = DeleteParams {
-        preconditions: ns.uid.clone().map(|uid| kube::api::Preconditions {
-            uid: Some(uid),
-            resource_version: None,
-        }),
-        ..params.clone()
-    };
-    match api.delete(name, &params).await {
+    match api.delete(name, &only_this(&ns, params)).await {
         Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 404 => {}
         Err(e) => return Err(conn.error(&format!("deleting namespace {name}"))(e).into()),
@@ -307,8 +302,9 @@ where
     let deletions = objects.iter().map(|meta| {
         let (api, name) = (api.clone(), name_of(meta).to_string());
         let action = format!("deleting {plural} {name}");
+        let params = only_this(meta, params);
         async move {
-            match api.delete(&name, params).await {
+            match api.delete(&name, &params).await {
                 Ok(_) => Ok(()),
                 Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
                 Err(e) => Err(conn.error(&action)(e)),
@@ -317,6 +313,18 @@ where
     });
     try_join_all(deletions).await?;
     Ok(objects.iter().map(|meta| pending_for(&api, meta)).collect())
+}
+
+/// `params` for the object of `meta` alone: the API server refuses (409) if the object
+/// of that name now has another uid, i.e. was replaced since it was checked.
+fn only_this(meta: &ObjectMeta, params: &DeleteParams) -> DeleteParams {
+    DeleteParams {
+        preconditions: meta.uid.clone().map(|uid| kube::api::Preconditions {
+            uid: Some(uid),
+            resource_version: None,
+        }),
+        ..params.clone()
+    }
 }
 
 fn name_of(meta: &ObjectMeta) -> &str {
@@ -342,4 +350,26 @@ where
         }
     });
     Pending { what, gone }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_delete_names_the_uid_that_was_checked() {
+        let meta = ObjectMeta {
+            name: Some("shop-wordpress".to_string()),
+            uid: Some("3f1c-checked".to_string()),
+            ..ObjectMeta::default()
+        };
+        let params = only_this(&meta, &DeleteParams::background());
+        let uid = params.preconditions.as_ref().and_then(|p| p.uid.as_deref());
+        assert_eq!(uid, Some("3f1c-checked"));
+        assert_eq!(
+            params.propagation_policy,
+            Some(PropagationPolicy::Background),
+            "the caller's parameters are kept"
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! Text from outside (pod logs) made safe to print on a terminal: bytes decoded lossily
+//! Text from outside (pod logs, events) made safe to print on a terminal: bytes decoded lossily
 //! (an invalid sequence becomes U+FFFD) and control characters shown in caret notation,
 //! so an escape sequence in a log cannot move the cursor, retitle the window or set the
 //! clipboard.
@@ -25,9 +25,14 @@ pub fn printable(raw: &[u8]) -> String {
     out
 }
 
+/// `text` (an event's message, say) as one printable line: line breaks become spaces.
+pub fn one_line(text: &str) -> String {
+    printable(text.trim().replace(['\r', '\n'], " ").as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{one_line, printable};
 
     #[test]
     fn escape_sequences_are_shown_not_obeyed() {
@@ -37,6 +42,14 @@ mod tests {
         );
         assert_eq!(printable("a\u{9b}31m".as_bytes()), "a<U+009B>31m");
         assert_eq!(printable(b"del\x7f tab\there"), "del^? tab\there");
+    }
+
+    #[test]
+    fn one_line_joins_lines_and_shows_controls() {
+        assert_eq!(
+            one_line(" a\r\nb\x1b]52;c;eA==\x07\n"),
+            "a  b^[]52;c;eA==^G"
+        );
     }
 
     #[test]

@@ -340,3 +340,48 @@ fn mail_is_off_by_default_and_each_bad_mail_key_is_named() {
     let off = load(&sources(&[], &["mail.smtp.port=0", "mail.from=x"]));
     assert!(off.is_ok(), "mail off: its other keys are not checked");
 }
+
+#[test]
+fn namespace_mode_needs_a_namespace_prefix() {
+    // Without a prefix a store's namespace is its bare name: `create argocd` would claim
+    // a namespace before Argo CD is installed, and `delete argocd` remove it later.
+    let message = refusal(&["stores.namespacePrefix="]);
+    assert!(
+        message.starts_with("stores.namespacePrefix (set in --set")
+            && message.contains("cannot be empty"),
+        "{message}"
+    );
+    let shared = load(&sources_with(&[
+        "stores.namespacePrefix=",
+        "stores.isolation=shared",
+    ]));
+    assert!(shared.is_ok(), "the shared layout uses no prefix");
+    load(&sources_with(&["stores.namespacePrefix=shop-"])).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_backup_prefix_is_plain_path_segments() {
+    // The prefix goes unencoded into S3 URLs and into the scripts' sed and grep
+    // programs: only letters, digits, '.', '_' and '-' in segments, no '.' or '..'.
+    for bad in [
+        "stores:x/",
+        "st ores/",
+        "a//",
+        "../other-bucket/",
+        "./",
+        "a/../",
+        "stores/[0-9]*/",
+        "st%2Fores/",
+        "s&t/",
+    ] {
+        let message = refusal(&[&format!("backup.prefix={bad}")]);
+        assert!(
+            message.starts_with("backup.prefix (set in --set"),
+            "{bad}: {message}"
+        );
+    }
+    for good in ["", "stores/", "Backups/v1.2/shop_a-b/"] {
+        load(&sources_with(&[&format!("backup.prefix={good}")]))
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}

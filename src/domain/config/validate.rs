@@ -119,15 +119,7 @@ fn backup(b: &super::model::Backup) -> Result<(), Failure> {
         image("backup.image", &b.image)?;
     }
     image("backup.cluster.image", &b.cluster.image)?;
-    if b.prefix.starts_with('/') || !(b.prefix.is_empty() || b.prefix.ends_with('/')) {
-        return fail(
-            "backup.prefix",
-            format!(
-                "'{}' must be empty or a path like stores/ (no leading '/', a trailing '/')",
-                b.prefix
-            ),
-        );
-    }
+    backup_prefix(&b.prefix)?;
     if !b.schedule.is_empty() && !cron_like(&b.schedule) {
         return fail(
             "backup.schedule",
@@ -171,6 +163,34 @@ fn backup(b: &super::model::Backup) -> Result<(), Failure> {
         dns_subdomain("backup.s3.credentialsSecret", &s3.credentials_secret)?;
     }
     Ok(())
+}
+
+/// Empty, or segments of letters, digits, '.', '_' and '-' each ending in '/': the
+/// prefix goes unencoded into the S3 URLs and into the scripts' sed and grep programs,
+/// and curl would resolve a '.' or '..' segment (out of the bucket).
+fn backup_prefix(prefix: &str) -> Result<(), Failure> {
+    const MAX_BACKUP_PREFIX: usize = 200;
+    let segment_ok = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    let ok = prefix.is_empty()
+        || (prefix.len() <= MAX_BACKUP_PREFIX
+            && prefix
+                .strip_suffix('/')
+                .is_some_and(|folders| folders.split('/').all(segment_ok)));
+    if ok {
+        return Ok(());
+    }
+    fail(
+        "backup.prefix",
+        format!(
+            "'{prefix}' must be empty or a path like stores/: folders of letters, digits, '.', '_' and '-' (not '.' or '..'), each ending in '/', at most {MAX_BACKUP_PREFIX} characters"
+        ),
+    )
 }
 
 /// Five cron fields of digits and `*,-/`, or one of the @ shorthands CronJobs take.
@@ -262,6 +282,14 @@ fn namespace_prefix(prefix: &str, isolation: Isolation) -> Result<(), Failure> {
     const MAX_PREFIX: usize = 40;
     if isolation == Isolation::Shared {
         return Ok(());
+    }
+    if prefix.is_empty() {
+        // Store names would be bare namespace names: `create argocd` could claim that
+        // namespace before Argo CD is installed, and `delete argocd` remove it later.
+        return fail(
+            "stores.namespacePrefix",
+            "cannot be empty with stores.isolation namespace: a store's namespace would be its bare name (a store 'argocd' in namespace argocd); use a prefix like 'store-'",
+        );
     }
     let chars_ok = prefix
         .chars()
