@@ -18,11 +18,12 @@ fn storectl(fleet: &Fleet, context: &str, args: &[&str]) {
     fleet.storectl(&[context], args).expect_code(0);
 }
 
-/// The table line of store `name` in the cluster of `context`.
+/// The table line of store `name` in the cluster of `context` (a fleet's rows start
+/// with their context).
 fn row<'a>(screen: &'a str, name: &str, context: &str) -> Option<&'a str> {
     screen.lines().find(|l| {
         let mut words = l.split_whitespace().filter(|w| *w != "●");
-        words.next() == Some(name) && words.next() == Some(context)
+        words.next() == Some(context) && words.next() == Some(name)
     })
 }
 
@@ -69,7 +70,7 @@ fn select(tui: &Session, name: &str, context: &str) {
     });
     let shown: Vec<&str> = screen
         .lines()
-        .filter(|l| l.split_whitespace().next() == Some(name))
+        .filter(|l| l.split_whitespace().nth(1) == Some(name))
         .collect();
     let at = shown
         .iter()

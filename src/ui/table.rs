@@ -79,21 +79,21 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 /// The columns' widths and headers: NAME, CONTEXT in a fleet, the rest, and NAMESPACE
 /// when wide.
 fn columns(app: &App, name_width: usize, wide: bool) -> (Vec<Constraint>, Vec<&'static str>) {
-    let mut widths = vec![Constraint::Length(u16::try_from(name_width).unwrap_or(30))];
-    let mut headers = vec!["  NAME"];
-    if app.clusters.fleet() {
+    let name = Constraint::Length(u16::try_from(name_width).unwrap_or(30));
+    // A fleet's rows start with their context, as `storectl list` over several clusters.
+    let (mut widths, mut headers) = if app.clusters.fleet() {
         let context_width = app
             .clusters
             .iter()
-            .map(|c| c.context.len())
+            .map(|c| c.context.len() + 2)
             .max()
-            .unwrap_or(7)
-            .clamp(7, 20);
-        widths.push(Constraint::Length(
-            u16::try_from(context_width).unwrap_or(20),
-        ));
-        headers.push("CONTEXT");
-    }
+            .unwrap_or(9)
+            .clamp(9, 22);
+        let context = Constraint::Length(u16::try_from(context_width).unwrap_or(22));
+        (vec![context, name], vec!["  CONTEXT", "NAME"])
+    } else {
+        (vec![name], vec!["  NAME"])
+    };
     widths.extend([
         Constraint::Length(12),
         Constraint::Fill(3),
@@ -189,10 +189,14 @@ fn row(
         style = style.add_modifier(Modifier::REVERSED);
     }
     let mark = if marked { "● " } else { "  " };
-    let mut cells = vec![Cell::from(format!("{mark}{}", s.name))];
-    if fleet {
-        cells.push(Cell::from(s.context.clone()));
-    }
+    let mut cells = if fleet {
+        vec![
+            Cell::from(format!("{mark}{}", s.context)),
+            Cell::from(s.name.clone()),
+        ]
+    } else {
+        vec![Cell::from(format!("{mark}{}", s.name))]
+    };
     cells.extend([
         Cell::from(Span::styled(
             s.status.as_str(),
