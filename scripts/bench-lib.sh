@@ -62,6 +62,7 @@ build_seeder() {
 # of it (the statuses of its Deployments, setup Job and claims, its two running pods).
 make_template() {
   "$storectl" create s0001 --wait >/dev/null
+  sleep 3 # the Deployments' Progressing conditions settle (NewReplicaSetAvailable)
   kubectl get configmaps,deployments,jobs,persistentvolumeclaims,pods -n store-s0001 -o json >"$work/s0001.json"
   "$storectl" render s0001 --show-secrets |
     python3 "$repo/scripts/bench-seed/template.py" "$work/s0001.json" "${1:-}" >"$work/template.json"
