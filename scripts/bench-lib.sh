@@ -7,10 +7,14 @@
 say() { echo "bench: $*" >&2; }
 now_ms() { date +%s%3N; }
 
+# BENCH_SKIP_BUILD=1 takes the builds already in target/ as they are (a commit alone
+# rebuilds storectl: the binary names its commit, and fat LTO takes minutes).
 build_release() {
   say "building storectl (release) and the control plane tool"
-  cargo build --quiet --release -p storectl
-  cargo build --quiet -p storectl-devcluster
+  if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+    cargo build --quiet --release -p storectl
+    cargo build --quiet -p storectl-devcluster
+  fi
   target=$(cargo metadata --no-deps --format-version 1 --manifest-path "$repo/Cargo.toml" |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
   storectl=$target/release/storectl
@@ -56,31 +60,6 @@ build_seeder() {
   (cd "$repo/scripts/bench-seed" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false "$go" build -o "$work/bench-seed" .)
 }
 
-# The template of the bulk seeders: store s0001 made by `storectl create --wait` on the
-# running control plane (all controllers on), then its objects as storectl applies them
-# (\`storectl render\`), its revision, and with $1 = status what the control plane made
-# of it (the statuses of its Deployments, setup Job and claims, its two running pods).
-make_template() {
-  "$storectl" create s0001 --wait >/dev/null
-  sleep 3 # the Deployments' Progressing conditions settle (NewReplicaSetAvailable)
-  kubectl get configmaps,deployments,jobs,persistentvolumeclaims,pods -n store-s0001 -o json >"$work/s0001.json"
-  "$storectl" render s0001 --show-secrets |
-    python3 "$repo/scripts/bench-seed/template.py" "$work/s0001.json" "${1:-}" >"$work/template.json"
-}
-
-# POSTs/applies stores s$2..s$3 from the template straight to the API server of
-# $KUBECONFIG (scripts/bench-seed, 64 stores at a time); prints "written=N failed=N
-# seconds=S".
-copy_stores() {
-  local server ca="$work/seed-ca.crt"
-  server=$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
-  kubectl config view --raw --minify -o jsonpath='{.users[0].user.token}' >"$work/seed-token"
-  kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$ca"
-  [ -s "$ca" ] || cp "$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')" "$ca"
-  "$work/bench-seed" -server "$server" -token-file "$work/seed-token" -ca "$ca" \
-    -template "$work/template.json" -name s0001 -from "$2" -to "$3" -parallel 64 "${@:4}"
-}
-
 waited_ready() { # n, timeout seconds: waits until storectl lists n Ready stores
   local deadline=$(( $(date +%s) + $2 ))
   while [ "$(count_ready)" -lt "$1" ]; do
@@ -89,29 +68,41 @@ waited_ready() { # n, timeout seconds: waits until storectl lists n Ready stores
   done
 }
 
-# Seeds s0001..sN on the running control plane (all controllers on) the quicker way:
-# s0001 by storectl, the rest its copies written by scripts/bench-seed; the controller
-# manager and the node simulator then do for each what they do for a store storectl
-# made (ReplicaSets, pods, volumes, the setup Job's run). For scripts/bench-upgrade's
-# larger fleets.
-seed_copies() {
-  local n=$1
-  say "seeding $n stores: s0001 by storectl, s0002..s$n its copies by scripts/bench-seed"
-  build_seeder
-  make_template
-  local t; t=$(now_ms)
-  copy_stores "$n" 2 "$n" >&2
-  waited_ready "$n" 3600
-  say "$n stores Ready in $(( $(now_ms) - t )) ms"
+# The etcd of the running control plane (its client URL, from kube-apiserver's flags).
+etcd_url() {
+  ps -eo args | grep -F -- "--cert-dir=$work/cluster/certs" | grep -o -- '--etcd-servers=[^ ]*' | head -1 | cut -d= -f2
 }
 
-# The control plane of the bulk tier (scripts/bench, N >= $BENCH_BULK_FROM): the
-# controllers that would rebuild what scripts/bench-seed writes itself are off
-# (deployment, replicaset, job, persistentvolume-binder), the rest run (namespaces,
-# service accounts and root CA ConfigMaps, quotas, endpoints, garbage collector, ...);
-# the simulated runners renew their report Lease every 300 s, the real runner's
-# default when nothing changed (the simulator's 30 s would be 333 writes a second).
-BULK_CONTROLLERS="*,-node-ipam-controller,-persistentvolume-attach-detach-controller,-deployment-controller,-replicaset-controller,-job-controller,-persistentvolume-binder-controller"
+# The template of the etcd copies: store $1 made Ready by storectl on a control plane
+# of its own (every controller on), read from its etcd (scripts/bench-seed -etcd
+# -capture: events and cluster IP objects left out, and the Services with their
+# Endpoints unless $2 = services) into $work/etcd-template.json; that control plane
+# stopped again.
+capture_store() {
+  start_cluster
+  "$storectl" create "$1" --wait >/dev/null
+  sleep 5 # its setup Job's pod finished, the Deployments' conditions settled
+  "$work/bench-seed" -etcd "$(etcd_url)" -name "$1" -capture "$work/etcd-template.json" \
+    $( [ "${2:-}" = services ] && echo -services) >&2
+  stop_cluster
+}
+
+# Stores 1..$1 (names of format $3; $2 the template's) copied from the template into the
+# running control plane's etcd (scripts/bench-seed -etcd: names and uids substituted);
+# prints bench-seed's "written=N failed=0 seconds=S".
+copy_store() {
+  "$work/bench-seed" -etcd "$(etcd_url)" -name "$2" -template "$work/etcd-template.json" \
+    -format "$3" -from 1 -to "$1" -parallel 8
+}
+
+# The control plane the copies go to runs without the volume binder: it marks a copied
+# claim Lost when it sees it before its volume, and releases (and the simulator deletes)
+# a copied volume it sees before its claim; every copy is bound already.
+BULK_CONTROLLERS="*,-node-ipam-controller,-persistentvolume-attach-detach-controller,-persistentvolume-binder-controller"
+
+# The simulated runners of the bulk tier renew their report Lease every 300 s, the real
+# runner's interval when nothing changed (the simulator's 30 s would be 333 writes a
+# second at 10,000 stores).
 BULK_REPORT_EVERY_SECS=300
 
 UPGRADE_BEGIN="<!-- fleet upgrade: written by scripts/bench-upgrade -->"
