@@ -1,5 +1,6 @@
-//! Draw time of one frame of the store table with 1,000 stores (TestBackend, 160x48 and
-//! 80x24). Only the visible rows are laid out, so this should not grow with the fleet.
+//! Draw time of one frame of the store table with 1,000 and 10,000 stores (TestBackend,
+//! 160x48 and 80x24). Only the visible rows are laid out; the header's counts go over
+//! every row, so this grows a little with the fleet.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
@@ -52,15 +53,22 @@ fn fleet(n: usize) -> App {
 }
 
 fn draw(c: &mut Criterion) {
-    let mut app = fleet(1000);
+    for n in [1000, 10_000] {
+        draw_fleet(c, n);
+    }
+}
+
+fn draw_fleet(c: &mut Criterion, n: usize) {
+    let mut app = fleet(n);
     // Select a row in the middle so the window is not at the top.
-    for _ in 0..500 {
+    for _ in 0..n / 2 {
         app::update(&mut app, Action::Move(app::Motion::Down));
     }
+    let middle = format!("store-{:04}", n / 2);
     for (w, h) in [(160u16, 48u16), (80, 24)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
         // What is timed is a real frame: the header counts the fleet and the window
-        // around the selected row (store-0500) is drawn.
+        // around the selected row (the middle one) is drawn.
         let frame = terminal
             .draw(|f| storectl::ui::draw(f, &app))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -70,9 +78,12 @@ fn draw(c: &mut Criterion) {
             .iter()
             .map(ratatui::buffer::Cell::symbol)
             .collect();
-        assert!(text.contains("1000 stores"), "no fleet header in the frame");
-        assert!(text.contains("store-0500"), "the selected row is not drawn");
-        c.bench_function(&format!("table_1000_stores_{w}x{h}"), |b| {
+        assert!(
+            text.contains(&format!("{n} stores")),
+            "no fleet header in the frame"
+        );
+        assert!(text.contains(&middle), "the selected row is not drawn");
+        c.bench_function(&format!("table_{n}_stores_{w}x{h}"), |b| {
             b.iter(|| {
                 terminal
                     .draw(|f| storectl::ui::draw(f, &app))

@@ -7,10 +7,14 @@
 say() { echo "bench: $*" >&2; }
 now_ms() { date +%s%3N; }
 
+# BENCH_SKIP_BUILD=1 takes the builds already in target/ as they are (a commit alone
+# rebuilds storectl: the binary names its commit, and fat LTO takes minutes).
 build_release() {
   say "building storectl (release) and the control plane tool"
-  cargo build --quiet --release -p storectl
-  cargo build --quiet -p storectl-devcluster
+  if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+    cargo build --quiet --release -p storectl
+    cargo build --quiet -p storectl-devcluster
+  fi
   target=$(cargo metadata --no-deps --format-version 1 --manifest-path "$repo/Cargo.toml" |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
   storectl=$target/release/storectl
@@ -48,6 +52,58 @@ seed() {
   done
   say "$n stores Ready"
 }
+
+# scripts/bench-seed, built with the machine's Go (standard library only).
+build_seeder() {
+  local go
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  (cd "$repo/scripts/bench-seed" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false "$go" build -o "$work/bench-seed" .)
+}
+
+waited_ready() { # n, timeout seconds: waits until storectl lists n Ready stores
+  local deadline=$(( $(date +%s) + $2 ))
+  while [ "$(count_ready)" -lt "$1" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || { say "stores did not all become Ready"; exit 1; }
+    sleep 5
+  done
+}
+
+# The etcd of the running control plane (its client URL, from kube-apiserver's flags).
+etcd_url() {
+  ps -eo args | grep -F -- "--cert-dir=$work/cluster/certs" | grep -o -- '--etcd-servers=[^ ]*' | head -1 | cut -d= -f2
+}
+
+# The template of the etcd copies: store $1 made Ready by storectl on a control plane
+# of its own (every controller on), read from its etcd (scripts/bench-seed -etcd
+# -capture: events and cluster IP objects left out, and the Services with their
+# Endpoints unless $2 = services) into $work/etcd-template.json; that control plane
+# stopped again.
+capture_store() {
+  start_cluster
+  "$storectl" create "$1" --wait >/dev/null
+  sleep 5 # its setup Job's pod finished, the Deployments' conditions settled
+  "$work/bench-seed" -etcd "$(etcd_url)" -name "$1" -capture "$work/etcd-template.json" \
+    $( [ "${2:-}" = services ] && echo -services) >&2
+  stop_cluster
+}
+
+# Stores 1..$1 (names of format $3; $2 the template's) copied from the template into the
+# running control plane's etcd (scripts/bench-seed -etcd: names and uids substituted);
+# prints bench-seed's "written=N failed=0 seconds=S".
+copy_store() {
+  "$work/bench-seed" -etcd "$(etcd_url)" -name "$2" -template "$work/etcd-template.json" \
+    -format "$3" -from 1 -to "$1" -parallel 8
+}
+
+# The control plane the copies go to runs without the volume binder: it marks a copied
+# claim Lost when it sees it before its volume, and releases (and the simulator deletes)
+# a copied volume it sees before its claim; every copy is bound already.
+BULK_CONTROLLERS="*,-node-ipam-controller,-persistentvolume-attach-detach-controller,-persistentvolume-binder-controller"
+
+# The simulated runners of the bulk tier renew their report Lease every 300 s, the real
+# runner's interval when nothing changed (the simulator's 30 s would be 333 writes a
+# second at 10,000 stores).
+BULK_REPORT_EVERY_SECS=300
 
 UPGRADE_BEGIN="<!-- fleet upgrade: written by scripts/bench-upgrade -->"
 UPGRADE_END="<!-- end of fleet upgrade -->"

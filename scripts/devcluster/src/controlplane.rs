@@ -196,7 +196,7 @@ impl ControlPlane {
                 // Room for fleets of hundreds of stores (the default is 20 requests/s).
                 "--kube-api-qps=200",
                 "--kube-api-burst=400",
-                "--controllers=*,-node-ipam-controller,-persistentvolume-attach-detach-controller",
+                &format!("--controllers={}", controllers()),
                 "--profiling=false",
             ]),
         )?;
@@ -378,4 +378,13 @@ async fn run_quiet(cmd: &mut Command) -> Result<()> {
         bail!("{}", String::from_utf8_lossy(&out.stderr));
     }
     Ok(())
+}
+
+/// The controller manager's controllers: the defaults less the two that need a cloud or a
+/// node's IPAM, or `STORECTL_DEVCLUSTER_CONTROLLERS` (scripts/bench's 10,000-store tier
+/// turns off the ones that would rebuild the objects it writes itself).
+fn controllers() -> String {
+    std::env::var("STORECTL_DEVCLUSTER_CONTROLLERS").unwrap_or_else(|_| {
+        "*,-node-ipam-controller,-persistentvolume-attach-detach-controller".to_string()
+    })
 }

@@ -17,8 +17,16 @@ use kube::runtime::reflector::Store;
 use kube::{Api, Client};
 use serde_json::json;
 
-/// How often a running store's report is renewed.
-const EVERY: Duration = Duration::from_secs(30);
+/// How often a running store's report is renewed: every half minute, or every
+/// `STORECTL_SIM_REPORT_EVERY_SECS` (scripts/bench's 10,000-store tier: 300, the real
+/// runner's default when nothing changes).
+fn every() -> Duration {
+    let secs = std::env::var("STORECTL_SIM_REPORT_EVERY_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    Duration::from_secs(secs)
+}
 /// The runner's token volume: present only where the store reports.
 const TOKEN_VOLUME: &str = "storectl-runner-token";
 const REPORT_ANNOTATION: &str = "storectl.io/report";
@@ -26,6 +34,7 @@ const WOOCOMMERCE_ANNOTATION: &str = "storectl.io/woocommerce-version";
 
 pub async fn run(client: Client, pods: Store<Pod>) {
     let mut sent: HashMap<(String, String), Instant> = HashMap::new();
+    let every = every();
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         for pod in pods.state() {
@@ -33,7 +42,7 @@ pub async fn run(client: Client, pods: Store<Pod>) {
                 continue;
             };
             let key = (namespace.clone(), store.clone());
-            if sent.get(&key).is_some_and(|at| at.elapsed() < EVERY) {
+            if sent.get(&key).is_some_and(|at| at.elapsed() < every) {
                 continue;
             }
             match report(&client, &namespace, &store, &image).await {

@@ -1,0 +1,3 @@
+module storectl.io/bench-seed
+
+go 1.26
