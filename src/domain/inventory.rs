@@ -58,7 +58,8 @@ impl Inventory {
     /// see what anyone labelled (a deletion confirmed complete, a lookup that explains
     /// why a name is not a store).
     pub fn groups(&self) -> Vec<StoreObjects> {
-        let mut stores: BTreeMap<(String, String), StoreObjects> = BTreeMap::new();
+        // Keyed by (store, namespace) borrowed from the objects: no text copied per lookup.
+        let mut stores: Stores<'_> = BTreeMap::new();
         for ns in &self.namespaces {
             if let Some(store) = store_of(&mut stores, &ns.meta, true) {
                 store.namespace = Some(ns.clone());
@@ -84,35 +85,35 @@ pub fn is_store(group: &StoreObjects, shared_namespace: &str) -> bool {
             .is_some_and(|ns| marked_for(&ns.meta, &group.name))
 }
 
-type Stores = BTreeMap<(String, String), StoreObjects>;
+type Stores<'a> = BTreeMap<(&'a str, &'a str), StoreObjects>;
 
 /// The store an object belongs to, created on first sight. `own_namespace`: the object is
 /// the store's namespace itself.
-fn store_of<'a>(
-    stores: &'a mut Stores,
-    meta: &Meta,
+fn store_of<'s, 'a>(
+    stores: &'s mut Stores<'a>,
+    meta: &'a Meta,
     own_namespace: bool,
-) -> Option<&'a mut StoreObjects> {
-    let app = meta.labels.get(LABEL_APP)?.to_string();
-    let namespace = if own_namespace {
-        meta.name.to_string()
+) -> Option<&'s mut StoreObjects> {
+    let app: &str = meta.labels.get(LABEL_APP)?;
+    let namespace: &str = if own_namespace {
+        &meta.name
     } else {
-        meta.namespace.as_deref()?.to_string()
+        meta.namespace.as_deref()?
     };
     Some(
         stores
-            .entry((app.clone(), namespace.clone()))
+            .entry((app, namespace))
             .or_insert_with(|| StoreObjects {
-                name: app,
-                namespace_name: namespace,
+                name: app.to_string(),
+                namespace_name: namespace.to_string(),
                 ..StoreObjects::default()
             }),
     )
 }
 
-fn attach<K: Watched>(
-    stores: &mut Stores,
-    items: &[Arc<K>],
+fn attach<'a, K: Watched>(
+    stores: &mut Stores<'a>,
+    items: &'a [Arc<K>],
     field: impl Fn(&mut StoreObjects) -> &mut Vec<Arc<K>>,
 ) {
     for item in items {
@@ -124,15 +125,15 @@ fn attach<K: Watched>(
 
 /// Objects that belong to a store but make none (pods, reports): added to the stores
 /// the other kinds found.
-fn attach_to_existing<K: Watched>(
-    stores: &mut Stores,
-    items: &[Arc<K>],
+fn attach_to_existing<'a, K: Watched>(
+    stores: &mut Stores<'a>,
+    items: &'a [Arc<K>],
     field: impl Fn(&mut StoreObjects) -> &mut Vec<Arc<K>>,
 ) {
     for item in items {
         let meta = item.meta();
         if let (Some(app), Some(ns)) = (meta.labels.get(LABEL_APP), meta.namespace.as_deref())
-            && let Some(store) = stores.get_mut(&(app.to_string(), ns.to_string()))
+            && let Some(store) = stores.get_mut(&(app, ns))
         {
             field(store).push(item.clone());
         }
