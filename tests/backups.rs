@@ -820,7 +820,15 @@ async fn a_refused_delete_with_delete_backups_keeps_the_backups() {
     maps.delete(&format!("{name}-notes"), &Default::default())
         .await
         .unwrap();
-    block(|| storectl(c, ADMIN, &["delete", &name, "--yes", "--delete-backups"]).expect_code(0));
+    // --wait: until the store's objects are gone, `backups` still finds the store.
+    block(|| {
+        storectl(
+            c,
+            ADMIN,
+            &["delete", &name, "--yes", "--wait", "--delete-backups"],
+        )
+        .expect_code(0)
+    });
     assert!(
         block(|| storectl(c, ADMIN, &["backups", &name]).expect_code(4))
             .stderr
