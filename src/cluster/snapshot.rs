@@ -134,23 +134,31 @@ where
     .await
 }
 
+/// Objects a LIST asks for at once: kubectl's chunk size. At 10,000 stores a kind's whole
+/// list is hundreds of MB, which the API server would build in memory and may cut off at
+/// its request timeout; pages keep each response small and short.
+const PAGE: u32 = 500;
+
 async fn listed<K: SlimKind>(
     conn: &Connection,
     api: Api<Slim<K>>,
     selector: &str,
 ) -> Result<Vec<Arc<K>>, ClusterError> {
     let kind = Slim::<K>::plural(&()).to_string();
-    let mut params = ListParams::default().labels(selector);
+    let mut params = ListParams::default().labels(selector).limit(PAGE);
     if let Some(fields) = K::FIELD_SELECTOR {
         params = params.fields(fields);
     }
-    let list = api
-        .list(&params)
-        .await
-        .map_err(conn.error(&format!("listing {kind}")))?;
-    Ok(list
-        .items
-        .into_iter()
-        .map(|item| Arc::new(item.object))
-        .collect())
+    let mut items = Vec::new();
+    loop {
+        let page = api
+            .list(&params)
+            .await
+            .map_err(conn.error(&format!("listing {kind}")))?;
+        items.extend(page.items.into_iter().map(|item| Arc::new(item.object)));
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => return Ok(items),
+        }
+    }
 }
