@@ -1,12 +1,14 @@
 //! The terminal UI's runtime: one `tokio::select!` loop over terminal events, cluster
-//! changes (of one cluster or a fleet's), command results and a clock tick. Commands from `app::update` run here as
-//! tasks; their results come back as actions. The app itself never touches I/O.
+//! changes (of one cluster or a fleet's; the table rebuilt as `pacing` allows), command
+//! results and a clock tick. Commands from `app::update` run here as tasks; their results
+//! come back as actions. The app itself never touches I/O.
 
 mod effects;
 mod logs;
+mod pacing;
 mod terminal;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
@@ -20,6 +22,7 @@ use crate::cluster::health::Health;
 use crate::domain::config::{Config, Sources};
 use crate::domain::summary::{object_states, summarize};
 use crate::ui;
+use pacing::Pacing;
 
 /// What the runtime needs besides the connections.
 pub struct Options {
@@ -57,6 +60,7 @@ async fn event_loop(
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut pacing = Pacing::new(Instant::now());
 
     loop {
         resize(&mut app, tui.size()?.height);
@@ -72,20 +76,23 @@ async fn event_loop(
                 None => Some(Action::Quit),
             },
             Some((member, signal)) = fleet.next() => match signal {
-                Signal::Listed => Some(Action::Stores(rows(&fleet, &rules, shared))),
-                Signal::Changed => fleet.members[member]
-                    .listed
-                    .then(|| Action::Stores(rows(&fleet, &rules, shared))),
+                Signal::Listed => Some(rebuild(&fleet, &rules, shared, &mut pacing)),
+                Signal::Changed => (fleet.members[member].listed
+                    && pacing.changed(Instant::now()))
+                .then(|| rebuild(&fleet, &rules, shared, &mut pacing)),
                 Signal::Health(health) => {
                     Some(connection(&fleet.members[member].conn.endpoint.context, &health))
                 }
             },
+            // Changes held back by the pacing.
+            () = tokio::time::sleep_until(pacing.due().unwrap_or_else(Instant::now).into()),
+                if pacing.due().is_some() => Some(rebuild(&fleet, &rules, shared, &mut pacing)),
             Some(result) = results.recv() => Some(result),
             _ = tick.tick() => fleet
                 .members
                 .iter()
                 .any(|m| m.listed)
-                .then(|| Action::Stores(rows(&fleet, &rules, shared))),
+                .then(|| rebuild(&fleet, &rules, shared, &mut pacing)),
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
@@ -98,20 +105,9 @@ async fn event_loop(
                     let _ = results_tx.send(Action::ContextsListed(names));
                 }
                 Command::SwitchContext(context) => {
-                    let connect = ConnectOptions {
-                        context: Some(context.clone()),
-                        ..options.connect.clone()
-                    };
-                    let result = match Connection::open(&connect).await {
-                        Ok(new) => {
-                            // Everything of the old clusters goes: their watches and tasks.
-                            route(Command::StopLogs, &effects, &fleet);
-                            effects = vec![start_effects(&new, &options, &results_tx)];
-                            fleet = LiveFleet::start(vec![new]);
-                            Ok(())
-                        }
-                        Err(e) => Err(e.to_string()),
-                    };
+                    let result =
+                        switch_context(&context, &options, &mut effects, &mut fleet, &results_tx)
+                            .await;
                     let _ = results_tx.send(Action::ContextSwitched { context, result });
                 }
                 Command::Copy(text) => terminal::copy_to_clipboard(&text),
@@ -122,6 +118,28 @@ async fn event_loop(
             return Ok(());
         }
     }
+}
+
+/// Connects to `context`; once connected, everything of the old clusters goes (their
+/// watches and tasks) for the new one's.
+async fn switch_context(
+    context: &str,
+    options: &Options,
+    effects: &mut Vec<effects::Effects>,
+    fleet: &mut LiveFleet,
+    results: &mpsc::UnboundedSender<Action>,
+) -> Result<(), String> {
+    let connect = ConnectOptions {
+        context: Some(context.to_string()),
+        ..options.connect.clone()
+    };
+    let new = Connection::open(&connect)
+        .await
+        .map_err(|e| e.to_string())?;
+    route(Command::StopLogs, effects, fleet);
+    *effects = vec![start_effects(&new, options, results)];
+    *fleet = LiveFleet::start(vec![new]);
+    Ok(())
 }
 
 /// Runs a command in the cluster it names (the first, for one that names none); logs
@@ -200,6 +218,19 @@ fn resize(app: &mut App, height: u16) {
     if let app::Mode::Logs(v) = &mut app.mode {
         v.page = page;
     }
+}
+
+/// The table's rows rebuilt now, what it cost told to `pacing`.
+fn rebuild(
+    fleet: &LiveFleet,
+    rules: &crate::domain::status::StatusRules,
+    shared_namespace: &str,
+    pacing: &mut Pacing,
+) -> Action {
+    let started = Instant::now();
+    let rows = rows(fleet, rules, shared_namespace);
+    pacing.rebuilt(started, Instant::now());
+    Action::Stores(rows)
 }
 
 /// Every listed cluster's stores as rows, cluster by cluster.
