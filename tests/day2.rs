@@ -358,7 +358,6 @@ async fn history_lists_the_revision_create_recorded_with_its_configuration() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_keeps_its_last_ten_revisions_and_the_original_platforms_has_none() {
-    use storectl::cluster::connect::{ConnectOptions, Connection};
     use storectl::cluster::revisions;
     use storectl::domain::config::{Sources, load};
     use storectl::domain::layout::StoreLayout;
@@ -366,13 +365,7 @@ async fn a_store_keeps_its_last_ten_revisions_and_the_original_platforms_has_non
     let c = cluster();
     let name = unique("keep");
     block(|| storectl(c, ADMIN, &["create", &name]).expect_code(0));
-    let conn = Connection::open(&ConnectOptions {
-        kubeconfig: Some(c.kubeconfig.clone()),
-        context: Some(ADMIN.to_string()),
-        no_watch_list: false,
-    })
-    .await
-    .unwrap();
+    let conn = c.admin_connection().await;
     let config = load(&Sources::default()).unwrap();
     let store = StoreName::parse(&name, "store-").unwrap();
     let layout = StoreLayout::new(&store, &config);

@@ -12,10 +12,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::{DeleteParams, PostParams};
 use serde_json::json;
-use storectl::cluster::connect::{ConnectOptions, Connection};
 use storectl::cluster::snapshot;
-
-const ADMIN: &str = "devcluster-admin";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_kind_longer_than_a_page_is_read_whole() {
@@ -45,13 +42,7 @@ async fn a_kind_longer_than_a_page_is_read_whole() {
         .await;
     assert_eq!(made, 1001);
 
-    let conn = Connection::open(&ConnectOptions {
-        kubeconfig: Some(c.kubeconfig.clone()),
-        context: Some(ADMIN.to_string()),
-        no_watch_list: false,
-    })
-    .await
-    .unwrap();
+    let conn = c.admin_connection().await;
     let read = snapshot::inventory(&conn, &format!("storectl-test-page={label}"))
         .await
         .unwrap()

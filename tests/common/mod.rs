@@ -133,6 +133,17 @@ impl TestCluster {
         kube::Client::try_from(config).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// storectl's own connection as the admin, for tests that call the library.
+    pub async fn admin_connection(&self) -> storectl::cluster::connect::Connection {
+        storectl::cluster::connect::Connection::open(&storectl::cluster::connect::ConnectOptions {
+            kubeconfig: Some(self.kubeconfig.clone()),
+            context: Some("devcluster-admin".to_string()),
+            no_watch_list: false,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     pub async fn admin(&self) -> kube::Client {
         self.client_as("devcluster-admin").await
     }
