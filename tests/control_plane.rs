@@ -5,23 +5,13 @@
 
 mod common;
 
-use common::{cluster, unique, wait_for};
+use common::{cluster, scratch_namespace, unique, wait_for};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
-
-async fn namespace(client: &Client) -> String {
-    let name = unique("t");
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .unwrap();
-    name
-}
 
 fn deployment(name: &str, image: &str) -> Deployment {
     serde_json::from_value(json!({
@@ -119,7 +109,7 @@ async fn wait_for_pod_reason(pods: &Api<Pod>, app: &str, reason: &str) {
 /// Creates a Deployment `web` running `image` in a fresh namespace; returns its pods' API.
 async fn deploy(image: &str) -> (Client, String, Api<Pod>) {
     let client = cluster().admin().await;
-    let ns = namespace(&client).await;
+    let ns = scratch_namespace(&client, "t").await;
     Api::<Deployment>::namespaced(client.clone(), &ns)
         .create(&PostParams::default(), &deployment("web", image))
         .await
@@ -167,7 +157,7 @@ async fn a_deployment_gets_a_replicaset_and_a_ready_pod() {
 #[tokio::test]
 async fn a_job_completes() {
     let client = cluster().admin().await;
-    let ns = namespace(&client).await;
+    let ns = scratch_namespace(&client, "t").await;
     let jobs: Api<Job> = Api::namespaced(client, &ns);
     jobs.create(&PostParams::default(), &job("once", "busybox:1.36"))
         .await
@@ -181,7 +171,7 @@ async fn a_job_completes() {
 #[tokio::test]
 async fn a_claim_binds_to_a_provisioned_volume() {
     let client = cluster().admin().await;
-    let ns = namespace(&client).await;
+    let ns = scratch_namespace(&client, "t").await;
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client, &ns);
     claims
         .create(&PostParams::default(), &claim("data", Some("standard")))
@@ -347,7 +337,7 @@ async fn the_limited_user_is_refused_what_rbac_does_not_grant() {
         other => panic!("expected a 403, got {other}"),
     }
     let admin = cluster().admin().await;
-    let ns = namespace(&admin).await;
+    let ns = scratch_namespace(&admin, "t").await;
     let err = Api::<Deployment>::namespaced(limited, &ns)
         .create(&PostParams::default(), &deployment("x", "nginx"))
         .await
@@ -374,7 +364,7 @@ async fn a_crashing_container_goes_into_crash_loop_back_off() {
 #[tokio::test]
 async fn a_claim_of_the_unbound_class_stays_pending_and_holds_its_pod() {
     let client = cluster().admin().await;
-    let ns = namespace(&client).await;
+    let ns = scratch_namespace(&client, "t").await;
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
     claims
         .create(&PostParams::default(), &claim("data", Some("sim-unbound")))
@@ -439,7 +429,7 @@ async fn a_claim_of_the_unbound_class_stays_pending_and_holds_its_pod() {
 #[tokio::test]
 async fn a_failing_job_ends_failed_with_backoff_limit_exceeded() {
     let client = cluster().admin().await;
-    let ns = namespace(&client).await;
+    let ns = scratch_namespace(&client, "t").await;
     let jobs: Api<Job> = Api::namespaced(client, &ns);
     jobs.create(
         &PostParams::default(),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{cluster, unique};
+use common::{cluster, scratch_namespace, unique};
 use futures::{StreamExt, stream};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Namespace;
@@ -18,13 +18,8 @@ use storectl::cluster::snapshot;
 async fn a_kind_longer_than_a_page_is_read_whole() {
     let c = cluster();
     let admin = c.admin().await;
-    let namespace = unique("pages");
+    let namespace = scratch_namespace(&admin, "pages").await;
     let label = unique("paged");
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).unwrap();
-    Api::<Namespace>::all(admin.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .unwrap();
     // Three pages of 500: two full, one of a single object.
     let leases: Api<Lease> = Api::namespaced(admin.clone(), &namespace);
     let made = stream::iter(0..1001)

@@ -177,6 +177,19 @@ impl TestCluster {
     }
 }
 
+/// A new namespace of its own for a test, named `prefix` + a random suffix.
+pub async fn scratch_namespace(client: &kube::Client, prefix: &str) -> String {
+    let name = unique(prefix);
+    let ns: k8s_openapi::api::core::v1::Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))
+            .unwrap_or_else(|e| panic!("{e}"));
+    kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+        .create(&kube::api::PostParams::default(), &ns)
+        .await
+        .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
+    name
+}
+
 /// A name no other test in this run uses: `prefix` + a random suffix.
 pub fn unique(prefix: &str) -> String {
     let mut bytes = [0u8; 4];
