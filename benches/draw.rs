@@ -39,6 +39,7 @@ fn fleet(n: usize) -> App {
                 state: "Active".into(),
             }],
         })
+        .map(Into::into)
         .collect();
     app::update(
         &mut app,

@@ -2,15 +2,21 @@
 //! results) in, `Command` (side effects for the runtime) out, and the plain data they
 //! carry.
 
+use std::sync::Arc;
+
+use k8s_openapi::jiff::Timestamp;
+
 use super::{LogLine, PlanView};
 use crate::domain::backup::Record;
 use crate::domain::config::FormField;
 use crate::domain::diff::ObjectDiff;
+use crate::domain::inventory::StoreObjects;
 use crate::domain::layout::Component;
 use crate::domain::revision::Revision;
 use crate::domain::rollout::Event as RolloutEvent;
+use crate::domain::status::StatusRules;
 use crate::domain::store_ref::StoreRef;
-use crate::domain::summary::{ObjectState, StoreSummary};
+use crate::domain::summary::{ObjectState, StoreSummary, object_states, summarize};
 
 /// What the runtime must do for the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +148,8 @@ pub enum Action {
         backwards: bool,
     },
     // Results from the runtime:
-    Stores(Vec<StoreRow>),
+    /// Every store's row (shared with the runtime, which keeps them between changes).
+    Stores(Vec<Arc<StoreRow>>),
     /// A cluster's watchers' state, and the kinds the user may not list there.
     Connection {
         context: String,
@@ -237,6 +244,16 @@ pub enum Motion {
 pub struct StoreRow {
     pub summary: StoreSummary,
     pub objects: Vec<ObjectState>,
+}
+
+impl StoreRow {
+    /// The row of `store`, a store of the cluster of `context`, at `now`.
+    pub fn of(store: &StoreObjects, context: &str, rules: &StatusRules, now: Timestamp) -> Self {
+        Self {
+            summary: summarize(store, context, rules, now),
+            objects: object_states(store),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

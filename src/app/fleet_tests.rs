@@ -19,7 +19,7 @@ fn ready(stores: &[(&str, &str)]) -> Action {
     Action::Stores(
         stores
             .iter()
-            .map(|(context, name)| row_in(context, name, Phase::Ready))
+            .map(|(context, name)| row_in(context, name, Phase::Ready).into())
             .collect(),
     )
 }

@@ -16,6 +16,8 @@ mod table;
 mod table_view;
 mod upgrade;
 
+use std::sync::Arc;
+
 use crate::domain::store_ref::StoreRef;
 use crate::domain::verb::Verb;
 pub use action::{
@@ -169,7 +171,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
     }
 }
 
-fn on_stores(app: &mut App, rows: Vec<StoreRow>) -> Vec<Command> {
+fn on_stores(app: &mut App, rows: Vec<Arc<StoreRow>>) -> Vec<Command> {
     app.table.set_rows(rows);
     let open = match &app.mode {
         Mode::Details(d) | Mode::Events(d) => Some(d.store.clone()),

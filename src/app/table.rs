@@ -2,6 +2,7 @@
 //! the marked stores are what bulk actions act on).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -30,7 +31,7 @@ impl SortKey {
 /// Rows shown in the table. `visible` indexes `rows` after filter and sort.
 #[derive(Debug, Default)]
 pub struct StoreTable {
-    rows: Vec<StoreRow>,
+    rows: Vec<Arc<StoreRow>>,
     visible: Vec<usize>,
     pub selected: usize,
     pub filter: Input,
@@ -43,11 +44,13 @@ pub struct StoreTable {
 }
 
 impl StoreTable {
-    pub fn set_rows(&mut self, rows: Vec<StoreRow>) {
+    pub fn set_rows(&mut self, rows: Vec<Arc<StoreRow>>) {
         let keep = self.selected_row().map(key);
         self.rows = rows;
-        let present: BTreeSet<StoreRef> = self.rows.iter().map(key).collect();
-        self.marked.retain(|m| present.contains(m));
+        if !self.marked.is_empty() {
+            let present: BTreeSet<StoreRef> = self.rows.iter().map(|r| key(r)).collect();
+            self.marked.retain(|m| present.contains(m));
+        }
         self.refresh();
         if let Some(kept) = keep
             && let Some(i) = self
@@ -61,26 +64,29 @@ impl StoreTable {
     }
 
     pub fn visible_rows(&self) -> impl ExactSizeIterator<Item = &StoreRow> {
-        self.visible.iter().map(|&i| &self.rows[i])
+        self.visible.iter().map(|&i| &*self.rows[i])
     }
 
     pub fn visible_len(&self) -> usize {
         self.visible.len()
     }
 
-    pub fn all_rows(&self) -> &[StoreRow] {
+    pub fn all_rows(&self) -> &[Arc<StoreRow>] {
         &self.rows
     }
 
     pub fn selected_row(&self) -> Option<&StoreRow> {
-        self.visible.get(self.selected).map(|&i| &self.rows[i])
+        self.visible.get(self.selected).map(|&i| &*self.rows[i])
     }
 
     pub fn find(&self, store: &StoreRef) -> Option<&StoreRow> {
-        self.rows.iter().find(|r| {
-            let s = &r.summary;
-            s.name == store.name && s.namespace == store.namespace && s.context == store.context
-        })
+        self.rows
+            .iter()
+            .find(|r| {
+                let s = &r.summary;
+                s.name == store.name && s.namespace == store.namespace && s.context == store.context
+            })
+            .map(|r| &**r)
     }
 
     pub fn contains(&self, store: &StoreRef) -> bool {
@@ -137,7 +143,11 @@ impl StoreTable {
         if self.marked.is_empty() {
             self.selected_row().into_iter().collect()
         } else {
-            self.rows.iter().filter(|r| self.is_marked(r)).collect()
+            self.rows
+                .iter()
+                .filter(|r| self.is_marked(r))
+                .map(|r| &**r)
+                .collect()
         }
     }
 

@@ -74,7 +74,7 @@ pub fn app_with(names: &[(&str, Phase)]) -> App {
     );
     update(
         &mut app,
-        Action::Stores(names.iter().map(|(n, p)| row(n, *p)).collect()),
+        Action::Stores(names.iter().map(|(n, p)| row(n, *p).into()).collect()),
     );
     app
 }
@@ -252,7 +252,10 @@ fn a_store_deleted_elsewhere_closes_its_views() {
     let mut app = app_with(&[("alpha", Phase::Ready), ("beta", Phase::Ready)]);
     let cmds = press(&mut app, &[key(KeyCode::Char('l'))]);
     assert!(matches!(cmds.as_slice(), [Command::StartLogs { store, .. }] if store.name == "alpha"));
-    let cmds = update(&mut app, Action::Stores(vec![row("beta", Phase::Ready)]));
+    let cmds = update(
+        &mut app,
+        Action::Stores(vec![row("beta", Phase::Ready).into()]),
+    );
     assert_eq!(cmds, vec![Command::StopLogs]);
     assert!(matches!(app.mode, Mode::Table));
     assert_eq!(
@@ -875,7 +878,10 @@ fn a_paused_store_is_refused_backup_and_restore_as_the_cli_refuses_it() {
     press(&mut app, &[key(KeyCode::Char('R')), key(KeyCode::Enter)]);
     press(&mut app, &typed("alpha"));
     assert!(matches!(app.mode, Mode::Confirm(_)), "{:?}", app.mode);
-    update(&mut app, Action::Stores(vec![row("alpha", Phase::Paused)]));
+    update(
+        &mut app,
+        Action::Stores(vec![row("alpha", Phase::Paused).into()]),
+    );
     assert!(press(&mut app, &[key(KeyCode::Enter)]).is_empty());
     assert!(matches!(app.mode, Mode::Table), "{:?}", app.mode);
     assert_eq!(said(&app), Some((true, paused.to_string())));

@@ -1,9 +1,10 @@
 //! `storectl list --watch`, over one cluster or several: a live model per cluster
 //! (`cluster::fleet_watch`), the table once every cluster has listed (in a fleet: or is
 //! known to be down, and named), then a line per status change; a fleet's lines and
-//! stderr messages name the store's context.
+//! stderr messages name the store's context. Summaries are derived again for the stores
+//! that changed, and for every store as the time moves (`cluster::pacing`).
 
-use std::time::Duration;
+use std::time::Instant;
 
 use k8s_openapi::jiff::Timestamp;
 
@@ -11,6 +12,7 @@ use super::output::{fleet_table, store_table};
 use crate::cluster::connect::Connection;
 use crate::cluster::fleet_watch::{LiveFleet, Signal};
 use crate::cluster::health::Health;
+use crate::cluster::pacing::Pacing;
 use crate::domain::changes::{ChangeKind, StatusChanges, StoreChange};
 use crate::domain::config::Config;
 use crate::domain::summary::{StoreSummary, summarize};
@@ -29,24 +31,34 @@ struct Followed {
 /// Follows the clusters of `conns` until interrupted.
 pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
     let several = conns.len() > 1;
-    let mut fleet = LiveFleet::start(conns.to_vec());
+    let mut fleet: LiveFleet<StoreSummary> = LiveFleet::start(conns.to_vec());
     let rules = config.status_rules();
     let mut followed: Vec<Followed> = conns.iter().map(|_| Followed::default()).collect();
     let mut seen = StatusChanges::default();
     let mut first = true;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut pacing = Pacing::new(Instant::now());
     loop {
-        tokio::select! {
+        let all = tokio::select! {
             signal = fleet.next() => match signal {
                 None => return Ok(()),
                 Some((i, Signal::Health(now))) => {
                     let context = several.then_some(conns[i].endpoint.context.as_str());
                     health_lines(context, &mut followed[i], &now);
+                    false
                 }
-                Some((_, Signal::Listed | Signal::Changed)) => {}
+                Some((_, Signal::Listed)) => false,
+                Some((_, Signal::Changed)) => {
+                    if !pacing.changed(Instant::now()) {
+                        continue;
+                    }
+                    false
+                }
             },
-            _ = tick.tick() => {}
-        }
+            // Changes held back by the pacing.
+            () = tokio::time::sleep_until(pacing.due().unwrap_or_else(Instant::now).into()),
+                if pacing.due().is_some() => false,
+            () = tokio::time::sleep_until(pacing.all_due().into()) => true,
+        };
         // One cluster is waited for; in a fleet, a cluster down does not hold the table.
         let settled = fleet
             .members
@@ -56,12 +68,12 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
         if first && !settled {
             continue;
         }
-        let now = Timestamp::now();
-        let stores: Vec<StoreSummary> = fleet
-            .stores(&config.stores.shared_namespace)
-            .iter()
-            .map(|(context, store)| summarize(store, context, &rules, now))
-            .collect();
+        let (started, now) = (Instant::now(), Timestamp::now());
+        let update = fleet.update(&config.stores.shared_namespace, all, |store, context| {
+            summarize(store, context, &rules, now)
+        });
+        pacing.updated(started, Instant::now(), update.all);
+        let stores: Vec<StoreSummary> = fleet.values().cloned().collect();
         let changes = seen.update(&stores);
         if first {
             let table = if several {

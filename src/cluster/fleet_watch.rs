@@ -2,11 +2,13 @@
 //! a change, a health report or "every watcher has listed", each tagged with its
 //! cluster and with the start it belongs to, so what an old model says after a resync
 //! is told apart and dropped. One cluster failing leaves the others' models as they are.
+//! Each cluster keeps what is derived from its stores (`per_store.rs`), updated when asked.
 
 use tokio::sync::mpsc;
 
 use super::connect::Connection;
 use super::health::Health;
+use super::per_store::{PerStore, Update};
 use super::watch::{LiveModel, Scope, Started};
 use crate::domain::inventory::StoreObjects;
 
@@ -32,24 +34,25 @@ pub struct Tagged {
     pub signal: Signal,
 }
 
-/// One cluster of the fleet and its live model.
-pub struct Member {
+/// One cluster of the fleet, its live model and what is derived from its stores.
+pub struct Member<T> {
     pub conn: Connection,
     pub model: LiveModel,
     /// Whether its watchers have listed since its last start.
     pub listed: bool,
     start: u64,
+    derived: PerStore<T>,
 }
 
-/// The fleet's models and their merged signals.
-pub struct LiveFleet {
-    pub members: Vec<Member>,
+/// The fleet's models, their merged signals and a `T` derived from each store.
+pub struct LiveFleet<T> {
+    pub members: Vec<Member<T>>,
     signals: mpsc::Receiver<Tagged>,
     sender: mpsc::Sender<Tagged>,
     starts: u64,
 }
 
-impl LiveFleet {
+impl<T> LiveFleet<T> {
     /// Starts a live model for each connection.
     pub fn start(conns: Vec<Connection>) -> Self {
         let (sender, signals) = mpsc::channel(SIGNAL_QUEUE);
@@ -80,21 +83,39 @@ impl LiveFleet {
         }
     }
 
-    /// Every listed cluster's stores, cluster by cluster, each with its cluster's context
-    /// (a cluster that has not listed yet has none to show).
-    pub fn stores(&self, shared_namespace: &str) -> Vec<(&str, StoreObjects)> {
+    /// Brings each listed cluster's derived values up to date (`PerStore::update`): every
+    /// store when `all`, else those whose objects changed. `derive` gets a store and its
+    /// cluster's context. Every store was derived when all of them were.
+    pub fn update(
+        &mut self,
+        shared_namespace: &str,
+        all: bool,
+        mut derive: impl FnMut(&StoreObjects, &str) -> T,
+    ) -> Update {
+        let mut done = Update {
+            derived: 0,
+            all: true,
+        };
+        for m in self.members.iter_mut().filter(|m| m.listed) {
+            let context = m.conn.endpoint.context.as_str();
+            let update = m
+                .derived
+                .update(m.model.objects(), shared_namespace, all, |s| {
+                    derive(s, context)
+                });
+            done.derived += update.derived;
+            done.all &= update.all;
+        }
+        done
+    }
+
+    /// Every listed cluster's values, cluster by cluster, each cluster's by store name
+    /// then namespace (a cluster that has not listed yet has none to show).
+    pub fn values(&self) -> impl Iterator<Item = &T> {
         self.members
             .iter()
             .filter(|m| m.listed)
-            .flat_map(|m| {
-                let context = m.conn.endpoint.context.as_str();
-                m.model
-                    .inventory()
-                    .stores(shared_namespace)
-                    .into_iter()
-                    .map(move |store| (context, store))
-            })
-            .collect()
+            .flat_map(|m| m.derived.values())
     }
 
     /// The next signal of a current model (stale ones skipped); `Listed` also marks the
@@ -115,7 +136,7 @@ impl LiveFleet {
         }
     }
 
-    fn start_member(&mut self, index: usize, conn: Connection) -> Member {
+    fn start_member(&mut self, index: usize, conn: Connection) -> Member<T> {
         self.starts += 1;
         let start = self.starts;
         let Started {
@@ -157,6 +178,7 @@ impl LiveFleet {
             model,
             listed: false,
             start,
+            derived: PerStore::default(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Objects of one kind as a watcher last saw them, ordered by namespace and name. A (re-)list
 //! builds a fresh set and swaps it in whole when the list is complete, so readers never
 //! see half a list. Objects are handed out shared (`Arc`), never copied, and ordered by
-//! their own name and namespace (no key is kept beside them).
+//! their own name and namespace (no key is kept beside them). Every change is noted in
+//! the model's touch log (`touched.rs`) once it is visible, a whole list as every store.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -11,7 +12,8 @@ use kube::runtime::watcher::Event;
 use tokio::sync::watch;
 
 use super::slim::Slim;
-use crate::domain::watched::Watched;
+use super::touched::TouchLog;
+use crate::domain::watched::{Meta, Sym, Watched};
 
 /// An object in a mirror, ordered by namespace then name.
 struct Keyed<K>(Arc<K>);
@@ -20,6 +22,17 @@ impl<K: Watched> Keyed<K> {
     fn key(&self) -> (Option<&str>, &str) {
         let meta = self.0.meta();
         (meta.namespace.as_deref(), &meta.name)
+    }
+}
+
+impl<K: Watched + Default> Keyed<K> {
+    /// An empty object with this key: the bound of a range.
+    fn probe(namespace: Option<&str>, name: &str) -> Self {
+        let mut object = K::default();
+        let meta = object.meta_mut();
+        meta.namespace = namespace.map(Sym::new);
+        meta.name = name.into();
+        Self(Arc::new(object))
     }
 }
 
@@ -66,9 +79,11 @@ pub struct MirrorWriter<K> {
     listed: watch::Sender<bool>,
     /// The list in progress, between `Init` and `InitDone`.
     listing: Option<Objects<K>>,
+    touched: TouchLog,
 }
 
-pub fn mirror<K>() -> (Mirror<K>, MirrorWriter<K>) {
+/// A mirror whose changes are noted in `touched`.
+pub fn mirror<K>(touched: TouchLog) -> (Mirror<K>, MirrorWriter<K>) {
     let objects = Arc::new(RwLock::new(BTreeSet::new()));
     let (listed_tx, listed_rx) = watch::channel(false);
     (
@@ -80,6 +95,7 @@ pub fn mirror<K>() -> (Mirror<K>, MirrorWriter<K>) {
             objects,
             listed: listed_tx,
             listing: None,
+            touched,
         },
     )
 }
@@ -88,13 +104,37 @@ impl<K> Mirror<K> {
     /// Every object, by namespace then name (the order the API server lists them in), so
     /// screens built from it do not reshuffle as objects change.
     pub fn state(&self) -> Vec<Arc<K>> {
-        let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
-        objects.iter().map(|o| o.0.clone()).collect()
+        self.read().iter().map(|o| o.0.clone()).collect()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Objects<K>> {
+        self.objects.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether the first list is complete, to wait on apart from the mirror.
     pub fn listed(&self) -> watch::Receiver<bool> {
         self.listed.clone()
+    }
+}
+
+impl<K: Watched + Default> Mirror<K> {
+    /// The objects in `namespace` that `keep` accepts, by name: a range of the mirror,
+    /// not a pass over it.
+    pub fn in_namespace(&self, namespace: &str, keep: impl Fn(&Meta) -> bool) -> Vec<Arc<K>> {
+        let from = Keyed::probe(Some(namespace), "");
+        self.read()
+            .range(from..)
+            .take_while(|o| o.key().0 == Some(namespace))
+            .filter(|o| keep(o.0.meta()))
+            .map(|o| o.0.clone())
+            .collect()
+    }
+
+    /// The cluster-scoped object `name`, if seen.
+    pub fn cluster_scoped(&self, name: &str) -> Option<Arc<K>> {
+        self.read()
+            .get(&Keyed::probe(None, name))
+            .map(|o| o.0.clone())
     }
 }
 
@@ -107,11 +147,16 @@ impl<K> MirrorWriter<K> {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.touched.all();
         self.listed.send_replace(true);
     }
 }
 
 impl<K: Watched> MirrorWriter<K> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Objects<K>> {
+        self.objects.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn apply(&mut self, event: Event<Slim<K>>) {
         let keyed = |slim: Slim<K>| Keyed(Arc::new(slim.object));
         match event {
@@ -123,17 +168,26 @@ impl<K: Watched> MirrorWriter<K> {
             }
             Event::InitDone => {
                 if let Some(listing) = self.listing.take() {
-                    *self.objects.write().unwrap_or_else(|e| e.into_inner()) = listing;
+                    *self.write() = listing;
+                    self.touched.all();
                 }
                 self.listed.send_replace(true);
             }
             Event::Apply(object) => {
-                let mut objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
-                objects.replace(keyed(object));
+                let new = keyed(object);
+                let now = new.0.clone();
+                let was = self.write().replace(new);
+                // Both stores, should its labels have moved it from one to another.
+                if let Some(was) = was {
+                    self.touched.object(was.0.meta());
+                }
+                self.touched.object(now.meta());
             }
             Event::Delete(object) => {
-                let mut objects = self.objects.write().unwrap_or_else(|e| e.into_inner());
-                objects.remove(&keyed(object));
+                let gone = self.write().take(&keyed(object));
+                if let Some(gone) = gone {
+                    self.touched.object(gone.0.meta());
+                }
             }
         }
     }
@@ -141,6 +195,10 @@ impl<K: Watched> MirrorWriter<K> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use crate::cluster::touched::{StoreKey, Touched};
+    use crate::domain::labels::LABEL_APP;
     use crate::domain::watched::WatchedPod;
 
     use super::*;
@@ -168,7 +226,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_list_shows_only_when_complete_and_replaces_what_was_there() {
-        let (m, mut w) = mirror::<WatchedPod>();
+        let (m, mut w) = mirror::<WatchedPod>(TouchLog::default());
         w.apply(Event::Init);
         w.apply(Event::InitApply(pod("a", "Running")));
         assert!(m.state().is_empty(), "half a list is never visible");
@@ -197,14 +255,14 @@ mod tests {
 
     #[tokio::test]
     async fn waiting_for_the_list_fails_when_the_writer_is_gone() {
-        let (m, w) = mirror::<WatchedPod>();
+        let (m, w) = mirror::<WatchedPod>(TouchLog::default());
         drop(w);
         assert!(m.listed().wait_for(|l| *l).await.is_err());
     }
 
     #[tokio::test]
     async fn a_refused_kind_counts_as_listed_and_empty() {
-        let (m, mut w) = mirror::<WatchedPod>();
+        let (m, mut w) = mirror::<WatchedPod>(TouchLog::default());
         w.apply(Event::Init);
         w.apply(Event::InitApply(pod("a", "Running")));
         w.apply(Event::InitDone);
@@ -214,5 +272,61 @@ mod tests {
             m.state().is_empty(),
             "nothing of a kind that may not be listed"
         );
+    }
+
+    /// Pod `name` of store `app` in `namespace`.
+    fn store_pod(name: &str, namespace: &str, app: &str) -> Slim<WatchedPod> {
+        let json = serde_json::json!({
+            "metadata": {"name": name, "namespace": namespace, "labels": {LABEL_APP: app}},
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn names(pods: &[Arc<WatchedPod>]) -> Vec<&str> {
+        pods.iter().map(|p| &*p.meta.name).collect()
+    }
+
+    #[tokio::test]
+    async fn a_namespace_is_read_as_a_range_with_its_objects_only() {
+        let (m, mut w) = mirror::<WatchedPod>(TouchLog::default());
+        for (name, ns, app) in [
+            ("x", "store-a", "a"),
+            ("y", "store-a", "a"),
+            ("planted", "store-a", "b"),
+            ("z", "store-ab", "ab"),
+            ("w", "store", "s"),
+        ] {
+            w.apply(Event::Apply(store_pod(name, ns, app)));
+        }
+        let all = m.in_namespace("store-a", |_| true);
+        assert_eq!(names(&all), ["planted", "x", "y"]);
+        let of_a = m.in_namespace("store-a", |meta| meta.labels.get(LABEL_APP) == Some("a"));
+        assert_eq!(names(&of_a), ["x", "y"]);
+        assert!(m.in_namespace("store-b", |_| true).is_empty());
+    }
+
+    #[tokio::test]
+    async fn each_change_names_its_store_once_visible_and_a_list_names_all() {
+        let touched = TouchLog::default();
+        let (m, mut w) = mirror::<WatchedPod>(touched.clone());
+        w.apply(Event::Apply(store_pod("x", "store-a", "a")));
+        // Relabelled into another store: both stores changed.
+        w.apply(Event::Apply(store_pod("x", "store-a", "b")));
+        let key = |name: &str| StoreKey {
+            name: name.into(),
+            namespace: "store-a".into(),
+        };
+        assert_eq!(
+            touched.take(),
+            Touched::Stores(BTreeSet::from([key("a"), key("b")]))
+        );
+        assert_eq!(names(&m.state()), ["x"]);
+        w.apply(Event::Delete(store_pod("x", "store-a", "b")));
+        assert_eq!(touched.take(), Touched::Stores(BTreeSet::from([key("b")])));
+        w.apply(Event::Init);
+        w.apply(Event::InitApply(store_pod("y", "store-a", "a")));
+        assert_eq!(touched.take(), Touched::Nothing, "half a list is not seen");
+        w.apply(Event::InitDone);
+        assert_eq!(touched.take(), Touched::All);
     }
 }

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 
 use super::connect::Connection;
+use super::touched::StoreKey;
 use super::upgrade::{self, Applied, Prepared, UpgradeError};
 use super::watch::{LiveModel, Scope, Started};
 use crate::domain::config::Config;
@@ -224,12 +225,7 @@ async fn apply_one(
     options: &Options,
 ) -> Result<Applied, UpgradeError> {
     let store = model
-        .and_then(|m| {
-            m.inventory_in(&target.layout.namespace)
-                .groups()
-                .into_iter()
-                .find(|s| s.name == target.name())
-        })
+        .and_then(|m| m.store_objects(&StoreKey::new(target.name(), &target.layout.namespace)))
         .unwrap_or_else(|| target.store.clone());
     let prepared = upgrade::prepare(conn, &target.layout, &store, &target.from, &target.to).await?;
     let changes = crate::domain::upgrade::summary(&target.key_changes());
@@ -282,11 +278,10 @@ async fn settle(
             applied,
         } in rolling
         {
-            // Only the store's namespace is grouped: a change is cheap at any fleet size.
-            let stores = model.inventory_in(&namespace).groups();
-            let store = stores.iter().find(|s| s.name == name);
+            // Only the store's objects are read: a change is cheap at any fleet size.
+            let store = model.store_objects(&StoreKey::new(&*name, &*namespace));
             let revision = applied.revision.revision;
-            let verdict = store.map(|store| {
+            let verdict = store.as_ref().map(|store| {
                 let status = status::derive(store, &options.rules, now);
                 (upgrade::runs(store, &applied), status)
             });

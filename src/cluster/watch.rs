@@ -19,14 +19,12 @@ use tokio::task::JoinHandle;
 use super::connect::Connection;
 use super::error::{ClusterError, root_cause};
 use super::health::{Health, HealthBoard, State, failing, probe};
-use super::mirror::{Mirror, MirrorWriter, mirror};
+use super::mirror::MirrorWriter;
+use super::mirrors::Mirrors;
 use super::slim::{Slim, SlimKind};
-use crate::domain::inventory::Inventory;
+use super::touched::StoreKey;
+use crate::domain::inventory::{Inventory, StoreObjects};
 use crate::domain::labels::STORE_SELECTOR;
-use crate::domain::watched::{
-    Meta, Watched, WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease, WatchedNamespace,
-    WatchedPod, WatchedPvc,
-};
 
 /// Pauses between restarts of a failing watcher: doubling from the first to the last.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
@@ -43,16 +41,10 @@ impl Drop for Tasks {
     }
 }
 
-/// Mirrors of every store kind.
+/// Every store kind's mirror and the watchers that feed them.
 #[derive(Clone)]
 pub struct LiveModel {
-    namespaces: Mirror<WatchedNamespace>,
-    deployments: Mirror<WatchedDeployment>,
-    jobs: Mirror<WatchedJob>,
-    claims: Mirror<WatchedPvc>,
-    pods: Mirror<WatchedPod>,
-    ingresses: Mirror<WatchedIngress>,
-    reports: Mirror<WatchedLease>,
+    objects: Mirrors,
     _tasks: Arc<Tasks>,
 }
 
@@ -93,6 +85,7 @@ impl LiveModel {
         let (tx, rx) = mpsc::channel(1);
         let (health_tx, health_rx) = watch::channel(Health::Connecting);
         let board = Arc::new(HealthBoard::new(health_tx));
+        let (objects, writers) = Mirrors::new();
         let client = &conn.client;
         let (selector, namespace) = match scope {
             Scope::Cluster => (STORE_SELECTOR, None),
@@ -111,28 +104,20 @@ impl LiveModel {
         }
         let mut tasks = Vec::new();
         macro_rules! start {
-            ($api:expr) => {{
-                let (mirror, task) = reflect($api, selector, &tx, &board, conn);
-                tasks.push(task);
-                mirror
-            }};
+            ($api:expr, $writer:expr) => {
+                tasks.push(reflect($api, $writer, selector, &tx, &board, conn))
+            };
         }
-        let namespaces = start!(Api::all(client.clone()));
-        let deployments = start!(namespaced!());
-        let jobs = start!(namespaced!());
-        let claims = start!(namespaced!());
-        let pods = start!(namespaced!());
-        let ingresses = start!(namespaced!());
-        let reports = start!(namespaced!());
+        start!(Api::all(client.clone()), writers.namespaces);
+        start!(namespaced!(), writers.deployments);
+        start!(namespaced!(), writers.jobs);
+        start!(namespaced!(), writers.claims);
+        start!(namespaced!(), writers.pods);
+        start!(namespaced!(), writers.ingresses);
+        start!(namespaced!(), writers.reports);
         tasks.push(tokio::spawn(probe(conn.clone(), board)));
         let model = Self {
-            namespaces,
-            deployments,
-            jobs,
-            claims,
-            pods,
-            ingresses,
-            reports,
+            objects,
             _tasks: Arc::new(Tasks(tasks)),
         };
         Started {
@@ -144,15 +129,7 @@ impl LiveModel {
 
     /// A signal for when every watcher has listed once.
     pub fn listed(&self) -> Listed {
-        Listed(vec![
-            self.namespaces.listed(),
-            self.deployments.listed(),
-            self.jobs.listed(),
-            self.claims.listed(),
-            self.pods.listed(),
-            self.ingresses.listed(),
-            self.reports.listed(),
-        ])
+        Listed(self.objects.listed())
     }
 
     /// Waits until every watcher has listed once.
@@ -160,44 +137,31 @@ impl LiveModel {
         self.listed().wait().await
     }
 
+    /// What the watchers see.
+    pub fn objects(&self) -> &Mirrors {
+        &self.objects
+    }
+
     /// Every reflected object (shared, not copied).
     pub fn inventory(&self) -> Inventory {
-        self.select(|_| true)
+        self.objects.inventory()
     }
 
-    /// The objects in one namespace only (and that namespace itself): what a single store
-    /// needs.
-    pub fn inventory_in(&self, namespace: &str) -> Inventory {
-        self.select(|m| m.namespace.as_deref().unwrap_or(&m.name) == namespace)
-    }
-
-    fn select(&self, keep: impl Fn(&Meta) -> bool) -> Inventory {
-        fn pick<K: Watched>(mirror: &Mirror<K>, keep: &impl Fn(&Meta) -> bool) -> Vec<Arc<K>> {
-            let mut objects = mirror.state();
-            objects.retain(|o| keep(o.meta()));
-            objects
-        }
-        Inventory {
-            namespaces: pick(&self.namespaces, &keep),
-            deployments: pick(&self.deployments, &keep),
-            jobs: pick(&self.jobs, &keep),
-            claims: pick(&self.claims, &keep),
-            pods: pick(&self.pods, &keep),
-            ingresses: pick(&self.ingresses, &keep),
-            reports: pick(&self.reports, &keep),
-        }
+    /// The objects store `key` names (`Mirrors::store_objects`).
+    pub fn store_objects(&self, key: &StoreKey) -> Option<StoreObjects> {
+        self.objects.store_objects(key)
     }
 }
 
 fn reflect<K: SlimKind>(
     api: Api<Slim<K>>,
+    writer: MirrorWriter<K>,
     selector: &str,
     changes: &mpsc::Sender<()>,
     board: &Arc<HealthBoard>,
     conn: &Connection,
-) -> (Mirror<K>, JoinHandle<()>) {
+) -> JoinHandle<()> {
     let kind = Slim::<K>::plural(&()).to_string();
-    let (reader, writer) = mirror();
     let mut config = watcher::Config::default().labels(selector).any_semantic();
     if let Some(fields) = K::FIELD_SELECTOR {
         config = config.fields(fields);
@@ -212,7 +176,7 @@ fn reflect<K: SlimKind>(
         board: board.clone(),
         conn: conn.clone(),
     };
-    (reader, tokio::spawn(run.run()))
+    tokio::spawn(run.run())
 }
 
 /// One kind's watcher loop: stream, and on failure start over after a backoff.

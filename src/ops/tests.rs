@@ -37,7 +37,10 @@ fn app(rows: Vec<StoreRow>, readonly: bool) -> App {
             hidden: vec![],
         },
     );
-    app::update(&mut app, Action::Stores(rows));
+    app::update(
+        &mut app,
+        Action::Stores(rows.into_iter().map(Into::into).collect()),
+    );
     app
 }
 

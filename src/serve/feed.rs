@@ -1,6 +1,6 @@
 //! The server's view of the stores: one live model (the watches the TUI uses) per served
-//! cluster, turned into summaries after each change in any of them (at most ten times a
-//! second) and each second (the status rules depend on time), merged into one list
+//! cluster, its summaries derived again for the stores that changed and for every store
+//! as the time moves (the status rules depend on time; `cluster::pacing` says when), merged into one list
 //! (namespace, name, then context order) kept serialized for `GET /api/stores`, and
 //! announced as events, one per status change, to the clients that watch. A cluster
 //! whose API server is away keeps its stores as last seen; its state is in the view. No
@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use futures::Stream;
@@ -18,16 +18,15 @@ use tokio::sync::{broadcast, mpsc, watch};
 use super::metrics::Metrics;
 use super::standing::{ClusterState, serving};
 use crate::cluster::health::Health;
+use crate::cluster::pacing::Pacing;
+use crate::cluster::per_store::{PerStore, Update};
+use crate::cluster::touched::StoreKey;
 use crate::cluster::watch::{LiveModel, Started};
 use crate::domain::changes::{ChangeKind, StatusChanges, StoreChange};
-use crate::domain::inventory::StoreObjects;
+use crate::domain::inventory::{StoreObjects, is_store};
 use crate::domain::status::{Phase, StatusRules};
 use crate::domain::summary::{StoreSummary, summarize};
 
-/// Least time between two recomputations after changes; at least twice the last one's
-/// cost (~100 ms at 10,000 stores), so a busy fleet's changes keep a core at most a third
-/// busy recomputing.
-const THROTTLE: Duration = Duration::from_millis(100);
 /// Events kept for a slow watcher before it is cut off (it reconnects and relists).
 const EVENT_BACKLOG: usize = 1024;
 
@@ -101,6 +100,7 @@ impl Feed {
                 health,
                 listed: false,
                 was: Health::Connecting,
+                summaries: PerStore::default(),
             });
         }
         drop(wake_tx);
@@ -173,10 +173,8 @@ impl Feed {
     pub fn store_objects(&self, summary: &StoreSummary) -> Option<StoreObjects> {
         let (_, model) = self.models.iter().find(|(c, _)| *c == summary.context)?;
         model
-            .inventory_in(&summary.namespace)
-            .stores(&self.shared_namespace)
-            .into_iter()
-            .find(|s| s.name == summary.name)
+            .store_objects(&StoreKey::new(&summary.name, &summary.namespace))
+            .filter(|s| is_store(s, &self.shared_namespace))
     }
 }
 
@@ -224,6 +222,8 @@ struct Member {
     listed: bool,
     /// Its health at the last look.
     was: Health,
+    /// Its stores' summaries, kept between changes.
+    summaries: PerStore<StoreSummary>,
 }
 
 struct Deriver {
@@ -241,21 +241,32 @@ struct Deriver {
 
 impl Deriver {
     async fn run(mut self, mut wake: mpsc::Receiver<()>) {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut pacing = Pacing::new(Instant::now());
         let mut listed = false;
         loop {
-            tokio::select! {
-                woken = wake.recv() => if woken.is_none() { return },
-                _ = tick.tick() => {}
-            }
+            let all = tokio::select! {
+                woken = wake.recv() => {
+                    if woken.is_none() {
+                        return;
+                    }
+                    if !pacing.changed(Instant::now()) {
+                        continue;
+                    }
+                    false
+                }
+                // Changes held back by the pacing.
+                () = tokio::time::sleep_until(pacing.due().unwrap_or_else(Instant::now).into()),
+                    if pacing.due().is_some() => false,
+                () = tokio::time::sleep_until(pacing.all_due().into()) => true,
+            };
             let clusters = self.look();
             let first = !listed && serving(&clusters);
             listed |= first;
-            // Milliseconds of CPU at a thousand stores: off the worker that serves
-            // requests, which another thread takes over meanwhile.
-            let started = std::time::Instant::now();
-            tokio::task::block_in_place(|| self.derive(clusters, listed, first));
-            tokio::time::sleep(THROTTLE.max(2 * started.elapsed())).await;
+            // Off the worker that serves requests, which another thread takes over
+            // meanwhile (every store again: ~100 ms at 10,000).
+            let started = Instant::now();
+            let update = tokio::task::block_in_place(|| self.derive(clusters, listed, first, all));
+            pacing.updated(started, Instant::now(), update.all);
         }
     }
 
@@ -286,20 +297,35 @@ impl Deriver {
         clusters
     }
 
-    /// Recomputes every summary, publishes the view and announces what changed (nothing
-    /// on the first complete list: a new watcher gets the whole view first).
-    fn derive(&mut self, mut clusters: Vec<ClusterState>, listed: bool, first: bool) {
+    /// Derives the summaries of the stores that changed (every store when `all`),
+    /// publishes the view and announces what changed (nothing on the first complete list:
+    /// a new watcher gets the whole view first).
+    fn derive(
+        &mut self,
+        mut clusters: Vec<ClusterState>,
+        listed: bool,
+        first: bool,
+        all: bool,
+    ) -> Update {
         let now = Timestamp::now();
         let mut stores: Vec<StoreSummary> = Vec::new();
-        for (m, cluster) in self.members.iter().zip(clusters.iter_mut()) {
+        let mut done = Update {
+            derived: 0,
+            all: true,
+        };
+        for (m, cluster) in self.members.iter_mut().zip(clusters.iter_mut()) {
+            if m.listed {
+                let (context, rules) = (&m.context, &self.rules);
+                let update =
+                    m.summaries
+                        .update(m.model.objects(), &self.shared_namespace, all, |s| {
+                            summarize(s, context, rules, now)
+                        });
+                done.derived += update.derived;
+                done.all &= update.all;
+            }
             let before = stores.len();
-            stores.extend(
-                m.model
-                    .inventory()
-                    .stores(&self.shared_namespace)
-                    .iter()
-                    .map(|s| summarize(s, &m.context, &self.rules, now)),
-            );
+            stores.extend(m.summaries.values().cloned());
             cluster.stores = stores.len() - before;
             let live = matches!(cluster.health, Health::Live { .. });
             self.metrics.set_cluster(&m.context, live, cluster.stores);
@@ -323,6 +349,7 @@ impl Deriver {
             clusters,
             listed,
         }));
+        done
     }
 
     /// Sends what changed since the last look (when `send`: not for the first list).

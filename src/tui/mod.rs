@@ -1,14 +1,15 @@
 //! The terminal UI's runtime: one `tokio::select!` loop over terminal events, cluster
-//! changes (of one cluster or a fleet's; the table rebuilt as `pacing` allows), command
-//! results and a clock tick. Commands from `app::update` run here as tasks; their results
-//! come back as actions. The app itself never touches I/O.
+//! changes (of one cluster or a fleet's: the rows of the stores that changed derived
+//! again, as `cluster::pacing` allows), every row again as the time moves, and command
+//! results. Commands from `app::update` run here as tasks; their results come back as
+//! actions. The app itself never touches I/O.
 
 mod effects;
 mod logs;
-mod pacing;
 mod terminal;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
@@ -19,10 +20,12 @@ use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, Stor
 use crate::cluster::connect::{self, ConnectOptions, Connection};
 use crate::cluster::fleet_watch::{LiveFleet, Signal};
 use crate::cluster::health::Health;
+use crate::cluster::pacing::Pacing;
 use crate::domain::config::{Config, Sources};
-use crate::domain::summary::{object_states, summarize};
 use crate::ui;
-use pacing::Pacing;
+
+/// The live models, each store's table row derived from them.
+type Fleet = LiveFleet<Arc<StoreRow>>;
 
 /// What the runtime needs besides the connections.
 pub struct Options {
@@ -58,7 +61,6 @@ async fn event_loop(
     let rules = options.config.status_rules();
     let shared = options.config.stores.shared_namespace.as_str();
     let mut keys = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut pacing = Pacing::new(Instant::now());
 
@@ -76,23 +78,24 @@ async fn event_loop(
                 None => Some(Action::Quit),
             },
             Some((member, signal)) = fleet.next() => match signal {
-                Signal::Listed => Some(rebuild(&fleet, &rules, shared, &mut pacing)),
+                Signal::Listed => Some(rows(&mut fleet, &rules, shared, &mut pacing, false)),
                 Signal::Changed => (fleet.members[member].listed
                     && pacing.changed(Instant::now()))
-                .then(|| rebuild(&fleet, &rules, shared, &mut pacing)),
+                .then(|| rows(&mut fleet, &rules, shared, &mut pacing, false)),
                 Signal::Health(health) => {
                     Some(connection(&fleet.members[member].conn.endpoint.context, &health))
                 }
             },
             // Changes held back by the pacing.
             () = tokio::time::sleep_until(pacing.due().unwrap_or_else(Instant::now).into()),
-                if pacing.due().is_some() => Some(rebuild(&fleet, &rules, shared, &mut pacing)),
+                if pacing.due().is_some() => Some(rows(&mut fleet, &rules, shared, &mut pacing, false)),
             Some(result) = results.recv() => Some(result),
-            _ = tick.tick() => fleet
+            // The time moved: every row again (ages, grace periods, deadlines).
+            () = tokio::time::sleep_until(pacing.all_due().into()) => fleet
                 .members
                 .iter()
                 .any(|m| m.listed)
-                .then(|| rebuild(&fleet, &rules, shared, &mut pacing)),
+                .then(|| rows(&mut fleet, &rules, shared, &mut pacing, true)),
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
@@ -126,7 +129,7 @@ async fn switch_context(
     context: &str,
     options: &Options,
     effects: &mut Vec<effects::Effects>,
-    fleet: &mut LiveFleet,
+    fleet: &mut Fleet,
     results: &mpsc::UnboundedSender<Action>,
 ) -> Result<(), String> {
     let connect = ConnectOptions {
@@ -144,7 +147,7 @@ async fn switch_context(
 
 /// Runs a command in the cluster it names (the first, for one that names none); logs
 /// stop everywhere before a stream starts, as there is one log pane.
-fn route(command: Command, effects: &[effects::Effects], fleet: &LiveFleet) {
+fn route(command: Command, effects: &[effects::Effects], fleet: &Fleet) {
     if matches!(command, Command::StopLogs | Command::StartLogs { .. }) {
         for (e, member) in effects.iter().zip(&fleet.members) {
             e.run(Command::StopLogs, &member.model);
@@ -220,32 +223,21 @@ fn resize(app: &mut App, height: u16) {
     }
 }
 
-/// The table's rows rebuilt now, what it cost told to `pacing`.
-fn rebuild(
-    fleet: &LiveFleet,
+/// Every listed cluster's stores as rows, cluster by cluster: those whose objects
+/// changed derived again, or every one when `all`; what it cost told to `pacing`.
+fn rows(
+    fleet: &mut Fleet,
     rules: &crate::domain::status::StatusRules,
     shared_namespace: &str,
     pacing: &mut Pacing,
+    all: bool,
 ) -> Action {
     let started = Instant::now();
-    let rows = rows(fleet, rules, shared_namespace);
-    pacing.rebuilt(started, Instant::now());
-    Action::Stores(rows)
-}
-
-/// Every listed cluster's stores as rows, cluster by cluster.
-fn rows(
-    fleet: &LiveFleet,
-    rules: &crate::domain::status::StatusRules,
-    shared_namespace: &str,
-) -> Vec<StoreRow> {
     let now = Timestamp::now();
-    fleet
-        .stores(shared_namespace)
-        .iter()
-        .map(|(context, store)| StoreRow {
-            summary: summarize(store, context, rules, now),
-            objects: object_states(store),
-        })
-        .collect()
+    let update = fleet.update(shared_namespace, all, |store, context| {
+        Arc::new(StoreRow::of(store, context, rules, now))
+    });
+    let rows = fleet.values().cloned().collect();
+    pacing.updated(started, Instant::now(), update.all);
+    Action::Stores(rows)
 }

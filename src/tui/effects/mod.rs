@@ -11,11 +11,12 @@ use tokio::task::JoinHandle;
 use crate::app::{Action, Command, EventRow, Revealed};
 use crate::cluster::connect::Connection;
 use crate::cluster::rollout::{self, Planned};
+use crate::cluster::touched::StoreKey;
 use crate::cluster::watch::LiveModel;
 use crate::cluster::{credentials, events};
 use crate::domain::config::{self, Config, FormField, Sources};
 use crate::domain::diff::ObjectDiff;
-use crate::domain::inventory::StoreObjects;
+use crate::domain::inventory::{StoreObjects, is_store};
 use crate::domain::manifests;
 use crate::domain::name::StoreName;
 use crate::domain::store_ref::StoreRef;
@@ -164,10 +165,8 @@ impl Effects {
     /// The store `name` in `namespace` as last watched.
     fn find(&self, model: &LiveModel, name: &str, namespace: &str) -> Option<StoreObjects> {
         model
-            .inventory_in(namespace)
-            .stores(&self.config.stores.shared_namespace)
-            .into_iter()
-            .find(|s| s.name == name && s.namespace_name == namespace)
+            .store_objects(&StoreKey::new(name, namespace))
+            .filter(|s| is_store(s, &self.config.stores.shared_namespace))
     }
 
     /// The store found and its layout, or why not (`gone`: how its absence is said).
