@@ -38,6 +38,7 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
     let mut first = true;
     let mut pacing = Pacing::new(Instant::now());
     loop {
+        let (due, all_due) = pacing.next_due();
         let all = tokio::select! {
             signal = fleet.next() => match signal {
                 None => return Ok(()),
@@ -54,11 +55,14 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
                     false
                 }
             },
-            // Changes held back by the pacing.
-            () = tokio::time::sleep_until(pacing.due().unwrap_or_else(Instant::now).into()),
-                if pacing.due().is_some() => false,
-            () = tokio::time::sleep_until(pacing.all_due().into()) => true,
+            // Changes held back by the pacing, or the time.
+            () = tokio::time::sleep_until(due.into()) => all_due,
         };
+        let (started, now) = (Instant::now(), Timestamp::now());
+        let update = fleet.update(&config.stores.shared_namespace, all, |store, context| {
+            summarize(store, context, &rules, now)
+        });
+        pacing.updated(started, Instant::now(), update.all);
         // One cluster is waited for; in a fleet, a cluster down does not hold the table.
         let settled = fleet
             .members
@@ -68,11 +72,6 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
         if first && !settled {
             continue;
         }
-        let (started, now) = (Instant::now(), Timestamp::now());
-        let update = fleet.update(&config.stores.shared_namespace, all, |store, context| {
-            summarize(store, context, &rules, now)
-        });
-        pacing.updated(started, Instant::now(), update.all);
         let stores: Vec<StoreSummary> = fleet.values().cloned().collect();
         let changes = seen.update(&stores);
         if first {

@@ -46,14 +46,14 @@ impl Pacing {
         false
     }
 
-    /// When the update for the changes held back is due, if any are.
-    pub fn due(&self) -> Option<Instant> {
-        self.waiting.then(|| self.next_allowed())
-    }
-
-    /// When every store is due again for the time alone.
-    pub fn all_due(&self) -> Instant {
-        self.all_start + TIME_STEP.max(TIME_SHARE * self.all_cost)
+    /// When the next update is due if no change comes first, and whether it is one of
+    /// every store (for the time) rather than for the changes held back.
+    pub fn next_due(&self) -> (Instant, bool) {
+        let all = self.all_start + TIME_STEP.max(TIME_SHARE * self.all_cost);
+        match self.waiting.then(|| self.next_allowed()) {
+            Some(held) if held < all => (held, false),
+            _ => (all, true),
+        }
     }
 
     /// An update ran from `started` to `ended`, and took in every change until `started`;
@@ -87,7 +87,7 @@ mod tests {
         assert!(p.changed(t0));
         p.updated(t0, t0 + MS, false);
         assert!(p.changed(t0 + 3 * MS));
-        assert_eq!(p.due(), None);
+        assert_eq!(p.next_due(), (t0 + 1000 * MS, true), "only the time's");
     }
 
     #[test]
@@ -98,9 +98,9 @@ mod tests {
         assert!(!p.changed(t0 + 90 * MS));
         assert!(!p.changed(t0 + 200 * MS));
         // Due twice the cost after the end: 85 + 170 ms.
-        assert_eq!(p.due(), Some(t0 + 255 * MS));
+        assert_eq!(p.next_due(), (t0 + 255 * MS, false));
         p.updated(t0 + 255 * MS, t0 + 256 * MS, false);
-        assert_eq!(p.due(), None, "the update took in what waited");
+        assert!(p.next_due().1, "the update took in what waited");
         assert!(p.changed(t0 + 258 * MS));
     }
 
@@ -108,13 +108,16 @@ mod tests {
     fn every_store_again_each_second_or_at_a_fiftieth_of_a_core() {
         let t0 = Instant::now();
         let mut p = Pacing::new(t0);
-        assert_eq!(p.all_due(), t0 + 1000 * MS);
+        assert_eq!(p.next_due(), (t0 + 1000 * MS, true));
         p.updated(t0 + 1000 * MS, t0 + 1004 * MS, true);
-        assert_eq!(p.all_due(), t0 + 2000 * MS, "4 ms: each second");
+        assert_eq!(p.next_due(), (t0 + 2000 * MS, true), "4 ms: each second");
         // Updates of a few stores do not move it.
         p.updated(t0 + 1500 * MS, t0 + 1501 * MS, false);
-        assert_eq!(p.all_due(), t0 + 2000 * MS);
+        assert_eq!(p.next_due(), (t0 + 2000 * MS, true));
         p.updated(t0 + 2000 * MS, t0 + 2100 * MS, true);
-        assert_eq!(p.all_due(), t0 + 7000 * MS, "100 ms: every 5 s");
+        assert_eq!(p.next_due(), (t0 + 7000 * MS, true), "100 ms: every 5 s");
+        // Changes held back past it wait for it, which takes them in.
+        assert!(!p.changed(t0 + 2150 * MS));
+        assert_eq!(p.next_due(), (t0 + 2300 * MS, false));
     }
 }

@@ -244,6 +244,7 @@ impl Deriver {
         let mut pacing = Pacing::new(Instant::now());
         let mut listed = false;
         loop {
+            let (due, all_due) = pacing.next_due();
             let all = tokio::select! {
                 woken = wake.recv() => {
                     if woken.is_none() {
@@ -254,10 +255,8 @@ impl Deriver {
                     }
                     false
                 }
-                // Changes held back by the pacing.
-                () = tokio::time::sleep_until(pacing.due().unwrap_or_else(Instant::now).into()),
-                    if pacing.due().is_some() => false,
-                () = tokio::time::sleep_until(pacing.all_due().into()) => true,
+                // Changes held back by the pacing, or the time.
+                () = tokio::time::sleep_until(due.into()) => all_due,
             };
             let clusters = self.look();
             let first = !listed && serving(&clusters);

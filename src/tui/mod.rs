@@ -67,6 +67,7 @@ async fn event_loop(
     loop {
         resize(&mut app, tui.size()?.height);
         tui.draw(|f| ui::draw(f, &app))?;
+        let (due, all_due) = pacing.next_due();
         let action = tokio::select! {
             event = keys.next() => match event {
                 Some(Ok(Event::Key(key))) => {
@@ -86,16 +87,19 @@ async fn event_loop(
                     Some(connection(&fleet.members[member].conn.endpoint.context, &health))
                 }
             },
-            // Changes held back by the pacing.
-            () = tokio::time::sleep_until(pacing.due().unwrap_or_else(Instant::now).into()),
-                if pacing.due().is_some() => Some(rows(&mut fleet, &rules, shared, &mut pacing, false)),
             Some(result) = results.recv() => Some(result),
-            // The time moved: every row again (ages, grace periods, deadlines).
-            () = tokio::time::sleep_until(pacing.all_due().into()) => fleet
-                .members
-                .iter()
-                .any(|m| m.listed)
-                .then(|| rows(&mut fleet, &rules, shared, &mut pacing, true)),
+            // Changes held back by the pacing, or the time moved (every row again: ages,
+            // grace periods, deadlines).
+            () = tokio::time::sleep_until(due.into()) => {
+                if fleet.members.iter().any(|m| m.listed) {
+                    Some(rows(&mut fleet, &rules, shared, &mut pacing, all_due))
+                } else {
+                    // Nothing to show yet: due again in a while, not at once.
+                    let now = Instant::now();
+                    pacing.updated(now, now, all_due);
+                    None
+                }
+            }
             _ = sigterm.recv() => Some(Action::Quit),
         };
         let Some(action) = action else { continue };
