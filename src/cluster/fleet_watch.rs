@@ -44,6 +44,16 @@ pub struct Member<T> {
     derived: PerStore<T>,
 }
 
+impl<T> Member<T> {
+    /// Its stores' values, by store name then namespace (none before it has listed).
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.listed
+            .then(|| self.derived.values())
+            .into_iter()
+            .flatten()
+    }
+}
+
 /// The fleet's models, their merged signals and a `T` derived from each store.
 pub struct LiveFleet<T> {
     pub members: Vec<Member<T>>,
@@ -109,13 +119,9 @@ impl<T> LiveFleet<T> {
         done
     }
 
-    /// Every listed cluster's values, cluster by cluster, each cluster's by store name
-    /// then namespace (a cluster that has not listed yet has none to show).
+    /// Every listed cluster's values, cluster by cluster (`Member::values`).
     pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.members
-            .iter()
-            .filter(|m| m.listed)
-            .flat_map(|m| m.derived.values())
+        self.members.iter().flat_map(Member::values)
     }
 
     /// The next signal of a current model (stale ones skipped); `Listed` also marks the

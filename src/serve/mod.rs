@@ -8,6 +8,7 @@ mod auth;
 mod caller;
 mod clusters;
 mod dashboard;
+mod deriver;
 mod details;
 mod error;
 mod feed;
@@ -42,7 +43,6 @@ use routes::Server;
 use streams::Streams;
 
 use crate::cluster::connect::Connection;
-use crate::cluster::watch::{LiveModel, Scope};
 use crate::domain::config::{Config, Sources};
 
 pub async fn run(
@@ -69,14 +69,7 @@ pub async fn run(
 
     let metrics = Arc::new(Metrics::default());
     let feed = Feed::start(
-        clusters
-            .connections()
-            .iter()
-            .map(|conn| {
-                let started = LiveModel::start(conn, &Scope::Cluster);
-                (conn.endpoint.context.clone(), started)
-            })
-            .collect(),
+        clusters.connections().to_vec(),
         config.status_rules(),
         config.stores.shared_namespace.clone(),
         metrics.clone(),
