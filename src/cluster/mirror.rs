@@ -309,13 +309,14 @@ mod tests {
     async fn each_change_names_its_store_once_visible_and_a_list_names_all() {
         let touched = TouchLog::default();
         let (m, mut w) = mirror::<WatchedPod>(touched.clone());
-        w.apply(Event::Apply(store_pod("x", "store-a", "a")));
-        // Relabelled into another store: both stores changed.
-        w.apply(Event::Apply(store_pod("x", "store-a", "b")));
         let key = |name: &str| StoreKey {
             name: name.into(),
             namespace: "store-a".into(),
         };
+        w.apply(Event::Apply(store_pod("x", "store-a", "a")));
+        assert_eq!(touched.take(), Touched::Stores(BTreeSet::from([key("a")])));
+        // Relabelled into another store: both stores changed.
+        w.apply(Event::Apply(store_pod("x", "store-a", "b")));
         assert_eq!(
             touched.take(),
             Touched::Stores(BTreeSet::from([key("a"), key("b")]))
