@@ -10,7 +10,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::output::{fleet_table, store_table};
 use crate::cluster::connect::Connection;
-use crate::cluster::fleet_watch::{LiveFleet, Signal};
+use crate::cluster::fleet_watch::{LiveFleet, Step};
 use crate::cluster::health::Health;
 use crate::cluster::pacing::Pacing;
 use crate::domain::changes::{ChangeKind, StatusChanges, StoreChange};
@@ -38,25 +38,13 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
     let mut first = true;
     let mut pacing = Pacing::new(Instant::now());
     loop {
-        let (due, all_due) = pacing.next_due();
-        let all = tokio::select! {
-            signal = fleet.next() => match signal {
-                None => return Ok(()),
-                Some((i, Signal::Health(now))) => {
-                    let context = several.then_some(conns[i].endpoint.context.as_str());
-                    health_lines(context, &mut followed[i], &now);
-                    false
-                }
-                Some((_, Signal::Listed)) => false,
-                Some((_, Signal::Changed)) => {
-                    if !pacing.changed(Instant::now()) {
-                        continue;
-                    }
-                    false
-                }
-            },
-            // Changes held back by the pacing, or the time.
-            () = tokio::time::sleep_until(due.into()) => all_due,
+        let all = match fleet.step(&mut pacing).await {
+            Step::Health(i, now) => {
+                let context = several.then_some(conns[i].endpoint.context.as_str());
+                health_lines(context, &mut followed[i], &now);
+                false
+            }
+            Step::Update { all } => all,
         };
         let (started, now) = (Instant::now(), Timestamp::now());
         let update = fleet.update(&config.stores.shared_namespace, all, |store, context| {

@@ -2,12 +2,17 @@
 //! a change, a health report or "every watcher has listed", each tagged with its
 //! cluster and with the start it belongs to, so what an old model says after a resync
 //! is told apart and dropped. One cluster failing leaves the others' models as they are.
-//! Each cluster keeps what is derived from its stores (`per_store.rs`), updated when asked.
+//! Each cluster keeps what is derived from its stores (`per_store.rs`); its followers
+//! (the TUI, `list --watch`, `serve`) take one step at a time: a cluster's health, or an
+//! update as `pacing.rs` lets changes and the time in.
+
+use std::time::Instant;
 
 use tokio::sync::mpsc;
 
 use super::connect::Connection;
 use super::health::Health;
+use super::pacing::Pacing;
 use super::per_store::{PerStore, Update};
 use super::watch::{LiveModel, Scope, Started};
 use crate::domain::inventory::StoreObjects;
@@ -18,7 +23,7 @@ const SIGNAL_QUEUE: usize = 64;
 
 /// What a cluster's model said.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signal {
+enum Signal {
     /// Every watcher has listed once: its stores can be shown.
     Listed,
     /// Objects changed.
@@ -28,10 +33,19 @@ pub enum Signal {
 
 /// A signal and where it came from.
 #[derive(Debug)]
-pub struct Tagged {
-    pub member: usize,
+struct Tagged {
+    member: usize,
     start: u64,
-    pub signal: Signal,
+    signal: Signal,
+}
+
+/// What a follower of the fleet does next (`LiveFleet::step`).
+#[derive(Debug)]
+pub enum Step {
+    /// A cluster's health changed: its index, its health now.
+    Health(usize, Health),
+    /// Bring the derived values up to date (`LiveFleet::update`); `all`: every store.
+    Update { all: bool },
 }
 
 /// One cluster of the fleet, its live model and what is derived from its stores.
@@ -124,9 +138,40 @@ impl<T> LiveFleet<T> {
         self.members.iter().flat_map(Member::values)
     }
 
+    /// Waits for what to do next: a cluster's health to show, or an update due after a
+    /// listed cluster's change (at once, or when `pacing` lets it), for a cluster that
+    /// has just listed, or for the time. With no cluster listed there is nothing to
+    /// update. Cancel-safe: a step not taken is waited for again.
+    pub async fn step(&mut self, pacing: &mut Pacing) -> Step {
+        loop {
+            let (due, all_due) = pacing.next_due();
+            tokio::select! {
+                signal = self.next() => match signal {
+                    Some((i, Signal::Health(now))) => return Step::Health(i, now),
+                    Some((_, Signal::Listed)) => return Step::Update { all: false },
+                    Some((i, Signal::Changed)) => {
+                        if self.members[i].listed && pacing.changed(Instant::now()) {
+                            return Step::Update { all: false };
+                        }
+                    }
+                    // The fleet keeps a sender: its signals never end.
+                    None => std::future::pending::<()>().await,
+                },
+                // Changes held back by the pacing, or the time.
+                () = tokio::time::sleep_until(due.into()) => {
+                    if self.members.iter().any(|m| m.listed) {
+                        return Step::Update { all: all_due };
+                    }
+                    let now = Instant::now();
+                    pacing.updated(now, now, all_due);
+                }
+            }
+        }
+    }
+
     /// The next signal of a current model (stale ones skipped); `Listed` also marks the
     /// member listed.
-    pub async fn next(&mut self) -> Option<(usize, Signal)> {
+    async fn next(&mut self) -> Option<(usize, Signal)> {
         loop {
             let tagged = self.signals.recv().await?;
             let Some(member) = self.members.get_mut(tagged.member) else {

@@ -15,7 +15,7 @@ use tokio::sync::{broadcast, watch};
 use super::feed::{View, order};
 use super::metrics::Metrics;
 use super::standing::{ClusterState, serving};
-use crate::cluster::fleet_watch::{LiveFleet, Signal};
+use crate::cluster::fleet_watch::{LiveFleet, Step};
 use crate::cluster::health::Health;
 use crate::cluster::pacing::Pacing;
 use crate::cluster::per_store::Update;
@@ -64,24 +64,12 @@ impl Deriver {
         let mut pacing = Pacing::new(Instant::now());
         let mut listed = false;
         loop {
-            let (due, all_due) = pacing.next_due();
-            let all = tokio::select! {
-                signal = self.fleet.next() => match signal {
-                    None => return,
-                    Some((i, Signal::Health(now))) => {
-                        self.health_changed(i, now);
-                        false
-                    }
-                    Some((_, Signal::Listed)) => false,
-                    Some((_, Signal::Changed)) => {
-                        if !pacing.changed(Instant::now()) {
-                            continue;
-                        }
-                        false
-                    }
-                },
-                // Changes held back by the pacing, or the time.
-                () = tokio::time::sleep_until(due.into()) => all_due,
+            let all = match self.fleet.step(&mut pacing).await {
+                Step::Health(i, now) => {
+                    self.health_changed(i, now);
+                    false
+                }
+                Step::Update { all } => all,
             };
             let clusters = self.clusters();
             let first = !listed && serving(&clusters);

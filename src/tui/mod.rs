@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::app::{self, Action, App, Command, ConnectionState, FormDefaults, StoreRow};
 use crate::cluster::connect::{self, ConnectOptions, Connection};
-use crate::cluster::fleet_watch::{LiveFleet, Signal};
+use crate::cluster::fleet_watch::{LiveFleet, Step};
 use crate::cluster::health::Health;
 use crate::cluster::pacing::Pacing;
 use crate::domain::config::{Config, Sources};
@@ -26,6 +26,12 @@ use crate::ui;
 
 /// The live models, each store's table row derived from them.
 type Fleet = LiveFleet<Arc<StoreRow>>;
+
+/// What woke the loop.
+enum Woke {
+    Action(Option<Action>),
+    Fleet(Step),
+}
 
 /// What the runtime needs besides the connections.
 pub struct Options {
@@ -67,9 +73,8 @@ async fn event_loop(
     loop {
         resize(&mut app, tui.size()?.height);
         tui.draw(|f| ui::draw(f, &app))?;
-        let (due, all_due) = pacing.next_due();
-        let action = tokio::select! {
-            event = keys.next() => match event {
+        let woke = tokio::select! {
+            event = keys.next() => Woke::Action(match event {
                 Some(Ok(Event::Key(key))) => {
                     terminal::panic_if_asked(&key);
                     app::keys::action_for(&app, key)
@@ -77,30 +82,21 @@ async fn event_loop(
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e.into()),
                 None => Some(Action::Quit),
-            },
-            Some((member, signal)) = fleet.next() => match signal {
-                Signal::Listed => Some(rows(&mut fleet, &rules, shared, &mut pacing, false)),
-                Signal::Changed => (fleet.members[member].listed
-                    && pacing.changed(Instant::now()))
-                .then(|| rows(&mut fleet, &rules, shared, &mut pacing, false)),
-                Signal::Health(health) => {
-                    Some(connection(&fleet.members[member].conn.endpoint.context, &health))
-                }
-            },
-            Some(result) = results.recv() => Some(result),
-            // Changes held back by the pacing, or the time moved (every row again: ages,
-            // grace periods, deadlines).
-            () = tokio::time::sleep_until(due.into()) => {
-                if fleet.members.iter().any(|m| m.listed) {
-                    Some(rows(&mut fleet, &rules, shared, &mut pacing, all_due))
-                } else {
-                    // Nothing to show yet: due again in a while, not at once.
-                    let now = Instant::now();
-                    pacing.updated(now, now, all_due);
-                    None
-                }
+            }),
+            // A cluster's health, or its changes (or the time: every row again, for ages,
+            // grace periods, deadlines) as the pacing lets them in.
+            step = fleet.step(&mut pacing) => Woke::Fleet(step),
+            Some(result) = results.recv() => Woke::Action(Some(result)),
+            _ = sigterm.recv() => Woke::Action(Some(Action::Quit)),
+        };
+        let action = match woke {
+            Woke::Action(action) => action,
+            Woke::Fleet(Step::Health(i, health)) => {
+                Some(connection(&fleet.members[i].conn.endpoint.context, &health))
             }
-            _ = sigterm.recv() => Some(Action::Quit),
+            Woke::Fleet(Step::Update { all }) => {
+                Some(rows(&mut fleet, &rules, shared, &mut pacing, all))
+            }
         };
         let Some(action) = action else { continue };
         for command in app::update(&mut app, action) {
