@@ -12,9 +12,9 @@ use axum::body::Bytes;
 use k8s_openapi::jiff::Timestamp;
 use tokio::sync::{broadcast, watch};
 
-use super::feed::{View, order};
 use super::metrics::Metrics;
 use super::standing::{ClusterState, serving};
+use super::view::{View, order};
 use crate::cluster::fleet_watch::{LiveFleet, Step};
 use crate::cluster::health::Health;
 use crate::cluster::pacing::Pacing;

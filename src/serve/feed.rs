@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, watch};
 use super::deriver::Deriver;
 use super::metrics::Metrics;
 use super::standing::ClusterState;
+use super::view::View;
 use crate::cluster::connect::Connection;
 use crate::cluster::fleet_watch::LiveFleet;
 use crate::cluster::health::Health;
@@ -27,25 +28,6 @@ use crate::domain::summary::StoreSummary;
 
 /// Events kept for a slow watcher before it is cut off (it reconnects and relists).
 const EVENT_BACKLOG: usize = 1024;
-
-/// What the server knows at one moment.
-pub struct View {
-    /// Every cluster's stores, sorted by namespace, name, then context.
-    pub stores: Vec<StoreSummary>,
-    /// `stores` as a JSON array, serialized once for every request.
-    pub json: Bytes,
-    /// `json` gzip-compressed, once, for the first client that asks.
-    pub gzip: std::sync::OnceLock<Bytes>,
-    /// Each served cluster, in the order given.
-    pub clusters: Vec<ClusterState>,
-    /// The stores may be served (`standing::serving`).
-    pub listed: bool,
-}
-
-/// The order of the list, its pages and their tokens.
-pub fn order(a: &StoreSummary, b: &StoreSummary) -> std::cmp::Ordering {
-    (&a.namespace, &a.name, &a.context).cmp(&(&b.namespace, &b.name, &b.context))
-}
 
 /// The model and what is derived from it.
 #[derive(Clone)]

@@ -21,6 +21,7 @@ mod routes;
 mod standing;
 mod streams;
 mod tls;
+mod view;
 mod writes;
 
 use std::sync::Arc;

@@ -231,7 +231,7 @@ mod tests {
                 stores.push(s);
             }
         }
-        stores.sort_by(crate::serve::feed::order);
+        stores.sort_by(crate::serve::view::order);
         let mut walked = Vec::new();
         let mut query = "limit=2".to_string();
         loop {
