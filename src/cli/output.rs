@@ -1,6 +1,7 @@
 //! Printing rows: an aligned table (coloured and fitted to the width on a terminal, plain
 //! and complete otherwise), or stable JSON / YAML.
 
+use std::borrow::Borrow;
 use std::io::IsTerminal;
 
 use serde::Serialize;
@@ -24,20 +25,21 @@ pub fn on_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-pub fn store_table(stores: &[StoreSummary]) -> String {
+pub fn store_table(stores: &[impl Borrow<StoreSummary>]) -> String {
     stores_table(stores, false)
 }
 
 /// The table of stores from several clusters: `store_table` with the cluster's context
 /// first.
-pub fn fleet_table(stores: &[StoreSummary]) -> String {
+pub fn fleet_table(stores: &[impl Borrow<StoreSummary>]) -> String {
     stores_table(stores, true)
 }
 
-fn stores_table(stores: &[StoreSummary], with_context: bool) -> String {
+fn stores_table(stores: &[impl Borrow<StoreSummary>], with_context: bool) -> String {
     let rows: Vec<Vec<String>> = stores
         .iter()
         .map(|s| {
+            let s: &StoreSummary = s.borrow();
             let mut row = Vec::with_capacity(8);
             if with_context {
                 row.push(s.context.clone());
@@ -54,7 +56,7 @@ fn stores_table(stores: &[StoreSummary], with_context: bool) -> String {
             row
         })
         .collect();
-    let statuses: Vec<Phase> = stores.iter().map(|s| s.status).collect();
+    let statuses: Vec<Phase> = stores.iter().map(|s| s.borrow().status).collect();
     let mut headers = Vec::with_capacity(8);
     if with_context {
         headers.push("CONTEXT");

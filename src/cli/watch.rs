@@ -4,6 +4,7 @@
 //! stderr messages name the store's context. Summaries are derived again for the stores
 //! that changed, and for every store as the time moves (`cluster::pacing`).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use k8s_openapi::jiff::Timestamp;
@@ -31,7 +32,7 @@ struct Followed {
 /// Follows the clusters of `conns` until interrupted.
 pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
     let several = conns.len() > 1;
-    let mut fleet: LiveFleet<StoreSummary> = LiveFleet::start(conns.to_vec());
+    let mut fleet: LiveFleet<Arc<StoreSummary>> = LiveFleet::start(conns.to_vec());
     let rules = config.status_rules();
     let mut followed: Vec<Followed> = conns.iter().map(|_| Followed::default()).collect();
     let mut seen = StatusChanges::default();
@@ -48,7 +49,7 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
         };
         let (started, now) = (Instant::now(), Timestamp::now());
         let update = fleet.update(&config.stores.shared_namespace, all, |store, context| {
-            summarize(store, context, &rules, now)
+            Arc::new(summarize(store, context, &rules, now))
         });
         pacing.updated(started, Instant::now(), update.all);
         // One cluster is waited for; in a fleet, a cluster down does not hold the table.
@@ -60,7 +61,7 @@ pub async fn run(conns: &[Connection], config: &Config) -> anyhow::Result<()> {
         if first && !settled {
             continue;
         }
-        let stores: Vec<StoreSummary> = fleet.values().cloned().collect();
+        let stores: Vec<Arc<StoreSummary>> = fleet.values().cloned().collect();
         let changes = seen.update(&stores);
         if first {
             let table = if several {

@@ -42,6 +42,16 @@ impl StoreSummary {
         )
     }
 
+    /// The order of a fleet's list (`storectl serve`'s, its pages and the changes
+    /// between two looks): namespace, name, then context.
+    pub fn list_order(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.namespace, &self.name, &self.context).cmp(&(
+            &other.namespace,
+            &other.name,
+            &other.context,
+        ))
+    }
+
     /// For tests: store `name` in `store-NAME` with `status` and `reason`, nothing else.
     #[cfg(test)]
     pub fn example(name: &str, status: Phase, reason: &str) -> Self {

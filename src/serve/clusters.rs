@@ -3,6 +3,8 @@
 //! 409 naming their contexts. `POST /api/stores` takes `context` in its body, required
 //! when the server serves several clusters. A context the server does not serve is 400.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 
 use super::error::{ApiError, bad_request};
@@ -80,12 +82,13 @@ fn create_in(contexts: &[&str], asked: Option<&str>) -> Result<usize, ApiError> 
 /// checked it is served); without it, 409 when stores of that name are in several
 /// clusters.
 pub fn find<'a>(
-    stores: &'a [StoreSummary],
+    stores: &'a [Arc<StoreSummary>],
     name: &str,
     context: Option<&str>,
 ) -> Result<&'a StoreSummary, ApiError> {
     let matches: Vec<&StoreSummary> = stores
         .iter()
+        .map(|s| &**s)
         .filter(|s| s.name == name && context.is_none_or(|c| s.context == c))
         .collect();
     let mut contexts: Vec<&str> = matches.iter().map(|s| s.context.as_str()).collect();
@@ -135,11 +138,11 @@ mod tests {
     use crate::domain::status::Phase;
     use crate::serve::query::context_param;
 
-    fn store(name: &str, namespace: &str, context: &str) -> StoreSummary {
+    fn store(name: &str, namespace: &str, context: &str) -> Arc<StoreSummary> {
         let mut s = StoreSummary::example(name, Phase::Ready, "");
         s.namespace = namespace.to_string();
         s.context = context.to_string();
-        s
+        Arc::new(s)
     }
 
     #[test]

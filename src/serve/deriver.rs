@@ -8,13 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
 use k8s_openapi::jiff::Timestamp;
 use tokio::sync::{broadcast, watch};
 
 use super::metrics::Metrics;
 use super::standing::{ClusterState, serving};
-use super::view::{View, order};
+use super::view::View;
 use crate::cluster::fleet_watch::{LiveFleet, Step};
 use crate::cluster::health::Health;
 use crate::cluster::pacing::Pacing;
@@ -24,7 +23,7 @@ use crate::domain::status::{Phase, StatusRules};
 use crate::domain::summary::{StoreSummary, summarize};
 
 pub struct Deriver {
-    fleet: LiveFleet<StoreSummary>,
+    fleet: LiveFleet<Arc<StoreSummary>>,
     /// Each cluster's health at its last signal.
     health: Vec<Health>,
     rules: StatusRules,
@@ -40,7 +39,7 @@ pub struct Deriver {
 
 impl Deriver {
     pub fn new(
-        fleet: LiveFleet<StoreSummary>,
+        fleet: LiveFleet<Arc<StoreSummary>>,
         rules: StatusRules,
         shared_namespace: String,
         metrics: Arc<Metrics>,
@@ -125,9 +124,9 @@ impl Deriver {
         let update = self
             .fleet
             .update(&self.shared_namespace, all, |store, context| {
-                summarize(store, context, rules, now)
+                Arc::new(summarize(store, context, rules, now))
             });
-        let mut stores: Vec<StoreSummary> = Vec::new();
+        let mut stores: Vec<Arc<StoreSummary>> = Vec::new();
         for (m, cluster) in self.fleet.members.iter().zip(clusters.iter_mut()) {
             let before = stores.len();
             stores.extend(m.values().cloned());
@@ -136,7 +135,7 @@ impl Deriver {
             self.metrics
                 .set_cluster(&cluster.context, live, cluster.stores);
         }
-        stores.sort_by(order);
+        stores.sort_by(|a, b| a.list_order(b));
         let mut by_status: BTreeMap<Phase, u64> = BTreeMap::new();
         for s in &stores {
             *by_status.entry(s.status).or_default() += 1;
@@ -145,21 +144,13 @@ impl Deriver {
         if listed {
             self.announce(&stores, !first);
         }
-        let json = serde_json::to_vec(&stores)
-            .map(Bytes::from)
-            .unwrap_or_default();
-        self.view.send_replace(Arc::new(View {
-            stores,
-            json,
-            gzip: Default::default(),
-            clusters,
-            listed,
-        }));
+        self.view
+            .send_replace(Arc::new(View::new(stores, clusters, listed)));
         update
     }
 
     /// Sends what changed since the last look (when `send`: not for the first list).
-    fn announce(&mut self, stores: &[StoreSummary], send: bool) {
+    fn announce(&mut self, stores: &[Arc<StoreSummary>], send: bool) {
         for change in self.changes.update(stores) {
             if change.kind == ChangeKind::Modified
                 && change.was == Some(Phase::Provisioning)

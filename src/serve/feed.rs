@@ -1,6 +1,6 @@
 //! The server's view of the stores: one live model (the watches the TUI uses) per served
 //! cluster, as one fleet (`cluster::fleet_watch`), its summaries merged into one list
-//! (namespace, name, then context order) kept serialized for `GET /api/stores`, and
+//! (namespace, name, then context order) for `GET /api/stores` (`view.rs`), and
 //! announced as events, one per status change, to the clients that watch (`deriver.rs`
 //! keeps it up to date). A cluster whose API server is away keeps its stores as last
 //! seen; its state is in the view. No request lists a cluster.
@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use futures::Stream;
 use tokio::sync::{broadcast, watch};
 
@@ -70,13 +69,7 @@ impl Feed {
             .iter()
             .map(|m| (m.conn.endpoint.context.clone(), m.model.clone()))
             .collect();
-        let (view_tx, view) = watch::channel(Arc::new(View {
-            stores: Vec::new(),
-            json: Bytes::from_static(b"[]"),
-            gzip: Default::default(),
-            clusters,
-            listed: false,
-        }));
+        let (view_tx, view) = watch::channel(Arc::new(View::new(Vec::new(), clusters, false)));
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let deriver = Deriver::new(
             fleet,
@@ -120,7 +113,7 @@ impl Feed {
             view.stores
                 .iter()
                 .find(|s| s.context == context && s.namespace == namespace && s.name == name)
-                .cloned()
+                .map(|s| StoreSummary::clone(s))
         };
         let mut view = self.view.clone();
         let seen = tokio::time::timeout(within, view.wait_for(|v| find(v).is_some())).await;
@@ -166,7 +159,7 @@ mod tests {
     fn change(i: usize) -> StoreChange {
         StoreChange {
             kind: ChangeKind::Added,
-            store: StoreSummary::example(&format!("s{i}"), Phase::Provisioning, ""),
+            store: StoreSummary::example(&format!("s{i}"), Phase::Provisioning, "").into(),
             was: None,
         }
     }
@@ -180,7 +173,7 @@ mod tests {
             events.send(change(i)).unwrap();
         }
         drop(events);
-        watcher.map(|c| c.store.name).collect().await
+        watcher.map(|c| c.store.name.clone()).collect().await
     }
 
     #[tokio::test]

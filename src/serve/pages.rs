@@ -7,6 +7,7 @@
 //! gets the whole list compressed once per view of the fleet, not once per request.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
@@ -87,7 +88,7 @@ pub fn request(query: Option<&str>) -> Result<Option<PageRequest>, ApiError> {
 
 /// The page of `stores` (sorted by namespace, name, then context) that `request` asks
 /// for.
-pub fn page(stores: &[StoreSummary], request: &PageRequest) -> Page {
+pub fn page(stores: &[Arc<StoreSummary>], request: &PageRequest) -> Page {
     let start = match &request.after {
         Some(after) => stores.partition_point(|s| after.covers(s)),
         None => 0,
@@ -95,7 +96,7 @@ pub fn page(stores: &[StoreSummary], request: &PageRequest) -> Page {
     let end = (start + request.limit).min(stores.len());
     let sent = &stores[start..end];
     let next = (end < stores.len())
-        .then(|| sent.last().map(token))
+        .then(|| sent.last().map(|s| token(s)))
         .flatten();
     Page {
         json: serde_json::to_vec(sent)
@@ -179,10 +180,10 @@ mod tests {
     use crate::domain::status::Phase;
     use axum::http::HeaderValue;
 
-    fn fleet(names: &[&str]) -> Vec<StoreSummary> {
-        let mut stores: Vec<StoreSummary> = names
+    fn fleet(names: &[&str]) -> Vec<Arc<StoreSummary>> {
+        let mut stores: Vec<Arc<StoreSummary>> = names
             .iter()
-            .map(|n| StoreSummary::example(n, Phase::Ready, ""))
+            .map(|n| Arc::new(StoreSummary::example(n, Phase::Ready, "")))
             .collect();
         stores.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         stores
@@ -228,10 +229,10 @@ mod tests {
             for name in ["a", "b"] {
                 let mut s = StoreSummary::example(name, Phase::Ready, "");
                 s.context = context.to_string();
-                stores.push(s);
+                stores.push(Arc::new(s));
             }
         }
-        stores.sort_by(crate::serve::view::order);
+        stores.sort_by(|a, b| a.list_order(b));
         let mut walked = Vec::new();
         let mut query = "limit=2".to_string();
         loop {

@@ -142,14 +142,13 @@ pub async fn list(
         Ok(false) => match pages::request(uri.query()) {
             Ok(Some(request)) => page_response(&uri, &pages::page(&view.stores, &request)),
             Ok(None) if pages::accepts_gzip(&headers) => {
-                let body = view.gzip.get_or_init(|| pages::gzip(&view.json)).clone();
-                let mut response = json_response(body);
+                let mut response = json_response(view.gzip());
                 let headers = response.headers_mut();
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
                 response
             }
-            Ok(None) => json_response(view.json.clone()),
+            Ok(None) => json_response(view.json()),
             Err(e) => e.into_response(),
         },
         Err(e) => e.into_response(),
