@@ -116,6 +116,7 @@ impl<T> LiveFleet<T> {
         all: bool,
         mut derive: impl FnMut(&StoreObjects, &str) -> T,
     ) -> Update {
+        let started = Instant::now();
         let mut done = Update {
             derived: 0,
             all: true,
@@ -130,6 +131,13 @@ impl<T> LiveFleet<T> {
             done.derived += update.derived;
             done.all &= update.all;
         }
+        // At debug level: what each update costs, to tell a fleet's busy moments apart.
+        tracing::debug!(
+            derived = done.derived,
+            all = done.all,
+            micros = started.elapsed().as_micros() as u64,
+            "fleet update"
+        );
         done
     }
 
