@@ -169,10 +169,14 @@ impl TestCluster {
         );
         let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
         let line = lines.recv_timeout(Duration::from_secs(120));
+        // A control plane that failed keeps its folder, with its log and its processes'.
+        let log = self.kubeconfig.with_file_name("devcluster.log");
         assert_eq!(
             line.as_deref(),
             Ok(reply),
-            "the control plane did not answer {signal} with {reply}"
+            "the control plane did not answer {signal} with {reply}; its log ({}):\n{}",
+            log.display(),
+            std::fs::read_to_string(&log).unwrap_or_default()
         );
     }
 }

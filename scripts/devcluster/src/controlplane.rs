@@ -281,10 +281,14 @@ impl ControlPlane {
         }
     }
 
-    /// Stops the processes (newest first, SIGTERM then SIGKILL) and removes the state folder.
-    pub async fn stop(mut self) -> Result<()> {
+    /// Stops the processes (newest first, SIGTERM then SIGKILL) and removes the state
+    /// folder, unless `keep` (a failed run: its logs say why).
+    pub async fn stop(mut self, keep: bool) -> Result<()> {
         while let Some((_, mut child)) = self.children.pop() {
             terminate(&mut child).await;
+        }
+        if keep {
+            return Ok(());
         }
         std::fs::remove_dir_all(&self.dir)
             .with_context(|| format!("removing {}", self.dir.display()))
@@ -333,18 +337,43 @@ fn prepare_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
-/// Ports free right now on 127.0.0.1 (held together while picking so they differ).
+/// Ports free right now on 127.0.0.1 (held together while picking so they differ), below
+/// the kernel's ephemeral range: no outgoing connection takes one as its own port, so
+/// kube-apiserver finds its port free again when it is restarted (with a port the kernel
+/// hands out, a connection made while the server was down could hold it, and the new
+/// server could not listen). Ports the kernel hands out where that range leaves too few.
 fn free_ports<const N: usize>() -> Result<[u16; N]> {
-    let listeners: Vec<TcpListener> = (0..N)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<std::io::Result<_>>()
-        .context("finding free loopback ports")?;
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let range = FIRST_PICKED_PORT..ephemeral_from;
+    let listeners: Vec<TcpListener> = if range.len() >= 1000 {
+        let mut start = [0u8; 2];
+        getrandom::fill(&mut start).context("picking ports")?;
+        let span = range.end - range.start;
+        let offset = u16::from_le_bytes(start) % span;
+        (0..span)
+            .map(|i| range.start + (offset + i) % span)
+            .filter_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
+            .take(N)
+            .collect()
+    } else {
+        (0..N)
+            .map(|_| TcpListener::bind("127.0.0.1:0"))
+            .collect::<std::io::Result<_>>()
+            .context("finding free loopback ports")?
+    };
     let mut ports = [0u16; N];
+    anyhow::ensure!(listeners.len() == N, "no {N} free loopback ports");
     for (port, l) in ports.iter_mut().zip(&listeners) {
         *port = l.local_addr()?.port();
     }
     Ok(ports)
 }
+
+/// The lowest port `free_ports` picks (above the usual services').
+const FIRST_PICKED_PORT: u16 = 20000;
 
 /// The apiserver writes a self-signed certificate followed by its CA; the CA is returned.
 async fn wait_for_serving_ca(cert: &Path, plane: &mut ControlPlane) -> Result<String> {

@@ -218,7 +218,7 @@ async fn up(
     if let Some(sim) = sim {
         sim.abort();
     }
-    plane.stop().await?;
+    plane.stop(outcome.is_err()).await?;
     outcome
 }
 
