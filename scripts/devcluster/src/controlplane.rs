@@ -1,7 +1,6 @@
 //! Starts and stops a real control plane on loopback: etcd, kube-apiserver and
 //! kube-controller-manager, each a child process with its log in the state folder.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -115,7 +114,7 @@ impl ControlPlane {
     /// Starts everything with its state in `dir` (created; must not hold a running cluster).
     pub async fn start(bins: &Binaries, dir: &Path) -> Result<Self> {
         prepare_dir(dir)?;
-        let [etcd_client, etcd_peer, api_port] = free_ports::<3>()?;
+        let [etcd_client, etcd_peer, api_port] = crate::ports::free_ports::<3>()?;
         let mut plane = Self {
             dir: dir.to_path_buf(),
             kubeconfig: dir.join("kubeconfig"),
@@ -336,44 +335,6 @@ fn prepare_dir(dir: &Path) -> Result<()> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
-
-/// Ports free right now on 127.0.0.1 (held together while picking so they differ), below
-/// the kernel's ephemeral range: no outgoing connection takes one as its own port, so
-/// kube-apiserver finds its port free again when it is restarted (with a port the kernel
-/// hands out, a connection made while the server was down could hold it, and the new
-/// server could not listen). Ports the kernel hands out where that range leaves too few.
-fn free_ports<const N: usize>() -> Result<[u16; N]> {
-    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32768);
-    let range = FIRST_PICKED_PORT..ephemeral_from;
-    let listeners: Vec<TcpListener> = if range.len() >= 1000 {
-        let mut start = [0u8; 2];
-        getrandom::fill(&mut start).context("picking ports")?;
-        let span = range.end - range.start;
-        let offset = u16::from_le_bytes(start) % span;
-        (0..span)
-            .map(|i| range.start + (offset + i) % span)
-            .filter_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
-            .take(N)
-            .collect()
-    } else {
-        (0..N)
-            .map(|_| TcpListener::bind("127.0.0.1:0"))
-            .collect::<std::io::Result<_>>()
-            .context("finding free loopback ports")?
-    };
-    let mut ports = [0u16; N];
-    anyhow::ensure!(listeners.len() == N, "no {N} free loopback ports");
-    for (port, l) in ports.iter_mut().zip(&listeners) {
-        *port = l.local_addr()?.port();
-    }
-    Ok(ports)
-}
-
-/// The lowest port `free_ports` picks (above the usual services').
-const FIRST_PICKED_PORT: u16 = 20000;
 
 /// The apiserver writes a self-signed certificate followed by its CA; the CA is returned.
 async fn wait_for_serving_ca(cert: &Path, plane: &mut ControlPlane) -> Result<String> {

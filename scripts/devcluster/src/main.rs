@@ -9,6 +9,7 @@
 
 mod controlplane;
 mod kubeconfig;
+mod ports;
 mod simulator;
 
 use std::io::Write as _;
