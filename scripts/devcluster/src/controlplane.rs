@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use tokio::process::{Child, Command};
 
-use crate::kubeconfig::{self, User};
+use crate::kubeconfig::{self, USERS};
+use crate::restarts::Restarts;
+
+const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 
 /// Where `scripts/control-plane install` caches the binaries it builds: the script
 /// names the folder (Kubernetes version plus a hash of its recipe), so it is asked.
@@ -77,38 +80,12 @@ pub struct ControlPlane {
     children: Vec<(&'static str, Child)>,
     /// How the apiserver was started, to restart it the same way.
     apiserver: (PathBuf, Vec<String>),
+    /// Whether it was stopped until the next restart (`stop_apiserver`).
+    apiserver_stopped: bool,
+    /// How the controller manager was started, to start it again when it exits.
+    controller_manager: (PathBuf, Vec<String>),
+    manager_restarts: Restarts,
 }
-
-/// The users of the static token file. `admin` is in system:masters; the others start
-/// with no permissions (tests bind roles to them). `twin-grouped` and `twin` are one
-/// user (`twin`, same uid) with two tokens, the first also in the group `twins`.
-pub const USERS: &[User] = &[
-    User {
-        name: "admin",
-        login: "admin",
-        groups: "system:masters",
-    },
-    User {
-        name: "limited",
-        login: "limited",
-        groups: "",
-    },
-    User {
-        name: "operator",
-        login: "operator",
-        groups: "",
-    },
-    User {
-        name: "twin-grouped",
-        login: "twin",
-        groups: "twins",
-    },
-    User {
-        name: "twin",
-        login: "twin",
-        groups: "",
-    },
-];
 
 impl ControlPlane {
     /// Starts everything with its state in `dir` (created; must not hold a running cluster).
@@ -121,6 +98,9 @@ impl ControlPlane {
             server: format!("https://127.0.0.1:{api_port}"),
             children: Vec::new(),
             apiserver: (bins.apiserver.clone(), Vec::new()),
+            apiserver_stopped: false,
+            controller_manager: (bins.controller_manager.clone(), Vec::new()),
+            manager_restarts: Restarts::default(),
         };
         let sa_key = dir.join("service-account.key");
         run_quiet(
@@ -180,32 +160,38 @@ impl ControlPlane {
         kubeconfig::write_single(&kcm_kubeconfig, &plane.server, &ca_file, &tokens[0])?;
         plane.wait_ready().await?;
 
-        plane.spawn(
-            "kube-controller-manager",
-            &bins.controller_manager,
-            &strings([
-                &format!(
-                    "--kubeconfig={}",
-                    dir.join("controller-manager.kubeconfig").display()
-                ),
-                "--leader-elect=false",
-                "--secure-port=0",
-                &format!("--service-account-private-key-file={}", sa_key.display()),
-                "--use-service-account-credentials=false",
-                // Room for fleets of hundreds of stores (the default is 20 requests/s).
-                "--kube-api-qps=200",
-                "--kube-api-burst=400",
-                &format!("--controllers={}", controllers()),
-                "--profiling=false",
-            ]),
-        )?;
+        plane.controller_manager.1 = strings([
+            &format!(
+                "--kubeconfig={}",
+                dir.join("controller-manager.kubeconfig").display()
+            ),
+            "--leader-elect=false",
+            "--secure-port=0",
+            &format!("--service-account-private-key-file={}", sa_key.display()),
+            "--use-service-account-credentials=false",
+            // Room for fleets of hundreds of stores (the default is 20 requests/s).
+            "--kube-api-qps=200",
+            "--kube-api-burst=400",
+            &format!("--controllers={}", controllers()),
+            "--profiling=false",
+        ]);
+        plane.start_controller_manager()?;
         Ok(plane)
+    }
+
+    fn start_controller_manager(&mut self) -> Result<()> {
+        let (program, args) = self.controller_manager.clone();
+        self.spawn(CONTROLLER_MANAGER, &program, &args)
     }
 
     /// Starts `program` under `setpriv --pdeathsig KILL`, so it dies with this process
     /// even when this process is killed outright.
     fn spawn(&mut self, name: &'static str, program: &Path, args: &[String]) -> Result<()> {
-        let log = std::fs::File::create(self.dir.join(format!("{name}.log")))?;
+        // Appended to: a process started again keeps what it said before.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(format!("{name}.log")))?;
         let mut cmd = Command::new("setpriv");
         cmd.args(["--pdeathsig", "KILL", "--"])
             .arg(program)
@@ -221,18 +207,34 @@ impl ControlPlane {
         Ok(())
     }
 
-    /// Fails with the tail of a child's log if it has exited.
+    /// Fails with the tail of a child's log if it has exited (the controller manager
+    /// aside: `healthy` starts it again).
     fn check_alive(&mut self) -> Result<()> {
         for (name, child) in &mut self.children {
+            if *name == CONTROLLER_MANAGER {
+                continue;
+            }
             if let Some(status) = child.try_wait()? {
-                let log = std::fs::read_to_string(self.dir.join(format!("{name}.log")))
-                    .unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(15).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
-                bail!("{name} exited ({status}):\n{}", tail.join("\n"));
+                bail!("{name} exited ({status}):\n{}", log_tail(&self.dir, name));
             }
         }
         Ok(())
+    }
+
+    /// Takes child `name` off the list if it has exited.
+    fn exited(&mut self, name: &str) -> Result<bool> {
+        for i in 0..self.children.len() {
+            let (child_name, child) = &mut self.children[i];
+            if *child_name == name && child.try_wait()?.is_some() {
+                self.children.remove(i);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn running(&self, name: &str) -> bool {
+        self.children.iter().any(|(n, _)| *n == name)
     }
 
     async fn wait_ready(&mut self) -> Result<()> {
@@ -264,7 +266,10 @@ impl ControlPlane {
         self.stop_apiserver().await;
         let (program, args) = self.apiserver.clone();
         self.spawn("kube-apiserver", &program, &args)?;
-        self.wait_ready().await
+        self.wait_ready().await?;
+        self.apiserver_stopped = false;
+        // A controller manager that exited while the API server was away starts again.
+        self.healthy()
     }
 
     /// Stops kube-apiserver (if running) and leaves it stopped: clients see a server
@@ -278,6 +283,7 @@ impl ControlPlane {
             let (_, mut child) = self.children.remove(i);
             terminate(&mut child).await;
         }
+        self.apiserver_stopped = true;
     }
 
     /// Stops the processes (newest first, SIGTERM then SIGKILL) and removes the state
@@ -293,10 +299,28 @@ impl ControlPlane {
             .with_context(|| format!("removing {}", self.dir.display()))
     }
 
-    /// Whether every process is still running.
+    /// Whether every process is still running. A controller manager that exited is
+    /// started again (`restarts.rs`), once the API server is back if it is stopped.
     pub fn healthy(&mut self) -> Result<()> {
+        if self.exited(CONTROLLER_MANAGER)? && !self.manager_restarts.exited(Instant::now()) {
+            bail!(
+                "{CONTROLLER_MANAGER} keeps exiting:\n{}",
+                log_tail(&self.dir, CONTROLLER_MANAGER)
+            );
+        }
+        if !self.apiserver_stopped && !self.running(CONTROLLER_MANAGER) {
+            tracing::warn!("{CONTROLLER_MANAGER} exited; starting it again");
+            self.start_controller_manager()?;
+        }
         self.check_alive()
     }
+}
+
+/// The last lines of process `name`'s log.
+fn log_tail(dir: &Path, name: &str) -> String {
+    let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(15).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
 }
 
 async fn terminate(child: &mut Child) {

@@ -17,6 +17,37 @@ pub struct User {
     pub groups: &'static str,
 }
 
+/// The users of the static token file. `admin` is in system:masters; the others start
+/// with no permissions (tests bind roles to them). `twin-grouped` and `twin` are one
+/// user (`twin`, same uid) with two tokens, the first also in the group `twins`.
+pub const USERS: &[User] = &[
+    User {
+        name: "admin",
+        login: "admin",
+        groups: "system:masters",
+    },
+    User {
+        name: "limited",
+        login: "limited",
+        groups: "",
+    },
+    User {
+        name: "operator",
+        login: "operator",
+        groups: "",
+    },
+    User {
+        name: "twin-grouped",
+        login: "twin",
+        groups: "twins",
+    },
+    User {
+        name: "twin",
+        login: "twin",
+        groups: "",
+    },
+];
+
 /// A user with its generated bearer token.
 pub struct Credential {
     pub user: &'static str,

@@ -10,6 +10,7 @@
 mod controlplane;
 mod kubeconfig;
 mod ports;
+mod restarts;
 mod simulator;
 
 use std::io::Write as _;
