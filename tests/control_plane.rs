@@ -493,3 +493,26 @@ async fn a_pod_that_never_becomes_ready_keeps_its_deployment_unavailable() {
         d.status
     );
 }
+
+/// The API server stopped right after `up` (kube-controller-manager still starting: it
+/// exits when its discovery finds no server) and started again: the control plane stays
+/// up and its controllers work again (CI saw the whole control plane give up here once).
+#[tokio::test(flavor = "multi_thread")]
+async fn controllers_work_after_the_api_server_went_away_while_they_started() {
+    let own = common::dedicated_cluster();
+    tokio::task::block_in_place(|| own.stop_apiserver());
+    // Longer than the controller manager waits for a healthy API server when it starts.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    tokio::task::block_in_place(|| own.restart_apiserver());
+    let client = own.admin().await;
+    let ns = scratch_namespace(&client, "t").await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    deployments
+        .create(&PostParams::default(), &deployment("web", "nginx:1.27"))
+        .await
+        .unwrap();
+    wait_for(&deployments, "web", 60, "Available=True", |d| {
+        has_deployment_condition(d, "Available", "True")
+    })
+    .await;
+}
