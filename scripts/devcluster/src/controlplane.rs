@@ -80,8 +80,6 @@ pub struct ControlPlane {
     children: Vec<(&'static str, Child)>,
     /// How the apiserver was started, to restart it the same way.
     apiserver: (PathBuf, Vec<String>),
-    /// Whether it was stopped until the next restart (`stop_apiserver`).
-    apiserver_stopped: bool,
     /// How the controller manager was started, to start it again when it exits.
     controller_manager: (PathBuf, Vec<String>),
     manager_restarts: Restarts,
@@ -98,7 +96,6 @@ impl ControlPlane {
             server: format!("https://127.0.0.1:{api_port}"),
             children: Vec::new(),
             apiserver: (bins.apiserver.clone(), Vec::new()),
-            apiserver_stopped: false,
             controller_manager: (bins.controller_manager.clone(), Vec::new()),
             manager_restarts: Restarts::default(),
         };
@@ -267,7 +264,6 @@ impl ControlPlane {
         let (program, args) = self.apiserver.clone();
         self.spawn("kube-apiserver", &program, &args)?;
         self.wait_ready().await?;
-        self.apiserver_stopped = false;
         // A controller manager that exited while the API server was away starts again.
         self.healthy()
     }
@@ -283,7 +279,6 @@ impl ControlPlane {
             let (_, mut child) = self.children.remove(i);
             terminate(&mut child).await;
         }
-        self.apiserver_stopped = true;
     }
 
     /// Stops the processes (newest first, SIGTERM then SIGKILL) and removes the state
@@ -308,7 +303,8 @@ impl ControlPlane {
                 log_tail(&self.dir, CONTROLLER_MANAGER)
             );
         }
-        if !self.apiserver_stopped && !self.running(CONTROLLER_MANAGER) {
+        // Not while the API server is stopped (`stop_apiserver` took it off the list).
+        if self.running("kube-apiserver") && !self.running(CONTROLLER_MANAGER) {
             tracing::warn!("{CONTROLLER_MANAGER} exited; starting it again");
             self.start_controller_manager()?;
         }
