@@ -24,6 +24,7 @@ pub mod pacing;
 pub mod pause;
 pub mod per_store;
 pub mod plan;
+pub mod protobuf;
 pub mod revisions;
 pub mod rollout;
 pub mod slim;

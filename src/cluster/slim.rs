@@ -1,5 +1,5 @@
 //! How storectl's own watched kinds (`domain::watched`) are listed and watched: each is
-//! read straight from the API server's JSON by its own compact type, under the API
+//! read straight from the API server's JSON or protobuf by its own compact type, under the API
 //! identity of its k8s-openapi kind. kube's `Resource` hands out a whole `ObjectMeta`
 //! (several hundred bytes even when empty), so only the object in transit, [`Slim`],
 //! holds one, with nothing in it but the resource version the watcher resumes from; the
@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use crate::domain::watched::{
-    Watched, WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease, WatchedNamespace,
-    WatchedPod, WatchedPvc,
+    FromProtobuf, Watched, WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease,
+    WatchedNamespace, WatchedPod, WatchedPvc,
 };
 
 /// A watched object as it arrives: the compact object, and the resource version kube's
@@ -32,7 +32,7 @@ pub struct Slim<T> {
 
 /// A kind storectl watches: its compact type, listed as the k8s-openapi kind `Api`.
 pub trait SlimKind:
-    Watched + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync + 'static
+    Watched + DeserializeOwned + FromProtobuf + Clone + std::fmt::Debug + Send + Sync + 'static
 {
     /// The kind's API identity (group, version, plural, scope).
     type Api: Resource<DynamicType = ()>;

@@ -1,5 +1,6 @@
 //! One consistent look at every store: a LIST of each store kind, selected by the
-//! platform's `managed-by` label, run concurrently and slimmed to what storectl reads.
+//! platform's `managed-by` label, run concurrently, asked as protobuf (`protobuf.rs`) and
+//! read into what storectl keeps.
 //! A kind the user may not list is left out and named, so the rest still shows.
 
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use kube::{Api, Resource};
 
 use super::connect::Connection;
 use super::error::ClusterError;
+use super::protobuf;
 use super::slim::{Slim, SlimKind};
 use crate::domain::inventory::Inventory;
 use crate::domain::watched::{
@@ -144,21 +146,18 @@ async fn listed<K: SlimKind>(
     api: Api<Slim<K>>,
     selector: &str,
 ) -> Result<Vec<Arc<K>>, ClusterError> {
-    let kind = Slim::<K>::plural(&()).to_string();
+    let action = format!("listing {}", Slim::<K>::plural(&()));
     let mut params = ListParams::default().labels(selector).limit(PAGE);
     if let Some(fields) = K::FIELD_SELECTOR {
         params = params.fields(fields);
     }
     let mut items = Vec::new();
     loop {
-        let page = api
-            .list(&params)
-            .await
-            .map_err(conn.error(&format!("listing {kind}")))?;
-        items.extend(page.items.into_iter().map(|item| Arc::new(item.object)));
-        match page.metadata.continue_ {
-            Some(token) if !token.is_empty() => params = params.continue_token(&token),
-            _ => return Ok(items),
+        let page = protobuf::list_page::<K>(conn, api.resource_url(), &params, &action).await?;
+        items.extend(page.items.into_iter().map(Arc::new));
+        match page.next {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(items),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The objects storectl watches, as storectl's own compact types: just the fields the
 //! status rules, the inventory and the screens read, decoded straight from the API
-//! server's JSON (no k8s-openapi value is built on the way). k8s-openapi's structs hold
+//! server's JSON (`shapes.rs`) or protobuf (`protobuf.rs`), no k8s-openapi value built
+//! on the way. k8s-openapi's structs hold
 //! every field of a kind inline, so a Pod with nothing but its status in it is still
 //! about 1.8 KB before its first string; these hold a few hundred bytes, and the texts
 //! that repeat across objects once per process (`text.rs`).
@@ -11,10 +12,13 @@ use k8s_openapi::jiff::Timestamp;
 use serde::Deserialize;
 
 mod meta;
+mod protobuf;
 mod shapes;
 mod text;
+pub mod wire;
 
 pub use meta::{Annotations, KEPT_ANNOTATIONS, KEPT_LABELS, Labels, Meta};
+pub use protobuf::FromProtobuf;
 pub use text::Sym;
 
 /// What every watched kind has: its metadata.

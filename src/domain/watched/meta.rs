@@ -89,6 +89,26 @@ impl Annotations {
     }
 }
 
+impl Labels {
+    /// From entries read elsewhere (the protobuf reader), each key one of [`KEPT_LABELS`].
+    pub(super) fn from_kept(found: Vec<(&'static str, Sym)>) -> Self {
+        Self(found.into_boxed_slice())
+    }
+}
+
+impl Annotations {
+    /// From entries read elsewhere (the protobuf reader), each key one of
+    /// [`KEPT_ANNOTATIONS`].
+    pub(super) fn from_kept(found: Vec<(&'static str, Box<str>)>) -> Self {
+        Self(found.into_boxed_slice())
+    }
+}
+
+/// The constant of `kept` that `key` equals, if any.
+pub(super) fn kept(kept: &'static [&'static str], key: &str) -> Option<&'static str> {
+    kept.iter().copied().find(|k| *k == key)
+}
+
 impl Meta {
     /// Whether the object is being deleted.
     pub fn deleting(&self) -> bool {
@@ -152,7 +172,7 @@ impl Visitor<'_> for KeyIn {
         f.write_str("a string")
     }
     fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().copied().find(|k| *k == key))
+        Ok(kept(self.0, key))
     }
 }
 
