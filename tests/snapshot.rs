@@ -13,10 +13,11 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams, VersionMatch};
+use kube::core::{ObjectList, Request};
 use kube::{Api, Resource};
 use serde_json::json;
 use storectl::cluster::connect::Connection;
-use storectl::cluster::slim::{Slim, SlimKind};
+use storectl::cluster::slim::SlimKind;
 use storectl::cluster::{protobuf, snapshot};
 use storectl::domain::watched::{
     WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease, WatchedNamespace, WatchedPod,
@@ -77,62 +78,26 @@ async fn protobuf_and_json_read_the_same_objects() {
     made_with_every_kept_field(&admin, &namespace, &label).await;
 
     let conn = c.admin_connection().await;
-    same::<WatchedNamespace>(&conn, Api::all(admin.clone()), &selector, 1).await;
-    let deployments = same::<WatchedDeployment>(
-        &conn,
-        Api::namespaced(admin.clone(), &namespace),
-        &selector,
-        2,
-    )
-    .await;
+    same::<WatchedNamespace>(&conn, None, &selector, 1).await;
+    let deployments = same::<WatchedDeployment>(&conn, Some(&namespace), &selector, 2).await;
     assert_eq!(
         deployments.iter().map(|d| d.replicas).collect::<Vec<_>>(),
         [Some(2), Some(0)],
         "running, then stopped: a replicas of 0 is kept as set"
     );
-    same::<WatchedJob>(
-        &conn,
-        Api::namespaced(admin.clone(), &namespace),
-        &selector,
-        1,
-    )
-    .await;
-    let claims = same::<WatchedPvc>(
-        &conn,
-        Api::namespaced(admin.clone(), &namespace),
-        &selector,
-        1,
-    )
-    .await;
+    same::<WatchedJob>(&conn, Some(&namespace), &selector, 1).await;
+    let claims = same::<WatchedPvc>(&conn, Some(&namespace), &selector, 1).await;
     assert_eq!(
         claims[0].storage_class.as_deref(),
         Some(""),
         "an empty class is set"
     );
-    let pods = same::<WatchedPod>(
-        &conn,
-        Api::namespaced(admin.clone(), &namespace),
-        &selector,
-        1,
-    )
-    .await;
+    let pods = same::<WatchedPod>(&conn, Some(&namespace), &selector, 1).await;
     let waiting = pods[0].containers[0].waiting.as_ref();
     let waiting = waiting.unwrap_or_else(|| panic!("the init container waits: {pods:#?}"));
     assert_eq!(waiting.reason.as_deref(), Some("ImagePullBackOff"));
-    same::<WatchedIngress>(
-        &conn,
-        Api::namespaced(admin.clone(), &namespace),
-        &selector,
-        1,
-    )
-    .await;
-    let leases = same::<WatchedLease>(
-        &conn,
-        Api::namespaced(admin.clone(), &namespace),
-        &selector,
-        2,
-    )
-    .await;
+    same::<WatchedIngress>(&conn, Some(&namespace), &selector, 1).await;
+    let leases = same::<WatchedLease>(&conn, Some(&namespace), &selector, 2).await;
     assert!(leases.iter().any(|l| l.meta.deleting()) && leases.iter().all(|l| l.renewed.is_some()));
 
     let gone = json!({"metadata": {"finalizers": null}});
@@ -150,31 +115,28 @@ async fn protobuf_and_json_read_the_same_objects() {
 /// read `count` objects, equal field for field, and gives them.
 async fn same<K: SlimKind>(
     conn: &Connection,
-    api: Api<Slim<K>>,
+    namespace: Option<&str>,
     selector: &str,
     count: usize,
 ) -> Vec<K> {
+    let url = K::Api::url_path(&(), namespace);
     let params = ListParams::default().labels(selector);
-    let json = api.list(&params).await.unwrap();
+    let request = Request::new(&url).list(&params).unwrap();
+    let json: ObjectList<K> = conn.client.request(request).await.unwrap();
     let version = json.metadata.resource_version.clone().unwrap();
     let exact = params.at(&version).matching(VersionMatch::Exact);
-    let page = protobuf::list_page::<K>(conn, api.resource_url(), &exact, "listing")
+    let page = protobuf::list_page::<K>(conn, &url, &exact, "listing")
         .await
         .unwrap();
+    assert_eq!(page.version, Some(version), "one state read twice");
     assert!(page.next.is_none());
-    let mut from_protobuf = page.items;
-    let kind = api.resource_url().to_string();
-    assert_eq!(from_protobuf.len(), count, "{kind}: {from_protobuf:#?}");
-    assert_eq!(json.items.len(), count, "{kind}");
-    for (proto, json) in from_protobuf.iter_mut().zip(&json.items) {
-        // JSON's resource version is handed to the watcher (`Slim`); protobuf keeps it.
-        let version = proto.meta_mut().resource_version.take();
-        assert_eq!(version.as_deref(), json.meta().resource_version.as_deref());
-        assert_eq!(
-            format!("{proto:#?}"),
-            format!("{:#?}", json.object),
-            "{kind}"
-        );
+    let from_protobuf = page.items;
+    assert_eq!(from_protobuf.len(), count, "{url}: {from_protobuf:#?}");
+    assert_eq!(json.items.len(), count, "{url}");
+    for (proto, json) in from_protobuf.iter().zip(&json.items) {
+        // Each with its resource version: both keep it as it arrived.
+        assert!(proto.meta().resource_version.is_some());
+        assert_eq!(format!("{proto:#?}"), format!("{json:#?}"), "{url}");
     }
     from_protobuf
 }

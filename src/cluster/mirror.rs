@@ -11,7 +11,6 @@ use std::sync::{Arc, RwLock};
 use kube::runtime::watcher::Event;
 use tokio::sync::watch;
 
-use super::slim::Slim;
 use super::touched::TouchLog;
 use crate::domain::watched::{Meta, Sym, Watched};
 
@@ -157,8 +156,8 @@ impl<K: Watched> MirrorWriter<K> {
         self.objects.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn apply(&mut self, event: Event<Slim<K>>) {
-        let keyed = |slim: Slim<K>| Keyed(Arc::new(slim.object));
+    pub fn apply(&mut self, event: Event<K>) {
+        let keyed = |object: K| Keyed(Arc::new(object));
         match event {
             Event::Init => self.listing = Some(BTreeSet::new()),
             Event::InitApply(object) => {
@@ -203,9 +202,9 @@ mod tests {
 
     use super::*;
 
-    fn pod(name: &str, phase: &str) -> Slim<WatchedPod> {
+    fn pod(name: &str, phase: &str) -> WatchedPod {
         let json = serde_json::json!({
-            "metadata": {"name": name, "namespace": "store-a", "resourceVersion": "1"},
+            "metadata": {"name": name, "namespace": "store-a"},
             "status": {"phase": phase},
         });
         serde_json::from_value(json).unwrap()
@@ -275,7 +274,7 @@ mod tests {
     }
 
     /// Pod `name` of store `app` in `namespace`.
-    fn store_pod(name: &str, namespace: &str, app: &str) -> Slim<WatchedPod> {
+    fn store_pod(name: &str, namespace: &str, app: &str) -> WatchedPod {
         let json = serde_json::json!({
             "metadata": {"name": name, "namespace": namespace, "labels": {LABEL_APP: app}},
         });

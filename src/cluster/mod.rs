@@ -25,6 +25,7 @@ pub mod pause;
 pub mod per_store;
 pub mod plan;
 pub mod protobuf;
+pub mod reflector;
 pub mod revisions;
 pub mod rollout;
 pub mod slim;

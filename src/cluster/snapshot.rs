@@ -6,13 +6,12 @@
 use std::sync::Arc;
 
 use k8s_openapi::NamespaceResourceScope;
-use kube::api::ListParams;
-use kube::{Api, Resource};
+use kube::Resource;
 
 use super::connect::Connection;
 use super::error::ClusterError;
 use super::protobuf;
-use super::slim::{Slim, SlimKind};
+use super::slim::SlimKind;
 use crate::domain::inventory::Inventory;
 use crate::domain::watched::{
     WatchedDeployment, WatchedIngress, WatchedJob, WatchedLease, WatchedNamespace, WatchedPod,
@@ -115,7 +114,7 @@ fn visible<T>(
 
 /// The objects of kind `K` matching `selector`, in every namespace.
 async fn list<K: SlimKind>(conn: &Connection, selector: &str) -> Result<Vec<Arc<K>>, ClusterError> {
-    listed(conn, Api::all(conn.client.clone()), selector).await
+    listed::<K>(conn, None, selector).await
 }
 
 /// The objects of kind `K` matching `selector` in `namespace`.
@@ -128,36 +127,16 @@ where
     K: SlimKind,
     K::Api: Resource<Scope = NamespaceResourceScope>,
 {
-    listed(
-        conn,
-        Api::namespaced(conn.client.clone(), namespace),
-        selector,
-    )
-    .await
+    listed::<K>(conn, Some(namespace), selector).await
 }
-
-/// Objects a LIST asks for at once: kubectl's chunk size. At 10,000 stores a kind's whole
-/// list is hundreds of MB, which the API server would build in memory and may cut off at
-/// its request timeout; pages keep each response small and short.
-const PAGE: u32 = 500;
 
 async fn listed<K: SlimKind>(
     conn: &Connection,
-    api: Api<Slim<K>>,
+    namespace: Option<&str>,
     selector: &str,
 ) -> Result<Vec<Arc<K>>, ClusterError> {
-    let action = format!("listing {}", Slim::<K>::plural(&()));
-    let mut params = ListParams::default().labels(selector).limit(PAGE);
-    if let Some(fields) = K::FIELD_SELECTOR {
-        params = params.fields(fields);
-    }
     let mut items = Vec::new();
-    loop {
-        let page = protobuf::list_page::<K>(conn, api.resource_url(), &params, &action).await?;
-        items.extend(page.items.into_iter().map(Arc::new));
-        match page.next {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(items),
-        }
-    }
+    let url = K::Api::url_path(&(), namespace);
+    protobuf::list_all::<K>(conn, &url, selector, |object| items.push(Arc::new(object))).await?;
+    Ok(items)
 }

@@ -1,7 +1,7 @@
-//! The live model of all stores: one kube-runtime watcher per store kind, selected by the
-//! platform label, read slim and mirrored in memory. The first list is streamed as watch
-//! events where the server supports it (watch-list, Kubernetes 1.34+), else a LIST served
-//! from the API server's watch cache, as client-go's informers do. A watcher that fails starts
+//! The live model of all stores: one reflector per store kind (`reflector.rs`: a list,
+//! then a watch, in protobuf), selected by the platform label, read slim and mirrored in
+//! memory. The first list is streamed as watch events where the server supports it
+//! (watch-list, Kubernetes 1.34+), else LISTed page by page, as client-go's informers do. A watcher that fails starts
 //! over with a fresh list after a backoff, so it counts as live again only once that
 //! list is complete. Health is kept per watcher, and a probe of the API server notices
 //! within seconds when it stops answering (`health.rs`; a hung server breaks no stream). Dropping
@@ -10,9 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use kube::runtime::watcher;
-use kube::{Api, Resource};
+use kube::runtime::watcher::Event;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -21,7 +19,8 @@ use super::error::{ClusterError, root_cause};
 use super::health::{Health, HealthBoard, State, failing, probe};
 use super::mirror::MirrorWriter;
 use super::mirrors::Mirrors;
-use super::slim::{Slim, SlimKind};
+use super::reflector::Reflector;
+use super::slim::SlimKind;
 use super::touched::StoreKey;
 use crate::domain::inventory::{Inventory, StoreObjects};
 use crate::domain::labels::STORE_SELECTOR;
@@ -86,7 +85,6 @@ impl LiveModel {
         let (health_tx, health_rx) = watch::channel(Health::Connecting);
         let board = Arc::new(HealthBoard::new(health_tx));
         let (objects, writers) = Mirrors::new();
-        let client = &conn.client;
         let (selector, namespace) = match scope {
             Scope::Cluster => (STORE_SELECTOR, None),
             Scope::Store {
@@ -94,27 +92,19 @@ impl LiveModel {
                 selector,
             } => (selector.as_str(), Some(namespace.as_str())),
         };
-        macro_rules! namespaced {
-            () => {
-                match namespace {
-                    Some(ns) => Api::namespaced(client.clone(), ns),
-                    None => Api::all(client.clone()),
-                }
-            };
-        }
         let mut tasks = Vec::new();
         macro_rules! start {
-            ($api:expr, $writer:expr) => {
-                tasks.push(reflect($api, $writer, selector, &tx, &board, conn))
+            ($namespace:expr, $writer:expr) => {
+                tasks.push(reflect($namespace, $writer, selector, &tx, &board, conn))
             };
         }
-        start!(Api::all(client.clone()), writers.namespaces);
-        start!(namespaced!(), writers.deployments);
-        start!(namespaced!(), writers.jobs);
-        start!(namespaced!(), writers.claims);
-        start!(namespaced!(), writers.pods);
-        start!(namespaced!(), writers.ingresses);
-        start!(namespaced!(), writers.reports);
+        start!(None, writers.namespaces);
+        start!(namespace, writers.deployments);
+        start!(namespace, writers.jobs);
+        start!(namespace, writers.claims);
+        start!(namespace, writers.pods);
+        start!(namespace, writers.ingresses);
+        start!(namespace, writers.reports);
         tasks.push(tokio::spawn(probe(conn.clone(), board)));
         let model = Self {
             objects,
@@ -154,22 +144,18 @@ impl LiveModel {
 }
 
 fn reflect<K: SlimKind>(
-    api: Api<Slim<K>>,
+    namespace: Option<&str>,
     writer: MirrorWriter<K>,
     selector: &str,
     changes: &mpsc::Sender<()>,
     board: &Arc<HealthBoard>,
     conn: &Connection,
 ) -> JoinHandle<()> {
-    let kind = Slim::<K>::plural(&()).to_string();
-    let mut config = watcher::Config::default().labels(selector).any_semantic();
-    if let Some(fields) = K::FIELD_SELECTOR {
-        config = config.fields(fields);
-    }
+    let kind = Reflector::<K>::kind();
     board.set(&kind, State::Listing);
     let run = Watcher {
-        api,
-        config,
+        namespace: namespace.map(String::from),
+        selector: selector.to_string(),
         kind,
         writer,
         changes: changes.clone(),
@@ -179,10 +165,10 @@ fn reflect<K: SlimKind>(
     tokio::spawn(run.run())
 }
 
-/// One kind's watcher loop: stream, and on failure start over after a backoff.
+/// One kind's watcher loop: reflect, and on failure start over after a backoff.
 struct Watcher<K: SlimKind> {
-    api: Api<Slim<K>>,
-    config: watcher::Config,
+    namespace: Option<String>,
+    selector: String,
     kind: String,
     writer: MirrorWriter<K>,
     changes: mpsc::Sender<()>,
@@ -194,46 +180,28 @@ impl<K: SlimKind> Watcher<K> {
     async fn run(mut self) {
         let mut pause = BACKOFF_FIRST;
         // The first list as a stream of watch events where the server can (less memory
-        // and time on both sides than one big LIST); a server that refuses falls back.
-        let mut streaming = self.conn.streams_lists().await;
+        // on both sides than pages of a LIST); a server that refuses falls back.
+        let streaming = self.conn.streams_lists().await;
+        let mut reflector = Reflector::<K>::new(
+            &self.conn,
+            self.namespace.as_deref(),
+            &self.selector,
+            streaming,
+        );
         loop {
-            let config = if streaming {
-                self.config.clone().streaming_lists()
-            } else {
-                self.config.clone()
-            };
-            let stream = watcher(self.api.clone(), config);
-            futures::pin_mut!(stream);
-            while let Some(event) = stream.next().await {
-                match event {
-                    Ok(event) => {
-                        let listed = matches!(event, watcher::Event::InitDone);
-                        let streaming =
-                            matches!(event, watcher::Event::Apply(_) | watcher::Event::Delete(_));
-                        self.writer.apply(event);
-                        if listed || streaming {
-                            self.board.set(&self.kind, State::Live);
-                            pause = BACKOFF_FIRST;
-                        }
-                        let _ = self.changes.try_send(());
+            let failure = reflector
+                .run(&mut |event| {
+                    let listed = matches!(event, Event::InitDone);
+                    let streaming = matches!(event, Event::Apply(_) | Event::Delete(_));
+                    self.writer.apply(event);
+                    if listed || streaming {
+                        self.board.set(&self.kind, State::Live);
+                        pause = BACKOFF_FIRST;
                     }
-                    Err(watcher::Error::WatchStartFailed(kube::Error::Api(s)))
-                        if streaming && matches!(s.code, 400 | 422) =>
-                    {
-                        tracing::info!(
-                            "{}: the server does not stream lists ({}); listing instead",
-                            self.kind,
-                            s.message
-                        );
-                        streaming = false;
-                        break;
-                    }
-                    Err(e) => {
-                        self.failed(e);
-                        break;
-                    }
-                }
-            }
+                    let _ = self.changes.try_send(());
+                })
+                .await;
+            self.failed(failure);
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(BACKOFF_MAX);
         }
@@ -241,29 +209,14 @@ impl<K: SlimKind> Watcher<K> {
 
     /// A refusal shows the kind as empty (the rest of the model still lists); anything
     /// else marks the watcher failing until its next complete list.
-    fn failed(&mut self, error: watcher::Error) {
-        let status = match &error {
-            watcher::Error::InitialListFailed(kube::Error::Api(s))
-            | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-            | watcher::Error::WatchFailed(kube::Error::Api(s))
-            | watcher::Error::WatchError(s) => Some(s),
-            _ => None,
-        };
-        match status.filter(|s| s.code == 403) {
-            Some(s) => {
-                let refusal = ClusterError::from_kube(
-                    kube::Error::Api(s.clone()),
-                    &format!("watching {}", self.kind),
-                    &self.conn.endpoint,
-                );
-                self.writer.refused();
-                self.board
-                    .set(&self.kind, State::Forbidden(refusal.to_string()));
-            }
-            None => {
-                tracing::warn!("watch of {} interrupted: {error}", self.kind);
-                self.board.set(&self.kind, failing(root_cause(&error)));
-            }
+    fn failed(&mut self, error: ClusterError) {
+        if error.code() == Some(403) {
+            self.writer.refused();
+            self.board
+                .set(&self.kind, State::Forbidden(error.to_string()));
+        } else {
+            tracing::warn!("watch of {} interrupted: {error}", self.kind);
+            self.board.set(&self.kind, failing(root_cause(&error)));
         }
         let _ = self.changes.try_send(());
     }
