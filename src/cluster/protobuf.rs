@@ -64,7 +64,7 @@ pub async fn list_all<K: SlimKind>(
     }
 }
 
-/// The page of `url_path` (a kind's collection, as `Api::resource_url` gives it) that
+/// The page of `url_path` (a kind's collection, as `Resource::url_path` gives it) that
 /// `params` asks for; `action` names the request in errors ("listing pods").
 pub async fn list_page<K: SlimKind>(
     conn: &Connection,
@@ -73,28 +73,18 @@ pub async fn list_page<K: SlimKind>(
     action: &str,
 ) -> Result<Page<K>, ClusterError> {
     let fail = conn.error(action);
-    let mut request = Request::new(url_path)
-        .list(params)
-        .map_err(|e| fail(kube::Error::BuildRequest(e)))?;
-    request
-        .headers_mut()
-        .insert(ACCEPT, HeaderValue::from_static(PROTOBUF_OR_JSON));
-    let response = conn
-        .client
-        .send(request.map(Into::into))
-        .await
-        .map_err(&fail)?;
-    let code = response.status();
+    let response = sent(
+        conn,
+        Request::new(url_path).list(params),
+        PROTOBUF_OR_JSON,
+        action,
+    )
+    .await?;
     let protobuf = response
         .headers()
         .get(CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(PROTOBUF.as_bytes()));
     let body = response.into_body().collect_bytes().await.map_err(&fail)?;
-    if !code.is_success() {
-        return Err(fail(kube::Error::Api(
-            refusal(code.as_u16(), &body).boxed(),
-        )));
-    }
     let malformed = |e: WireError| ClusterError::Other {
         action: action.to_string(),
         detail: e.to_string(),
@@ -109,6 +99,33 @@ pub async fn list_page<K: SlimKind>(
         });
     }
     page(unwrap(&body).map_err(malformed)?).map_err(malformed)
+}
+
+/// Sends `request` (as kube builds it) asking for `accept`; a refusal is the error.
+async fn sent(
+    conn: &Connection,
+    request: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+    accept: &'static str,
+    action: &str,
+) -> Result<http::Response<kube::client::Body>, ClusterError> {
+    let fail = conn.error(action);
+    let mut request = request.map_err(|e| fail(kube::Error::BuildRequest(e)))?;
+    request
+        .headers_mut()
+        .insert(ACCEPT, HeaderValue::from_static(accept));
+    let response = conn
+        .client
+        .send(request.map(Into::into))
+        .await
+        .map_err(&fail)?;
+    let code = response.status();
+    if code.is_success() {
+        return Ok(response);
+    }
+    let body = response.into_body().collect_bytes().await.map_err(&fail)?;
+    Err(fail(kube::Error::Api(
+        refusal(code.as_u16(), &body).boxed(),
+    )))
 }
 
 /// The message inside the `k8s\0` + `runtime.Unknown` envelope (its `raw`, 2).
@@ -215,25 +232,8 @@ pub async fn watch(
     version: &str,
     action: &str,
 ) -> Result<Watch, ClusterError> {
-    let fail = conn.error(action);
-    let mut request = Request::new(url_path)
-        .watch(params, version)
-        .map_err(|e| fail(kube::Error::BuildRequest(e)))?;
-    request
-        .headers_mut()
-        .insert(ACCEPT, HeaderValue::from_static(PROTOBUF_WATCH));
-    let response = conn
-        .client
-        .send(request.map(Into::into))
-        .await
-        .map_err(&fail)?;
-    let code = response.status();
-    if !code.is_success() {
-        let body = response.into_body().collect_bytes().await.map_err(&fail)?;
-        return Err(fail(kube::Error::Api(
-            refusal(code.as_u16(), &body).boxed(),
-        )));
-    }
+    let request = Request::new(url_path).watch(params, version);
+    let response = sent(conn, request, PROTOBUF_WATCH, action).await?;
     Ok(Watch {
         body: response.into_body(),
         buffer: Vec::new(),

@@ -21,18 +21,18 @@ pub trait FromProtobuf: Sized {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError>;
 }
 
-/// Calls `read` with each field of `message` whose value is bytes (the kept fields of
-/// every message here but the integers).
-fn each_bytes<'a>(
-    message: &'a [u8],
-    mut read: impl FnMut(u32, &'a [u8]) -> Result<(), WireError>,
-) -> Result<(), WireError> {
-    for field in fields(message) {
-        if let (number, Value::Bytes(bytes)) = field? {
-            read(number, bytes)?;
+/// Reads the bytes fields of `$message` (every kept field but the integers) by their
+/// numbers, `b` being a field's bytes: `read!(message, b, { 1 => x = meta(b)?, ... })`;
+/// other fields are stepped over, and a malformed one returns its error.
+macro_rules! read {
+    ($message:expr, $bytes:ident, { $($number:pat $(if $guard:expr)? => $set:expr),* $(,)? }) => {
+        for field in fields($message) {
+            match field? {
+                $(($number, Value::Bytes($bytes)) $(if $guard)? => { $set; })*
+                _ => {}
+            }
         }
-    }
-    Ok(())
+    };
 }
 
 /// A string Go leaves out of JSON when empty.
@@ -109,15 +109,11 @@ fn meta(message: &[u8]) -> Result<Meta, WireError> {
 /// reason at its own number.
 fn condition(message: &[u8], reason_at: u32) -> Result<Condition, WireError> {
     let (mut kind, mut status, mut reason) = (None, None, None);
-    each_bytes(message, |number, b| {
-        match number {
-            1 => kind = Some(Sym::new(text(b)?)),
-            2 => status = Some(Sym::new(text(b)?)),
-            n if n == reason_at => reason = sym(b)?,
-            _ => {}
-        }
-        Ok(())
-    })?;
+    read!(message, b, {
+        1 => kind = Some(Sym::new(text(b)?)),
+        2 => status = Some(Sym::new(text(b)?)),
+        n if n == reason_at => reason = sym(b)?,
+    });
     Ok(Condition {
         kind: kind.ok_or(WireError("a condition without a type"))?,
         status: status.ok_or(WireError("a condition without a status"))?,
@@ -132,26 +128,17 @@ fn conditions(found: Vec<Condition>) -> Conditions {
 /// The phase of a status whose phase is field 1 (a namespace's, a claim's, a pod's).
 fn phase(status: &[u8]) -> Result<Option<Sym>, WireError> {
     let mut phase = None;
-    each_bytes(status, |number, b| {
-        if number == 1 {
-            phase = sym(b)?;
-        }
-        Ok(())
-    })?;
+    read!(status, b, { 1 => phase = sym(b)? });
     Ok(phase)
 }
 
 impl FromProtobuf for WatchedNamespace {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError> {
         let mut namespace = Self::default();
-        each_bytes(message, |number, b| {
-            match number {
-                1 => namespace.meta = meta(b)?,
-                3 => namespace.phase = phase(b)?,
-                _ => {}
-            }
-            Ok(())
-        })?;
+        read!(message, b, {
+            1 => namespace.meta = meta(b)?,
+            3 => namespace.phase = phase(b)?,
+        });
         Ok(namespace)
     }
 }
@@ -159,15 +146,11 @@ impl FromProtobuf for WatchedNamespace {
 impl FromProtobuf for WatchedDeployment {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError> {
         let mut deployment = Self::default();
-        each_bytes(message, |number, b| {
-            match number {
-                1 => deployment.meta = meta(b)?,
-                2 => deployment.replicas = replicas(b)?,
-                3 => deployment.status = Some(deployment_state(b)?),
-                _ => {}
-            }
-            Ok(())
-        })?;
+        read!(message, b, {
+            1 => deployment.meta = meta(b)?,
+            2 => deployment.replicas = replicas(b)?,
+            3 => deployment.status = Some(deployment_state(b)?),
+        });
         Ok(deployment)
     }
 }
@@ -203,19 +186,10 @@ impl FromProtobuf for WatchedJob {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError> {
         let mut job = Self::default();
         let mut found = Vec::new();
-        each_bytes(message, |number, b| {
-            match number {
-                1 => job.meta = meta(b)?,
-                3 => each_bytes(b, |number, b| {
-                    if number == 1 {
-                        found.push(condition(b, 5)?);
-                    }
-                    Ok(())
-                })?,
-                _ => {}
-            }
-            Ok(())
-        })?;
+        read!(message, b, {
+            1 => job.meta = meta(b)?,
+            3 => read!(b, b, { 1 => found.push(condition(b, 5)?) }),
+        });
         job.conditions = conditions(found);
         Ok(job)
     }
@@ -224,15 +198,11 @@ impl FromProtobuf for WatchedJob {
 impl FromProtobuf for WatchedPvc {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError> {
         let mut claim = Self::default();
-        each_bytes(message, |number, b| {
-            match number {
-                1 => claim.meta = meta(b)?,
-                2 => claim_spec(b, &mut claim)?,
-                3 => claim.phase = phase(b)?,
-                _ => {}
-            }
-            Ok(())
-        })?;
+        read!(message, b, {
+            1 => claim.meta = meta(b)?,
+            2 => claim_spec(b, &mut claim)?,
+            3 => claim.phase = phase(b)?,
+        });
         Ok(claim)
     }
 }
@@ -240,50 +210,33 @@ impl FromProtobuf for WatchedPvc {
 /// `spec.resources.requests.storage` (a `Quantity`, its text at 1) and
 /// `spec.storageClassName` (a pointer: set even when empty).
 fn claim_spec(spec: &[u8], claim: &mut WatchedPvc) -> Result<(), WireError> {
-    each_bytes(spec, |number, b| {
-        match number {
-            2 => each_bytes(b, |number, b| {
-                if number == 2 {
-                    let (key, quantity) = entry(b)?;
-                    if key == "storage" {
-                        each_bytes(quantity, |number, b| {
-                            if number == 1 {
-                                claim.storage = Some(text(b)?.into());
-                            }
-                            Ok(())
-                        })?;
-                    }
+    read!(spec, b, {
+        2 => read!(b, b, {
+            2 => {
+                let (key, quantity) = entry(b)?;
+                if key == "storage" {
+                    read!(quantity, b, { 1 => claim.storage = Some(text(b)?.into()) });
                 }
-                Ok(())
-            })?,
-            5 => claim.storage_class = Some(Sym::new(text(b)?)),
-            _ => {}
-        }
-        Ok(())
-    })
+            }
+        }),
+        5 => claim.storage_class = Some(Sym::new(text(b)?)),
+    });
+    Ok(())
 }
 
 impl FromProtobuf for WatchedPod {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError> {
         let mut pod = Self::default();
         let (mut found, mut init, mut others) = (Vec::new(), Vec::new(), Vec::new());
-        each_bytes(message, |number, b| {
-            match number {
-                1 => pod.meta = meta(b)?,
-                3 => each_bytes(b, |number, b| {
-                    match number {
-                        1 => pod.phase = sym(b)?,
-                        2 => found.push(condition(b, 5)?),
-                        10 => init.push(container(b)?),
-                        8 => others.push(container(b)?),
-                        _ => {}
-                    }
-                    Ok(())
-                })?,
-                _ => {}
-            }
-            Ok(())
-        })?;
+        read!(message, b, {
+            1 => pod.meta = meta(b)?,
+            3 => read!(b, b, {
+                1 => pod.phase = sym(b)?,
+                2 => found.push(condition(b, 5)?),
+                10 => init.push(container(b)?),
+                8 => others.push(container(b)?),
+            }),
+        });
         pod.conditions = conditions(found);
         init.append(&mut others);
         pod.containers = init.into_boxed_slice();
@@ -294,19 +247,10 @@ impl FromProtobuf for WatchedPod {
 /// A `ContainerStatus`: its name (1) and `state.waiting` (2, then 1).
 fn container(status: &[u8]) -> Result<ContainerState, WireError> {
     let (mut name, mut waiting) = (None, None);
-    each_bytes(status, |number, b| {
-        match number {
-            1 => name = Some(Sym::new(text(b)?)),
-            2 => each_bytes(b, |number, b| {
-                if number == 1 {
-                    waiting = Some(waiting_state(b)?);
-                }
-                Ok(())
-            })?,
-            _ => {}
-        }
-        Ok(())
-    })?;
+    read!(status, b, {
+        1 => name = Some(Sym::new(text(b)?)),
+        2 => read!(b, b, { 1 => waiting = Some(waiting_state(b)?) }),
+    });
     Ok(ContainerState {
         name: name.ok_or(WireError("a container status without a name"))?,
         waiting,
@@ -315,64 +259,47 @@ fn container(status: &[u8]) -> Result<ContainerState, WireError> {
 
 fn waiting_state(message: &[u8]) -> Result<Waiting, WireError> {
     let mut waiting = Waiting::default();
-    each_bytes(message, |number, b| {
-        match number {
-            1 => waiting.reason = sym(b)?,
-            2 => waiting.message = boxed(b)?,
-            _ => {}
-        }
-        Ok(())
-    })?;
+    read!(message, b, {
+        1 => waiting.reason = sym(b)?,
+        2 => waiting.message = boxed(b)?,
+    });
     Ok(waiting)
 }
 
 impl FromProtobuf for WatchedIngress {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError> {
         let mut ingress = Self::default();
-        let mut first_rule = true;
-        each_bytes(message, |number, b| {
-            match number {
-                1 => ingress.meta = meta(b)?,
-                2 => each_bytes(b, |number, b| {
-                    match number {
-                        2 => ingress.tls = true,
-                        3 if first_rule => {
-                            first_rule = false;
-                            each_bytes(b, |number, b| {
-                                if number == 1 {
-                                    ingress.host = boxed(b)?;
-                                }
-                                Ok(())
-                            })?;
-                        }
-                        _ => {}
-                    }
-                    Ok(())
-                })?,
-                _ => {}
-            }
-            Ok(())
-        })?;
+        read!(message, b, {
+            1 => ingress.meta = meta(b)?,
+            2 => ingress_spec(b, &mut ingress)?,
+        });
         Ok(ingress)
     }
+}
+
+/// `spec.tls` (2: any entry means TLS) and the host (1) of the first of `spec.rules` (3).
+fn ingress_spec(spec: &[u8], ingress: &mut WatchedIngress) -> Result<(), WireError> {
+    let mut first_rule = true;
+    for field in fields(spec) {
+        match field? {
+            (2, Value::Bytes(_)) => ingress.tls = true,
+            (3, Value::Bytes(rule)) if first_rule => {
+                first_rule = false;
+                read!(rule, b, { 1 => ingress.host = boxed(b)? });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl FromProtobuf for WatchedLease {
     fn from_protobuf(message: &[u8]) -> Result<Self, WireError> {
         let mut lease = Self::default();
-        each_bytes(message, |number, b| {
-            match number {
-                1 => lease.meta = meta(b)?,
-                2 => each_bytes(b, |number, b| {
-                    if number == 4 {
-                        lease.renewed = time(b, true)?;
-                    }
-                    Ok(())
-                })?,
-                _ => {}
-            }
-            Ok(())
-        })?;
+        read!(message, b, {
+            1 => lease.meta = meta(b)?,
+            2 => read!(b, b, { 4 => lease.renewed = time(b, true)? }),
+        });
         Ok(lease)
     }
 }
