@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use tokio::process::{Child, Command};
 
 use crate::kubeconfig::{self, USERS};
+use crate::ports::ClaimedPorts;
 use crate::restarts::Restarts;
 
 const CONTROLLER_MANAGER: &str = "kube-controller-manager";
@@ -83,13 +84,16 @@ pub struct ControlPlane {
     /// How the controller manager was started, to start it again when it exits.
     controller_manager: (PathBuf, Vec<String>),
     manager_restarts: Restarts,
+    /// etcd's and kube-apiserver's ports, kept from other devclusters while this lives.
+    _ports: ClaimedPorts<3>,
 }
 
 impl ControlPlane {
     /// Starts everything with its state in `dir` (created; must not hold a running cluster).
     pub async fn start(bins: &Binaries, dir: &Path) -> Result<Self> {
         prepare_dir(dir)?;
-        let [etcd_client, etcd_peer, api_port] = crate::ports::free_ports::<3>()?;
+        let ports = crate::ports::claim::<3>()?;
+        let [etcd_client, etcd_peer, api_port] = ports.ports;
         let mut plane = Self {
             dir: dir.to_path_buf(),
             kubeconfig: dir.join("kubeconfig"),
@@ -98,6 +102,7 @@ impl ControlPlane {
             apiserver: (bins.apiserver.clone(), Vec::new()),
             controller_manager: (bins.controller_manager.clone(), Vec::new()),
             manager_restarts: Restarts::default(),
+            _ports: ports,
         };
         let sa_key = dir.join("service-account.key");
         run_quiet(
