@@ -12,6 +12,7 @@ mod deriver;
 mod details;
 mod error;
 mod feed;
+mod file_stamp;
 mod listen;
 mod metrics;
 mod options;

@@ -5,7 +5,6 @@
 //! handshake; a new pair that cannot be read or does not fit together is not taken: the
 //! last good one is served until the files change again.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -16,6 +15,8 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
+
+use super::file_stamp::{Stamp, stamp};
 
 /// Reads the certificate chain and key (PEM) into an acceptor of TLS connections, which
 /// follows later changes of the files.
@@ -28,27 +29,6 @@ pub fn acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
         .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
-}
-
-/// What tells one version of a file from the next without reading it (a Secret volume
-/// swaps a symlink: another inode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    inode: u64,
-    len: u64,
-    modified_ns: i128,
-    changed_ns: i128,
-}
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let m = std::fs::metadata(path).ok()?;
-    let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-    Some(Stamp {
-        inode: m.ino(),
-        len: m.len(),
-        modified_ns: ns(m.mtime(), m.mtime_nsec()),
-        changed_ns: ns(m.ctime(), m.ctime_nsec()),
-    })
 }
 
 /// The pair served, and the stamps of the files it was read from.
@@ -70,7 +50,7 @@ struct Reloading {
 impl Reloading {
     /// Reads the pair; one that cannot be read or does not fit together is an error.
     fn open(cert: &Path, key: &Path, provider: Arc<CryptoProvider>) -> anyhow::Result<Self> {
-        let stamps = (stamp(cert), stamp(key));
+        let stamps = (stamp(cert).ok(), stamp(key).ok());
         let pair = Arc::new(read_pair(cert, key, &provider)?);
         Ok(Self {
             cert: cert.to_path_buf(),
@@ -82,7 +62,7 @@ impl Reloading {
 
     /// The pair to serve: read again first if either file changed.
     fn current(&self) -> Arc<CertifiedKey> {
-        let stamps = (stamp(&self.cert), stamp(&self.key));
+        let stamps = (stamp(&self.cert).ok(), stamp(&self.key).ok());
         let served = self.served.read().unwrap_or_else(|e| e.into_inner());
         if served.stamps == stamps {
             return served.pair.clone();

@@ -4,36 +4,16 @@
 //! SHA-256 digests in constant time, so neither a token's content nor its length shows
 //! in the time taken.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use subtle::ConstantTimeEq;
 
 use super::cache::{Key, key_of};
+use crate::serve::file_stamp::{Stamp, stamp};
 
 /// Fewest characters of a token.
 pub const MIN_TOKEN_LEN: usize = 16;
-
-/// What tells one version of the file from the next without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    inode: u64,
-    len: u64,
-    modified_ns: i128,
-    changed_ns: i128,
-}
-
-fn stamp(path: &Path) -> std::io::Result<Stamp> {
-    let m = std::fs::metadata(path)?;
-    let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-    Ok(Stamp {
-        inode: m.ino(),
-        len: m.len(),
-        modified_ns: ns(m.mtime(), m.mtime_nsec()),
-        changed_ns: ns(m.ctime(), m.ctime_nsec()),
-    })
-}
 
 struct Loaded {
     /// None: the file could not be read (nothing is accepted).
