@@ -9,11 +9,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::browser::Browser;
+use common::served::ServeProcess;
 use common::{TestCluster, cluster, fresh_home, storectl, unique, wait_gone};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
@@ -22,67 +21,22 @@ use serde_json::{Value, json};
 const ADMIN: &str = "devcluster-admin";
 const TOKEN: &str = "a-token-for-the-dashboard-test";
 
-/// A `storectl serve` process on a free port, stopped when dropped.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Served {
-    /// `storectl GLOBALS serve --listen 127.0.0.1:0 ARGS`, once its watches are live.
-    fn start(cluster: &TestCluster, globals: &[&str], args: &[&str]) -> Self {
-        let home = fresh_home(cluster);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_storectl"))
-            .args(["--context", ADMIN])
-            .args(globals)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        std::thread::spawn(move || lines.for_each(drop));
-        let base = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_string();
-        let served = Self { child, base };
-        served.wait_live();
-        served
-    }
-
-    /// Until /health says every watch has listed (the API's own readiness signal).
-    fn wait_live(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let status = ureq::get(format!("{}/health", self.base))
-                .config()
-                .http_status_as_error(false)
-                .build()
-                .call()
-                .map(|r| r.status().as_u16());
-            if matches!(status, Ok(200)) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "never live: {status:?}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `storectl --context ADMIN GLOBALS serve --listen 127.0.0.1:0 ARGS`
+/// (`common::served`), once /health says every watch has listed (the API's own
+/// readiness signal).
+fn serve(cluster: &TestCluster, globals: &[&str], args: &[&str]) -> ServeProcess {
+    let mut all = vec!["--context", ADMIN];
+    all.extend_from_slice(globals);
+    let served = ServeProcess::start(&fresh_home(cluster), &cluster.kubeconfig, &all, args);
+    served.wait_live(|url| {
+        let reply = ureq::get(url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call();
+        reply.ok().map(|r| r.status().as_u16())
+    });
+    served
 }
 
 fn token_file(cluster: &TestCluster) -> String {
@@ -100,7 +54,7 @@ fn block<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Signs in: the token field, a refused token's message, then the table.
-fn sign_in(browser: &Browser, served: &Served, first_store: &str) {
+fn sign_in(browser: &Browser, served: &ServeProcess, first_store: &str) {
     browser.goto(&format!("{}/", served.base));
     let what = "the Token field";
     let label = "return !document.getElementById('login').hidden && document.querySelector('label[for=token]').textContent;";
@@ -138,7 +92,7 @@ async fn the_dashboard_signs_in_creates_follows_and_deletes_stores_live() {
     let existing = unique("dash");
     block(|| storectl(cluster, ADMIN, &["create", &existing]).expect_code(0));
     let tokens = token_file(cluster);
-    let served = block(|| Served::start(cluster, &[], &["--token-file", &tokens]));
+    let served = block(|| serve(cluster, &[], &["--token-file", &tokens]));
     let browser = block(|| Browser::start(&fresh_home(cluster)));
     block(|| sign_in(&browser, &served, &existing));
     // A mark that a reload would lose.
@@ -318,7 +272,7 @@ async fn a_readonly_server_offers_no_control_that_changes_anything() {
     let cluster = cluster();
     let name = unique("dashro");
     block(|| storectl(cluster, ADMIN, &["create", &name]).expect_code(0));
-    let served = block(|| Served::start(cluster, &["--readonly"], &["--insecure-no-auth"]));
+    let served = block(|| serve(cluster, &["--readonly"], &["--insecure-no-auth"]));
     let browser = block(|| Browser::start(&fresh_home(cluster)));
     // No authentication: no Token field, the table at once.
     browser.goto(&format!("{}/", served.base));
@@ -371,7 +325,7 @@ async fn seed_namespaces(client: &kube::Client, prefix: &str, n: usize) {
 async fn a_thousand_stores_are_counted_filtered_and_paged_and_timed() {
     let own = common::dedicated_cluster();
     seed_namespaces(&own.admin().await, "fleet", 1000).await;
-    let served = block(|| Served::start(&own, &[], &["--insecure-no-auth"]));
+    let served = block(|| serve(&own, &[], &["--insecure-no-auth"]));
     let browser = block(|| Browser::start(&fresh_home(&own)));
     browser.goto(&format!("{}/", served.base));
     // From the start of navigation to every store counted and the first page drawn.

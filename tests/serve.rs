@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::served::ServeProcess;
 use common::{
     TestCluster, apply_file, cluster, dedicated_cluster, fresh_home, labelled_in_shared,
     original_platform_store, storectl, unique, wait_gone,
@@ -28,12 +29,20 @@ const ADMIN: &str = "devcluster-admin";
 /// kubeconfig are good for.
 const API_AUDIENCE: &str = "https://kubernetes.default.svc";
 
-/// A `storectl serve` process on a free port, stopped when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    lines: mpsc::Receiver<String>,
-    stderr: PathBuf,
+/// A `storectl serve` process on a free port (`common::served`), stopped when dropped.
+struct Served(ServeProcess);
+
+impl std::ops::Deref for Served {
+    type Target = ServeProcess;
+    fn deref(&self) -> &ServeProcess {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Served {
+    fn deref_mut(&mut self) -> &mut ServeProcess {
+        &mut self.0
+    }
 }
 
 impl Served {
@@ -49,47 +58,12 @@ impl Served {
         globals: &[&str],
         args: &[&str],
     ) -> Self {
-        let home = fresh_home(cluster);
-        let stderr = home.join("serve.stderr");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_storectl"))
-            .args(globals)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("KUBECONFIG", kubeconfig)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let first = lines
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "storectl serve did not start: {}",
-                    std::fs::read_to_string(&stderr).unwrap_or_default()
-                )
-            });
-        let base = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_string();
-        Self {
-            child,
-            base,
-            lines,
-            stderr,
-        }
+        Self(ServeProcess::start(
+            &fresh_home(cluster),
+            kubeconfig,
+            globals,
+            args,
+        ))
     }
 
     /// A server accepting the tokens of a new token file, once live; and that file.
@@ -105,31 +79,6 @@ impl Served {
         let served = Self::start(cluster, &cluster.kubeconfig, ADMIN, &all);
         served.wait_live();
         (served, file)
-    }
-
-    /// `host:port` of the server.
-    fn address(&self) -> String {
-        self.base
-            .trim_start_matches("http://")
-            .trim_start_matches("https://")
-            .to_string()
-    }
-
-    /// Waits for a line of its output that contains `text`.
-    fn wait_line(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(text) => return line,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        panic!("no line with {text:?} in the server's output");
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
     }
 
     /// `method path` with the bearer token, without a body.
@@ -149,45 +98,8 @@ impl Served {
 
     /// Waits until /health says the watches are live.
     fn wait_live(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let reply = self.send("GET", "/health", None);
-            if reply.status == 200 {
-                return;
-            }
-            assert!(Instant::now() < deadline, "never live: {reply:?}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// SIGTERM, then the exit status and what it printed after.
-    fn terminate(&mut self) -> (std::process::ExitStatus, Vec<String>) {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, self.lines.try_iter().collect());
-            }
-            assert!(Instant::now() < deadline, "still running 30s after SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "serve's stderr:\n{}",
-                std::fs::read_to_string(&self.stderr).unwrap_or_default()
-            );
-        }
+        self.0
+            .wait_live(|url| Some(call("GET", url, None, None).status));
     }
 }
 
@@ -881,13 +793,9 @@ async fn sigterm_lets_the_request_in_flight_finish_then_stops() {
         );
         std::thread::sleep(Duration::from_millis(10)); // the polling interval, not a wait
     }
-    let sent = Command::new("kill")
-        .args(["-TERM", &served.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    served.send_term();
     assert_eq!(
-        served.lines.recv_timeout(Duration::from_secs(10)).unwrap(),
+        served.next_line(Duration::from_secs(10)).unwrap(),
         "storectl serve: stopping; finishing the requests in flight"
     );
     // New connections are no longer taken: the listener goes (as the kernel says), and

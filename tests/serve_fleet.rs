@@ -8,12 +8,11 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use common::fleet::Fleet;
+use common::served::ServeProcess;
 use common::{TestCluster, storectl, unique};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
@@ -28,53 +27,32 @@ fn fleet() -> &'static Fleet {
     FLEET.get_or_init(|| Fleet::start(&["east", "west"]))
 }
 
-/// `storectl --context east --context west serve --listen 127.0.0.1:0 ARGS`, stopped
-/// when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    stderr: PathBuf,
+/// `storectl --context east --context west serve --listen 127.0.0.1:0 ARGS`
+/// (`common::served`), stopped when dropped.
+struct Served(ServeProcess);
+
+impl std::ops::Deref for Served {
+    type Target = ServeProcess;
+    fn deref(&self) -> &ServeProcess {
+        &self.0
+    }
 }
 
 impl Served {
     fn start(fleet: &Fleet, args: &[&str]) -> Self {
         let home = common::fresh_home(fleet.cluster("east"));
-        let stderr = home.join("serve.stderr");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_storectl"))
-            .args(["--context", "east", "--context", "west"])
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("KUBECONFIG", &fleet.kubeconfig)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        std::thread::spawn(move || lines.for_each(drop));
-        let base = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| {
-                panic!(
-                    "no address in {first:?}: {}",
-                    std::fs::read_to_string(&stderr).unwrap_or_default()
-                )
-            })
-            .to_string();
+        let globals = ["--context", "east", "--context", "west"];
+        let served = Self(ServeProcess::start(
+            &home,
+            &fleet.kubeconfig,
+            &globals,
+            args,
+        ));
         assert!(
-            first.contains("clusters east, west"),
-            "the first line names the clusters: {first}"
+            served.first_line.contains("clusters east, west"),
+            "the first line names the clusters: {}",
+            served.first_line
         );
-        let served = Self {
-            child,
-            base,
-            stderr,
-        };
         served.until("every cluster live", 60, |s| {
             let health = s.get("/health");
             (health.status == 200 && health.json()["status"] == "ok").then_some(())
@@ -85,7 +63,7 @@ impl Served {
     fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
         let mut request = ureq::http::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
+            .uri(self.url(path))
             .header("Authorization", format!("Bearer {TOKEN}"));
         if body.is_some() {
             request = request.header("Content-Type", "application/json");
@@ -147,19 +125,6 @@ impl Served {
                 .any(|(n, c, _)| n == name && c == context)
                 .then_some(())
         });
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "serve's stderr:\n{}",
-                std::fs::read_to_string(&self.stderr).unwrap_or_default()
-            );
-        }
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod fleet;
 pub mod rbac;
+pub mod served;
 pub mod tmux;
 pub mod wordpress;
 
