@@ -125,12 +125,14 @@ async fn same<K: SlimKind>(
     let json: ObjectList<K> = conn.client.request(request).await.unwrap();
     let version = json.metadata.resource_version.clone().unwrap();
     let exact = params.at(&version).matching(VersionMatch::Exact);
-    let page = protobuf::list_page::<K>(conn, &url, &exact, "listing")
-        .await
-        .unwrap();
-    assert_eq!(page.version, Some(version), "one state read twice");
-    assert!(page.next.is_none());
-    let from_protobuf = page.items;
+    let mut from_protobuf = Vec::new();
+    let end = protobuf::list_page::<K>(conn, &url, &exact, "listing", &mut |object| {
+        from_protobuf.push(object)
+    })
+    .await
+    .unwrap();
+    assert_eq!(end.version, Some(version), "one state read twice");
+    assert!(end.next.is_none());
     assert_eq!(from_protobuf.len(), count, "{url}: {from_protobuf:#?}");
     assert_eq!(json.items.len(), count, "{url}");
     for (proto, json) in from_protobuf.iter().zip(&json.items) {

@@ -6,10 +6,11 @@
 //! `runtime.Unknown` whose `raw` is the list; an error is a `metav1.Status` the same way.
 //! JSON is accepted second, as client-go asks, for a server or proxy that has no protobuf.
 
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+mod list;
+
+use http::header::{ACCEPT, HeaderValue};
 use http_body_util::BodyExt;
-use kube::Resource;
-use kube::api::{ListParams, WatchParams};
+use kube::api::WatchParams;
 use kube::core::Request;
 
 use super::connect::Connection;
@@ -24,82 +25,7 @@ const MAGIC: &[u8] = b"k8s\0";
 /// The annotation of the bookmark that ends a first list streamed as watch events.
 const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
 
-/// One page of a LIST: its items, the list's resource version, and the token of the
-/// next page if there is one.
-pub struct Page<K> {
-    pub items: Vec<K>,
-    pub version: Option<String>,
-    pub next: Option<String>,
-}
-
-/// Objects a LIST asks for at once: kubectl's chunk size. At 10,000 stores a kind's whole
-/// list is tens of MB, which the API server would build in memory and may cut off at its
-/// request timeout; pages keep each response small and short.
-const PAGE: u32 = 500;
-
-/// Every object of kind `K` at `url_path` matching `selector` (and the kind's field
-/// selector), a page at a time, each handed to `each` without the resource version it
-/// arrived with; gives the list's resource version.
-pub async fn list_all<K: SlimKind>(
-    conn: &Connection,
-    url_path: &str,
-    selector: &str,
-    mut each: impl FnMut(K),
-) -> Result<Option<String>, ClusterError> {
-    let action = format!("listing {}", K::Api::plural(&()));
-    let mut params = ListParams::default().labels(selector).limit(PAGE);
-    if let Some(fields) = K::FIELD_SELECTOR {
-        params = params.fields(fields);
-    }
-    loop {
-        let page = list_page::<K>(conn, url_path, &params, &action).await?;
-        for mut object in page.items {
-            object.meta_mut().resource_version = None;
-            each(object);
-        }
-        match page.next {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(page.version),
-        }
-    }
-}
-
-/// The page of `url_path` (a kind's collection, as `Resource::url_path` gives it) that
-/// `params` asks for; `action` names the request in errors ("listing pods").
-pub async fn list_page<K: SlimKind>(
-    conn: &Connection,
-    url_path: &str,
-    params: &ListParams,
-    action: &str,
-) -> Result<Page<K>, ClusterError> {
-    let fail = conn.error(action);
-    let response = sent(
-        conn,
-        Request::new(url_path).list(params),
-        PROTOBUF_OR_JSON,
-        action,
-    )
-    .await?;
-    let protobuf = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|t| t.as_bytes().starts_with(PROTOBUF.as_bytes()));
-    let body = response.into_body().collect_bytes().await.map_err(&fail)?;
-    let malformed = |e: WireError| ClusterError::Other {
-        action: action.to_string(),
-        detail: e.to_string(),
-    };
-    if !protobuf {
-        let list: kube::core::ObjectList<K> =
-            serde_json::from_slice(&body).map_err(|e| fail(kube::Error::SerdeError(e)))?;
-        return Ok(Page {
-            items: list.items,
-            version: list.metadata.resource_version,
-            next: list.metadata.continue_.filter(|token| !token.is_empty()),
-        });
-    }
-    page(unwrap(&body).map_err(malformed)?).map_err(malformed)
-}
+pub use list::{Reading, list_all, list_page};
 
 /// Sends `request` (as kube builds it) asking for `accept`; a refusal is the error.
 async fn sent(
@@ -144,33 +70,6 @@ pub fn unwrap(body: &[u8]) -> Result<&[u8], WireError> {
         }
     }
     Ok(raw)
-}
-
-/// A `XList`: `ListMeta` at 1 (its resource version at 2, `continue` at 3) and the
-/// items at 2.
-fn page<K: SlimKind>(list: &[u8]) -> Result<Page<K>, WireError> {
-    let mut page = Page {
-        items: Vec::new(),
-        version: None,
-        next: None,
-    };
-    let some = |text: &str| (!text.is_empty()).then(|| text.to_string());
-    for field in fields(list) {
-        match field? {
-            (1, Value::Bytes(meta)) => {
-                for field in fields(meta) {
-                    match field? {
-                        (2, Value::Bytes(version)) => page.version = some(text(version)?),
-                        (3, Value::Bytes(token)) => page.next = some(text(token)?),
-                        _ => {}
-                    }
-                }
-            }
-            (2, Value::Bytes(item)) => page.items.push(K::from_protobuf(item)?),
-            _ => {}
-        }
-    }
-    Ok(page)
 }
 
 /// The API server's refusal of a request answered `code`: the `metav1.Status` it sent,

@@ -13,7 +13,7 @@ use kube::runtime::watcher::Event;
 
 use super::connect::Connection;
 use super::error::ClusterError;
-use super::protobuf::{self, Change, Watch};
+use super::protobuf::{self, Change, Reading, Watch};
 use super::slim::SlimKind;
 
 /// One kind's list-then-watch (see the module comment).
@@ -101,9 +101,13 @@ impl<K: SlimKind> Reflector<K> {
     /// resource version.
     async fn list(&self, apply: &mut impl FnMut(Event<K>)) -> Result<String, ClusterError> {
         apply(Event::Init);
-        let version = protobuf::list_all::<K>(&self.conn, &self.url, &self.selector, |object| {
-            apply(Event::InitApply(object))
-        })
+        let version = protobuf::list_all::<K>(
+            &self.conn,
+            &self.url,
+            &self.selector,
+            Reading::Cached,
+            |object| apply(Event::InitApply(object)),
+        )
         .await?;
         apply(Event::InitDone);
         Ok(version.unwrap_or_else(|| "0".to_string()))

@@ -137,6 +137,9 @@ async fn listed<K: SlimKind>(
 ) -> Result<Vec<Arc<K>>, ClusterError> {
     let mut items = Vec::new();
     let url = K::Api::url_path(&(), namespace);
-    protobuf::list_all::<K>(conn, &url, selector, |object| items.push(Arc::new(object))).await?;
+    protobuf::list_all::<K>(conn, &url, selector, protobuf::Reading::Latest, |object| {
+        items.push(Arc::new(object))
+    })
+    .await?;
     Ok(items)
 }

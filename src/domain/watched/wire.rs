@@ -64,15 +64,9 @@ impl<'a> Fields<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, WireError> {
-        let mut value = 0u64;
-        for (i, byte) in self.rest.iter().enumerate().take(10) {
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                self.rest = &self.rest[i + 1..];
-                return Ok(value);
-            }
-        }
-        Err(WireError("truncated varint"))
+        let (value, len) = varint_at(self.rest)?.ok_or(WireError("truncated varint"))?;
+        self.rest = &self.rest[len..];
+        Ok(value)
     }
 
     fn skip(&mut self, len: usize) -> Result<&'a [u8], WireError> {
@@ -83,6 +77,74 @@ impl<'a> Fields<'a> {
         self.rest = rest;
         Ok(taken)
     }
+}
+
+/// A varint at the front of `bytes` and how many bytes it took; None while it is cut
+/// short (more may come), an error past the 10 bytes a varint may have.
+fn varint_at(bytes: &[u8]) -> Result<Option<(u64, usize)>, WireError> {
+    let mut value = 0u64;
+    for (i, byte) in bytes.iter().enumerate() {
+        if i == 10 {
+            return Err(WireError("a varint longer than 10 bytes"));
+        }
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(Some((value, i + 1)));
+        }
+    }
+    Ok(None)
+}
+
+/// Where a field starts and ends, read before all of it has arrived (a body read as it
+/// streams): its number, the length of its key (and of a length-delimited value's
+/// length), and of its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub number: u32,
+    /// Whether the value is length-delimited (bytes, a string, a nested message).
+    pub delimited: bool,
+    pub head_len: usize,
+    pub value_len: usize,
+}
+
+impl Head {
+    /// The whole field's length.
+    pub fn field_len(&self) -> usize {
+        self.head_len + self.value_len
+    }
+}
+
+/// The head of the field at the front of `bytes`, or None while too little of it is
+/// there to tell.
+pub fn head(bytes: &[u8]) -> Result<Option<Head>, WireError> {
+    let Some((key, key_len)) = varint_at(bytes)? else {
+        return Ok(None);
+    };
+    let number = u32::try_from(key >> 3).map_err(|_| WireError("field number too large"))?;
+    let after = &bytes[key_len..];
+    let (delimited, len_len, value_len) = match key & 7 {
+        0 => match varint_at(after)? {
+            Some((_, len)) => (false, 0, len),
+            None => return Ok(None),
+        },
+        1 => (false, 0, 8),
+        2 => match varint_at(after)? {
+            Some((len, len_len)) => (
+                true,
+                len_len,
+                usize::try_from(len).map_err(|_| WireError("length too large"))?,
+            ),
+            None => return Ok(None),
+        },
+        5 => (false, 0, 4),
+        _ => return Err(WireError("unsupported wire type")),
+    };
+    Ok(Some(Head {
+        number,
+        delimited,
+        head_len: key_len + len_len,
+        value_len,
+    }))
 }
 
 /// A string field's text.
@@ -148,5 +210,33 @@ mod tests {
         assert_eq!(entry(&entry_bytes).unwrap(), ("k", &b"vw"[..]));
         assert_eq!(entry(&[0x0a, 1, b'k']).unwrap(), ("k", &b""[..]));
         assert!(entry(&[0x0a, 1, 0xff]).is_err());
+    }
+
+    #[test]
+    fn a_fields_head_is_told_once_enough_of_it_has_come() {
+        // Field 2, bytes of length 300 (a two-byte length); field 5, a varint; field 3,
+        // fixed 64.
+        let mut bytes = vec![0x12, 0xac, 0x02];
+        bytes.extend([b'x'; 300]);
+        let delimited = Head {
+            number: 2,
+            delimited: true,
+            head_len: 3,
+            value_len: 300,
+        };
+        assert_eq!(head(&bytes[..1]), Ok(None));
+        assert_eq!(head(&bytes[..2]), Ok(None));
+        assert_eq!(
+            head(&bytes[..3]),
+            Ok(Some(delimited)),
+            "the value need not be there"
+        );
+        assert_eq!(delimited.field_len(), 303);
+        assert_eq!(head(&[0x28, 0x96]), Ok(None), "a varint value cut short");
+        let varint = head(&[0x28, 0x96, 0x01]).unwrap().unwrap();
+        assert_eq!((varint.number, varint.field_len()), (5, 3));
+        assert_eq!(head(&[0x19]).unwrap().unwrap().field_len(), 9);
+        assert!(head(&[0x0b]).is_err(), "a group");
+        assert!(head(&[0xff; 11]).is_err(), "a varint past 10 bytes");
     }
 }

@@ -1,0 +1,247 @@
+//! LISTs in protobuf, read as the body arrives: each item is decoded once all of its
+//! bytes have come and dropped after, so a list of tens of MB (a kind's whole list from
+//! the watch cache at 10,000 stores) is never held whole. The body is the `k8s\0` magic
+//! and a `runtime.Unknown` whose `raw` (2) is the `XList`: `ListMeta` at 1 (its resource
+//! version at 2, `continue` at 3), the items at 2.
+
+use http::header::CONTENT_TYPE;
+use http_body_util::BodyExt;
+use kube::Resource;
+use kube::api::ListParams;
+use kube::core::Request;
+
+use super::{MAGIC, PROTOBUF, PROTOBUF_OR_JSON, sent};
+use crate::cluster::connect::Connection;
+use crate::cluster::error::{ClusterError, root_cause};
+use crate::cluster::slim::SlimKind;
+use crate::domain::watched::wire::{Value, WireError, fields, head, text};
+
+/// Objects a consistent LIST asks for at once: kubectl's chunk size. Pages keep each
+/// response short where the server reads the list from etcd.
+const PAGE: u32 = 500;
+
+/// Which state of the cluster a LIST reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The latest (a consistent read, as kubectl's), page by page.
+    Latest,
+    /// Whatever the API server's watch cache holds, in one answer (client-go's
+    /// reflector's first list, `resourceVersion=0`): what a watch then brings up to
+    /// date, at the least cost to the server.
+    Cached,
+}
+
+/// How a page of a LIST ended: the list's resource version, and the token of the next
+/// page if there is one.
+pub struct PageEnd {
+    pub version: Option<String>,
+    pub next: Option<String>,
+}
+
+/// Every object of kind `K` at `url_path` matching `selector` (and the kind's field
+/// selector), read as `reading` says, each handed to `each` without the resource version
+/// it arrived with; gives the list's resource version.
+pub async fn list_all<K: SlimKind>(
+    conn: &Connection,
+    url_path: &str,
+    selector: &str,
+    reading: Reading,
+    mut each: impl FnMut(K),
+) -> Result<Option<String>, ClusterError> {
+    let action = format!("listing {}", K::Api::plural(&()));
+    let mut params = ListParams::default().labels(selector);
+    params = match reading {
+        Reading::Latest => params.limit(PAGE),
+        Reading::Cached => params.match_any(),
+    };
+    if let Some(fields) = K::FIELD_SELECTOR {
+        params = params.fields(fields);
+    }
+    let mut each = |mut object: K| {
+        object.meta_mut().resource_version = None;
+        each(object);
+    };
+    loop {
+        let end = list_page::<K>(conn, url_path, &params, &action, &mut each).await?;
+        match end.next {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(end.version),
+        }
+    }
+}
+
+/// The page of `url_path` (a kind's collection, as `Resource::url_path` gives it) that
+/// `params` asks for, each object handed to `each` as it is read; `action` names the
+/// request in errors ("listing pods").
+pub async fn list_page<K: SlimKind>(
+    conn: &Connection,
+    url_path: &str,
+    params: &ListParams,
+    action: &str,
+    each: &mut impl FnMut(K),
+) -> Result<PageEnd, ClusterError> {
+    let fail = conn.error(action);
+    let request = Request::new(url_path).list(params);
+    let response = sent(conn, request, PROTOBUF_OR_JSON, action).await?;
+    let protobuf = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(PROTOBUF.as_bytes()));
+    let mut body = response.into_body();
+    if !protobuf {
+        let bytes = body.collect_bytes().await.map_err(&fail)?;
+        let list: kube::core::ObjectList<K> =
+            serde_json::from_slice(&bytes).map_err(|e| fail(kube::Error::SerdeError(e)))?;
+        list.items.into_iter().for_each(each);
+        return Ok(PageEnd {
+            version: list.metadata.resource_version,
+            next: list.metadata.continue_.filter(|token| !token.is_empty()),
+        });
+    }
+    let failed = |detail: String| ClusterError::Other {
+        action: action.to_string(),
+        detail,
+    };
+    let mut reader = ListReader::default();
+    let mut item = |bytes: &[u8]| K::from_protobuf(bytes).map(&mut *each);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| failed(root_cause(&e)))?;
+        if let Ok(data) = frame.into_data() {
+            reader
+                .read(&data, &mut item)
+                .map_err(|e| failed(e.to_string()))?;
+        }
+    }
+    reader.finish().map_err(|e| failed(e.to_string()))
+}
+
+/// Where a `ListReader` is in the body.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// Before the `k8s\0` magic.
+    #[default]
+    Magic,
+    /// Among the `runtime.Unknown`'s fields.
+    Envelope,
+    /// Inside its `raw`, the list, with this many of its bytes still to come.
+    List { left: usize },
+}
+
+/// A protobuf LIST body read chunk by chunk (see the module comment).
+#[derive(Debug, Default)]
+struct ListReader {
+    /// What has come and is not read yet: at most one item's bytes and a chunk.
+    buffer: Vec<u8>,
+    level: Level,
+    end: Option<(Option<String>, Option<String>)>,
+}
+
+impl ListReader {
+    /// Reads `chunk`, handing each item it completes to `item`.
+    fn read(
+        &mut self,
+        chunk: &[u8],
+        item: &mut impl FnMut(&[u8]) -> Result<(), WireError>,
+    ) -> Result<(), WireError> {
+        self.buffer.extend_from_slice(chunk);
+        let mut at = 0;
+        let read = self.step(&mut at, item);
+        self.buffer.drain(..at);
+        read
+    }
+
+    /// Reads what the buffer holds from `at` on, moving `at` past it.
+    fn step(
+        &mut self,
+        at: &mut usize,
+        item: &mut impl FnMut(&[u8]) -> Result<(), WireError>,
+    ) -> Result<(), WireError> {
+        loop {
+            let rest = &self.buffer[*at..];
+            match self.level {
+                Level::Magic => {
+                    if rest.len() < MAGIC.len() {
+                        return Ok(());
+                    }
+                    if !rest.starts_with(MAGIC) {
+                        return Err(WireError("no k8s protobuf magic"));
+                    }
+                    *at += MAGIC.len();
+                    self.level = Level::Envelope;
+                }
+                Level::Envelope => {
+                    let Some(field) = head(rest)? else {
+                        return Ok(());
+                    };
+                    if field.number == 2 && field.delimited {
+                        *at += field.head_len;
+                        self.level = Level::List {
+                            left: field.value_len,
+                        };
+                        continue;
+                    }
+                    if rest.len() < field.field_len() {
+                        return Ok(());
+                    }
+                    if field.number == 3 && field.value_len > 0 {
+                        return Err(WireError("an encoded (compressed) object"));
+                    }
+                    *at += field.field_len();
+                }
+                Level::List { left: 0 } => {
+                    self.level = Level::Envelope;
+                    self.end.get_or_insert_default();
+                }
+                Level::List { left } => {
+                    let Some(field) = head(rest)? else {
+                        return Ok(());
+                    };
+                    if field.field_len() > left {
+                        return Err(WireError("an item runs past the list's end"));
+                    }
+                    if rest.len() < field.field_len() {
+                        return Ok(());
+                    }
+                    let value = &rest[field.head_len..field.field_len()];
+                    match (field.number, field.delimited) {
+                        (1, true) => self.end = Some(list_meta(value)?),
+                        (2, true) => item(value)?,
+                        _ => {}
+                    }
+                    *at += field.field_len();
+                    self.level = Level::List {
+                        left: left - field.field_len(),
+                    };
+                }
+            }
+        }
+    }
+
+    /// How the list ended, once the body has: an error if it was cut short.
+    fn finish(self) -> Result<PageEnd, WireError> {
+        let whole = matches!(self.level, Level::Envelope | Level::List { left: 0 });
+        match self.end {
+            Some((version, next)) if whole && self.buffer.is_empty() => {
+                Ok(PageEnd { version, next })
+            }
+            _ => Err(WireError("the list was cut short")),
+        }
+    }
+}
+
+/// A `ListMeta`'s resource version (2) and `continue` token (3), each if not empty.
+fn list_meta(meta: &[u8]) -> Result<(Option<String>, Option<String>), WireError> {
+    let some = |text: &str| (!text.is_empty()).then(|| text.to_string());
+    let (mut version, mut next) = (None, None);
+    for field in fields(meta) {
+        match field? {
+            (2, Value::Bytes(b)) => version = some(text(b)?),
+            (3, Value::Bytes(b)) => next = some(text(b)?),
+            _ => {}
+        }
+    }
+    Ok((version, next))
+}
+
+#[cfg(test)]
+mod tests;
