@@ -72,7 +72,7 @@ impl Listed {
 /// A live model just started, with the channels that follow it.
 pub struct Started {
     pub model: LiveModel,
-    /// Receives `()` after every applied event.
+    /// Receives `()` after every change made visible (a complete list, a watch event).
     pub changes: mpsc::Receiver<()>,
     /// Follows the watchers and the server probe.
     pub health: watch::Receiver<Health>,
@@ -194,11 +194,13 @@ impl<K: SlimKind> Watcher<K> {
                     let listed = matches!(event, Event::InitDone);
                     let streaming = matches!(event, Event::Apply(_) | Event::Delete(_));
                     self.writer.apply(event);
+                    // A list in progress changes nothing anyone sees until it is
+                    // complete: no wake-up for each of its objects.
                     if listed || streaming {
                         self.board.set(&self.kind, State::Live);
                         pause = BACKOFF_FIRST;
+                        let _ = self.changes.try_send(());
                     }
-                    let _ = self.changes.try_send(());
                 })
                 .await;
             self.failed(failure);
