@@ -25,7 +25,7 @@ const MAGIC: &[u8] = b"k8s\0";
 /// The annotation of the bookmark that ends a first list streamed as watch events.
 const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
 
-pub use list::{Reading, list_all, list_page};
+pub use list::{Reading, list_all, list_with};
 
 /// Sends `request` (as kube builds it) asking for `accept`; a refusal is the error.
 async fn sent(

@@ -1,7 +1,7 @@
 //! One kind's objects, listed and then watched in protobuf (`protobuf.rs`), as the events
 //! a mirror applies: client-go's reflector. The first list streams as watch events where
 //! the server can (watch-list: `sendInitialEvents`, ended by a bookmark annotated
-//! `k8s.io/initial-events-end`), else it is LISTed page by page; the watch then goes on
+//! `k8s.io/initial-events-end`), else it is LISTed from the watch cache; the watch then goes on
 //! from the last resource version seen, again after each server timeout, and a version
 //! the server no longer has (410 Gone) starts over with a new list.
 
@@ -97,7 +97,7 @@ impl<K: SlimKind> Reflector<K> {
         Ok((watch, version, false))
     }
 
-    /// LISTs page by page into `Init`, `InitApply`s and `InitDone`; gives the list's
+    /// LISTs from the watch cache into `Init`, `InitApply`s and `InitDone`; gives the list's
     /// resource version.
     async fn list(&self, apply: &mut impl FnMut(Event<K>)) -> Result<String, ClusterError> {
         apply(Event::Init);

@@ -1,7 +1,8 @@
 //! The live model of all stores: one reflector per store kind (`reflector.rs`: a list,
 //! then a watch, in protobuf), selected by the platform label, read slim and mirrored in
 //! memory. The first list is streamed as watch events where the server supports it
-//! (watch-list, Kubernetes 1.34+), else LISTed page by page, as client-go's informers do. A watcher that fails starts
+//! (watch-list, Kubernetes 1.34+), else LISTed from the watch cache in one answer read as
+//! it streams, as client-go's informers do. A watcher that fails starts
 //! over with a fresh list after a backoff, so it counts as live again only once that
 //! list is complete. Health is kept per watcher, and a probe of the API server notices
 //! within seconds when it stops answering (`health.rs`; a hung server breaks no stream). Dropping

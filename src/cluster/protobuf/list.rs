@@ -1,8 +1,12 @@
 //! LISTs in protobuf, read as the body arrives: each item is decoded once all of its
-//! bytes have come and dropped after, so a list of tens of MB (a kind's whole list from
-//! the watch cache at 10,000 stores) is never held whole. The body is the `k8s\0` magic
+//! bytes have come and dropped after, so a list of hundreds of MB (a kind's whole list
+//! at 10,000 stores) is never held whole. A LIST is one answer, not pages: the API
+//! server serves both readings from its watch cache (a consistent one once the cache
+//! has caught up, Kubernetes 1.31+) and encodes the answer as it sends it (1.33+),
+//! where pages after the first are read from etcd at the first one's version and,
+//! through a field selector, cost seconds each at 10,000 stores. The body is the `k8s\0` magic
 //! and a `runtime.Unknown` whose `raw` (2) is the `XList`: `ListMeta` at 1 (its resource
-//! version at 2, `continue` at 3), the items at 2.
+//! version at 2), the items at 2.
 
 use http::header::CONTENT_TYPE;
 use http_body_util::BodyExt;
@@ -16,26 +20,15 @@ use crate::cluster::error::{ClusterError, root_cause};
 use crate::cluster::slim::SlimKind;
 use crate::domain::watched::wire::{Value, WireError, fields, head, text};
 
-/// Objects a consistent LIST asks for at once: kubectl's chunk size. Pages keep each
-/// response short where the server reads the list from etcd.
-const PAGE: u32 = 500;
-
 /// Which state of the cluster a LIST reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reading {
-    /// The latest (a consistent read, as kubectl's), page by page.
+    /// The latest (a consistent read, as kubectl's).
     Latest,
     /// Whatever the API server's watch cache holds, in one answer (client-go's
     /// reflector's first list, `resourceVersion=0`): what a watch then brings up to
     /// date, at the least cost to the server.
     Cached,
-}
-
-/// How a page of a LIST ended: the list's resource version, and the token of the next
-/// page if there is one.
-pub struct PageEnd {
-    pub version: Option<String>,
-    pub next: Option<String>,
 }
 
 /// Every object of kind `K` at `url_path` matching `selector` (and the kind's field
@@ -50,10 +43,9 @@ pub async fn list_all<K: SlimKind>(
 ) -> Result<Option<String>, ClusterError> {
     let action = format!("listing {}", K::Api::plural(&()));
     let mut params = ListParams::default().labels(selector);
-    params = match reading {
-        Reading::Latest => params.limit(PAGE),
-        Reading::Cached => params.match_any(),
-    };
+    if reading == Reading::Cached {
+        params = params.match_any();
+    }
     if let Some(fields) = K::FIELD_SELECTOR {
         params = params.fields(fields);
     }
@@ -61,25 +53,19 @@ pub async fn list_all<K: SlimKind>(
         object.meta_mut().resource_version = None;
         each(object);
     };
-    loop {
-        let end = list_page::<K>(conn, url_path, &params, &action, &mut each).await?;
-        match end.next {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(end.version),
-        }
-    }
+    list_with::<K>(conn, url_path, &params, &action, &mut each).await
 }
 
-/// The page of `url_path` (a kind's collection, as `Resource::url_path` gives it) that
-/// `params` asks for, each object handed to `each` as it is read; `action` names the
-/// request in errors ("listing pods").
-pub async fn list_page<K: SlimKind>(
+/// The objects of `url_path` (a kind's collection, as `Resource::url_path` gives it) that
+/// `params` asks for, each handed to `each` as it is read; gives the list's resource
+/// version. `action` names the request in errors ("listing pods").
+pub async fn list_with<K: SlimKind>(
     conn: &Connection,
     url_path: &str,
     params: &ListParams,
     action: &str,
     each: &mut impl FnMut(K),
-) -> Result<PageEnd, ClusterError> {
+) -> Result<Option<String>, ClusterError> {
     let fail = conn.error(action);
     let request = Request::new(url_path).list(params);
     let response = sent(conn, request, PROTOBUF_OR_JSON, action).await?;
@@ -93,10 +79,7 @@ pub async fn list_page<K: SlimKind>(
         let list: kube::core::ObjectList<K> =
             serde_json::from_slice(&bytes).map_err(|e| fail(kube::Error::SerdeError(e)))?;
         list.items.into_iter().for_each(each);
-        return Ok(PageEnd {
-            version: list.metadata.resource_version,
-            next: list.metadata.continue_.filter(|token| !token.is_empty()),
-        });
+        return Ok(list.metadata.resource_version);
     }
     let failed = |detail: String| ClusterError::Other {
         action: action.to_string(),
@@ -133,7 +116,8 @@ struct ListReader {
     /// What has come and is not read yet: at most one item's bytes and a chunk.
     buffer: Vec<u8>,
     level: Level,
-    end: Option<(Option<String>, Option<String>)>,
+    /// The list's resource version (if it had one), once its metadata has been read.
+    version: Option<Option<String>>,
 }
 
 impl ListReader {
@@ -190,7 +174,7 @@ impl ListReader {
                 }
                 Level::List { left: 0 } => {
                     self.level = Level::Envelope;
-                    self.end.get_or_insert_default();
+                    self.version.get_or_insert_default();
                 }
                 Level::List { left } => {
                     let Some(field) = head(rest)? else {
@@ -204,7 +188,7 @@ impl ListReader {
                     }
                     let value = &rest[field.head_len..field.field_len()];
                     match (field.number, field.delimited) {
-                        (1, true) => self.end = Some(list_meta(value)?),
+                        (1, true) => self.version = Some(list_version(value)?),
                         (2, true) => item(value)?,
                         _ => {}
                     }
@@ -217,30 +201,28 @@ impl ListReader {
         }
     }
 
-    /// How the list ended, once the body has: an error if it was cut short.
-    fn finish(self) -> Result<PageEnd, WireError> {
+    /// The list's resource version, once the body has ended: an error if it was cut
+    /// short.
+    fn finish(self) -> Result<Option<String>, WireError> {
         let whole = matches!(self.level, Level::Envelope | Level::List { left: 0 });
-        match self.end {
-            Some((version, next)) if whole && self.buffer.is_empty() => {
-                Ok(PageEnd { version, next })
-            }
+        match self.version {
+            Some(version) if whole && self.buffer.is_empty() => Ok(version),
             _ => Err(WireError("the list was cut short")),
         }
     }
 }
 
-/// A `ListMeta`'s resource version (2) and `continue` token (3), each if not empty.
-fn list_meta(meta: &[u8]) -> Result<(Option<String>, Option<String>), WireError> {
-    let some = |text: &str| (!text.is_empty()).then(|| text.to_string());
-    let (mut version, mut next) = (None, None);
+/// A `ListMeta`'s resource version (2), if not empty.
+fn list_version(meta: &[u8]) -> Result<Option<String>, WireError> {
+    let mut version = None;
     for field in fields(meta) {
-        match field? {
-            (2, Value::Bytes(b)) => version = some(text(b)?),
-            (3, Value::Bytes(b)) => next = some(text(b)?),
-            _ => {}
+        if let (2, Value::Bytes(b)) = field?
+            && !b.is_empty()
+        {
+            version = Some(text(b)?.to_string());
         }
     }
-    Ok((version, next))
+    Ok(version)
 }
 
 #[cfg(test)]
