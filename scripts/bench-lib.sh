@@ -156,6 +156,14 @@ dashboard_section() {
   awk -v b="$DASHBOARD_BEGIN" -v e="$DASHBOARD_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
 }
 
+HAND_BEGIN="<!-- written by hand: kept as it is by scripts/bench -->"
+HAND_END="<!-- end of what is written by hand -->"
+# The runs written up by hand in the file $1 (with their markers), if it has them.
+hand_section() {
+  [ -f "$1" ] || return 0
+  awk -v b="$HAND_BEGIN" -v e="$HAND_END" '$0 == b {on=1} on {print} $0 == e {on=0}' "$1"
+}
+
 HOSTILE_BEGIN="<!-- hostile clients: written by scripts/bench-serve -->"
 HOSTILE_END="<!-- end of hostile clients -->"
 # The hostile-clients section of the file $1 (with its markers), if it has one.
