@@ -113,7 +113,8 @@ enum Level {
 /// A protobuf LIST body read chunk by chunk (see the module comment).
 #[derive(Debug, Default)]
 struct ListReader {
-    /// What has come and is not read yet: at most one item's bytes and a chunk.
+    /// What has come and is not read yet: the start of an item that a chunk cut (at most
+    /// an item and a chunk while it is completed).
     buffer: Vec<u8>,
     level: Level,
     /// The list's resource version (if it had one), once its metadata has been read.
@@ -127,50 +128,58 @@ impl ListReader {
         chunk: &[u8],
         item: &mut impl FnMut(&[u8]) -> Result<(), WireError>,
     ) -> Result<(), WireError> {
-        self.buffer.extend_from_slice(chunk);
-        let mut at = 0;
-        let read = self.step(&mut at, item);
-        self.buffer.drain(..at);
-        read
+        // Read in place where nothing is pending: only what a chunk cuts is copied.
+        if self.buffer.is_empty() {
+            let used = self.step(chunk, item)?;
+            self.buffer.extend_from_slice(&chunk[used..]);
+        } else {
+            let mut pending = std::mem::take(&mut self.buffer);
+            pending.extend_from_slice(chunk);
+            let used = self.step(&pending, item)?;
+            pending.drain(..used);
+            self.buffer = pending;
+        }
+        Ok(())
     }
 
-    /// Reads what the buffer holds from `at` on, moving `at` past it.
+    /// Reads what it can of `bytes`; gives how many it read.
     fn step(
         &mut self,
-        at: &mut usize,
+        bytes: &[u8],
         item: &mut impl FnMut(&[u8]) -> Result<(), WireError>,
-    ) -> Result<(), WireError> {
+    ) -> Result<usize, WireError> {
+        let mut at = 0;
         loop {
-            let rest = &self.buffer[*at..];
+            let rest = &bytes[at..];
             match self.level {
                 Level::Magic => {
                     if rest.len() < MAGIC.len() {
-                        return Ok(());
+                        return Ok(at);
                     }
                     if !rest.starts_with(MAGIC) {
                         return Err(WireError("no k8s protobuf magic"));
                     }
-                    *at += MAGIC.len();
+                    at += MAGIC.len();
                     self.level = Level::Envelope;
                 }
                 Level::Envelope => {
                     let Some(field) = head(rest)? else {
-                        return Ok(());
+                        return Ok(at);
                     };
                     if field.number == 2 && field.delimited {
-                        *at += field.head_len;
+                        at += field.head_len;
                         self.level = Level::List {
                             left: field.value_len,
                         };
                         continue;
                     }
                     if rest.len() < field.field_len() {
-                        return Ok(());
+                        return Ok(at);
                     }
                     if field.number == 3 && field.value_len > 0 {
                         return Err(WireError("an encoded (compressed) object"));
                     }
-                    *at += field.field_len();
+                    at += field.field_len();
                 }
                 Level::List { left: 0 } => {
                     self.level = Level::Envelope;
@@ -178,13 +187,13 @@ impl ListReader {
                 }
                 Level::List { left } => {
                     let Some(field) = head(rest)? else {
-                        return Ok(());
+                        return Ok(at);
                     };
                     if field.field_len() > left {
                         return Err(WireError("an item runs past the list's end"));
                     }
                     if rest.len() < field.field_len() {
-                        return Ok(());
+                        return Ok(at);
                     }
                     let value = &rest[field.head_len..field.field_len()];
                     match (field.number, field.delimited) {
@@ -192,7 +201,7 @@ impl ListReader {
                         (2, true) => item(value)?,
                         _ => {}
                     }
-                    *at += field.field_len();
+                    at += field.field_len();
                     self.level = Level::List {
                         left: left - field.field_len(),
                     };
