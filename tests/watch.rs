@@ -293,15 +293,30 @@ fn watch_until_listed(c: &common::TestCluster, env: &[(&str, &str)]) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn first_lists_stream_as_watches_unless_storectl_no_watch_list_is_set() {
+async fn first_lists_are_one_list_each_unless_storectl_watch_list_is_set() {
     let c = dedicated_cluster();
     let client = c.admin().await;
     // Ingresses: a kind nothing else here lists once the controllers have started.
     let before = lists_served(&client, "ingresses").await;
     tokio::task::block_in_place(|| watch_until_listed(&c, &[]));
-    let streamed = lists_served(&client, "ingresses").await;
-    assert_eq!(streamed, before, "the first list came as watch events");
-    tokio::task::block_in_place(|| watch_until_listed(&c, &[("STORECTL_NO_WATCH_LIST", "1")]));
     let listed = lists_served(&client, "ingresses").await;
-    assert_eq!(listed, streamed + 1, "STORECTL_NO_WATCH_LIST=1: one LIST");
+    assert_eq!(listed, before + 1, "by default the first list is one LIST");
+    let streaming = [("STORECTL_WATCH_LIST", "1")];
+    tokio::task::block_in_place(|| watch_until_listed(&c, &streaming));
+    let streamed = lists_served(&client, "ingresses").await;
+    assert_eq!(
+        streamed, listed,
+        "STORECTL_WATCH_LIST=1: it came as watch events"
+    );
+    let both = [
+        ("STORECTL_WATCH_LIST", "1"),
+        ("STORECTL_NO_WATCH_LIST", "1"),
+    ];
+    tokio::task::block_in_place(|| watch_until_listed(&c, &both));
+    let refused = lists_served(&client, "ingresses").await;
+    assert_eq!(
+        refused,
+        streamed + 1,
+        "STORECTL_NO_WATCH_LIST=1 wins: one LIST"
+    );
 }

@@ -16,9 +16,14 @@ impl Cli {
         ConnectOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.first().cloned(),
-            no_watch_list: std::env::var_os("STORECTL_NO_WATCH_LIST").is_some_and(|v| v == "1"),
+            watch_list: env_is_one("STORECTL_WATCH_LIST") && !env_is_one("STORECTL_NO_WATCH_LIST"),
         }
     }
+}
+
+/// Whether environment variable `name` is `1`.
+fn env_is_one(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| v == "1")
 }
 
 impl Cli {

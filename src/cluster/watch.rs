@@ -180,8 +180,8 @@ struct Watcher<K: SlimKind> {
 impl<K: SlimKind> Watcher<K> {
     async fn run(mut self) {
         let mut pause = BACKOFF_FIRST;
-        // The first list as a stream of watch events where the server can (less memory
-        // on both sides than pages of a LIST); a server that refuses falls back.
+        // The first list as one LIST from the watch cache, or, where asked and the
+        // server can, as a stream of watch events; a server that refuses falls back.
         let streaming = self.conn.streams_lists().await;
         let mut reflector = Reflector::<K>::new(
             &self.conn,

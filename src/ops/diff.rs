@@ -161,7 +161,7 @@ mod tests {
         let conn = Connection::open(&ConnectOptions {
             kubeconfig: Some(kubeconfig),
             context: None,
-            no_watch_list: true,
+            watch_list: false,
         })
         .await
         .unwrap();

@@ -144,8 +144,9 @@ impl Deriver {
         if listed {
             self.announce(&stores, !first);
         }
-        self.view
-            .send_replace(Arc::new(View::new(stores, clusters, listed)));
+        let previous = self.view.borrow().clone();
+        let view = View::new(stores, clusters, listed).prepared_as(&previous);
+        self.view.send_replace(Arc::new(view));
         update
     }
 

@@ -227,7 +227,7 @@ mod tests {
             let options = crate::cluster::connect::ConnectOptions {
                 kubeconfig: Some(path.clone()),
                 context: Some(c.to_string()),
-                no_watch_list: false,
+                watch_list: false,
             };
             out.push(
                 Connection::open(&options)

@@ -139,7 +139,7 @@ impl TestCluster {
         storectl::cluster::connect::Connection::open(&storectl::cluster::connect::ConnectOptions {
             kubeconfig: Some(self.kubeconfig.clone()),
             context: Some("devcluster-admin".to_string()),
-            no_watch_list: false,
+            watch_list: false,
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"))
