@@ -22,12 +22,14 @@ mod shell;
 mod upgrade;
 mod values;
 mod verbs;
+mod version_check;
 mod watch;
 
 use crate::cluster::connect::{ConnectOptions, Connection};
 use crate::domain::name::StoreName;
 pub use args::*;
 pub use exit::{CliError, exit_code, speaks_for_itself};
+use version_check::VersionCheck;
 
 /// No subcommand: the terminal UI, on a terminal only.
 async fn terminal_ui(cli: &Cli, paths: &paths::Paths) -> anyhow::Result<()> {
@@ -49,20 +51,6 @@ async fn terminal_ui(cli: &Cli, paths: &paths::Paths) -> anyhow::Result<()> {
         },
     )
     .await
-}
-
-/// Opens the connection and says once, on stderr, when the server's version is outside
-/// what storectl supports (a server that does not answer is left to the command).
-async fn connect(
-    options: &ConnectOptions,
-) -> Result<Connection, crate::cluster::error::ClusterError> {
-    let conn = Connection::open(options).await?;
-    if let Ok(version) = conn.server_version().await
-        && let Some(warning) = version.warning()
-    {
-        eprintln!("storectl: warning: {warning}");
-    }
-    Ok(conn)
 }
 
 /// Runs the parsed command line.
@@ -93,12 +81,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         cli: &cli,
         paths: &paths,
         options: cli.connect_options(),
+        version_check: VersionCheck::default(),
     };
-    if command.verb().is_some_and(|verb| verb.mutates()) {
+    let done = if command.verb().is_some_and(|verb| verb.mutates()) {
         change(&context, command, config).await
     } else {
         read(&context, command, config).await
-    }
+    };
+    context.version_check.finish().await;
+    done
 }
 
 /// What every command's run shares.
@@ -106,11 +97,16 @@ struct Context<'a> {
     cli: &'a Cli,
     paths: &'a paths::Paths,
     options: ConnectOptions,
+    version_check: VersionCheck,
 }
 
 impl Context<'_> {
+    /// Opens the connection; whether the server's version is one storectl supports is
+    /// asked meanwhile (a server that does not answer is left to the command).
     async fn connect(&self) -> Result<Connection, crate::cluster::error::ClusterError> {
-        connect(&self.options).await
+        let conn = Connection::open(&self.options).await?;
+        self.version_check.start(&conn);
+        Ok(conn)
     }
 
     /// A connection to each cluster asked for, when several are (`--context` more than
