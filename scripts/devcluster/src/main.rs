@@ -175,13 +175,14 @@ async fn up(
     } else {
         None
     };
-    println!("KUBECONFIG={}", plane.kubeconfig.display());
-    std::io::stdout().flush()?;
-
+    // Handlers first, then the announcement: a test may signal as soon as it reads the
+    // line, and SIGUSR1/SIGUSR2 left to their default action would end this process.
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;
     let mut usr2 = signal(SignalKind::user_defined2())?;
+    println!("KUBECONFIG={}", plane.kubeconfig.display());
+    std::io::stdout().flush()?;
     let mut health = tokio::time::interval(Duration::from_secs(1));
     let stdin_closed = async {
         if !exit_with_stdin {
