@@ -3,6 +3,7 @@
 //! version's answer is in. The server here is a stand-in (plain HTTP on loopback) that
 //! answers its version late and refuses everything else: what is tested is what
 //! storectl prints, not a cluster.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
