@@ -130,16 +130,35 @@ where
     listed::<K>(conn, Some(namespace), selector).await
 }
 
+/// One list, read in a task of its own: decoding a kind's list is CPU work (hundreds of
+/// MB of protobuf at 10,000 stores), and the seven lists of a snapshot then share every
+/// worker of the runtime instead of the one that polls `join!`.
 async fn listed<K: SlimKind>(
     conn: &Connection,
     namespace: Option<&str>,
     selector: &str,
 ) -> Result<Vec<Arc<K>>, ClusterError> {
-    let mut items = Vec::new();
+    let conn = conn.clone();
     let url = K::Api::url_path(&(), namespace);
-    protobuf::list_all::<K>(conn, &url, selector, protobuf::Reading::Latest, |object| {
-        items.push(Arc::new(object))
-    })
-    .await?;
-    Ok(items)
+    let selector = selector.to_string();
+    let read = tokio::spawn(async move {
+        let mut items = Vec::new();
+        protobuf::list_all::<K>(
+            &conn,
+            &url,
+            &selector,
+            protobuf::Reading::Latest,
+            |object| items.push(Arc::new(object)),
+        )
+        .await?;
+        Ok(items)
+    });
+    match read.await {
+        Ok(listed) => listed,
+        Err(stopped) if stopped.is_panic() => std::panic::resume_unwind(stopped.into_panic()),
+        Err(stopped) => Err(ClusterError::Other {
+            action: format!("listing {}", K::Api::plural(&())),
+            detail: stopped.to_string(),
+        }),
+    }
 }
