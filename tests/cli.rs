@@ -330,7 +330,11 @@ fn bad_input_fails_before_any_api_call() {
     let scratch = std::env::temp_dir().join(unique("storectl-bad-input"));
     std::fs::create_dir_all(&scratch).unwrap();
     let dir = scratch.join("kubeconfig");
-    std::fs::write(&dir, unreachable_kubeconfig("https://127.0.0.1:1", "t")).unwrap();
+    std::fs::write(
+        &dir,
+        common::token_kubeconfig("https://127.0.0.1:1", "x", "t"),
+    )
+    .unwrap();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
             .args(args)
@@ -375,12 +379,6 @@ fn bad_input_fails_before_any_api_call() {
     std::fs::remove_dir_all(&scratch).unwrap();
 }
 
-fn unreachable_kubeconfig(server: &str, token: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster:\n    server: {server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: {token}}}\n"
-    )
-}
-
 #[test]
 fn rejected_credentials_and_missing_contexts_say_so() {
     let c = cluster();
@@ -392,7 +390,11 @@ fn rejected_credentials_and_missing_contexts_say_so() {
         .to_string();
     let home = common::fresh_home(c);
     let path = home.join("expired-kubeconfig");
-    std::fs::write(&path, unreachable_kubeconfig(&server, "expired-token")).unwrap();
+    std::fs::write(
+        &path,
+        common::token_kubeconfig(&server, "x", "expired-token"),
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
         .args(["--kubeconfig", path.to_str().unwrap(), "list"])
         .env_clear()

@@ -1557,9 +1557,7 @@ async fn before_the_first_complete_list_the_stores_are_503() {
     let nowhere = home.join("unreachable-kubeconfig");
     std::fs::write(
         &nowhere,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: {ADMIN}\nclusters:\n- name: x\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: {ADMIN}\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: t}}\n"
-        ),
+        common::token_kubeconfig("https://127.0.0.1:1", ADMIN, "t"),
     )
     .unwrap();
     let served = Served::start(cluster, &nowhere, ADMIN, &["--insecure-no-auth"]);

@@ -484,9 +484,7 @@ fn refused_locally(sets: &[&str], message: &str) {
     let nowhere = home.join("unreachable-kubeconfig");
     std::fs::write(
         &nowhere,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: {ADMIN}\nclusters:\n- name: x\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: {ADMIN}\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: t}}\n"
-        ),
+        common::token_kubeconfig("https://127.0.0.1:1", ADMIN, "t"),
     )
     .unwrap();
     let nowhere = nowhere.display().to_string();

@@ -5,6 +5,8 @@
 //! storectl prints, not a cluster.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -55,13 +57,7 @@ fn list_against(server: &str) -> (Option<i32>, String) {
     let home = std::env::temp_dir().join(format!("storectl-version-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let kubeconfig = home.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster:\n    server: {server}\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: t}}\n"
-        ),
-    )
-    .unwrap();
+    std::fs::write(&kubeconfig, common::token_kubeconfig(server, "x", "t")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_storectl"))
         .args(["--kubeconfig", kubeconfig.to_str().unwrap(), "list"])
         .env_clear()

@@ -182,6 +182,14 @@ impl TestCluster {
     }
 }
 
+/// A kubeconfig of one context `context` at `server`, signed in with `token` (TLS not
+/// verified): for servers that are not the test cluster (unreachable, or stand-ins).
+pub fn token_kubeconfig(server: &str, context: &str, token: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: {context}\nclusters:\n- name: x\n  cluster:\n    server: {server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: {context}\n  context: {{cluster: x, user: x}}\nusers:\n- name: x\n  user: {{token: {token}}}\n"
+    )
+}
+
 /// A new namespace of its own for a test, named `prefix` + a random suffix.
 pub async fn scratch_namespace(client: &kube::Client, prefix: &str) -> String {
     let name = unique(prefix);
